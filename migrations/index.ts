@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+
+/**
+ * Every migration, in order. Listed by hand so the same code runs from the sources and from
+ * dist/ (a test checks that no file in this folder is missing from the list).
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};

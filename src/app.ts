@@ -1,0 +1,152 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import underPressure from '@fastify/under-pressure';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config.js';
+import { readOrCreateSecret } from './db/data-dir.js';
+import type { Database } from './db/database.js';
+import type { DB } from './db/schema.js';
+import contactRoutes from './features/contact/routes.js';
+import devMailRoutes from './features/dev-mail/routes.js';
+import healthRoutes from './features/health/routes.js';
+import pageRoutes from './features/pages/routes.js';
+import { MailWorker } from './jobs/mail-worker.js';
+import { scheduleMaintenance } from './jobs/maintenance.js';
+import { BadRequest, HttpError } from './lib/errors.js';
+import { parseUrlEncoded } from './lib/forms.js';
+import { loggerOptions } from './lib/logger.js';
+import { PAGE_MESSAGES } from './lib/messages.js';
+import { STATIC_DIR } from './lib/paths.js';
+import { loadTemplates } from './lib/templates.js';
+import type { MailTransport } from './mail/transport.js';
+import { requireAccess, routeInventory } from './plugins/access.js';
+import csrf from './plugins/csrf.js';
+import { handleError, registerErrorPages } from './plugins/errors.js';
+import rateLimit from './plugins/rate-limit.js';
+import securityHeaders from './plugins/security-headers.js';
+import session from './plugins/session.js';
+import view from './plugins/view.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Kysely<DB>;
+    mailWorker: MailWorker;
+  }
+}
+
+export interface AppDependencies {
+  config: Config;
+  database: Database;
+  transport: MailTransport;
+  redis?: Redis;
+  /** Where logs go (tests capture them); stdout otherwise. */
+  logStream?: DestinationStream;
+  /** Run the mail worker and maintenance in this process (the default). */
+  runJobs?: boolean;
+}
+
+// SECURITY.md, the bar item 12.
+const BODY_LIMIT_BYTES = 256 * 1024;
+const REQUEST_TIMEOUT_MS = 60_000;
+const MAX_EVENT_LOOP_DELAY_MS = 1000;
+const INVALID_QUERY = Symbol('invalid query string');
+
+/** Trust the nearest `hops` proxies, as proxy-addr counts them. */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
+export async function buildApp({ config, database, transport, redis, logStream, runJobs = true }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, logStream),
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Request ids are ours: an id from outside could be forged to confuse the logs.
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: {
+      ignoreTrailingSlash: false,
+      maxParamLength: 200,
+      // Query strings are decoded as strictly as form bodies (invalid UTF-8 is a 400).
+      querystringParser: (query) => {
+        try {
+          return parseUrlEncoded(query);
+        } catch {
+          return { [INVALID_QUERY]: true };
+        }
+      },
+    },
+  });
+
+  app.decorate('config', config);
+  app.decorate('db', database.db);
+  const mailWorker = new MailWorker({ db: database.db, transport, maxAttempts: config.mail.maxAttempts, pollSeconds: config.mail.pollSeconds, log: app.log });
+  app.decorate('mailWorker', mailWorker);
+
+  await app.register(routeInventory);
+  await app.register(view, { config, templates: loadTemplates() });
+  await app.register(securityHeaders, { config });
+  await app.register(underPressure, {
+    maxEventLoopDelay: MAX_EVENT_LOOP_DELAY_MS,
+    retryAfter: 10,
+    pressureHandler: () => {
+      throw new HttpError(503, undefined, { 'retry-after': '10' });
+    },
+  });
+  registerErrorPages(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if ((request.query as Record<symbol, unknown>)[INVALID_QUERY]) throw new BadRequest(PAGE_MESSAGES.invalidEncoding);
+    // In development the site has one name (PUBLIC_URL's), so same-origin checks hold when
+    // someone types localhost instead of 127.0.0.1.
+    if (config.env === 'development' && request.host !== config.publicUrl.host) {
+      return reply.redirect(new URL(request.url, config.publicUrl).toString(), 308);
+    }
+  });
+
+  // Outside the session's scope: health checks and static files never touch the database.
+  await app.register(healthRoutes, { db: database.db });
+  await app.register(fastifyStatic, {
+    root: STATIC_DIR,
+    prefix: '/static/',
+    maxAge: '1h',
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    decorateReply: false,
+    allowedPath: (pathname) => !pathname.includes('\0'),
+    // Files are public; the access guard and sessions live in the site's scope below.
+  });
+
+  await app.register(async (site) => {
+    site.setErrorHandler(handleError);
+    await site.register(rateLimit, { config, redis });
+    await site.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseUrlEncoded });
+    await site.register(session, { config, db: database.db, secrets: config.sessionSecrets ?? [readOrCreateSecret(config.dataDir)] });
+    await site.register(csrf, { config });
+    await site.register(requireAccess);
+
+    await site.register(pageRoutes, { config });
+    await site.register(contactRoutes, { config });
+    if (config.devMailbox) await site.register(devMailRoutes, { config });
+  });
+
+  if (runJobs) {
+    let stopMaintenance: (() => void) | undefined;
+    app.addHook('onReady', async () => {
+      mailWorker.start();
+      stopMaintenance = scheduleMaintenance(database.db, config.mail.retentionDays, app.log);
+    });
+    app.addHook('onClose', async () => {
+      stopMaintenance?.();
+      await mailWorker.stop();
+      await transport.close();
+    });
+  }
+  return app;
+}

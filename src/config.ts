@@ -1,0 +1,245 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Everything Commons reads from its environment, validated once at start-up. A bad value
+ * stops the process with one line per variable, so an operator fixes them all in one pass.
+ */
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return LOOPBACK_HOSTS.has(bare) || (isIP(bare) === 4 && bare.startsWith('127.'));
+}
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+function urlWithProtocols(protocols: string[], what: string) {
+  return z.string().trim().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a ${what} URL` });
+      return;
+    }
+    if (!protocols.includes(url.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}` });
+    }
+  });
+}
+
+const publicUrl = z
+  .string()
+  .trim()
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an origin such as https://commons.example.gov.au' });
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// origin' });
+    } else if (url.origin !== value.replace(/\/$/, '') || url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: 'must be an origin only: no path, query, fragment or credentials' });
+    }
+  })
+  .transform((value) => new URL(value));
+
+/** An address or CIDR range, checked here so a typo cannot silently trust the whole internet. */
+function isAddressOrRange(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/');
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  const prefix = Number(bits);
+  return family === 4 ? prefix <= 32 && prefix >= 8 : prefix <= 128 && prefix >= 16;
+}
+
+const addressRanges = z
+  .string()
+  .trim()
+  .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      if (!isAddressOrRange(entry)) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range (at most /8 for IPv4, /16 for IPv6)` });
+      }
+    }
+  });
+
+/** off, a hop count, or address ranges: never "trust everything", which lets any client forge its address. */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | number | string[] => {
+    if (value === '' || value === 'off' || value === 'false') return false;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops < 1 || hops > 10) {
+        ctx.addIssue({ code: 'custom', message: 'a hop count must be between 1 and 10' });
+        return z.NEVER;
+      }
+      return hops;
+    }
+    if (value === 'true' || value === '*') {
+      ctx.addIssue({ code: 'custom', message: 'trusting every proxy lets any client forge its address: give a hop count or address ranges' });
+      return z.NEVER;
+    }
+    const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+    const bad = entries.filter((entry) => !isAddressOrRange(entry));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be off, a hop count, or IP addresses and CIDR ranges ("${bad.join('", "')}" is not)` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+const sessionSecrets = z
+  .string()
+  .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
+  .superRefine((secrets, ctx) => {
+    if (secrets.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold at least one secret' });
+    if (secrets.some((secret) => secret.length < 32)) {
+      ctx.addIssue({ code: 'custom', message: 'each secret must be at least 32 characters (try: openssl rand -base64 48)' });
+    }
+  });
+
+const mailbox = z
+  .string()
+  .trim()
+  .refine((value) => !/[\r\n\0]/.test(value), 'must be on one line')
+  .refine((value) => /^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(value), 'must be an address such as "Commons <commons@example.gov.au>"');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }).default('development'),
+  HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be 0 to 65535').max(65535, 'must be 0 to 65535').default(3000),
+  PUBLIC_URL: publicUrl.optional(),
+  DATA_DIR: z.string().trim().min(1, 'must not be empty').default('data'),
+  DATABASE_URL: optionalText.pipe(urlWithProtocols(['postgres:', 'postgresql:'], 'PostgreSQL').optional()),
+  DATABASE_POOL_SIZE: positiveInt(100).default(10),
+  MIGRATE_ON_START: booleanText.default(true),
+  SMTP_URL: optionalText.pipe(urlWithProtocols(['smtp:', 'smtps:'], 'SMTP').optional()),
+  MAIL_FROM: optionalText.pipe(mailbox.optional()),
+  CONTACT_EMAIL: optionalText.pipe(mailbox.optional()),
+  MAIL_MAX_ATTEMPTS: positiveInt(100).default(32),
+  MAIL_RETENTION_DAYS: positiveInt(3650).default(30),
+  MAIL_POLL_SECONDS: positiveInt(3600).default(5),
+  SESSION_SECRET: optionalText.pipe(sessionSecrets.optional()),
+  TRUST_PROXY: trustProxy.default(false),
+  REDIS_URL: optionalText.pipe(urlWithProtocols(['redis:', 'rediss:'], 'Redis').optional()),
+  RATE_LIMIT_PAGES_PER_10S: positiveInt(100_000).default(50),
+  RATE_LIMIT_TRUSTED: addressRanges.default([]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
+  SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
+});
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  env: Environment;
+  host: string;
+  port: number;
+  publicUrl: URL;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  migrateOnStart: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  contactEmail: string;
+  mail: { maxAttempts: number; retentionDays: number; pollSeconds: number };
+  /** Newest first; undefined means "generate and keep one under DATA_DIR" (development and test only). */
+  sessionSecrets: string[] | undefined;
+  trustProxy: false | number | string[];
+  redisUrl: string | undefined;
+  rateLimit: { pagesPer10s: number; trusted: string[] };
+  logLevel: string;
+  siteName: string;
+  /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
+  devMailbox: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Commons cannot start; fix these settings:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const publicUrlValue = e.PUBLIC_URL ?? new URL(`http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
+
+  if (e.NODE_ENV === 'production') {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: is required in production (the embedded database is for trying Commons out)');
+    if (!e.SMTP_URL) problems.push('SMTP_URL: is required in production (the on-disk mailbox is for development)');
+    if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: is required in production');
+    if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: is required in production');
+    else if (publicUrlValue.protocol !== 'https:') problems.push('PUBLIC_URL: must be https:// in production');
+  } else if (!isLoopbackHost(e.HOST)) {
+    problems.push(`HOST: ${e.NODE_ENV} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const mailFrom = e.MAIL_FROM ?? `${e.SITE_NAME} <no-reply@${publicUrlValue.hostname}>`;
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: publicUrlValue,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    migrateOnStart: e.MIGRATE_ON_START,
+    smtpUrl: e.SMTP_URL,
+    mailFrom,
+    contactEmail: e.CONTACT_EMAIL ?? mailFrom,
+    mail: { maxAttempts: e.MAIL_MAX_ATTEMPTS, retentionDays: e.MAIL_RETENTION_DAYS, pollSeconds: e.MAIL_POLL_SECONDS },
+    sessionSecrets: e.SESSION_SECRET,
+    trustProxy: e.TRUST_PROXY,
+    redisUrl: e.REDIS_URL,
+    rateLimit: { pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S, trusted: e.RATE_LIMIT_TRUSTED },
+    logLevel: e.LOG_LEVEL,
+    siteName: e.SITE_NAME,
+    devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,
+  };
+}
+
+/** A URL safe to log: the password, if any, replaced. */
+export function maskUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '****';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/**
+ * The embedded PostgreSQL: PGlite in this process, served on a unix socket that only this
+ * account can open, so the app reaches it through `pg` exactly as it reaches a real server.
+ * PGlite is one backend: the pool in front of it must hold exactly one connection.
+ */
+export interface EmbeddedPostgres {
+  /** The directory holding the socket, for pg's `host`. */
+  socketDir: string;
+  socketPort: number;
+  /** The whole data directory as a tarball (PGlite's dumpDataDir), to start copies from. */
+  dump(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+// pg finds a unix socket as `${host}/.s.PGSQL.${port}`; the port is only part of the file name.
+const SOCKET_PORT = 5432;
+// sun_path holds 108 bytes on Linux; leave room for the file name.
+const MAX_SOCKET_DIR_LENGTH = 90;
+
+export interface EmbeddedOptions {
+  /** Where PGlite keeps its files; undefined keeps them in memory (tests). */
+  pgdataDir?: string;
+  /** Where the socket goes; falls back to a private temporary directory when the path is too long. */
+  socketDir: string;
+  /** A data directory dump to start from (tests start every database from one migrated template). */
+  loadDataDir?: Blob;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const db = await PGlite.create({
+    ...(options.pgdataDir ? { dataDir: options.pgdataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  let socketDir = options.socketDir;
+  let ownsSocketDir = false;
+  if (socketDir.length > MAX_SOCKET_DIR_LENGTH) {
+    socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-'));
+    ownsSocketDir = true;
+  }
+  const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  fs.rmSync(socketPath, { force: true });
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
+  const previousUmask = process.umask(0o177);
+  try {
+    await server.start();
+  } finally {
+    process.umask(previousUmask);
+  }
+  fs.chmodSync(socketPath, 0o600);
+
+  return {
+    socketDir,
+    socketPort: SOCKET_PORT,
+    dump: () => db.dumpDataDir('none') as Promise<Blob>,
+    async close() {
+      await server.stop();
+      await db.close();
+      fs.rmSync(socketPath, { force: true });
+      if (ownsSocketDir) fs.rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Config } from '../../config.js';
+import { setFlash } from '../../lib/flash.js';
+import { formToken, parseForm, type FieldErrors } from '../../lib/forms.js';
+import { CONTACT_MESSAGES } from './messages.js';
+import { CONTACT_LIMITS, ContactForm } from './schemas.js';
+import { sendContactMessage } from './service.js';
+
+// Generous for a person, tight for a script: the operators read every message.
+const MESSAGES_PER_HOUR = 5;
+
+function showForm(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors): FastifyReply {
+  return reply.view('contact/form', {
+    title: 'Contact the operators',
+    csrfToken: reply.generateCsrf(),
+    formToken: formToken.safeParse(values.form_token).data ?? randomUUID(),
+    values,
+    errors,
+    limits: CONTACT_LIMITS,
+  });
+}
+
+const contactRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+  app.get('/contact', { config: { access: 'public' } }, async (_request, reply) => showForm(reply));
+
+  app.post('/contact', { config: { access: 'public', rateLimit: { max: MESSAGES_PER_HOUR, timeWindow: 3_600_000 } } }, async (request, reply) => {
+    const form = parseForm(ContactForm, request.body);
+    if (!form.ok) return showForm(reply.code(422), form.values, form.errors);
+    const { queued } = await sendContactMessage(app.db, app.templates, config, {
+      formToken: form.data.form_token,
+      name: form.data.name,
+      email: form.data.email,
+      subject: form.data.subject,
+      message: form.data.message,
+      ipAddress: request.ip,
+    });
+    if (queued) app.mailWorker.nudge();
+    setFlash(request, CONTACT_MESSAGES.sent);
+    return reply.redirect('/contact', 303);
+  });
+};
+
+export default contactRoutes;

@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { pruneSentEmails } from '../mail/outbox.js';
+
+/**
+ * Housekeeping that keeps tables small: expired sessions and sent-email records past their
+ * retention. Every instance may run it; the deletes are idempotent.
+ */
+export async function runMaintenance(db: Kysely<DB>, mailRetentionDays: number): Promise<{ sessions: number; emails: number }> {
+  const sessions = await db.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
+  const emails = await pruneSentEmails(db, mailRetentionDays);
+  return { sessions: Number(sessions.numDeletedRows), emails };
+}
+
+const HOURLY = 60 * 60 * 1000;
+
+export function scheduleMaintenance(db: Kysely<DB>, mailRetentionDays: number, log: FastifyBaseLogger): () => void {
+  const run = () =>
+    runMaintenance(db, mailRetentionDays).then(
+      (removed) => log.info(removed, 'maintenance removed expired rows'),
+      (error: unknown) => log.error({ err: error }, 'maintenance failed'),
+    );
+  const timer = setInterval(run, HOURLY);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { BadRequest } from './errors.js';
+import { PAGE_MESSAGES } from './messages.js';
+
+/**
+ * Form input, from the raw body to typed values: strict decoding (invalid UTF-8 is a 400, never
+ * a silent U+FFFD), no prototype keys, and text fields that refuse NUL bytes and lone surrogates
+ * and count whitespace-only (including zero-width characters) as empty.
+ */
+
+export type FormBody = Record<string, string | string[]>;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function decodeComponent(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    throw new BadRequest(PAGE_MESSAGES.invalidEncoding);
+  }
+}
+
+/** application/x-www-form-urlencoded (and query strings), decoded strictly. */
+export function parseUrlEncoded(raw: string): FormBody {
+  // A raw U+FFFD means the body held bytes that were not UTF-8 (browsers percent-encode it).
+  if (raw.includes('\uFFFD')) throw new BadRequest(PAGE_MESSAGES.invalidEncoding);
+  const result: FormBody = Object.create(null);
+  if (raw === '') return result;
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const key = decodeComponent(equals === -1 ? pair : pair.slice(0, equals));
+    const value = equals === -1 ? '' : decodeComponent(pair.slice(equals + 1));
+    if (FORBIDDEN_KEYS.has(key) || /[[\]]/.test(key)) throw new BadRequest(PAGE_MESSAGES.unexpectedField);
+    const existing = result[key];
+    if (existing === undefined) result[key] = value;
+    else result[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return result;
+}
+
+// Unicode whitespace plus the invisible format characters people paste (zero-width space,
+// joiners, the byte-order mark): a value made only of these is empty.
+const INVISIBLE_EDGES = /^[\s\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]+|[\s\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]+$/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export interface TextFieldOptions {
+  label: string;
+  max: number;
+  optional?: boolean;
+  multiline?: boolean;
+}
+
+/** A text field: trimmed, NFC-normalised, length-checked in code points. */
+export function textField({ label, max, optional = false, multiline = false }: TextFieldOptions) {
+  return z
+    .string({ error: `${label} must be text` })
+    .superRefine((value, ctx) => {
+      if (value.includes('\0')) ctx.addIssue({ code: 'custom', message: `${label} must not contain NUL characters` });
+      else if (LONE_SURROGATE.test(value)) ctx.addIssue({ code: 'custom', message: `${label} contains characters that are not valid text` });
+      else if (!multiline && /[\r\n]/.test(value)) ctx.addIssue({ code: 'custom', message: `${label} must be on one line` });
+    })
+    .transform((value) => value.replace(INVISIBLE_EDGES, '').normalize('NFC'))
+    .superRefine((value, ctx) => {
+      const length = [...value].length;
+      if (length === 0 && !optional) ctx.addIssue({ code: 'custom', message: `Enter ${label.toLowerCase()}` });
+      else if (length > max) ctx.addIssue({ code: 'custom', message: `${label} must be at most ${max.toLocaleString('en-AU')} characters (it is ${length.toLocaleString('en-AU')})` });
+    });
+}
+
+/** The hidden field that makes a double submit land once (a unique index holds it). */
+export const formToken = z.uuid({ error: 'This form is missing its token; reload the page and try again' });
+
+export type FieldErrors = Record<string, string>;
+
+export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors; values: Record<string, string> };
+
+/** Parses a form; on failure, one message per field and the values to re-fill it with. */
+export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormResult<z.infer<S>> {
+  const input = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const errors: FieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    const field = issue.path.length > 0 ? String(issue.path[0]) : '_form';
+    if (issue.code === 'unrecognized_keys') {
+      errors._form ??= PAGE_MESSAGES.unexpectedField;
+      continue;
+    }
+    errors[field] ??= issue.message;
+  }
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (typeof value === 'string' && key !== '_csrf') values[key] = value.replace(/\0/g, '');
+  }
+  return { ok: false, errors, values };
+}

@@ -1,0 +1,20 @@
+/** What the error pages say: plain words, no internals. */
+export const ERROR_PAGES: Record<number, { title: string; message: string }> = {
+  400: { title: 'That request could not be read', message: 'Something in the address or the form could not be read. Go back, check what you entered and try again.' },
+  403: { title: 'You cannot do that', message: 'You do not have permission to see this page or do this.' },
+  404: { title: 'Page not found', message: 'There is no page at this address. It may have moved, or you may not have access to it.' },
+  405: { title: 'That request could not be read', message: 'This page cannot be used that way.' },
+  413: { title: 'That was too much to send', message: 'What you sent is larger than Commons accepts. Shorten it and try again.' },
+  415: { title: 'That request could not be read', message: 'The form was sent in a format Commons does not accept.' },
+  422: { title: 'Check what you entered', message: 'Some of what you entered could not be accepted.' },
+  429: { title: 'Too many requests', message: 'You have made a lot of requests in a short time. Wait a little, then try again.' },
+  500: { title: 'Something went wrong', message: 'Something went wrong on our side and what you asked for was not done. Try again in a moment.' },
+  503: { title: 'Commons is busy', message: 'Commons is too busy to answer right now. Try again in a few seconds.' },
+};
+
+export const PAGE_MESSAGES = {
+  formExpired: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
+  signInFirst: 'Sign in to Commons to do that.',
+  unexpectedField: 'The form contained a field Commons does not expect. Reload the page and try again.',
+  invalidEncoding: 'The address or form contained characters that are not valid text (invalid encoding).',
+} as const;

@@ -1,0 +1,167 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../db/schema.js';
+import type { Templates } from '../lib/templates.js';
+
+/**
+ * The durable mail queue. A feature enqueues an email in the same transaction as the change
+ * that causes it; the worker (jobs/mail-worker.ts) claims, sends and marks it in separate
+ * short statements, so no transaction is open while SMTP is talked to.
+ */
+
+export interface EmailExtras {
+  replyTo?: string;
+}
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** What the email is for (`contact.message`, `auth.verify`), for the operators' listings. */
+  kind: string;
+  extras?: EmailExtras;
+}
+
+export interface ClaimedEmail {
+  id: number;
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  extras: EmailExtras;
+  attempts: number;
+}
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** Header values are one line: a CR or LF here would let a title inject headers. */
+export function oneLine(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+export function composeEmail(templates: Templates, template: string, data: Record<string, unknown>, email: Omit<OutgoingEmail, 'text' | 'html'>): OutgoingEmail {
+  const htmlTemplate = `emails/${template}.html`;
+  return {
+    ...email,
+    text: templates.render(`emails/${template}.text`, data),
+    ...(templates.has(htmlTemplate) ? { html: templates.render(htmlTemplate, data) } : {}),
+  };
+}
+
+export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number> {
+  const row = await db
+    .insertInto('outbound_emails')
+    .values({
+      to_address: oneLine(email.to),
+      subject: oneLine(email.subject).slice(0, 300),
+      text_body: email.text,
+      html_body: email.html ?? null,
+      headers: JSON.stringify(email.extras ?? {}),
+      kind: email.kind,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * Takes up to `limit` due emails for this worker. Rows being sent by another worker are
+ * skipped (SKIP LOCKED); a claim is a lease: if this worker dies mid-send, the email is due
+ * again once the lease ends.
+ */
+export async function claimDueEmails(db: Db, limit: number, leaseSeconds: number): Promise<ClaimedEmail[]> {
+  const rows = await db
+    .updateTable('outbound_emails')
+    .set({
+      status: 'sending',
+      attempts: sql`attempts + 1`,
+      next_attempt_at: sql`now() + make_interval(secs => ${leaseSeconds})`,
+    })
+    .where('id', 'in', (qb) =>
+      qb
+        .selectFrom('outbound_emails')
+        .select('id')
+        .where('status', 'in', ['pending', 'sending'])
+        .where(sql<boolean>`next_attempt_at <= now()`)
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(['id', 'to_address', 'subject', 'text_body', 'html_body', 'headers', 'attempts'])
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    to: row.to_address,
+    subject: row.subject,
+    text: row.text_body ?? '',
+    html: row.html_body,
+    extras: row.headers as EmailExtras,
+    attempts: row.attempts,
+  }));
+}
+
+/** Sent: the bodies go, so no usable link from an email stays in the database. */
+export async function markEmailSent(db: Db, id: number): Promise<void> {
+  await db
+    .updateTable('outbound_emails')
+    .set({ status: 'sent', sent_at: sql`now()`, text_body: null, html_body: null, last_error: null })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+export async function markEmailAttemptFailed(db: Db, id: number, error: string, retryInSeconds: number | null): Promise<void> {
+  const lastError = oneLine(error).slice(0, 1000);
+  await db
+    .updateTable('outbound_emails')
+    .set(
+      retryInSeconds === null
+        ? { status: 'failed', failed_at: sql`now()`, last_error: lastError }
+        : { status: 'pending', next_attempt_at: sql`now() + make_interval(secs => ${retryInSeconds})`, last_error: lastError },
+    )
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+export interface FailedEmail {
+  id: number;
+  to: string;
+  subject: string;
+  kind: string;
+  attempts: number;
+  lastError: string | null;
+  failedAt: Date | null;
+}
+
+export async function listFailedEmails(db: Db, limit = 200): Promise<FailedEmail[]> {
+  const rows = await db
+    .selectFrom('outbound_emails')
+    .select(['id', 'to_address', 'subject', 'kind', 'attempts', 'last_error', 'failed_at'])
+    .where('status', '=', 'failed')
+    .orderBy('failed_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ id: row.id, to: row.to_address, subject: row.subject, kind: row.kind, attempts: row.attempts, lastError: row.last_error, failedAt: row.failed_at }));
+}
+
+/** Puts failed emails (all, or the ids given) back in the queue with a fresh set of attempts. */
+export async function retryFailedEmails(db: Db, ids?: number[]): Promise<number> {
+  let query = db
+    .updateTable('outbound_emails')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, failed_at: null })
+    .where('status', '=', 'failed');
+  if (ids) query = query.where('id', 'in', ids.length > 0 ? ids : [-1]);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function pruneSentEmails(db: Db, retentionDays: number): Promise<number> {
+  const result = await db
+    .deleteFrom('outbound_emails')
+    .where('status', '=', 'sent')
+    .where('sent_at', '<', sql<Date>`now() - make_interval(days => ${retentionDays})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import { maskUrl, type Config } from '../config.js';
+import type { ClaimedEmail } from './outbox.js';
+import { writeMailboxMessage } from './mailbox.js';
+
+/** Where sent email goes: an SMTP relay, or the on-disk development mailbox. */
+export interface MailTransport {
+  description: string;
+  send(email: ClaimedEmail): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An SMTP failure that retrying cannot fix (the relay refused the message for good). */
+export function isPermanentFailure(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown }).responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+export function toNodemailerMessage(from: string, email: ClaimedEmail): Mail.Options {
+  return {
+    from,
+    to: email.to,
+    subject: email.subject,
+    text: email.text,
+    ...(email.html ? { html: email.html } : {}),
+    ...(email.extras.replyTo ? { replyTo: email.extras.replyTo } : {}),
+    // Replies to automated mail go nowhere useful; say so to auto-responders.
+    headers: { 'Auto-Submitted': 'auto-generated' },
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+// Well under the 30 s a shutdown allows the worker to drain.
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000, dnsTimeout: 10_000 };
+
+export function smtpTransport(smtpUrl: string, from: string): MailTransport {
+  const transporter = nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);
+  return {
+    description: `SMTP at ${maskUrl(smtpUrl)}`,
+    async send(email) {
+      await transporter.sendMail(toNodemailerMessage(from, email));
+    },
+    async close() {
+      transporter.close();
+    },
+  };
+}
+
+export function mailboxTransport(mailDir: string, from: string): MailTransport {
+  fs.mkdirSync(mailDir, { recursive: true, mode: 0o700 });
+  return {
+    description: `the on-disk mailbox in ${mailDir} (read it at /dev/mail)`,
+    async send(email) {
+      writeMailboxMessage(mailDir, {
+        id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+        date: new Date().toISOString(),
+        from,
+        to: email.to,
+        subject: email.subject,
+        replyTo: email.extras.replyTo ?? null,
+        text: email.text,
+        html: email.html,
+      });
+    },
+    async close() {},
+  };
+}
+
+export function createMailTransport(config: Config): MailTransport {
+  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
+}

@@ -1,0 +1,70 @@
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import { Forbidden } from '../lib/errors.js';
+import { PAGE_MESSAGES } from '../lib/messages.js';
+
+/**
+ * Who may reach a route. Every route is for signed-in, active members unless it says
+ * otherwise in `config.access`; the public ones are an explicit, short list (a test walks
+ * every registered route and checks this).
+ */
+export type RouteAccess = 'public' | 'member' | 'dev-mailbox';
+
+export interface CurrentMember {
+  id: number;
+  displayName: string;
+  handle: string;
+  role: 'member' | 'moderator' | 'administrator';
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    member: CurrentMember | null;
+  }
+  interface FastifyInstance {
+    /** Every route registered after this plugin, for the route inventory test and docs. */
+    routeInventory: RegisteredRoute[];
+  }
+}
+
+export function routeAccess(request: FastifyRequest): RouteAccess {
+  return request.routeOptions.config.access ?? 'member';
+}
+
+/** Registered at the root first, so it sees every route. */
+export const routeInventory = fp(
+  async (app) => {
+    const routes: RegisteredRoute[] = [];
+    app.decorate('routeInventory', routes);
+    app.decorateRequest('member', null);
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const access = (route.config as { access?: RouteAccess } | undefined)?.access ?? 'member';
+      for (const method of methods) routes.push({ method, url: route.url, access });
+    });
+  },
+  { name: 'route-inventory' },
+);
+
+/** The guard for the site's routes: members only unless the route is public. */
+export const requireAccess = fp(
+  async (app) => {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.is404 || routeAccess(request) !== 'member' || request.member) return;
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+      }
+      throw new Forbidden(PAGE_MESSAGES.signInFirst);
+    });
+  },
+  { name: 'require-access' },
+);

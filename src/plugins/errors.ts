@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../lib/errors.js';
+import { ERROR_PAGES, PAGE_MESSAGES } from '../lib/messages.js';
+
+/**
+ * One place turns every failure into a page: expected ones (HttpError, Fastify's 4xx) say what
+ * went wrong in plain words; anything else is logged with the request id and shown as a 500
+ * that quotes the id, never a stack trace.
+ */
+
+// Fastify's own 4xx errors whose message is safe to replace by a plain one for the status.
+const ENCODING_ERRORS = new Set(['FST_ERR_BAD_URL', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH']);
+
+export function renderError(reply: FastifyReply, status: number, message?: string, headers: Record<string, string> = {}): FastifyReply {
+  const page = ERROR_PAGES[status] ?? ERROR_PAGES[status >= 500 ? 500 : 400]!;
+  reply.code(status).headers(headers);
+  try {
+    return reply.view('errors/error', {
+      title: page.title,
+      message: message ?? page.message,
+      status,
+      showRequestId: status >= 500,
+    });
+  } catch (error) {
+    reply.log.error({ err: error }, 'the error page could not be rendered');
+    return reply.type('text/plain; charset=utf-8').send(`${page.title}\n\n${page.message}\n\nRequest id: ${reply.request.id}\n`);
+  }
+}
+
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof HttpError) {
+    return renderError(reply, error.statusCode, error.message || undefined, error.headers);
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    if (ENCODING_ERRORS.has(error.code)) return renderError(reply, 400, PAGE_MESSAGES.invalidEncoding);
+    // A 429 from the rate limiter arrives with its Retry-After header already set.
+    return renderError(reply, status);
+  }
+  request.log.error({ err: error }, 'request failed');
+  return renderError(reply, status === 503 ? 503 : 500);
+}
+
+export function registerErrorPages(app: FastifyInstance): void {
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => renderError(reply, 404));
+}

@@ -1,0 +1,72 @@
+import closeWithGrace from 'close-with-grace';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, maskUrl } from './config.js';
+import { DataDirInUse } from './db/data-dir.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createMailTransport } from './mail/transport.js';
+
+// Requests get 10 s to finish and the mail worker 30 s to put down its batch (SECURITY.md,
+// the bar item 12); past that the process exits anyway.
+const SHUTDOWN_GRACE_MS = 40_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+
+  let database;
+  try {
+    database = await openDatabase(config, log);
+  } catch (error) {
+    if (error instanceof DataDirInUse) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied database migrations');
+  }
+
+  const transport = createMailTransport(config);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }) : undefined;
+  redis?.on('error', (error) => log.warn({ err: error }, 'Redis is unreachable; rate limits are not being counted'));
+
+  const app = await buildApp({ config, database, transport, redis });
+
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an uncaught error');
+    else app.log.info({ signal }, 'shutting down');
+    // In order: stop accepting and drain requests, stop the worker (onClose), then the database.
+    await app.close();
+    redis?.disconnect();
+    await database.close();
+    app.log.info('stopped');
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info(
+    {
+      url: config.publicUrl.origin,
+      env: config.env,
+      database: database.description,
+      mail: transport.description,
+      redis: config.redisUrl ? maskUrl(config.redisUrl) : 'none (rate limits counted in memory)',
+    },
+    `Commons is ready at ${config.publicUrl.origin}`,
+  );
+}
+
+await main();

@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Database } from '../../src/db/database.js';
+import { mailboxTransport, type MailTransport } from '../../src/mail/transport.js';
+import { createTestDatabase } from './database.js';
+
+export const TEST_ORIGIN = 'http://127.0.0.1:3000';
+export const TEST_HOST = '127.0.0.1:3000';
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  database: Database;
+  db: Database['db'];
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  database?: Database;
+  transport?: MailTransport;
+  /** Routes to add before the app is ready (a failing route, a members-only probe). */
+  extend?: (app: FastifyInstance) => void;
+}
+
+export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-test-'))): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    SESSION_SECRET: 'a-test-session-secret-that-is-long-enough-to-use',
+    RATE_LIMIT_PAGES_PER_10S: '100000',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+/** The real app on a fresh database, with its mail going to an on-disk mailbox. */
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = testConfig(options.env);
+  const database = options.database ?? (await createTestDatabase());
+  const logs: Record<string, unknown>[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+      callback();
+    },
+  });
+  const transport = options.transport ?? mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
+  const app = await buildApp({ config, database, transport, logStream, runJobs: false });
+  options.extend?.(app);
+  await app.ready();
+  return {
+    app,
+    config,
+    database,
+    db: database.db,
+    logs,
+    async close() {
+      await app.close();
+      if (!options.database) await database.close();
+      fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser's view of the site: cookies kept between requests, same-origin headers sent. */
+export class Browser {
+  private cookies = new Map<string, string>();
+
+  constructor(private readonly app: FastifyInstance, private readonly host = TEST_HOST) {}
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  private remember(response: LightMyRequestResponse): LightMyRequestResponse {
+    for (const cookie of response.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      const expired = cookie.maxAge === 0 || (cookie.expires !== undefined && cookie.expires.getTime() < Date.now());
+      if (expired) this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    return response;
+  }
+
+  async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return this.remember(await this.app.inject({ method: 'GET', url, headers: { host: this.host, cookie: this.cookieHeader, ...headers } }));
+  }
+
+  /** Posts a urlencoded form as a browser would from one of our pages. */
+  async post(url: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return this.remember(
+      await this.app.inject({
+        method: 'POST',
+        url,
+        headers: { host: this.host, origin: `http://${this.host}`, 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader, ...headers },
+        payload: encodeForm(fields),
+      }),
+    );
+  }
+
+  /** Opens a page with a form and returns its hidden fields (CSRF and form tokens). */
+  async openForm(url: string): Promise<Record<string, string>> {
+    const response = await this.get(url);
+    if (response.statusCode !== 200) throw new Error(`GET ${url} answered ${response.statusCode}`);
+    return hiddenFields(response.body);
+  }
+}
+
+export function encodeForm(fields: Record<string, string | string[]>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, item);
+  }
+  return params.toString();
+}
+
+export function hiddenFields(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = match[2]!;
+  return fields;
+}
+
+export async function countRows(db: Database['db'], table: 'contact_messages' | 'outbound_emails' | 'sessions' | 'audit_events'): Promise<number> {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}

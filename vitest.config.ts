@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test` runs the server project: unit and request-level tests against a real PostgreSQL
+// (DATABASE_URL) or the embedded one. `npm run test:browser` drives Debian's chromium.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'server',
+          include: ['test/unit/**/*.test.ts', 'test/features/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          pool: 'forks',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
