@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import underPressure from '@fastify/under-pressure';
@@ -22,7 +22,7 @@ import { PAGE_MESSAGES } from './lib/messages.js';
 import { STATIC_DIR } from './lib/paths.js';
 import { loadTemplates } from './lib/templates.js';
 import type { MailTransport } from './mail/transport.js';
-import { requireAccess, routeInventory } from './plugins/access.js';
+import { markPublic, requireAccess, routeInventory } from './plugins/access.js';
 import csrf from './plugins/csrf.js';
 import { handleError, registerErrorPages } from './plugins/errors.js';
 import rateLimit from './plugins/rate-limit.js';
@@ -47,6 +47,8 @@ export interface AppDependencies {
   logStream?: DestinationStream;
   /** Run the mail worker and maintenance in this process (the default). */
   runJobs?: boolean;
+  /** More routes inside the site's scope (session, CSRF, access guard): tests add probes here. */
+  extraSiteRoutes?: FastifyPluginAsync;
 }
 
 // SECURITY.md, the bar item 12.
@@ -60,7 +62,7 @@ function trustHops(hops: number) {
   return (_address: string, hop: number) => hop < hops;
 }
 
-export async function buildApp({ config, database, transport, redis, logStream, runJobs = true }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, database, transport, redis, logStream, runJobs = true, extraSiteRoutes }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -111,16 +113,17 @@ export async function buildApp({ config, database, transport, redis, logStream, 
 
   // Outside the session's scope: health checks and static files never touch the database.
   await app.register(healthRoutes, { db: database.db });
-  await app.register(fastifyStatic, {
-    root: STATIC_DIR,
-    prefix: '/static/',
-    maxAge: '1h',
-    index: false,
-    list: false,
-    dotfiles: 'deny',
-    decorateReply: false,
-    allowedPath: (pathname) => !pathname.includes('\0'),
-    // Files are public; the access guard and sessions live in the site's scope below.
+  await app.register(async (files) => {
+    markPublic(files);
+    await files.register(fastifyStatic, {
+      root: STATIC_DIR,
+      prefix: '/static/',
+      maxAge: '1h',
+      index: false,
+      list: false,
+      dotfiles: 'deny',
+      decorateReply: false,
+    });
   });
 
   await app.register(async (site) => {
@@ -134,6 +137,7 @@ export async function buildApp({ config, database, transport, redis, logStream, 
     await site.register(pageRoutes, { config });
     await site.register(contactRoutes, { config });
     if (config.devMailbox) await site.register(devMailRoutes, { config });
+    if (extraSiteRoutes) await site.register(extraSiteRoutes);
   });
 
   if (runJobs) {

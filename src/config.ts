@@ -151,6 +151,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: trustProxy.default(false),
   REDIS_URL: optionalText.pipe(urlWithProtocols(['redis:', 'rediss:'], 'Redis').optional()),
   RATE_LIMIT_PAGES_PER_10S: positiveInt(100_000).default(50),
+  RATE_LIMIT_CONTACT_PER_HOUR: positiveInt(100_000).default(5),
   RATE_LIMIT_TRUSTED: addressRanges.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
@@ -175,7 +176,7 @@ export interface Config {
   sessionSecrets: string[] | undefined;
   trustProxy: false | number | string[];
   redisUrl: string | undefined;
-  rateLimit: { pagesPer10s: number; trusted: string[] };
+  rateLimit: { pagesPer10s: number; contactPerHour: number; trusted: string[] };
   logLevel: string;
   siteName: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
@@ -226,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecrets: e.SESSION_SECRET,
     trustProxy: e.TRUST_PROXY,
     redisUrl: e.REDIS_URL,
-    rateLimit: { pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S, trusted: e.RATE_LIMIT_TRUSTED },
+    rateLimit: { pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S, contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR, trusted: e.RATE_LIMIT_TRUSTED },
     logLevel: e.LOG_LEVEL,
     siteName: e.SITE_NAME,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,

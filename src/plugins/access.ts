@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 
@@ -48,12 +48,27 @@ export const routeInventory = fp(
     app.decorateRequest('member', null);
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const access = (route.config as { access?: RouteAccess } | undefined)?.access ?? 'member';
-      for (const method of methods) routes.push({ method, url: route.url, access });
+      for (const method of methods) {
+        routes.push({
+          method,
+          url: route.url,
+          // Read when asked: a scope's own onRoute hook (see markPublic) runs after this one.
+          get access() {
+            return (route.config as { access?: RouteAccess } | undefined)?.access ?? 'member';
+          },
+        });
+      }
     });
   },
   { name: 'route-inventory' },
 );
+
+/** Makes every route registered in the calling scope public (for plugins that take no route config). */
+export function markPublic(scope: FastifyInstance): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: 'public' };
+  });
+}
 
 /** The guard for the site's routes: members only unless the route is public. */
 export const requireAccess = fp(

@@ -31,6 +31,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (error instanceof HttpError) {
     return renderError(reply, error.statusCode, error.message || undefined, error.headers);
   }
+  if (error.code?.startsWith('FST_CSRF_')) {
+    request.log.warn({ reason: error.code }, 'refused a request without a valid form token');
+    return renderError(reply, 403, PAGE_MESSAGES.formExpired);
+  }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     if (ENCODING_ERRORS.has(error.code)) return renderError(reply, 400, PAGE_MESSAGES.invalidEncoding);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
@@ -26,8 +26,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   database?: Database;
   transport?: MailTransport;
-  /** Routes to add before the app is ready (a failing route, a members-only probe). */
-  extend?: (app: FastifyInstance) => void;
+  /** Routes to add inside the site's scope (a failing route, a members-only probe). */
+  extraSiteRoutes?: FastifyPluginAsync;
 }
 
 export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-test-'))): Config {
@@ -36,6 +36,7 @@ export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtem
     DATA_DIR: dataDir,
     SESSION_SECRET: 'a-test-session-secret-that-is-long-enough-to-use',
     RATE_LIMIT_PAGES_PER_10S: '100000',
+    RATE_LIMIT_CONTACT_PER_HOUR: '100000',
     LOG_LEVEL: 'info',
     ...env,
   });
@@ -53,8 +54,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const transport = options.transport ?? mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
-  const app = await buildApp({ config, database, transport, logStream, runJobs: false });
-  options.extend?.(app);
+  const app = await buildApp({ config, database, transport, logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes });
   await app.ready();
   return {
     app,

@@ -7,8 +7,6 @@ import { CONTACT_MESSAGES } from './messages.js';
 import { CONTACT_LIMITS, ContactForm } from './schemas.js';
 import { sendContactMessage } from './service.js';
 
-// Generous for a person, tight for a script: the operators read every message.
-const MESSAGES_PER_HOUR = 5;
 
 function showForm(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors): FastifyReply {
   return reply.view('contact/form', {
@@ -24,7 +22,7 @@ function showForm(reply: FastifyReply, values: Record<string, string> = {}, erro
 const contactRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   app.get('/contact', { config: { access: 'public' } }, async (_request, reply) => showForm(reply));
 
-  app.post('/contact', { config: { access: 'public', rateLimit: { max: MESSAGES_PER_HOUR, timeWindow: 3_600_000 } } }, async (request, reply) => {
+  app.post('/contact', { config: { access: 'public', rateLimit: { max: config.rateLimit.contactPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
     const form = parseForm(ContactForm, request.body);
     if (!form.ok) return showForm(reply.code(422), form.values, form.errors);
     const { queued } = await sendContactMessage(app.db, app.templates, config, {

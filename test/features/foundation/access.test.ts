@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, buildTestApp, TEST_HOST, type TestApp } from '../../support/app.js';
+
+/**
+ * Every route is for signed-in members unless it is on the short public list below. Adding a
+ * public route means adding it here, on purpose.
+ */
+const PUBLIC_ROUTES = ['GET /', 'GET /contact', 'GET /guidelines', 'GET /healthz', 'GET /privacy', 'GET /readyz', 'GET /static/*', 'POST /contact'];
+const DEV_MAILBOX_ROUTES = ['GET /dev/mail', 'GET /dev/mail/:id', 'GET /dev/mail/:id/html'];
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({
+    // A route that says nothing about access, as every members' page will.
+    async extraSiteRoutes(site) {
+      site.get('/test/members-only', async () => 'secret');
+      site.post('/test/members-only', async () => 'secret');
+    },
+  });
+});
+afterAll(async () => t.close());
+
+function sampleUrl(url: string): string {
+  return url.replace(/:[a-z_]+/gi, 'sample').replace('*', 'css/site.css');
+}
+
+describe('who may see what', () => {
+  it('has exactly the public routes that are meant to be public', () => {
+    const routes = t.app.routeInventory.filter((route) => route.method !== 'HEAD');
+    const publicRoutes = routes.filter((route) => route.access === 'public').map((route) => `${route.method} ${route.url}`);
+    expect([...new Set(publicRoutes)].sort()).toEqual(PUBLIC_ROUTES);
+    const devRoutes = routes.filter((route) => route.access === 'dev-mailbox').map((route) => `${route.method} ${route.url}`);
+    expect(devRoutes.sort()).toEqual(DEV_MAILBOX_ROUTES);
+  });
+
+  it('sends a signed-out visitor from every other route to sign in, or refuses the POST', async () => {
+    const guarded = t.app.routeInventory.filter((route) => route.access === 'member');
+    expect(guarded.length).toBeGreaterThan(0);
+    for (const route of guarded) {
+      const response = await t.app.inject({ method: route.method as 'GET', url: sampleUrl(route.url), headers: { host: TEST_HOST, origin: 'http://127.0.0.1:3000' } });
+      if (route.method === 'GET' || route.method === 'HEAD') {
+        expect(response.statusCode, `${route.method} ${route.url}`).toBe(303);
+        expect(response.headers.location).toBe(`/login?next=${encodeURIComponent(sampleUrl(route.url))}`);
+      } else {
+        expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
+      }
+      expect(response.body).not.toContain('secret');
+    }
+  });
+
+  it('answers every public GET route signed out', async () => {
+    for (const route of PUBLIC_ROUTES.filter((r) => r.startsWith('GET '))) {
+      const response = await new Browser(t.app).get(sampleUrl(route.slice(4)));
+      expect(response.statusCode, route).toBe(200);
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('answers past the page budget with 429 and Retry-After, and never limits health or static files', async () => {
+    const limited = await buildTestApp({ env: { RATE_LIMIT_PAGES_PER_10S: '3' }, database: t.database });
+    try {
+      const browser = new Browser(limited.app);
+      for (let i = 0; i < 3; i += 1) expect((await browser.get('/guidelines')).statusCode).toBe(200);
+      const refused = await browser.get('/guidelines');
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.body).toContain('Too many requests');
+      expect((await browser.get('/healthz')).statusCode).toBe(200);
+      expect((await browser.get('/static/css/site.css')).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('exempts trusted address ranges', async () => {
+    const trusted = await buildTestApp({ env: { RATE_LIMIT_PAGES_PER_10S: '1', RATE_LIMIT_TRUSTED: '127.0.0.0/8' }, database: t.database });
+    try {
+      const browser = new Browser(trusted.app);
+      for (let i = 0; i < 5; i += 1) expect((await browser.get('/guidelines')).statusCode).toBe(200);
+    } finally {
+      await trusted.close();
+    }
+  });
+});
+
+describe('the site has one host name in development', () => {
+  it('redirects localhost to PUBLIC_URL so same-origin checks hold', async () => {
+    const dev = await buildTestApp({ env: { NODE_ENV: 'development' }, database: t.database });
+    try {
+      const response = await new Browser(dev.app, 'localhost:3000').get('/guidelines?x=1');
+      expect(response.statusCode).toBe(308);
+      expect(response.headers.location).toBe('http://127.0.0.1:3000/guidelines?x=1');
+    } finally {
+      await dev.close();
+    }
+  });
+});

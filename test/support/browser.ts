@@ -1,0 +1,106 @@
+import net from 'node:net';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { buildTestApp, type TestApp } from './app.js';
+
+// The machine has no network: without these flags chromium keeps trying to reach Google's
+// update, sync and field-trial services, which slows every launch.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** Debian's chromium (or CHROMIUM_PATH); playwright never downloads a browser of its own. */
+export function launchChromium(): Promise<Chromium> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A port nobody is listening on right now, so PUBLIC_URL can name it before the app starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LiveSite {
+  t: TestApp;
+  /** `http://127.0.0.1:<port>`, the app's PUBLIC_URL. */
+  origin: string;
+  url(path: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app listening on a real port. PUBLIC_URL must be known before the app is built:
+ * POSTs are checked against its origin and the development mailbox against its host.
+ */
+export async function startSite(env: Record<string, string> = {}): Promise<LiveSite> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const t = await buildTestApp({ env: { PUBLIC_URL: origin, PORT: String(port), ...env } });
+  try {
+    await t.app.listen({ host: '127.0.0.1', port });
+  } catch (error) {
+    await t.close();
+    throw error;
+  }
+  return { t, origin, url: (path) => new URL(path, origin).toString(), close: () => t.close() };
+}
+
+const CSP_PATTERN = /Content Security Policy|Refused to/i;
+
+/**
+ * Everything the page reports about blocked content. Chromium logs each violation to the
+ * console; the `securitypolicyviolation` event is listened for by an init script, which the
+ * browser runs itself, so the page's own policy (no inline script) does not block it.
+ */
+export async function collectCspViolations(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (CSP_PATTERN.test(message.text())) violations.push(`console ${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => {
+    if (CSP_PATTERN.test(error.message)) violations.push(`page error: ${error.message}`);
+  });
+  await page.exposeBinding('__reportCspViolation', (_source, report: string) => {
+    violations.push(`securitypolicyviolation: ${report}`);
+  });
+  await page.addInitScript(`
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.__reportCspViolation(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber);
+    });
+  `);
+  return violations;
+}
+
+/** Fails with one readable line per violation: rule, impact, the elements concerned. */
+export async function expectNoAxeViolations(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  const violations = results.violations.map((violation) => ({
+    rule: violation.id,
+    impact: violation.impact,
+    help: violation.help,
+    targets: violation.nodes.map((node) => node.target.join(' ')),
+  }));
+  const summary = violations.map((v) => `${v.rule} (${v.impact}): ${v.targets.join(', ')}`).join('; ');
+  expect(violations, `axe on ${page.url()}: ${summary}`).toEqual([]);
+}
+
+/** The page's scrollable width, to catch content that forces sideways scrolling. */
+export async function scrollWidth(page: Page): Promise<number> {
+  return page.evaluate<number>('document.documentElement.scrollWidth');
+}
+
+/** The focused element's id, or its text when it has none (a link, a button). */
+export async function focusedElement(page: Page): Promise<string> {
+  const focused = page.locator(':focus');
+  if ((await focused.count()) !== 1) return '(nothing focused)';
+  const id = await focused.getAttribute('id');
+  return id ? `#${id}` : ((await focused.textContent()) ?? '').trim();
+}
