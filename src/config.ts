@@ -192,8 +192,13 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError([...new Set(problems)]);
+    // One line per variable: its first problem.
+    const byVariable = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const variable = issue.path.join('.');
+      if (!byVariable.has(variable)) byVariable.set(variable, `${variable}: ${issue.message}`);
+    }
+    throw new ConfigError([...byVariable.values()]);
   }
   const e = parsed.data;
   const problems: string[] = [];

@@ -47,12 +47,18 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export interface TextFieldOptions {
   label: string;
   max: number;
+  /** What to say when it is empty; "Enter <label in lower case>" by default. */
+  required?: string;
   optional?: boolean;
   multiline?: boolean;
 }
 
-/** A text field: trimmed, NFC-normalised, length-checked in code points. */
-export function textField({ label, max, optional = false, multiline = false }: TextFieldOptions) {
+/** A text field: trimmed, NFC-normalised, length-checked in code points. A missing field is empty. */
+export function textField({ label, max, required = `Enter ${label.toLowerCase()}`, optional = false, multiline = false }: TextFieldOptions) {
+  return z.preprocess((value) => value ?? '', textValue({ label, max, required, optional, multiline }));
+}
+
+function textValue({ label, max, required, optional, multiline }: Required<TextFieldOptions>) {
   return z
     .string({ error: `${label} must be text` })
     .superRefine((value, ctx) => {
@@ -63,7 +69,7 @@ export function textField({ label, max, optional = false, multiline = false }: T
     .transform((value) => value.replace(INVISIBLE_EDGES, '').normalize('NFC'))
     .superRefine((value, ctx) => {
       const length = [...value].length;
-      if (length === 0 && !optional) ctx.addIssue({ code: 'custom', message: `Enter ${label.toLowerCase()}` });
+      if (length === 0 && !optional) ctx.addIssue({ code: 'custom', message: required });
       else if (length > max) ctx.addIssue({ code: 'custom', message: `${label} must be at most ${max.toLocaleString('en-AU')} characters (it is ${length.toLocaleString('en-AU')})` });
     });
 }

@@ -26,8 +26,6 @@ function listTemplates(dir: string, prefix = ''): string[] {
 export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
   const handlebars = Handlebars.create();
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  // The last argument of a helper call is Handlebars' options object.
-  handlebars.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).join(''));
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   for (const name of listTemplates(viewsDir)) {
     const source = fs.readFileSync(path.join(viewsDir, `${name}.hbs`), 'utf8');

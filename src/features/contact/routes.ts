@@ -16,6 +16,7 @@ function showForm(reply: FastifyReply, values: Record<string, string> = {}, erro
     values,
     errors,
     limits: CONTACT_LIMITS,
+    messageHint: `At most ${CONTACT_LIMITS.message.toLocaleString('en-AU')} characters.`,
   });
 }
 

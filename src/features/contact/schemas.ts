@@ -16,7 +16,7 @@ export const ContactForm = z.strictObject({
   form_token: formToken,
   name: textField({ label: 'Your name', max: CONTACT_LIMITS.name }),
   email: replyAddress,
-  subject: textField({ label: 'Subject', max: CONTACT_LIMITS.subject }),
-  message: textField({ label: 'Message', max: CONTACT_LIMITS.message, multiline: true }),
+  subject: textField({ label: 'Subject', max: CONTACT_LIMITS.subject, required: 'Enter a subject' }),
+  message: textField({ label: 'Message', max: CONTACT_LIMITS.message, required: 'Enter your message', multiline: true }),
 });
 export type ContactForm = z.infer<typeof ContactForm>;

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, maskUrl } from '../../src/config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  HOST: '0.0.0.0',
+  DATABASE_URL: 'postgres://commons:pw@db.example.gov.au/commons',
+  SMTP_URL: 'smtps://relay.example.gov.au',
+  SESSION_SECRET: 'x'.repeat(48),
+  PUBLIC_URL: 'https://commons.example.gov.au',
+};
+
+describe('loadConfig', () => {
+  it('starts in development on 127.0.0.1:3000 with nothing set', () => {
+    const config = loadConfig({});
+    expect(config.env).toBe('development');
+    expect(config.publicUrl.origin).toBe('http://127.0.0.1:3000');
+    expect(config.devMailbox).toBe(true);
+    expect(config.trustProxy).toBe(false);
+    expect(config.mail.maxAttempts).toBe(32);
+  });
+
+  it('reports each bad value on its own line naming the variable', () => {
+    const found = problems({ NODE_ENV: 'staging', PORT: 'eighty', PUBLIC_URL: 'https://x.gov.au/path', TRUST_PROXY: 'true', MIGRATE_ON_START: 'maybe', DATABASE_URL: 'mysql://x', SMTP_URL: 'http://x', SESSION_SECRET: 'short', RATE_LIMIT_TRUSTED: '10.0.0.0/99,nonsense', MAIL_FROM: 'a\r\nBcc: x@y' });
+    const variables = found.map((line) => line.split(':')[0]);
+    expect(variables.sort()).toEqual(['DATABASE_URL', 'MAIL_FROM', 'MIGRATE_ON_START', 'NODE_ENV', 'PORT', 'PUBLIC_URL', 'RATE_LIMIT_TRUSTED', 'SESSION_SECRET', 'SMTP_URL', 'TRUST_PROXY']);
+    expect(found.find((line) => line.startsWith('TRUST_PROXY'))).toContain('forge');
+    expect(new ConfigError(found).message.split('\n')).toHaveLength(found.length + 1);
+  });
+
+  it('refuses a non-loopback HOST in development', () => {
+    expect(problems({ HOST: '0.0.0.0' })).toEqual([expect.stringMatching(/^HOST: development mode listens on a loopback address only/)]);
+    expect(problems({ HOST: '::1' })).toEqual([]);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'DATABASE_URL: is required in production (the embedded database is for trying Commons out)'],
+    ['SMTP_URL', 'SMTP_URL: is required in production (the on-disk mailbox is for development)'],
+    ['SESSION_SECRET', 'SESSION_SECRET: is required in production'],
+    ['PUBLIC_URL', 'PUBLIC_URL: is required in production'],
+  ])('refuses production without %s', (variable, message) => {
+    const env: Record<string, string> = { ...PRODUCTION };
+    delete env[variable];
+    expect(problems(env)).toContain(message);
+  });
+
+  it('refuses an http PUBLIC_URL in production', () => {
+    expect(problems({ ...PRODUCTION, PUBLIC_URL: 'http://commons.example.gov.au' })).toEqual(['PUBLIC_URL: must be https:// in production']);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig({ ...PRODUCTION, TRUST_PROXY: '10.0.0.0/8, 192.168.1.1', SESSION_SECRET: `${'n'.repeat(40)},${'o'.repeat(40)}` });
+    expect(config.devMailbox).toBe(false);
+    expect(config.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.1']);
+    expect(config.sessionSecrets).toEqual(['n'.repeat(40), 'o'.repeat(40)]);
+  });
+
+  it('takes a hop count for TRUST_PROXY', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(problems({ TRUST_PROXY: '0.0.0.0/0' })[0]).toMatch(/^TRUST_PROXY:/);
+  });
+
+  it('masks a password in a URL it logs', () => {
+    expect(maskUrl('postgres://commons:hunter2@db/commons')).toBe('postgres://commons:****@db/commons');
+    expect(maskUrl('smtp://relay:25')).toBe('smtp://relay:25');
+  });
+});

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DataDirInUse, ensureDataDir, lockDataDir, readOrCreateSecret } from '../../src/db/data-dir.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-datadir-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the data directory', () => {
+  it('is created readable by its owner only', () => {
+    const dir = path.join(tempDir(), 'data');
+    ensureDataDir(dir);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('is locked to one process: a second lock is refused with a clear message', () => {
+    const dir = tempDir();
+    const unlock = lockDataDir(dir);
+    // The lock holds this process's pid, so a second attempt finds a live owner.
+    expect(() => lockDataDir(dir)).toThrow(DataDirInUse);
+    expect(() => lockDataDir(dir)).toThrow(`Another Commons process (pid ${process.pid}) is using the data directory`);
+    unlock();
+    lockDataDir(dir)();
+  });
+
+  it('takes over a lock left by a process that no longer runs', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'commons.lock'), '2147483646\n');
+    const unlock = lockDataDir(dir);
+    expect(fs.readFileSync(path.join(dir, 'commons.lock'), 'utf8').trim()).toBe(String(process.pid));
+    unlock();
+    expect(fs.existsSync(path.join(dir, 'commons.lock'))).toBe(false);
+  });
+
+  it('keeps a generated session secret at mode 0600 and reuses it', () => {
+    const dir = tempDir();
+    const secret = readOrCreateSecret(dir);
+    expect(secret.length).toBeGreaterThanOrEqual(48);
+    expect(fs.statSync(path.join(dir, 'session-secret')).mode & 0o777).toBe(0o600);
+    expect(readOrCreateSecret(dir)).toBe(secret);
+  });
+});

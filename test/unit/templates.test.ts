@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VIEWS_DIR } from '../../src/lib/paths.js';
+import { loadTemplates } from '../../src/lib/templates.js';
+
+function templateFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? templateFiles(path.join(dir, entry.name)) : entry.name.endsWith('.hbs') ? [path.join(dir, entry.name)] : []));
+}
+
+describe('templates', () => {
+  it('use {{{ }}} only for fields named *_html (sanitised or rendered HTML)', () => {
+    const offenders: string[] = [];
+    for (const file of templateFiles(VIEWS_DIR)) {
+      for (const match of fs.readFileSync(file, 'utf8').matchAll(/\{\{\{\s*([^}\s]+)\s*\}\}\}/g)) {
+        if (!match[1]!.endsWith('_html')) offenders.push(`${path.relative(VIEWS_DIR, file)}: ${match[0]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('escape what pages show and leave plain-text emails unescaped', () => {
+    const templates = loadTemplates();
+    expect(templates.render('errors/error', { title: '<b>x</b>', message: 'a & b' })).toContain('&lt;b&gt;x&lt;/b&gt;');
+    const text = templates.render('emails/contact-message.text', { name: 'A & B <x>', email: 'a@b.gov.au', subject: 's', message: 'm', siteName: 'Commons', id: 1, ipAddress: '127.0.0.1' });
+    expect(text).toContain('From: A & B <x> <a@b.gov.au>');
+  });
+
+  it('never compile what a person typed as a template', () => {
+    const templates = loadTemplates();
+    expect(templates.render('errors/error', { title: '{{constructor.constructor("return process")()}}', message: '{{> partial}}' })).toContain('{{constructor.constructor(&quot;return process&quot;)()}}');
+  });
+});
