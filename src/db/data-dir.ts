@@ -60,6 +60,7 @@ function isRunning(pid: number): boolean {
  * generate it once and keep it beside the data, readable by the owner only.
  */
 export function readOrCreateSecret(dataDir: string): string {
+  ensureDataDir(dataDir);
   const secretPath = path.join(dataDir, 'session-secret');
   try {
     const existing = fs.readFileSync(secretPath, 'utf8').trim();

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { claimDueEmails, markEmailAttemptFailed, markEmailSent } from '../mail/outbox.js';
+import { claimDueEmails, markEmailAttemptFailed, markEmailSent, releaseEmails, type ClaimedEmail } from '../mail/outbox.js';
 import { isPermanentFailure, type MailTransport } from '../mail/transport.js';
 
 /**
@@ -13,9 +13,11 @@ import { isPermanentFailure, type MailTransport } from '../mail/transport.js';
 
 const FIRST_RETRY_SECONDS = 30;
 const MAX_RETRY_SECONDS = 3600;
-const BATCH_SIZE = 20;
+// A claim is a lease on the whole batch, so the batch must be sent well within it: five
+// emails at the worst case of the SMTP timeouts (about 25 s each) take 125 s of a 300 s lease.
+const BATCH_SIZE = 5;
 // A claimed email whose worker died is due again after this long.
-const LEASE_SECONDS = 120;
+const LEASE_SECONDS = 300;
 
 /** Seconds to wait after the given (1-based) failed attempt; up to 10% later, never earlier. */
 export function retryDelaySeconds(attempt: number, jitter: number = Math.random()): number {
@@ -36,11 +38,14 @@ export class MailWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  // Set by stop(): the batch in hand is handed back rather than sent.
+  private halting = false;
 
   constructor(private readonly options: MailWorkerOptions) {}
 
   start(): void {
     this.stopped = false;
+    this.halting = false;
     this.schedule(0);
   }
 
@@ -51,9 +56,10 @@ export class MailWorker {
     else this.schedule(0);
   }
 
-  /** Stops polling and waits for the batch in hand to finish. */
+  /** Stops polling, finishes the email being sent and hands back the rest of the batch. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halting = true;
     clearTimeout(this.timer);
     await this.running;
   }
@@ -84,22 +90,32 @@ export class MailWorker {
     } while (sent === BATCH_SIZE && !this.stopped);
   }
 
-  /** Claims and sends one batch; returns how many emails it handled. */
+  /** Claims and sends one batch; returns how many emails it claimed. */
   async runOnce(): Promise<number> {
-    const { db, transport, maxAttempts, log } = this.options;
-    const batch = await claimDueEmails(db, BATCH_SIZE, LEASE_SECONDS);
-    for (const email of batch) {
-      try {
-        await transport.send(email);
-        await markEmailSent(db, email.id);
-        log.info({ emailId: email.id }, 'email sent');
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const giveUp = email.attempts >= maxAttempts || isPermanentFailure(error);
-        await markEmailAttemptFailed(db, email.id, message, giveUp ? null : retryDelaySeconds(email.attempts));
-        log.warn({ emailId: email.id, attempt: email.attempts, failed: giveUp, error: message }, giveUp ? 'email failed for good' : 'email will be retried');
+    const batch = await claimDueEmails(this.options.db, BATCH_SIZE, LEASE_SECONDS);
+    for (const [index, email] of batch.entries()) {
+      if (this.halting) {
+        await releaseEmails(this.options.db, batch.slice(index));
+        break;
       }
+      await this.deliver(email);
     }
     return batch.length;
+  }
+
+  private async deliver(email: ClaimedEmail): Promise<void> {
+    const { db, transport, maxAttempts, log } = this.options;
+    try {
+      await transport.send(email);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const giveUp = email.attempts >= maxAttempts || isPermanentFailure(error);
+      await markEmailAttemptFailed(db, email, message, giveUp ? null : retryDelaySeconds(email.attempts));
+      log.warn({ emailId: email.id, attempt: email.attempts, failed: giveUp, error: message }, giveUp ? 'email failed for good' : 'email will be retried');
+      return;
+    }
+    // Sent: if this mark fails, the lease runs out and the email goes again (at least once).
+    await markEmailSent(db, email);
+    log.info({ emailId: email.id }, 'email sent');
   }
 }

@@ -14,6 +14,8 @@ export async function runMaintenance(db: Kysely<DB>, mailRetentionDays: number):
 }
 
 const HOURLY = 60 * 60 * 1000;
+// Soon after start as well as hourly, so an instance restarted often still cleans up.
+const FIRST_RUN_AFTER_MS = 60 * 1000;
 
 export function scheduleMaintenance(db: Kysely<DB>, mailRetentionDays: number, log: FastifyBaseLogger): () => void {
   const run = () =>
@@ -21,7 +23,12 @@ export function scheduleMaintenance(db: Kysely<DB>, mailRetentionDays: number, l
       (removed) => log.info(removed, 'maintenance removed expired rows'),
       (error: unknown) => log.error({ err: error }, 'maintenance failed'),
     );
+  const first = setTimeout(run, FIRST_RUN_AFTER_MS);
   const timer = setInterval(run, HOURLY);
+  first.unref();
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }

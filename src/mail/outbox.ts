@@ -101,28 +101,34 @@ export async function claimDueEmails(db: Db, limit: number, leaseSeconds: number
   }));
 }
 
-/** Sent: the bodies go, so no usable link from an email stays in the database. */
-export async function markEmailSent(db: Db, id: number): Promise<void> {
-  await db
-    .updateTable('outbound_emails')
-    .set({ status: 'sent', sent_at: sql`now()`, text_body: null, html_body: null, last_error: null })
-    .where('id', '=', id)
-    .where('status', '=', 'sending')
-    .execute();
+/** Which claim a mark is for: a worker whose lease ran out must not overwrite a newer claim. */
+export type Claim = Pick<ClaimedEmail, 'id' | 'attempts'>;
+
+function ownClaim(db: Db, claim: Claim) {
+  return db.updateTable('outbound_emails').where('id', '=', claim.id).where('status', '=', 'sending').where('attempts', '=', claim.attempts);
 }
 
-export async function markEmailAttemptFailed(db: Db, id: number, error: string, retryInSeconds: number | null): Promise<void> {
+/** Sent: the bodies go, so no usable link from an email stays in the database. */
+export async function markEmailSent(db: Db, claim: Claim): Promise<void> {
+  await ownClaim(db, claim).set({ status: 'sent', sent_at: sql`now()`, text_body: null, html_body: null, last_error: null }).execute();
+}
+
+export async function markEmailAttemptFailed(db: Db, claim: Claim, error: string, retryInSeconds: number | null): Promise<void> {
   const lastError = oneLine(error).slice(0, 1000);
-  await db
-    .updateTable('outbound_emails')
+  await ownClaim(db, claim)
     .set(
       retryInSeconds === null
         ? { status: 'failed', failed_at: sql`now()`, last_error: lastError }
         : { status: 'pending', next_attempt_at: sql`now() + make_interval(secs => ${retryInSeconds})`, last_error: lastError },
     )
-    .where('id', '=', id)
-    .where('status', '=', 'sending')
     .execute();
+}
+
+/** Hands back claims a stopping worker will not send, due at once and with the attempt unspent. */
+export async function releaseEmails(db: Db, claims: Claim[]): Promise<void> {
+  for (const claim of claims) {
+    await ownClaim(db, claim).set({ status: 'pending', next_attempt_at: sql`now()`, attempts: sql`attempts - 1` }).execute();
+  }
 }
 
 export interface FailedEmail {

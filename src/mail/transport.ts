@@ -35,8 +35,8 @@ export function toNodemailerMessage(from: string, email: ClaimedEmail): Mail.Opt
   };
 }
 
-// Well under the 30 s a shutdown allows the worker to drain.
-const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000, dnsTimeout: 10_000 };
+// One email at worst takes about 25 s to give up on, within the 30 s a shutdown gives the worker.
+const SMTP_TIMEOUTS = { connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 15_000, dnsTimeout: 5_000 };
 
 export function smtpTransport(smtpUrl: string, from: string): MailTransport {
   const transporter = nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { MailWorker, retryDelaySeconds } from '../../../src/jobs/mail-worker.js';
 import { runMaintenance } from '../../../src/jobs/maintenance.js';
-import { claimDueEmails, enqueueEmail, listFailedEmails, pruneSentEmails, retryFailedEmails, type OutgoingEmail } from '../../../src/mail/outbox.js';
+import { claimDueEmails, enqueueEmail, listFailedEmails, markEmailAttemptFailed, markEmailSent, pruneSentEmails, retryFailedEmails, type OutgoingEmail } from '../../../src/mail/outbox.js';
 import { smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
 import { countRows, testConfig } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
@@ -297,6 +297,48 @@ describe('mail queue', () => {
     expect(await mailWorker().runOnce()).toBe(1);
     expect(await findEmail(id)).toMatchObject({ status: 'sent', attempts: 2 });
     expect(smtp.received).toHaveLength(1);
+  });
+
+  it('lets no worker whose lease ran out overwrite the newer claim on the same email', async () => {
+    const id = await enqueueEmail(db, plainEmail('Claimed twice'));
+    const [stale] = await claimDueEmails(db, 1, 300);
+    await makeAllDue();
+    const [fresh] = await claimDueEmails(db, 1, 300);
+    expect([stale!.attempts, fresh!.attempts]).toEqual([1, 2]);
+
+    await markEmailAttemptFailed(db, stale!, 'late refusal from the first worker', null);
+    await markEmailSent(db, stale!);
+    let row = await db.selectFrom('outbound_emails').select(['status', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'sending', last_error: null });
+
+    await markEmailSent(db, fresh!);
+    row = await db.selectFrom('outbound_emails').select(['status', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'sent', last_error: null });
+  });
+
+  it('hands back the rest of its batch, unspent, when stopped mid-batch', async () => {
+    for (let n = 0; n < 3; n += 1) await enqueueEmail(db, plainEmail(`Batch ${n}`));
+    let worker: MailWorker;
+    const stopping: Promise<void>[] = [];
+    const stopsAfterFirst: MailTransport = {
+      description: 'a relay during shutdown',
+      async send(email) {
+        await transport.send(email);
+        stopping.push(worker.stop());
+      },
+      close: async () => undefined,
+    };
+    worker = new MailWorker({ db, transport: stopsAfterFirst, maxAttempts: 5, pollSeconds: 3600, log: silent });
+    expect(await worker.runOnce()).toBe(3);
+    await Promise.all(stopping);
+
+    expect(smtp.received).toHaveLength(1);
+    const rows = await db.selectFrom('outbound_emails').select(['status', 'attempts']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { status: 'sent', attempts: 1 },
+      { status: 'pending', attempts: 0 },
+      { status: 'pending', attempts: 0 },
+    ]);
   });
 
   it('sends a subject carrying CR LF and a Bcc line as one Subject header, with no Bcc header', async () => {

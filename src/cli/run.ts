@@ -1,0 +1,26 @@
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DataDirInUse } from '../db/data-dir.js';
+import { openDatabase, type Database } from '../db/database.js';
+
+/**
+ * Runs an operator command against the configured database. Against the embedded one it
+ * refuses while the server holds the data directory (the lock says so, clearly).
+ */
+export async function runCommand(work: (database: Database, config: Config) => Promise<number | void>): Promise<void> {
+  let database: Database | undefined;
+  try {
+    const config = loadConfig();
+    database = await openDatabase(config, pino({ level: 'warn' }));
+    process.exitCode = (await work(database, config)) ?? 0;
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DataDirInUse) {
+      console.error(error.message);
+      process.exitCode = 1;
+    } else {
+      throw error;
+    }
+  } finally {
+    await database?.close();
+  }
+}
