@@ -47,5 +47,5 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 
 export function registerErrorPages(app: FastifyInstance): void {
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => renderError(reply, 404));
+  app.setNotFoundHandler((_request, reply) => renderError(reply, 404));
 }

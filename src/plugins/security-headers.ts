@@ -43,7 +43,7 @@ export default fp<{ config: Config }>(
       xXssProtection: false,
       hidePoweredBy: true,
     });
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', async (_request, reply) => {
       reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
       // Pages can carry a member's private view; static files set their own caching.
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

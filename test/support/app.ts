@@ -95,12 +95,17 @@ export class Browser {
 
   /** Posts a urlencoded form as a browser would from one of our pages. */
   async post(url: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return this.postRaw(url, encodeForm(fields), headers);
+  }
+
+  /** Posts a body as given; `withOrigin: false` leaves out the Origin header, as some clients do. */
+  async postRaw(url: string, payload: string, headers: Record<string, string> = {}, { withOrigin = true } = {}): Promise<LightMyRequestResponse> {
     return this.remember(
       await this.app.inject({
         method: 'POST',
         url,
-        headers: { host: this.host, origin: `http://${this.host}`, 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader, ...headers },
-        payload: encodeForm(fields),
+        headers: { host: this.host, ...(withOrigin ? { origin: `http://${this.host}` } : {}), 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader, ...headers },
+        payload,
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, TEST_ORIGIN, type TestApp } from '../../support/app.js';
+import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp } from '../../support/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -81,19 +81,10 @@ describe('CSRF and origin checks on POST', () => {
     const browser = new Browser(t.app);
     const hidden = await browser.openForm('/contact');
     const before = { messages: await countRows(t.db, 'contact_messages'), emails: await countRows(t.db, 'outbound_emails') };
-    const requestHeaders: Record<string, string> = { ...headers };
-    let response;
-    if (requestHeaders.origin === '') {
-      delete requestHeaders.origin;
-      response = await t.app.inject({
-        method: 'POST',
-        url: '/contact',
-        headers: { host: TEST_HOST, 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader, ...requestHeaders },
-        payload: encodeForm(tamper(contactFields(hidden))),
-      });
-    } else {
-      response = await browser.post('/contact', tamper(contactFields(hidden)), requestHeaders);
-    }
+    // An empty origin in the table means "send no Origin header at all".
+    const { origin, ...others } = headers as Record<string, string>;
+    const sent = origin ? { origin, ...others } : others;
+    const response = await browser.postRaw('/contact', encodeForm(tamper(contactFields(hidden))), sent, { withOrigin: origin === undefined });
     expect(response.statusCode).toBe(403);
     expect(response.body).toContain('This form has expired or did not come from this site');
     expect(await countRows(t.db, 'contact_messages')).toBe(before.messages);
@@ -114,12 +105,7 @@ describe('CSRF and origin checks on POST', () => {
   it('accepts a POST with no Origin when Sec-Fetch-Site says same-origin', async () => {
     const browser = new Browser(t.app);
     const hidden = await browser.openForm('/contact');
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/contact',
-      headers: { host: TEST_HOST, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader },
-      payload: encodeForm(contactFields(hidden)),
-    });
+    const response = await browser.postRaw('/contact', encodeForm(contactFields(hidden)), { 'sec-fetch-site': 'same-origin' }, { withOrigin: false });
     expect(response.statusCode).toBe(303);
   });
 
@@ -152,12 +138,7 @@ describe('request limits and bad requests', () => {
     const browser = new Browser(t.app);
     const hidden = await browser.openForm('/contact');
     const before = await countRows(t.db, 'contact_messages');
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/contact',
-      headers: { host: TEST_HOST, origin: TEST_ORIGIN, 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader },
-      payload: `${encodeForm(contactFields(hidden))}&name=%C3%28`,
-    });
+    const response = await browser.postRaw('/contact', `${encodeForm(contactFields(hidden))}&name=%C3%28`);
     expect(response.statusCode).toBe(400);
     expect(await countRows(t.db, 'contact_messages')).toBe(before);
   });
