@@ -49,6 +49,8 @@ export interface AppDependencies {
   runJobs?: boolean;
   /** More routes inside the site's scope (session, CSRF, access guard): tests add probes here. */
   extraSiteRoutes?: FastifyPluginAsync;
+  /** The clock sessions and sign-in locks use; tests move it forward. */
+  now?: () => Date;
 }
 
 // SECURITY.md, the bar item 12.
@@ -62,7 +64,7 @@ function trustHops(hops: number) {
   return (_address: string, hop: number) => hop < hops;
 }
 
-export async function buildApp({ config, database, transport, redis, logStream, runJobs = true, extraSiteRoutes }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, database, transport, redis, logStream, runJobs = true, extraSiteRoutes, now = () => new Date() }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -130,7 +132,7 @@ export async function buildApp({ config, database, transport, redis, logStream, 
     site.setErrorHandler(handleError);
     await site.register(rateLimit, { config, redis });
     await site.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseUrlEncoded });
-    await site.register(session, { config, db: database.db, secrets: config.sessionSecrets ?? [readOrCreateSecret(config.dataDir)] });
+    await site.register(session, { config, db: database.db, secrets: config.sessionSecrets ?? [readOrCreateSecret(config.dataDir)], now });
     await site.register(csrf, { config });
     await site.register(requireAccess);
 

@@ -153,6 +153,15 @@ const EnvSchema = z.object({
   RATE_LIMIT_PAGES_PER_10S: positiveInt(100_000).default(50),
   RATE_LIMIT_CONTACT_PER_HOUR: positiveInt(100_000).default(5),
   RATE_LIMIT_TRUSTED: addressRanges.default([]),
+  ALLOWED_EMAIL_DOMAINS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean)).default(['gov.au']),
+  ADMIN_EMAILS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean)).default([]),
+  PASSWORD_HASH_MEMORY_KIB: positiveInt(4_194_304).default(65_536),
+  PASSWORD_HASH_TIME_COST: positiveInt(20).default(3),
+  RATE_LIMIT_SIGNIN_PER_MINUTE: positiveInt(100_000).default(6),
+  RATE_LIMIT_SIGNIN_PER_HOUR: positiveInt(100_000).default(30),
+  RATE_LIMIT_SIGNUPS_PER_HOUR: positiveInt(100_000).default(20),
+  RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: positiveInt(100_000).default(3),
+  RATE_LIMIT_RESETS_PER_HOUR: positiveInt(100_000).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
 });
@@ -176,7 +185,21 @@ export interface Config {
   sessionSecrets: string[] | undefined;
   trustProxy: false | number | string[];
   redisUrl: string | undefined;
-  rateLimit: { pagesPer10s: number; contactPerHour: number; trusted: string[] };
+  rateLimit: {
+    pagesPer10s: number;
+    contactPerHour: number;
+    signinPerMinute: number;
+    signinPerHour: number;
+    signupsPerHour: number;
+    signupsPerEmailPerHour: number;
+    resetsPerHour: number;
+    trusted: string[];
+  };
+  /** Seeded as allow rules on first start, once. */
+  allowedEmailDomains: string[];
+  /** Canonical addresses that become administrators when they verify. */
+  adminEmails: string[];
+  passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
   logLevel: string;
   siteName: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
@@ -211,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.SMTP_URL) problems.push('SMTP_URL: is required in production (the on-disk mailbox is for development)');
     if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: is required in production');
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: is required in production');
+    // OWASP's floor for argon2id; tests run cheaper, production never does.
+    if (e.PASSWORD_HASH_MEMORY_KIB < 19_456) problems.push('PASSWORD_HASH_MEMORY_KIB: must be at least 19456 (19 MiB) in production');
     else if (publicUrlValue.protocol !== 'https:') problems.push('PUBLIC_URL: must be https:// in production');
   } else if (!isLoopbackHost(e.HOST)) {
     problems.push(`HOST: ${e.NODE_ENV} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
@@ -234,7 +259,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecrets: e.SESSION_SECRET,
     trustProxy: e.TRUST_PROXY,
     redisUrl: e.REDIS_URL,
-    rateLimit: { pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S, contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR, trusted: e.RATE_LIMIT_TRUSTED },
+    rateLimit: {
+      pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S,
+      contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR,
+      signinPerMinute: e.RATE_LIMIT_SIGNIN_PER_MINUTE,
+      signinPerHour: e.RATE_LIMIT_SIGNIN_PER_HOUR,
+      signupsPerHour: e.RATE_LIMIT_SIGNUPS_PER_HOUR,
+      signupsPerEmailPerHour: e.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR,
+      resetsPerHour: e.RATE_LIMIT_RESETS_PER_HOUR,
+      trusted: e.RATE_LIMIT_TRUSTED,
+    },
+    allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS,
+    adminEmails: e.ADMIN_EMAILS,
+    passwordHash: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: 1 },
     logLevel: e.LOG_LEVEL,
     siteName: e.SITE_NAME,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,

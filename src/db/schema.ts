@@ -1,6 +1,16 @@
 // Written by `npm run db:types` from the migrated schema. Do not edit: add a migration and run it again.
 import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
 
+export interface Agencies {
+  id: GeneratedAlways<number>;
+  name: string;
+  jurisdiction: string | null;
+  parent_agency_id: number | null;
+  provisional_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface AuditEvents {
   id: GeneratedAlways<number>;
   occurred_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -22,6 +32,54 @@ export interface ContactMessages {
   message: string;
   ip_address: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DomainRules {
+  id: GeneratedAlways<number>;
+  domain: string;
+  effect: string;
+  agency_id: number | null;
+  note: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface EmailTokens {
+  id: GeneratedAlways<number>;
+  purpose: string;
+  token_hash: string;
+  canonical_email: string;
+  member_id: number | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface MemberDevices {
+  member_id: number;
+  device_hash: string;
+  first_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface Members {
+  id: GeneratedAlways<number>;
+  email: string;
+  canonical_email: string;
+  display_name: string;
+  handle: string;
+  job_title: string | null;
+  bio: string | null;
+  password_hash: string;
+  role: Generated<string>;
+  agency_id: number | null;
+  guidelines_version: string;
+  guidelines_accepted_at: ColumnType<Date, Date | string, Date | string>;
+  verified_at: ColumnType<Date, Date | string, Date | string>;
+  deactivated_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  last_signed_in_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface OutboundEmails {
@@ -47,11 +105,48 @@ export interface Sessions {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
   expires_at: ColumnType<Date, Date | string, Date | string>;
+  member_id: number | null;
+  public_id: string | null;
+  user_agent: string | null;
+  ip_address: string | null;
+  last_seen_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  absolute_expires_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface SigninLocks {
+  canonical_email: string;
+  consecutive_failures: Generated<number>;
+  lock_count: Generated<number>;
+  locked_until: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  last_failure_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SignupRequests {
+  id: GeneratedAlways<number>;
+  email: string;
+  canonical_email: string;
+  guidelines_version: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SiteSettings {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface DB {
+  agencies: Agencies;
   audit_events: AuditEvents;
   contact_messages: ContactMessages;
+  domain_rules: DomainRules;
+  email_tokens: EmailTokens;
+  member_devices: MemberDevices;
+  members: Members;
   outbound_emails: OutboundEmails;
   sessions: Sessions;
+  signin_locks: SigninLocks;
+  signup_requests: SignupRequests;
+  site_settings: SiteSettings;
 }

@@ -18,18 +18,43 @@ export function hashSessionId(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url');
 }
 
+declare module 'fastify' {
+  interface Session {
+    /** Set at sign-in (features/auth/sessions.ts); the store copies them into columns. */
+    memberId?: number;
+    publicId?: string;
+    startedAt?: number;
+    lastSeenAt?: number;
+    expiresAt?: number;
+    userAgent?: string;
+    ipAddress?: string;
+  }
+}
+
 type StoredSession = Parameters<fastifySession.SessionStore['set']>[1];
 
 export class PgSessionStore implements fastifySession.SessionStore {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   set(sessionId: string, session: StoredSession, callback: (error?: unknown) => void): void {
     const data = JSON.stringify(session);
-    const expiresAt = new Date(Date.now() + ANONYMOUS_SESSION_TTL_MS);
+    const columns = {
+      data,
+      expires_at: new Date(session.expiresAt ?? this.now().getTime() + ANONYMOUS_SESSION_TTL_MS),
+      member_id: session.memberId ?? null,
+      public_id: session.publicId ?? null,
+      user_agent: session.userAgent ?? null,
+      ip_address: session.ipAddress ?? null,
+      last_seen_at: session.lastSeenAt ? new Date(session.lastSeenAt) : null,
+      updated_at: this.now(),
+    };
     this.db
       .insertInto('sessions')
-      .values({ id_hash: hashSessionId(sessionId), data, expires_at: expiresAt })
-      .onConflict((oc) => oc.column('id_hash').doUpdateSet({ data, expires_at: expiresAt, updated_at: new Date() }))
+      .values({ id_hash: hashSessionId(sessionId), ...columns })
+      .onConflict((oc) => oc.column('id_hash').doUpdateSet(columns))
       .execute()
       .then(() => callback(), callback);
   }
@@ -39,7 +64,7 @@ export class PgSessionStore implements fastifySession.SessionStore {
       .selectFrom('sessions')
       .select('data')
       .where('id_hash', '=', hashSessionId(sessionId))
-      .where('expires_at', '>', new Date())
+      .where('expires_at', '>', this.now())
       .executeTakeFirst()
       .then((row) => callback(null, (row?.data as StoredSession | undefined) ?? null), callback);
   }
@@ -58,13 +83,13 @@ export function sessionCookieName(config: Config): string {
   return config.publicUrl.protocol === 'https:' ? '__Host-commons' : 'commons';
 }
 
-export default fp<{ config: Config; db: Kysely<DB>; secrets: string[] }>(
-  async (app, { config, db, secrets }) => {
+export default fp<{ config: Config; db: Kysely<DB>; secrets: string[]; now: () => Date }>(
+  async (app, { config, db, secrets, now }) => {
     await app.register(fastifyCookie);
     await app.register(fastifySession, {
       secret: secrets,
       cookieName: sessionCookieName(config),
-      store: new PgSessionStore(db),
+      store: new PgSessionStore(db, now),
       saveUninitialized: false,
       rolling: false,
       cookie: {

@@ -37,6 +37,9 @@ export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtem
     SESSION_SECRET: 'a-test-session-secret-that-is-long-enough-to-use',
     RATE_LIMIT_PAGES_PER_10S: '100000',
     RATE_LIMIT_CONTACT_PER_HOUR: '100000',
+    // Cheap hashing for speed; one test proves the production defaults.
+    PASSWORD_HASH_MEMORY_KIB: '1024',
+    PASSWORD_HASH_TIME_COST: '1',
     LOG_LEVEL: 'info',
     ...env,
   });

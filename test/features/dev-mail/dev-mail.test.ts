@@ -77,6 +77,7 @@ describe('GET /dev/mail', () => {
         PUBLIC_URL: 'https://commons.example.gov.au',
         DATABASE_URL: 'postgres://commons@db.example.gov.au/commons',
         SMTP_URL: 'smtp://relay.example.gov.au:587',
+        PASSWORD_HASH_MEMORY_KIB: '19456',
       },
     });
     try {

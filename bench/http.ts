@@ -1,0 +1,383 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.js';
+import { loadConfig, maskUrl } from '../src/config.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import type { DB } from '../src/db/schema.js';
+import { createMailTransport } from '../src/mail/transport.js';
+import { Client, runLoad, type BenchRequest, type LoadResult } from './load.js';
+
+/**
+ * `npm run bench`: the real app (as src/server.ts builds it, mail worker included) on a fresh
+ * database, listening on 127.0.0.1, driven over HTTP by a keep-alive client in this process.
+ * Embedded PGlite by default; with DATABASE_URL, a fresh database on that server, dropped at
+ * the end. Every scenario is a fixed number of requests after a warm-up, at a fixed number in
+ * flight, and gives up after 120 s. The report is Markdown on stdout; progress goes to stderr.
+ */
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+const REQUESTS = envInt('BENCH_REQUESTS', 5_000, 1, 100_000);
+const WARMUP = envInt('BENCH_WARMUP', 500, 0, 100_000);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 32, 1, 256);
+// Warm-up and measurement together; no new request starts after this.
+const SCENARIO_LIMIT_MS = 120_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+// Between scenarios, for the mail worker to empty the outbox the last one filled.
+const OUTBOX_DRAIN_LIMIT_MS = 120_000;
+// The whole run, as a last resort: 5 scenarios and 5 drains at their limits fit well inside.
+const WATCHDOG_MS = 25 * 60_000;
+const MIXED_POSTERS = 20;
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+// With --expose-gc (npm run bench passes it), memory is read after a full collection, so heap
+// growth from one scenario to the next is memory still held, not garbage yet to be collected.
+const gc = (globalThis as { gc?: () => void }).gc;
+function memory(): NodeJS.MemoryUsage {
+  gc?.();
+  return process.memoryUsage();
+}
+const ms = (value: number) => (Number.isNaN(value) ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+
+let stopRequested = false;
+process.once('SIGINT', () => {
+  stopRequested = true;
+  progress('interrupted: stopping the scenario and cleaning up (Ctrl-C again to kill)');
+});
+setTimeout(() => {
+  progress(`still running after ${WATCHDOG_MS / 60_000} minutes: exiting`);
+  process.exit(2);
+}, WATCHDOG_MS).unref();
+
+/** A port nobody listens on right now (the app takes it a moment later). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Warnings and errors the app logs, counted and passed on to stderr. */
+class LogWatch extends Writable {
+  readonly counts = { warn: 0, error: 0 };
+  readonly messages = new Map<string, number>();
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+      process.stderr.write(`${line}\n`);
+      let entry: { level?: number; msg?: string; err?: { message?: string } };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const level = Number(entry.level);
+      if (level >= 50) this.counts.error += 1;
+      else if (level >= 40) this.counts.warn += 1;
+      if (level >= 40) {
+        const key = `${level >= 50 ? 'error' : 'warn'}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`;
+        this.messages.set(key, (this.messages.get(key) ?? 0) + 1);
+      }
+    }
+    callback();
+  }
+}
+
+function cookiesFrom(headers: { 'set-cookie'?: string[] | undefined }): string {
+  return (headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]!).join('; ');
+}
+
+function hiddenFields(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = match[2]!;
+  return fields;
+}
+
+interface FormSession {
+  cookie: string;
+  hidden: Record<string, string>;
+}
+
+async function openContactForm(client: Client): Promise<FormSession> {
+  const response = await client.request({ method: 'GET', path: '/contact' }, true);
+  const cookie = cookiesFrom(response.headers);
+  const hidden = hiddenFields(response.body);
+  if (response.status !== 200 || !cookie || !hidden._csrf) throw new Error(`GET /contact answered ${response.status} without a session and form`);
+  return { cookie, hidden };
+}
+
+async function outbox(db: Kysely<DB>): Promise<{ waiting: number; sent: number; failed: number }> {
+  const rows = await db
+    .selectFrom('outbound_emails')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy('status')
+    .execute();
+  const count = (status: string) => Number(rows.find((row) => row.status === status)?.count ?? 0);
+  return { waiting: count('pending') + count('sending'), sent: count('sent'), failed: count('failed') };
+}
+
+async function countRows(db: Kysely<DB>, table: 'sessions' | 'contact_messages' | 'outbound_emails'): Promise<number> {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+interface Scenario {
+  name: string;
+  /** What one request does to the database. */
+  work: string;
+  prepare?: () => Promise<void>;
+  next: (i: number) => BenchRequest;
+}
+
+interface ScenarioReport {
+  scenario: Scenario;
+  result: LoadResult;
+  warmupErrors: number;
+  rss: number;
+  heapUsed: number;
+  /** This process's CPU time (app, PGlite when embedded, and the client) per measured request. */
+  cpuMsPerRequest: number;
+  outboxWaitingAtEnd: number;
+  drainSeconds: number | undefined;
+}
+
+async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL?.trim() || undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-bench-'));
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+
+  let benchDatabase: string | undefined;
+  let benchUrl: string | undefined;
+  if (serverUrl) {
+    benchDatabase = `commons_bench_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${benchDatabase}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(serverUrl);
+    url.pathname = `/${benchDatabase}`;
+    benchUrl = url.toString();
+  }
+
+  const logWatch = new LogWatch();
+  let closeAll = async () => {};
+  try {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: origin,
+      DATA_DIR: dataDir,
+      RATE_LIMIT_TRUSTED: '127.0.0.0/8',
+      LOG_LEVEL: 'warn',
+      ...(benchUrl ? { DATABASE_URL: benchUrl } : {}),
+      ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
+    });
+    const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime }, logWatch);
+
+    // As src/server.ts does it.
+    const database = await openDatabase(config, log);
+    closeAll = async () => {
+      await database.close();
+    };
+    await migrateToLatest(database.db);
+    const transport = createMailTransport(config);
+    const app = await buildApp({ config, database, transport, logStream: logWatch, runJobs: true });
+    closeAll = async () => {
+      await app.close();
+      await database.close();
+    };
+    await app.listen({ host: config.host, port: config.port });
+    const db = database.db;
+    const versionRow = await sql<{ version: string }>`select version()`.execute(db);
+    const databaseVersion = versionRow.rows[0]?.version.split(' on ')[0] ?? 'unknown';
+    const databaseLabel = database.embedded
+      ? `embedded PGlite (${databaseVersion}, one connection)`
+      : `PostgreSQL server (${databaseVersion}), fresh database ${benchDatabase} at ${maskUrl(serverUrl!)}, pool of ${config.databasePoolSize}`;
+    progress(`app at ${origin}; database: ${databaseLabel}; mail: ${transport.description}`);
+    const memoryAtStart = memory();
+    const loadAtStart = os.loadavg();
+
+    const client = new Client(new URL(origin), CONCURRENCY, REQUEST_TIMEOUT_MS);
+    closeAll = async () => {
+      client.close();
+      await app.close();
+      await database.close();
+    };
+
+    const formHeaders = (cookie: string) => ({ cookie, origin, 'content-type': 'application/x-www-form-urlencoded' });
+    const contactBody = (hidden: Record<string, string>, i: number) =>
+      new URLSearchParams({
+        ...hidden,
+        form_token: randomUUID(),
+        name: `Bench member ${i}`,
+        email: `bench${i}@finance.gov.au`,
+        subject: `Benchmark message ${i}`,
+        message: `Message number ${i} from the HTTP benchmark.\nIt has two lines.`,
+      }).toString();
+
+    let poster: FormSession | undefined;
+    let posters: FormSession[] = [];
+    let reader: FormSession | undefined;
+
+    const scenarios: Scenario[] = [
+      { name: 'GET /', work: 'none (no cookie, so no session)', next: () => ({ method: 'GET', path: '/' }) },
+      { name: 'GET /readyz', work: '`select 1`', next: () => ({ method: 'GET', path: '/readyz' }) },
+      { name: 'GET /contact', work: 'a new session row (insert)', next: () => ({ method: 'GET', path: '/contact' }) },
+      {
+        name: 'POST /contact',
+        work: 'session read; transaction (message + queued email); session upsert (flash); mail worker',
+        prepare: async () => {
+          poster = await openContactForm(client);
+        },
+        next: (i) => ({ method: 'POST', path: '/contact', headers: formHeaders(poster!.cookie), body: contactBody(poster!.hidden, i) }),
+      },
+      {
+        name: 'mixed',
+        work: '1/5 POST /contact (20 sessions), 1/5 GET /contact new session, 1/5 GET /contact, 1/5 GET /, 1/5 GET /guidelines (one session)',
+        prepare: async () => {
+          posters = await Promise.all(Array.from({ length: MIXED_POSTERS }, () => openContactForm(client)));
+          reader = await openContactForm(client);
+        },
+        next: (i) => {
+          const slot = i % 5;
+          if (slot === 0) {
+            const session = posters[i % posters.length]!;
+            return { method: 'POST', path: '/contact', headers: formHeaders(session.cookie), body: contactBody(session.hidden, i) };
+          }
+          if (slot === 1) return { method: 'GET', path: '/contact' };
+          const headers = { cookie: reader!.cookie };
+          if (slot === 2) return { method: 'GET', path: '/contact', headers };
+          return { method: 'GET', path: slot === 3 ? '/' : '/guidelines', headers };
+        },
+      },
+    ];
+
+    const reports: ScenarioReport[] = [];
+    for (const scenario of scenarios) {
+      if (stopRequested) break;
+      const deadline = performance.now() + SCENARIO_LIMIT_MS;
+      progress(`${scenario.name}: warm-up ${WARMUP}, then ${REQUESTS} requests, ${CONCURRENCY} in flight`);
+      await scenario.prepare?.();
+      const warmup = WARMUP > 0 ? await runLoad({ client, count: WARMUP, concurrency: CONCURRENCY, deadline, next: scenario.next, stopRequested: () => stopRequested }) : undefined;
+      const cpuBefore = process.cpuUsage();
+      const result = await runLoad({ client, count: REQUESTS, concurrency: CONCURRENCY, deadline, next: scenario.next, stopRequested: () => stopRequested });
+      const cpu = process.cpuUsage(cpuBefore);
+      const used = memory();
+      const waiting = (await outbox(db)).waiting;
+      let drainSeconds: number | undefined;
+      if (waiting > 0) {
+        const drainStarted = performance.now();
+        while (performance.now() - drainStarted < OUTBOX_DRAIN_LIMIT_MS && !stopRequested) {
+          if ((await outbox(db)).waiting === 0) {
+            drainSeconds = (performance.now() - drainStarted) / 1000;
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      progress(
+        `${scenario.name}: ${result.requests} requests, ${result.errors} errors, ${result.perSecond.toFixed(0)}/s, p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms` +
+          (waiting > 0 ? `; outbox ${waiting} waiting, ${drainSeconds === undefined ? 'not drained' : `drained in ${drainSeconds.toFixed(1)} s`}` : ''),
+      );
+      reports.push({ scenario, result, warmupErrors: warmup?.errors ?? 0, rss: used.rss, heapUsed: used.heapUsed, cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests), outboxWaitingAtEnd: waiting, drainSeconds });
+    }
+
+    const memoryAtEnd = memory();
+    const rows = {
+      sessions: await countRows(db, 'sessions'),
+      contactMessages: await countRows(db, 'contact_messages'),
+      outboundEmails: await countRows(db, 'outbound_emails'),
+    };
+    const finalOutbox = await outbox(db);
+    const sizeRow = await sql<{ size: number }>`select pg_database_size(current_database())::int8 as size`.execute(db);
+    const mailFiles = fs.readdirSync(path.join(config.dataDir, 'mail')).filter((name) => name.endsWith('.json')).length;
+
+    // The report.
+    const cpus = os.cpus();
+    const out: string[] = [];
+    out.push(`## ${database.embedded ? 'Embedded database (PGlite)' : 'PostgreSQL server'}`, '');
+    out.push(`- Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}`);
+    const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ');
+    out.push(`- Load average (1, 5, 15 min) at the start: ${load(loadAtStart)}; at the end: ${load(os.loadavg())} (anything else running on the machine shows here)`);
+    out.push(`- Node ${process.version}; client and app in one process; ${CONCURRENCY} requests in flight over keep-alive connections`);
+    out.push(`- Database: ${databaseLabel}`);
+    out.push(`- Each scenario: ${WARMUP} warm-up requests, then ${REQUESTS} measured; abandoned after ${SCENARIO_LIMIT_MS / 1000} s`);
+    out.push(`- Memory after start-up: RSS ${mib(memoryAtStart.rss)}, heap used ${mib(memoryAtStart.heapUsed)}; memory is read ${gc ? 'after a forced full GC' : 'without forcing a GC (run node with --expose-gc to force one)'}`);
+    out.push(`- Memory at the end (outbox sent, before closing): RSS ${mib(memoryAtEnd.rss)}, heap used ${mib(memoryAtEnd.heapUsed)}`);
+    out.push('');
+    out.push('| Scenario | Requests | Errors | Req/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/req | RSS | Heap used | Statuses |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const { scenario, result, rss, heapUsed, cpuMsPerRequest } of reports) {
+      const statuses = Object.entries(result.statuses)
+        .map(([status, count]) => `${status}×${count}`)
+        .join(', ');
+      out.push(
+        `| ${scenario.name}${result.aborted ? ' (stopped early)' : ''} | ${result.requests} | ${result.errors} | ${result.perSecond.toFixed(0)} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${ms(result.max)} | ${cpuMsPerRequest.toFixed(2)} | ${mib(rss)} | ${mib(heapUsed)} | ${statuses} |`,
+      );
+    }
+    out.push('');
+    out.push(`CPU ms/req is this process's CPU time (user + system) over the measured requests: the app, the load client${database.embedded ? ' and PGlite' : ' (not the PostgreSQL server)'}. Memory is read at the end of each scenario.`);
+    out.push('');
+    out.push('Database work per request:', '');
+    for (const { scenario } of reports) out.push(`- ${scenario.name}: ${scenario.work}`);
+    out.push('');
+    const warmupErrors = reports.filter((r) => r.warmupErrors > 0);
+    if (warmupErrors.length > 0) out.push(`Warm-up errors: ${warmupErrors.map((r) => `${r.scenario.name} ${r.warmupErrors}`).join(', ')}`, '');
+    for (const r of reports.filter((report) => report.outboxWaitingAtEnd > 0)) {
+      out.push(
+        `- Mail after ${r.scenario.name}: ${r.outboxWaitingAtEnd} emails still queued when the last response came back; ` +
+          (r.drainSeconds === undefined ? `not sent within ${OUTBOX_DRAIN_LIMIT_MS / 1000} s` : `the worker sent them in a further ${r.drainSeconds.toFixed(1)} s`),
+      );
+    }
+    out.push(
+      `- Rows at the end: ${rows.sessions} sessions, ${rows.contactMessages} contact messages, ${rows.outboundEmails} outbound emails ` +
+        `(${finalOutbox.sent} sent, ${finalOutbox.waiting} waiting, ${finalOutbox.failed} failed; ${mailFiles} mailbox files); database size ${mib(Number(sizeRow.rows[0]?.size ?? 0))}`,
+    );
+    const logLines = [...logWatch.messages].map(([message, count]) => `${message} ×${count}`);
+    out.push(`- App log: ${logWatch.counts.warn} warnings, ${logWatch.counts.error} errors${logLines.length ? ` (${logLines.join('; ')})` : ''}`);
+    console.log(out.join('\n'));
+  } finally {
+    const closeStarted = performance.now();
+    try {
+      await closeAll();
+    } finally {
+      if (benchDatabase) {
+        const dropper = new pg.Client({ connectionString: serverUrl });
+        await dropper.connect();
+        await dropper.query(`drop database if exists ${benchDatabase} with (force)`);
+        await dropper.end();
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      progress(`closed the app and database in ${((performance.now() - closeStarted) / 1000).toFixed(1)} s`);
+    }
+  }
+  // Everything is closed: the process should end on its own. If a handle was left open, say so.
+  setTimeout(() => {
+    progress('the process is still running 10 s after closing everything: a handle was left open');
+    process.exit(1);
+  }, 10_000).unref();
+}
+
+await main();

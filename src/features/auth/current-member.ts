@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { findMemberCredentials } from './queries.js';
+import { LAST_SEEN_GRANULARITY_MS, sessionExpiresAt } from './sessions.js';
+
+/**
+ * Who is signed in, checked on every request: the member must still exist and be active, and
+ * the session must be within the idle and absolute limits of the member's current role (a
+ * demoted moderator's session gets the member limits at once, a promoted member's the staff ones).
+ */
+export default fp<{ db: Kysely<DB>; now: () => Date }>(
+  async (app, { db, now }) => {
+    app.addHook('onRequest', async (request) => {
+      const memberId = request.session.get('memberId');
+      if (memberId === undefined) return;
+      const member = await findMemberCredentials(db, { id: memberId });
+      const at = now().getTime();
+      const startedAt = request.session.get('startedAt') ?? 0;
+      const lastSeenAt = request.session.get('lastSeenAt') ?? 0;
+      if (!member || member.deactivatedAt || at >= sessionExpiresAt(member.role, startedAt, lastSeenAt)) {
+        // A new, empty session; the old one is removed from the store.
+        await request.session.regenerate();
+        return;
+      }
+      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role };
+      if (at - lastSeenAt >= LAST_SEEN_GRANULARITY_MS) {
+        request.session.set('lastSeenAt', at);
+        request.session.set('expiresAt', sessionExpiresAt(member.role, startedAt, at));
+      }
+    });
+  },
+  { name: 'current-member', dependencies: ['session'] },
+);

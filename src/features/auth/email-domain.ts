@@ -1,0 +1,68 @@
+import { domainProblem } from './email-address.js';
+import { AUTH_MESSAGES as M } from './messages.js';
+
+/**
+ * Domain rules decide which email domains may join. A rule covers its domain and every subdomain
+ * on a label boundary; the most specific covering rule decides, and block wins a tie, so "block
+ * nsw.gov.au, allow health.nsw.gov.au" admits only the latter. Domains are compared as lower-case
+ * ASCII; the address parser has already refused anything else.
+ */
+
+export interface DomainRule {
+  domain: string;
+  effect: 'allow' | 'block';
+  agencyId: number | null;
+}
+
+export type DomainDecision = { allowed: true; rule: DomainRule } | { allowed: false; reason: string; rule?: DomainRule };
+
+export type RuleDomainResult = { ok: true; domain: string } | { ok: false; reason: string };
+
+export function decideDomain(domain: string, rules: readonly DomainRule[]): DomainDecision {
+  const name = domain.toLowerCase();
+  const covering = rules.filter((rule) => covers(rule.domain.toLowerCase(), name));
+  if (hasPunycodeLabel(name) && !namesExactly(covering, name)) return { allowed: false, reason: M.domainPunycode };
+  const deciding = mostSpecific(covering);
+  if (!deciding) return { allowed: false, reason: M.domainNotAllowed };
+  if (deciding.effect === 'block') return { allowed: false, reason: M.domainBlocked, rule: deciding };
+  return { allowed: true, rule: deciding };
+}
+
+/** An operator-entered rule domain: trimmed, lower-cased ASCII, at least two labels, no trailing dot. */
+export function normaliseRuleDomain(input: string): RuleDomainResult {
+  const domain = input.trim().toLowerCase();
+  if (/[^\x00-\x7F]/.test(domain)) return { ok: false, reason: M.domainNotAscii };
+  const problem = domainProblem(domain);
+  return problem ? { ok: false, reason: problem } : { ok: true, domain };
+}
+
+function covers(ruleDomain: string, name: string): boolean {
+  return name === ruleDomain || name.endsWith(`.${ruleDomain}`);
+}
+
+// An xn-- label may spell a look-alike of a real agency name once decoded, so such a domain needs
+// an allow rule naming it exactly; a parent rule such as gov.au is not enough.
+function hasPunycodeLabel(name: string): boolean {
+  return name.split('.').some((label) => label.startsWith('xn--'));
+}
+
+function namesExactly(rules: readonly DomainRule[], name: string): boolean {
+  return rules.some((rule) => rule.effect === 'allow' && rule.domain.toLowerCase() === name);
+}
+
+function mostSpecific(rules: readonly DomainRule[]): DomainRule | undefined {
+  let best: DomainRule | undefined;
+  for (const rule of rules) {
+    if (!best || outranks(rule, best)) best = rule;
+  }
+  return best;
+}
+
+function outranks(rule: DomainRule, other: DomainRule): boolean {
+  const difference = labelCount(rule.domain) - labelCount(other.domain);
+  return difference > 0 || (difference === 0 && rule.effect === 'block' && other.effect === 'allow');
+}
+
+function labelCount(domain: string): number {
+  return domain.split('.').length;
+}

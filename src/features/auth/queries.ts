@@ -1,0 +1,128 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import type { DomainRule } from './email-domain.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export type Role = 'member' | 'moderator' | 'administrator';
+
+/** What sign-in and the current-member check need; never the whole row. */
+export interface MemberCredentials {
+  id: number;
+  email: string;
+  canonicalEmail: string;
+  displayName: string;
+  handle: string;
+  role: Role;
+  passwordHash: string;
+  deactivatedAt: Date | null;
+}
+
+export async function findMemberCredentials(db: Db, by: { canonicalEmail: string } | { id: number }): Promise<MemberCredentials | undefined> {
+  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at']);
+  query = 'id' in by ? query.where('id', '=', by.id) : query.where('canonical_email', '=', by.canonicalEmail);
+  const row = await query.executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      email: row.email,
+      canonicalEmail: row.canonical_email,
+      displayName: row.display_name,
+      handle: row.handle,
+      role: row.role as Role,
+      passwordHash: row.password_hash,
+      deactivatedAt: row.deactivated_at,
+    }
+  );
+}
+
+export async function listDomainRules(db: Db): Promise<DomainRule[]> {
+  const rows = await db.selectFrom('domain_rules').select(['domain', 'effect', 'agency_id']).execute();
+  return rows.map((row) => ({ domain: row.domain, effect: row.effect as DomainRule['effect'], agencyId: row.agency_id }));
+}
+
+export async function findSetting(db: Db, key: string): Promise<unknown> {
+  const row = await db.selectFrom('site_settings').select('value').where('key', '=', key).executeTakeFirst();
+  return row?.value;
+}
+
+export async function upsertSetting(db: Db, key: string, value: unknown): Promise<void> {
+  const json = JSON.stringify(value);
+  await db
+    .insertInto('site_settings')
+    .values({ key, value: json })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: sql`now()` }))
+    .execute();
+}
+
+export async function upsertSignupRequest(db: Db, request: { email: string; canonicalEmail: string; guidelinesVersion: string }): Promise<void> {
+  await db
+    .insertInto('signup_requests')
+    .values({ email: request.email, canonical_email: request.canonicalEmail, guidelines_version: request.guidelinesVersion })
+    .onConflict((oc) => oc.column('canonical_email').doUpdateSet({ email: request.email, guidelines_version: request.guidelinesVersion, updated_at: sql`now()` }))
+    .execute();
+}
+
+export async function findSignupRequest(db: Db, canonicalEmail: string) {
+  return db.selectFrom('signup_requests').select(['email', 'canonical_email', 'guidelines_version', 'created_at']).where('canonical_email', '=', canonicalEmail).executeTakeFirst();
+}
+
+export async function deleteSignupRequest(db: Db, canonicalEmail: string): Promise<void> {
+  await db.deleteFrom('signup_requests').where('canonical_email', '=', canonicalEmail).execute();
+}
+
+/** The agency named by a domain rule, or a provisional one named after the email's domain. */
+export async function findOrCreateProvisionalAgency(db: Db, domain: string): Promise<number> {
+  const existing = await db.selectFrom('agencies').select('id').where(sql<boolean>`lower(name) = ${domain}`).executeTakeFirst();
+  if (existing) return existing.id;
+  const created = await db
+    .insertInto('agencies')
+    .values({ name: domain, provisional_at: sql`now()` })
+    .onConflict((oc) => oc.expression(sql`lower(name)`).doUpdateSet({ updated_at: sql`now()` }))
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return created.id;
+}
+
+export interface NewMember {
+  email: string;
+  canonicalEmail: string;
+  displayName: string;
+  handle: string;
+  jobTitle: string | null;
+  passwordHash: string;
+  role: Role;
+  agencyId: number | null;
+  guidelinesVersion: string;
+  guidelinesAcceptedAt: Date;
+}
+
+export async function insertMember(db: Db, member: NewMember): Promise<number> {
+  const row = await db
+    .insertInto('members')
+    .values({
+      email: member.email,
+      canonical_email: member.canonicalEmail,
+      display_name: member.displayName,
+      handle: member.handle,
+      job_title: member.jobTitle,
+      password_hash: member.passwordHash,
+      role: member.role,
+      agency_id: member.agencyId,
+      guidelines_version: member.guidelinesVersion,
+      guidelines_accepted_at: member.guidelinesAcceptedAt,
+      verified_at: sql`now()`,
+      last_signed_in_at: sql`now()`,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function updateMemberPassword(db: Db, memberId: number, passwordHash: string): Promise<void> {
+  await db.updateTable('members').set({ password_hash: passwordHash, updated_at: sql`now()` }).where('id', '=', memberId).execute();
+}
+
+export async function recordSignIn(db: Db, memberId: number): Promise<void> {
+  await db.updateTable('members').set({ last_signed_in_at: sql`now()` }).where('id', '=', memberId).execute();
+}

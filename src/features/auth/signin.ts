@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import { insertAuditEvent } from '../../lib/audit.js';
+import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
+import { siteLink, type AuthContext } from './context.js';
+import { parseWorkEmail } from './email-address.js';
+import { AUTH_MESSAGES } from './messages.js';
+import { normalisePassword, PASSWORD_LIMITS } from './password-policy.js';
+import { findMemberCredentials, recordSignIn, updateMemberPassword, type MemberCredentials } from './queries.js';
+import { issueToken } from './tokens.js';
+
+/**
+ * Sign-in, with failures counted per submitted address whether or not it belongs to a member,
+ * so neither the answer nor a lock reveals who is a member (SECURITY.md, the bar item 4).
+ */
+export const LOCK_AFTER_FAILURES = 5;
+const FIRST_LOCK_SECONDS = 15 * 60;
+const MAX_LOCK_SECONDS = 24 * 60 * 60;
+
+export type SignInResult =
+  | { ok: true; member: MemberCredentials }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'locked'; until: Date }
+  | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
+
+export interface SignInAttempt {
+  email: unknown;
+  password: unknown;
+  ipAddress: string;
+}
+
+/** The key failures are counted under: the canonical address, or the input as typed when it is not one. */
+function attemptKey(email: unknown): { key: string; canonical: string | undefined } {
+  const parsed = parseWorkEmail(email);
+  if (parsed.ok) return { key: parsed.canonical, canonical: parsed.canonical };
+  return { key: typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : '', canonical: undefined };
+}
+
+async function overLimit(ctx: AuthContext, keys: string[]): Promise<number | undefined> {
+  const { signinPerMinute, signinPerHour } = ctx.config.rateLimit;
+  for (const key of keys) {
+    const minute = await ctx.counters.hit(`signin:${key}:m`, 60);
+    if (minute.count > signinPerMinute) return minute.resetInSeconds;
+    const hour = await ctx.counters.hit(`signin:${key}:h`, 3600);
+    if (hour.count > signinPerHour) return hour.resetInSeconds;
+  }
+  return undefined;
+}
+
+export function lockSeconds(lockCount: number): number {
+  return Math.min(FIRST_LOCK_SECONDS * 2 ** Math.max(0, lockCount - 1), MAX_LOCK_SECONDS);
+}
+
+export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<SignInResult> {
+  const { key, canonical } = attemptKey(attempt.email);
+  const retryAfterSeconds = await overLimit(ctx, [`ip:${attempt.ipAddress}`, `account:${key}`]);
+  if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
+
+  const lock = await ctx.db.selectFrom('signin_locks').select('locked_until').where('canonical_email', '=', key).executeTakeFirst();
+  if (lock?.locked_until && lock.locked_until > ctx.now()) return { ok: false, reason: 'locked', until: lock.locked_until };
+
+  const member = canonical ? await findMemberCredentials(ctx.db, { canonicalEmail: canonical }) : undefined;
+  // Same work for every address: a real hash, or the dummy one made at start-up.
+  const password = typeof attempt.password === 'string' && attempt.password.length <= PASSWORD_LIMITS.max * 4 ? normalisePassword(attempt.password) : undefined;
+  const active = member && !member.deactivatedAt ? member : undefined;
+  const verified = password !== undefined && (active ? await ctx.hasher.verify(active.passwordHash, password) : await ctx.hasher.verifyDummy(password));
+
+  if (!verified || !active || password === undefined) {
+    await recordFailure(ctx, key, member, attempt.ipAddress);
+    return { ok: false, reason: 'invalid' };
+  }
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('signin_locks').where('canonical_email', '=', key).execute();
+    if (ctx.hasher.needsRehash(active.passwordHash)) await updateMemberPassword(trx, active.id, await ctx.hasher.hash(password));
+    await recordSignIn(trx, active.id);
+    await insertAuditEvent(trx, { actorMemberId: active.id, action: 'signin.succeeded', targetType: 'member', targetId: active.id, ipAddress: attempt.ipAddress });
+  });
+  return { ok: true, member: active };
+}
+
+async function recordFailure(ctx: AuthContext, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {
+  const now = ctx.now();
+  let emailed = false;
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('signin_locks')
+      .values({ canonical_email: key, consecutive_failures: 1, last_failure_at: now })
+      .onConflict((oc) => oc.column('canonical_email').doUpdateSet({ consecutive_failures: sql`signin_locks.consecutive_failures + 1`, last_failure_at: now }))
+      .returning(['consecutive_failures', 'lock_count'])
+      .executeTakeFirstOrThrow();
+    await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.failed', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress });
+    if (row.consecutive_failures < LOCK_AFTER_FAILURES) return;
+
+    const lockCount = row.lock_count + 1;
+    const until = new Date(now.getTime() + lockSeconds(lockCount) * 1000);
+    await trx.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
+    await insertAuditEvent(trx, { actorLabel: 'system', action: 'signin.locked', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress, details: { until: until.toISOString(), lockCount } });
+    if (!member || member.deactivatedAt) return;
+    const token = await issueToken(trx, 'unlock', member.canonicalEmail, member.id);
+    await enqueueEmail(
+      trx,
+      composeEmail(ctx.templates, 'auth-unlock', { siteName: ctx.config.siteName, link: siteLink(ctx.config, `/unlock/${token}`), resetLink: siteLink(ctx.config, '/password/forgot') }, {
+        to: member.email,
+        subject: AUTH_MESSAGES.unlockSubject(ctx.config.siteName),
+        kind: 'auth.unlock',
+      }),
+    );
+    emailed = true;
+  });
+  if (emailed) ctx.nudgeMail();
+}

@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
+
+/**
+ * The secrets in emailed links: 256 random bits, stored only as a SHA-256, used once, by a
+ * POST (a GET only shows the page with the button, so mail scanners that open every link
+ * cannot spend them).
+ */
+export type TokenPurpose = 'verify' | 'reset' | 'unlock';
+
+export const TOKEN_LIFETIME_SECONDS: Record<TokenPurpose, number> = {
+  verify: 24 * 60 * 60,
+  reset: 60 * 60,
+  unlock: 60 * 60,
+};
+
+// base64url of 32 bytes: 43 characters from this alphabet.
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export function looksLikeToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN_SHAPE.test(value);
+}
+
+/** Issues a token; earlier unused tokens for the same purpose and address stop working. */
+export async function issueToken(db: Db, purpose: TokenPurpose, canonicalEmail: string, memberId: number | null): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await db.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', canonicalEmail).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+  await db
+    .insertInto('email_tokens')
+    .values({
+      purpose,
+      token_hash: hashToken(token),
+      canonical_email: canonicalEmail,
+      member_id: memberId,
+      expires_at: sql<Date>`now() + make_interval(secs => ${TOKEN_LIFETIME_SECONDS[purpose]})`,
+    })
+    .execute();
+  return token;
+}
+
+export interface ValidToken {
+  id: number;
+  canonicalEmail: string;
+  memberId: number | null;
+}
+
+/** The token's row if it is unused and unexpired, without using it (for the GET page). */
+export async function findValidToken(db: Db, purpose: TokenPurpose, token: unknown): Promise<ValidToken | undefined> {
+  if (!looksLikeToken(token)) return undefined;
+  const row = await db
+    .selectFrom('email_tokens')
+    .select(['id', 'canonical_email', 'member_id'])
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where(sql<boolean>`expires_at > now()`)
+    .executeTakeFirst();
+  return row && { id: row.id, canonicalEmail: row.canonical_email, memberId: row.member_id };
+}
+
+/** Uses the token: exactly one caller wins, even when two submit it at once. */
+export async function consumeToken(db: Db, purpose: TokenPurpose, token: unknown): Promise<ValidToken | undefined> {
+  if (!looksLikeToken(token)) return undefined;
+  const row = await db
+    .updateTable('email_tokens')
+    .set({ used_at: sql`now()` })
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where(sql<boolean>`expires_at > now()`)
+    .returning(['id', 'canonical_email', 'member_id'])
+    .executeTakeFirst();
+  return row && { id: row.id, canonicalEmail: row.canonical_email, memberId: row.member_id };
+}

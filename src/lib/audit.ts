@@ -1,0 +1,34 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from '../db/schema.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/**
+ * One row in the append-only audit log per security-relevant event, written in the same
+ * transaction as the change it records. The actor is a member or, for the shell and visitors
+ * who are not signed in, a label.
+ */
+export interface AuditEntry {
+  actorMemberId?: number | null;
+  actorLabel?: string;
+  action: string;
+  targetType?: string;
+  targetId?: string | number;
+  ipAddress?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export async function insertAuditEvent(db: Db, entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      actor_member_id: entry.actorMemberId ?? null,
+      actor_label: entry.actorMemberId ? null : (entry.actorLabel ?? 'visitor'),
+      action: entry.action,
+      target_type: entry.targetType ?? null,
+      target_id: entry.targetId === undefined ? null : String(entry.targetId),
+      ip_address: entry.ipAddress ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+    })
+    .execute();
+}

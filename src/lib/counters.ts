@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Fixed-window request counters for limits that need more than the per-route page budget
+ * (per account, per submitted address). In Redis when REDIS_URL is set, so every instance
+ * shares them; in this process's memory otherwise.
+ */
+export interface Counters {
+  /** Adds one to `key` in a window of `windowSeconds`; returns the count and seconds left. */
+  hit(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }>;
+  /** Forgets a key (a successful sign-in clears its failures). */
+  clear(key: string): Promise<void>;
+}
+
+export function memoryCounters(now: () => number = Date.now): Counters {
+  const windows = new Map<string, { count: number; resetAt: number }>();
+  let lastSweep = now();
+  return {
+    async hit(key, windowSeconds) {
+      const at = now();
+      // Drop finished windows now and then, so the map cannot grow without bound.
+      if (at - lastSweep > 60_000) {
+        for (const [k, w] of windows) if (w.resetAt <= at) windows.delete(k);
+        lastSweep = at;
+      }
+      let window = windows.get(key);
+      if (!window || window.resetAt <= at) {
+        window = { count: 0, resetAt: at + windowSeconds * 1000 };
+        windows.set(key, window);
+      }
+      window.count += 1;
+      return { count: window.count, resetInSeconds: Math.ceil((window.resetAt - at) / 1000) };
+    },
+    async clear(key) {
+      windows.delete(key);
+    },
+  };
+}
+
+export function redisCounters(redis: Redis, prefix = 'commons:count:'): Counters {
+  return {
+    async hit(key, windowSeconds) {
+      const name = `${prefix}${key}`;
+      const [[, count], [, ttl]] = (await redis.multi().incr(name).ttl(name).exec()) as [[null, number], [null, number]];
+      if (ttl < 0) await redis.expire(name, windowSeconds);
+      return { count, resetInSeconds: ttl < 0 ? windowSeconds : ttl };
+    },
+    async clear(key) {
+      await redis.del(`${prefix}${key}`);
+    },
+  };
+}
