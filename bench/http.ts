@@ -247,7 +247,7 @@ async function main(): Promise<void> {
       { name: 'GET /contact', work: 'a new session row (insert)', next: () => ({ method: 'GET', path: '/contact' }) },
       {
         name: 'POST /contact',
-        work: 'session read; transaction (message + queued email); session upsert (flash); mail worker',
+        work: 'session read, then one transaction (insert message, insert queued email); the mail worker then claims each email, writes it to the mailbox and marks it sent',
         prepare: async () => {
           poster = await openContactForm(client);
         },
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'mixed',
-        work: '1/5 POST /contact (20 sessions), 1/5 GET /contact new session, 1/5 GET /contact, 1/5 GET /, 1/5 GET /guidelines (one session)',
+        work: 'as test/features/foundation/embedded-load.test.ts: 1/5 POST /contact from 20 sessions (as above), 1/5 GET /contact with no cookie (session insert), 1/5 GET /contact, 1/5 GET / and 1/5 GET /guidelines with one reader\'s cookie (a session read each)',
         prepare: async () => {
           posters = await Promise.all(Array.from({ length: MIXED_POSTERS }, () => openContactForm(client)));
           reader = await openContactForm(client);

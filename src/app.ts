@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { readOrCreateSecret } from './db/data-dir.js';
 import type { Database } from './db/database.js';
 import type { DB } from './db/schema.js';
+import authRoutes, { currentMember } from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
 import healthRoutes from './features/health/routes.js';
@@ -134,9 +135,11 @@ export async function buildApp({ config, database, transport, redis, logStream, 
     await site.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseUrlEncoded });
     await site.register(session, { config, db: database.db, secrets: config.sessionSecrets ?? [readOrCreateSecret(config.dataDir)], now });
     await site.register(csrf, { config });
+    await site.register(currentMember, { db: database.db, now });
     await site.register(requireAccess);
 
     await site.register(pageRoutes, { config });
+    await site.register(authRoutes, { config, redis, now });
     await site.register(contactRoutes, { config });
     if (config.devMailbox) await site.register(devMailRoutes, { config });
     if (extraSiteRoutes) await site.register(extraSiteRoutes);

@@ -95,9 +95,15 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormRe
     }
     errors[field] ??= issue.message;
   }
+  return { ok: false, errors, values: formValues(input) };
+}
+
+/** The submitted text fields, to re-fill a form with (never the CSRF token, never a NUL). */
+export function formValues(body: unknown): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(input)) {
+  if (!body || typeof body !== 'object') return values;
+  for (const [key, value] of Object.entries(body)) {
     if (typeof value === 'string' && key !== '_csrf') values[key] = value.replace(/\0/g, '');
   }
-  return { ok: false, errors, values };
+  return values;
 }

@@ -28,6 +28,8 @@ export default fp<ViewOptions>(
         siteName: config.siteName,
         currentPath: request.url.split('?')[0],
         member: request.member ?? null,
+        // The sign-out button in the header is a form; only signed-in pages need its token.
+        signOutToken: request.member && typeof this.generateCsrf === 'function' ? this.generateCsrf() : undefined,
         requestId: request.id,
         notice: takeFlash(request),
         ...data,

@@ -45,6 +45,7 @@ export const AUTH_MESSAGES = {
   signInFailed: 'The email address or password is not right.',
   signInLocked: 'Sign-in for this address is paused after too many failed attempts. Try again later. If this address has an account, we have emailed it a link to unlock it, or you can reset your password.',
   signedOut: 'You have signed out.',
+  welcome: 'Welcome to Commons. You are signed in.',
   unlocked: 'Sign-in for your address is unlocked. You can sign in now.',
   passwordChanged: 'Your password has been changed. You have been signed out everywhere else.',
   passwordReset: 'Your password has been reset and you are signed in. Every other session has been ended.',

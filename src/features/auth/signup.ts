@@ -67,13 +67,13 @@ export interface CompleteSignup {
   ipAddress: string;
 }
 
-export type CompleteSignupResult = { ok: true; memberId: number } | { ok: false; error: 'invalid-link' } | { ok: false; error: 'handle-taken' };
+export type CompleteSignupResult = { ok: true; memberId: number; role: Role } | { ok: false; error: 'invalid-link' } | { ok: false; error: 'handle-taken' };
 
 /** Step 2: uses the link, creates the member. The token and the member are one transaction. */
-export async function completeSignup(ctx: AuthContext, input: CompleteSignup, domainOf: (canonical: string) => string): Promise<CompleteSignupResult> {
+export async function completeSignup(ctx: AuthContext, input: CompleteSignup): Promise<CompleteSignupResult> {
   const rules = await listDomainRules(ctx.db);
   try {
-    return await ctx.db.transaction().execute((trx) => createMember(ctx, trx, input, rules, domainOf));
+    return await ctx.db.transaction().execute((trx) => createMember(ctx, trx, input, rules));
   } catch (error) {
     // The whole transaction rolled back, the link's use with it: the person can pick another.
     if (isUniqueViolation(error, 'members_handle')) return { ok: false, error: 'handle-taken' };
@@ -81,11 +81,11 @@ export async function completeSignup(ctx: AuthContext, input: CompleteSignup, do
   }
 }
 
-async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: CompleteSignup, rules: DomainRule[], domainOf: (canonical: string) => string): Promise<CompleteSignupResult> {
+async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: CompleteSignup, rules: DomainRule[]): Promise<CompleteSignupResult> {
   const token = await consumeToken(trx, 'verify', input.token);
   const request = token && (await findSignupRequest(trx, token.canonicalEmail));
   if (!token || !request) return { ok: false, error: 'invalid-link' };
-  const domain = domainOf(request.canonical_email);
+  const domain = request.canonical_email.slice(request.canonical_email.lastIndexOf('@') + 1);
   const decision = decideDomain(domain, rules);
   if (!decision.allowed) return { ok: false, error: 'invalid-link' };
   const agencyId = decision.rule.agencyId ?? (await findOrCreateProvisionalAgency(trx, domain));
@@ -106,5 +106,5 @@ async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: Compl
   await trx.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', request.canonical_email).where('purpose', '=', 'verify').where('used_at', 'is', null).execute();
   await insertAuditEvent(trx, { actorMemberId: memberId, action: 'member.joined', targetType: 'member', targetId: memberId, ipAddress: input.ipAddress, details: { role, agencyId } });
   if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { role } });
-  return { ok: true, memberId };
+  return { ok: true, memberId, role };
 }

@@ -5,7 +5,9 @@ import { GUIDELINES } from './guidelines.js';
 const publicPage = { config: { access: 'public' as const } };
 
 const pageRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  app.get('/', publicPage, async (_request, reply) => reply.view('pages/landing', { title: 'A community for public servants' }));
+  app.get('/', publicPage, async (request, reply) =>
+    request.member ? reply.view('pages/home', { title: `Welcome, ${request.member.displayName}` }) : reply.view('pages/landing', { title: 'A community for public servants' }),
+  );
 
   app.get('/guidelines', publicPage, async (_request, reply) =>
     reply.view('pages/guidelines', { title: 'Community guidelines', guidelinesVersion: GUIDELINES.version, guidelinesDate: GUIDELINES.inEffectFrom }),

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { BadRequest } from '../../../lib/errors.js';
+import { setFlash } from '../../../lib/flash.js';
+import { parseForm, type FieldErrors } from '../../../lib/forms.js';
+import type { AuthContext } from '../context.js';
+import { AUTH_MESSAGES } from '../messages.js';
+import { PASSWORD_MESSAGES } from '../password-messages.js';
+import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
+import { findMemberCredentials } from '../queries.js';
+import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
+import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
+import { startMemberSession } from '../sessions.js';
+import { findValidToken, type TokenPurpose } from '../tokens.js';
+
+const publicPage = { access: 'public' as const };
+const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
+
+type TokenParams = { Params: { token: string } };
+
+const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+  /** The member a reset or unlock link is for, or the one "link expired or used" answer. */
+  async function tokenHolder(purpose: TokenPurpose, token: string) {
+    const valid = await findValidToken(ctx.db, purpose, token);
+    const member = valid?.memberId ? await findMemberCredentials(ctx.db, { id: valid.memberId }) : undefined;
+    if (!member || member.deactivatedAt) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    return member;
+  }
+
+  function showForgot(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors) {
+    return reply.view('auth/forgot', { title: 'Reset your password', csrfToken: reply.generateCsrf(), values, errors });
+  }
+
+  function showReset(reply: FastifyReply, token: string, errors?: FieldErrors) {
+    return reply.view('auth/reset', { title: 'Choose a new password', csrfToken: reply.generateCsrf(), token, errors, passwordRule });
+  }
+
+  app.get('/password/forgot', { config: publicPage }, async (_request, reply) => showForgot(reply));
+
+  app.post('/password/forgot', { config: publicPage }, async (request, reply) => {
+    const form = parseForm(ForgotPasswordForm, request.body);
+    if (!form.ok) return showForgot(reply.code(422), form.values, form.errors);
+    await requestPasswordReset(ctx, form.data.email, request.ip);
+    return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'reset' });
+  });
+
+  app.get<TokenParams>('/password/reset/:token', { config: publicPage }, async (request, reply) => {
+    await tokenHolder('reset', request.params.token);
+    return showReset(reply, request.params.token);
+  });
+
+  app.post<TokenParams>('/password/reset/:token', { config: publicPage }, async (request, reply) => {
+    const member = await tokenHolder('reset', request.params.token);
+    const form = parseForm(NewPasswordForm, request.body);
+    const password = checkPassword(form.ok ? form.data.password : undefined, { email: member.email, displayName: member.displayName, handle: member.handle });
+    if (!password.ok) return showReset(reply.code(422), request.params.token, { password: password.reason });
+    const reset = await resetPassword(ctx, request.params.token, await ctx.hasher.hash(password.password), request.ip);
+    if (!reset) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    await startMemberSession(request, reset, ctx.now());
+    setFlash(request, AUTH_MESSAGES.passwordReset);
+    return reply.redirect('/', 303);
+  });
+
+  app.get<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
+    await tokenHolder('unlock', request.params.token);
+    return reply.view('auth/unlock', { title: 'Unlock sign-in', csrfToken: reply.generateCsrf(), token: request.params.token });
+  });
+
+  app.post<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
+    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(ctx, request.params.token, request.ip))) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    setFlash(request, AUTH_MESSAGES.unlocked);
+    return reply.redirect('/login', 303);
+  });
+};
+
+export default recoveryRoutes;

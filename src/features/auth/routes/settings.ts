@@ -1,0 +1,88 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { NotFound } from '../../../lib/errors.js';
+import { setFlash } from '../../../lib/flash.js';
+import { formValues, parseForm, type FieldErrors } from '../../../lib/forms.js';
+import type { AuthContext } from '../context.js';
+import { AUTH_MESSAGES } from '../messages.js';
+import { PASSWORD_MESSAGES } from '../password-messages.js';
+import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
+import { findMemberCredentials } from '../queries.js';
+import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm } from '../schemas.js';
+import { describeBrowser, listMemberSessions } from '../sessions.js';
+import { changePassword, endSession, endSessionsElsewhere, findProfile, updateProfile } from '../settings.js';
+
+interface SettingsState {
+  profileValues?: Record<string, string>;
+  profileErrors?: FieldErrors;
+  passwordErrors?: FieldErrors;
+}
+
+const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+  async function showSettings(request: FastifyRequest, reply: FastifyReply, state: SettingsState = {}) {
+    const member = request.member!;
+    const profile = await findProfile(ctx, member.id);
+    const currentPublicId = request.session.get('publicId');
+    const sessions = (await listMemberSessions(ctx.db, member.id, ctx.now())).map((s) => ({
+      publicId: s.publicId,
+      browser: describeBrowser(s.userAgent),
+      current: s.publicId === currentPublicId,
+      startedAt: { iso: s.startedAt.toISOString(), text: s.startedAt.toUTCString() },
+      lastSeenAt: s.lastSeenAt && { iso: s.lastSeenAt.toISOString(), text: s.lastSeenAt.toUTCString() },
+    }));
+    return reply.view('auth/settings', {
+      title: 'Settings',
+      csrfToken: reply.generateCsrf(),
+      email: profile.email,
+      handle: profile.handle,
+      profile: state.profileValues ?? { display_name: profile.display_name, job_title: profile.job_title ?? '', bio: profile.bio ?? '' },
+      profileErrors: state.profileErrors,
+      passwordErrors: state.passwordErrors,
+      sessions,
+      limits: PROFILE_LIMITS,
+      passwordRule: PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max),
+    });
+  }
+
+  app.get('/settings', async (request, reply) => showSettings(request, reply));
+
+  app.post('/settings/profile', async (request, reply) => {
+    const form = parseForm(ProfileForm, request.body);
+    if (!form.ok) return showSettings(request, reply.code(422), { profileValues: form.values, profileErrors: form.errors });
+    await updateProfile(ctx, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
+    setFlash(request, AUTH_MESSAGES.profileSaved);
+    return reply.redirect('/settings', 303);
+  });
+
+  app.post('/settings/password', async (request, reply) => {
+    const member = (await findMemberCredentials(ctx.db, { id: request.member!.id }))!;
+    const form = parseForm(PasswordChangeForm, request.body);
+    const values = formValues(request.body);
+    const current = form.ok && (await ctx.hasher.verify(member.passwordHash, values.current_password ?? ''));
+    if (!current) return showSettings(request, reply.code(422), { passwordErrors: { current_password: AUTH_MESSAGES.currentPasswordWrong } });
+    const password = checkPassword(values.new_password, { email: member.email, displayName: member.displayName, handle: member.handle });
+    if (!password.ok) return showSettings(request, reply.code(422), { passwordErrors: { new_password: password.reason } });
+    await changePassword(ctx, member.id, await ctx.hasher.hash(password.password), request.session.get('publicId'), request.ip);
+    setFlash(request, AUTH_MESSAGES.passwordChanged);
+    return reply.redirect('/settings', 303);
+  });
+
+  app.post<{ Params: { publicId: string } }>('/settings/sessions/:publicId/end', async (request, reply) => {
+    const isCurrent = request.params.publicId === request.session.get('publicId');
+    if (!(await endSession(ctx, request.member!.id, request.params.publicId, request.ip))) throw new NotFound();
+    // Ending this very session is signing out: nothing of it may be saved again.
+    if (isCurrent) {
+      await request.session.destroy();
+      return reply.redirect('/', 303);
+    }
+    setFlash(request, AUTH_MESSAGES.sessionEnded);
+    return reply.redirect('/settings', 303);
+  });
+
+  app.post('/settings/sessions/end-others', async (request, reply) => {
+    await endSessionsElsewhere(ctx, request.member!.id, request.session.get('publicId'), request.ip);
+    setFlash(request, AUTH_MESSAGES.otherSessionsEnded);
+    return reply.redirect('/settings', 303);
+  });
+};
+
+export default settingsRoutes;

@@ -1,0 +1,46 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { RateLimited } from '../../../lib/errors.js';
+import { formValues, parseForm } from '../../../lib/forms.js';
+import { safeNextPath } from '../../../lib/next-path.js';
+import type { AuthContext } from '../context.js';
+import { noteSignInDevice } from '../devices.js';
+import { AUTH_MESSAGES } from '../messages.js';
+import { SigninForm } from '../schemas.js';
+import { capMemberSessions, startMemberSession } from '../sessions.js';
+import { signIn } from '../signin.js';
+
+const publicPage = { access: 'public' as const };
+
+function showSignin(reply: FastifyReply, values: Record<string, string>, problem?: string) {
+  // Only the address is re-filled: never the password.
+  return reply.view('auth/signin', { title: 'Sign in', csrfToken: reply.generateCsrf(), email: values.email ?? '', next: safeNextPath(values.next, ''), problem });
+}
+
+const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+  app.get<{ Querystring: { next?: unknown } }>('/login', { config: publicPage }, async (request, reply) => {
+    if (request.member) return reply.redirect(safeNextPath(request.query.next), 303);
+    return showSignin(reply, { next: typeof request.query.next === 'string' ? request.query.next : '' });
+  });
+
+  app.post('/login', { config: publicPage }, async (request, reply) => {
+    const values = formValues(request.body);
+    const form = parseForm(SigninForm, request.body);
+    if (!form.ok) return showSignin(reply.code(422), values, AUTH_MESSAGES.signInFailed);
+    const result = await signIn(ctx, { email: form.data.email, password: form.data.password, ipAddress: request.ip });
+    if (!result.ok) {
+      if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
+      return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
+    }
+    await startMemberSession(request, result.member, ctx.now());
+    await capMemberSessions(ctx.db, result.member.id);
+    await noteSignInDevice(ctx, request, reply, result.member, true);
+    return reply.redirect(safeNextPath(form.data.next), 303);
+  });
+
+  app.post('/logout', { config: publicPage }, async (request, reply) => {
+    if (request.session.get('memberId') !== undefined) await request.session.destroy();
+    return reply.redirect('/', 303);
+  });
+};
+
+export default signinRoutes;

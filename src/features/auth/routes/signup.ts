@@ -1,0 +1,77 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { BadRequest } from '../../../lib/errors.js';
+import { setFlash } from '../../../lib/flash.js';
+import { formValues, parseForm, type FieldErrors } from '../../../lib/forms.js';
+import { GUIDELINES } from '../../pages/guidelines.js';
+import type { AuthContext } from '../context.js';
+import { noteSignInDevice } from '../devices.js';
+import { AUTH_MESSAGES } from '../messages.js';
+import { PASSWORD_MESSAGES } from '../password-messages.js';
+import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
+import { findSignupRequest } from '../queries.js';
+import { CompleteSignupForm, PROFILE_LIMITS, SignupForm } from '../schemas.js';
+import { capMemberSessions, startMemberSession } from '../sessions.js';
+import { completeSignup, requestSignup } from '../signup.js';
+import { findValidToken } from '../tokens.js';
+
+const publicPage = { access: 'public' as const };
+const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
+
+function showSignup(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors) {
+  return reply.view('auth/signup', { title: 'Join Commons', csrfToken: reply.generateCsrf(), values, errors, guidelinesVersion: GUIDELINES.version });
+}
+
+function showStepTwo(reply: FastifyReply, token: string, email: string, values: Record<string, string> = {}, errors?: FieldErrors) {
+  return reply.view('auth/complete-signup', { title: 'Finish joining', csrfToken: reply.generateCsrf(), token, email, values, errors, limits: PROFILE_LIMITS, passwordRule });
+}
+
+const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+  app.get('/signup', { config: publicPage }, async (request, reply) => (request.member ? reply.redirect('/', 303) : showSignup(reply)));
+
+  app.post('/signup', { config: { ...publicPage, rateLimit: { max: ctx.config.rateLimit.signupsPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
+    const form = parseForm(SignupForm, request.body);
+    if (!form.ok) return showSignup(reply.code(422), form.values, form.errors);
+    const { refused } = await requestSignup(ctx, form.data.email, request.ip);
+    if (refused) return showSignup(reply.code(422), { email: form.data.email.address }, { email: refused });
+    return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'signup' });
+  });
+
+  app.get<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
+    const token = await findValidToken(ctx.db, 'verify', request.params.token);
+    const pending = token && (await findSignupRequest(ctx.db, token.canonicalEmail));
+    if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    return showStepTwo(reply, request.params.token, pending.email);
+  });
+
+  app.post<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
+    const token = await findValidToken(ctx.db, 'verify', request.params.token);
+    const pending = token && (await findSignupRequest(ctx.db, token.canonicalEmail));
+    if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    const form = parseForm(CompleteSignupForm, request.body);
+    const values = formValues(request.body);
+    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
+    const password = checkPassword(form.ok ? form.data.password : undefined, { email: pending.email, displayName: values.display_name, handle: values.handle });
+    if (!password.ok) errors.password = password.reason;
+    if (!form.ok || !password.ok) return showStepTwo(reply.code(422), request.params.token, pending.email, values, errors);
+
+    const result = await completeSignup(ctx, {
+      token: request.params.token,
+      displayName: form.data.display_name,
+      handle: form.data.handle,
+      jobTitle: form.data.job_title,
+      passwordHash: await ctx.hasher.hash(password.password),
+      ipAddress: request.ip,
+    });
+    if (!result.ok && result.error === 'handle-taken') {
+      return showStepTwo(reply.code(422), request.params.token, pending.email, values, { handle: AUTH_MESSAGES.handleTaken });
+    }
+    if (!result.ok) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    await startMemberSession(request, { id: result.memberId, role: result.role }, ctx.now());
+    await capMemberSessions(ctx.db, result.memberId);
+    await noteSignInDevice(ctx, request, reply, { id: result.memberId, email: pending.email, role: result.role }, false);
+    setFlash(request, AUTH_MESSAGES.welcome);
+    return reply.redirect('/', 303);
+  });
+};
+
+export default signupRoutes;
