@@ -28,6 +28,8 @@ export interface TestAppOptions {
   transport?: MailTransport;
   /** Routes to add inside the site's scope (a failing route, a members-only probe). */
   extraSiteRoutes?: FastifyPluginAsync;
+  /** The app's clock, for session and lock expiry (see test/support/clock.ts). */
+  now?: () => Date;
 }
 
 export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-test-'))): Config {
@@ -37,6 +39,9 @@ export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtem
     SESSION_SECRET: 'a-test-session-secret-that-is-long-enough-to-use',
     RATE_LIMIT_PAGES_PER_10S: '100000',
     RATE_LIMIT_CONTACT_PER_HOUR: '100000',
+    RATE_LIMIT_SIGNUPS_PER_HOUR: '100000',
+    RATE_LIMIT_SIGNIN_PER_MINUTE: '100000',
+    RATE_LIMIT_SIGNIN_PER_HOUR: '100000',
     // Cheap hashing for speed; one test proves the production defaults.
     PASSWORD_HASH_MEMORY_KIB: '1024',
     PASSWORD_HASH_TIME_COST: '1',
@@ -57,7 +62,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const transport = options.transport ?? mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
-  const app = await buildApp({ config, database, transport, logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes });
+  const app = await buildApp({ config, database, transport, logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes, now: options.now });
   await app.ready();
   return {
     app,

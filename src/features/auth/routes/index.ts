@@ -4,6 +4,7 @@ import type { Config } from '../../../config.js';
 import { memoryCounters, redisCounters } from '../../../lib/counters.js';
 import type { AuthContext } from '../context.js';
 import currentMember from '../current-member.js';
+import { seedDomainRulesOnce } from '../domain-rules.js';
 import { PasswordHasher } from '../password-hashing.js';
 import recoveryRoutes from './recovery.js';
 import settingsRoutes from './settings.js';
@@ -18,6 +19,7 @@ export interface AuthOptions {
 
 /** The membership feature: who is signed in (for the whole site), and its pages. */
 const auth: FastifyPluginAsync<AuthOptions> = async (app, { config, redis, now }) => {
+  await seedDomainRulesOnce(app.db, config.allowedEmailDomains);
   const hasher = new PasswordHasher(config.passwordHash);
   // The dummy hash that unknown addresses are checked against, made now with today's settings.
   await hasher.prepare();
