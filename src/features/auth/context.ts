@@ -15,6 +15,10 @@ export interface AuthContext {
   /** Tells the mail worker an email was committed. */
   nudgeMail: () => void;
   now: () => Date;
+  /** Client addresses exempt from per-address request limits (RATE_LIMIT_TRUSTED). */
+  isTrusted: (address: string) => boolean;
+  /** Canonical forms of ADMIN_EMAILS. */
+  adminEmails: ReadonlySet<string>;
 }
 
 /** An absolute link on this site: hosts always come from PUBLIC_URL, never from a request. */

@@ -32,6 +32,8 @@ export function sessionExpiresAt(role: Role, startedAt: number, lastSeenAt: numb
 /** A fresh session id for the signed-in member; the form token secret carries over. */
 export async function startMemberSession(request: FastifyRequest, member: { id: number; role: Role }, now: Date): Promise<void> {
   await request.session.regenerate(['_csrf']);
+  // The cookie outlives a browser restart up to the absolute limit; the server decides sooner.
+  request.session.options({ maxAge: limitsFor(member.role).absoluteMs });
   const at = now.getTime();
   request.session.set('memberId', member.id);
   request.session.set('publicId', randomUUID());

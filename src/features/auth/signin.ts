@@ -52,7 +52,8 @@ export function lockSeconds(lockCount: number): number {
 
 export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<SignInResult> {
   const { key, canonical } = attemptKey(attempt.email);
-  const retryAfterSeconds = await overLimit(ctx, [`ip:${attempt.ipAddress}`, `account:${key}`]);
+  const limited = ctx.isTrusted(attempt.ipAddress) ? [`account:${key}`] : [`ip:${attempt.ipAddress}`, `account:${key}`];
+  const retryAfterSeconds = await overLimit(ctx, limited);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
 
   const lock = await ctx.db.selectFrom('signin_locks').select('locked_until').where('canonical_email', '=', key).executeTakeFirst();
@@ -68,13 +69,21 @@ export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<
     await recordFailure(ctx, key, member, attempt.ipAddress);
     return { ok: false, reason: 'invalid' };
   }
+  // Hashed before the transaction: no transaction waits on argon2.
+  const rehashed = ctx.hasher.needsRehash(active.passwordHash) ? await ctx.hasher.hash(password) : undefined;
+  const promote = ctx.adminEmails.has(active.canonicalEmail) && active.role !== 'administrator';
   await ctx.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('signin_locks').where('canonical_email', '=', key).execute();
-    if (ctx.hasher.needsRehash(active.passwordHash)) await updateMemberPassword(trx, active.id, await ctx.hasher.hash(password));
+    if (rehashed) await updateMemberPassword(trx, active.id, rehashed);
     await recordSignIn(trx, active.id);
     await insertAuditEvent(trx, { actorMemberId: active.id, action: 'signin.succeeded', targetType: 'member', targetId: active.id, ipAddress: attempt.ipAddress });
+    // ADMIN_EMAILS promotes at sign-in too; taking an address out never demotes (use the command).
+    if (promote) {
+      await trx.updateTable('members').set({ role: 'administrator' }).where('id', '=', active.id).execute();
+      await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: active.id, details: { from: active.role, to: 'administrator' } });
+    }
   });
-  return { ok: true, member: active };
+  return { ok: true, member: promote ? { ...active, role: 'administrator' } : active };
 }
 
 async function recordFailure(ctx: AuthContext, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {

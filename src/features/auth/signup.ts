@@ -89,7 +89,7 @@ async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: Compl
   const decision = decideDomain(domain, rules);
   if (!decision.allowed) return { ok: false, error: 'invalid-link' };
   const agencyId = decision.rule.agencyId ?? (await findOrCreateProvisionalAgency(trx, domain));
-  const role: Role = ctx.config.adminEmails.includes(request.canonical_email) ? 'administrator' : 'member';
+  const role: Role = ctx.adminEmails.has(request.canonical_email) ? 'administrator' : 'member';
   const memberId = await insertMember(trx, {
     email: request.email,
     canonicalEmail: request.canonical_email,

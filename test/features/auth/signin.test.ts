@@ -75,7 +75,7 @@ describe('POST /login', () => {
     await failTimes(member.email, 5);
     const lock = await t.db.selectFrom('signin_locks').select(['lock_count', 'locked_until']).where('canonical_email', '=', member.email).executeTakeFirstOrThrow();
     expect(lock.lock_count).toBe(2);
-    expect(lock.locked_until.getTime() - clock.now().getTime()).toBeGreaterThan(29 * MINUTE);
+    expect(lock.locked_until!.getTime() - clock.now().getTime()).toBeGreaterThan(29 * MINUTE);
     clock.advance(31 * MINUTE);
     expect((await signIn(new Browser(t.app), member.email, member.password)).statusCode).toBe(303);
     expect(await t.db.selectFrom('signin_locks').select('lock_count').where('canonical_email', '=', member.email).executeTakeFirst()).toBeUndefined();
@@ -117,6 +117,21 @@ describe('POST /login', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('promotes a member listed in ADMIN_EMAILS at sign-in, and never demotes one taken off it', async () => {
+    const member = await createMember(t.db, { email: 'Promote.Me+work@finance.gov.au' });
+    const listed = await buildTestApp({ database: t.database, env: { ADMIN_EMAILS: 'promote.me@finance.gov.au' } });
+    try {
+      expect((await signIn(new Browser(listed.app), member.email, member.password)).statusCode).toBe(303);
+    } finally {
+      await listed.close();
+    }
+    const role = async () => (await t.db.selectFrom('members').select('role').where('id', '=', member.id).executeTakeFirstOrThrow()).role;
+    expect(await role()).toBe('administrator');
+    expect(await t.db.selectFrom('audit_events').select('actor_label').where('action', '=', 'role.granted').where('target_id', '=', String(member.id)).execute()).toEqual([{ actor_label: 'ADMIN_EMAILS' }]);
+    expect((await signIn(new Browser(t.app), member.email, member.password)).statusCode).toBe(303);
+    expect(await role()).toBe('administrator');
   });
 
   it('keeps session ids out of pages and logs', async () => {
@@ -188,6 +203,7 @@ describe('sessions', () => {
     expect(response.statusCode).toBe(303);
     expect(await t.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashSessionId(sessionId)).executeTakeFirst()).toBeUndefined();
     expect((await browser.get('/settings')).statusCode).toBe(303);
+    expect(await t.db.selectFrom('audit_events').select('action').where('action', '=', 'session.signed_out').where('actor_member_id', '=', member.id).execute()).toHaveLength(1);
   });
 
   it('emails staff about a sign-in from a new browser, once', async () => {

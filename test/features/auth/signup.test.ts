@@ -186,7 +186,7 @@ describe('joining through the emailed link', () => {
     ['an empty display name', 'noname', { display_name: '\u200B ' }, 'Enter the name other members will see'],
     ['a bidi override in the display name', 'bidi', { display_name: 'Jane\u202Eevil' }, 'invisible control characters'],
   ])('refuses %s and keeps the link working', async (_case, local, fields, message) => {
-    if (fields.handle === 'taken_handle') await createMember(t.db, { handle: 'Taken_Handle' });
+    if ('handle' in fields && fields.handle === 'taken_handle') await createMember(t.db, { handle: 'Taken_Handle' });
     const address = `${local}@finance.gov.au`;
     await askToJoin(address);
     const [link] = await linksInLatestEmail(t.db, address);

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../../config.js';
+import { addressList } from '../../../lib/address-list.js';
 import { memoryCounters, redisCounters } from '../../../lib/counters.js';
+import { parseWorkEmail } from '../email-address.js';
 import type { AuthContext } from '../context.js';
 import currentMember from '../current-member.js';
 import { seedDomainRulesOnce } from '../domain-rules.js';
@@ -31,6 +33,11 @@ const auth: FastifyPluginAsync<AuthOptions> = async (app, { config, redis, now }
     counters: redis ? redisCounters(redis) : memoryCounters(() => now().getTime()),
     nudgeMail: () => app.mailWorker.nudge(),
     now,
+    isTrusted: addressList(config.rateLimit.trusted),
+    adminEmails: new Set(config.adminEmails.flatMap((email) => {
+      const parsed = parseWorkEmail(email);
+      return parsed.ok ? [parsed.canonical] : [];
+    })),
   };
   await app.register(signupRoutes, { ctx });
   await app.register(signinRoutes, { ctx });

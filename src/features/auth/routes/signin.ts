@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { insertAuditEvent } from '../../../lib/audit.js';
 import { RateLimited } from '../../../lib/errors.js';
 import { formValues, parseForm } from '../../../lib/forms.js';
 import { safeNextPath } from '../../../lib/next-path.js';
@@ -38,7 +39,11 @@ const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
   });
 
   app.post('/logout', { config: publicPage }, async (request, reply) => {
-    if (request.session.get('memberId') !== undefined) await request.session.destroy();
+    const memberId = request.session.get('memberId');
+    if (memberId !== undefined) {
+      await request.session.destroy();
+      await insertAuditEvent(ctx.db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: request.ip });
+    }
     return reply.redirect('/', 303);
   });
 };

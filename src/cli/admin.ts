@@ -1,0 +1,216 @@
+import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
+import { pendingMigrations } from '../db/migrate.js';
+import type { DB } from '../db/schema.js';
+import { JURISDICTIONS, addAgency, listAgencies, mergeAgencies, renameAgency } from '../features/admin/agencies.js';
+import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type Effect } from '../features/admin/domain-rules.js';
+import { deactivateMember, reactivateMember, setRole } from '../features/admin/members.js';
+import { Refused } from '../features/admin/messages.js';
+import { runCommand } from './run.js';
+import { formatTable } from './table.js';
+
+/**
+ * `npm run admin -- COMMAND …`: the operator's membership commands. Exit 0 when done, 1 when the
+ * action is refused (one line saying why), 2 when the command line is wrong (with this usage).
+ * Every change writes an audit_events row as 'operator (npm run admin)'.
+ */
+const USAGE = `usage: npm run admin -- COMMAND …
+
+members (EMAIL in any form: Jane.Citizen+x@Finance.gov.au finds jane.citizen@finance.gov.au)
+  grant EMAIL moderator|administrator    give a member a staff role
+  revoke EMAIL                           make a moderator or administrator a member again
+  deactivate EMAIL                       stop a member signing in and end all their sessions
+  reactivate EMAIL                       let a deactivated member sign in again
+
+domain rules (which email domains may join, and the agency their members belong to)
+  rules                                  list the rules
+  rule-add DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT]
+  rule-change DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT]
+                                         point the rule at another agency or rewrite its note;
+                                         --agency "" or --note "" clears it
+  rule-remove DOMAIN allow|block         (members who joined under it keep their accounts)
+
+agencies (a provisional agency is an email domain no administrator has mapped yet)
+  agencies                               list agencies with their member counts
+  agency-add NAME [--jurisdiction commonwealth|state|territory|local]
+  agency-rename ID NEW_NAME [--jurisdiction …]
+                                         rename an agency; maps a provisional one
+  agency-merge FROM_ID INTO_ID           move FROM's members and rules to INTO, then delete FROM
+
+  help                                   this text`;
+
+type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined };
+type Action = (db: Kysely<DB>) => Promise<string>;
+
+class UsageError extends Error {}
+
+interface Spec {
+  args: string[];
+  options?: Array<keyof Options>;
+  action(args: string[], options: Options): Action;
+}
+
+const COMMANDS: Record<string, Spec> = {
+  grant: {
+    args: ['EMAIL', 'ROLE'],
+    action: ([email, role]) => {
+      if (role !== 'moderator' && role !== 'administrator') throw new UsageError(`grant gives moderator or administrator, not "${role}" (use revoke to make someone a member)`);
+      return async (db) => describeRoleChange(await setRole(db, email!, role));
+    },
+  },
+  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole(db, email!, 'member')) },
+  deactivate: {
+    args: ['EMAIL'],
+    action: ([email]) => async (db) => {
+      const done = await deactivateMember(db, email!);
+      return `deactivated ${done.canonicalEmail} and ended ${done.sessionsEnded} session(s)`;
+    },
+  },
+  reactivate: { args: ['EMAIL'], action: ([email]) => async (db) => `reactivated ${(await reactivateMember(db, email!)).canonicalEmail}` },
+  rules: { args: [], action: () => listRules },
+  'rule-add': {
+    args: ['DOMAIN', 'EFFECT'],
+    options: ['agency', 'note'],
+    action: ([domain, effect], { agency, note }) => async (db) => {
+      const rule = await addDomainRule(db, { domain: domain!, effect: toEffect(effect), agency, note });
+      return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}`;
+    },
+  },
+  'rule-change': {
+    args: ['DOMAIN', 'EFFECT'],
+    options: ['agency', 'note'],
+    action: ([domain, effect], { agency, note }) => {
+      if (agency === undefined && note === undefined) throw new UsageError('rule-change needs --agency, --note or both');
+      return async (db) => {
+        const rule = await changeDomainRule(db, { domain: domain!, effect: toEffect(effect), agency, note });
+        return `changed: ${rule.effect} ${rule.domain} (agency: ${rule.agencyName ?? 'none'}; note: ${rule.note ?? 'none'})`;
+      };
+    },
+  },
+  'rule-remove': {
+    args: ['DOMAIN', 'EFFECT'],
+    action: ([domain, effect]) => async (db) => {
+      const removed = await removeDomainRule(db, { domain: domain!, effect: toEffect(effect) });
+      const warning = removed.allowRulesLeft === 0 ? '\nwarning: no allow rules are left, so nobody can join until you add one' : '';
+      return `removed: ${removed.effect} ${removed.domain}${warning}`;
+    },
+  },
+  agencies: { args: [], action: () => listAgencyTable },
+  'agency-add': {
+    args: ['NAME'],
+    options: ['jurisdiction'],
+    action: ([name], { jurisdiction }) => async (db) => {
+      const agency = await addAgency(db, { name: name!, jurisdiction });
+      return `added agency ${agency.id}: ${agency.name}`;
+    },
+  },
+  'agency-rename': {
+    args: ['ID', 'NEW_NAME'],
+    options: ['jurisdiction'],
+    action: ([id, name], { jurisdiction }) => {
+      const agencyId = toId(id);
+      return async (db) => {
+        const renamed = await renameAgency(db, agencyId, { name: name!, jurisdiction });
+        return withHint(`renamed agency ${renamed.id}: "${renamed.from}" is now "${renamed.to}"${renamed.wasProvisional ? ' (no longer provisional)' : ''}`, renamed.hint);
+      };
+    },
+  },
+  'agency-merge': {
+    args: ['FROM_ID', 'INTO_ID'],
+    action: ([from, into]) => {
+      const [fromId, intoId] = [toId(from), toId(into)];
+      return async (db) => {
+        const merged = await mergeAgencies(db, fromId, intoId);
+        return withHint(
+          `merged "${merged.from.name}" (${merged.from.id}) into "${merged.into.name}" (${merged.into.id}): ${merged.membersMoved} member(s) and ${merged.rulesMoved} rule(s) moved`,
+          merged.hint,
+        );
+      };
+    },
+  },
+};
+
+/** The command line as an action to run, or a UsageError; nothing here touches the database. */
+function parseCommandLine(argv: string[]): Action {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { agency: { type: 'string' }, note: { type: 'string' }, jurisdiction: { type: 'string' } } });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const [name, ...args] = parsed.positionals;
+  if (name === undefined) throw new UsageError('');
+  const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!spec) throw new UsageError(`unknown command: ${name}`);
+  if (args.length !== spec.args.length) throw new UsageError(`${name} takes ${spec.args.length === 0 ? 'no arguments' : spec.args.join(' ')}`);
+  const given = Object.keys(parsed.values) as Array<keyof Options>;
+  const stray = given.find((option) => !spec.options?.includes(option));
+  if (stray) throw new UsageError(`${name} takes no --${stray}`);
+  if (parsed.values.jurisdiction !== undefined && !(JURISDICTIONS as readonly string[]).includes(parsed.values.jurisdiction)) {
+    throw new UsageError(`--jurisdiction is one of ${JURISDICTIONS.join(', ')}`);
+  }
+  return spec.action(args, parsed.values);
+}
+
+async function listRules(db: Kysely<DB>): Promise<string> {
+  const rules = await listDomainRuleDetails(db);
+  if (rules.length === 0) return 'no domain rules: nobody can join until one allows a domain (Commons adds ALLOWED_EMAIL_DOMAINS, gov.au by default, when it first starts)';
+  return formatTable([['domain', 'effect', 'agency', 'note'], ...rules.map((rule) => [rule.domain, rule.effect, rule.agencyName ?? '—', rule.note ?? ''])]);
+}
+
+async function listAgencyTable(db: Kysely<DB>): Promise<string> {
+  const agencies = await listAgencies(db);
+  if (agencies.length === 0) return 'no agencies yet';
+  return formatTable([
+    ['id', 'name', 'jurisdiction', 'status', 'members'],
+    ...agencies.map((agency) => [String(agency.id), agency.name, agency.jurisdiction ?? '—', agency.provisional ? 'provisional' : 'mapped', String(agency.members)]),
+  ]);
+}
+
+function describeRoleChange(change: { canonicalEmail: string; from: string; to: string }): string {
+  return `${change.canonicalEmail}: ${change.from} → ${change.to} (their sessions get the ${change.to === 'member' ? 'member' : 'staff'} time limits at their next request)`;
+}
+
+function withHint(line: string, hint: string | undefined): string {
+  return hint ? `${line}\nnote: ${hint}` : line;
+}
+
+function toEffect(value: string | undefined): Effect {
+  if (value !== 'allow' && value !== 'block') throw new UsageError(`a rule's effect is allow or block, not "${value}"`);
+  return value;
+}
+
+function toId(value: string | undefined): number {
+  if (!value || !/^\d{1,15}$/.test(value) || Number(value) < 1) throw new UsageError(`not an agency id: "${value}" (list them with: npm run admin -- agencies)`);
+  return Number(value);
+}
+
+const argv = process.argv.slice(2);
+let action: Action | undefined;
+try {
+  if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) console.log(USAGE);
+  else action = parseCommandLine(argv);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(error.message ? `${error.message}\n\n${USAGE}` : USAGE);
+  process.exitCode = 2;
+}
+
+if (action) {
+  const run = action;
+  await runCommand(async (database) => {
+    const pending = await pendingMigrations(database.db);
+    if (pending.length > 0) {
+      console.error(`The database is not up to date (${pending.length} migration(s) pending): run npm run migrate, or start Commons once, first`);
+      return 1;
+    }
+    try {
+      console.log(await run(database.db));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      console.error(error.message);
+      return 1;
+    }
+  });
+}

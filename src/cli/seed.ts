@@ -1,0 +1,38 @@
+import { migrateToLatest } from '../db/migrate.js';
+import { DEMO_AGENCIES, seedDemoData } from '../features/admin/demo-data.js';
+import { PasswordHasher } from '../features/auth/password-hashing.js';
+import { runCommand } from './run.js';
+import { formatTable } from './table.js';
+
+/**
+ * `npm run seed`: demo agencies, domain rules and members, so a visitor can look around. The
+ * members' passwords are printed once and stored nowhere but as hashes. Development only: the
+ * check comes before the settings are read or any database is opened, so a production
+ * environment is never touched.
+ */
+if (process.env.NODE_ENV === 'production') {
+  console.error('npm run seed adds demo members and is for development only; refused because NODE_ENV=production');
+  process.exitCode = 1;
+} else {
+  await runCommand(async (database, config) => {
+    // As `npm start` does by default: a fresh clone can seed before it has ever started.
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
+    const report = await seedDemoData(database.db, new PasswordHasher(config.passwordHash));
+
+    if (report.agenciesAdded.length > 0) console.log(`added agencies: ${report.agenciesAdded.join(', ')}`);
+    if (report.rulesAdded.length > 0) console.log(`added allow rules: ${report.rulesAdded.join(', ')}`);
+    if (report.membersAdded.length > 0) {
+      console.log(`\n${formatTable([['email', 'role', 'password'], ...report.membersAdded.map((m) => [m.email, m.role, m.password])])}\n`);
+      console.log('These passwords are shown this once and kept nowhere else (only their hashes are stored): copy them now.');
+      console.log(`Sign in at ${new URL('/login', config.publicUrl).toString()}`);
+    }
+    if (report.membersSkipped.length > 0) {
+      console.log(`already there, left alone (passwords not shown; use "Forgot your password?" to set a new one): ${report.membersSkipped.join(', ')}`);
+    }
+    if (report.agenciesAdded.length + report.rulesAdded.length + report.membersAdded.length === 0) {
+      console.log(`the demo data is already there (${DEMO_AGENCIES.length} agencies under example.gov.au); nothing added`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,120 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { insertAuditEvent } from '../../lib/audit.js';
+import { normaliseRuleDomain } from '../auth/email-domain.js';
+import { OPERATOR, type Actor } from './actor.js';
+import { resolveAgency } from './agencies.js';
+import { ADMIN_MESSAGES as M, Refused } from './messages.js';
+
+/**
+ * Domain rules as the operator lists and edits them. How rules decide who may join is
+ * auth/email-domain.ts; a rule is named here by its domain and effect, which are unique together.
+ */
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export type Effect = 'allow' | 'block';
+export const NOTE_MAX = 500;
+
+export interface DomainRuleListing {
+  id: number;
+  domain: string;
+  effect: Effect;
+  agencyId: number | null;
+  agencyName: string | null;
+  note: string | null;
+}
+
+export async function listDomainRuleDetails(db: Db): Promise<DomainRuleListing[]> {
+  const rows = await db
+    .selectFrom('domain_rules')
+    .leftJoin('agencies', 'agencies.id', 'domain_rules.agency_id')
+    .select(['domain_rules.id', 'domain_rules.domain', 'domain_rules.effect', 'domain_rules.agency_id', 'agencies.name as agency_name', 'domain_rules.note'])
+    .orderBy('domain_rules.domain')
+    .orderBy('domain_rules.effect')
+    .execute();
+  return rows.map((row) => ({ id: row.id, domain: row.domain, effect: row.effect as Effect, agencyId: row.agency_id, agencyName: row.agency_name, note: row.note }));
+}
+
+export interface NewDomainRule {
+  domain: string;
+  effect: Effect;
+  /** An agency id or name; members who join under the rule belong to it. */
+  agency?: string | undefined;
+  note?: string | undefined;
+}
+
+export async function addDomainRule(db: Kysely<DB>, input: NewDomainRule, actor: Actor = OPERATOR): Promise<DomainRuleListing> {
+  const domain = ruleDomain(input.domain);
+  const note = input.note === undefined ? null : checkNote(input.note);
+  return db.transaction().execute(async (trx) => {
+    const agency = input.agency === undefined || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
+    const created = await trx
+      .insertInto('domain_rules')
+      .values({ domain, effect: input.effect, agency_id: agency?.id ?? null, note })
+      .onConflict((oc) => oc.columns(['domain', 'effect']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!created) throw new Refused(M.duplicateRule(domain, input.effect));
+    await insertAuditEvent(trx, { ...actor, action: 'domain_rule.added', targetType: 'domain_rule', targetId: created.id, details: { domain, effect: input.effect, agencyId: agency?.id ?? null, note } });
+    return { id: created.id, domain, effect: input.effect, agencyId: agency?.id ?? null, agencyName: agency?.name ?? null, note };
+  });
+}
+
+export interface DomainRuleChange {
+  domain: string;
+  effect: Effect;
+  /** undefined leaves it; an empty string or null clears it. */
+  agency?: string | null | undefined;
+  note?: string | null | undefined;
+}
+
+/** Points a rule at another agency (or none) and/or rewrites its note. Members already joined stay where they are. */
+export async function changeDomainRule(db: Kysely<DB>, input: DomainRuleChange, actor: Actor = OPERATOR): Promise<DomainRuleListing> {
+  if (input.agency === undefined && input.note === undefined) throw new Refused(M.nothingToChange);
+  const domain = ruleDomain(input.domain);
+  const note = input.note === undefined ? undefined : input.note === null ? null : checkNote(input.note);
+  return db.transaction().execute(async (trx) => {
+    const rule = await trx.selectFrom('domain_rules').select(['id', 'agency_id', 'note']).where('domain', '=', domain).where('effect', '=', input.effect).forUpdate().executeTakeFirst();
+    if (!rule) throw new Refused(M.unknownRule(domain, input.effect));
+    const agency = input.agency === undefined ? undefined : input.agency === null || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
+    const to = { agencyId: agency === undefined ? rule.agency_id : (agency?.id ?? null), note: note === undefined ? rule.note : note };
+    await trx.updateTable('domain_rules').set({ agency_id: to.agencyId, note: to.note, updated_at: sql`now()` }).where('id', '=', rule.id).execute();
+    await insertAuditEvent(trx, {
+      ...actor,
+      action: 'domain_rule.changed',
+      targetType: 'domain_rule',
+      targetId: rule.id,
+      details: { domain, effect: input.effect, from: { agencyId: rule.agency_id, note: rule.note }, to },
+    });
+    const agencyName = to.agencyId === null ? null : ((await trx.selectFrom('agencies').select('name').where('id', '=', to.agencyId).executeTakeFirst())?.name ?? null);
+    return { id: rule.id, domain, effect: input.effect, agencyId: to.agencyId, agencyName, note: to.note };
+  });
+}
+
+/** Removes a rule. Members who joined under it keep their accounts; see deactivate for that. */
+export async function removeDomainRule(db: Kysely<DB>, input: { domain: string; effect: Effect }, actor: Actor = OPERATOR): Promise<{ id: number; domain: string; effect: Effect; allowRulesLeft: number }> {
+  const domain = ruleDomain(input.domain);
+  return db.transaction().execute(async (trx) => {
+    const removed = await trx.deleteFrom('domain_rules').where('domain', '=', domain).where('effect', '=', input.effect).returning(['id', 'agency_id', 'note']).executeTakeFirst();
+    if (!removed) throw new Refused(M.unknownRule(domain, input.effect));
+    await insertAuditEvent(trx, { ...actor, action: 'domain_rule.removed', targetType: 'domain_rule', targetId: removed.id, details: { domain, effect: input.effect, agencyId: removed.agency_id, note: removed.note } });
+    const left = await trx.selectFrom('domain_rules').select((eb) => eb.fn.countAll<number>().as('count')).where('effect', '=', 'allow').executeTakeFirstOrThrow();
+    return { id: removed.id, domain, effect: input.effect, allowRulesLeft: Number(left.count) };
+  });
+}
+
+function ruleDomain(input: string): string {
+  const result = normaliseRuleDomain(input);
+  if (!result.ok) throw new Refused(M.invalidDomain(input, result.reason));
+  return result.domain;
+}
+
+/** An empty note is no note. */
+function checkNote(input: string): string | null {
+  const note = input.trim();
+  if ([...note].length > NOTE_MAX) throw new Refused(M.noteTooLong(NOTE_MAX));
+  // The rules list prints one rule a line.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(note)) throw new Refused(M.noteControls);
+  return note === '' ? null : note;
+}
