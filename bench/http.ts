@@ -138,6 +138,48 @@ async function countRows(db: Kysely<DB>, table: 'sessions' | 'contact_messages' 
   return Number(row.count);
 }
 
+interface ProbeResult {
+  probes: number;
+  ok: number;
+  /** Status (or failure) counts of the probes that did not answer 200. */
+  failures: Record<string, number>;
+  slowestMs: number;
+}
+
+/**
+ * What a load balancer sees while a scenario runs: GET /readyz once a second on a connection
+ * of its own. Stop it to get the tally.
+ */
+function startReadinessProbe(origin: URL): { stop(): Promise<ProbeResult> } {
+  const client = new Client(origin, 1, 5_000);
+  const result: ProbeResult = { probes: 0, ok: 0, failures: {}, slowestMs: 0 };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = performance.now();
+      let key: string;
+      try {
+        key = String((await client.request({ method: 'GET', path: '/readyz' })).status);
+      } catch (error) {
+        key = `failed: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+      }
+      result.probes += 1;
+      if (key === '200') result.ok += 1;
+      else result.failures[key] = (result.failures[key] ?? 0) + 1;
+      result.slowestMs = Math.max(result.slowestMs, performance.now() - started);
+      while (!stopped && performance.now() - started < 1_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      client.close();
+      return result;
+    },
+  };
+}
+
 interface Scenario {
   name: string;
   /** What one request does to the database. */
@@ -154,6 +196,7 @@ interface ScenarioReport {
   heapUsed: number;
   /** This process's CPU time (app, PGlite when embedded, and the client) per measured request. */
   cpuMsPerRequest: number;
+  probe: ProbeResult;
   outboxWaitingAtEnd: number;
   drainSeconds: number | undefined;
 }
@@ -222,8 +265,12 @@ async function main(): Promise<void> {
     const client = new Client(new URL(origin), CONCURRENCY, REQUEST_TIMEOUT_MS);
     closeAll = async () => {
       client.close();
+      let started = performance.now();
       await app.close();
+      progress(`app closed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      started = performance.now();
       await database.close();
+      progress(`database closed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     };
 
     const formHeaders = (cookie: string) => ({ cookie, origin, 'content-type': 'application/x-www-form-urlencoded' });
@@ -281,9 +328,11 @@ async function main(): Promise<void> {
       progress(`${scenario.name}: warm-up ${WARMUP}, then ${REQUESTS} requests, ${CONCURRENCY} in flight`);
       await scenario.prepare?.();
       const warmup = WARMUP > 0 ? await runLoad({ client, count: WARMUP, concurrency: CONCURRENCY, deadline, next: scenario.next, stopRequested: () => stopRequested }) : undefined;
+      const probe = startReadinessProbe(new URL(origin));
       const cpuBefore = process.cpuUsage();
       const result = await runLoad({ client, count: REQUESTS, concurrency: CONCURRENCY, deadline, next: scenario.next, stopRequested: () => stopRequested });
       const cpu = process.cpuUsage(cpuBefore);
+      const probeResult = await probe.stop();
       const used = memory();
       const waiting = (await outbox(db)).waiting;
       let drainSeconds: number | undefined;
@@ -301,7 +350,7 @@ async function main(): Promise<void> {
         `${scenario.name}: ${result.requests} requests, ${result.errors} errors, ${result.perSecond.toFixed(0)}/s, p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms` +
           (waiting > 0 ? `; outbox ${waiting} waiting, ${drainSeconds === undefined ? 'not drained' : `drained in ${drainSeconds.toFixed(1)} s`}` : ''),
       );
-      reports.push({ scenario, result, warmupErrors: warmup?.errors ?? 0, rss: used.rss, heapUsed: used.heapUsed, cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests), outboxWaitingAtEnd: waiting, drainSeconds });
+      reports.push({ scenario, result, warmupErrors: warmup?.errors ?? 0, rss: used.rss, heapUsed: used.heapUsed, cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests), probe: probeResult, outboxWaitingAtEnd: waiting, drainSeconds });
     }
 
     const memoryAtEnd = memory();
@@ -345,6 +394,11 @@ async function main(): Promise<void> {
     out.push('');
     const warmupErrors = reports.filter((r) => r.warmupErrors > 0);
     if (warmupErrors.length > 0) out.push(`Warm-up errors: ${warmupErrors.map((r) => `${r.scenario.name} ${r.warmupErrors}`).join(', ')}`, '');
+    const probeLines = reports.map(({ scenario, probe }) => {
+      const failures = Object.entries(probe.failures).map(([status, count]) => `${status}×${count}`);
+      return `${scenario.name} ${probe.ok}/${probe.probes}${failures.length ? ` (${failures.join(', ')})` : ''}, slowest ${ms(probe.slowestMs)} ms`;
+    });
+    out.push(`- Readiness probe (GET /readyz once a second beside the load; answered 200 / sent): ${probeLines.join('; ')}`);
     for (const r of reports.filter((report) => report.outboxWaitingAtEnd > 0)) {
       out.push(
         `- Mail after ${r.scenario.name}: ${r.outboxWaitingAtEnd} emails still queued when the last response came back; ` +
@@ -366,11 +420,18 @@ async function main(): Promise<void> {
       if (benchDatabase) {
         const dropper = new pg.Client({ connectionString: serverUrl });
         await dropper.connect();
+        // pg's pool.end() resolves before its sockets are closed: let the backends go first,
+        // so the forced drop does not terminate a connection still closing.
+        for (let tries = 0; tries < 50; tries += 1) {
+          const { rows } = await dropper.query<{ count: string }>('select count(*) from pg_stat_activity where datname = $1', [benchDatabase]);
+          if (Number(rows[0]?.count) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await dropper.query(`drop database if exists ${benchDatabase} with (force)`);
         await dropper.end();
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
-      progress(`closed the app and database in ${((performance.now() - closeStarted) / 1000).toFixed(1)} s`);
+      progress(`cleaned up (app, database, temporary files) in ${((performance.now() - closeStarted) / 1000).toFixed(1)} s`);
     }
   }
   // Everything is closed: the process should end on its own. If a handle was left open, say so.

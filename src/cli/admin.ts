@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { DB } from '../db/schema.js';
 import { JURISDICTIONS, addAgency, listAgencies, mergeAgencies, renameAgency } from '../features/admin/agencies.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type Effect } from '../features/admin/domain-rules.js';
-import { deactivateMember, reactivateMember, setRole } from '../features/admin/members.js';
+import { adminEmailsWarning, deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
 import { Refused } from '../features/admin/messages.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
@@ -40,7 +41,7 @@ agencies (a provisional agency is an email domain no administrator has mapped ye
   help                                   this text`;
 
 type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined };
-type Action = (db: Kysely<DB>) => Promise<string>;
+type Action = (db: Kysely<DB>, config: Config) => Promise<string>;
 
 class UsageError extends Error {}
 
@@ -55,10 +56,10 @@ const COMMANDS: Record<string, Spec> = {
     args: ['EMAIL', 'ROLE'],
     action: ([email, role]) => {
       if (role !== 'moderator' && role !== 'administrator') throw new UsageError(`grant gives moderator or administrator, not "${role}" (use revoke to make someone a member)`);
-      return async (db) => describeRoleChange(await setRole(db, email!, role));
+      return async (db, config) => describeRoleChange(await setRole(db, email!, role), config);
     },
   },
-  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole(db, email!, 'member')) },
+  revoke: { args: ['EMAIL'], action: ([email]) => async (db, config) => describeRoleChange(await setRole(db, email!, 'member'), config) },
   deactivate: {
     args: ['EMAIL'],
     action: ([email]) => async (db) => {
@@ -71,9 +72,12 @@ const COMMANDS: Record<string, Spec> = {
   'rule-add': {
     args: ['DOMAIN', 'EFFECT'],
     options: ['agency', 'note'],
-    action: ([domain, effect], { agency, note }) => async (db) => {
-      const rule = await addDomainRule(db, { domain: domain!, effect: toEffect(effect), agency, note });
-      return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}`;
+    action: ([domain, effect], { agency, note }) => {
+      const input = { domain: domain!, effect: toEffect(effect), agency, note };
+      return async (db) => {
+        const rule = await addDomainRule(db, input);
+        return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}`;
+      };
     },
   },
   'rule-change': {
@@ -81,18 +85,22 @@ const COMMANDS: Record<string, Spec> = {
     options: ['agency', 'note'],
     action: ([domain, effect], { agency, note }) => {
       if (agency === undefined && note === undefined) throw new UsageError('rule-change needs --agency, --note or both');
+      const input = { domain: domain!, effect: toEffect(effect), agency, note };
       return async (db) => {
-        const rule = await changeDomainRule(db, { domain: domain!, effect: toEffect(effect), agency, note });
+        const rule = await changeDomainRule(db, input);
         return `changed: ${rule.effect} ${rule.domain} (agency: ${rule.agencyName ?? 'none'}; note: ${rule.note ?? 'none'})`;
       };
     },
   },
   'rule-remove': {
     args: ['DOMAIN', 'EFFECT'],
-    action: ([domain, effect]) => async (db) => {
-      const removed = await removeDomainRule(db, { domain: domain!, effect: toEffect(effect) });
-      const warning = removed.allowRulesLeft === 0 ? '\nwarning: no allow rules are left, so nobody can join until you add one' : '';
-      return `removed: ${removed.effect} ${removed.domain}${warning}`;
+    action: ([domain, effect]) => {
+      const input = { domain: domain!, effect: toEffect(effect) };
+      return async (db) => {
+        const removed = await removeDomainRule(db, input);
+        const warning = removed.allowRulesLeft === 0 ? '\nwarning: no allow rules are left, so nobody can join until you add one' : '';
+        return `removed: ${removed.effect} ${removed.domain}${warning}`;
+      };
     },
   },
   agencies: { args: [], action: () => listAgencyTable },
@@ -130,7 +138,10 @@ const COMMANDS: Record<string, Spec> = {
   },
 };
 
-/** The command line as an action to run, or a UsageError; nothing here touches the database. */
+/**
+ * The command line as an action to run, or a UsageError. Everything that can be checked without
+ * the database is checked here, eagerly, so a typo never waits for (or locks) the data directory.
+ */
 function parseCommandLine(argv: string[]): Action {
   let parsed;
   try {
@@ -167,8 +178,10 @@ async function listAgencyTable(db: Kysely<DB>): Promise<string> {
   ]);
 }
 
-function describeRoleChange(change: { canonicalEmail: string; from: string; to: string }): string {
-  return `${change.canonicalEmail}: ${change.from} → ${change.to} (their sessions get the ${change.to === 'member' ? 'member' : 'staff'} time limits at their next request)`;
+function describeRoleChange(change: RoleChange, config: Config): string {
+  const line = `${change.canonicalEmail}: ${change.from} → ${change.to} (their sessions get the ${change.to === 'member' ? 'member' : 'staff'} time limits at their next request)`;
+  const warning = adminEmailsWarning(change, config.adminEmails);
+  return warning ? `${line}\nwarning: ${warning}` : line;
 }
 
 function withHint(line: string, hint: string | undefined): string {
@@ -198,14 +211,14 @@ try {
 
 if (action) {
   const run = action;
-  await runCommand(async (database) => {
+  await runCommand(async (database, config) => {
     const pending = await pendingMigrations(database.db);
     if (pending.length > 0) {
       console.error(`The database is not up to date (${pending.length} migration(s) pending): run npm run migrate, or start Commons once, first`);
       return 1;
     }
     try {
-      console.log(await run(database.db));
+      console.log(await run(database.db, config));
       return 0;
     } catch (error) {
       if (!(error instanceof Refused)) throw error;

@@ -28,7 +28,7 @@ if (process.env.NODE_ENV === 'production') {
       console.log(`Sign in at ${new URL('/login', config.publicUrl).toString()}`);
     }
     if (report.membersSkipped.length > 0) {
-      console.log(`already there, left alone (passwords not shown; use "Forgot your password?" to set a new one): ${report.membersSkipped.join(', ')}`);
+      console.log(`already there, left alone (passwords not shown; use "Forgotten your password?" on the sign-in page to set a new one): ${report.membersSkipped.join(', ')}`);
     }
     if (report.agenciesAdded.length + report.rulesAdded.length + report.membersAdded.length === 0) {
       console.log(`the demo data is already there (${DEMO_AGENCIES.length} agencies under example.gov.au); nothing added`);

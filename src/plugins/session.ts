@@ -33,6 +33,10 @@ declare module 'fastify' {
 
 type StoredSession = Parameters<fastifySession.SessionStore['set']>[1];
 
+// Marks a session that came from the store; @fastify/session copies it onto the session object,
+// and set() takes it out again, so it is never saved.
+const LOADED = '__loadedFromStore';
+
 export class PgSessionStore implements fastifySession.SessionStore {
   constructor(
     private readonly db: Kysely<DB>,
@@ -40,23 +44,24 @@ export class PgSessionStore implements fastifySession.SessionStore {
   ) {}
 
   set(sessionId: string, session: StoredSession, callback: (error?: unknown) => void): void {
-    const data = JSON.stringify(session);
+    const { [LOADED]: loaded, ...rest } = session as StoredSession & { [LOADED]?: boolean };
     const columns = {
-      data,
-      expires_at: new Date(session.expiresAt ?? this.now().getTime() + ANONYMOUS_SESSION_TTL_MS),
-      member_id: session.memberId ?? null,
-      public_id: session.publicId ?? null,
-      user_agent: session.userAgent ?? null,
-      ip_address: session.ipAddress ?? null,
-      last_seen_at: session.lastSeenAt ? new Date(session.lastSeenAt) : null,
+      data: JSON.stringify(rest),
+      expires_at: new Date(rest.expiresAt ?? this.now().getTime() + ANONYMOUS_SESSION_TTL_MS),
+      member_id: rest.memberId ?? null,
+      public_id: rest.publicId ?? null,
+      user_agent: rest.userAgent ?? null,
+      ip_address: rest.ipAddress ?? null,
+      last_seen_at: rest.lastSeenAt ? new Date(rest.lastSeenAt) : null,
       updated_at: this.now(),
     };
-    this.db
-      .insertInto('sessions')
-      .values({ id_hash: hashSessionId(sessionId), ...columns })
-      .onConflict((oc) => oc.column('id_hash').doUpdateSet(columns))
-      .execute()
-      .then(() => callback(), callback);
+    const idHash = hashSessionId(sessionId);
+    // A session read from the store is only ever updated: if it was ended meanwhile (a
+    // password change, "sign out everywhere"), a request still in flight must not bring it back.
+    const write = loaded
+      ? this.db.updateTable('sessions').set(columns).where('id_hash', '=', idHash).execute()
+      : this.db.insertInto('sessions').values({ id_hash: idHash, ...columns }).onConflict((oc) => oc.column('id_hash').doUpdateSet(columns)).execute();
+    write.then(() => callback(), callback);
   }
 
   get(sessionId: string, callback: (error: unknown, session?: StoredSession | null) => void): void {
@@ -66,7 +71,7 @@ export class PgSessionStore implements fastifySession.SessionStore {
       .where('id_hash', '=', hashSessionId(sessionId))
       .where('expires_at', '>', this.now())
       .executeTakeFirst()
-      .then((row) => callback(null, (row?.data as StoredSession | undefined) ?? null), callback);
+      .then((row) => callback(null, row ? ({ ...(row.data as StoredSession), [LOADED]: true } as StoredSession) : null), callback);
   }
 
   destroy(sessionId: string, callback: (error?: unknown) => void): void {

@@ -73,3 +73,6 @@ export const ProfileForm = z.strictObject({
 });
 
 export const PasswordChangeForm = z.strictObject({ _csrf: csrf, current_password: z.unknown(), new_password: z.unknown() });
+
+/** The id in /settings/sessions/:publicId/end; anything else is a page that does not exist. */
+export const SessionPublicId = z.uuid();

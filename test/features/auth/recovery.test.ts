@@ -218,6 +218,13 @@ describe('password reset link', () => {
     expect(audit).toEqual([{ action: 'password.reset', actor_member_id: member.id }]);
   });
 
+  it('emails a staff member about the new device a reset signs them in from', async () => {
+    const moderator = await createMember(t.db, { email: address('moderator'), role: 'moderator' });
+    const path = await resetPathFor(moderator);
+    expect((await choosePassword(path, NEW_PASSWORD)).statusCode).toBe(303);
+    expect((await emailsTo(moderator.email)).map((e) => e.kind)).toEqual(['auth.reset', 'auth.new-device']);
+  });
+
   it('answers a reused, expired, forged, truncated and re-cased token with one message', async () => {
     const used = await newMember('used');
     const usedPath = await resetPathFor(used);

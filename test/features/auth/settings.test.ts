@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, encodeForm, hiddenFields, type TestApp } from '../../support/app.js';
+import { MINUTE, TestClock } from '../../support/clock.js';
 import { createMember, GOOD_PASSWORD, signIn, type TestMember } from '../../support/members.js';
 
 // Members cannot be deleted: every test makes its own.
@@ -143,6 +145,25 @@ describe('POST /settings/password', () => {
     expect(await memberRow(member)).toEqual(before);
   });
 
+  it('accepts the current password typed on another keyboard (NFKC), as sign-in does', async () => {
+    const member = await newMember();
+    const fullWidth = GOOD_PASSWORD.replace('kettle', '\uFF4B\uFF45\uFF54\uFF54\uFF4C\uFF45');
+    expect(fullWidth.normalize('NFKC')).toBe(GOOD_PASSWORD);
+    const browser = await signedIn(member, fullWidth);
+    const response = await postFromSettings(browser, '/settings/password', { current_password: fullWidth, new_password: NEW_PASSWORD });
+    expect(response.statusCode).toBe(303);
+  });
+
+  it('refuses a NUL in the new password with 422 rather than dropping it', async () => {
+    const member = await newMember();
+    const browser = await signedIn(member);
+    const before = await memberRow(member);
+    const response = await postFromSettings(browser, '/settings/password', { current_password: GOOD_PASSWORD, new_password: 'lantern-orchard\0-copper-83-meadow' });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain('Your password contains a character that cannot be used');
+    expect(await memberRow(member)).toEqual(before);
+  });
+
   it('changes the password, ends the other sessions, keeps this one and writes an audit row', async () => {
     const member = await newMember();
     const browser = await signedIn(member);
@@ -163,6 +184,41 @@ describe('POST /settings/password', () => {
 });
 
 describe('sessions on the settings page', () => {
+  it('keeps a session ended by a password change ended, even if one of its requests was in flight', async () => {
+    const clock = new TestClock();
+    let entered!: () => void;
+    let release!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowPage: FastifyPluginAsync = async (app) => {
+      app.get('/probe/slow', async () => {
+        entered();
+        await gate;
+        return 'done';
+      });
+    };
+    const slow = await buildTestApp({ database: t.database, now: clock.now, extraSiteRoutes: slowPage });
+    try {
+      const member = await newMember();
+      const [here, there] = [new Browser(slow.app), new Browser(slow.app)];
+      for (const browser of [here, there]) expect((await signIn(browser, member.email, member.password)).statusCode).toBe(303);
+      // Past the last-seen granularity, so the slow request saves its session when it ends.
+      clock.advance(6 * MINUTE);
+      const inFlight = there.get('/probe/slow');
+      await inside;
+      const hidden = await here.openForm('/settings');
+      expect((await here.post('/settings/password', { _csrf: hidden._csrf!, current_password: GOOD_PASSWORD, new_password: NEW_PASSWORD })).statusCode).toBe(303);
+      release();
+      expect((await inFlight).statusCode).toBe(200);
+      expect((await there.get('/settings')).statusCode).toBe(303);
+      expect(await sessionCount(member)).toBe(1);
+    } finally {
+      release();
+      await slow.close();
+    }
+  });
+
+
   it('ends another session by its public id, signing that browser out', async () => {
     const member = await newMember();
     const browser = await signedIn(member);
@@ -187,6 +243,14 @@ describe('sessions on the settings page', () => {
     expect(response.statusCode).toBe(404);
     expect(await isSignedIn(victimBrowser)).toBe(true);
     expect(await sessionCount(victim)).toBe(1);
+  });
+
+  it.each([['not-a-uuid'], ['1'], ['%00']])('answers 404, never 500, to the malformed session id %s', async (id) => {
+    const member = await newMember();
+    const browser = await signedIn(member);
+    const response = await postFromSettings(browser, `/settings/sessions/${id}/end`, {});
+    expect(response.statusCode).toBe(404);
+    expect(await isSignedIn(browser)).toBe(true);
   });
 
   it('signs out everywhere else, keeping only this session', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, buildTestApp, TEST_HOST, type TestApp } from '../../support/app.js';
+import { createMember, signIn } from '../../support/members.js';
 
 /**
  * Every route is for signed-in members unless it is on the short public list below. Adding a
@@ -75,6 +76,24 @@ describe('who may see what', () => {
       const response = await new Browser(t.app).get(sampleUrl(route.slice(4)));
       expect(response.statusCode, route).toBe(route.includes(':token') ? 400 : 200);
     }
+  });
+});
+
+describe('CSRF on every form', () => {
+  it('refuses every POST route without a form token, signed in or not', async () => {
+    const posts = t.app.routeInventory.filter((route) => route.method === 'POST');
+    expect(posts.length).toBeGreaterThan(10);
+    const member = await createMember(t.db);
+    const signedIn = new Browser(t.app);
+    await signIn(signedIn, member.email, member.password);
+    for (const browser of [new Browser(t.app), signedIn]) {
+      await browser.get('/contact');
+      for (const route of posts) {
+        const response = await browser.post(sampleUrl(route.url), { email: member.email, password: member.password });
+        expect(response.statusCode, `POST ${route.url}`).toBe(403);
+      }
+    }
+    expect((await signedIn.get('/settings')).statusCode).toBe(200);
   });
 });
 

@@ -9,7 +9,8 @@ import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials } from '../queries.js';
 import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
 import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
-import { startMemberSession } from '../sessions.js';
+import { capMemberSessions, startMemberSession } from '../sessions.js';
+import { noteSignInDevice } from '../devices.js';
 import { findValidToken, type TokenPurpose } from '../tokens.js';
 
 const publicPage = { access: 'public' as const };
@@ -56,6 +57,8 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
     const reset = await resetPassword(ctx, request.params.token, await ctx.hasher.hash(password.password), request.ip);
     if (!reset) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     await startMemberSession(request, reset, ctx.now());
+    await capMemberSessions(ctx.db, reset.id);
+    await noteSignInDevice(ctx, request, reply, reset, true);
     setFlash(request, AUTH_MESSAGES.passwordReset);
     return reply.redirect('/', 303);
   });

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
-import { formValues, parseForm, type FieldErrors } from '../../../lib/forms.js';
+import { parseForm, type FieldErrors } from '../../../lib/forms.js';
 import type { AuthContext } from '../context.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials } from '../queries.js';
-import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm } from '../schemas.js';
+import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm, SessionPublicId } from '../schemas.js';
 import { describeBrowser, listMemberSessions } from '../sessions.js';
 import { changePassword, endSession, endSessionsElsewhere, findProfile, updateProfile } from '../settings.js';
 
@@ -56,10 +56,10 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post('/settings/password', async (request, reply) => {
     const member = (await findMemberCredentials(ctx.db, { id: request.member!.id }))!;
     const form = parseForm(PasswordChangeForm, request.body);
-    const values = formValues(request.body);
-    const current = form.ok && (await ctx.hasher.verify(member.passwordHash, values.current_password ?? ''));
+    // The raw values (formValues would drop a NUL that checkPassword must see and refuse).
+    const current = form.ok && typeof form.data.current_password === 'string' && (await ctx.hasher.verify(member.passwordHash, form.data.current_password));
     if (!current) return showSettings(request, reply.code(422), { passwordErrors: { current_password: AUTH_MESSAGES.currentPasswordWrong } });
-    const password = checkPassword(values.new_password, { email: member.email, displayName: member.displayName, handle: member.handle });
+    const password = checkPassword(form.data.new_password, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showSettings(request, reply.code(422), { passwordErrors: { new_password: password.reason } });
     await changePassword(ctx, member.id, await ctx.hasher.hash(password.password), request.session.get('publicId'), request.ip);
     setFlash(request, AUTH_MESSAGES.passwordChanged);
@@ -67,6 +67,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   });
 
   app.post<{ Params: { publicId: string } }>('/settings/sessions/:publicId/end', async (request, reply) => {
+    if (!SessionPublicId.safeParse(request.params.publicId).success) throw new NotFound();
     const isCurrent = request.params.publicId === request.session.get('publicId');
     if (!(await endSession(ctx, request.member!.id, request.params.publicId, request.ip))) throw new NotFound();
     // Ending this very session is signing out: nothing of it may be saved again.

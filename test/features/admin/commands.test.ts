@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../src/db/database.js';
+import { lockDataDir } from '../../../src/db/data-dir.js';
+import { DEMO_MEMBERS, generatePassword, seedDemoData } from '../../../src/features/admin/demo-data.js';
+import { decideDomain } from '../../../src/features/auth/email-domain.js';
+import { PasswordHasher } from '../../../src/features/auth/password-hashing.js';
+import { checkPassword } from '../../../src/features/auth/password-policy.js';
+import { listDomainRules } from '../../../src/features/auth/queries.js';
+import { Browser, buildTestApp } from '../../support/app.js';
+import { createTestDatabase } from '../../support/database.js';
+import { signIn } from '../../support/members.js';
+import { runNode } from '../../support/process.js';
+
+const cheapHasher = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+const CHEAP_HASH_ENV = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_TIME_COST: '1' };
+
+const tempDirs: string[] = [];
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-admin-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('seedDemoData', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => database.close());
+
+  it('adds agencies, allow rules under example.gov.au and four members whose printed passwords meet the rules and sign in', async () => {
+    const report = await seedDemoData(database.db, cheapHasher);
+    expect(report.agenciesAdded).toEqual(['Department of Example Services', 'Example State Health', 'Example Shire Council']);
+    expect(report.rulesAdded).toEqual(['example.gov.au', 'health.example.gov.au', 'council.example.gov.au']);
+    expect(report.membersAdded.map((m) => [m.email, m.role])).toEqual(DEMO_MEMBERS.map((m) => [m.email, m.role]));
+    expect(report.membersAdded.map((m) => m.role).sort()).toEqual(['administrator', 'member', 'member', 'moderator']);
+
+    const rules = await listDomainRules(database.db);
+    for (const added of report.membersAdded) {
+      const demo = DEMO_MEMBERS.find((m) => m.email === added.email)!;
+      expect(checkPassword(added.password, demo)).toMatchObject({ ok: true });
+      const row = await database.db.selectFrom('members').select(['password_hash', 'agency_id', 'role', 'verified_at']).where('canonical_email', '=', added.email).executeTakeFirstOrThrow();
+      expect(await cheapHasher.verify(row.password_hash, added.password)).toBe(true);
+      const decision = decideDomain(added.email.split('@')[1]!, rules);
+      expect(decision.allowed && decision.rule.agencyId).toBe(row.agency_id);
+    }
+    const audit = await database.db.selectFrom('audit_events').select(['action', 'actor_label']).where('actor_label', '=', 'seed').execute();
+    expect(audit.filter((row) => row.action === 'member.seeded')).toHaveLength(4);
+    expect(audit.filter((row) => row.action === 'role.granted')).toHaveLength(2);
+
+    const t = await buildTestApp({ database });
+    try {
+      const administrator = report.membersAdded.find((m) => m.role === 'administrator')!;
+      const response = await signIn(new Browser(t.app), administrator.email, administrator.password);
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('adds nothing the second time and shows no passwords for members that exist', async () => {
+    const hashesBefore = await database.db.selectFrom('members').select('password_hash').orderBy('id').execute();
+    const report = await seedDemoData(database.db, cheapHasher);
+    expect(report).toEqual({ agenciesAdded: [], rulesAdded: [], membersAdded: [], membersSkipped: DEMO_MEMBERS.map((m) => m.email) });
+    expect(await database.db.selectFrom('members').select('password_hash').orderBy('id').execute()).toEqual(hashesBefore);
+  });
+
+  it('makes a different password every time', () => {
+    const passwords = new Set(Array.from({ length: 20 }, () => generatePassword(DEMO_MEMBERS[0]!)));
+    expect(passwords.size).toBe(20);
+  });
+});
+
+describe('npm run admin and npm run seed as processes', () => {
+  it('admin refuses an unmigrated database; seed migrates and fills it once; admin then lists the rules and agencies', async () => {
+    const dataDir = tempDataDir();
+    const unmigrated = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['rules']);
+    expect(await unmigrated.exited).toBe(1);
+    expect(unmigrated.output()).toContain('run npm run migrate');
+
+    const seed = runNode('cli/seed.js', { DATA_DIR: dataDir, ...CHEAP_HASH_ENV });
+    expect(await seed.exited).toBe(0);
+    for (const member of DEMO_MEMBERS) expect(seed.output()).toMatch(new RegExp(`${member.email.replace(/\./g, '\\.')}\\s+${member.role}\\s+[a-z]+(-[a-z]+){3}-\\d{2}`));
+    expect(seed.output()).toContain('shown this once');
+
+    const again = runNode('cli/seed.js', { DATA_DIR: dataDir, ...CHEAP_HASH_ENV });
+    expect(await again.exited).toBe(0);
+    expect(again.output()).toContain('nothing added');
+    expect(again.output()).not.toMatch(/[a-z]+(-[a-z]+){3}-\d{2}/);
+
+    const rules = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['rules']);
+    expect(await rules.exited).toBe(0);
+    expect(rules.output()).toMatch(/^domain\s+effect\s+agency\s+note$/m);
+    expect(rules.output()).toMatch(/^health\.example\.gov\.au\s+allow\s+Example State Health\s+demo data/m);
+
+    const agencies = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['agencies']);
+    expect(await agencies.exited).toBe(0);
+    expect(agencies.output()).toMatch(/^\d+\s+Department of Example Services\s+commonwealth\s+mapped\s+2$/m);
+  }, 180_000);
+
+  it('admin refuses clearly while another process holds the data directory', async () => {
+    const dataDir = tempDataDir();
+    const unlock = lockDataDir(dataDir);
+    try {
+      const command = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['rules']);
+      expect(await command.exited).toBe(1);
+      expect(command.output()).toContain(`Another Commons process (pid ${process.pid}) is using the data directory`);
+    } finally {
+      unlock();
+    }
+  });
+
+  it('admin answers a wrong command line with the usage and exit code 2, without opening a database', async () => {
+    const dataDir = path.join(tempDataDir(), 'never-made');
+    for (const args of [[], ['grant', 'a@finance.gov.au', 'member'], ['rule-remove', 'x.gov.au', 'maybe'], ['revoke', 'a@b.gov.au', '--note', 'x'], ['agency-merge', '1', 'two']]) {
+      const command = runNode('cli/admin.js', { DATA_DIR: dataDir }, args);
+      expect(await command.exited, args.join(' ')).toBe(2);
+      expect(command.output()).toContain('usage: npm run admin -- COMMAND');
+    }
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+
+  it('seed refuses in production before it connects to anything', async () => {
+    const seed = runNode('cli/seed.js', {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      SESSION_SECRET: 's'.repeat(48),
+      PUBLIC_URL: 'https://commons.example.gov.au',
+    });
+    expect(await seed.exited).toBe(1);
+    expect(seed.output().trim()).toBe('npm run seed adds demo members and is for development only; refused because NODE_ENV=production');
+  });
+});
