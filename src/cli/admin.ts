@@ -5,7 +5,7 @@ import { pendingMigrations } from '../db/migrate.js';
 import type { DB } from '../db/schema.js';
 import { JURISDICTIONS, addAgency, listAgencies, mergeAgencies, renameAgency } from '../features/admin/agencies.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type Effect } from '../features/admin/domain-rules.js';
-import { adminEmailsWarning, deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
+import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
 import { Refused } from '../features/admin/messages.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
@@ -56,10 +56,10 @@ const COMMANDS: Record<string, Spec> = {
     args: ['EMAIL', 'ROLE'],
     action: ([email, role]) => {
       if (role !== 'moderator' && role !== 'administrator') throw new UsageError(`grant gives moderator or administrator, not "${role}" (use revoke to make someone a member)`);
-      return async (db, config) => describeRoleChange(await setRole(db, email!, role), config);
+      return async (db) => describeRoleChange(await setRole(db, email!, role));
     },
   },
-  revoke: { args: ['EMAIL'], action: ([email]) => async (db, config) => describeRoleChange(await setRole(db, email!, 'member'), config) },
+  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole(db, email!, 'member')) },
   deactivate: {
     args: ['EMAIL'],
     action: ([email]) => async (db) => {
@@ -178,10 +178,8 @@ async function listAgencyTable(db: Kysely<DB>): Promise<string> {
   ]);
 }
 
-function describeRoleChange(change: RoleChange, config: Config): string {
-  const line = `${change.canonicalEmail}: ${change.from} → ${change.to} (their sessions get the ${change.to === 'member' ? 'member' : 'staff'} time limits at their next request)`;
-  const warning = adminEmailsWarning(change, config.adminEmails);
-  return warning ? `${line}\nwarning: ${warning}` : line;
+function describeRoleChange(change: RoleChange): string {
+  return `${change.canonicalEmail}: ${change.from} → ${change.to} (their sessions get the ${change.to === 'member' ? 'member' : 'staff'} time limits at their next request)`;
 }
 
 function withHint(line: string, hint: string | undefined): string {

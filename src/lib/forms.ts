@@ -98,6 +98,11 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): FormRe
   return { ok: false, errors, values: formValues(input) };
 }
 
+/** One field exactly as submitted (a password must be checked as typed, NUL and all). */
+export function rawField(body: unknown, name: string): unknown {
+  return body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+}
+
 /** The submitted text fields, to re-fill a form with (never the CSRF token, never a NUL). */
 export function formValues(body: unknown): Record<string, string> {
   const values: Record<string, string> = {};

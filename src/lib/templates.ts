@@ -26,6 +26,8 @@ function listTemplates(dir: string, prefix = ''): string[] {
 export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
   const handlebars = Handlebars.create();
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  handlebars.registerHelper('or', (a: unknown, b: unknown) => Boolean(a || b));
+  handlebars.registerHelper('and', (a: unknown, b: unknown) => Boolean(a && b));
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   for (const name of listTemplates(viewsDir)) {
     const source = fs.readFileSync(path.join(viewsDir, `${name}.hbs`), 'utf8');

@@ -79,19 +79,6 @@ export async function reactivateMember(db: Kysely<DB>, email: string, actor: Act
   });
 }
 
-/**
- * ADMIN_EMAILS promotes at every sign-in (auth/signin.ts), so taking the administrator role from
- * an address still listed there lasts only until that member next signs in. Says so, if it is.
- */
-export function adminEmailsWarning(change: RoleChange, adminEmails: readonly string[]): string | undefined {
-  if (change.from !== 'administrator' || change.to === 'administrator') return undefined;
-  const listed = adminEmails.some((entry) => {
-    const parsed = parseWorkEmail(entry);
-    return parsed.ok && parsed.canonical === change.canonicalEmail;
-  });
-  return listed ? M.stillInAdminEmails(change.canonicalEmail) : undefined;
-}
-
 function canonicalEmailOf(input: string): string {
   const parsed = parseWorkEmail(input);
   if (!parsed.ok) throw new Refused(M.invalidEmail(input, parsed.reason));

@@ -7,7 +7,6 @@ export const ADMIN_MESSAGES = {
   unknownMember: (canonical: string) => `No member has the address ${canonical}`,
   alreadyHasRole: (canonical: string, role: string) => `${canonical} is already ${withArticle(role)}; nothing changed`,
   alreadyDeactivated: (canonical: string) => `${canonical} is already deactivated; nothing changed`,
-  stillInAdminEmails: (canonical: string) => `${canonical} is still in ADMIN_EMAILS, so they become an administrator again at their next sign-in: take the address out of ADMIN_EMAILS and restart Commons`,
   notDeactivated: (canonical: string) => `${canonical} is not deactivated; nothing changed`,
   invalidDomain: (input: string, reason: string) => `"${input}" is not a valid rule domain: ${reason}`,
   duplicateRule: (domain: string, effect: string) => `There is already ${withArticle(effect)} rule for ${domain}; change it with rule-change`,

@@ -30,8 +30,10 @@ export function decideDomain(domain: string, rules: readonly DomainRule[]): Doma
 
 /** An operator-entered rule domain: trimmed, lower-cased ASCII, at least two labels, no trailing dot. */
 export function normaliseRuleDomain(input: string): RuleDomainResult {
-  const domain = input.trim().toLowerCase();
-  if (/[^\x00-\x7F]/.test(domain)) return { ok: false, reason: M.domainNotAscii };
+  const trimmed = input.trim();
+  // Checked before lower-casing: the Kelvin sign (U+212A) lower-cases to an ASCII k.
+  if (/[^\x00-\x7F]/.test(trimmed)) return { ok: false, reason: M.domainNotAscii };
+  const domain = trimmed.toLowerCase();
   const problem = domainProblem(domain);
   return problem ? { ok: false, reason: problem } : { ok: true, domain };
 }

@@ -44,7 +44,6 @@ export const AUTH_MESSAGES = {
   invalidLink: 'This link has expired or has already been used. Links in our emails work once, for a limited time. Ask for a new one.',
   signInFailed: 'The email address or password is not right.',
   signInLocked: 'Sign-in for this address is paused after too many failed attempts. Try again later. If this address has an account, we have emailed it a link to unlock it, or you can reset your password.',
-  signedOut: 'You have signed out.',
   welcome: 'Welcome to Commons. You are signed in.',
   unlocked: 'Sign-in for your address is unlocked. You can sign in now.',
   passwordChanged: 'Your password has been changed. You have been signed out everywhere else.',

@@ -71,7 +71,7 @@ export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<
   }
   // Hashed before the transaction: no transaction waits on argon2.
   const rehashed = ctx.hasher.needsRehash(active.passwordHash) ? await ctx.hasher.hash(password) : undefined;
-  const promote = ctx.adminEmails.has(active.canonicalEmail) && active.role !== 'administrator';
+  const promote = ctx.adminEmails.has(active.canonicalEmail) && active.role !== 'administrator' && !(await wasRevoked(ctx, active.id));
   await ctx.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('signin_locks').where('canonical_email', '=', key).execute();
     if (rehashed) await updateMemberPassword(trx, active.id, rehashed);
@@ -84,6 +84,19 @@ export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<
     }
   });
   return { ok: true, member: promote ? { ...active, role: 'administrator' } : active };
+}
+
+/** A role set by hand (`npm run admin -- grant/revoke`) stays as set, ADMIN_EMAILS or not. */
+async function wasRevoked(ctx: AuthContext, memberId: number): Promise<boolean> {
+  const row = await ctx.db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('target_type', '=', 'member')
+    .where('target_id', '=', String(memberId))
+    .where('action', 'in', ['role.granted', 'role.revoked'])
+    .where((eb) => eb.or([eb('actor_label', 'is', null), eb('actor_label', '!=', 'ADMIN_EMAILS')]))
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 async function recordFailure(ctx: AuthContext, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {

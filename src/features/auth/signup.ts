@@ -105,6 +105,6 @@ async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: Compl
   await deleteSignupRequest(trx, request.canonical_email);
   await trx.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', request.canonical_email).where('purpose', '=', 'verify').where('used_at', 'is', null).execute();
   await insertAuditEvent(trx, { actorMemberId: memberId, action: 'member.joined', targetType: 'member', targetId: memberId, ipAddress: input.ipAddress, details: { role, agencyId } });
-  if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { role } });
+  if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { from: 'member', to: role } });
   return { ok: true, memberId, role };
 }

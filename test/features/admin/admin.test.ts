@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { addAgency, listAgencies, mergeAgencies, renameAgency } from '../../../src/features/admin/agencies.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule } from '../../../src/features/admin/domain-rules.js';
-import { adminEmailsWarning, deactivateMember, reactivateMember, setRole } from '../../../src/features/admin/members.js';
+import { deactivateMember, reactivateMember, setRole } from '../../../src/features/admin/members.js';
 import { ADMIN_MESSAGES as M, Refused } from '../../../src/features/admin/messages.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { findOrCreateProvisionalAgency } from '../../../src/features/auth/queries.js';
@@ -66,14 +66,6 @@ describe('grant and revoke', () => {
     expect((await memberRow(member.id)).role).toBe('member');
     expect(await sessionCount(member.id)).toBe(1);
     expect(await latestAudit('role.revoked')).toMatchObject({ actor_label: OPERATOR, target_id: String(member.id), details: { from: 'administrator', to: 'member' } });
-  });
-
-  it('warns when an administrator who loses the role is still in ADMIN_EMAILS, which promotes at sign-in', async () => {
-    const member = await createMember(db, { email: 'chief.admin@pmc.gov.au', role: 'administrator' });
-    const change = await setRole(db, member.email, 'moderator');
-    expect(adminEmailsWarning(change, ['other@pmc.gov.au', 'Chief.Admin+ops@PMC.gov.au'])).toBe(M.stillInAdminEmails('chief.admin@pmc.gov.au'));
-    expect(adminEmailsWarning(change, ['other@pmc.gov.au'])).toBeUndefined();
-    expect(adminEmailsWarning(await setRole(db, member.email, 'member'), [member.email])).toBeUndefined();
   });
 
   it('refuses an unknown address, an invalid one and a role the member already has, writing nothing', async () => {

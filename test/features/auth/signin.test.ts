@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSessionId } from '../../../src/plugins/session.js';
+import { setRole } from '../../../src/features/admin/members.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { HOUR, MINUTE, TestClock } from '../../support/clock.js';
@@ -122,16 +123,20 @@ describe('POST /login', () => {
   it('promotes a member listed in ADMIN_EMAILS at sign-in, and never demotes one taken off it', async () => {
     const member = await createMember(t.db, { email: 'Promote.Me+work@finance.gov.au' });
     const listed = await buildTestApp({ database: t.database, env: { ADMIN_EMAILS: 'promote.me@finance.gov.au' } });
+    const role = async () => (await t.db.selectFrom('members').select('role').where('id', '=', member.id).executeTakeFirstOrThrow()).role;
     try {
       expect((await signIn(new Browser(listed.app), member.email, member.password)).statusCode).toBe(303);
+      expect(await role()).toBe('administrator');
+      expect(await t.db.selectFrom('audit_events').select('actor_label').where('action', '=', 'role.granted').where('target_id', '=', String(member.id)).execute()).toEqual([{ actor_label: 'ADMIN_EMAILS' }]);
+      expect((await signIn(new Browser(t.app), member.email, member.password)).statusCode).toBe(303);
+      expect(await role()).toBe('administrator');
+      // Revoked by hand, the role stays revoked though the address is still listed.
+      await setRole(t.db, member.email, 'member');
+      expect((await signIn(new Browser(listed.app), member.email, member.password)).statusCode).toBe(303);
+      expect(await role()).toBe('member');
     } finally {
       await listed.close();
     }
-    const role = async () => (await t.db.selectFrom('members').select('role').where('id', '=', member.id).executeTakeFirstOrThrow()).role;
-    expect(await role()).toBe('administrator');
-    expect(await t.db.selectFrom('audit_events').select('actor_label').where('action', '=', 'role.granted').where('target_id', '=', String(member.id)).execute()).toEqual([{ actor_label: 'ADMIN_EMAILS' }]);
-    expect((await signIn(new Browser(t.app), member.email, member.password)).statusCode).toBe(303);
-    expect(await role()).toBe('administrator');
   });
 
   it('keeps session ids out of pages and logs', async () => {

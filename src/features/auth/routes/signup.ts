@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { BadRequest } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
-import { formValues, parseForm, type FieldErrors } from '../../../lib/forms.js';
+import { formValues, parseForm, rawField, type FieldErrors } from '../../../lib/forms.js';
 import { GUIDELINES } from '../../pages/guidelines.js';
 import type { AuthContext } from '../context.js';
 import { noteSignInDevice } from '../devices.js';
@@ -32,7 +32,7 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
     const form = parseForm(SignupForm, request.body);
     if (!form.ok) return showSignup(reply.code(422), form.values, form.errors);
     const { refused } = await requestSignup(ctx, form.data.email, request.ip);
-    if (refused) return showSignup(reply.code(422), { email: form.data.email.address }, { email: refused });
+    if (refused) return showSignup(reply.code(422), { email: form.data.email.address, accept_guidelines: 'yes' }, { email: refused });
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'signup' });
   });
 
@@ -50,7 +50,7 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
     const form = parseForm(CompleteSignupForm, request.body);
     const values = formValues(request.body);
     const errors: FieldErrors = form.ok ? {} : { ...form.errors };
-    const password = checkPassword(form.ok ? form.data.password : undefined, { email: pending.email, displayName: values.display_name, handle: values.handle });
+    const password = checkPassword(rawField(request.body, 'password'), { email: pending.email, displayName: values.display_name, handle: values.handle });
     if (!password.ok) errors.password = password.reason;
     if (!form.ok || !password.ok) return showStepTwo(reply.code(422), request.params.token, pending.email, values, errors);
 
