@@ -24,10 +24,11 @@ import { STATIC_DIR } from './lib/paths.js';
 import { loadTemplates } from './lib/templates.js';
 import type { MailTransport } from './mail/transport.js';
 import { markPublic, requireAccess, routeInventory } from './plugins/access.js';
+import clientAddress from './plugins/client-address.js';
 import csrf from './plugins/csrf.js';
-import { handleError, registerErrorPages } from './plugins/errors.js';
+import { handleError, registerErrorPages, renderError } from './plugins/errors.js';
 import rateLimit from './plugins/rate-limit.js';
-import securityHeaders from './plugins/security-headers.js';
+import securityHeaders, { securityHeadersWithoutHooks } from './plugins/security-headers.js';
 import session from './plugins/session.js';
 import view from './plugins/view.js';
 
@@ -74,6 +75,11 @@ export async function buildApp({ config, database, transport, redis, logStream, 
     // Request ids are ours: an id from outside could be forged to confuse the logs.
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
+    // A URL the router cannot decode (`/verify/abc%`) gets our 400 page, with our headers.
+    frameworkErrors: (error, _request, reply) => {
+      reply.headers(securityHeadersWithoutHooks(config));
+      return renderError(reply, 400, error.code === 'FST_ERR_BAD_URL' ? PAGE_MESSAGES.invalidEncoding : undefined);
+    },
     routerOptions: {
       ignoreTrailingSlash: false,
       maxParamLength: 200,
@@ -94,6 +100,7 @@ export async function buildApp({ config, database, transport, redis, logStream, 
   app.decorate('mailWorker', mailWorker);
 
   await app.register(routeInventory);
+  await app.register(clientAddress);
   await app.register(view, { config, templates: loadTemplates() });
   await app.register(securityHeaders, { config });
   await app.register(underPressure, {
@@ -106,11 +113,15 @@ export async function buildApp({ config, database, transport, redis, logStream, 
   registerErrorPages(app);
 
   app.addHook('onRequest', async (request, reply) => {
+    // Only origin-form request targets (`GET /path`): an absolute URL in the request line is
+    // a proxy request, and no page of ours answers one.
+    if (!request.url.startsWith('/')) throw new BadRequest();
     if ((request.query as Record<symbol, unknown>)[INVALID_QUERY]) throw new BadRequest(PAGE_MESSAGES.invalidEncoding);
     // In development the site has one name (PUBLIC_URL's), so same-origin checks hold when
-    // someone types localhost instead of 127.0.0.1.
+    // someone types localhost instead of 127.0.0.1. Concatenated, not resolved: `//evil.example`
+    // stays a path on this site.
     if (config.env === 'development' && request.host !== config.publicUrl.host) {
-      return reply.redirect(new URL(request.url, config.publicUrl).toString(), 308);
+      return reply.redirect(`${config.publicUrl.origin}${request.url}`, 308);
     }
   });
 
@@ -151,8 +162,9 @@ export async function buildApp({ config, database, transport, redis, logStream, 
       mailWorker.start();
       stopMaintenance = scheduleMaintenance(database.db, config.mail.retentionDays, app.log);
     });
+    // Timers stop as shutdown begins; the worker once requests have drained.
+    app.addHook('preClose', async () => stopMaintenance?.());
     app.addHook('onClose', async () => {
-      stopMaintenance?.();
       await mailWorker.stop();
       await transport.close();
     });

@@ -181,6 +181,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   contactEmail: string;
+  /** CONTACT_EMAIL's bare address, for mailto: links. */
+  contactAddress: string;
   mail: { maxAttempts: number; retentionDays: number; pollSeconds: number };
   /** Newest first; undefined means "generate and keep one under DATA_DIR" (development and test only). */
   sessionSecrets: string[] | undefined;
@@ -207,41 +209,52 @@ export interface Config {
   devMailbox: boolean;
 }
 
-export class ConfigError extends Error {
+export class InvalidConfig extends Error {
   constructor(readonly problems: string[]) {
     super(`Commons cannot start; fix these settings:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
 }
 
+// What production cannot run without, checked on the raw values so one run reports them all.
+const REQUIRED_IN_PRODUCTION: Record<string, string> = {
+  DATABASE_URL: 'is required in production (the embedded database is for trying Commons out)',
+  SMTP_URL: 'is required in production (the on-disk mailbox is for development)',
+  SESSION_SECRET: 'is required in production',
+  PUBLIC_URL: 'is required in production',
+  CONTACT_EMAIL: 'is required in production: the address where people can reach the operators',
+  TRUST_PROXY: 'is required in production: Commons does not terminate TLS itself, so say which proxy in front of it to trust (a hop count or its addresses)',
+};
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // A variable set to nothing (PORT= in a .env file) means "use the default", never port 0.
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== '')) as Record<string, string>;
+  // One line per variable: its first problem.
+  const problems = new Map<string, string>();
+  const problem = (variable: string, message: string) => {
+    if (!problems.has(variable)) problems.set(variable, `${variable}: ${message}`);
+  };
   const parsed = EnvSchema.safeParse(given);
-  if (!parsed.success) {
-    // One line per variable: its first problem.
-    const byVariable = new Map<string, string>();
-    for (const issue of parsed.error.issues) {
-      const variable = issue.path.join('.');
-      if (!byVariable.has(variable)) byVariable.set(variable, `${variable}: ${issue.message}`);
-    }
-    throw new ConfigError([...byVariable.values()]);
+  if (!parsed.success) for (const issue of parsed.error.issues) problem(issue.path.join('.'), issue.message);
+  if (given.NODE_ENV === 'production') {
+    for (const [variable, message] of Object.entries(REQUIRED_IN_PRODUCTION)) if (!given[variable]) problem(variable, message);
   }
-  const e = parsed.data;
-  const problems: string[] = [];
-  const publicUrlValue = e.PUBLIC_URL ?? new URL(`http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
+  if (!parsed.success || problems.size > 0) throw new InvalidConfig([...problems.values()]);
 
+  const e = parsed.data;
+  const publicUrlValue = e.PUBLIC_URL ?? new URL(`http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
   if (e.NODE_ENV === 'production') {
-    if (!e.DATABASE_URL) problems.push('DATABASE_URL: is required in production (the embedded database is for trying Commons out)');
-    if (!e.SMTP_URL) problems.push('SMTP_URL: is required in production (the on-disk mailbox is for development)');
-    if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: is required in production');
-    if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: is required in production');
+    if (publicUrlValue.protocol !== 'https:') problem('PUBLIC_URL', 'must be https:// in production');
     // OWASP's floor for argon2id; tests run cheaper, production never does.
-    if (e.PASSWORD_HASH_MEMORY_KIB < 19_456) problems.push('PASSWORD_HASH_MEMORY_KIB: must be at least 19456 (19 MiB) in production');
-    else if (publicUrlValue.protocol !== 'https:') problems.push('PUBLIC_URL: must be https:// in production');
-  } else if (!isLoopbackHost(e.HOST)) {
-    problems.push(`HOST: ${e.NODE_ENV} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
+    if (e.PASSWORD_HASH_MEMORY_KIB < 19_456) problem('PASSWORD_HASH_MEMORY_KIB', 'must be at least 19456 (19 MiB) in production');
+    const smtp = new URL(e.SMTP_URL!);
+    if (smtp.protocol !== 'smtps:' && smtp.searchParams.get('requireTLS') !== 'true') {
+      problem('SMTP_URL', 'must use TLS in production: smtps://, or smtp:// with ?requireTLS=true for STARTTLS');
+    }
+  } else {
+    if (!isLoopbackHost(e.HOST)) problem('HOST', `${e.NODE_ENV} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
+    if (e.PORT === 0 && !e.PUBLIC_URL) problem('PORT', 'port 0 (any free port) needs PUBLIC_URL, since the address is not known in advance');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.size > 0) throw new InvalidConfig([...problems.values()]);
 
   const mailFrom = e.MAIL_FROM ?? `${e.SITE_NAME} <no-reply@${publicUrlValue.hostname}>`;
   return {
@@ -256,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom,
     contactEmail: e.CONTACT_EMAIL ?? mailFrom,
+    contactAddress: bareAddress(e.CONTACT_EMAIL ?? mailFrom),
     mail: { maxAttempts: e.MAIL_MAX_ATTEMPTS, retentionDays: e.MAIL_RETENTION_DAYS, pollSeconds: e.MAIL_POLL_SECONDS },
     sessionSecrets: e.SESSION_SECRET,
     trustProxy: e.TRUST_PROXY,
@@ -279,11 +293,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** A URL safe to log: the password, if any, replaced. */
+function bareAddress(mailbox: string): string {
+  return /<([^<>]+)>/.exec(mailbox)?.[1] ?? mailbox;
+}
+
+/** A URL safe to log: the password, if any, replaced (in the credentials or the query). */
 export function maskUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '****';
+    for (const name of [...url.searchParams.keys()]) if (/pass|secret|token/i.test(name)) url.searchParams.set(name, '****');
     return url.toString();
   } catch {
     return '(unparseable URL)';

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { DataDirInUse } from '../db/data-dir.js';
+import { InvalidConfig, loadConfig, type Config } from '../config.js';
+import { DataDirUnusable } from '../db/data-dir.js';
 import { openDatabase, type Database } from '../db/database.js';
 
 /**
@@ -14,7 +14,7 @@ export async function runCommand(work: (database: Database, config: Config) => P
     database = await openDatabase(config, pino({ level: 'warn' }));
     process.exitCode = (await work(database, config)) ?? 0;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DataDirInUse) {
+    if (error instanceof InvalidConfig || error instanceof DataDirUnusable) {
       console.error(error.message);
       process.exitCode = 1;
     } else {

@@ -8,10 +8,15 @@ import path from 'node:path';
  */
 export function ensureDataDir(dataDir: string): void {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const mode = fs.statSync(dataDir).mode;
+  // Never take over a shared directory such as /tmp: refuse rather than change its mode.
+  if (mode & 0o1022) throw new DataDirUnusable(`The data directory ${dataDir} is writable by other accounts; give Commons a directory of its own (DATA_DIR).`);
   fs.chmodSync(dataDir, 0o700);
 }
 
-export class DataDirInUse extends Error {}
+/** The data directory cannot be used: shared with other accounts, or held by another process. */
+export class DataDirUnusable extends Error {}
+export class DataDirInUse extends DataDirUnusable {}
 
 /**
  * One process per data directory: PGlite has no locking of its own, and two processes writing
@@ -20,30 +25,62 @@ export class DataDirInUse extends Error {}
  */
 export function lockDataDir(dataDir: string): () => void {
   const lockPath = path.join(dataDir, 'commons.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    if (tryLink(lockPath)) return () => releaseLock(lockPath);
+    const owner = readOwner(lockPath);
+    if (owner !== undefined && isRunning(owner)) throw inUse(dataDir, lockPath, owner);
+    // Stale: move it aside under a unique name, so two processes taking over cannot both win;
+    // whoever moved it checks it was still the stale one.
+    const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return () => {
-        try {
-          if (fs.readFileSync(lockPath, 'utf8').trim() === String(process.pid)) fs.unlinkSync(lockPath);
-        } catch {
-          // Already gone: nothing to release.
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      fs.renameSync(lockPath, aside);
+    } catch {
+      continue;
     }
-    const owner = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
-    if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
-      throw new DataDirInUse(
-        `Another Commons process (pid ${owner}) is using the data directory ${dataDir}.\n` +
-          'Stop it first (Ctrl-C in its terminal), or run this against PostgreSQL with DATABASE_URL.\n' +
-          `If no such process runs, delete ${lockPath} and try again.`,
-      );
+    const moved = readOwner(aside);
+    if (moved !== undefined && moved !== owner && isRunning(moved)) {
+      fs.renameSync(aside, lockPath);
+      throw inUse(dataDir, lockPath, moved);
     }
-    fs.rmSync(lockPath, { force: true });
+    fs.rmSync(aside, { force: true });
   }
   throw new DataDirInUse(`Could not lock the data directory ${dataDir}; another process keeps taking it.`);
+}
+
+/** Creates the lock with its content in one step: a hard link of a file already holding the pid. */
+function tryLink(lockPath: string): boolean {
+  const draft = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(draft, `${process.pid}\n`, { mode: 0o600 });
+  try {
+    fs.linkSync(draft, lockPath);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    fs.rmSync(draft, { force: true });
+  }
+}
+
+function readOwner(lockPath: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function releaseLock(lockPath: string): void {
+  if (readOwner(lockPath) === process.pid) fs.rmSync(lockPath, { force: true });
+}
+
+function inUse(dataDir: string, lockPath: string, owner: number): DataDirInUse {
+  return new DataDirInUse(
+    `Another Commons process (pid ${owner}) is using the data directory ${dataDir}.\n` +
+      'Stop it first (Ctrl-C in its terminal), or run this against PostgreSQL with DATABASE_URL.\n' +
+      `If no such process runs, delete ${lockPath} and try again.`,
+  );
 }
 
 function isRunning(pid: number): boolean {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadRequest } from './errors.js';
+import { BadRequest, HttpError } from './errors.js';
 import { PAGE_MESSAGES } from './messages.js';
 
 /**
@@ -11,6 +11,8 @@ import { PAGE_MESSAGES } from './messages.js';
 export type FormBody = Record<string, string | string[]>;
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+// No form of ours has more than a few dozen fields; thousands of them are an attack on the parser.
+export const MAX_FORM_FIELDS = 200;
 
 function decodeComponent(value: string): string {
   try {
@@ -26,7 +28,9 @@ export function parseUrlEncoded(raw: string): FormBody {
   if (raw.includes('\uFFFD')) throw new BadRequest(PAGE_MESSAGES.invalidEncoding);
   const result: FormBody = Object.create(null);
   if (raw === '') return result;
-  for (const pair of raw.split('&')) {
+  const pairs = raw.split('&', MAX_FORM_FIELDS + 1);
+  if (pairs.length > MAX_FORM_FIELDS) throw new HttpError(413, PAGE_MESSAGES.tooManyFields);
+  for (const pair of pairs) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
     const key = decodeComponent(equals === -1 ? pair : pair.slice(0, equals));
@@ -34,14 +38,24 @@ export function parseUrlEncoded(raw: string): FormBody {
     if (FORBIDDEN_KEYS.has(key) || /[[\]]/.test(key)) throw new BadRequest(PAGE_MESSAGES.unexpectedField);
     const existing = result[key];
     if (existing === undefined) result[key] = value;
-    else result[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+    else if (Array.isArray(existing)) existing.push(value);
+    else result[key] = [existing, value];
   }
   return result;
 }
 
 // Unicode whitespace plus the invisible format characters people paste (zero-width space,
-// joiners, the byte-order mark): a value made only of these is empty.
-const INVISIBLE_EDGES = /^[\s\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]+|[\s\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]+$/g;
+// joiners, the byte-order mark): a value made only of these is empty. Trimmed with index loops:
+// a regular expression anchored at the end is quadratic on a long run of spaces.
+const INVISIBLE = /[\s\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]/;
+
+export function trimInvisible(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && INVISIBLE.test(value[start]!)) start += 1;
+  while (end > start && INVISIBLE.test(value[end - 1]!)) end -= 1;
+  return value.slice(start, end);
+}
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface TextFieldOptions {
@@ -66,7 +80,7 @@ function textValue({ label, max, required, optional, multiline }: Required<TextF
       else if (LONE_SURROGATE.test(value)) ctx.addIssue({ code: 'custom', message: `${label} contains characters that are not valid text` });
       else if (!multiline && /[\r\n]/.test(value)) ctx.addIssue({ code: 'custom', message: `${label} must be on one line` });
     })
-    .transform((value) => value.replace(INVISIBLE_EDGES, '').normalize('NFC'))
+    .transform((value) => trimInvisible(value).normalize('NFC'))
     .superRefine((value, ctx) => {
       const length = [...value].length;
       if (length === 0 && !optional) ctx.addIssue({ code: 'custom', message: required });

@@ -8,9 +8,6 @@ import { ERROR_PAGES, PAGE_MESSAGES } from '../lib/messages.js';
  * that quotes the id, never a stack trace.
  */
 
-// Fastify's own 4xx errors whose message is safe to replace by a plain one for the status.
-const ENCODING_ERRORS = new Set(['FST_ERR_BAD_URL', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH']);
-
 export function renderError(reply: FastifyReply, status: number, message?: string, headers: Record<string, string> = {}): FastifyReply {
   const page = ERROR_PAGES[status] ?? ERROR_PAGES[status >= 500 ? 500 : 400]!;
   reply.code(status).headers(headers);
@@ -27,6 +24,11 @@ export function renderError(reply: FastifyReply, status: number, message?: strin
   }
 }
 
+/** Every pooled connection busy past the pool's wait: overload, answered as such, not a fault. */
+function isDatabaseBusy(error: Error): boolean {
+  return /timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(error.message);
+}
+
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) {
     return renderError(reply, error.statusCode, error.message || undefined, error.headers);
@@ -37,9 +39,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    if (ENCODING_ERRORS.has(error.code)) return renderError(reply, 400, PAGE_MESSAGES.invalidEncoding);
     // A 429 from the rate limiter arrives with its Retry-After header already set.
     return renderError(reply, status);
+  }
+  if (isDatabaseBusy(error)) {
+    request.log.warn({ err: error }, 'no database connection came free in time');
+    return renderError(reply, 503, undefined, { 'retry-after': '5' });
   }
   request.log.error({ err: error }, 'request failed');
   return renderError(reply, status === 503 ? 503 : 500);

@@ -18,8 +18,8 @@ export default fp<{ config: Config; redis: Redis | undefined }>(
       hook: 'onRequest',
       max: config.rateLimit.pagesPer10s,
       timeWindow: 10_000,
-      keyGenerator: (request) => request.ip,
-      allowList: (request) => isTrusted(request.ip),
+      keyGenerator: (request) => request.clientAddress,
+      allowList: (request) => isTrusted(request.clientAddress),
       ...(redis ? { redis, nameSpace: 'commons:pages:' } : {}),
       // A Redis outage must not take the site down with it.
       skipOnError: true,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, maskUrl } from '../../src/config.js';
+import { InvalidConfig, loadConfig, maskUrl } from '../../src/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
     loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof InvalidConfig) return error.problems;
     throw error;
   }
   return [];
@@ -18,6 +18,8 @@ const PRODUCTION = {
   SMTP_URL: 'smtps://relay.example.gov.au',
   SESSION_SECRET: 'x'.repeat(48),
   PUBLIC_URL: 'https://commons.example.gov.au',
+  CONTACT_EMAIL: 'Commons operators <operators@example.gov.au>',
+  TRUST_PROXY: '1',
 };
 
 describe('loadConfig', () => {
@@ -35,7 +37,7 @@ describe('loadConfig', () => {
     const variables = found.map((line) => line.split(':')[0]);
     expect(variables.sort()).toEqual(['DATABASE_URL', 'MAIL_FROM', 'MIGRATE_ON_START', 'NODE_ENV', 'PORT', 'PUBLIC_URL', 'RATE_LIMIT_TRUSTED', 'SESSION_SECRET', 'SMTP_URL', 'TRUST_PROXY']);
     expect(found.find((line) => line.startsWith('TRUST_PROXY'))).toContain('forge');
-    expect(new ConfigError(found).message.split('\n')).toHaveLength(found.length + 1);
+    expect(new InvalidConfig(found).message.split('\n')).toHaveLength(found.length + 1);
   });
 
   it('refuses a non-loopback HOST in development', () => {
@@ -48,14 +50,29 @@ describe('loadConfig', () => {
     ['SMTP_URL', 'SMTP_URL: is required in production (the on-disk mailbox is for development)'],
     ['SESSION_SECRET', 'SESSION_SECRET: is required in production'],
     ['PUBLIC_URL', 'PUBLIC_URL: is required in production'],
+    ['CONTACT_EMAIL', 'CONTACT_EMAIL: is required in production: the address where people can reach the operators'],
+    ['TRUST_PROXY', expect.stringMatching(/^TRUST_PROXY: is required in production/)],
   ])('refuses production without %s', (variable, message) => {
     const env: Record<string, string> = { ...PRODUCTION };
     delete env[variable];
-    expect(problems(env)).toContain(message);
+    expect(problems(env)).toEqual(expect.arrayContaining([message]));
   });
 
-  it('refuses an http PUBLIC_URL in production', () => {
+  it('refuses an http PUBLIC_URL, plain-text SMTP and cheap password hashing in production', () => {
     expect(problems({ ...PRODUCTION, PUBLIC_URL: 'http://commons.example.gov.au' })).toEqual(['PUBLIC_URL: must be https:// in production']);
+    expect(problems({ ...PRODUCTION, SMTP_URL: 'smtp://relay.example.gov.au:25' })[0]).toMatch(/^SMTP_URL: must use TLS in production/);
+    expect(problems({ ...PRODUCTION, SMTP_URL: 'smtp://relay.example.gov.au:587?requireTLS=true' })).toEqual([]);
+    expect(problems({ ...PRODUCTION, PASSWORD_HASH_MEMORY_KIB: '1024' })).toEqual(['PASSWORD_HASH_MEMORY_KIB: must be at least 19456 (19 MiB) in production']);
+  });
+
+  it('reports a bad value and missing production settings in one run', () => {
+    const found = problems({ NODE_ENV: 'production', PORT: 'abc' });
+    expect(found.map((line) => line.split(':')[0]).sort()).toEqual(['CONTACT_EMAIL', 'DATABASE_URL', 'PORT', 'PUBLIC_URL', 'SESSION_SECRET', 'SMTP_URL', 'TRUST_PROXY']);
+  });
+
+  it('refuses port 0 without PUBLIC_URL', () => {
+    expect(problems({ PORT: '0' })[0]).toMatch(/^PORT: port 0/);
+    expect(problems({ PORT: '0', PUBLIC_URL: 'http://127.0.0.1:4000' })).toEqual([]);
   });
 
   it('accepts a complete production configuration', () => {
@@ -73,5 +90,6 @@ describe('loadConfig', () => {
   it('masks a password in a URL it logs', () => {
     expect(maskUrl('postgres://commons:hunter2@db/commons')).toBe('postgres://commons:****@db/commons');
     expect(maskUrl('smtp://relay:25')).toBe('smtp://relay:25');
+    expect(maskUrl('postgres://u@h/db?password=hunter2')).not.toContain('hunter2');
   });
 });

@@ -48,13 +48,13 @@ export async function noteSignInDevice(ctx: AuthContext, request: FastifyRequest
     const browser = describeBrowser(request.headers['user-agent'] ?? '');
     await enqueueEmail(
       trx,
-      composeEmail(ctx.templates, 'auth-new-device', { siteName: ctx.config.siteName, browser, when: now.toUTCString(), address: request.ip, resetLink: siteLink(ctx.config, '/password/forgot'), settingsLink: siteLink(ctx.config, '/settings') }, {
+      composeEmail(ctx.templates, 'auth-new-device', { siteName: ctx.config.siteName, browser, when: now.toUTCString(), address: request.clientAddress, resetLink: siteLink(ctx.config, '/password/forgot'), settingsLink: siteLink(ctx.config, '/settings') }, {
         to: member.email,
         subject: AUTH_MESSAGES.newDeviceSubject(ctx.config.siteName),
         kind: 'auth.new-device',
       }),
     );
-    await insertAuditEvent(trx, { actorMemberId: member.id, action: 'signin.new_device', targetType: 'member', targetId: member.id, ipAddress: request.ip, details: { browser } });
+    await insertAuditEvent(trx, { actorMemberId: member.id, action: 'signin.new_device', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress, details: { browser } });
     return true;
   });
   if (isNew && notify && member.role !== 'member') ctx.nudgeMail();

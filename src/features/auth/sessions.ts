@@ -41,7 +41,7 @@ export async function startMemberSession(request: FastifyRequest, member: { id: 
   request.session.set('lastSeenAt', at);
   request.session.set('expiresAt', sessionExpiresAt(member.role, at, at));
   request.session.set('userAgent', (request.headers['user-agent'] ?? '').slice(0, 300));
-  request.session.set('ipAddress', request.ip);
+  request.session.set('ipAddress', request.clientAddress);
 }
 
 /** Keeps the newest `keep` sessions of a member and ends the rest. */

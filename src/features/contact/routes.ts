@@ -32,7 +32,7 @@ const contactRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { conf
       email: form.data.email,
       subject: form.data.subject,
       message: form.data.message,
-      ipAddress: request.ip,
+      ipAddress: request.clientAddress,
     });
     if (queued) app.mailWorker.nudge();
     setFlash(request, CONTACT_MESSAGES.sent);

@@ -13,7 +13,7 @@ const pageRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config 
     reply.view('pages/guidelines', { title: 'Community guidelines', guidelinesVersion: GUIDELINES.version, guidelinesDate: GUIDELINES.inEffectFrom }),
   );
 
-  app.get('/privacy', publicPage, async (_request, reply) => reply.view('pages/privacy', { title: 'Privacy notice', contactEmail: config.contactEmail }));
+  app.get('/privacy', publicPage, async (_request, reply) => reply.view('pages/privacy', { title: 'Privacy notice', contactAddress: config.contactAddress }));
 };
 
 export default pageRoutes;

@@ -76,7 +76,9 @@ describe('GET /dev/mail', () => {
         NODE_ENV: 'production',
         PUBLIC_URL: 'https://commons.example.gov.au',
         DATABASE_URL: 'postgres://commons@db.example.gov.au/commons',
-        SMTP_URL: 'smtp://relay.example.gov.au:587',
+        SMTP_URL: 'smtps://relay.example.gov.au',
+        CONTACT_EMAIL: 'operators@example.gov.au',
+        TRUST_PROXY: '1',
         PASSWORD_HASH_MEMORY_KIB: '19456',
       },
     });

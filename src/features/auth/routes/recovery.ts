@@ -40,7 +40,7 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post('/password/forgot', { config: publicPage }, async (request, reply) => {
     const form = parseForm(ForgotPasswordForm, request.body);
     if (!form.ok) return showForgot(reply.code(422), form.values, form.errors);
-    await requestPasswordReset(ctx, form.data.email, request.ip);
+    await requestPasswordReset(ctx, form.data.email, request.clientAddress);
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'reset' });
   });
 
@@ -54,7 +54,7 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
     const form = parseForm(NewPasswordForm, request.body);
     const password = checkPassword(form.ok ? form.data.password : undefined, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showReset(reply.code(422), request.params.token, { password: password.reason });
-    const reset = await resetPassword(ctx, request.params.token, await ctx.hasher.hash(password.password), request.ip);
+    const reset = await resetPassword(ctx, request.params.token, await ctx.hasher.hash(password.password), request.clientAddress);
     if (!reset) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     await startMemberSession(request, reset, ctx.now());
     await capMemberSessions(ctx.db, reset.id);
@@ -69,7 +69,7 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   });
 
   app.post<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
-    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(ctx, request.params.token, request.ip))) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(ctx, request.params.token, request.clientAddress))) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     setFlash(request, AUTH_MESSAGES.unlocked);
     return reply.redirect('/login', 303);
   });

@@ -61,7 +61,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
     if (!current) return showSettings(request, reply.code(422), { passwordErrors: { current_password: AUTH_MESSAGES.currentPasswordWrong } });
     const password = checkPassword(form.data.new_password, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showSettings(request, reply.code(422), { passwordErrors: { new_password: password.reason } });
-    await changePassword(ctx, member.id, await ctx.hasher.hash(password.password), request.session.get('publicId'), request.ip);
+    await changePassword(ctx, member.id, await ctx.hasher.hash(password.password), request.session.get('publicId'), request.clientAddress);
     setFlash(request, AUTH_MESSAGES.passwordChanged);
     return reply.redirect('/settings', 303);
   });
@@ -69,7 +69,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post<{ Params: { publicId: string } }>('/settings/sessions/:publicId/end', async (request, reply) => {
     if (!SessionPublicId.safeParse(request.params.publicId).success) throw new NotFound();
     const isCurrent = request.params.publicId === request.session.get('publicId');
-    if (!(await endSession(ctx, request.member!.id, request.params.publicId, request.ip))) throw new NotFound();
+    if (!(await endSession(ctx, request.member!.id, request.params.publicId, request.clientAddress))) throw new NotFound();
     // Ending this very session is signing out: nothing of it may be saved again.
     if (isCurrent) {
       await request.session.destroy();
@@ -80,7 +80,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   });
 
   app.post('/settings/sessions/end-others', async (request, reply) => {
-    await endSessionsElsewhere(ctx, request.member!.id, request.session.get('publicId'), request.ip);
+    await endSessionsElsewhere(ctx, request.member!.id, request.session.get('publicId'), request.clientAddress);
     setFlash(request, AUTH_MESSAGES.otherSessionsEnded);
     return reply.redirect('/settings', 303);
   });

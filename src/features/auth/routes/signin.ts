@@ -27,7 +27,7 @@ const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
     const values = formValues(request.body);
     const form = parseForm(SigninForm, request.body);
     if (!form.ok) return showSignin(reply.code(422), values, AUTH_MESSAGES.signInFailed);
-    const result = await signIn(ctx, { email: form.data.email, password: form.data.password, ipAddress: request.ip });
+    const result = await signIn(ctx, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress });
     if (!result.ok) {
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
@@ -42,7 +42,7 @@ const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
     const memberId = request.session.get('memberId');
     if (memberId !== undefined) {
       await request.session.destroy();
-      await insertAuditEvent(ctx.db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: request.ip });
+      await insertAuditEvent(ctx.db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: request.clientAddress });
     }
     return reply.redirect('/', 303);
   });

@@ -31,7 +31,7 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
   app.post('/signup', { config: { ...publicPage, rateLimit: { max: ctx.config.rateLimit.signupsPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
     const form = parseForm(SignupForm, request.body);
     if (!form.ok) return showSignup(reply.code(422), form.values, form.errors);
-    const { refused } = await requestSignup(ctx, form.data.email, request.ip);
+    const { refused } = await requestSignup(ctx, form.data.email, request.clientAddress);
     if (refused) return showSignup(reply.code(422), { email: form.data.email.address, accept_guidelines: 'yes' }, { email: refused });
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'signup' });
   });
@@ -60,7 +60,7 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
       handle: form.data.handle,
       jobTitle: form.data.job_title,
       passwordHash: await ctx.hasher.hash(password.password),
-      ipAddress: request.ip,
+      ipAddress: request.clientAddress,
     });
     if (!result.ok && result.error === 'handle-taken') {
       return showStepTwo(reply.code(422), request.params.token, pending.email, values, { handle: AUTH_MESSAGES.handleTaken });
