@@ -143,6 +143,8 @@ export async function buildApp({ config, database, transport, redis, logStream, 
   await app.register(async (site) => {
     site.setErrorHandler(handleError);
     await site.register(rateLimit, { config, redis });
+    // Forms only: the pages post urlencoded bodies, and nothing here reads JSON or plain text.
+    site.removeAllContentTypeParsers();
     await site.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseUrlEncoded });
     await site.register(session, { config, db: database.db, secrets: config.sessionSecrets ?? [readOrCreateSecret(config.dataDir)], now });
     await site.register(csrf, { config });

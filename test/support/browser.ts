@@ -2,7 +2,7 @@ import net from 'node:net';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { buildTestApp, type TestApp } from './app.js';
+import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 
 // The machine has no network: without these flags chromium keeps trying to reach Google's
 // update, sync and field-trial services, which slows every launch.
@@ -39,11 +39,12 @@ export interface LiveSite {
 /**
  * The real app listening on a real port. PUBLIC_URL must be known before the app is built:
  * POSTs are checked against its origin and the development mailbox against its host.
+ * `options` passes the rest of buildTestApp's options (probe routes, a shared database).
  */
-export async function startSite(env: Record<string, string> = {}): Promise<LiveSite> {
+export async function startSite(env: Record<string, string> = {}, options: Omit<TestAppOptions, 'env'> = {}): Promise<LiveSite> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const t = await buildTestApp({ env: { PUBLIC_URL: origin, PORT: String(port), ...env } });
+  const t = await buildTestApp({ ...options, env: { PUBLIC_URL: origin, PORT: String(port), ...env } });
   try {
     await t.app.listen({ host: '127.0.0.1', port });
   } catch (error) {
