@@ -387,7 +387,7 @@ async function main(): Promise<void> {
       );
     }
     out.push('');
-    out.push(`CPU ms/req is this process's CPU time (user + system) over the measured requests: the app, the load client${database.embedded ? ' and PGlite' : ' (not the PostgreSQL server)'}. Memory is read at the end of each scenario.`);
+    out.push(`CPU ms/req is this process's CPU time (user + system) over the measured requests: the app${database.embedded ? ', the load client and PGlite' : ' and the load client (not the PostgreSQL server)'}. Memory is read at the end of each scenario.`);
     out.push('');
     out.push('Database work per request:', '');
     for (const { scenario } of reports) out.push(`- ${scenario.name}: ${scenario.work}`);
