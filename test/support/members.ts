@@ -3,7 +3,9 @@ import { sql } from 'kysely';
 import type { Database } from '../../src/db/database.js';
 import { PasswordHasher } from '../../src/features/auth/password-hashing.js';
 import type { Role } from '../../src/features/auth/queries.js';
-import type { Browser } from './app.js';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import { Browser } from './app.js';
 
 /** Members made straight in the database, with the cheap hash settings tests use. */
 const hasher = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
@@ -56,4 +58,20 @@ export async function linksInLatestEmail(db: Database['db'], to: string): Promis
 export function pathOf(link: string): string {
   const url = new URL(link);
   return `${url.pathname}${url.search}`;
+}
+
+/** A browser signed in as the member, through the real form. */
+export async function signedInBrowser(app: FastifyInstance, member: { email: string }, password: string): Promise<Browser> {
+  const browser = new Browser(app);
+  expect((await signIn(browser, member.email, password)).statusCode).toBe(303);
+  return browser;
+}
+
+/** Whether the browser's session still signs it in (a members' page answers, not a sign-in redirect). */
+export async function isSignedIn(browser: Browser): Promise<boolean> {
+  const response = await browser.get('/settings');
+  if (response.statusCode === 200) return true;
+  expect(response.statusCode).toBe(303);
+  expect(response.headers.location).toBe('/login?next=%2Fsettings');
+  return false;
 }

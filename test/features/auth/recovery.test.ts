@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PASSWORD_MESSAGES } from '../../../src/features/auth/password-messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
-import { createMember, linksInLatestEmail, pathOf, signIn, type TestMember } from '../../support/members.js';
+import { createMember, isSignedIn, linksInLatestEmail, pathOf, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
 
 // Members cannot be deleted and limits count per address: every test has its own addresses.
 let t: TestApp;
@@ -66,18 +66,8 @@ async function failSignIns(email: string, times: number): Promise<void> {
   }
 }
 
-async function signedInBrowser(member: TestMember): Promise<Browser> {
-  const browser = new Browser(t.app);
-  expect((await signIn(browser, member.email, member.password)).statusCode).toBe(303);
-  return browser;
-}
-
-async function isSignedIn(browser: Browser): Promise<boolean> {
-  const response = await browser.get('/settings');
-  if (response.statusCode === 200) return true;
-  expect(response.statusCode).toBe(303);
-  expect(response.headers.location).toBe('/login?next=%2Fsettings');
-  return false;
+function signedInAs(member: TestMember): Promise<Browser> {
+  return signedInBrowser(t.app, member, member.password);
 }
 
 async function passwordHashOf(member: TestMember): Promise<string> {
@@ -195,7 +185,7 @@ describe('password reset link', () => {
 
   it('sets the password, ends every other session, lifts a lock and writes an audit row', async () => {
     const member = await newMember('reset');
-    const [phone, laptop] = [await signedInBrowser(member), await signedInBrowser(member)];
+    const [phone, laptop] = [await signedInAs(member), await signedInAs(member)];
     await failSignIns(member.email, 5);
     expect((await lockOf(member.email))?.locked_until).not.toBeNull();
 

@@ -5,7 +5,7 @@ import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, encodeForm, hiddenFields, type TestApp } from '../../support/app.js';
 import { MINUTE, TestClock } from '../../support/clock.js';
-import { createMember, GOOD_PASSWORD, signIn, type TestMember } from '../../support/members.js';
+import { createMember, GOOD_PASSWORD, isSignedIn, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
 
 // Members cannot be deleted: every test makes its own.
 let t: TestApp;
@@ -20,18 +20,8 @@ async function newMember(): Promise<TestMember> {
   return createMember(t.db, { email: `settings.${randomBytes(4).toString('hex')}@finance.gov.au` });
 }
 
-async function signedIn(member: TestMember, password = member.password): Promise<Browser> {
-  const browser = new Browser(t.app);
-  expect((await signIn(browser, member.email, password)).statusCode).toBe(303);
-  return browser;
-}
-
-async function isSignedIn(browser: Browser): Promise<boolean> {
-  const response = await browser.get('/settings');
-  if (response.statusCode === 200) return true;
-  expect(response.statusCode).toBe(303);
-  expect(response.headers.location).toBe('/login?next=%2Fsettings');
-  return false;
+function signedIn(member: TestMember, password = member.password): Promise<Browser> {
+  return signedInBrowser(t.app, member, password);
 }
 
 /** The sessions table on the settings page: each row's public id, and whether it is this browser. */
