@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DEMO_AGENCIES, seedDemoData } from '../features/admin/demo-data.js';
 import { PasswordHasher } from '../features/auth/password-hashing.js';
@@ -12,6 +13,10 @@ import { formatTable } from './table.js';
  */
 if (process.env.NODE_ENV === 'production') {
   console.error('npm run seed adds demo members and is for development only; refused because NODE_ENV=production');
+  process.exitCode = 1;
+} else if (process.env.DATABASE_URL && !isLoopbackDatabase(process.env.DATABASE_URL)) {
+  // Demo members have known passwords: never on a database that lives on another machine.
+  console.error('npm run seed adds demo members with known passwords; refused because DATABASE_URL is not on this machine');
   process.exitCode = 1;
 } else {
   await runCommand(async (database, config) => {
@@ -31,8 +36,18 @@ if (process.env.NODE_ENV === 'production') {
       console.log(`already there, left alone (passwords not shown; use "Forgotten your password?" on the sign-in page to set a new one): ${report.membersSkipped.join(', ')}`);
     }
     if (report.agenciesAdded.length + report.rulesAdded.length + report.membersAdded.length === 0) {
-      console.log(`the demo data is already there (${DEMO_AGENCIES.length} agencies under example.gov.au); nothing added`);
+      console.log(`the demo data is already there (${DEMO_AGENCIES.length} agencies under services.example); nothing added`);
     }
     return 0;
   });
+}
+
+function isLoopbackDatabase(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    const host = parsed.hostname || parsed.searchParams.get('host') || '';
+    return host.startsWith('/') || isLoopbackHost(host);
+  } catch {
+    return false;
+  }
 }

@@ -8,8 +8,6 @@ import type { Redis } from 'ioredis';
 export interface Counters {
   /** Adds one to `key` in a window of `windowSeconds`; returns the count and seconds left. */
   hit(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }>;
-  /** Forgets a key (a successful sign-in clears its failures). */
-  clear(key: string): Promise<void>;
 }
 
 export function memoryCounters(now: () => number = Date.now): Counters {
@@ -31,22 +29,25 @@ export function memoryCounters(now: () => number = Date.now): Counters {
       window.count += 1;
       return { count: window.count, resetInSeconds: Math.ceil((window.resetAt - at) / 1000) };
     },
-    async clear(key) {
-      windows.delete(key);
-    },
   };
 }
 
-export function redisCounters(redis: Redis, prefix = 'commons:count:'): Counters {
+/**
+ * While Redis is unreachable nothing is counted (logged as a warning): an outage of the counter
+ * store must not take sign-in down with it. Locks live in PostgreSQL and keep working.
+ */
+export function redisCounters(redis: Redis, onError: (error: unknown) => void, prefix = 'commons:count:'): Counters {
   return {
     async hit(key, windowSeconds) {
       const name = `${prefix}${key}`;
-      const [[, count], [, ttl]] = (await redis.multi().incr(name).ttl(name).exec()) as [[null, number], [null, number]];
-      if (ttl < 0) await redis.expire(name, windowSeconds);
-      return { count, resetInSeconds: ttl < 0 ? windowSeconds : ttl };
-    },
-    async clear(key) {
-      await redis.del(`${prefix}${key}`);
+      try {
+        const [[, count], [, ttl]] = (await redis.multi().incr(name).ttl(name).exec()) as [[null, number], [null, number]];
+        if (ttl < 0) await redis.expire(name, windowSeconds);
+        return { count, resetInSeconds: ttl < 0 ? windowSeconds : ttl };
+      } catch (error) {
+        onError(error);
+        return { count: 0, resetInSeconds: windowSeconds };
+      }
     },
   };
 }

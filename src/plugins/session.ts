@@ -26,6 +26,7 @@ declare module 'fastify' {
     startedAt?: number;
     lastSeenAt?: number;
     expiresAt?: number;
+    absoluteExpiresAt?: number;
     userAgent?: string;
     ipAddress?: string;
   }
@@ -53,6 +54,7 @@ export class PgSessionStore implements fastifySession.SessionStore {
       user_agent: rest.userAgent ?? null,
       ip_address: rest.ipAddress ?? null,
       last_seen_at: rest.lastSeenAt ? new Date(rest.lastSeenAt) : null,
+      absolute_expires_at: rest.absoluteExpiresAt ? new Date(rest.absoluteExpiresAt) : null,
       updated_at: this.now(),
     };
     const idHash = hashSessionId(sessionId);

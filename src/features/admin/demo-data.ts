@@ -10,7 +10,7 @@ import type { Actor } from './actor.js';
 import type { Jurisdiction } from './agencies.js';
 
 /**
- * Demo data for `npm run seed` (development only): agencies with allow rules under example.gov.au,
+ * Demo data for `npm run seed` (development only): agencies with allow rules under services.example,
  * the domain the project uses in its examples, and members there with fresh random passwords.
  * Idempotent: what exists is left alone, so running it again adds only what is missing.
  */
@@ -20,14 +20,14 @@ export const SEED_ACTOR: Actor = { actorLabel: 'seed' };
 const NOTE = 'demo data from npm run seed';
 
 export const DEMO_AGENCIES: ReadonlyArray<{ name: string; jurisdiction: Jurisdiction; domain: string }> = [
-  { name: 'Department of Example Services', jurisdiction: 'commonwealth', domain: 'example.gov.au' },
-  { name: 'Example State Health', jurisdiction: 'state', domain: 'health.example.gov.au' },
-  { name: 'Example Shire Council', jurisdiction: 'local', domain: 'council.example.gov.au' },
+  { name: 'Department of Example Services', jurisdiction: 'commonwealth', domain: 'services.example' },
+  { name: 'Example State Health', jurisdiction: 'state', domain: 'health.services.example' },
+  { name: 'Example Shire Council', jurisdiction: 'local', domain: 'council.services.example' },
 ];
 
 export const DEMO_MEMBERS: ReadonlyArray<{ email: string; displayName: string; handle: string; jobTitle: string; role: Role; bio: string }> = [
   {
-    email: 'priya.raman@example.gov.au',
+    email: 'priya.raman@services.example',
     displayName: 'Priya Raman',
     handle: 'priya_raman',
     jobTitle: 'Director, Digital Engagement',
@@ -35,7 +35,7 @@ export const DEMO_MEMBERS: ReadonlyArray<{ email: string; displayName: string; h
     bio: 'Runs the online engagement team. Happy to talk governance, approvals and how to get a pilot past risk.',
   },
   {
-    email: 'tom.nguyen@health.example.gov.au',
+    email: 'tom.nguyen@health.services.example',
     displayName: 'Tom Nguyen',
     handle: 'tom_nguyen',
     jobTitle: 'Senior Communications Adviser',
@@ -43,7 +43,7 @@ export const DEMO_MEMBERS: ReadonlyArray<{ email: string; displayName: string; h
     bio: 'Public health campaigns and the social media policy that goes with them.',
   },
   {
-    email: 'sam.oconnor@example.gov.au',
+    email: 'sam.oconnor@services.example',
     displayName: "Sam O'Connor",
     handle: 'sam_oconnor',
     jobTitle: 'Policy Officer, Service Design',
@@ -51,7 +51,7 @@ export const DEMO_MEMBERS: ReadonlyArray<{ email: string; displayName: string; h
     bio: 'Service design and user research. Collecting case studies of agencies asking the public before they build.',
   },
   {
-    email: 'mei.chen@council.example.gov.au',
+    email: 'mei.chen@council.services.example',
     displayName: 'Mei Chen',
     handle: 'mei_chen',
     jobTitle: 'Community Engagement Officer',

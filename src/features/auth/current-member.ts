@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { insertAuditEvent } from '../../lib/audit.js';
 import { findMemberCredentials } from './queries.js';
 import { LAST_SEEN_GRANULARITY_MS, sessionExpiresAt } from './sessions.js';
 
@@ -21,6 +22,9 @@ export default fp<{ db: Kysely<DB>; now: () => Date }>(
       if (!member || member.deactivatedAt || at >= sessionExpiresAt(member.role, startedAt, lastSeenAt)) {
         // A new, empty session; the old one is removed from the store.
         await request.session.regenerate();
+        // (A session past its time is usually never loaded: the store stops returning it. This
+        // catches a member deactivated, or moved to the staff limits, since the session began.)
+        if (member) await insertAuditEvent(db, { actorLabel: 'system', action: 'session.ended_by_policy', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress });
         return;
       }
       request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role };

@@ -40,17 +40,19 @@ export async function startMemberSession(request: FastifyRequest, member: { id: 
   request.session.set('startedAt', at);
   request.session.set('lastSeenAt', at);
   request.session.set('expiresAt', sessionExpiresAt(member.role, at, at));
+  request.session.set('absoluteExpiresAt', at + limitsFor(member.role).absoluteMs);
   request.session.set('userAgent', (request.headers['user-agent'] ?? '').slice(0, 300));
   request.session.set('ipAddress', request.clientAddress);
 }
 
-/** Keeps the newest `keep` sessions of a member and ends the rest. */
-export async function capMemberSessions(db: Db, memberId: number, keep = MAX_SESSIONS_PER_MEMBER - 1): Promise<void> {
-  await db
+/** Keeps the newest `keep` sessions of a member and ends the rest; returns how many ended. */
+export async function capMemberSessions(db: Db, memberId: number, keep = MAX_SESSIONS_PER_MEMBER - 1): Promise<number> {
+  const result = await db
     .deleteFrom('sessions')
     .where('member_id', '=', memberId)
     .where('id_hash', 'not in', (qb) => qb.selectFrom('sessions').select('id_hash').where('member_id', '=', memberId).orderBy('created_at', 'desc').limit(keep))
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface MemberSession {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
@@ -28,11 +29,16 @@ export interface SignInAttempt {
   ipAddress: string;
 }
 
-/** The key failures are counted under: the canonical address, or the input as typed when it is not one. */
+/**
+ * The key failures are counted under: the canonical address, or for anything that is not an
+ * address a hash of it (never a member's, so nothing leaks; and a password typed into the email
+ * box, or a NUL PostgreSQL cannot store, never reaches the database).
+ */
 function attemptKey(email: unknown): { key: string; canonical: string | undefined } {
   const parsed = parseWorkEmail(email);
   if (parsed.ok) return { key: parsed.canonical, canonical: parsed.canonical };
-  return { key: typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : '', canonical: undefined };
+  const typed = typeof email === 'string' ? email.trim().toLowerCase() : JSON.stringify(email ?? null);
+  return { key: `invalid:${createHash('sha256').update(typed).digest('base64url')}`, canonical: undefined };
 }
 
 async function overLimit(ctx: AuthContext, keys: string[]): Promise<number | undefined> {
@@ -84,6 +90,20 @@ export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<
     }
   });
   return { ok: true, member: promote ? { ...active, role: 'administrator' } : active };
+}
+
+export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' } | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
+
+/**
+ * The current password, asked for before a change: limited and counted like a sign-in, so a
+ * stolen session cannot be used to guess it (or to keep argon2 busy for everyone else).
+ */
+export async function checkCurrentPassword(ctx: AuthContext, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
+  const retryAfterSeconds = await overLimit(ctx, [`account:${member.canonicalEmail}`]);
+  if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
+  if (typeof password === 'string' && (await ctx.hasher.verify(member.passwordHash, password))) return { ok: true };
+  await recordFailure(ctx, member.canonicalEmail, member, ipAddress);
+  return { ok: false, reason: 'wrong' };
 }
 
 /** A role set by hand (`npm run admin -- grant/revoke`) stays as set, ADMIN_EMAILS or not. */

@@ -30,11 +30,12 @@ export async function requestSignup(ctx: AuthContext, email: WorkEmail, ipAddres
   await ctx.db.transaction().execute(async (trx) => {
     const member = await findMemberCredentials(trx, { canonicalEmail: email.canonical });
     if (member) {
-      const resetToken = await issueToken(trx, 'reset', member.canonicalEmail, member.id);
+      // To the member's own address, and with no live token: a sign-up for someone else's
+      // address must neither cancel their reset link nor mail one to a look-alike mailbox.
       await enqueueEmail(
         trx,
-        composeEmail(ctx.templates, 'auth-already-member', { siteName: ctx.config.siteName, signInLink: siteLink(ctx.config, '/login'), resetLink: siteLink(ctx.config, `/password/reset/${resetToken}`) }, {
-          to: email.address,
+        composeEmail(ctx.templates, 'auth-already-member', { siteName: ctx.config.siteName, signInLink: siteLink(ctx.config, '/login'), resetLink: siteLink(ctx.config, '/password/forgot') }, {
+          to: member.email,
           subject: AUTH_MESSAGES.alreadyMemberSubject(ctx.config.siteName),
           kind: 'auth.already-member',
         }),
@@ -77,6 +78,8 @@ export async function completeSignup(ctx: AuthContext, input: CompleteSignup): P
   } catch (error) {
     // The whole transaction rolled back, the link's use with it: the person can pick another.
     if (isUniqueViolation(error, 'members_handle')) return { ok: false, error: 'handle-taken' };
+    // The same address finished joining through another link at the same moment.
+    if (isUniqueViolation(error, 'members_canonical_email_key')) return { ok: false, error: 'invalid-link' };
     throw error;
   }
 }

@@ -34,10 +34,10 @@ describe('seedDemoData', () => {
   });
   afterAll(async () => database.close());
 
-  it('adds agencies, allow rules under example.gov.au and four members whose printed passwords meet the rules and sign in', async () => {
+  it('adds agencies, allow rules under services.example and four members whose printed passwords meet the rules and sign in', async () => {
     const report = await seedDemoData(database.db, cheapHasher);
     expect(report.agenciesAdded).toEqual(['Department of Example Services', 'Example State Health', 'Example Shire Council']);
-    expect(report.rulesAdded).toEqual(['example.gov.au', 'health.example.gov.au', 'council.example.gov.au']);
+    expect(report.rulesAdded).toEqual(['services.example', 'health.services.example', 'council.services.example']);
     expect(report.membersAdded.map((m) => [m.email, m.role])).toEqual(DEMO_MEMBERS.map((m) => [m.email, m.role]));
     expect(report.membersAdded.map((m) => m.role).sort()).toEqual(['administrator', 'member', 'member', 'moderator']);
 
@@ -98,7 +98,7 @@ describe('npm run admin and npm run seed as processes', () => {
     const rules = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['rules']);
     expect(await rules.exited).toBe(0);
     expect(rules.output()).toMatch(/^domain\s+effect\s+agency\s+note$/m);
-    expect(rules.output()).toMatch(/^health\.example\.gov\.au\s+allow\s+Example State Health\s+demo data/m);
+    expect(rules.output()).toMatch(/^health\.services\.example\s+allow\s+Example State Health\s+demo data/m);
 
     const agencies = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['agencies']);
     expect(await agencies.exited).toBe(0);

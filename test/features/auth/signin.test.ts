@@ -139,6 +139,23 @@ describe('POST /login', () => {
     }
   });
 
+  it.each([['a NUL byte', 'a\0b@finance.gov.au'], ['a password typed into the email box', 'MySecretPassw0rd!!'], ['a list', ['a@finance.gov.au', 'b@finance.gov.au']]])(
+    'answers %s in the email field as a wrong sign-in, keeping the raw text out of the database',
+    async (_case, email) => {
+      const browser = new Browser(t.app);
+      const hidden = await browser.openForm('/login');
+      const response = await browser.post('/login', { ...hidden, email, password: 'whatever-password-here' });
+      expect(response.statusCode).toBe(422);
+      expect(response.body).toContain(AUTH_MESSAGES.signInFailed);
+      const stored = JSON.stringify([
+        await t.db.selectFrom('signin_locks').select('canonical_email').execute(),
+        await t.db.selectFrom('audit_events').select(['target_id', 'details']).where('action', '=', 'signin.failed').execute(),
+      ]);
+      expect(stored).not.toContain('MySecretPassw0rd');
+      expect(stored).toContain('invalid:');
+    },
+  );
+
   it('keeps session ids out of pages and logs', async () => {
     const member = await createMember(t.db);
     const browser = new Browser(t.app);
@@ -147,6 +164,22 @@ describe('POST /login', () => {
     const page = await browser.get('/settings');
     expect(page.body).not.toContain(sessionId);
     expect(JSON.stringify(t.logs)).not.toContain(sessionId);
+  });
+});
+
+describe('the current password on the settings page', () => {
+  it('counts wrong guesses like failed sign-ins: five lock the address', async () => {
+    const member = await createMember(t.db);
+    const browser = new Browser(t.app);
+    await signIn(browser, member.email, member.password);
+    for (let i = 0; i < 5; i += 1) {
+      const form = await browser.openForm('/settings');
+      const response = await browser.post('/settings/password', { _csrf: form._csrf!, current_password: `guess-number-${i}-abcdef`, new_password: 'a-brand-new-passphrase-77' });
+      expect(response.statusCode).toBe(422);
+    }
+    const lock = await t.db.selectFrom('signin_locks').select('locked_until').where('canonical_email', '=', member.email).executeTakeFirstOrThrow();
+    expect(lock.locked_until!.getTime()).toBeGreaterThan(clock.now().getTime());
+    expect((await signIn(new Browser(t.app), member.email, member.password)).body).toContain('Sign-in for this address is paused');
   });
 });
 
@@ -194,6 +227,7 @@ describe('sessions', () => {
     }
     const count = await t.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('member_id', '=', member.id).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(10);
+    expect(await t.db.selectFrom('audit_events').select('action').where('action', '=', 'session.evicted').where('target_id', '=', String(member.id)).execute()).toHaveLength(1);
     expect((await browsers[0]!.get('/settings')).statusCode).toBe(303);
     expect((await browsers[10]!.get('/settings')).statusCode).toBe(200);
   });

@@ -30,7 +30,7 @@ const auth: FastifyPluginAsync<AuthOptions> = async (app, { config, redis, now }
     config,
     templates: app.templates,
     hasher,
-    counters: redis ? redisCounters(redis) : memoryCounters(() => now().getTime()),
+    counters: redis ? redisCounters(redis, (error) => app.log.warn({ err: error }, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
     nudgeMail: () => app.mailWorker.nudge(),
     now,
     isTrusted: addressList(config.rateLimit.trusted),

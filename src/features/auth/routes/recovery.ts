@@ -9,8 +9,7 @@ import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials } from '../queries.js';
 import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
 import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
-import { capMemberSessions, startMemberSession } from '../sessions.js';
-import { noteSignInDevice } from '../devices.js';
+import { beginMemberSession } from '../signed-in.js';
 import { findValidToken, type TokenPurpose } from '../tokens.js';
 
 const publicPage = { access: 'public' as const };
@@ -56,9 +55,7 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
     if (!password.ok) return showReset(reply.code(422), request.params.token, { password: password.reason });
     const reset = await resetPassword(ctx, request.params.token, await ctx.hasher.hash(password.password), request.clientAddress);
     if (!reset) throw new BadRequest(AUTH_MESSAGES.invalidLink);
-    await startMemberSession(request, reset, ctx.now());
-    await capMemberSessions(ctx.db, reset.id);
-    await noteSignInDevice(ctx, request, reply, reset, true);
+    await beginMemberSession(ctx, request, reply, reset, 'reset');
     setFlash(request, AUTH_MESSAGES.passwordReset);
     return reply.redirect('/', 303);
   });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFound } from '../../../lib/errors.js';
+import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
 import type { AuthContext } from '../context.js';
@@ -7,6 +7,7 @@ import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials } from '../queries.js';
+import { checkCurrentPassword } from '../signin.js';
 import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm, SessionPublicId } from '../schemas.js';
 import { describeBrowser, listMemberSessions } from '../sessions.js';
 import { changePassword, endSession, endSessionsElsewhere, findProfile, updateProfile } from '../settings.js';
@@ -57,8 +58,9 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
     const member = (await findMemberCredentials(ctx.db, { id: request.member!.id }))!;
     const form = parseForm(PasswordChangeForm, request.body);
     // The raw values (formValues would drop a NUL that checkPassword must see and refuse).
-    const current = form.ok && typeof form.data.current_password === 'string' && (await ctx.hasher.verify(member.passwordHash, form.data.current_password));
-    if (!current) return showSettings(request, reply.code(422), { passwordErrors: { current_password: AUTH_MESSAGES.currentPasswordWrong } });
+    const current = form.ok ? await checkCurrentPassword(ctx, member, form.data.current_password, request.clientAddress) : ({ ok: false, reason: 'wrong' } as const);
+    if (!current.ok && current.reason === 'rate-limited') throw new RateLimited(current.retryAfterSeconds);
+    if (!current.ok || !form.ok) return showSettings(request, reply.code(422), { passwordErrors: { current_password: AUTH_MESSAGES.currentPasswordWrong } });
     const password = checkPassword(form.data.new_password, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showSettings(request, reply.code(422), { passwordErrors: { new_password: password.reason } });
     await changePassword(ctx, member.id, await ctx.hasher.hash(password.password), request.session.get('publicId'), request.clientAddress);

@@ -4,10 +4,9 @@ import { RateLimited } from '../../../lib/errors.js';
 import { formValues, parseForm } from '../../../lib/forms.js';
 import { safeNextPath } from '../../../lib/next-path.js';
 import type { AuthContext } from '../context.js';
-import { noteSignInDevice } from '../devices.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
-import { capMemberSessions, startMemberSession } from '../sessions.js';
+import { beginMemberSession } from '../signed-in.js';
 import { signIn } from '../signin.js';
 
 const publicPage = { access: 'public' as const };
@@ -32,9 +31,7 @@ const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }
-    await startMemberSession(request, result.member, ctx.now());
-    await capMemberSessions(ctx.db, result.member.id);
-    await noteSignInDevice(ctx, request, reply, result.member, true);
+    await beginMemberSession(ctx, request, reply, result.member, 'password');
     return reply.redirect(safeNextPath(form.data.next), 303);
   });
 

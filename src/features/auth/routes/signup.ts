@@ -4,13 +4,12 @@ import { setFlash } from '../../../lib/flash.js';
 import { formValues, parseForm, rawField, type FieldErrors } from '../../../lib/forms.js';
 import { GUIDELINES } from '../../pages/guidelines.js';
 import type { AuthContext } from '../context.js';
-import { noteSignInDevice } from '../devices.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findSignupRequest } from '../queries.js';
 import { CompleteSignupForm, PROFILE_LIMITS, SignupForm } from '../schemas.js';
-import { capMemberSessions, startMemberSession } from '../sessions.js';
+import { beginMemberSession } from '../signed-in.js';
 import { completeSignup, requestSignup } from '../signup.js';
 import { findValidToken } from '../tokens.js';
 
@@ -66,9 +65,7 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
       return showStepTwo(reply.code(422), request.params.token, pending.email, values, { handle: AUTH_MESSAGES.handleTaken });
     }
     if (!result.ok) throw new BadRequest(AUTH_MESSAGES.invalidLink);
-    await startMemberSession(request, { id: result.memberId, role: result.role }, ctx.now());
-    await capMemberSessions(ctx.db, result.memberId);
-    await noteSignInDevice(ctx, request, reply, { id: result.memberId, email: pending.email, role: result.role }, false);
+    await beginMemberSession(ctx, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
     setFlash(request, AUTH_MESSAGES.welcome);
     return reply.redirect('/', 303);
   });
