@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import underPressure from '@fastify/under-pressure';
@@ -26,11 +26,11 @@ import type { MailTransport } from './mail/transport.js';
 import { markPublic, requireAccess, routeInventory } from './plugins/access.js';
 import clientAddress from './plugins/client-address.js';
 import csrf from './plugins/csrf.js';
-import { handleError, registerErrorPages, renderError } from './plugins/errors.js';
+import { errorPageData, handleError, registerErrorPages } from './plugins/errors.js';
 import rateLimit from './plugins/rate-limit.js';
 import securityHeaders, { securityHeadersWithoutHooks } from './plugins/security-headers.js';
 import session from './plugins/session.js';
-import view from './plugins/view.js';
+import view, { renderPage } from './plugins/view.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,6 +67,7 @@ function trustHops(hops: number) {
 }
 
 export async function buildApp({ config, database, transport, redis, logStream, runJobs = true, extraSiteRoutes, now = () => new Date() }: AppDependencies): Promise<FastifyInstance> {
+  const templates = loadTemplates();
   const app = Fastify({
     logger: loggerOptions(config.logLevel, logStream),
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -76,9 +77,12 @@ export async function buildApp({ config, database, transport, redis, logStream, 
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     // A URL the router cannot decode (`/verify/abc%`) gets our 400 page, with our headers.
+    // Fastify's bare reply here has none of our decorators: the page is rendered directly.
     frameworkErrors: (error, _request, reply) => {
-      reply.headers(securityHeadersWithoutHooks(config));
-      return renderError(reply, 400, error.code === 'FST_ERR_BAD_URL' ? PAGE_MESSAGES.invalidEncoding : undefined);
+      const page = errorPageData(400, error.code === 'FST_ERR_BAD_URL' ? PAGE_MESSAGES.invalidEncoding : undefined);
+      const plain = reply as FastifyReply;
+      const html = renderPage(templates, config, plain, 'errors/error', page);
+      return plain.code(400).headers(securityHeadersWithoutHooks(config)).type('text/html; charset=utf-8').send(html);
     },
     routerOptions: {
       ignoreTrailingSlash: false,
@@ -101,7 +105,7 @@ export async function buildApp({ config, database, transport, redis, logStream, 
 
   await app.register(routeInventory);
   await app.register(clientAddress);
-  await app.register(view, { config, templates: loadTemplates() });
+  await app.register(view, { config, templates });
   await app.register(securityHeaders, { config });
   await app.register(underPressure, {
     maxEventLoopDelay: MAX_EVENT_LOOP_DELAY_MS,

@@ -13,12 +13,17 @@ declare module 'fastify' {
   }
 }
 
+/** An IP address as PostgreSQL's inet takes it: no IPv6 zone (`%eth0`), or nothing. */
+function plainAddress(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const bare = value.replace(/%[^%]*$/, '');
+  return isIP(bare) ? bare : undefined;
+}
+
 export function clientAddressOf(request: FastifyRequest): string {
   const claimed = request.ip ?? '';
-  if (isIP(claimed)) return claimed;
   const withoutPort = /^\[?([^\]]+?)\]?:\d+$/.exec(claimed)?.[1];
-  if (withoutPort && isIP(withoutPort)) return withoutPort;
-  return request.raw.socket?.remoteAddress ?? '0.0.0.0';
+  return plainAddress(claimed) ?? plainAddress(withoutPort) ?? plainAddress(request.raw.socket?.remoteAddress) ?? '0.0.0.0';
 }
 
 export default fp(

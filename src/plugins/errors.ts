@@ -8,16 +8,16 @@ import { ERROR_PAGES, PAGE_MESSAGES } from '../lib/messages.js';
  * that quotes the id, never a stack trace.
  */
 
-export function renderError(reply: FastifyReply, status: number, message?: string, headers: Record<string, string> = {}): FastifyReply {
+export function errorPageData(status: number, message?: string) {
   const page = ERROR_PAGES[status] ?? ERROR_PAGES[status >= 500 ? 500 : 400]!;
+  return { title: page.title, message: message ?? page.message, status, showRequestId: status >= 500 };
+}
+
+export function renderError(reply: FastifyReply, status: number, message?: string, headers: Record<string, string> = {}): FastifyReply {
+  const page = errorPageData(status, message);
   reply.code(status).headers(headers);
   try {
-    return reply.view('errors/error', {
-      title: page.title,
-      message: message ?? page.message,
-      status,
-      showRequestId: status >= 500,
-    });
+    return reply.view('errors/error', page);
   } catch (error) {
     reply.log.error({ err: error }, 'the error page could not be rendered');
     return reply.type('text/plain; charset=utf-8').send(`${page.title}\n\n${page.message}\n\nRequest id: ${reply.request.id}\n`);

@@ -19,23 +19,28 @@ export interface ViewOptions {
   templates: Templates;
 }
 
+/** A page in the layout, as HTML. Also used where Fastify answers before any decorator exists. */
+export function renderPage(templates: Templates, config: Config, reply: FastifyReply, template: string, data: TemplateData): string {
+  const request = reply.request;
+  const member = request.member ?? null;
+  const page = {
+    siteName: config.siteName,
+    currentPath: request.url.split('?')[0],
+    member,
+    // The sign-out button in the header is a form; only signed-in pages need its token.
+    signOutToken: member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined,
+    requestId: request.id,
+    notice: takeFlash(request),
+    ...data,
+  };
+  return templates.render('layouts/main', { ...page, body_html: templates.render(template, page) });
+}
+
 export default fp<ViewOptions>(
   async (app, { config, templates }) => {
     app.decorate('templates', templates);
     app.decorateReply('view', function view(this: FastifyReply, template: string, data: TemplateData = {}) {
-      const request = this.request;
-      const page = {
-        siteName: config.siteName,
-        currentPath: request.url.split('?')[0],
-        member: request.member ?? null,
-        // The sign-out button in the header is a form; only signed-in pages need its token.
-        signOutToken: request.member && typeof this.generateCsrf === 'function' ? this.generateCsrf() : undefined,
-        requestId: request.id,
-        notice: takeFlash(request),
-        ...data,
-      };
-      const html = templates.render('layouts/main', { ...page, body_html: templates.render(template, page) });
-      return this.type('text/html; charset=utf-8').send(html);
+      return this.type('text/html; charset=utf-8').send(renderPage(templates, config, this, template, data));
     });
   },
   { name: 'view' },

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, runNode, waitForOutput, type ServerProcess } from '../../support/process.js';
+
+/**
+ * Stopping and starting Commons as an operator does: Ctrl-C must end the process even while a
+ * client holds a request open, and a bad configuration is reported in one pass.
+ */
+const made: string[] = [];
+const running: ServerProcess[] = [];
+const sockets: net.Socket[] = [];
+afterAll(() => {
+  for (const socket of sockets) socket.destroy();
+  for (const server of running) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-shutdown-'));
+  made.push(dir);
+  return dir;
+}
+
+/**
+ * Starts server.js on a free port. The port is free when freePort looks, but the server binds it
+ * seconds later (the embedded database starts first), and a socket of a test running alongside
+ * can take it meanwhile: that start is retried on another port.
+ */
+async function startServer(env: Record<string, string>): Promise<{ server: ServerProcess; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const server = runNode('server.js', { ...env, PORT: String(port) });
+    running.push(server);
+    try {
+      await waitForOutput(server, 'Commons is ready');
+      return { server, port };
+    } catch (error) {
+      if (attempt >= 3 || !server.output().includes('EADDRINUSE')) throw error;
+      await server.exited;
+    }
+  }
+}
+
+describe('Ctrl-C with a request still open', () => {
+  it('cuts the straggler after the drain limit, exits 0, logs why and releases the lock', async () => {
+    const dataDir = tempDir();
+    const { server, port } = await startServer({ DATA_DIR: dataDir });
+    expect(fs.existsSync(path.join(dataDir, 'commons.lock'))).toBe(true);
+
+    // A slow client: it promises 1,000 bytes of form and sends a few, so the request stays open.
+    const socket = net.connect(port, '127.0.0.1');
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      'POST /contact HTTP/1.1\r\n' +
+        `Host: 127.0.0.1:${port}\r\n` +
+        `Origin: http://127.0.0.1:${port}\r\n` +
+        'Content-Type: application/x-www-form-urlencoded\r\n' +
+        'Content-Length: 1000\r\n' +
+        '\r\n' +
+        'name=Alex&subject=Still+typing',
+    );
+    await waitForOutput(server, '"method":"POST","url":"/contact"');
+
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+    await closed;
+    const output = server.output();
+    expect(output).toContain('requests still open after 10 s');
+    expect(output).toContain('"msg":"stopped"');
+    expect(output.indexOf('requests still open after 10 s')).toBeLessThan(output.indexOf('"msg":"stopped"'));
+    expect(fs.existsSync(path.join(dataDir, 'commons.lock'))).toBe(false);
+    expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('commons.lock'))).toEqual([]);
+  }, 90_000);
+});
+
+describe('a production start with bad and missing settings', () => {
+  it('exits 1 with one line per problem, all of them in one run', async () => {
+    const dataDir = tempDir();
+    // Blank values count as unset: nothing from the developer's shell may fill a gap.
+    const server = runNode('server.js', { NODE_ENV: 'production', PORT: 'abc', DATA_DIR: dataDir, CONTACT_EMAIL: '', TRUST_PROXY: '' });
+    running.push(server);
+    expect(await server.exited).toBe(1);
+    const lines = server.output().split('\n');
+    for (const variable of ['PORT', 'DATABASE_URL', 'SMTP_URL', 'SESSION_SECRET', 'PUBLIC_URL', 'CONTACT_EMAIL', 'TRUST_PROXY']) {
+      expect(lines.filter((line) => line.trim().startsWith(`${variable}:`)), variable).toHaveLength(1);
+    }
+    expect(server.output()).not.toContain('Commons is ready');
+  }, 30_000);
+});
