@@ -144,3 +144,8 @@ export async function countRows(db: Database['db'], table: 'contact_messages' | 
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
   return Number(row.count);
 }
+
+/** What a contact-form post can write, to show that a refused one wrote nothing. */
+export async function contactRows(db: Database['db']): Promise<{ messages: number; emails: number }> {
+  return { messages: await countRows(db, 'contact_messages'), emails: await countRows(db, 'outbound_emails') };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp } from '../../support/app.js';
+import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp, contactRows } from '../../support/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -80,15 +80,14 @@ describe('CSRF and origin checks on POST', () => {
   ])('refuses %s with 403 and writes nothing', async (_case, tamper, headers) => {
     const browser = new Browser(t.app);
     const hidden = await browser.openForm('/contact');
-    const before = { messages: await countRows(t.db, 'contact_messages'), emails: await countRows(t.db, 'outbound_emails') };
+    const before = await contactRows(t.db);
     // An empty origin in the table means "send no Origin header at all".
     const { origin, ...others } = headers as Record<string, string>;
     const sent = origin ? { origin, ...others } : others;
     const response = await browser.postRaw('/contact', encodeForm(tamper(contactFields(hidden))), sent, { withOrigin: origin === undefined });
     expect(response.statusCode).toBe(403);
     expect(response.body).toContain('This form has expired or did not come from this site');
-    expect(await countRows(t.db, 'contact_messages')).toBe(before.messages);
-    expect(await countRows(t.db, 'outbound_emails')).toBe(before.emails);
+    expect(await contactRows(t.db)).toEqual(before);
   });
 
   it("refuses another session's token", async () => {
