@@ -1,32 +1,20 @@
-import type { Browser as Chromium, BrowserContext, Page, Response } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HttpError } from '../../src/lib/errors.js';
+import type { Page, Response } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { ERROR_PAGES, PAGE_MESSAGES } from '../../src/lib/messages.js';
-import { collectCspViolations, expectNoAxeViolations, launchChromium, startSite, type LiveSite } from '../support/browser.js';
+import { expectNoAxeViolations, fillContactForm, startSite, useBrowserSession, type LiveSite } from '../support/browser.js';
+import { failingProbes, PROBE_SECRET } from '../support/probes.js';
 
 // Issue 2: axe finds nothing on the error pages either. Each one is reached as a person (or a
 // fault) would reach it, then checked for one h1, a title naming the problem, axe and the CSP.
 // 422 is not here: it is the contact form again with its errors, checked in pages.test.ts.
-let site: LiveSite;
-let chromium: Chromium;
-let context: BrowserContext | undefined;
-let cspViolations: string[] = [];
-
-async function openPage(): Promise<Page> {
-  context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  cspViolations = await collectCspViolations(page);
-  return page;
-}
+const session = useBrowserSession({}, { extraSiteRoutes: failingProbes });
+const openPage = session.openPage;
 
 /** The contact form filled in, ready to send. */
-async function openContactForm(page: Page, at: LiveSite = site): Promise<void> {
+async function openContactForm(page: Page, at: LiveSite = session.site): Promise<void> {
   const response = await page.goto(at.url('/contact'));
   expect(response?.status()).toBe(200);
-  await page.getByLabel('Your name', { exact: true }).fill('Alex Citizen');
-  await page.getByLabel('Your email address', { exact: true }).fill('alex@agency.gov.au');
-  await page.getByLabel('Subject', { exact: true }).fill('Error pages');
-  await page.getByLabel('Message', { exact: true }).fill('Checking the error pages.');
+  await fillContactForm(page, 'Error pages', 'Checking the error pages.');
 }
 
 /** Sends the form and returns the response to the POST. */
@@ -50,34 +38,6 @@ async function expectErrorPage(page: Page, status: number, message?: string): Pr
   await expectNoAxeViolations(page);
 }
 
-beforeAll(async () => {
-  chromium = await launchChromium();
-  site = await startSite(
-    {},
-    {
-      async extraSiteRoutes(probes) {
-        probes.get('/test/boom', { config: { access: 'public' } }, async () => {
-          throw new Error('boom');
-        });
-        probes.get('/test/busy', { config: { access: 'public' } }, async () => {
-          throw new HttpError(503, undefined, { 'retry-after': '5' });
-        });
-      },
-    },
-  );
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  expect(cspViolations, 'Content Security Policy violations').toEqual([]);
-});
-
-afterAll(async () => {
-  await chromium?.close();
-  await site?.close();
-});
-
 describe('error pages in a browser', () => {
   it('refuses a form without its token with an accessible 403 page', async () => {
     const page = await openPage();
@@ -92,7 +52,7 @@ describe('error pages in a browser', () => {
 
   it('answers an unknown address with an accessible 404 page', async () => {
     const page = await openPage();
-    const response = await page.goto(site.url('/no-such-page'));
+    const response = await page.goto(session.site.url('/no-such-page'));
     expect(response?.status()).toBe(404);
     await expectErrorPage(page, 404, ERROR_PAGES[404]!.message);
   });
@@ -109,18 +69,18 @@ describe('error pages in a browser', () => {
 
   it('shows a fault as an accessible 500 page that quotes the request id', async () => {
     const page = await openPage();
-    const response = await page.goto(site.url('/test/boom'));
+    const response = await page.goto(session.site.url('/test/fails'));
     expect(response?.status()).toBe(500);
     await expectErrorPage(page, 500, ERROR_PAGES[500]!.message);
     const requestId = (await page.locator('main code').textContent())?.trim();
     expect(requestId).toMatch(/\S/);
-    expect(site.t.logs.some((line) => line.reqId === requestId && line.msg === 'request failed')).toBe(true);
-    expect(await page.content()).not.toContain('boom');
+    expect(session.site.t.logs.some((line) => line.reqId === requestId && line.msg === 'request failed')).toBe(true);
+    expect(await page.content()).not.toContain(PROBE_SECRET);
   });
 
   it('answers overload with an accessible 503 page and Retry-After', async () => {
     const page = await openPage();
-    const response = await page.goto(site.url('/test/busy'));
+    const response = await page.goto(session.site.url('/test/busy'));
     expect(response?.status()).toBe(503);
     expect(response?.headers()['retry-after']).toBe('5');
     await expectErrorPage(page, 503, ERROR_PAGES[503]!.message);

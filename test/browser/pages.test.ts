@@ -1,32 +1,16 @@
-import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { CONTACT_MESSAGES } from '../../src/features/contact/messages.js';
-import { collectCspViolations, expectNoAxeViolations, focusedElement, launchChromium, scrollWidth, startSite, type LiveSite } from '../support/browser.js';
+import { expectNoAxeViolations, fillContactForm, focusedElement, scrollWidth, useBrowserSession } from '../support/browser.js';
 
 // One app for the file: the contact form allows 5 messages an hour from one address, and
 // these tests post 4 (an empty one and three real ones).
-let site: LiveSite;
-let chromium: Chromium;
-let context: BrowserContext | undefined;
-let cspViolations: string[] = [];
-
-async function openPage(width = 1280, height = 800): Promise<Page> {
-  context = await chromium.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  cspViolations = await collectCspViolations(page);
-  return page;
-}
+const session = useBrowserSession();
+const openPage = session.openPage;
 
 async function visit(page: Page, path: string, status = 200): Promise<void> {
-  const response = await page.goto(site.url(path));
+  const response = await page.goto(session.site.url(path));
   expect(response?.status(), `GET ${path}`).toBe(status);
-}
-
-async function fillContactForm(page: Page, subject: string, message: string): Promise<void> {
-  await page.getByLabel('Your name', { exact: true }).fill('Alex Citizen');
-  await page.getByLabel('Your email address', { exact: true }).fill('alex@agency.gov.au');
-  await page.getByLabel('Subject', { exact: true }).fill(subject);
-  await page.getByLabel('Message', { exact: true }).fill(message);
 }
 
 /** After the POST-redirect-GET: the form again, with the notice that only a sent message gets. */
@@ -34,26 +18,9 @@ async function expectThankYou(page: Page): Promise<void> {
   const notice = page.getByRole('status');
   await notice.waitFor();
   await page.waitForLoadState('load');
-  expect(page.url()).toBe(site.url('/contact'));
+  expect(page.url()).toBe(session.site.url('/contact'));
   expect(await notice.textContent()).toContain(CONTACT_MESSAGES.sent);
 }
-
-beforeAll(async () => {
-  // One after the other, so afterAll can close whichever started if the other fails.
-  chromium = await launchChromium();
-  site = await startSite();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  expect(cspViolations, 'Content Security Policy violations').toEqual([]);
-});
-
-afterAll(async () => {
-  await chromium?.close();
-  await site?.close();
-});
 
 describe('pages in a browser', () => {
   const pages = ['/', '/guidelines', '/privacy', '/contact'];
@@ -153,7 +120,7 @@ describe('pages in a browser', () => {
     await fillContactForm(page, subject, message);
     await page.getByRole('button', { name: 'Send message' }).click();
     await expectThankYou(page);
-    expect(await site.t.app.mailWorker.runOnce()).toBeGreaterThanOrEqual(1);
+    expect(await session.site.t.app.mailWorker.runOnce()).toBeGreaterThanOrEqual(1);
 
     await visit(page, '/dev/mail');
     const link = page.getByRole('link', { name: subject });

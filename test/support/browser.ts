@@ -1,8 +1,8 @@
-import net from 'node:net';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
+import { freePort } from './process.js';
 
 // The machine has no network: without these flags chromium keeps trying to reach Google's
 // update, sync and field-trial services, which slows every launch.
@@ -13,19 +13,6 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 /** Debian's chromium (or CHROMIUM_PATH); playwright never downloads a browser of its own. */
 export function launchChromium(): Promise<Chromium> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-}
-
-/** A port nobody is listening on right now, so PUBLIC_URL can name it before the app starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface LiveSite {
@@ -52,6 +39,58 @@ export async function startSite(env: Record<string, string> = {}, options: Omit<
     throw error;
   }
   return { t, origin, url: (path) => new URL(path, origin).toString(), close: () => t.close() };
+}
+
+export interface BrowserSession {
+  readonly site: LiveSite;
+  /** A fresh browser context and page, its CSP violations checked after the test. */
+  openPage(width?: number, height?: number): Promise<Page>;
+}
+
+/**
+ * One chromium and one live site for a test file: started before its tests, closed after, and
+ * every test failed that made the page report a Content Security Policy violation.
+ */
+export function useBrowserSession(env: Record<string, string> = {}, options: Omit<TestAppOptions, 'env'> = {}): BrowserSession {
+  let site: LiveSite | undefined;
+  let browser: Chromium | undefined;
+  let context: BrowserContext | undefined;
+  let cspViolations: string[] = [];
+  beforeAll(async () => {
+    // One after the other, so afterAll can close whichever started if the other fails.
+    browser = await launchChromium();
+    site = await startSite(env, options);
+  });
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+    expect(cspViolations, 'Content Security Policy violations').toEqual([]);
+    cspViolations = [];
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+  return {
+    get site() {
+      if (!site) throw new Error('the site is not started yet');
+      return site;
+    },
+    async openPage(width = 1280, height = 800) {
+      context = await browser!.newContext({ viewport: { width, height } });
+      const page = await context.newPage();
+      cspViolations = await collectCspViolations(page);
+      return page;
+    },
+  };
+}
+
+/** The contact form filled in by label, as a person would, ready to send. */
+export async function fillContactForm(page: Page, subject: string, message: string): Promise<void> {
+  await page.getByLabel('Your name', { exact: true }).fill('Alex Citizen');
+  await page.getByLabel('Your email address', { exact: true }).fill('alex@agency.gov.au');
+  await page.getByLabel('Subject', { exact: true }).fill(subject);
+  await page.getByLabel('Message', { exact: true }).fill(message);
 }
 
 const CSP_PATTERN = /Content Security Policy|Refused to/i;

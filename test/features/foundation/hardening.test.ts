@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirUnusable, ensureDataDir, lockDataDir } from '../../../src/db/data-dir.js';
+import { failingProbes } from '../../support/probes.js';
 import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp, contactRows } from '../../support/app.js';
 
 /**
@@ -16,17 +17,7 @@ import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp, 
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await buildTestApp({
-    async extraSiteRoutes(site) {
-      site.get('/test/fails', { config: { access: 'public' } }, async () => {
-        throw new Error('secret internal detail');
-      });
-      // What pg-pool throws when every connection stays busy past connectionTimeoutMillis.
-      site.get('/test/pool-busy', { config: { access: 'public' } }, async () => {
-        throw new Error('timeout exceeded when trying to connect');
-      });
-    },
-  });
+  t = await buildTestApp({ extraSiteRoutes: failingProbes });
 });
 afterAll(async () => t.close());
 

@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failingProbes } from '../../support/probes.js';
 import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp, contactRows } from '../../support/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await buildTestApp({
-    async extraSiteRoutes(site) {
-      site.get('/test/fails', { config: { access: 'public' } }, async () => {
-        throw new Error('secret internal detail');
-      });
-    },
-  });
+  t = await buildTestApp({ extraSiteRoutes: failingProbes });
 });
 afterAll(async () => t.close());
 
