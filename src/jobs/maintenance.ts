@@ -1,16 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { pruneSentEmails } from '../mail/outbox.js';
+import { deleteExpiredSessions } from '../plugins/session.js';
 
 /**
  * Housekeeping that keeps tables small: expired sessions and sent-email records past their
  * retention. Every instance may run it; the deletes are idempotent.
  */
 export async function runMaintenance(db: Kysely<DB>, mailRetentionDays: number): Promise<{ sessions: number; emails: number }> {
-  const sessions = await db.deleteFrom('sessions').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
+  const sessions = await deleteExpiredSessions(db);
   const emails = await pruneSentEmails(db, mailRetentionDays);
-  return { sessions: Number(sessions.numDeletedRows), emails };
+  return { sessions, emails };
 }
 
 const HOURLY = 60 * 60 * 1000;

@@ -85,6 +85,12 @@ export class PgSessionStore implements fastifySession.SessionStore {
   }
 }
 
+/** Removes sessions past their time (housekeeping; the store never returns them anyway). */
+export async function deleteExpiredSessions(db: Kysely<DB>, now: Date = new Date()): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export function sessionCookieName(config: Config): string {
   // The __Host- prefix pins the cookie to this exact host over https, with no Domain attribute.
   return config.publicUrl.protocol === 'https:' ? '__Host-commons' : 'commons';

@@ -2,7 +2,8 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { parseWorkEmail } from '../auth/email-address.js';
-import type { Role } from '../auth/queries.js';
+import { updateMemberRole, type Role } from '../auth/queries.js';
+import { endOtherSessions } from '../auth/sessions.js';
 import { OPERATOR, type Actor } from './actor.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
 
@@ -35,7 +36,7 @@ export async function setRole(db: Kysely<DB>, email: string, role: Role, actor: 
   return db.transaction().execute(async (trx) => {
     const member = await findMemberForUpdate(trx, canonical);
     if (member.role === role) throw new Refused(M.alreadyHasRole(canonical, role));
-    await trx.updateTable('members').set({ role, updated_at: sql`now()` }).where('id', '=', member.id).execute();
+    await updateMemberRole(trx, member.id, role);
     await insertAuditEvent(trx, {
       ...actor,
       action: role === 'member' ? 'role.revoked' : 'role.granted',
@@ -60,8 +61,7 @@ export async function deactivateMember(db: Kysely<DB>, email: string, actor: Act
     const member = await findMemberForUpdate(trx, canonical);
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(canonical));
     await trx.updateTable('members').set({ deactivated_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', member.id).execute();
-    const ended = await trx.deleteFrom('sessions').where('member_id', '=', member.id).executeTakeFirst();
-    const sessionsEnded = Number(ended.numDeletedRows);
+    const sessionsEnded = await endOtherSessions(trx, member.id, undefined);
     await insertAuditEvent(trx, { ...actor, action: 'member.deactivated', targetType: 'member', targetId: member.id, details: { sessionsEnded } });
     return { memberId: member.id, canonicalEmail: canonical, sessionsEnded };
   });

@@ -126,3 +126,44 @@ export async function updateMemberPassword(db: Db, memberId: number, passwordHas
 export async function recordSignIn(db: Db, memberId: number): Promise<void> {
   await db.updateTable('members').set({ last_signed_in_at: sql`now()` }).where('id', '=', memberId).execute();
 }
+
+export async function updateMemberRole(db: Db, memberId: number, role: Role): Promise<void> {
+  await db.updateTable('members').set({ role, updated_at: sql`now()` }).where('id', '=', memberId).execute();
+}
+
+/** Whether an operator ever set this member's role by hand (any grant or revoke not by ADMIN_EMAILS). */
+export async function hasRoleSetByHand(db: Db, memberId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('target_type', '=', 'member')
+    .where('target_id', '=', String(memberId))
+    .where('action', 'in', ['role.granted', 'role.revoked'])
+    .where((eb) => eb.or([eb('actor_label', 'is', null), eb('actor_label', '!=', 'ADMIN_EMAILS')]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function findSignInLockedUntil(db: Db, key: string): Promise<Date | null> {
+  const row = await db.selectFrom('signin_locks').select('locked_until').where('canonical_email', '=', key).executeTakeFirst();
+  return row?.locked_until ?? null;
+}
+
+export async function clearSignInLock(db: Db, key: string): Promise<void> {
+  await db.deleteFrom('signin_locks').where('canonical_email', '=', key).execute();
+}
+
+/** One more failure in a row for the key; returns the count and how many locks it has had. */
+export async function countSignInFailure(db: Db, key: string, at: Date): Promise<{ consecutiveFailures: number; lockCount: number }> {
+  const row = await db
+    .insertInto('signin_locks')
+    .values({ canonical_email: key, consecutive_failures: 1, last_failure_at: at })
+    .onConflict((oc) => oc.column('canonical_email').doUpdateSet({ consecutive_failures: sql`signin_locks.consecutive_failures + 1`, last_failure_at: at }))
+    .returning(['consecutive_failures', 'lock_count'])
+    .executeTakeFirstOrThrow();
+  return { consecutiveFailures: row.consecutive_failures, lockCount: row.lock_count };
+}
+
+export async function lockSignIn(db: Db, key: string, lockCount: number, until: Date): Promise<void> {
+  await db.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
+}

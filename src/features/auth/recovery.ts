@@ -3,7 +3,8 @@ import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
 import { siteLink, type AuthContext } from './context.js';
 import type { parseWorkEmail } from './email-address.js';
 import { AUTH_MESSAGES } from './messages.js';
-import { findMemberCredentials, updateMemberPassword, type MemberCredentials } from './queries.js';
+import { clearSignInLock, findMemberCredentials, updateMemberPassword, type MemberCredentials } from './queries.js';
+import { endOtherSessions } from './sessions.js';
 import { consumeToken, issueToken } from './tokens.js';
 
 type WorkEmail = Extract<ReturnType<typeof parseWorkEmail>, { ok: true }>;
@@ -40,9 +41,9 @@ export async function resetPassword(ctx: AuthContext, token: string, passwordHas
     const member = used?.memberId ? await findMemberCredentials(trx, { id: used.memberId }) : undefined;
     if (!member || member.deactivatedAt) return undefined;
     await updateMemberPassword(trx, member.id, passwordHash);
-    await trx.deleteFrom('signin_locks').where('canonical_email', '=', member.canonicalEmail).execute();
-    await trx.deleteFrom('sessions').where('member_id', '=', member.id).execute();
-    await insertAuditEvent(trx, { actorMemberId: member.id, action: 'password.reset', targetType: 'member', targetId: member.id, ipAddress });
+    await clearSignInLock(trx, member.canonicalEmail);
+    const sessionsEnded = await endOtherSessions(trx, member.id, undefined);
+    await insertAuditEvent(trx, { actorMemberId: member.id, action: 'password.reset', targetType: 'member', targetId: member.id, ipAddress, details: { sessionsEnded } });
     return member;
   });
 }
@@ -51,7 +52,7 @@ export async function unlockSignIn(ctx: AuthContext, token: string, ipAddress: s
   return ctx.db.transaction().execute(async (trx) => {
     const used = await consumeToken(trx, 'unlock', token);
     if (!used) return false;
-    await trx.deleteFrom('signin_locks').where('canonical_email', '=', used.canonicalEmail).execute();
+    await clearSignInLock(trx, used.canonicalEmail);
     await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.unlocked', targetType: 'member', targetId: used.memberId ?? used.canonicalEmail, ipAddress });
     return true;
   });

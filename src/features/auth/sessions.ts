@@ -79,6 +79,7 @@ export async function endMemberSession(db: Db, memberId: number, publicId: strin
   return Number(result.numDeletedRows) > 0;
 }
 
+/** Ends every session of the member, but the one named by `keepPublicId` if given; returns how many. */
 export async function endOtherSessions(db: Db, memberId: number, keepPublicId: string | undefined): Promise<number> {
   let query = db.deleteFrom('sessions').where('member_id', '=', memberId);
   if (keepPublicId) query = query.where(sql<boolean>`public_id is distinct from ${keepPublicId}`);

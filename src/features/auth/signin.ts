@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
 import { siteLink, type AuthContext } from './context.js';
 import { parseWorkEmail } from './email-address.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { normalisePassword, PASSWORD_LIMITS } from './password-policy.js';
-import { findMemberCredentials, recordSignIn, updateMemberPassword, type MemberCredentials } from './queries.js';
+import { clearSignInLock, countSignInFailure, findMemberCredentials, findSignInLockedUntil, hasRoleSetByHand, lockSignIn, recordSignIn, updateMemberPassword, updateMemberRole, type MemberCredentials } from './queries.js';
 import { issueToken } from './tokens.js';
 
 /**
@@ -62,8 +61,8 @@ export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<
   const retryAfterSeconds = await overLimit(ctx, limited);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
 
-  const lock = await ctx.db.selectFrom('signin_locks').select('locked_until').where('canonical_email', '=', key).executeTakeFirst();
-  if (lock?.locked_until && lock.locked_until > ctx.now()) return { ok: false, reason: 'locked', until: lock.locked_until };
+  const lockedUntil = await findSignInLockedUntil(ctx.db, key);
+  if (lockedUntil && lockedUntil > ctx.now()) return { ok: false, reason: 'locked', until: lockedUntil };
 
   const member = canonical ? await findMemberCredentials(ctx.db, { canonicalEmail: canonical }) : undefined;
   // Same work for every address: a real hash, or the dummy one made at start-up.
@@ -77,15 +76,16 @@ export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<
   }
   // Hashed before the transaction: no transaction waits on argon2.
   const rehashed = ctx.hasher.needsRehash(active.passwordHash) ? await ctx.hasher.hash(password) : undefined;
-  const promote = ctx.adminEmails.has(active.canonicalEmail) && active.role !== 'administrator' && !(await wasRevoked(ctx, active.id));
+  const promote = ctx.adminEmails.has(active.canonicalEmail) && active.role !== 'administrator' && !(await hasRoleSetByHand(ctx.db, active.id));
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('signin_locks').where('canonical_email', '=', key).execute();
+    await clearSignInLock(trx, key);
     if (rehashed) await updateMemberPassword(trx, active.id, rehashed);
     await recordSignIn(trx, active.id);
     await insertAuditEvent(trx, { actorMemberId: active.id, action: 'signin.succeeded', targetType: 'member', targetId: active.id, ipAddress: attempt.ipAddress });
-    // ADMIN_EMAILS promotes at sign-in too; taking an address out never demotes (use the command).
+    // ADMIN_EMAILS promotes at sign-in too; taking an address out never demotes, and a role an
+    // operator set by hand (`npm run admin -- grant/revoke`) stays as set.
     if (promote) {
-      await trx.updateTable('members').set({ role: 'administrator' }).where('id', '=', active.id).execute();
+      await updateMemberRole(trx, active.id, 'administrator');
       await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: active.id, details: { from: active.role, to: 'administrator' } });
     }
   });
@@ -106,35 +106,17 @@ export async function checkCurrentPassword(ctx: AuthContext, member: MemberCrede
   return { ok: false, reason: 'wrong' };
 }
 
-/** A role set by hand (`npm run admin -- grant/revoke`) stays as set, ADMIN_EMAILS or not. */
-async function wasRevoked(ctx: AuthContext, memberId: number): Promise<boolean> {
-  const row = await ctx.db
-    .selectFrom('audit_events')
-    .select('id')
-    .where('target_type', '=', 'member')
-    .where('target_id', '=', String(memberId))
-    .where('action', 'in', ['role.granted', 'role.revoked'])
-    .where((eb) => eb.or([eb('actor_label', 'is', null), eb('actor_label', '!=', 'ADMIN_EMAILS')]))
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 async function recordFailure(ctx: AuthContext, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {
   const now = ctx.now();
   let emailed = false;
   await ctx.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .insertInto('signin_locks')
-      .values({ canonical_email: key, consecutive_failures: 1, last_failure_at: now })
-      .onConflict((oc) => oc.column('canonical_email').doUpdateSet({ consecutive_failures: sql`signin_locks.consecutive_failures + 1`, last_failure_at: now }))
-      .returning(['consecutive_failures', 'lock_count'])
-      .executeTakeFirstOrThrow();
+    const row = await countSignInFailure(trx, key, now);
     await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.failed', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress });
-    if (row.consecutive_failures < LOCK_AFTER_FAILURES) return;
+    if (row.consecutiveFailures < LOCK_AFTER_FAILURES) return;
 
-    const lockCount = row.lock_count + 1;
+    const lockCount = row.lockCount + 1;
     const until = new Date(now.getTime() + lockSeconds(lockCount) * 1000);
-    await trx.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
+    await lockSignIn(trx, key, lockCount, until);
     await insertAuditEvent(trx, { actorLabel: 'system', action: 'signin.locked', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress, details: { until: until.toISOString(), lockCount } });
     if (!member || member.deactivatedAt) return;
     const token = await issueToken(trx, 'unlock', member.canonicalEmail, member.id);

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
 import { insertAuditEvent } from '../../lib/audit.js';
@@ -8,7 +8,7 @@ import { siteLink, type AuthContext } from './context.js';
 import { decideDomain, type DomainRule } from './email-domain.js';
 import type { parseWorkEmail } from './email-address.js';
 import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, listDomainRules, upsertSignupRequest, type Role } from './queries.js';
-import { consumeToken, issueToken } from './tokens.js';
+import { consumeToken, issueToken, revokeTokens } from './tokens.js';
 import { AUTH_MESSAGES } from './messages.js';
 
 type WorkEmail = Extract<ReturnType<typeof parseWorkEmail>, { ok: true }>;
@@ -106,7 +106,7 @@ async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: Compl
     guidelinesAcceptedAt: request.created_at,
   });
   await deleteSignupRequest(trx, request.canonical_email);
-  await trx.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', request.canonical_email).where('purpose', '=', 'verify').where('used_at', 'is', null).execute();
+  await revokeTokens(trx, 'verify', request.canonical_email);
   await insertAuditEvent(trx, { actorMemberId: memberId, action: 'member.joined', targetType: 'member', targetId: memberId, ipAddress: input.ipAddress, details: { role, agencyId } });
   if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { from: 'member', to: role } });
   return { ok: true, memberId, role };

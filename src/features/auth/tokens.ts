@@ -28,10 +28,15 @@ export function looksLikeToken(value: unknown): value is string {
   return typeof value === 'string' && TOKEN_SHAPE.test(value);
 }
 
+/** Stops every unused token for this purpose and address working. */
+export async function revokeTokens(db: Db, purpose: TokenPurpose, canonicalEmail: string): Promise<void> {
+  await db.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', canonicalEmail).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+}
+
 /** Issues a token; earlier unused tokens for the same purpose and address stop working. */
 export async function issueToken(db: Db, purpose: TokenPurpose, canonicalEmail: string, memberId: number | null): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await db.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', canonicalEmail).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+  await revokeTokens(db, purpose, canonicalEmail);
   await db
     .insertInto('email_tokens')
     .values({
