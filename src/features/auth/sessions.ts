@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { insertAuditEvent } from '../../lib/audit.js';
 import type { Role } from './queries.js';
 
 /**
@@ -43,6 +44,14 @@ export async function startMemberSession(request: FastifyRequest, member: { id: 
   request.session.set('absoluteExpiresAt', at + limitsFor(member.role).absoluteMs);
   request.session.set('userAgent', (request.headers['user-agent'] ?? '').slice(0, 300));
   request.session.set('ipAddress', request.clientAddress);
+}
+
+/** Signs out: the stored session goes, with an audit row when a member was signed in. */
+export async function signOut(db: Db, request: FastifyRequest): Promise<void> {
+  const memberId = request.session.get('memberId');
+  if (memberId === undefined) return;
+  await request.session.destroy();
+  await insertAuditEvent(db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: request.clientAddress });
 }
 
 /** Keeps the newest `keep` sessions of a member and ends the rest; returns how many ended. */

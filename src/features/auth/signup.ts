@@ -8,7 +8,7 @@ import { siteLink, type AuthContext } from './context.js';
 import { decideDomain, type DomainRule } from './email-domain.js';
 import type { parseWorkEmail } from './email-address.js';
 import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, listDomainRules, upsertSignupRequest, type Role } from './queries.js';
-import { consumeToken, issueToken, revokeTokens } from './tokens.js';
+import { consumeToken, findValidToken, issueToken, revokeTokens } from './tokens.js';
 import { AUTH_MESSAGES } from './messages.js';
 
 type WorkEmail = Extract<ReturnType<typeof parseWorkEmail>, { ok: true }>;
@@ -110,4 +110,10 @@ async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: Compl
   await insertAuditEvent(trx, { actorMemberId: memberId, action: 'member.joined', targetType: 'member', targetId: memberId, ipAddress: input.ipAddress, details: { role, agencyId } });
   if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { from: 'member', to: role } });
   return { ok: true, memberId, role };
+}
+
+/** The sign-up a verify link belongs to, if the link still works; looking does not use it. */
+export async function findPendingSignup(ctx: AuthContext, token: string) {
+  const valid = await findValidToken(ctx.db, 'verify', token);
+  return valid && (await findSignupRequest(ctx.db, valid.canonicalEmail));
 }

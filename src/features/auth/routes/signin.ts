@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { insertAuditEvent } from '../../../lib/audit.js';
 import { RateLimited } from '../../../lib/errors.js';
 import { formValues, parseForm } from '../../../lib/forms.js';
 import { safeNextPath } from '../../../lib/next-path.js';
 import type { AuthContext } from '../context.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
+import { signOut } from '../sessions.js';
 import { beginMemberSession } from '../signed-in.js';
 import { signIn } from '../signin.js';
 
@@ -36,11 +36,7 @@ const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
   });
 
   app.post('/logout', { config: publicPage }, async (request, reply) => {
-    const memberId = request.session.get('memberId');
-    if (memberId !== undefined) {
-      await request.session.destroy();
-      await insertAuditEvent(ctx.db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: request.clientAddress });
-    }
+    await signOut(ctx.db, request);
     return reply.redirect('/', 303);
   });
 };

@@ -7,11 +7,9 @@ import type { AuthContext } from '../context.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
-import { findSignupRequest } from '../queries.js';
 import { CompleteSignupForm, PROFILE_LIMITS, SignupForm } from '../schemas.js';
 import { beginMemberSession } from '../signed-in.js';
-import { completeSignup, requestSignup } from '../signup.js';
-import { findValidToken } from '../tokens.js';
+import { completeSignup, findPendingSignup, requestSignup } from '../signup.js';
 
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
@@ -36,15 +34,13 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
   });
 
   app.get<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
-    const token = await findValidToken(ctx.db, 'verify', request.params.token);
-    const pending = token && (await findSignupRequest(ctx.db, token.canonicalEmail));
+    const pending = await findPendingSignup(ctx, request.params.token);
     if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     return showStepTwo(reply, request.params.token, pending.email);
   });
 
   app.post<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
-    const token = await findValidToken(ctx.db, 'verify', request.params.token);
-    const pending = token && (await findSignupRequest(ctx.db, token.canonicalEmail));
+    const pending = await findPendingSignup(ctx, request.params.token);
     if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     const form = parseForm(CompleteSignupForm, request.body);
     const values = formValues(request.body);
