@@ -12,7 +12,6 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value,
 
 export interface Database {
   db: Kysely<DB>;
-  pool: pg.Pool;
   /** What the start-up log says about it, with any password masked. */
   description: string;
   embedded: boolean;
@@ -33,7 +32,6 @@ export function databaseFromPool(pool: pg.Pool, description: string, embedded: b
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
-    pool,
     description,
     embedded,
     async close() {

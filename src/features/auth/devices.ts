@@ -5,7 +5,7 @@ import { insertAuditEvent } from '../../lib/audit.js';
 import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
 import { siteLink, type AuthContext } from './context.js';
 import { AUTH_MESSAGES } from './messages.js';
-import type { MemberCredentials } from './queries.js';
+import { recordMemberDevice, type MemberCredentials } from './queries.js';
 import { describeBrowser } from './sessions.js';
 
 /**
@@ -34,16 +34,7 @@ export async function noteSignInDevice(ctx: AuthContext, request: FastifyRequest
   const hash = createHash('sha256').update(deviceId(request, reply, ctx.config)).digest('base64url');
   const now = ctx.now();
   const isNew = await ctx.db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('member_devices')
-      .values({ member_id: member.id, device_hash: hash, first_seen_at: now, last_seen_at: now })
-      .onConflict((oc) => oc.columns(['member_id', 'device_hash']).doNothing())
-      .returning('member_id')
-      .executeTakeFirst();
-    if (!inserted) {
-      await trx.updateTable('member_devices').set({ last_seen_at: now }).where('member_id', '=', member.id).where('device_hash', '=', hash).execute();
-      return false;
-    }
+    if (!(await recordMemberDevice(trx, member.id, hash, now))) return false;
     if (!notify || member.role === 'member') return true;
     const browser = describeBrowser(request.headers['user-agent'] ?? '');
     await enqueueEmail(

@@ -167,3 +167,26 @@ export async function countSignInFailure(db: Db, key: string, at: Date): Promise
 export async function lockSignIn(db: Db, key: string, lockCount: number, until: Date): Promise<void> {
   await db.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
 }
+
+export async function findProfile(db: Db, memberId: number) {
+  return db.selectFrom('members').select(['email', 'display_name', 'handle', 'job_title', 'bio']).where('id', '=', memberId).executeTakeFirstOrThrow();
+}
+
+export async function updateProfile(db: Db, memberId: number, profile: { displayName: string; jobTitle: string | null; bio: string | null }): Promise<void> {
+  await db
+    .updateTable('members')
+    .set({ display_name: profile.displayName, job_title: profile.jobTitle, bio: profile.bio, updated_at: sql`now()` })
+    .where('id', '=', memberId)
+    .execute();
+}
+
+/** Notes the device as seen now; returns true when the member had never used it before. */
+export async function recordMemberDevice(db: Db, memberId: number, deviceHash: string, at: Date): Promise<boolean> {
+  const inserted = await db
+    .insertInto('member_devices')
+    .values({ member_id: memberId, device_hash: deviceHash, first_seen_at: at, last_seen_at: at })
+    .onConflict((oc) => oc.columns(['member_id', 'device_hash']).doUpdateSet({ last_seen_at: at }))
+    .returning(sql<boolean>`xmax = 0`.as('inserted'))
+    .executeTakeFirstOrThrow();
+  return inserted.inserted;
+}

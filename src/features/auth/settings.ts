@@ -1,27 +1,9 @@
-import { sql } from 'kysely';
 import { insertAuditEvent } from '../../lib/audit.js';
 import type { AuthContext } from './context.js';
 import { endMemberSession, endOtherSessions } from './sessions.js';
 import { updateMemberPassword } from './queries.js';
 
-/** A member's own details and password, changed from the settings page. */
-export interface Profile {
-  displayName: string;
-  jobTitle: string | null;
-  bio: string | null;
-}
-
-export async function findProfile(ctx: AuthContext, memberId: number) {
-  return ctx.db.selectFrom('members').select(['email', 'display_name', 'handle', 'job_title', 'bio']).where('id', '=', memberId).executeTakeFirstOrThrow();
-}
-
-export async function updateProfile(ctx: AuthContext, memberId: number, profile: Profile): Promise<void> {
-  await ctx.db
-    .updateTable('members')
-    .set({ display_name: profile.displayName, job_title: profile.jobTitle, bio: profile.bio, updated_at: sql`now()` })
-    .where('id', '=', memberId)
-    .execute();
-}
+/** A member's own password and sessions, changed from the settings page. */
 
 /** The new password, and every other session of the member ended, together. */
 export async function changePassword(ctx: AuthContext, memberId: number, passwordHash: string, currentPublicId: string | undefined, ipAddress: string): Promise<void> {

@@ -6,11 +6,11 @@ import type { AuthContext } from '../context.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
-import { findMemberCredentials } from '../queries.js';
+import { findMemberCredentials, findProfile, updateProfile } from '../queries.js';
 import { checkCurrentPassword } from '../signin.js';
 import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm, SessionPublicId } from '../schemas.js';
 import { describeBrowser, listMemberSessions } from '../sessions.js';
-import { changePassword, endSession, endSessionsElsewhere, findProfile, updateProfile } from '../settings.js';
+import { changePassword, endSession, endSessionsElsewhere } from '../settings.js';
 
 interface SettingsState {
   profileValues?: Record<string, string>;
@@ -21,7 +21,7 @@ interface SettingsState {
 const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
   async function showSettings(request: FastifyRequest, reply: FastifyReply, state: SettingsState = {}) {
     const member = request.member!;
-    const profile = await findProfile(ctx, member.id);
+    const profile = await findProfile(ctx.db, member.id);
     const currentPublicId = request.session.get('publicId');
     const sessions = (await listMemberSessions(ctx.db, member.id, ctx.now())).map((s) => ({
       publicId: s.publicId,
@@ -49,7 +49,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post('/settings/profile', async (request, reply) => {
     const form = parseForm(ProfileForm, request.body);
     if (!form.ok) return showSettings(request, reply.code(422), { profileValues: form.values, profileErrors: form.errors });
-    await updateProfile(ctx, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
+    await updateProfile(ctx.db, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
     setFlash(request, AUTH_MESSAGES.profileSaved);
     return reply.redirect('/settings', 303);
   });
