@@ -10,6 +10,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
 import { loadConfig, maskUrl } from '../src/config.js';
+import { sessionSecretsFor } from '../src/db/data-dir.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { DB } from '../src/db/schema.js';
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
     };
     await migrateToLatest(database.db);
     const transport = createMailTransport(config);
-    const app = await buildApp({ config, database, transport, logStream: logWatch, runJobs: true });
+    const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), logStream: logWatch, runJobs: true });
     closeAll = async () => {
       await app.close();
       await database.close();

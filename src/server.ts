@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { InvalidConfig, loadConfig, maskUrl } from './config.js';
-import { DataDirUnusable } from './db/data-dir.js';
+import { DataDirUnusable, sessionSecretsFor } from './db/data-dir.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createMailTransport } from './mail/transport.js';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }) : undefined;
   redis?.on('error', (error) => log.warn({ err: error }, 'Redis is unreachable; rate limits are not being counted'));
 
-  const app = await buildApp({ config, database, transport, redis });
+  const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), redis });
 
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an uncaught error');

@@ -6,6 +6,7 @@ import type { DB } from '../db/schema.js';
 import { JURISDICTIONS, addAgency, listAgencies, mergeAgencies, renameAgency } from '../features/admin/agencies.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type Effect } from '../features/admin/domain-rules.js';
 import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
+import type { Actor } from '../features/admin/actor.js';
 import { Refused } from '../features/admin/messages.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
@@ -40,6 +41,9 @@ agencies (a provisional agency is an email domain no administrator has mapped ye
 
   help                                   this text`;
 
+// Who every change is recorded against in the audit log.
+const OPERATOR: Actor = { actorLabel: 'operator (npm run admin)' };
+
 type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined };
 type Action = (db: Kysely<DB>, config: Config) => Promise<string>;
 
@@ -56,18 +60,18 @@ const COMMANDS: Record<string, Spec> = {
     args: ['EMAIL', 'ROLE'],
     action: ([email, role]) => {
       if (role !== 'moderator' && role !== 'administrator') throw new UsageError(`grant gives moderator or administrator, not "${role}" (use revoke to make someone a member)`);
-      return async (db) => describeRoleChange(await setRole(db, email!, role));
+      return async (db) => describeRoleChange(await setRole({ db }, email!, role, OPERATOR));
     },
   },
-  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole(db, email!, 'member')) },
+  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole({ db }, email!, 'member', OPERATOR)) },
   deactivate: {
     args: ['EMAIL'],
     action: ([email]) => async (db) => {
-      const done = await deactivateMember(db, email!);
+      const done = await deactivateMember({ db }, email!, OPERATOR);
       return `deactivated ${done.canonicalEmail} and ended ${done.sessionsEnded} session(s)`;
     },
   },
-  reactivate: { args: ['EMAIL'], action: ([email]) => async (db) => `reactivated ${(await reactivateMember(db, email!)).canonicalEmail}` },
+  reactivate: { args: ['EMAIL'], action: ([email]) => async (db) => `reactivated ${(await reactivateMember({ db }, email!, OPERATOR)).canonicalEmail}` },
   rules: { args: [], action: () => listRules },
   'rule-add': {
     args: ['DOMAIN', 'EFFECT'],
@@ -75,7 +79,7 @@ const COMMANDS: Record<string, Spec> = {
     action: ([domain, effect], { agency, note }) => {
       const input = { domain: domain!, effect: toEffect(effect), agency, note };
       return async (db) => {
-        const rule = await addDomainRule(db, input);
+        const rule = await addDomainRule({ db }, input, OPERATOR);
         return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}`;
       };
     },
@@ -87,7 +91,7 @@ const COMMANDS: Record<string, Spec> = {
       if (agency === undefined && note === undefined) throw new UsageError('rule-change needs --agency, --note or both');
       const input = { domain: domain!, effect: toEffect(effect), agency, note };
       return async (db) => {
-        const rule = await changeDomainRule(db, input);
+        const rule = await changeDomainRule({ db }, input, OPERATOR);
         return `changed: ${rule.effect} ${rule.domain} (agency: ${rule.agencyName ?? 'none'}; note: ${rule.note ?? 'none'})`;
       };
     },
@@ -97,7 +101,7 @@ const COMMANDS: Record<string, Spec> = {
     action: ([domain, effect]) => {
       const input = { domain: domain!, effect: toEffect(effect) };
       return async (db) => {
-        const removed = await removeDomainRule(db, input);
+        const removed = await removeDomainRule({ db }, input, OPERATOR);
         const warning = removed.allowRulesLeft === 0 ? '\nwarning: no allow rules are left, so nobody can join until you add one' : '';
         return `removed: ${removed.effect} ${removed.domain}${warning}`;
       };
@@ -108,7 +112,7 @@ const COMMANDS: Record<string, Spec> = {
     args: ['NAME'],
     options: ['jurisdiction'],
     action: ([name], { jurisdiction }) => async (db) => {
-      const agency = await addAgency(db, { name: name!, jurisdiction });
+      const agency = await addAgency({ db }, { name: name!, jurisdiction }, OPERATOR);
       return `added agency ${agency.id}: ${agency.name}`;
     },
   },
@@ -118,7 +122,7 @@ const COMMANDS: Record<string, Spec> = {
     action: ([id, name], { jurisdiction }) => {
       const agencyId = toId(id);
       return async (db) => {
-        const renamed = await renameAgency(db, agencyId, { name: name!, jurisdiction });
+        const renamed = await renameAgency({ db }, agencyId, { name: name!, jurisdiction }, OPERATOR);
         return withHint(`renamed agency ${renamed.id}: "${renamed.from}" is now "${renamed.to}"${renamed.wasProvisional ? ' (no longer provisional)' : ''}`, renamed.hint);
       };
     },
@@ -128,7 +132,7 @@ const COMMANDS: Record<string, Spec> = {
     action: ([from, into]) => {
       const [fromId, intoId] = [toId(from), toId(into)];
       return async (db) => {
-        const merged = await mergeAgencies(db, fromId, intoId);
+        const merged = await mergeAgencies({ db }, fromId, intoId, OPERATOR);
         return withHint(
           `merged "${merged.from.name}" (${merged.from.id}) into "${merged.into.name}" (${merged.into.id}): ${merged.membersMoved} member(s) and ${merged.rulesMoved} rule(s) moved`,
           merged.hint,

@@ -23,7 +23,7 @@ if (process.env.NODE_ENV === 'production') {
     // As `npm start` does by default: a fresh clone can seed before it has ever started.
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
-    const report = await seedDemoData(database.db, new PasswordHasher(config.passwordHash));
+    const report = await seedDemoData({ db: database.db, hasher: new PasswordHasher(config.passwordHash) }, { actorLabel: 'seed' });
 
     if (report.agenciesAdded.length > 0) console.log(`added agencies: ${report.agenciesAdded.join(', ')}`);
     if (report.rulesAdded.length > 0) console.log(`added allow rules: ${report.rulesAdded.join(', ')}`);

@@ -110,3 +110,8 @@ export function readOrCreateSecret(dataDir: string): string {
   fs.chmodSync(secretPath, 0o600);
   return secret;
 }
+
+/** SESSION_SECRET's values, or without it a secret kept in the data directory (sessions survive a restart). */
+export function sessionSecretsFor(config: { sessionSecrets: string[] | undefined; dataDir: string }): string[] {
+  return config.sessionSecrets ?? [readOrCreateSecret(config.dataDir)];
+}

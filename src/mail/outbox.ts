@@ -1,9 +1,8 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Templates } from '../lib/templates.js';
+import { sql } from 'kysely';
+import type { Db } from '../db/types.js';
 
 /**
- * The durable mail queue. A feature enqueues an email in the same transaction as the change
+ * The durable mail queue. A feature queues an email (mail/mail.ts) in the same transaction as the change
  * that causes it; the worker (jobs/mail-worker.ts) claims, sends and marks it in separate
  * short statements, so no transaction is open while SMTP is talked to.
  */
@@ -32,20 +31,9 @@ export interface ClaimedEmail {
   attempts: number;
 }
 
-type Db = Kysely<DB> | Transaction<DB>;
-
 /** Header values are one line: a CR or LF here would let a title inject headers. */
 export function oneLine(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
-}
-
-export function composeEmail(templates: Templates, template: string, data: Record<string, unknown>, email: Omit<OutgoingEmail, 'text' | 'html'>): OutgoingEmail {
-  const htmlTemplate = `emails/${template}.html`;
-  return {
-    ...email,
-    text: templates.render(`emails/${template}.text`, data),
-    ...(templates.has(htmlTemplate) ? { html: templates.render(htmlTemplate, data) } : {}),
-  };
 }
 
 export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number> {

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { sessionSecretsFor } from '../../src/db/data-dir.js';
 import type { Database } from '../../src/db/database.js';
 import { mailboxTransport, type MailTransport } from '../../src/mail/transport.js';
 import { createTestDatabase } from './database.js';
@@ -62,7 +63,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const transport = options.transport ?? mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
-  const app = await buildApp({ config, database, transport, logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes, now: options.now });
+  const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes, now: options.now });
   await app.ready();
   return {
     app,

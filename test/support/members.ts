@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../../src/db/database.js';
 import { PasswordHasher } from '../../src/features/auth/password-hashing.js';
-import type { Role } from '../../src/features/auth/queries.js';
+import type { Role } from '../../src/db/types.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { Browser } from './app.js';

@@ -1,10 +1,13 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
 import { decideDomain, normaliseRuleDomain } from '../auth/email-domain.js';
 import { listDomainRules } from '../auth/queries.js';
-import { OPERATOR, type Actor } from './actor.js';
+import type { Actor } from './actor.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
 
 /**
@@ -12,8 +15,6 @@ import { ADMIN_MESSAGES as M, Refused } from './messages.js';
  * yet (auth/queries.ts findOrCreateProvisionalAgency); an administrator maps it by renaming it to
  * the real name, or by merging it into an agency that already exists.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export const JURISDICTIONS = ['commonwealth', 'state', 'territory', 'local'] as const;
 export type Jurisdiction = (typeof JURISDICTIONS)[number];
@@ -50,10 +51,10 @@ export async function resolveAgency(db: Db, reference: string): Promise<{ id: nu
   return agency;
 }
 
-export async function addAgency(db: Kysely<DB>, input: { name: string; jurisdiction?: string | undefined }, actor: Actor = OPERATOR): Promise<{ id: number; name: string }> {
+export async function addAgency(deps: Pick<Deps, 'db'>, input: { name: string; jurisdiction?: string | undefined }, actor: Actor): Promise<{ id: number; name: string }> {
   const name = checkAgencyName(input.name);
   const jurisdiction = input.jurisdiction === undefined ? null : checkJurisdiction(input.jurisdiction);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const created = await trx
       .insertInto('agencies')
       .values({ name, jurisdiction })
@@ -76,11 +77,11 @@ export interface Rename {
 }
 
 /** Renames an agency; a provisional one becomes a real one (mapped). */
-export async function renameAgency(db: Kysely<DB>, id: number, input: { name: string; jurisdiction?: string | undefined }, actor: Actor = OPERATOR): Promise<Rename> {
+export async function renameAgency(deps: Pick<Deps, 'db'>, id: number, input: { name: string; jurisdiction?: string | undefined }, actor: Actor): Promise<Rename> {
   const name = checkAgencyName(input.name);
   const jurisdiction = input.jurisdiction === undefined ? undefined : checkJurisdiction(input.jurisdiction);
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await inTransaction(deps.db, async (trx) => {
       const agency = await findAgencyForUpdate(trx, id);
       const other = await trx.selectFrom('agencies').select('id').where(sql<boolean>`lower(name) = lower(${name})`).where('id', '<>', id).executeTakeFirst();
       if (other) throw new Refused(M.agencyNameTaken(name, other.id));
@@ -96,7 +97,7 @@ export async function renameAgency(db: Kysely<DB>, id: number, input: { name: st
     });
   } catch (error) {
     // Another agency took the name between the check and the update.
-    if (isUniqueViolation(error, 'agencies_name')) throw new Refused(M.agencyNameTaken(name, (await resolveAgency(db, name)).id));
+    if (isUniqueViolation(error, 'agencies_name')) throw new Refused(M.agencyNameTaken(name, (await resolveAgency(deps.db, name)).id));
     throw error;
   }
 }
@@ -113,9 +114,9 @@ export interface Merge {
  * Moves FROM's members, domain rules and sub-agencies to INTO, then deletes FROM: how a
  * provisional agency is mapped onto a real one, and how a machinery-of-government merger is kept.
  */
-export async function mergeAgencies(db: Kysely<DB>, fromId: number, intoId: number, actor: Actor = OPERATOR): Promise<Merge> {
+export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, intoId: number, actor: Actor): Promise<Merge> {
   if (fromId === intoId) throw new Refused(M.mergeIntoItself);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     // Locked in id order, so two merges of the same pair cannot deadlock; a sign-up joining FROM
     // at this moment waits for the merge (its foreign key check needs the row).
     const [first, second] = fromId < intoId ? [fromId, intoId] : [intoId, fromId];

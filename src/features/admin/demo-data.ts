@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Role } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { GUIDELINES } from '../pages/guidelines.js';
-import type { PasswordHasher } from '../auth/password-hashing.js';
 import { checkPassword } from '../auth/password-policy.js';
-import type { Role } from '../auth/queries.js';
 import type { Actor } from './actor.js';
 import type { Jurisdiction } from './agencies.js';
 
@@ -14,8 +15,6 @@ import type { Jurisdiction } from './agencies.js';
  * the domain the project uses in its examples, and members there with fresh random passwords.
  * Idempotent: what exists is left alone, so running it again adds only what is missing.
  */
-
-export const SEED_ACTOR: Actor = { actorLabel: 'seed' };
 
 const NOTE = 'demo data from npm run seed';
 
@@ -69,8 +68,8 @@ export interface SeedReport {
   membersSkipped: string[];
 }
 
-export async function seedDemoData(db: Kysely<DB>, hasher: PasswordHasher, actor: Actor = SEED_ACTOR): Promise<SeedReport> {
-  const taken = await db
+export async function seedDemoData(deps: Pick<Deps, 'db' | 'hasher'>, actor: Actor): Promise<SeedReport> {
+  const taken = await deps.db
     .selectFrom('members')
     .select(['canonical_email', 'handle'])
     .where((eb) => eb.or([eb('canonical_email', 'in', DEMO_MEMBERS.map((m) => m.email)), eb(sql`lower(handle)`, 'in', DEMO_MEMBERS.map((m) => m.handle))]))
@@ -81,11 +80,11 @@ export async function seedDemoData(db: Kysely<DB>, hasher: PasswordHasher, actor
   const withPasswords = await Promise.all(
     fresh.map(async (member) => {
       const password = generatePassword(member);
-      return { ...member, password, passwordHash: await hasher.hash(password) };
+      return { ...member, password, passwordHash: await deps.hasher.hash(password) };
     }),
   );
 
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const report: SeedReport = { agenciesAdded: [], rulesAdded: [], membersAdded: [], membersSkipped: DEMO_MEMBERS.filter(isTaken).map((m) => m.email) };
     const agencyIds = new Map<string, number>();
     for (const agency of DEMO_AGENCIES) {

@@ -1,8 +1,10 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import { sql } from 'kysely';
+import { inTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { normaliseRuleDomain } from '../auth/email-domain.js';
-import { OPERATOR, type Actor } from './actor.js';
+import type { Actor } from './actor.js';
 import { resolveAgency } from './agencies.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
 
@@ -10,8 +12,6 @@ import { ADMIN_MESSAGES as M, Refused } from './messages.js';
  * Domain rules as the operator lists and edits them. How rules decide who may join is
  * auth/email-domain.ts; a rule is named here by its domain and effect, which are unique together.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export type Effect = 'allow' | 'block';
 export const NOTE_MAX = 500;
@@ -44,10 +44,10 @@ export interface NewDomainRule {
   note?: string | undefined;
 }
 
-export async function addDomainRule(db: Kysely<DB>, input: NewDomainRule, actor: Actor = OPERATOR): Promise<DomainRuleListing> {
+export async function addDomainRule(deps: Pick<Deps, 'db'>, input: NewDomainRule, actor: Actor): Promise<DomainRuleListing> {
   const domain = ruleDomain(input.domain);
   const note = input.note === undefined ? null : checkNote(input.note);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const agency = input.agency === undefined || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
     const created = await trx
       .insertInto('domain_rules')
@@ -70,11 +70,11 @@ export interface DomainRuleChange {
 }
 
 /** Points a rule at another agency (or none) and/or rewrites its note. Members already joined stay where they are. */
-export async function changeDomainRule(db: Kysely<DB>, input: DomainRuleChange, actor: Actor = OPERATOR): Promise<DomainRuleListing> {
+export async function changeDomainRule(deps: Pick<Deps, 'db'>, input: DomainRuleChange, actor: Actor): Promise<DomainRuleListing> {
   if (input.agency === undefined && input.note === undefined) throw new Refused(M.nothingToChange);
   const domain = ruleDomain(input.domain);
   const note = input.note === undefined ? undefined : input.note === null ? null : checkNote(input.note);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const rule = await trx.selectFrom('domain_rules').select(['id', 'agency_id', 'note']).where('domain', '=', domain).where('effect', '=', input.effect).forUpdate().executeTakeFirst();
     if (!rule) throw new Refused(M.unknownRule(domain, input.effect));
     const agency = input.agency === undefined ? undefined : input.agency === null || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
@@ -93,9 +93,9 @@ export async function changeDomainRule(db: Kysely<DB>, input: DomainRuleChange, 
 }
 
 /** Removes a rule. Members who joined under it keep their accounts; see deactivate for that. */
-export async function removeDomainRule(db: Kysely<DB>, input: { domain: string; effect: Effect }, actor: Actor = OPERATOR): Promise<{ id: number; domain: string; effect: Effect; allowRulesLeft: number }> {
+export async function removeDomainRule(deps: Pick<Deps, 'db'>, input: { domain: string; effect: Effect }, actor: Actor): Promise<{ id: number; domain: string; effect: Effect; allowRulesLeft: number }> {
   const domain = ruleDomain(input.domain);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const removed = await trx.deleteFrom('domain_rules').where('domain', '=', domain).where('effect', '=', input.effect).returning(['id', 'agency_id', 'note']).executeTakeFirst();
     if (!removed) throw new Refused(M.unknownRule(domain, input.effect));
     await insertAuditEvent(trx, { ...actor, action: 'domain_rule.removed', targetType: 'domain_rule', targetId: removed.id, details: { domain, effect: input.effect, agencyId: removed.agency_id, note: removed.note } });

@@ -1,10 +1,13 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Role } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { parseWorkEmail } from '../auth/email-address.js';
-import { updateMemberRole, type Role } from '../auth/queries.js';
+import { updateMemberRole } from '../auth/queries.js';
 import { endOtherSessions } from '../auth/sessions.js';
-import { OPERATOR, type Actor } from './actor.js';
+import type { Actor } from './actor.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
 
 /**
@@ -31,9 +34,9 @@ export interface RoleChange {
  * Grants a role, or revokes one by setting 'member'. Sessions are left alone: every request
  * applies the limits of the member's current role (auth/current-member.ts).
  */
-export async function setRole(db: Kysely<DB>, email: string, role: Role, actor: Actor = OPERATOR): Promise<RoleChange> {
+export async function setRole(deps: Pick<Deps, 'db'>, email: string, role: Role, actor: Actor): Promise<RoleChange> {
   const canonical = canonicalEmailOf(email);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const member = await findMemberForUpdate(trx, canonical);
     if (member.role === role) throw new Refused(M.alreadyHasRole(canonical, role));
     await updateMemberRole(trx, member.id, role);
@@ -55,9 +58,9 @@ export interface Deactivation {
 }
 
 /** Stops a member signing in and ends every session they have. */
-export async function deactivateMember(db: Kysely<DB>, email: string, actor: Actor = OPERATOR): Promise<Deactivation> {
+export async function deactivateMember(deps: Pick<Deps, 'db'>, email: string, actor: Actor): Promise<Deactivation> {
   const canonical = canonicalEmailOf(email);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const member = await findMemberForUpdate(trx, canonical);
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(canonical));
     await trx.updateTable('members').set({ deactivated_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', member.id).execute();
@@ -68,9 +71,9 @@ export async function deactivateMember(db: Kysely<DB>, email: string, actor: Act
 }
 
 /** Lets a deactivated member sign in again (with their old password, or after a reset). */
-export async function reactivateMember(db: Kysely<DB>, email: string, actor: Actor = OPERATOR): Promise<{ memberId: number; canonicalEmail: string }> {
+export async function reactivateMember(deps: Pick<Deps, 'db'>, email: string, actor: Actor): Promise<{ memberId: number; canonicalEmail: string }> {
   const canonical = canonicalEmailOf(email);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const member = await findMemberForUpdate(trx, canonical);
     if (!member.deactivatedAt) throw new Refused(M.notDeactivated(canonical));
     await trx.updateTable('members').set({ deactivated_at: null, updated_at: sql`now()` }).where('id', '=', member.id).execute();

@@ -1,10 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import { sql } from 'kysely';
+import type { Db, Role } from '../../db/types.js';
 import type { DomainRule } from './email-domain.js';
-
-type Db = Kysely<DB> | Transaction<DB>;
-
-export type Role = 'member' | 'moderator' | 'administrator';
 
 /** What sign-in and the current-member check need; never the whole row. */
 export interface MemberCredentials {
@@ -63,8 +59,16 @@ export async function upsertSignupRequest(db: Db, request: { email: string; cano
     .execute();
 }
 
-export async function findSignupRequest(db: Db, canonicalEmail: string) {
-  return db.selectFrom('signup_requests').select(['email', 'canonical_email', 'guidelines_version', 'created_at']).where('canonical_email', '=', canonicalEmail).executeTakeFirst();
+export interface SignupRequest {
+  email: string;
+  canonicalEmail: string;
+  guidelinesVersion: string;
+  createdAt: Date;
+}
+
+export async function findSignupRequest(db: Db, canonicalEmail: string): Promise<SignupRequest | undefined> {
+  const row = await db.selectFrom('signup_requests').select(['email', 'canonical_email', 'guidelines_version', 'created_at']).where('canonical_email', '=', canonicalEmail).executeTakeFirst();
+  return row && { email: row.email, canonicalEmail: row.canonical_email, guidelinesVersion: row.guidelines_version, createdAt: row.created_at };
 }
 
 export async function deleteSignupRequest(db: Db, canonicalEmail: string): Promise<void> {
@@ -168,8 +172,17 @@ export async function lockSignIn(db: Db, key: string, lockCount: number, until: 
   await db.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
 }
 
-export async function findProfile(db: Db, memberId: number) {
-  return db.selectFrom('members').select(['email', 'display_name', 'handle', 'job_title', 'bio']).where('id', '=', memberId).executeTakeFirstOrThrow();
+export interface Profile {
+  email: string;
+  displayName: string;
+  handle: string;
+  jobTitle: string | null;
+  bio: string | null;
+}
+
+export async function findProfile(db: Db, memberId: number): Promise<Profile> {
+  const row = await db.selectFrom('members').select(['email', 'display_name', 'handle', 'job_title', 'bio']).where('id', '=', memberId).executeTakeFirstOrThrow();
+  return { email: row.email, displayName: row.display_name, handle: row.handle, jobTitle: row.job_title, bio: row.bio };
 }
 
 export async function updateProfile(db: Db, memberId: number, profile: { displayName: string; jobTitle: string | null; bio: string | null }): Promise<void> {

@@ -1,42 +1,34 @@
+import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
-import { siteLink, type AuthContext } from './context.js';
-import type { parseWorkEmail } from './email-address.js';
+import type { ParsedEmail } from './email-address.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { clearSignInLock, findMemberCredentials, updateMemberPassword, type MemberCredentials } from './queries.js';
 import { endOtherSessions } from './sessions.js';
 import { consumeToken, issueToken } from './tokens.js';
 
-type WorkEmail = Extract<ReturnType<typeof parseWorkEmail>, { ok: true }>;
-
 /**
  * Getting back in: a password reset (which also lifts a sign-in lock) and the unlock link a
  * lock sends. The person asking always sees the same page, member or not.
  */
-export async function requestPasswordReset(ctx: AuthContext, email: WorkEmail, ipAddress: string): Promise<void> {
-  const member = await findMemberCredentials(ctx.db, { canonicalEmail: email.canonical });
+export async function requestPasswordReset(deps: Deps, email: ParsedEmail, ipAddress: string): Promise<void> {
+  const member = await findMemberCredentials(deps.db, { canonicalEmail: email.canonical });
   if (!member || member.deactivatedAt) return;
   // Past 3 an hour for one member, quietly send nothing.
-  const { count } = await ctx.counters.hit(`reset:${member.id}`, 3600);
-  if (count > ctx.config.rateLimit.resetsPerHour) return;
-  await ctx.db.transaction().execute(async (trx) => {
+  const { count } = await deps.counters.hit(`reset:${member.id}`, 3600);
+  if (count > deps.config.rateLimit.resetsPerHour) return;
+  await inTransaction(deps.db, async (trx) => {
     const token = await issueToken(trx, 'reset', member.canonicalEmail, member.id);
-    await enqueueEmail(
-      trx,
-      composeEmail(ctx.templates, 'auth-reset', { siteName: ctx.config.siteName, link: siteLink(ctx.config, `/password/reset/${token}`) }, {
-        to: member.email,
-        subject: AUTH_MESSAGES.resetSubject(ctx.config.siteName),
-        kind: 'auth.reset',
-      }),
-    );
+    await deps.mail.queue(trx, 'auth-reset', { to: member.email, subject: AUTH_MESSAGES.resetSubject, links: { link: `/password/reset/${token}` } });
     await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'password.reset_requested', targetType: 'member', targetId: member.id, ipAddress });
   });
-  ctx.nudgeMail();
 }
 
 /** Sets the new password, lifts any lock and ends every session of the member, in one go. */
-export async function resetPassword(ctx: AuthContext, token: string, passwordHash: string, ipAddress: string): Promise<MemberCredentials | undefined> {
-  return ctx.db.transaction().execute(async (trx) => {
+/** `password` was checked against the policy by the caller. */
+export async function resetPassword(deps: Deps, token: string, password: string, ipAddress: string): Promise<MemberCredentials | undefined> {
+  const passwordHash = await deps.hasher.hash(password);
+  return inTransaction(deps.db, async (trx) => {
     const used = await consumeToken(trx, 'reset', token);
     const member = used?.memberId ? await findMemberCredentials(trx, { id: used.memberId }) : undefined;
     if (!member || member.deactivatedAt) return undefined;
@@ -48,8 +40,8 @@ export async function resetPassword(ctx: AuthContext, token: string, passwordHas
   });
 }
 
-export async function unlockSignIn(ctx: AuthContext, token: string, ipAddress: string): Promise<boolean> {
-  return ctx.db.transaction().execute(async (trx) => {
+export async function unlockSignIn(deps: Deps, token: string, ipAddress: string): Promise<boolean> {
+  return inTransaction(deps.db, async (trx) => {
     const used = await consumeToken(trx, 'unlock', token);
     if (!used) return false;
     await clearSignInLock(trx, used.canonicalEmail);

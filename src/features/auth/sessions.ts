@@ -1,9 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
-import { insertAuditEvent } from '../../lib/audit.js';
-import type { Role } from './queries.js';
+import { sql } from 'kysely';
+import type { Db, Role } from '../../db/types.js';
 
 /**
  * A member's sessions: limits from their current role, checked on every request (SECURITY.md,
@@ -18,8 +14,6 @@ export const MAX_SESSIONS_PER_MEMBER = 10;
 // last_seen_at is written at most this often, not on every request.
 export const LAST_SEEN_GRANULARITY_MS = 5 * 60 * 1000;
 
-type Db = Kysely<DB> | Transaction<DB>;
-
 export function limitsFor(role: Role) {
   return role === 'member' ? SESSION_LIMITS.member : SESSION_LIMITS.staff;
 }
@@ -28,30 +22,6 @@ export function limitsFor(role: Role) {
 export function sessionExpiresAt(role: Role, startedAt: number, lastSeenAt: number): number {
   const limits = limitsFor(role);
   return Math.min(lastSeenAt + limits.idleMs, startedAt + limits.absoluteMs);
-}
-
-/** A fresh session id for the signed-in member; the form token secret carries over. */
-export async function startMemberSession(request: FastifyRequest, member: { id: number; role: Role }, now: Date): Promise<void> {
-  await request.session.regenerate(['_csrf']);
-  // The cookie outlives a browser restart up to the absolute limit; the server decides sooner.
-  request.session.options({ maxAge: limitsFor(member.role).absoluteMs });
-  const at = now.getTime();
-  request.session.set('memberId', member.id);
-  request.session.set('publicId', randomUUID());
-  request.session.set('startedAt', at);
-  request.session.set('lastSeenAt', at);
-  request.session.set('expiresAt', sessionExpiresAt(member.role, at, at));
-  request.session.set('absoluteExpiresAt', at + limitsFor(member.role).absoluteMs);
-  request.session.set('userAgent', (request.headers['user-agent'] ?? '').slice(0, 300));
-  request.session.set('ipAddress', request.clientAddress);
-}
-
-/** Signs out: the stored session goes, with an audit row when a member was signed in. */
-export async function signOut(db: Db, request: FastifyRequest): Promise<void> {
-  const memberId = request.session.get('memberId');
-  if (memberId === undefined) return;
-  await request.session.destroy();
-  await insertAuditEvent(db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: request.clientAddress });
 }
 
 /** Keeps the newest `keep` sessions of a member and ends the rest; returns how many ended. */

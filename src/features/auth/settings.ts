@@ -1,13 +1,15 @@
+import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import type { AuthContext } from './context.js';
 import { endMemberSession, endOtherSessions } from './sessions.js';
 import { updateMemberPassword } from './queries.js';
 
 /** A member's own password and sessions, changed from the settings page. */
 
-/** The new password, and every other session of the member ended, together. */
-export async function changePassword(ctx: AuthContext, memberId: number, passwordHash: string, currentPublicId: string | undefined, ipAddress: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+/** The new password (checked against the policy by the caller), and every other session of the member ended, together. */
+export async function changePassword(deps: Deps, memberId: number, password: string, currentPublicId: string | undefined, ipAddress: string): Promise<void> {
+  const passwordHash = await deps.hasher.hash(password);
+  await inTransaction(deps.db, async (trx) => {
     await updateMemberPassword(trx, memberId, passwordHash);
     const ended = await endOtherSessions(trx, memberId, currentPublicId);
     await insertAuditEvent(trx, { actorMemberId: memberId, action: 'password.changed', targetType: 'member', targetId: memberId, ipAddress, details: { sessionsEnded: ended } });
@@ -15,16 +17,16 @@ export async function changePassword(ctx: AuthContext, memberId: number, passwor
 }
 
 /** Ends one of the member's sessions, with its audit row; false when there was none to end. */
-export async function endSession(ctx: AuthContext, memberId: number, publicId: string, ipAddress: string): Promise<boolean> {
-  return ctx.db.transaction().execute(async (trx) => {
+export async function endSession(deps: Deps, memberId: number, publicId: string, ipAddress: string): Promise<boolean> {
+  return inTransaction(deps.db, async (trx) => {
     if (!(await endMemberSession(trx, memberId, publicId))) return false;
     await insertAuditEvent(trx, { actorMemberId: memberId, action: 'session.ended', targetType: 'member', targetId: memberId, ipAddress });
     return true;
   });
 }
 
-export async function endSessionsElsewhere(ctx: AuthContext, memberId: number, currentPublicId: string | undefined, ipAddress: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+export async function endSessionsElsewhere(deps: Deps, memberId: number, currentPublicId: string | undefined, ipAddress: string): Promise<void> {
+  await inTransaction(deps.db, async (trx) => {
     const ended = await endOtherSessions(trx, memberId, currentPublicId);
     await insertAuditEvent(trx, { actorMemberId: memberId, action: 'session.ended_others', targetType: 'member', targetId: memberId, ipAddress, details: { ended } });
   });

@@ -1,22 +1,25 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import type { AuthContext } from './context.js';
-import { noteSignInDevice } from './devices.js';
-import type { Role } from './queries.js';
-import { capMemberSessions, startMemberSession } from './sessions.js';
+import { noteSignInDevice, type SignInDevice } from './devices.js';
+import { capMemberSessions } from './sessions.js';
 
 export type SignInRoute = 'password' | 'signup' | 'reset';
 
 /**
- * What every way of signing in does once the member is known: a new session id, the ten-session
- * cap (with an audit row for any it ends), the device noted (staff are told of a new one, except
- * straight after joining), and for sign-ups and resets the sign-in itself recorded.
+ * What every way of signing in records once the member has a new session: the ten-session cap
+ * (with an audit row for any it ends), the device noted (staff are told of a new one, except
+ * straight after joining), and for sign-ups and resets the sign-in itself.
  */
-export async function beginMemberSession(ctx: AuthContext, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, route: SignInRoute): Promise<void> {
-  await startMemberSession(request, member, ctx.now());
-  const evicted = await capMemberSessions(ctx.db, member.id);
-  if (evicted > 0) await insertAuditEvent(ctx.db, { actorLabel: 'system', action: 'session.evicted', targetType: 'member', targetId: member.id, details: { evicted } });
+export async function recordMemberSignIn(deps: Deps, member: { id: number; email: string; role: Role }, route: SignInRoute, device: SignInDevice): Promise<void> {
+  const evicted = await capMemberSessions(deps.db, member.id);
+  if (evicted > 0) await insertAuditEvent(deps.db, { actorLabel: 'system', action: 'session.evicted', targetType: 'member', targetId: member.id, details: { evicted } });
   // A password sign-in records itself in its own transaction (signin.ts).
-  if (route !== 'password') await insertAuditEvent(ctx.db, { actorMemberId: member.id, action: 'signin.succeeded', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress, details: { via: route } });
-  await noteSignInDevice(ctx, request, reply, member, route !== 'signup');
+  if (route !== 'password') await insertAuditEvent(deps.db, { actorMemberId: member.id, action: 'signin.succeeded', targetType: 'member', targetId: member.id, ipAddress: device.clientAddress, details: { via: route } });
+  await noteSignInDevice(deps, member, device, route !== 'signup');
+}
+
+/** Signing out, as the audit log records it; the route ends the session itself. */
+export async function recordSignOut(deps: Deps, memberId: number, clientAddress: string): Promise<void> {
+  await insertAuditEvent(deps.db, { actorMemberId: memberId, action: 'session.signed_out', targetType: 'member', targetId: memberId, ipAddress: clientAddress });
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
-import { siteLink, type AuthContext } from './context.js';
+import { isAdminEmail } from './admin-emails.js';
 import { parseWorkEmail } from './email-address.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { normalisePassword, PASSWORD_LIMITS } from './password-policy.js';
@@ -40,12 +41,12 @@ function attemptKey(email: unknown): { key: string; canonical: string | undefine
   return { key: `invalid:${createHash('sha256').update(typed).digest('base64url')}`, canonical: undefined };
 }
 
-async function overLimit(ctx: AuthContext, keys: string[]): Promise<number | undefined> {
-  const { signinPerMinute, signinPerHour } = ctx.config.rateLimit;
+async function overLimit(deps: Deps, keys: string[]): Promise<number | undefined> {
+  const { signinPerMinute, signinPerHour } = deps.config.rateLimit;
   for (const key of keys) {
-    const minute = await ctx.counters.hit(`signin:${key}:m`, 60);
+    const minute = await deps.counters.hit(`signin:${key}:m`, 60);
     if (minute.count > signinPerMinute) return minute.resetInSeconds;
-    const hour = await ctx.counters.hit(`signin:${key}:h`, 3600);
+    const hour = await deps.counters.hit(`signin:${key}:h`, 3600);
     if (hour.count > signinPerHour) return hour.resetInSeconds;
   }
   return undefined;
@@ -55,29 +56,29 @@ export function lockSeconds(lockCount: number): number {
   return Math.min(FIRST_LOCK_SECONDS * 2 ** Math.max(0, lockCount - 1), MAX_LOCK_SECONDS);
 }
 
-export async function signIn(ctx: AuthContext, attempt: SignInAttempt): Promise<SignInResult> {
+export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignInResult> {
   const { key, canonical } = attemptKey(attempt.email);
-  const limited = ctx.isTrusted(attempt.ipAddress) ? [`account:${key}`] : [`ip:${attempt.ipAddress}`, `account:${key}`];
-  const retryAfterSeconds = await overLimit(ctx, limited);
+  const limited = deps.isTrustedAddress(attempt.ipAddress) ? [`account:${key}`] : [`ip:${attempt.ipAddress}`, `account:${key}`];
+  const retryAfterSeconds = await overLimit(deps, limited);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
 
-  const lockedUntil = await findSignInLockedUntil(ctx.db, key);
-  if (lockedUntil && lockedUntil > ctx.now()) return { ok: false, reason: 'locked', until: lockedUntil };
+  const lockedUntil = await findSignInLockedUntil(deps.db, key);
+  if (lockedUntil && lockedUntil > deps.now()) return { ok: false, reason: 'locked', until: lockedUntil };
 
-  const member = canonical ? await findMemberCredentials(ctx.db, { canonicalEmail: canonical }) : undefined;
+  const member = canonical ? await findMemberCredentials(deps.db, { canonicalEmail: canonical }) : undefined;
   // Same work for every address: a real hash, or the dummy one made at start-up.
   const password = typeof attempt.password === 'string' && attempt.password.length <= PASSWORD_LIMITS.max * 4 ? normalisePassword(attempt.password) : undefined;
   const active = member && !member.deactivatedAt ? member : undefined;
-  const verified = password !== undefined && (active ? await ctx.hasher.verify(active.passwordHash, password) : await ctx.hasher.verifyDummy(password));
+  const verified = password !== undefined && (active ? await deps.hasher.verify(active.passwordHash, password) : await deps.hasher.verifyDummy(password));
 
   if (!verified || !active || password === undefined) {
-    await recordFailure(ctx, key, member, attempt.ipAddress);
+    await recordFailure(deps, key, member, attempt.ipAddress);
     return { ok: false, reason: 'invalid' };
   }
   // Hashed before the transaction: no transaction waits on argon2.
-  const rehashed = ctx.hasher.needsRehash(active.passwordHash) ? await ctx.hasher.hash(password) : undefined;
-  const promote = ctx.adminEmails.has(active.canonicalEmail) && active.role !== 'administrator' && !(await hasRoleSetByHand(ctx.db, active.id));
-  await ctx.db.transaction().execute(async (trx) => {
+  const rehashed = deps.hasher.needsRehash(active.passwordHash) ? await deps.hasher.hash(password) : undefined;
+  const promote = isAdminEmail(deps.config, active.canonicalEmail) && active.role !== 'administrator' && !(await hasRoleSetByHand(deps.db, active.id));
+  await inTransaction(deps.db, async (trx) => {
     await clearSignInLock(trx, key);
     if (rehashed) await updateMemberPassword(trx, active.id, rehashed);
     await recordSignIn(trx, active.id);
@@ -98,18 +99,17 @@ export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' }
  * The current password, asked for before a change: limited and counted like a sign-in, so a
  * stolen session cannot be used to guess it (or to keep argon2 busy for everyone else).
  */
-export async function checkCurrentPassword(ctx: AuthContext, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
-  const retryAfterSeconds = await overLimit(ctx, [`account:${member.canonicalEmail}`]);
+export async function checkCurrentPassword(deps: Deps, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
+  const retryAfterSeconds = await overLimit(deps, [`account:${member.canonicalEmail}`]);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
-  if (typeof password === 'string' && (await ctx.hasher.verify(member.passwordHash, password))) return { ok: true };
-  await recordFailure(ctx, member.canonicalEmail, member, ipAddress);
+  if (typeof password === 'string' && (await deps.hasher.verify(member.passwordHash, password))) return { ok: true };
+  await recordFailure(deps, member.canonicalEmail, member, ipAddress);
   return { ok: false, reason: 'wrong' };
 }
 
-async function recordFailure(ctx: AuthContext, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {
-  const now = ctx.now();
-  let emailed = false;
-  await ctx.db.transaction().execute(async (trx) => {
+async function recordFailure(deps: Deps, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {
+  const now = deps.now();
+  await inTransaction(deps.db, async (trx) => {
     const row = await countSignInFailure(trx, key, now);
     await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.failed', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress });
     if (row.consecutiveFailures < LOCK_AFTER_FAILURES) return;
@@ -120,15 +120,6 @@ async function recordFailure(ctx: AuthContext, key: string, member: MemberCreden
     await insertAuditEvent(trx, { actorLabel: 'system', action: 'signin.locked', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress, details: { until: until.toISOString(), lockCount } });
     if (!member || member.deactivatedAt) return;
     const token = await issueToken(trx, 'unlock', member.canonicalEmail, member.id);
-    await enqueueEmail(
-      trx,
-      composeEmail(ctx.templates, 'auth-unlock', { siteName: ctx.config.siteName, link: siteLink(ctx.config, `/unlock/${token}`), resetLink: siteLink(ctx.config, '/password/forgot') }, {
-        to: member.email,
-        subject: AUTH_MESSAGES.unlockSubject(ctx.config.siteName),
-        kind: 'auth.unlock',
-      }),
-    );
-    emailed = true;
+    await deps.mail.queue(trx, 'auth-unlock', { to: member.email, subject: AUTH_MESSAGES.unlockSubject, links: { link: `/unlock/${token}`, resetLink: '/password/forgot' } });
   });
-  if (emailed) ctx.nudgeMail();
 }

@@ -1,61 +1,46 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { inTransaction } from '../../db/transaction.js';
+import type { Role } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import { composeEmail, enqueueEmail } from '../../mail/outbox.js';
 import { GUIDELINES } from '../pages/guidelines.js';
-import { siteLink, type AuthContext } from './context.js';
+import { isAdminEmail } from './admin-emails.js';
 import { decideDomain, type DomainRule } from './email-domain.js';
-import type { parseWorkEmail } from './email-address.js';
-import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, listDomainRules, upsertSignupRequest, type Role } from './queries.js';
+import type { ParsedEmail } from './email-address.js';
+import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, listDomainRules, upsertSignupRequest, type SignupRequest } from './queries.js';
 import { consumeToken, findValidToken, issueToken, revokeTokens } from './tokens.js';
 import { AUTH_MESSAGES } from './messages.js';
-
-type WorkEmail = Extract<ReturnType<typeof parseWorkEmail>, { ok: true }>;
 
 /**
  * Step 1 of joining: the address only. Whatever the address is (new, pending, already a
  * member), the person sees the same page; what differs is the email that address receives.
  * No password exists until step 2, so nobody can plant one on someone else's address.
  */
-export async function requestSignup(ctx: AuthContext, email: WorkEmail, ipAddress: string): Promise<{ refused?: string }> {
-  const rules = await listDomainRules(ctx.db);
+export async function requestSignup(deps: Deps, email: ParsedEmail, ipAddress: string): Promise<{ refused?: string }> {
+  const rules = await listDomainRules(deps.db);
   const decision = decideDomain(email.domain, rules);
   if (!decision.allowed) return { refused: decision.reason };
 
   // Past 3 an hour for one address, quietly send nothing: the page must look the same.
-  const perAddress = await ctx.counters.hit(`signup:email:${email.canonical}`, 3600);
-  if (perAddress.count > ctx.config.rateLimit.signupsPerEmailPerHour) return {};
+  const perAddress = await deps.counters.hit(`signup:email:${email.canonical}`, 3600);
+  if (perAddress.count > deps.config.rateLimit.signupsPerEmailPerHour) return {};
 
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(deps.db, async (trx) => {
     const member = await findMemberCredentials(trx, { canonicalEmail: email.canonical });
     if (member) {
       // To the member's own address, and with no live token: a sign-up for someone else's
       // address must neither cancel their reset link nor mail one to a look-alike mailbox.
-      await enqueueEmail(
-        trx,
-        composeEmail(ctx.templates, 'auth-already-member', { siteName: ctx.config.siteName, signInLink: siteLink(ctx.config, '/login'), resetLink: siteLink(ctx.config, '/password/forgot') }, {
-          to: member.email,
-          subject: AUTH_MESSAGES.alreadyMemberSubject(ctx.config.siteName),
-          kind: 'auth.already-member',
-        }),
-      );
+      await deps.mail.queue(trx, 'auth-already-member', { to: member.email, subject: AUTH_MESSAGES.alreadyMemberSubject, links: { signInLink: '/login', resetLink: '/password/forgot' } });
       await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signup.existing_member', targetType: 'member', targetId: member.id, ipAddress });
       return;
     }
     await upsertSignupRequest(trx, { email: email.address, canonicalEmail: email.canonical, guidelinesVersion: GUIDELINES.version });
     const token = await issueToken(trx, 'verify', email.canonical, null);
-    await enqueueEmail(
-      trx,
-      composeEmail(ctx.templates, 'auth-verify', { siteName: ctx.config.siteName, link: siteLink(ctx.config, `/verify/${token}`) }, {
-        to: email.address,
-        subject: AUTH_MESSAGES.verifySubject(ctx.config.siteName),
-        kind: 'auth.verify',
-      }),
-    );
+    await deps.mail.queue(trx, 'auth-verify', { to: email.address, subject: AUTH_MESSAGES.verifySubject, links: { link: `/verify/${token}` } });
     await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signup.requested', targetType: 'email', targetId: email.canonical, ipAddress });
   });
-  ctx.nudgeMail();
   return {};
 }
 
@@ -64,17 +49,20 @@ export interface CompleteSignup {
   displayName: string;
   handle: string;
   jobTitle: string | null;
-  passwordHash: string;
+  /** Already checked against the policy (password-policy.ts); hashed here. */
+  password: string;
   ipAddress: string;
 }
 
 export type CompleteSignupResult = { ok: true; memberId: number; role: Role } | { ok: false; error: 'invalid-link' } | { ok: false; error: 'handle-taken' };
 
 /** Step 2: uses the link, creates the member. The token and the member are one transaction. */
-export async function completeSignup(ctx: AuthContext, input: CompleteSignup): Promise<CompleteSignupResult> {
-  const rules = await listDomainRules(ctx.db);
+export async function completeSignup(deps: Deps, input: CompleteSignup): Promise<CompleteSignupResult> {
+  const rules = await listDomainRules(deps.db);
+  // Hashed before the transaction: no transaction waits on argon2.
+  const passwordHash = await deps.hasher.hash(input.password);
   try {
-    return await ctx.db.transaction().execute((trx) => createMember(ctx, trx, input, rules));
+    return await inTransaction(deps.db, (trx) => createMember(deps, trx, input, passwordHash, rules));
   } catch (error) {
     // The whole transaction rolled back, the link's use with it: the person can pick another.
     if (isUniqueViolation(error, 'members_handle')) return { ok: false, error: 'handle-taken' };
@@ -84,36 +72,36 @@ export async function completeSignup(ctx: AuthContext, input: CompleteSignup): P
   }
 }
 
-async function createMember(ctx: AuthContext, trx: Transaction<DB>, input: CompleteSignup, rules: DomainRule[]): Promise<CompleteSignupResult> {
+async function createMember(deps: Deps, trx: Transaction<DB>, input: CompleteSignup, passwordHash: string, rules: DomainRule[]): Promise<CompleteSignupResult> {
   const token = await consumeToken(trx, 'verify', input.token);
   const request = token && (await findSignupRequest(trx, token.canonicalEmail));
   if (!token || !request) return { ok: false, error: 'invalid-link' };
-  const domain = request.canonical_email.slice(request.canonical_email.lastIndexOf('@') + 1);
+  const domain = request.canonicalEmail.slice(request.canonicalEmail.lastIndexOf('@') + 1);
   const decision = decideDomain(domain, rules);
   if (!decision.allowed) return { ok: false, error: 'invalid-link' };
   const agencyId = decision.rule.agencyId ?? (await findOrCreateProvisionalAgency(trx, domain));
-  const role: Role = ctx.adminEmails.has(request.canonical_email) ? 'administrator' : 'member';
+  const role: Role = isAdminEmail(deps.config, request.canonicalEmail) ? 'administrator' : 'member';
   const memberId = await insertMember(trx, {
     email: request.email,
-    canonicalEmail: request.canonical_email,
+    canonicalEmail: request.canonicalEmail,
     displayName: input.displayName,
     handle: input.handle,
     jobTitle: input.jobTitle,
-    passwordHash: input.passwordHash,
+    passwordHash,
     role,
     agencyId,
-    guidelinesVersion: request.guidelines_version,
-    guidelinesAcceptedAt: request.created_at,
+    guidelinesVersion: request.guidelinesVersion,
+    guidelinesAcceptedAt: request.createdAt,
   });
-  await deleteSignupRequest(trx, request.canonical_email);
-  await revokeTokens(trx, 'verify', request.canonical_email);
+  await deleteSignupRequest(trx, request.canonicalEmail);
+  await revokeTokens(trx, 'verify', request.canonicalEmail);
   await insertAuditEvent(trx, { actorMemberId: memberId, action: 'member.joined', targetType: 'member', targetId: memberId, ipAddress: input.ipAddress, details: { role, agencyId } });
   if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { from: 'member', to: role } });
   return { ok: true, memberId, role };
 }
 
 /** The sign-up a verify link belongs to, if the link still works; looking does not use it. */
-export async function findPendingSignup(ctx: AuthContext, token: string) {
-  const valid = await findValidToken(ctx.db, 'verify', token);
-  return valid && (await findSignupRequest(ctx.db, valid.canonicalEmail));
+export async function findPendingSignup(deps: Deps, token: string): Promise<SignupRequest | undefined> {
+  const valid = await findValidToken(deps.db, 'verify', token);
+  return valid && (await findSignupRequest(deps.db, valid.canonicalEmail));
 }

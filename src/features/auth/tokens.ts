@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import { sql } from 'kysely';
+import type { Db } from '../../db/types.js';
 
 /**
  * The secrets in emailed links: 256 random bits, stored only as a SHA-256, used once, by a
@@ -17,8 +17,6 @@ export const TOKEN_LIFETIME_SECONDS: Record<TokenPurpose, number> = {
 
 // base64url of 32 bytes: 43 characters from this alphabet.
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');

@@ -1,5 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { Db } from '../../db/types.js';
 
 export interface NewContactMessage {
   formToken: string;
@@ -11,7 +10,7 @@ export interface NewContactMessage {
 }
 
 /** Inserts the message once per form token; returns undefined when that form was already sent. */
-export async function insertContactMessage(db: Kysely<DB> | Transaction<DB>, message: NewContactMessage): Promise<number | undefined> {
+export async function insertContactMessage(db: Db, message: NewContactMessage): Promise<number | undefined> {
   const row = await db
     .insertInto('contact_messages')
     .values({

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Config } from '../../config.js';
+import type { Deps } from '../../deps.js';
 import { setFlash } from '../../lib/flash.js';
 import { formToken, parseForm, type FieldErrors } from '../../lib/forms.js';
 import { CONTACT_MESSAGES } from './messages.js';
 import { CONTACT_LIMITS, ContactForm } from './schemas.js';
 import { sendContactMessage } from './service.js';
-
 
 function showForm(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors): FastifyReply {
   return reply.view('contact/form', {
@@ -20,13 +19,13 @@ function showForm(reply: FastifyReply, values: Record<string, string> = {}, erro
   });
 }
 
-const contactRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+const contactRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get('/contact', { config: { access: 'public' } }, async (_request, reply) => showForm(reply));
 
-  app.post('/contact', { config: { access: 'public', rateLimit: { max: config.rateLimit.contactPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
+  app.post('/contact', { config: { access: 'public', rateLimit: { max: deps.config.rateLimit.contactPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
     const form = parseForm(ContactForm, request.body);
     if (!form.ok) return showForm(reply.code(422), form.values, form.errors);
-    const { queued } = await sendContactMessage(app.db, app.templates, config, {
+    await sendContactMessage(deps, {
       formToken: form.data.form_token,
       name: form.data.name,
       email: form.data.email,
@@ -34,7 +33,6 @@ const contactRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { conf
       message: form.data.message,
       ipAddress: request.clientAddress,
     });
-    if (queued) app.mailWorker.nudge();
     setFlash(request, CONTACT_MESSAGES.sent);
     return reply.redirect('/contact', 303);
   });

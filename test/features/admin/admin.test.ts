@@ -11,6 +11,7 @@ import { createTestDatabase } from '../../support/database.js';
 import { createMember } from '../../support/members.js';
 
 const OPERATOR = 'operator (npm run admin)';
+const operator = { actorLabel: OPERATOR };
 
 let database: Database;
 let db: Database['db'];
@@ -53,7 +54,7 @@ async function sessionCount(memberId: number): Promise<number> {
 describe('grant and revoke', () => {
   it('grants a role to the member named by any form of their address and records role.granted with from and to', async () => {
     const member = await createMember(db, { email: 'grace.hopper@finance.gov.au' });
-    const change = await setRole(db, '  Grace.Hopper+commons@FINANCE.gov.au ', 'moderator');
+    const change = await setRole({ db }, '  Grace.Hopper+commons@FINANCE.gov.au ', 'moderator', operator);
     expect(change).toMatchObject({ memberId: member.id, canonicalEmail: 'grace.hopper@finance.gov.au', from: 'member', to: 'moderator' });
     expect((await memberRow(member.id)).role).toBe('moderator');
     expect(await latestAudit('role.granted')).toMatchObject({ actor_label: OPERATOR, actor_member_id: null, target_type: 'member', target_id: String(member.id), details: { from: 'member', to: 'moderator' } });
@@ -62,7 +63,7 @@ describe('grant and revoke', () => {
   it('revokes back to member, records role.revoked and leaves the sessions to pick up the new limits', async () => {
     const member = await createMember(db, { role: 'administrator' });
     await addSession(member.id);
-    await setRole(db, member.email, 'member');
+    await setRole({ db }, member.email, 'member', operator);
     expect((await memberRow(member.id)).role).toBe('member');
     expect(await sessionCount(member.id)).toBe(1);
     expect(await latestAudit('role.revoked')).toMatchObject({ actor_label: OPERATOR, target_id: String(member.id), details: { from: 'administrator', to: 'member' } });
@@ -71,9 +72,9 @@ describe('grant and revoke', () => {
   it('refuses an unknown address, an invalid one and a role the member already has, writing nothing', async () => {
     const member = await createMember(db, { role: 'moderator' });
     const before = await auditCount();
-    expect(await refusal(setRole(db, 'nobody@finance.gov.au', 'moderator'))).toBe(M.unknownMember('nobody@finance.gov.au'));
-    expect(await refusal(setRole(db, 'x@finance..gov.au', 'moderator'))).toBe(M.invalidEmail('x@finance..gov.au', AUTH_MESSAGES.domainEmptyLabel));
-    expect(await refusal(setRole(db, member.email, 'moderator'))).toBe(M.alreadyHasRole(member.email, 'moderator'));
+    expect(await refusal(setRole({ db }, 'nobody@finance.gov.au', 'moderator', operator))).toBe(M.unknownMember('nobody@finance.gov.au'));
+    expect(await refusal(setRole({ db }, 'x@finance..gov.au', 'moderator', operator))).toBe(M.invalidEmail('x@finance..gov.au', AUTH_MESSAGES.domainEmptyLabel));
+    expect(await refusal(setRole({ db }, member.email, 'moderator', operator))).toBe(M.alreadyHasRole(member.email, 'moderator'));
     expect(M.alreadyHasRole(member.email, 'administrator')).toContain('already an administrator');
     expect(await auditCount()).toBe(before);
   });
@@ -86,7 +87,7 @@ describe('deactivate and reactivate', () => {
     await addSession(member.id);
     await addSession(member.id);
     await addSession(bystander.id);
-    expect(await deactivateMember(db, member.email)).toMatchObject({ memberId: member.id, sessionsEnded: 2 });
+    expect(await deactivateMember({ db }, member.email, operator)).toMatchObject({ memberId: member.id, sessionsEnded: 2 });
     expect((await memberRow(member.id)).deactivated_at).toBeInstanceOf(Date);
     expect(await sessionCount(member.id)).toBe(0);
     expect(await sessionCount(bystander.id)).toBe(1);
@@ -95,7 +96,7 @@ describe('deactivate and reactivate', () => {
 
   it('reactivates a deactivated member and records member.reactivated', async () => {
     const member = await createMember(db, { deactivated: true });
-    await reactivateMember(db, member.email.toUpperCase());
+    await reactivateMember({ db }, member.email.toUpperCase(), operator);
     expect((await memberRow(member.id)).deactivated_at).toBeNull();
     expect(await latestAudit('member.reactivated')).toMatchObject({ actor_label: OPERATOR, target_id: String(member.id) });
   });
@@ -104,18 +105,18 @@ describe('deactivate and reactivate', () => {
     const active = await createMember(db);
     const inactive = await createMember(db, { deactivated: true });
     const before = await auditCount();
-    expect(await refusal(deactivateMember(db, inactive.email))).toBe(M.alreadyDeactivated(inactive.email));
-    expect(await refusal(reactivateMember(db, active.email))).toBe(M.notDeactivated(active.email));
-    expect(await refusal(deactivateMember(db, 'ghost@finance.gov.au'))).toBe(M.unknownMember('ghost@finance.gov.au'));
+    expect(await refusal(deactivateMember({ db }, inactive.email, operator))).toBe(M.alreadyDeactivated(inactive.email));
+    expect(await refusal(reactivateMember({ db }, active.email, operator))).toBe(M.notDeactivated(active.email));
+    expect(await refusal(deactivateMember({ db }, 'ghost@finance.gov.au', operator))).toBe(M.unknownMember('ghost@finance.gov.au'));
     expect(await auditCount()).toBe(before);
   });
 });
 
 describe('domain rules', () => {
   it('adds a rule with a normalised domain, an agency by name or id and a note, lists it and records domain_rule.added', async () => {
-    const agency = await addAgency(db, { name: 'Department of Finance', jurisdiction: 'commonwealth' });
-    const rule = await addDomainRule(db, { domain: ' FINANCE.gov.au ', effect: 'allow', agency: 'department of finance', note: 'mapped in March' });
-    await addDomainRule(db, { domain: 'finance.gov.au', effect: 'block', agency: String(agency.id) });
+    const agency = await addAgency({ db }, { name: 'Department of Finance', jurisdiction: 'commonwealth' }, operator);
+    const rule = await addDomainRule({ db }, { domain: ' FINANCE.gov.au ', effect: 'allow', agency: 'department of finance', note: 'mapped in March' }, operator);
+    await addDomainRule({ db }, { domain: 'finance.gov.au', effect: 'block', agency: String(agency.id) }, operator);
     expect(rule).toMatchObject({ domain: 'finance.gov.au', effect: 'allow', agencyId: agency.id, agencyName: 'Department of Finance', note: 'mapped in March' });
     expect((await listDomainRuleDetails(db)).filter((r) => r.domain === 'finance.gov.au')).toEqual([
       { id: rule.id, domain: 'finance.gov.au', effect: 'allow', agencyId: agency.id, agencyName: 'Department of Finance', note: 'mapped in March' },
@@ -125,40 +126,40 @@ describe('domain rules', () => {
   });
 
   it('refuses a bad domain, a duplicate rule, an unknown agency and an over-long note, writing nothing', async () => {
-    await addDomainRule(db, { domain: 'dss.gov.au', effect: 'allow' });
+    await addDomainRule({ db }, { domain: 'dss.gov.au', effect: 'allow' }, operator);
     const before = await auditCount();
-    expect(await refusal(addDomainRule(db, { domain: 'gov.au.', effect: 'allow' }))).toBe(M.invalidDomain('gov.au.', AUTH_MESSAGES.domainTrailingDot));
-    expect(await refusal(addDomainRule(db, { domain: 'fіnance.gov.au', effect: 'allow' }))).toBe(M.invalidDomain('fіnance.gov.au', AUTH_MESSAGES.domainNotAscii));
-    expect(await refusal(addDomainRule(db, { domain: 'au', effect: 'allow' }))).toBe(M.invalidDomain('au', AUTH_MESSAGES.domainSingleLabel));
-    expect(await refusal(addDomainRule(db, { domain: 'DSS.gov.au', effect: 'allow' }))).toBe(M.duplicateRule('dss.gov.au', 'allow'));
+    expect(await refusal(addDomainRule({ db }, { domain: 'gov.au.', effect: 'allow' }, operator))).toBe(M.invalidDomain('gov.au.', AUTH_MESSAGES.domainTrailingDot));
+    expect(await refusal(addDomainRule({ db }, { domain: 'fіnance.gov.au', effect: 'allow' }, operator))).toBe(M.invalidDomain('fіnance.gov.au', AUTH_MESSAGES.domainNotAscii));
+    expect(await refusal(addDomainRule({ db }, { domain: 'au', effect: 'allow' }, operator))).toBe(M.invalidDomain('au', AUTH_MESSAGES.domainSingleLabel));
+    expect(await refusal(addDomainRule({ db }, { domain: 'DSS.gov.au', effect: 'allow' }, operator))).toBe(M.duplicateRule('dss.gov.au', 'allow'));
     expect(M.duplicateRule('dss.gov.au', 'allow')).toContain('already an allow rule for dss.gov.au');
-    expect(await refusal(addDomainRule(db, { domain: 'ato.gov.au', effect: 'allow', agency: 'Ministry of Silly Walks' }))).toBe(M.unknownAgency('Ministry of Silly Walks'));
-    expect(await refusal(addDomainRule(db, { domain: 'ato.gov.au', effect: 'allow', agency: '999999' }))).toBe(M.unknownAgency('999999'));
-    expect(await refusal(addDomainRule(db, { domain: 'ato.gov.au', effect: 'allow', note: 'x'.repeat(501) }))).toBe(M.noteTooLong(500));
+    expect(await refusal(addDomainRule({ db }, { domain: 'ato.gov.au', effect: 'allow', agency: 'Ministry of Silly Walks' }, operator))).toBe(M.unknownAgency('Ministry of Silly Walks'));
+    expect(await refusal(addDomainRule({ db }, { domain: 'ato.gov.au', effect: 'allow', agency: '999999' }, operator))).toBe(M.unknownAgency('999999'));
+    expect(await refusal(addDomainRule({ db }, { domain: 'ato.gov.au', effect: 'allow', note: 'x'.repeat(501) }, operator))).toBe(M.noteTooLong(500));
     expect(await auditCount()).toBe(before);
     expect((await listDomainRuleDetails(db)).some((r) => r.domain === 'ato.gov.au')).toBe(false);
   });
 
   it('changes the agency and the note, clears them, and records domain_rule.changed with both sides', async () => {
-    const agency = await addAgency(db, { name: 'Services Australia' });
-    await addDomainRule(db, { domain: 'servicesaustralia.gov.au', effect: 'allow', note: 'old note' });
-    const changed = await changeDomainRule(db, { domain: 'servicesaustralia.gov.au', effect: 'allow', agency: 'Services Australia' });
+    const agency = await addAgency({ db }, { name: 'Services Australia' }, operator);
+    await addDomainRule({ db }, { domain: 'servicesaustralia.gov.au', effect: 'allow', note: 'old note' }, operator);
+    const changed = await changeDomainRule({ db }, { domain: 'servicesaustralia.gov.au', effect: 'allow', agency: 'Services Australia' }, operator);
     expect(changed).toMatchObject({ agencyId: agency.id, agencyName: 'Services Australia', note: 'old note' });
     const audit = await latestAudit('domain_rule.changed');
     expect(audit).toMatchObject({ actor_label: OPERATOR, details: { from: { agencyId: null, note: 'old note' }, to: { agencyId: agency.id, note: 'old note' } } });
-    const cleared = await changeDomainRule(db, { domain: 'servicesaustralia.gov.au', effect: 'allow', agency: '', note: '' });
+    const cleared = await changeDomainRule({ db }, { domain: 'servicesaustralia.gov.au', effect: 'allow', agency: '', note: '' }, operator);
     expect(cleared).toMatchObject({ agencyId: null, agencyName: null, note: null });
   });
 
   it('refuses to change or remove a rule that does not exist, and a change with nothing in it', async () => {
-    expect(await refusal(changeDomainRule(db, { domain: 'nowhere.gov.au', effect: 'block', note: 'x' }))).toBe(M.unknownRule('nowhere.gov.au', 'block'));
-    expect(await refusal(changeDomainRule(db, { domain: 'dss.gov.au', effect: 'allow' }))).toBe(M.nothingToChange);
-    expect(await refusal(removeDomainRule(db, { domain: 'nowhere.gov.au', effect: 'allow' }))).toBe(M.unknownRule('nowhere.gov.au', 'allow'));
+    expect(await refusal(changeDomainRule({ db }, { domain: 'nowhere.gov.au', effect: 'block', note: 'x' }, operator))).toBe(M.unknownRule('nowhere.gov.au', 'block'));
+    expect(await refusal(changeDomainRule({ db }, { domain: 'dss.gov.au', effect: 'allow' }, operator))).toBe(M.nothingToChange);
+    expect(await refusal(removeDomainRule({ db }, { domain: 'nowhere.gov.au', effect: 'allow' }, operator))).toBe(M.unknownRule('nowhere.gov.au', 'allow'));
   });
 
   it('removes a rule by domain and effect and records domain_rule.removed', async () => {
-    const rule = await addDomainRule(db, { domain: 'nsw.gov.au', effect: 'block', note: 'state staff join through their own rules' });
-    const removed = await removeDomainRule(db, { domain: 'NSW.gov.au', effect: 'block' });
+    const rule = await addDomainRule({ db }, { domain: 'nsw.gov.au', effect: 'block', note: 'state staff join through their own rules' }, operator);
+    const removed = await removeDomainRule({ db }, { domain: 'NSW.gov.au', effect: 'block' }, operator);
     expect(removed).toMatchObject({ id: rule.id, domain: 'nsw.gov.au', effect: 'block' });
     expect(removed.allowRulesLeft).toBeGreaterThan(0);
     expect((await listDomainRuleDetails(db)).some((r) => r.id === rule.id)).toBe(false);
@@ -168,7 +169,7 @@ describe('domain rules', () => {
 
 describe('agencies', () => {
   it('adds an agency and lists it with its jurisdiction, status and member count', async () => {
-    const agency = await addAgency(db, { name: '  Bureau of  Meteorology ', jurisdiction: 'Commonwealth' });
+    const agency = await addAgency({ db }, { name: '  Bureau of  Meteorology ', jurisdiction: 'Commonwealth' }, operator);
     expect(agency.name).toBe('Bureau of Meteorology');
     const member = await createMember(db);
     await db.updateTable('members').set({ agency_id: agency.id }).where('id', '=', member.id).execute();
@@ -177,16 +178,16 @@ describe('agencies', () => {
   });
 
   it('refuses a name already taken (in any case), an empty name and an unknown jurisdiction', async () => {
-    const existing = await addAgency(db, { name: 'Australian Taxation Office' });
-    expect(await refusal(addAgency(db, { name: 'australian taxation office' }))).toBe(M.agencyNameTaken('australian taxation office', existing.id));
-    expect(await refusal(addAgency(db, { name: '   ' }))).toBe(M.agencyNameRequired);
-    expect(await refusal(addAgency(db, { name: 'Somewhere', jurisdiction: 'federal' }))).toBe(M.unknownJurisdiction('federal'));
+    const existing = await addAgency({ db }, { name: 'Australian Taxation Office' }, operator);
+    expect(await refusal(addAgency({ db }, { name: 'australian taxation office' }, operator))).toBe(M.agencyNameTaken('australian taxation office', existing.id));
+    expect(await refusal(addAgency({ db }, { name: '   ' }, operator))).toBe(M.agencyNameRequired);
+    expect(await refusal(addAgency({ db }, { name: 'Somewhere', jurisdiction: 'federal' }, operator))).toBe(M.unknownJurisdiction('federal'));
   });
 
   it('maps a provisional agency by renaming it, and says how to send later members there too', async () => {
     const provisional = await findOrCreateProvisionalAgency(db, 'pmc.gov.au');
-    await addDomainRule(db, { domain: 'gov.au', effect: 'allow' });
-    const renamed = await renameAgency(db, provisional, { name: 'Department of the Prime Minister and Cabinet', jurisdiction: 'commonwealth' });
+    await addDomainRule({ db }, { domain: 'gov.au', effect: 'allow' }, operator);
+    const renamed = await renameAgency({ db }, provisional, { name: 'Department of the Prime Minister and Cabinet', jurisdiction: 'commonwealth' }, operator);
     expect(renamed).toMatchObject({ from: 'pmc.gov.au', to: 'Department of the Prime Minister and Cabinet', wasProvisional: true });
     expect(renamed.hint).toBe(M.unmappedDomain('pmc.gov.au', 'rule-add', provisional));
     expect((await listAgencies(db)).find((a) => a.id === provisional)).toMatchObject({ provisional: false, jurisdiction: 'commonwealth' });
@@ -194,20 +195,20 @@ describe('agencies', () => {
   });
 
   it('refuses to rename an unknown agency or to a name another agency has, but lets one change its own case', async () => {
-    const first = await addAgency(db, { name: 'Department of Health' });
-    const second = await addAgency(db, { name: 'Department of Ageing' });
-    expect(await refusal(renameAgency(db, 999_999, { name: 'Anything' }))).toBe(M.unknownAgency('999999'));
-    expect(await refusal(renameAgency(db, second.id, { name: 'DEPARTMENT OF HEALTH' }))).toBe(M.agencyNameTaken('DEPARTMENT OF HEALTH', first.id));
-    expect(await renameAgency(db, first.id, { name: 'Department of health' })).toMatchObject({ from: 'Department of Health', to: 'Department of health' });
+    const first = await addAgency({ db }, { name: 'Department of Health' }, operator);
+    const second = await addAgency({ db }, { name: 'Department of Ageing' }, operator);
+    expect(await refusal(renameAgency({ db }, 999_999, { name: 'Anything' }, operator))).toBe(M.unknownAgency('999999'));
+    expect(await refusal(renameAgency({ db }, second.id, { name: 'DEPARTMENT OF HEALTH' }, operator))).toBe(M.agencyNameTaken('DEPARTMENT OF HEALTH', first.id));
+    expect(await renameAgency({ db }, first.id, { name: 'Department of health' }, operator)).toMatchObject({ from: 'Department of Health', to: 'Department of health' });
   });
 
   it('merges FROM into TO: members and rules move, FROM is deleted, agency.merged is recorded', async () => {
     const from = await findOrCreateProvisionalAgency(db, 'ndis.gov.au');
-    const into = await addAgency(db, { name: 'National Disability Insurance Agency' });
+    const into = await addAgency({ db }, { name: 'National Disability Insurance Agency' }, operator);
     const members = [await createMember(db), await createMember(db)];
     await db.updateTable('members').set({ agency_id: from }).where('id', 'in', members.map((m) => m.id)).execute();
-    await addDomainRule(db, { domain: 'ndis.gov.au', effect: 'allow', agency: String(from) });
-    const merged = await mergeAgencies(db, from, into.id);
+    await addDomainRule({ db }, { domain: 'ndis.gov.au', effect: 'allow', agency: String(from) }, operator);
+    const merged = await mergeAgencies({ db }, from, into.id, operator);
     expect(merged).toMatchObject({ from: { id: from, name: 'ndis.gov.au', provisional: true }, into: { id: into.id }, membersMoved: 2, rulesMoved: 1 });
     expect(merged.hint).toBeUndefined();
     for (const member of members) expect((await memberRow(member.id)).agency_id).toBe(into.id);
@@ -217,11 +218,11 @@ describe('agencies', () => {
   });
 
   it('refuses to merge an agency into itself or to or from an unknown one, writing nothing', async () => {
-    const agency = await addAgency(db, { name: 'Geoscience Australia' });
+    const agency = await addAgency({ db }, { name: 'Geoscience Australia' }, operator);
     const before = await auditCount();
-    expect(await refusal(mergeAgencies(db, agency.id, agency.id))).toBe(M.mergeIntoItself);
-    expect(await refusal(mergeAgencies(db, agency.id, 999_999))).toBe(M.unknownAgency('999999'));
-    expect(await refusal(mergeAgencies(db, 999_998, agency.id))).toBe(M.unknownAgency('999998'));
+    expect(await refusal(mergeAgencies({ db }, agency.id, agency.id, operator))).toBe(M.mergeIntoItself);
+    expect(await refusal(mergeAgencies({ db }, agency.id, 999_999, operator))).toBe(M.unknownAgency('999999'));
+    expect(await refusal(mergeAgencies({ db }, 999_998, agency.id, operator))).toBe(M.unknownAgency('999998'));
     expect(await auditCount()).toBe(before);
     expect((await listAgencies(db)).some((a) => a.id === agency.id)).toBe(true);
   });

@@ -35,7 +35,7 @@ describe('seedDemoData', () => {
   afterAll(async () => database.close());
 
   it('adds agencies, allow rules under services.example and four members whose printed passwords meet the rules and sign in', async () => {
-    const report = await seedDemoData(database.db, cheapHasher);
+    const report = await seedDemoData({ db: database.db, hasher: cheapHasher }, { actorLabel: 'seed' });
     expect(report.agenciesAdded).toEqual(['Department of Example Services', 'Example State Health', 'Example Shire Council']);
     expect(report.rulesAdded).toEqual(['services.example', 'health.services.example', 'council.services.example']);
     expect(report.membersAdded.map((m) => [m.email, m.role])).toEqual(DEMO_MEMBERS.map((m) => [m.email, m.role]));
@@ -67,7 +67,7 @@ describe('seedDemoData', () => {
 
   it('adds nothing the second time and shows no passwords for members that exist', async () => {
     const hashesBefore = await database.db.selectFrom('members').select('password_hash').orderBy('id').execute();
-    const report = await seedDemoData(database.db, cheapHasher);
+    const report = await seedDemoData({ db: database.db, hasher: cheapHasher }, { actorLabel: 'seed' });
     expect(report).toEqual({ agenciesAdded: [], rulesAdded: [], membersAdded: [], membersSkipped: DEMO_MEMBERS.map((m) => m.email) });
     expect(await database.db.selectFrom('members').select('password_hash').orderBy('id').execute()).toEqual(hashesBefore);
   });

@@ -2,26 +2,26 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { BadRequest } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
-import type { AuthContext } from '../context.js';
+import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials } from '../queries.js';
 import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
 import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
-import { beginMemberSession } from '../signed-in.js';
 import { findValidToken, type TokenPurpose } from '../tokens.js';
+import { signInBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
 
 type TokenParams = { Params: { token: string } };
 
-const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   /** The member a reset or unlock link is for, or the one "link expired or used" answer. */
   async function tokenHolder(purpose: TokenPurpose, token: string) {
-    const valid = await findValidToken(ctx.db, purpose, token);
-    const member = valid?.memberId ? await findMemberCredentials(ctx.db, { id: valid.memberId }) : undefined;
+    const valid = await findValidToken(deps.db, purpose, token);
+    const member = valid?.memberId ? await findMemberCredentials(deps.db, { id: valid.memberId }) : undefined;
     if (!member || member.deactivatedAt) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     return member;
   }
@@ -39,7 +39,7 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post('/password/forgot', { config: publicPage }, async (request, reply) => {
     const form = parseForm(ForgotPasswordForm, request.body);
     if (!form.ok) return showForgot(reply.code(422), form.values, form.errors);
-    await requestPasswordReset(ctx, form.data.email, request.clientAddress);
+    await requestPasswordReset(deps, form.data.email, request.clientAddress);
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'reset' });
   });
 
@@ -53,9 +53,9 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
     const form = parseForm(NewPasswordForm, request.body);
     const password = checkPassword(form.ok ? form.data.password : undefined, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showReset(reply.code(422), request.params.token, { password: password.reason });
-    const reset = await resetPassword(ctx, request.params.token, await ctx.hasher.hash(password.password), request.clientAddress);
+    const reset = await resetPassword(deps, request.params.token, password.password, request.clientAddress);
     if (!reset) throw new BadRequest(AUTH_MESSAGES.invalidLink);
-    await beginMemberSession(ctx, request, reply, reset, 'reset');
+    await signInBrowser(deps, request, reply, reset, 'reset');
     setFlash(request, AUTH_MESSAGES.passwordReset);
     return reply.redirect('/', 303);
   });
@@ -66,7 +66,7 @@ const recoveryRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   });
 
   app.post<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
-    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(ctx, request.params.token, request.clientAddress))) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(deps, request.params.token, request.clientAddress))) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     setFlash(request, AUTH_MESSAGES.unlocked);
     return reply.redirect('/login', 303);
   });

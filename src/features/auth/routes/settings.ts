@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
-import type { AuthContext } from '../context.js';
+import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
@@ -18,12 +18,12 @@ interface SettingsState {
   passwordErrors?: FieldErrors;
 }
 
-const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   async function showSettings(request: FastifyRequest, reply: FastifyReply, state: SettingsState = {}) {
     const member = request.member!;
-    const profile = await findProfile(ctx.db, member.id);
+    const profile = await findProfile(deps.db, member.id);
     const currentPublicId = request.session.get('publicId');
-    const sessions = (await listMemberSessions(ctx.db, member.id, ctx.now())).map((s) => ({
+    const sessions = (await listMemberSessions(deps.db, member.id, deps.now())).map((s) => ({
       publicId: s.publicId,
       browser: describeBrowser(s.userAgent),
       current: s.publicId === currentPublicId,
@@ -35,7 +35,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
       csrfToken: reply.generateCsrf(),
       email: profile.email,
       handle: profile.handle,
-      profile: state.profileValues ?? { display_name: profile.display_name, job_title: profile.job_title ?? '', bio: profile.bio ?? '' },
+      profile: state.profileValues ?? { display_name: profile.displayName, job_title: profile.jobTitle ?? '', bio: profile.bio ?? '' },
       profileErrors: state.profileErrors,
       passwordErrors: state.passwordErrors,
       sessions,
@@ -49,21 +49,21 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post('/settings/profile', async (request, reply) => {
     const form = parseForm(ProfileForm, request.body);
     if (!form.ok) return showSettings(request, reply.code(422), { profileValues: form.values, profileErrors: form.errors });
-    await updateProfile(ctx.db, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
+    await updateProfile(deps.db, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
     setFlash(request, AUTH_MESSAGES.profileSaved);
     return reply.redirect('/settings', 303);
   });
 
   app.post('/settings/password', async (request, reply) => {
-    const member = (await findMemberCredentials(ctx.db, { id: request.member!.id }))!;
+    const member = (await findMemberCredentials(deps.db, { id: request.member!.id }))!;
     const form = parseForm(PasswordChangeForm, request.body);
     // The raw values (formValues would drop a NUL that checkPassword must see and refuse).
-    const current = form.ok ? await checkCurrentPassword(ctx, member, form.data.current_password, request.clientAddress) : ({ ok: false, reason: 'wrong' } as const);
+    const current = form.ok ? await checkCurrentPassword(deps, member, form.data.current_password, request.clientAddress) : ({ ok: false, reason: 'wrong' } as const);
     if (!current.ok && current.reason === 'rate-limited') throw new RateLimited(current.retryAfterSeconds);
     if (!current.ok || !form.ok) return showSettings(request, reply.code(422), { passwordErrors: { current_password: AUTH_MESSAGES.currentPasswordWrong } });
     const password = checkPassword(form.data.new_password, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showSettings(request, reply.code(422), { passwordErrors: { new_password: password.reason } });
-    await changePassword(ctx, member.id, await ctx.hasher.hash(password.password), request.session.get('publicId'), request.clientAddress);
+    await changePassword(deps, member.id, password.password, request.session.get('publicId'), request.clientAddress);
     setFlash(request, AUTH_MESSAGES.passwordChanged);
     return reply.redirect('/settings', 303);
   });
@@ -71,7 +71,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   app.post<{ Params: { publicId: string } }>('/settings/sessions/:publicId/end', async (request, reply) => {
     if (!SessionPublicId.safeParse(request.params.publicId).success) throw new NotFound();
     const isCurrent = request.params.publicId === request.session.get('publicId');
-    if (!(await endSession(ctx, request.member!.id, request.params.publicId, request.clientAddress))) throw new NotFound();
+    if (!(await endSession(deps, request.member!.id, request.params.publicId, request.clientAddress))) throw new NotFound();
     // Ending this very session is signing out: nothing of it may be saved again.
     if (isCurrent) {
       await request.session.destroy();
@@ -82,7 +82,7 @@ const settingsRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { c
   });
 
   app.post('/settings/sessions/end-others', async (request, reply) => {
-    await endSessionsElsewhere(ctx, request.member!.id, request.session.get('publicId'), request.clientAddress);
+    await endSessionsElsewhere(deps, request.member!.id, request.session.get('publicId'), request.clientAddress);
     setFlash(request, AUTH_MESSAGES.otherSessionsEnded);
     return reply.redirect('/settings', 303);
   });

@@ -2,12 +2,11 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { RateLimited } from '../../../lib/errors.js';
 import { formValues, parseForm } from '../../../lib/forms.js';
 import { safeNextPath } from '../../../lib/next-path.js';
-import type { AuthContext } from '../context.js';
+import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
-import { signOut } from '../sessions.js';
-import { beginMemberSession } from '../signed-in.js';
 import { signIn } from '../signin.js';
+import { signInBrowser, signOutBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 
@@ -16,7 +15,7 @@ function showSignin(reply: FastifyReply, values: Record<string, string>, problem
   return reply.view('auth/signin', { title: 'Sign in', csrfToken: reply.generateCsrf(), email: values.email ?? '', next: safeNextPath(values.next, ''), problem });
 }
 
-const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get<{ Querystring: { next?: unknown } }>('/login', { config: publicPage }, async (request, reply) => {
     if (request.member) return reply.redirect(safeNextPath(request.query.next), 303);
     return showSignin(reply, { next: typeof request.query.next === 'string' ? request.query.next : '' });
@@ -26,17 +25,17 @@ const signinRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
     const values = formValues(request.body);
     const form = parseForm(SigninForm, request.body);
     if (!form.ok) return showSignin(reply.code(422), values, AUTH_MESSAGES.signInFailed);
-    const result = await signIn(ctx, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress });
+    const result = await signIn(deps, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress });
     if (!result.ok) {
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }
-    await beginMemberSession(ctx, request, reply, result.member, 'password');
+    await signInBrowser(deps, request, reply, result.member, 'password');
     return reply.redirect(safeNextPath(form.data.next), 303);
   });
 
   app.post('/logout', { config: publicPage }, async (request, reply) => {
-    await signOut(ctx.db, request);
+    await signOutBrowser(deps, request);
     return reply.redirect('/', 303);
   });
 };

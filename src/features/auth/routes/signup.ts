@@ -3,13 +3,13 @@ import { BadRequest } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formValues, parseForm, rawField, type FieldErrors } from '../../../lib/forms.js';
 import { GUIDELINES } from '../../pages/guidelines.js';
-import type { AuthContext } from '../context.js';
+import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { CompleteSignupForm, PROFILE_LIMITS, SignupForm } from '../schemas.js';
-import { beginMemberSession } from '../signed-in.js';
 import { completeSignup, findPendingSignup, requestSignup } from '../signup.js';
+import { signInBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
@@ -22,25 +22,25 @@ function showStepTwo(reply: FastifyReply, token: string, email: string, values: 
   return reply.view('auth/complete-signup', { title: 'Finish joining', csrfToken: reply.generateCsrf(), token, email, values, errors, limits: PROFILE_LIMITS, passwordRule });
 }
 
-const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx }) => {
+const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get('/signup', { config: publicPage }, async (request, reply) => (request.member ? reply.redirect('/', 303) : showSignup(reply)));
 
-  app.post('/signup', { config: { ...publicPage, rateLimit: { max: ctx.config.rateLimit.signupsPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
+  app.post('/signup', { config: { ...publicPage, rateLimit: { max: deps.config.rateLimit.signupsPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
     const form = parseForm(SignupForm, request.body);
     if (!form.ok) return showSignup(reply.code(422), form.values, form.errors);
-    const { refused } = await requestSignup(ctx, form.data.email, request.clientAddress);
+    const { refused } = await requestSignup(deps, form.data.email, request.clientAddress);
     if (refused) return showSignup(reply.code(422), { email: form.data.email.address, accept_guidelines: 'yes' }, { email: refused });
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'signup' });
   });
 
   app.get<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
-    const pending = await findPendingSignup(ctx, request.params.token);
+    const pending = await findPendingSignup(deps, request.params.token);
     if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     return showStepTwo(reply, request.params.token, pending.email);
   });
 
   app.post<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
-    const pending = await findPendingSignup(ctx, request.params.token);
+    const pending = await findPendingSignup(deps, request.params.token);
     if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
     const form = parseForm(CompleteSignupForm, request.body);
     const values = formValues(request.body);
@@ -49,19 +49,19 @@ const signupRoutes: FastifyPluginAsync<{ ctx: AuthContext }> = async (app, { ctx
     if (!password.ok) errors.password = password.reason;
     if (!form.ok || !password.ok) return showStepTwo(reply.code(422), request.params.token, pending.email, values, errors);
 
-    const result = await completeSignup(ctx, {
+    const result = await completeSignup(deps, {
       token: request.params.token,
       displayName: form.data.display_name,
       handle: form.data.handle,
       jobTitle: form.data.job_title,
-      passwordHash: await ctx.hasher.hash(password.password),
+      password: password.password,
       ipAddress: request.clientAddress,
     });
     if (!result.ok && result.error === 'handle-taken') {
       return showStepTwo(reply.code(422), request.params.token, pending.email, values, { handle: AUTH_MESSAGES.handleTaken });
     }
     if (!result.ok) throw new BadRequest(AUTH_MESSAGES.invalidLink);
-    await beginMemberSession(ctx, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
+    await signInBrowser(deps, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
     setFlash(request, AUTH_MESSAGES.welcome);
     return reply.redirect('/', 303);
   });

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
-import { insertAuditEvent } from '../../lib/audit.js';
-import { findMemberCredentials } from './queries.js';
-import { LAST_SEEN_GRANULARITY_MS, sessionExpiresAt } from './sessions.js';
+import type { DB } from '../db/schema.js';
+import { findMemberCredentials } from '../features/auth/queries.js';
+import { LAST_SEEN_GRANULARITY_MS, sessionExpiresAt } from '../features/auth/sessions.js';
+import { insertAuditEvent } from '../lib/audit.js';
 
 /**
  * Who is signed in, checked on every request: the member must still exist and be active, and

@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import type { DB } from './db/schema.js';
+import { PasswordHasher } from './features/auth/password-hashing.js';
+import { addressList } from './lib/address-list.js';
+import { memoryCounters, redisCounters, type Counters } from './lib/counters.js';
+import { loadTemplates, type Templates } from './lib/templates.js';
+import { createMail, type Mail } from './mail/mail.js';
+
+/**
+ * What every feature's services are given, built once (in app.ts for the site, in cli/run.ts
+ * for the commands): a service takes `deps` and plain values, never a request or a reply.
+ */
+export interface Deps {
+  db: Kysely<DB>;
+  config: Config;
+  templates: Templates;
+  mail: Mail;
+  hasher: PasswordHasher;
+  /** Request counters for the per-account and per-address limits (Redis when configured). */
+  counters: Counters;
+  /** Client addresses exempt from per-address request limits (RATE_LIMIT_TRUSTED). */
+  isTrustedAddress: (address: string) => boolean;
+  /** The clock sessions, locks and emails use; tests move it forward. */
+  now: () => Date;
+}
+
+export interface DepsOptions {
+  db: Kysely<DB>;
+  config: Config;
+  templates?: Templates;
+  /** Tells the mail worker an email was committed; commands without a worker leave it out. */
+  nudgeMail?: () => void;
+  redis?: Redis | undefined;
+  now?: () => Date;
+  /** Where a Redis outage is reported. */
+  warn?: (error: unknown, message: string) => void;
+}
+
+export function createDeps({ db, config, templates = loadTemplates(), nudgeMail = () => {}, redis, now = () => new Date(), warn = () => {} }: DepsOptions): Deps {
+  return {
+    db,
+    config,
+    templates,
+    mail: createMail(templates, config, nudgeMail),
+    hasher: new PasswordHasher(config.passwordHash),
+    counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
+    isTrustedAddress: addressList(config.rateLimit.trusted),
+    now,
+  };
+}
