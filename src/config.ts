@@ -158,8 +158,8 @@ const EnvSchema = z.object({
   ADMIN_EMAILS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default([]),
   PASSWORD_HASH_MEMORY_KIB: positiveInt(4_194_304).default(65_536),
   PASSWORD_HASH_TIME_COST: positiveInt(20).default(3),
-  RATE_LIMIT_SIGNIN_PER_MINUTE: positiveInt(100_000).default(6),
-  RATE_LIMIT_SIGNIN_PER_HOUR: positiveInt(100_000).default(30),
+  RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: positiveInt(100_000).default(200),
+  RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: positiveInt(100_000).default(30),
   RATE_LIMIT_SIGNUPS_PER_HOUR: positiveInt(100_000).default(20),
   RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: positiveInt(100_000).default(3),
   RATE_LIMIT_RESETS_PER_HOUR: positiveInt(100_000).default(3),
@@ -191,8 +191,8 @@ export interface Config {
   rateLimit: {
     pagesPer10s: number;
     contactPerHour: number;
-    signinPerMinute: number;
-    signinPerHour: number;
+    signinAttemptsPerHour: number;
+    signinFailuresPerHour: number;
     signupsPerHour: number;
     signupsPerEmailPerHour: number;
     resetsPerHour: number;
@@ -277,8 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: {
       pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S,
       contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR,
-      signinPerMinute: e.RATE_LIMIT_SIGNIN_PER_MINUTE,
-      signinPerHour: e.RATE_LIMIT_SIGNIN_PER_HOUR,
+      signinAttemptsPerHour: e.RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR,
+      signinFailuresPerHour: e.RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR,
       signupsPerHour: e.RATE_LIMIT_SIGNUPS_PER_HOUR,
       signupsPerEmailPerHour: e.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR,
       resetsPerHour: e.RATE_LIMIT_RESETS_PER_HOUR,

@@ -7,7 +7,14 @@ import type { Redis } from 'ioredis';
  */
 export interface Counters {
   /** Adds one to `key` in a window of `windowSeconds`; returns the count and seconds left. */
-  hit(key: string, windowSeconds: number): Promise<{ count: number; resetInSeconds: number }>;
+  hit(key: string, windowSeconds: number): Promise<CounterWindow>;
+  /** The count so far in `key`'s window, without adding to it (0 when no window is open). */
+  peek(key: string, windowSeconds: number): Promise<CounterWindow>;
+}
+
+export interface CounterWindow {
+  count: number;
+  resetInSeconds: number;
 }
 
 export function memoryCounters(now: () => number = Date.now): Counters {
@@ -29,6 +36,12 @@ export function memoryCounters(now: () => number = Date.now): Counters {
       window.count += 1;
       return { count: window.count, resetInSeconds: Math.ceil((window.resetAt - at) / 1000) };
     },
+    async peek(key, windowSeconds) {
+      const at = now();
+      const window = windows.get(key);
+      if (!window || window.resetAt <= at) return { count: 0, resetInSeconds: windowSeconds };
+      return { count: window.count, resetInSeconds: Math.ceil((window.resetAt - at) / 1000) };
+    },
   };
 }
 
@@ -44,6 +57,16 @@ export function redisCounters(redis: Redis, onError: (error: unknown) => void, p
         const [[, count], [, ttl]] = (await redis.multi().incr(name).ttl(name).exec()) as [[null, number], [null, number]];
         if (ttl < 0) await redis.expire(name, windowSeconds);
         return { count, resetInSeconds: ttl < 0 ? windowSeconds : ttl };
+      } catch (error) {
+        onError(error);
+        return { count: 0, resetInSeconds: windowSeconds };
+      }
+    },
+    async peek(key, windowSeconds) {
+      const name = `${prefix}${key}`;
+      try {
+        const [[, count], [, ttl]] = (await redis.multi().get(name).ttl(name).exec()) as [[null, string | null], [null, number]];
+        return { count: Number(count ?? 0), resetInSeconds: ttl < 0 ? windowSeconds : ttl };
       } catch (error) {
         onError(error);
         return { count: 0, resetInSeconds: windowSeconds };

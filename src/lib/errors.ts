@@ -1,12 +1,26 @@
+import { waitInWords } from './messages.js';
+
 /**
  * Expected failures, each with the status it answers with and the message a person reads.
  * The central error handler (plugins/errors.ts) renders them; anything else is a 500.
  */
+export interface PageLink {
+  href: string;
+  text: string;
+}
+
+/** What an error page may say besides its message: its own heading, and where to go next. */
+export interface ErrorPageExtras {
+  title?: string;
+  links?: PageLink[];
+}
+
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message?: string,
     readonly headers: Record<string, string> = {},
+    readonly page: ErrorPageExtras = {},
   ) {
     super(message);
   }
@@ -30,8 +44,10 @@ export class NotFound extends HttpError {
   }
 }
 
+/** Past a limit: the page says in words when to try again, and Retry-After says it to machines. */
 export class RateLimited extends HttpError {
-  constructor(retryAfterSeconds: number, message?: string) {
-    super(429, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  constructor(retryAfterSeconds: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(429, `You have made a lot of requests in a short time. Try again ${waitInWords(seconds)}.`, { 'retry-after': String(seconds) });
   }
 }

@@ -12,6 +12,14 @@ export const ERROR_PAGES: Record<number, { title: string; message: string }> = {
   503: { title: 'Commons is busy', message: 'Commons is too busy to answer right now. Try again in a few seconds.' },
 };
 
+/** "in 40 seconds", "in 3 minutes", "in about 2 hours": how long to wait, as a person says it. */
+export function waitInWords(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds < 60) return `in ${plural(Math.ceil(seconds), 'second')}`;
+  if (seconds < 3600) return `in ${plural(Math.ceil(seconds / 60), 'minute')}`;
+  return `in about ${plural(Math.round(seconds / 3600), 'hour')}`;
+}
+
 export const PAGE_MESSAGES = {
   formExpired: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
   signInFirst: 'Sign in to Commons to do that.',

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../lib/errors.js';
+import { HttpError, type ErrorPageExtras } from '../lib/errors.js';
 import { ERROR_PAGES, PAGE_MESSAGES } from '../lib/messages.js';
 
 /**
@@ -8,13 +8,13 @@ import { ERROR_PAGES, PAGE_MESSAGES } from '../lib/messages.js';
  * that quotes the id, never a stack trace.
  */
 
-export function errorPageData(status: number, message?: string) {
+export function errorPageData(status: number, message?: string, extras: ErrorPageExtras = {}) {
   const page = ERROR_PAGES[status] ?? ERROR_PAGES[status >= 500 ? 500 : 400]!;
-  return { title: page.title, message: message ?? page.message, status, showRequestId: status >= 500 };
+  return { title: extras.title ?? page.title, message: message ?? page.message, links: extras.links ?? [], status, showRequestId: status >= 500 };
 }
 
-export function renderError(reply: FastifyReply, status: number, message?: string, headers: Record<string, string> = {}): FastifyReply {
-  const page = errorPageData(status, message);
+export function renderError(reply: FastifyReply, status: number, message?: string, headers: Record<string, string> = {}, extras: ErrorPageExtras = {}): FastifyReply {
+  const page = errorPageData(status, message, extras);
   reply.code(status).headers(headers);
   try {
     return reply.view('errors/error', page);
@@ -31,7 +31,7 @@ function isDatabaseBusy(error: Error): boolean {
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) {
-    return renderError(reply, error.statusCode, error.message || undefined, error.headers);
+    return renderError(reply, error.statusCode, error.message || undefined, error.headers, error.page);
   }
   if (error.code?.startsWith('FST_CSRF_')) {
     request.log.warn({ reason: error.code }, 'refused a request without a valid form token');

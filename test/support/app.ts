@@ -41,8 +41,8 @@ export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtem
     RATE_LIMIT_PAGES_PER_10S: '100000',
     RATE_LIMIT_CONTACT_PER_HOUR: '100000',
     RATE_LIMIT_SIGNUPS_PER_HOUR: '100000',
-    RATE_LIMIT_SIGNIN_PER_MINUTE: '100000',
-    RATE_LIMIT_SIGNIN_PER_HOUR: '100000',
+    RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: '100000',
+    RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: '100000',
     // Cheap hashing for speed; one test proves the production defaults.
     PASSWORD_HASH_MEMORY_KIB: '1024',
     PASSWORD_HASH_TIME_COST: '1',

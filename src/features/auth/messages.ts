@@ -41,7 +41,12 @@ export const AUTH_MESSAGES = {
   handleTaken: 'That handle is taken. Choose another',
   acceptGuidelines: 'Read and accept the community guidelines to join',
   checkEmail: 'Check your email',
-  invalidLink: 'This link has expired or has already been used. Links in our emails work once, for a limited time. Ask for a new one.',
+  invalidLinkTitle: 'This link has expired or has already been used',
+  invalidLink: {
+    verify: 'Links in our emails work once, for a limited time. To join, start again with your work email address and we will send you a new link.',
+    reset: 'Links in our emails work once, for a limited time. To reset your password, ask for a new link.',
+    unlock: 'Links in our emails work once, for a limited time. If sign-in is still paused, reset your password or wait for the pause to end.',
+  },
   signInFailed: 'The email address or password is not right.',
   signInLocked: 'Sign-in for this address is paused after too many failed attempts. Try again later. If this address has an account, we have emailed it a link to unlock it, or you can reset your password.',
   welcome: 'Welcome to Commons. You are signed in.',

@@ -41,15 +41,35 @@ function attemptKey(email: unknown): { key: string; canonical: string | undefine
   return { key: `invalid:${createHash('sha256').update(typed).digest('base64url')}`, canonical: undefined };
 }
 
-async function overLimit(deps: Deps, keys: string[]): Promise<number | undefined> {
-  const { signinPerMinute, signinPerHour } = deps.config.rateLimit;
+/**
+ * Failures, not successes, count toward the limits (NIST SP 800-63B throttles failed attempts),
+ * so a department signing in through one gateway is never refused for signing in; every attempt
+ * from a client address counts toward a generous cap for abuse. Trusted ranges are exempt from
+ * both per-address limits.
+ */
+const LIMIT_WINDOW_SECONDS = 3600;
+
+/** What failures are counted under: the submitted address, and the client's unless trusted. */
+function failureKeys(deps: Deps, key: string, ipAddress: string): string[] {
+  return deps.isTrustedAddress(ipAddress) ? [`account:${key}`] : [`ip:${ipAddress}`, `account:${key}`];
+}
+
+/** Seconds until the next attempt may be made, or undefined when this one may go ahead. */
+async function refusedFor(deps: Deps, keys: string[], attemptFrom?: string): Promise<number | undefined> {
+  const { signinAttemptsPerHour, signinFailuresPerHour } = deps.config.rateLimit;
+  if (attemptFrom !== undefined && !deps.isTrustedAddress(attemptFrom)) {
+    const attempts = await deps.counters.hit(`signin:attempts:ip:${attemptFrom}`, LIMIT_WINDOW_SECONDS);
+    if (attempts.count > signinAttemptsPerHour) return attempts.resetInSeconds;
+  }
   for (const key of keys) {
-    const minute = await deps.counters.hit(`signin:${key}:m`, 60);
-    if (minute.count > signinPerMinute) return minute.resetInSeconds;
-    const hour = await deps.counters.hit(`signin:${key}:h`, 3600);
-    if (hour.count > signinPerHour) return hour.resetInSeconds;
+    const failures = await deps.counters.peek(`signin:failures:${key}`, LIMIT_WINDOW_SECONDS);
+    if (failures.count >= signinFailuresPerHour) return failures.resetInSeconds;
   }
   return undefined;
+}
+
+async function countFailure(deps: Deps, keys: string[]): Promise<void> {
+  for (const key of keys) await deps.counters.hit(`signin:failures:${key}`, LIMIT_WINDOW_SECONDS);
 }
 
 export function lockSeconds(lockCount: number): number {
@@ -58,8 +78,8 @@ export function lockSeconds(lockCount: number): number {
 
 export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignInResult> {
   const { key, canonical } = attemptKey(attempt.email);
-  const limited = deps.isTrustedAddress(attempt.ipAddress) ? [`account:${key}`] : [`ip:${attempt.ipAddress}`, `account:${key}`];
-  const retryAfterSeconds = await overLimit(deps, limited);
+  const limited = failureKeys(deps, key, attempt.ipAddress);
+  const retryAfterSeconds = await refusedFor(deps, limited, attempt.ipAddress);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
 
   const lockedUntil = await findSignInLockedUntil(deps.db, key);
@@ -72,6 +92,7 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
   const verified = password !== undefined && (active ? await deps.hasher.verify(active.passwordHash, password) : await deps.hasher.verifyDummy(password));
 
   if (!verified || !active || password === undefined) {
+    await countFailure(deps, limited);
     await recordFailure(deps, key, member, attempt.ipAddress);
     return { ok: false, reason: 'invalid' };
   }
@@ -100,9 +121,11 @@ export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' }
  * stolen session cannot be used to guess it (or to keep argon2 busy for everyone else).
  */
 export async function checkCurrentPassword(deps: Deps, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
-  const retryAfterSeconds = await overLimit(deps, [`account:${member.canonicalEmail}`]);
+  const limited = [`account:${member.canonicalEmail}`];
+  const retryAfterSeconds = await refusedFor(deps, limited);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
   if (typeof password === 'string' && (await deps.hasher.verify(member.passwordHash, password))) return { ok: true };
+  await countFailure(deps, limited);
   await recordFailure(deps, member.canonicalEmail, member, ipAddress);
   return { ok: false, reason: 'wrong' };
 }

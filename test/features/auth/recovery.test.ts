@@ -215,6 +215,17 @@ describe('password reset link', () => {
     expect((await emailsTo(moderator.email)).map((e) => e.kind)).toEqual(['auth.reset', 'auth.new-device']);
   });
 
+  it('says plainly that a bad reset or unlock link was used or has expired, and where to go instead', async () => {
+    const reset = await new Browser(t.app).get(`/password/reset/${'B'.repeat(43)}`);
+    expect(reset.body).toContain('<h1>This link has expired or has already been used</h1>');
+    expect(reset.body).toContain('<a href="/password/forgot">Ask for a new password reset link</a>');
+    expect(reset.body).toContain('<a href="/login">Sign in</a>');
+    const unlock = await new Browser(t.app).get(`/unlock/${'B'.repeat(43)}`);
+    expect(unlock.body).toContain('<h1>This link has expired or has already been used</h1>');
+    expect(unlock.body).toContain('<a href="/login">Sign in</a>');
+    expect(unlock.body).toContain('<a href="/password/forgot">Reset your password</a>');
+  });
+
   it('answers a reused, expired, forged, truncated and re-cased token with one message', async () => {
     const used = await newMember('used');
     const usedPath = await resetPathFor(used);

@@ -108,7 +108,7 @@ describe('POST /login', () => {
   });
 
   it('answers 429 with Retry-After past the per-address limit', async () => {
-    const limited = await buildTestApp({ database: t.database, env: { RATE_LIMIT_SIGNIN_PER_MINUTE: '3' } });
+    const limited = await buildTestApp({ database: t.database, env: { RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: '3' } });
     try {
       const browser = new Browser(limited.app);
       for (let i = 0; i < 3; i += 1) expect((await signIn(browser, `limit${i}@finance.gov.au`, 'whatever-password-here')).statusCode).toBe(422);
@@ -117,6 +117,45 @@ describe('POST /login', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('never refuses a department signing in through one gateway: successes do not count toward the limits', async () => {
+    // The production defaults; eight sign-ins by five members from one address within a minute.
+    const gateway = await buildTestApp({ database: t.database, now: clock.now, env: { RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: '30', RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: '200' } });
+    try {
+      const members = await Promise.all(Array.from({ length: 5 }, () => createMember(t.db)));
+      for (let i = 0; i < 8; i += 1) {
+        const member = members[i % members.length]!;
+        expect((await signIn(new Browser(gateway.app), member.email, member.password)).statusCode).toBe(303);
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('caps every attempt from one address, successes too, and says in words when to try again', async () => {
+    const capped = await buildTestApp({ database: t.database, now: clock.now, env: { RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: '4' } });
+    try {
+      const member = await createMember(t.db);
+      for (let i = 0; i < 4; i += 1) expect((await signIn(new Browser(capped.app), member.email, member.password)).statusCode).toBe(303);
+      const refused = await signIn(new Browser(capped.app), member.email, member.password);
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3000);
+      expect(refused.body).toMatch(/Try again in (about 1 hour|[1-6]\d? minutes)\./);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('exempts trusted ranges from the per-address limits', async () => {
+    const trusted = await buildTestApp({ database: t.database, now: clock.now, env: { RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: '1', RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: '1', RATE_LIMIT_TRUSTED: '127.0.0.0/8' } });
+    try {
+      const member = await createMember(t.db);
+      expect((await signIn(new Browser(trusted.app), 'someone.else@finance.gov.au', 'not-the-password-at-all')).statusCode).toBe(422);
+      for (let i = 0; i < 3; i += 1) expect((await signIn(new Browser(trusted.app), member.email, member.password)).statusCode).toBe(303);
+    } finally {
+      await trusted.close();
     }
   });
 

@@ -165,6 +165,22 @@ describe('joining through the emailed link', () => {
     }
   });
 
+  it('says plainly that a bad link was used or has expired, with links to start again and to sign in, the same for every kind', async () => {
+    await askToJoin('twice@finance.gov.au');
+    const [link] = await linksInLatestEmail(t.db, 'twice@finance.gov.au');
+    expect((await finishJoining(link!, { handle: 'twice_only' })).statusCode).toBe(303);
+    const token = pathOf(link!).split('/').pop()!;
+    const pages = new Set<string>();
+    for (const path of [pathOf(link!), `/verify/${'A'.repeat(43)}`, `/verify/${token.slice(0, 20)}`]) {
+      const response = await new Browser(t.app).get(path);
+      expect(response.body).toContain('<h1>This link has expired or has already been used</h1>');
+      expect(response.body).toContain('<a href="/signup">Start joining again</a>');
+      expect(response.body).toContain('<a href="/login">');
+      pages.add(response.body.replace(/<main[^>]*>/, ''));
+    }
+    expect(pages.size).toBe(1);
+  });
+
   it('leaves a hijacker nothing: no password exists before step 2, and the owner still joins', async () => {
     const membersBefore = (await counts()).members;
     await askToJoin('victim@finance.gov.au', new Browser(t.app));

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { BadRequest } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
 import type { Deps } from '../../../deps.js';
+import { invalidLink } from '../invalid-link.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
@@ -22,7 +22,7 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   async function tokenHolder(purpose: TokenPurpose, token: string) {
     const valid = await findValidToken(deps.db, purpose, token);
     const member = valid?.memberId ? await findMemberCredentials(deps.db, { id: valid.memberId }) : undefined;
-    if (!member || member.deactivatedAt) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!member || member.deactivatedAt) throw invalidLink(purpose);
     return member;
   }
 
@@ -54,7 +54,7 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     const password = checkPassword(form.ok ? form.data.password : undefined, { email: member.email, displayName: member.displayName, handle: member.handle });
     if (!password.ok) return showReset(reply.code(422), request.params.token, { password: password.reason });
     const reset = await resetPassword(deps, request.params.token, password.password, request.clientAddress);
-    if (!reset) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!reset) throw invalidLink('reset');
     await signInBrowser(deps, request, reply, reset, 'reset');
     setFlash(request, AUTH_MESSAGES.passwordReset);
     return reply.redirect('/', 303);
@@ -66,7 +66,7 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   });
 
   app.post<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
-    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(deps, request.params.token, request.clientAddress))) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(deps, request.params.token, request.clientAddress))) throw invalidLink('unlock');
     setFlash(request, AUTH_MESSAGES.unlocked);
     return reply.redirect('/login', 303);
   });

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { BadRequest } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formValues, parseForm, rawField, type FieldErrors } from '../../../lib/forms.js';
 import { GUIDELINES } from '../../pages/guidelines.js';
 import type { Deps } from '../../../deps.js';
+import { invalidLink } from '../invalid-link.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
@@ -35,13 +35,13 @@ const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
 
   app.get<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
     const pending = await findPendingSignup(deps, request.params.token);
-    if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!pending) throw invalidLink('verify');
     return showStepTwo(reply, request.params.token, pending.email);
   });
 
   app.post<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
     const pending = await findPendingSignup(deps, request.params.token);
-    if (!pending) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!pending) throw invalidLink('verify');
     const form = parseForm(CompleteSignupForm, request.body);
     const values = formValues(request.body);
     const errors: FieldErrors = form.ok ? {} : { ...form.errors };
@@ -60,7 +60,7 @@ const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     if (!result.ok && result.error === 'handle-taken') {
       return showStepTwo(reply.code(422), request.params.token, pending.email, values, { handle: AUTH_MESSAGES.handleTaken });
     }
-    if (!result.ok) throw new BadRequest(AUTH_MESSAGES.invalidLink);
+    if (!result.ok) throw invalidLink('verify');
     await signInBrowser(deps, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
     setFlash(request, AUTH_MESSAGES.welcome);
     return reply.redirect('/', 303);
