@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { DB } from '../db/schema.js';
 import { JURISDICTIONS, addAgency, listAgencies, mergeAgencies, renameAgency } from '../features/admin/agencies.js';
-import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type Effect } from '../features/admin/domain-rules.js';
+import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type DomainRuleListing, type Effect } from '../features/admin/domain-rules.js';
 import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
 import type { Actor } from '../features/admin/actor.js';
 import { Refused } from '../features/admin/messages.js';
@@ -26,10 +26,13 @@ members (EMAIL in any form: Jane.Citizen+x@Finance.gov.au finds jane.citizen@fin
 
 domain rules (which email domains may join, and the agency their members belong to)
   rules                                  list the rules
-  rule-add DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT]
-  rule-change DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT]
-                                         point the rule at another agency or rewrite its note;
-                                         --agency "" or --note "" clears it
+  rule-add DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT] [--own-domain yes|no]
+                                         a rule admits addresses under DOMAIN; --own-domain yes
+                                         also those at DOMAIN itself (the default when --agency
+                                         names the agency it is the mail domain of)
+  rule-change DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT] [--own-domain yes|no]
+                                         point the rule at another agency, rewrite its note or
+                                         change --own-domain; --agency "" or --note "" clears it
   rule-remove DOMAIN allow|block         (members who joined under it keep their accounts)
 
 agencies (a provisional agency is an email domain no administrator has mapped yet)
@@ -44,7 +47,7 @@ agencies (a provisional agency is an email domain no administrator has mapped ye
 // Who every change is recorded against in the audit log.
 const OPERATOR: Actor = { actorLabel: 'operator (npm run admin)' };
 
-type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined };
+type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined; 'own-domain'?: string | undefined };
 type Action = (db: Kysely<DB>, config: Config) => Promise<string>;
 
 class UsageError extends Error {}
@@ -75,24 +78,24 @@ const COMMANDS: Record<string, Spec> = {
   rules: { args: [], action: () => listRules },
   'rule-add': {
     args: ['DOMAIN', 'EFFECT'],
-    options: ['agency', 'note'],
-    action: ([domain, effect], { agency, note }) => {
-      const input = { domain: domain!, effect: toEffect(effect), agency, note };
+    options: ['agency', 'note', 'own-domain'],
+    action: ([domain, effect], { agency, note, 'own-domain': ownDomain }) => {
+      const input = { domain: domain!, effect: toEffect(effect), agency, note, admitsOwnDomain: toYesNo(ownDomain) };
       return async (db) => {
         const rule = await addDomainRule({ db }, input, OPERATOR);
-        return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}`;
+        return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}${rule.effect === 'allow' ? `; ${describeOwnDomain(rule)}` : ''}`;
       };
     },
   },
   'rule-change': {
     args: ['DOMAIN', 'EFFECT'],
-    options: ['agency', 'note'],
-    action: ([domain, effect], { agency, note }) => {
-      if (agency === undefined && note === undefined) throw new UsageError('rule-change needs --agency, --note or both');
-      const input = { domain: domain!, effect: toEffect(effect), agency, note };
+    options: ['agency', 'note', 'own-domain'],
+    action: ([domain, effect], { agency, note, 'own-domain': ownDomain }) => {
+      if (agency === undefined && note === undefined && ownDomain === undefined) throw new UsageError('rule-change needs --agency, --note or --own-domain');
+      const input = { domain: domain!, effect: toEffect(effect), agency, note, admitsOwnDomain: toYesNo(ownDomain) };
       return async (db) => {
         const rule = await changeDomainRule({ db }, input, OPERATOR);
-        return `changed: ${rule.effect} ${rule.domain} (agency: ${rule.agencyName ?? 'none'}; note: ${rule.note ?? 'none'})`;
+        return `changed: ${rule.effect} ${rule.domain} (agency: ${rule.agencyName ?? 'none'}; note: ${rule.note ?? 'none'}; ${describeOwnDomain(rule)})`;
       };
     },
   },
@@ -149,7 +152,7 @@ const COMMANDS: Record<string, Spec> = {
 function parseCommandLine(argv: string[]): Action {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { agency: { type: 'string' }, note: { type: 'string' }, jurisdiction: { type: 'string' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { agency: { type: 'string' }, note: { type: 'string' }, jurisdiction: { type: 'string' }, 'own-domain': { type: 'string' } } });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -170,7 +173,9 @@ function parseCommandLine(argv: string[]): Action {
 async function listRules(db: Kysely<DB>): Promise<string> {
   const rules = await listDomainRuleDetails(db);
   if (rules.length === 0) return 'no domain rules: nobody can join until one allows a domain (Commons adds ALLOWED_EMAIL_DOMAINS, gov.au by default, when it first starts)';
-  return formatTable([['domain', 'effect', 'agency', 'note'], ...rules.map((rule) => [rule.domain, rule.effect, rule.agencyName ?? '—', rule.note ?? ''])]);
+  // `*.gov.au`: a rule that admits addresses under its domain but not at it.
+  const shown = (rule: DomainRuleListing) => (rule.effect === 'allow' && !rule.admitsOwnDomain ? `*.${rule.domain}` : rule.domain);
+  return `${formatTable([['domain', 'effect', 'agency', 'note'], ...rules.map((rule) => [shown(rule), rule.effect, rule.agencyName ?? '—', rule.note ?? ''])])}\n(*.DOMAIN: addresses under DOMAIN may join, not those at DOMAIN itself)`;
 }
 
 async function listAgencyTable(db: Kysely<DB>): Promise<string> {
@@ -184,6 +189,16 @@ async function listAgencyTable(db: Kysely<DB>): Promise<string> {
 
 function describeRoleChange(change: RoleChange): string {
   return `${change.canonicalEmail}: ${change.from} → ${change.to} (their sessions get the ${change.to === 'member' ? 'member' : 'staff'} time limits at their next request)`;
+}
+
+function describeOwnDomain(rule: { domain: string; admitsOwnDomain: boolean }): string {
+  return rule.admitsOwnDomain ? `addresses at ${rule.domain} itself are admitted too` : `addresses at ${rule.domain} itself are not admitted (--own-domain yes admits them)`;
+}
+
+function toYesNo(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'yes' && value !== 'no') throw new UsageError(`--own-domain is yes or no, not "${value}"`);
+  return value === 'yes';
 }
 
 function withHint(line: string, hint: string | undefined): string {

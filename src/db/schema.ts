@@ -42,6 +42,7 @@ export interface DomainRules {
   note: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  admits_own_domain: Generated<boolean>;
 }
 
 export interface EmailTokens {

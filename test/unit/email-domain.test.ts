@@ -3,11 +3,13 @@ import { parseWorkEmail } from '../../src/features/auth/email-address.js';
 import { decideDomain, normaliseRuleDomain, type DomainRule } from '../../src/features/auth/email-domain.js';
 import { AUTH_MESSAGES as M } from '../../src/features/auth/messages.js';
 
-const allow = (domain: string, agencyId: number | null = null): DomainRule => ({ domain, effect: 'allow', agencyId });
-const block = (domain: string): DomainRule => ({ domain, effect: 'block', agencyId: null });
+const allow = (domain: string, agencyId: number | null = null, admitsOwnDomain = true): DomainRule => ({ domain, effect: 'allow', agencyId, admitsOwnDomain });
+const block = (domain: string): DomainRule => ({ domain, effect: 'block', agencyId: null, admitsOwnDomain: false });
+// As ALLOWED_EMAIL_DOMAINS seeds it: a namespace, admitting addresses under gov.au, not at it.
+const GOV_AU = allow('gov.au', null, false);
 
-const DEFAULT_RULES = [allow('gov.au')];
-const NSW_RULES = [allow('gov.au'), block('nsw.gov.au'), allow('health.nsw.gov.au', 7)];
+const DEFAULT_RULES = [GOV_AU];
+const NSW_RULES = [GOV_AU, block('nsw.gov.au'), allow('health.nsw.gov.au', 7)];
 
 /** The whole check a sign-up makes: parse the address, then ask the rules. */
 function admit(input: unknown, rules: readonly DomainRule[] = DEFAULT_RULES) {
@@ -18,8 +20,19 @@ function admit(input: unknown, rules: readonly DomainRule[] = DEFAULT_RULES) {
 }
 
 describe('decideDomain', () => {
-  it.each(['gov.au', 'finance.gov.au', 'a.b.finance.gov.au'])('lets gov.au cover %s', (domain) => {
-    expect(decideDomain(domain, DEFAULT_RULES)).toEqual({ allowed: true, rule: allow('gov.au') });
+  it.each(['finance.gov.au', 'a.b.finance.gov.au'])('lets gov.au cover %s', (domain) => {
+    expect(decideDomain(domain, DEFAULT_RULES)).toEqual({ allowed: true, rule: GOV_AU });
+  });
+
+  it('refuses the bare gov.au: a rule admits addresses under its domain, not at it, unless it says so', () => {
+    expect(decideDomain('gov.au', DEFAULT_RULES)).toEqual({ allowed: false, reason: M.domainNotAllowed });
+    expect(decideDomain('gov.au', [allow('gov.au')])).toEqual({ allowed: true, rule: allow('gov.au') });
+    expect(decideDomain('finance.gov.au', [allow('finance.gov.au', 3)])).toEqual({ allowed: true, rule: allow('finance.gov.au', 3) });
+    expect(decideDomain('finance.gov.au', [GOV_AU, allow('finance.gov.au', null, false)])).toEqual({ allowed: true, rule: GOV_AU });
+  });
+
+  it('lets a block cover its own domain whatever it says', () => {
+    expect(decideDomain('nsw.gov.au', NSW_RULES)).toEqual({ allowed: false, reason: M.domainBlocked, rule: block('nsw.gov.au') });
   });
 
   it.each(['evilgov.au', 'xgov.au', 'gov.au.evil.com', 'finance.gov.au.evil.com', 'gov.au.example', 'gmail.com', 'au'])(
@@ -54,7 +67,7 @@ describe('decideDomain', () => {
     });
 
     it('still admits other domains under gov.au', () => {
-      expect(decideDomain('finance.gov.au', NSW_RULES)).toMatchObject({ allowed: true, rule: allow('gov.au') });
+      expect(decideDomain('finance.gov.au', NSW_RULES)).toMatchObject({ allowed: true, rule: GOV_AU });
     });
 
     it('decides the same whatever order the rules come in', () => {
@@ -89,6 +102,10 @@ describe('decideDomain', () => {
 
     it.each([`a.${IDN}`, 'xn--fnance-xyz.gov.au'])('refuses %s, a subdomain or sibling of an allowed xn-- domain', (domain) => {
       expect(decideDomain(domain, [...DEFAULT_RULES, allow(IDN)])).toEqual({ allowed: false, reason: M.domainPunycode });
+    });
+
+    it('refuses an xn-- domain named by an allow rule that admits only addresses under it', () => {
+      expect(decideDomain(IDN, [...DEFAULT_RULES, allow(IDN, null, false)])).toEqual({ allowed: false, reason: M.domainPunycode });
     });
 
     it('blocks an allowed xn-- domain that is also blocked', () => {

@@ -143,7 +143,7 @@ async function ensureAgency(trx: Transaction<DB>, agency: (typeof DEMO_AGENCIES)
 async function ensureAllowRule(trx: Transaction<DB>, domain: string, agencyId: number, actor: Actor, report: SeedReport): Promise<void> {
   const created = await trx
     .insertInto('domain_rules')
-    .values({ domain, effect: 'allow', agency_id: agencyId, note: NOTE })
+    .values({ domain, effect: 'allow', agency_id: agencyId, note: NOTE, admits_own_domain: true })
     .onConflict((oc) => oc.columns(['domain', 'effect']).doNothing())
     .returning('id')
     .executeTakeFirst();

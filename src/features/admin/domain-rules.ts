@@ -23,17 +23,18 @@ export interface DomainRuleListing {
   agencyId: number | null;
   agencyName: string | null;
   note: string | null;
+  admitsOwnDomain: boolean;
 }
 
 export async function listDomainRuleDetails(db: Db): Promise<DomainRuleListing[]> {
   const rows = await db
     .selectFrom('domain_rules')
     .leftJoin('agencies', 'agencies.id', 'domain_rules.agency_id')
-    .select(['domain_rules.id', 'domain_rules.domain', 'domain_rules.effect', 'domain_rules.agency_id', 'agencies.name as agency_name', 'domain_rules.note'])
+    .select(['domain_rules.id', 'domain_rules.domain', 'domain_rules.effect', 'domain_rules.agency_id', 'agencies.name as agency_name', 'domain_rules.note', 'domain_rules.admits_own_domain'])
     .orderBy('domain_rules.domain')
     .orderBy('domain_rules.effect')
     .execute();
-  return rows.map((row) => ({ id: row.id, domain: row.domain, effect: row.effect as Effect, agencyId: row.agency_id, agencyName: row.agency_name, note: row.note }));
+  return rows.map((row) => ({ id: row.id, domain: row.domain, effect: row.effect as Effect, agencyId: row.agency_id, agencyName: row.agency_name, note: row.note, admitsOwnDomain: row.admits_own_domain }));
 }
 
 export interface NewDomainRule {
@@ -42,6 +43,12 @@ export interface NewDomainRule {
   /** An agency id or name; members who join under the rule belong to it. */
   agency?: string | undefined;
   note?: string | undefined;
+  /**
+   * Whether addresses at the domain itself may join, not only under it. By default a rule that
+   * names an agency does (the agency's mail domain) and one that names none (a namespace such as
+   * gov.au) does not.
+   */
+  admitsOwnDomain?: boolean | undefined;
 }
 
 export async function addDomainRule(deps: Pick<Deps, 'db'>, input: NewDomainRule, actor: Actor): Promise<DomainRuleListing> {
@@ -49,15 +56,16 @@ export async function addDomainRule(deps: Pick<Deps, 'db'>, input: NewDomainRule
   const note = input.note === undefined ? null : checkNote(input.note);
   return inTransaction(deps.db, async (trx) => {
     const agency = input.agency === undefined || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
+    const admitsOwnDomain = input.admitsOwnDomain ?? agency !== null;
     const created = await trx
       .insertInto('domain_rules')
-      .values({ domain, effect: input.effect, agency_id: agency?.id ?? null, note })
+      .values({ domain, effect: input.effect, agency_id: agency?.id ?? null, note, admits_own_domain: admitsOwnDomain })
       .onConflict((oc) => oc.columns(['domain', 'effect']).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!created) throw new Refused(M.duplicateRule(domain, input.effect));
-    await insertAuditEvent(trx, { ...actor, action: 'domain_rule.added', targetType: 'domain_rule', targetId: created.id, details: { domain, effect: input.effect, agencyId: agency?.id ?? null, note } });
-    return { id: created.id, domain, effect: input.effect, agencyId: agency?.id ?? null, agencyName: agency?.name ?? null, note };
+    await insertAuditEvent(trx, { ...actor, action: 'domain_rule.added', targetType: 'domain_rule', targetId: created.id, details: { domain, effect: input.effect, agencyId: agency?.id ?? null, note, admitsOwnDomain } });
+    return { id: created.id, domain, effect: input.effect, agencyId: agency?.id ?? null, agencyName: agency?.name ?? null, note, admitsOwnDomain };
   });
 }
 
@@ -67,28 +75,29 @@ export interface DomainRuleChange {
   /** undefined leaves it; an empty string or null clears it. */
   agency?: string | null | undefined;
   note?: string | null | undefined;
+  admitsOwnDomain?: boolean | undefined;
 }
 
-/** Points a rule at another agency (or none) and/or rewrites its note. Members already joined stay where they are. */
+/** Points a rule at another agency (or none), rewrites its note and/or says whether it admits its own domain. Members already joined stay where they are. */
 export async function changeDomainRule(deps: Pick<Deps, 'db'>, input: DomainRuleChange, actor: Actor): Promise<DomainRuleListing> {
-  if (input.agency === undefined && input.note === undefined) throw new Refused(M.nothingToChange);
+  if (input.agency === undefined && input.note === undefined && input.admitsOwnDomain === undefined) throw new Refused(M.nothingToChange);
   const domain = ruleDomain(input.domain);
   const note = input.note === undefined ? undefined : input.note === null ? null : checkNote(input.note);
   return inTransaction(deps.db, async (trx) => {
-    const rule = await trx.selectFrom('domain_rules').select(['id', 'agency_id', 'note']).where('domain', '=', domain).where('effect', '=', input.effect).forUpdate().executeTakeFirst();
+    const rule = await trx.selectFrom('domain_rules').select(['id', 'agency_id', 'note', 'admits_own_domain']).where('domain', '=', domain).where('effect', '=', input.effect).forUpdate().executeTakeFirst();
     if (!rule) throw new Refused(M.unknownRule(domain, input.effect));
     const agency = input.agency === undefined ? undefined : input.agency === null || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
-    const to = { agencyId: agency === undefined ? rule.agency_id : (agency?.id ?? null), note: note === undefined ? rule.note : note };
-    await trx.updateTable('domain_rules').set({ agency_id: to.agencyId, note: to.note, updated_at: sql`now()` }).where('id', '=', rule.id).execute();
+    const to = { agencyId: agency === undefined ? rule.agency_id : (agency?.id ?? null), note: note === undefined ? rule.note : note, admitsOwnDomain: input.admitsOwnDomain ?? rule.admits_own_domain };
+    await trx.updateTable('domain_rules').set({ agency_id: to.agencyId, note: to.note, admits_own_domain: to.admitsOwnDomain, updated_at: sql`now()` }).where('id', '=', rule.id).execute();
     await insertAuditEvent(trx, {
       ...actor,
       action: 'domain_rule.changed',
       targetType: 'domain_rule',
       targetId: rule.id,
-      details: { domain, effect: input.effect, from: { agencyId: rule.agency_id, note: rule.note }, to },
+      details: { domain, effect: input.effect, from: { agencyId: rule.agency_id, note: rule.note, admitsOwnDomain: rule.admits_own_domain }, to },
     });
     const agencyName = to.agencyId === null ? null : ((await trx.selectFrom('agencies').select('name').where('id', '=', to.agencyId).executeTakeFirst())?.name ?? null);
-    return { id: rule.id, domain, effect: input.effect, agencyId: to.agencyId, agencyName, note: to.note };
+    return { id: rule.id, domain, effect: input.effect, agencyId: to.agencyId, agencyName, note: to.note, admitsOwnDomain: to.admitsOwnDomain };
   });
 }
 

@@ -2,16 +2,20 @@ import { domainProblem } from './email-address.js';
 import { AUTH_MESSAGES as M } from './messages.js';
 
 /**
- * Domain rules decide which email domains may join. A rule covers its domain and every subdomain
- * on a label boundary; the most specific covering rule decides, and block wins a tie, so "block
- * nsw.gov.au, allow health.nsw.gov.au" admits only the latter. Domains are compared as lower-case
- * ASCII; the address parser has already refused anything else.
+ * Domain rules decide which email domains may join. A rule covers every subdomain of its domain
+ * on a label boundary, and the domain itself when it is a block or says it admits its own domain
+ * (an agency's mail domain does; a namespace such as gov.au does not: `jane@gov.au` names no
+ * agency). The most specific covering rule decides, and block wins a tie, so "block nsw.gov.au,
+ * allow health.nsw.gov.au" admits only the latter. Domains are compared as lower-case ASCII; the
+ * address parser has already refused anything else.
  */
 
 export interface DomainRule {
   domain: string;
   effect: 'allow' | 'block';
   agencyId: number | null;
+  /** Addresses at the rule's domain itself, not only under it (allow rules; a block always covers its own). */
+  admitsOwnDomain: boolean;
 }
 
 export type DomainDecision = { allowed: true; rule: DomainRule } | { allowed: false; reason: string; rule?: DomainRule };
@@ -20,7 +24,7 @@ export type RuleDomainResult = { ok: true; domain: string } | { ok: false; reaso
 
 export function decideDomain(domain: string, rules: readonly DomainRule[]): DomainDecision {
   const name = domain.toLowerCase();
-  const covering = rules.filter((rule) => covers(rule.domain.toLowerCase(), name));
+  const covering = rules.filter((rule) => covers(rule, name));
   if (hasPunycodeLabel(name) && !namesExactly(covering, name)) return { allowed: false, reason: M.domainPunycode };
   const deciding = mostSpecific(covering);
   if (!deciding) return { allowed: false, reason: M.domainNotAllowed };
@@ -38,8 +42,10 @@ export function normaliseRuleDomain(input: string): RuleDomainResult {
   return problem ? { ok: false, reason: problem } : { ok: true, domain };
 }
 
-function covers(ruleDomain: string, name: string): boolean {
-  return name === ruleDomain || name.endsWith(`.${ruleDomain}`);
+function covers(rule: DomainRule, name: string): boolean {
+  const ruleDomain = rule.domain.toLowerCase();
+  if (name === ruleDomain) return rule.effect === 'block' || rule.admitsOwnDomain;
+  return name.endsWith(`.${ruleDomain}`);
 }
 
 // An xn-- label may spell a look-alike of a real agency name once decoded, so such a domain needs
@@ -49,7 +55,7 @@ function hasPunycodeLabel(name: string): boolean {
 }
 
 function namesExactly(rules: readonly DomainRule[], name: string): boolean {
-  return rules.some((rule) => rule.effect === 'allow' && rule.domain.toLowerCase() === name);
+  return rules.some((rule) => rule.effect === 'allow' && rule.admitsOwnDomain && rule.domain.toLowerCase() === name);
 }
 
 function mostSpecific(rules: readonly DomainRule[]): DomainRule | undefined {

@@ -31,7 +31,7 @@ export const AUTH_MESSAGES = {
   domainSingleLabel: 'A domain needs at least one dot, as in agency.gov.au',
   domainNumericEnd: 'A domain must end in letters, such as .au',
   domainNotAllowed:
-    'Commons is only open to public servants. Use your work email address at a government domain, such as name@agency.gov.au',
+    'Addresses at this domain cannot join Commons: it is not one of the government domains on our list. Use your work email address, such as name@agency.gov.au',
   domainBlocked: "Addresses at this domain cannot join Commons. Use your own agency's work email address",
   domainPunycode: 'Addresses at internationalised (xn--) domains are accepted only when an administrator has allowed that exact domain',
   displayNameControls: 'Your display name contains invisible control characters. Type it in again rather than pasting it',

@@ -33,8 +33,8 @@ export async function findMemberCredentials(db: Db, by: { canonicalEmail: string
 }
 
 export async function listDomainRules(db: Db): Promise<DomainRule[]> {
-  const rows = await db.selectFrom('domain_rules').select(['domain', 'effect', 'agency_id']).execute();
-  return rows.map((row) => ({ domain: row.domain, effect: row.effect as DomainRule['effect'], agencyId: row.agency_id }));
+  const rows = await db.selectFrom('domain_rules').select(['domain', 'effect', 'agency_id', 'admits_own_domain']).execute();
+  return rows.map((row) => ({ domain: row.domain, effect: row.effect as DomainRule['effect'], agencyId: row.agency_id, admitsOwnDomain: row.admits_own_domain }));
 }
 
 export async function findSetting(db: Db, key: string): Promise<unknown> {

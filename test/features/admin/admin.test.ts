@@ -119,7 +119,7 @@ describe('domain rules', () => {
     await addDomainRule({ db }, { domain: 'finance.gov.au', effect: 'block', agency: String(agency.id) }, operator);
     expect(rule).toMatchObject({ domain: 'finance.gov.au', effect: 'allow', agencyId: agency.id, agencyName: 'Department of Finance', note: 'mapped in March' });
     expect((await listDomainRuleDetails(db)).filter((r) => r.domain === 'finance.gov.au')).toEqual([
-      { id: rule.id, domain: 'finance.gov.au', effect: 'allow', agencyId: agency.id, agencyName: 'Department of Finance', note: 'mapped in March' },
+      { id: rule.id, domain: 'finance.gov.au', effect: 'allow', agencyId: agency.id, agencyName: 'Department of Finance', note: 'mapped in March', admitsOwnDomain: true },
       expect.objectContaining({ domain: 'finance.gov.au', effect: 'block', agencyId: agency.id, note: null }),
     ]);
     expect(await latestAudit('domain_rule.added')).toMatchObject({ actor_label: OPERATOR, target_type: 'domain_rule', details: { domain: 'finance.gov.au', effect: 'block', agencyId: agency.id } });
@@ -149,6 +149,15 @@ describe('domain rules', () => {
     expect(audit).toMatchObject({ actor_label: OPERATOR, details: { from: { agencyId: null, note: 'old note' }, to: { agencyId: agency.id, note: 'old note' } } });
     const cleared = await changeDomainRule({ db }, { domain: 'servicesaustralia.gov.au', effect: 'allow', agency: '', note: '' }, operator);
     expect(cleared).toMatchObject({ agencyId: null, agencyName: null, note: null });
+  });
+
+  it('admits a rule\'s own domain when it names an agency or says so, and only addresses under it otherwise', async () => {
+    const agency = await addAgency({ db }, { name: 'Bureau of Statistics' }, operator);
+    expect(await addDomainRule({ db }, { domain: 'abs.gov.au', effect: 'allow', agency: 'Bureau of Statistics' }, operator)).toMatchObject({ agencyId: agency.id, admitsOwnDomain: true });
+    expect(await addDomainRule({ db }, { domain: 'vic.gov.au', effect: 'allow' }, operator)).toMatchObject({ agencyId: null, admitsOwnDomain: false });
+    expect(await addDomainRule({ db }, { domain: 'wa.gov.au', effect: 'allow', admitsOwnDomain: true }, operator)).toMatchObject({ admitsOwnDomain: true });
+    expect(await changeDomainRule({ db }, { domain: 'vic.gov.au', effect: 'allow', admitsOwnDomain: true }, operator)).toMatchObject({ admitsOwnDomain: true });
+    expect(await latestAudit('domain_rule.changed')).toMatchObject({ details: { from: { admitsOwnDomain: false }, to: { admitsOwnDomain: true } } });
   });
 
   it('refuses to change or remove a rule that does not exist, and a change with nothing in it', async () => {

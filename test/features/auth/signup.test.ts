@@ -120,7 +120,7 @@ describe('POST /signup', () => {
   });
 
   it('admits only health.nsw.gov.au under "block nsw.gov.au, allow health.nsw.gov.au"', async () => {
-    await t.db.insertInto('domain_rules').values([{ domain: 'nsw.gov.au', effect: 'block' }, { domain: 'health.nsw.gov.au', effect: 'allow' }]).execute();
+    await t.db.insertInto('domain_rules').values([{ domain: 'nsw.gov.au', effect: 'block' }, { domain: 'health.nsw.gov.au', effect: 'allow', admits_own_domain: true }]).execute();
     try {
       expect((await askToJoin('nurse@health.nsw.gov.au')).statusCode).toBe(200);
       const refused = await askToJoin('teacher@education.nsw.gov.au');
@@ -129,6 +129,28 @@ describe('POST /signup', () => {
     } finally {
       await t.db.deleteFrom('domain_rules').where('domain', 'in', ['nsw.gov.au', 'health.nsw.gov.au']).execute();
     }
+  });
+});
+
+describe('a refused address', () => {
+  it('is told who can join and where to ask for an agency to be added', async () => {
+    const before = await counts();
+    const refused = await askToJoin('someone@gmail.com');
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain('<h2 id="who-can-join">Who can join</h2>');
+    expect(refused.body).toContain('<a href="/contact">tell the operators</a>');
+    expect(await counts()).toEqual(before);
+    // A page that only had a field missing does not explain who can join.
+    expect((await askToJoin('')).body).not.toContain('Who can join');
+  });
+
+  it('cannot join at the bare gov.au, which names no agency: the seeded rule admits addresses under it only', async () => {
+    const before = await counts();
+    const refused = await askToJoin('someone@gov.au');
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain(AUTH_MESSAGES.domainNotAllowed.replace(/'/g, '&#x27;'));
+    expect(await counts()).toEqual(before);
+    expect((await askToJoin('someone@finance.gov.au')).statusCode).toBe(200);
   });
 });
 

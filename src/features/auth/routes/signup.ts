@@ -14,8 +14,9 @@ import { signInBrowser } from './browser-session.js';
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
 
-function showSignup(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors) {
-  return reply.view('auth/signup', { title: 'Join Commons', csrfToken: reply.generateCsrf(), values, errors, guidelinesVersion: GUIDELINES.version });
+/** `refused`: the address's domain may not join, so the page explains who can. */
+function showSignup(reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors, refused = false) {
+  return reply.view('auth/signup', { title: 'Join Commons', csrfToken: reply.generateCsrf(), values, errors, refused, guidelinesVersion: GUIDELINES.version });
 }
 
 function showStepTwo(reply: FastifyReply, token: string, email: string, values: Record<string, string> = {}, errors?: FieldErrors) {
@@ -29,7 +30,7 @@ const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const form = parseForm(SignupForm, request.body);
     if (!form.ok) return showSignup(reply.code(422), form.values, form.errors);
     const { refused } = await requestSignup(deps, form.data.email, request.clientAddress);
-    if (refused) return showSignup(reply.code(422), { email: form.data.email.address, accept_guidelines: 'yes' }, { email: refused });
+    if (refused) return showSignup(reply.code(422), { email: form.data.email.address, accept_guidelines: 'yes' }, { email: refused }, true);
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'signup' });
   });
 
