@@ -29,7 +29,16 @@ export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function runNode(script: string, env: Record<string, string>, args: string[] = []): ServerProcess {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src', script), ...args], { cwd: PROJECT_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return run(process.execPath, [path.join(PROJECT_ROOT, 'dist/src', script), ...args], env);
+}
+
+/** An npm command in the project, as an operator or a supervisor runs it. */
+export function runNpm(args: string[], env: Record<string, string>): ServerProcess {
+  return run('npm', args, env);
+}
+
+function run(command: string, args: string[], env: Record<string, string>): ServerProcess {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
