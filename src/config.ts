@@ -132,7 +132,7 @@ const mailbox = z
   .refine((value) => !/[\r\n\0]/.test(value), 'must be on one line')
   .refine((value) => /^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(value), 'must be an address such as "Commons <commons@example.gov.au>"');
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }).default('development'),
   HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   PORT: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be 0 to 65535').max(65535, 'must be 0 to 65535').default(3000),
@@ -166,6 +166,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
 });
+
+type EnvShape = typeof EnvSchema.shape;
 
 export type Environment = 'development' | 'test' | 'production';
 
@@ -235,27 +237,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) for (const issue of parsed.error.issues) problem(issue.path.join('.'), issue.message);
-  if (given.NODE_ENV === 'production') {
+  // The rules between settings run on every value that is valid by itself, whatever else is
+  // wrong, so an operator sees every problem in one run, not one round after another.
+  const valid = <K extends keyof EnvShape>(name: K): z.output<EnvShape[K]> | undefined => {
+    const result = EnvSchema.shape[name].safeParse(given[name]);
+    return result.success ? (result.data as z.output<EnvShape[K]>) : undefined;
+  };
+  const nodeEnv = valid('NODE_ENV');
+  if (nodeEnv === 'production') {
     for (const [variable, message] of Object.entries(REQUIRED_IN_PRODUCTION)) if (!given[variable]) problem(variable, message);
+    if (valid('PUBLIC_URL')?.protocol === 'http:') problem('PUBLIC_URL', 'must be https:// in production');
+    // OWASP's floor for argon2id; tests run cheaper, production never does.
+    const memory = valid('PASSWORD_HASH_MEMORY_KIB');
+    if (memory !== undefined && memory < 19_456) problem('PASSWORD_HASH_MEMORY_KIB', 'must be at least 19456 (19 MiB) in production');
+    const smtpUrl = valid('SMTP_URL');
+    const smtp = smtpUrl ? new URL(smtpUrl) : undefined;
+    if (smtp && smtp.protocol !== 'smtps:' && smtp.searchParams.get('requireTLS') !== 'true') {
+      problem('SMTP_URL', 'must use TLS in production: smtps://, or smtp:// with ?requireTLS=true for STARTTLS');
+    }
+  } else if (nodeEnv) {
+    const host = valid('HOST');
+    if (host && !isLoopbackHost(host)) problem('HOST', `${nodeEnv} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
+    if (valid('PORT') === 0 && !given.PUBLIC_URL) problem('PORT', 'port 0 (any free port) needs PUBLIC_URL, since the address is not known in advance');
   }
   if (!parsed.success || problems.size > 0) throw new InvalidConfig([...problems.values()]);
 
   const e = parsed.data;
   const publicUrlValue = e.PUBLIC_URL ?? new URL(`http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
-  if (e.NODE_ENV === 'production') {
-    if (publicUrlValue.protocol !== 'https:') problem('PUBLIC_URL', 'must be https:// in production');
-    // OWASP's floor for argon2id; tests run cheaper, production never does.
-    if (e.PASSWORD_HASH_MEMORY_KIB < 19_456) problem('PASSWORD_HASH_MEMORY_KIB', 'must be at least 19456 (19 MiB) in production');
-    const smtp = new URL(e.SMTP_URL!);
-    if (smtp.protocol !== 'smtps:' && smtp.searchParams.get('requireTLS') !== 'true') {
-      problem('SMTP_URL', 'must use TLS in production: smtps://, or smtp:// with ?requireTLS=true for STARTTLS');
-    }
-  } else {
-    if (!isLoopbackHost(e.HOST)) problem('HOST', `${e.NODE_ENV} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
-    if (e.PORT === 0 && !e.PUBLIC_URL) problem('PORT', 'port 0 (any free port) needs PUBLIC_URL, since the address is not known in advance');
-  }
-  if (problems.size > 0) throw new InvalidConfig([...problems.values()]);
-
   const mailFrom = e.MAIL_FROM ?? `${e.SITE_NAME} <no-reply@${publicUrlValue.hostname}>`;
   return {
     env: e.NODE_ENV,

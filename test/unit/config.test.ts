@@ -70,6 +70,15 @@ describe('loadConfig', () => {
     expect(found.map((line) => line.split(':')[0]).sort()).toEqual(['CONTACT_EMAIL', 'DATABASE_URL', 'PORT', 'PUBLIC_URL', 'SESSION_SECRET', 'SMTP_URL', 'TRUST_PROXY']);
   });
 
+  it('reports missing settings and the rules between the ones given in one run, not in rounds', () => {
+    const found = problems({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: 'abc', PUBLIC_URL: 'http://commons.example.gov.au', SMTP_URL: 'smtp://relay.example.gov.au:25', PASSWORD_HASH_MEMORY_KIB: '1024' });
+    expect(found.map((line) => line.split(':')[0]).sort()).toEqual(['CONTACT_EMAIL', 'DATABASE_URL', 'PASSWORD_HASH_MEMORY_KIB', 'PORT', 'PUBLIC_URL', 'SESSION_SECRET', 'SMTP_URL', 'TRUST_PROXY']);
+    expect(found).toContain('PUBLIC_URL: must be https:// in production');
+    expect(found.find((line) => line.startsWith('SMTP_URL'))).toMatch(/must use TLS in production/);
+    // Outside production too: a bad port does not hide a non-loopback HOST.
+    expect(problems({ HOST: '0.0.0.0', MAIL_POLL_SECONDS: '0' }).map((line) => line.split(':')[0]).sort()).toEqual(['HOST', 'MAIL_POLL_SECONDS']);
+  });
+
   it('refuses port 0 without PUBLIC_URL', () => {
     expect(problems({ PORT: '0' })[0]).toMatch(/^PORT: port 0/);
     expect(problems({ PORT: '0', PUBLIC_URL: 'http://127.0.0.1:4000' })).toEqual([]);
