@@ -142,6 +142,9 @@ export const EnvSchema = z.object({
   DATABASE_POOL_SIZE: positiveInt(100).default(10),
   MIGRATE_ON_START: booleanText.default(true),
   SMTP_URL: optionalText.pipe(urlWithProtocols(['smtp:', 'smtps:'], 'SMTP').optional()),
+  // One label, never a dotted name or an address: a host that only a private network such as
+  // compose's resolves, so the exemption cannot reach a relay across the internet.
+  SMTP_PLAINTEXT_HOST: optionalText.pipe(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, 'must be one host name without dots, such as a compose service (mail)').optional()),
   MAIL_FROM: optionalText.pipe(mailbox.optional()),
   CONTACT_EMAIL: optionalText.pipe(mailbox.optional()),
   MAIL_MAX_ATTEMPTS: positiveInt(100).default(32),
@@ -209,6 +212,8 @@ export interface Config {
   siteName: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
   devMailbox: boolean;
+  /** Settings that are allowed but weaken something, logged at start-up. */
+  warnings: string[];
 }
 
 export class InvalidConfig extends Error {
@@ -244,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return result.success ? (result.data as z.output<EnvShape[K]>) : undefined;
   };
   const nodeEnv = valid('NODE_ENV');
+  const warnings: string[] = [];
   if (nodeEnv === 'production') {
     for (const [variable, message] of Object.entries(REQUIRED_IN_PRODUCTION)) if (!given[variable]) problem(variable, message);
     if (valid('PUBLIC_URL')?.protocol === 'http:') problem('PUBLIC_URL', 'must be https:// in production');
@@ -253,7 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const smtpUrl = valid('SMTP_URL');
     const smtp = smtpUrl ? new URL(smtpUrl) : undefined;
     if (smtp && smtp.protocol !== 'smtps:' && smtp.searchParams.get('requireTLS') !== 'true') {
-      problem('SMTP_URL', 'must use TLS in production: smtps://, or smtp:// with ?requireTLS=true for STARTTLS');
+      if (smtp.hostname.toLowerCase() === valid('SMTP_PLAINTEXT_HOST')?.toLowerCase()) {
+        warnings.push(`mail to ${smtp.host} is sent without TLS (SMTP_PLAINTEXT_HOST): only for a mail catcher on a private network`);
+      } else {
+        problem('SMTP_URL', 'must use TLS in production: smtps://, or smtp:// with ?requireTLS=true for STARTTLS (SMTP_PLAINTEXT_HOST may exempt one host on a private network)');
+      }
     }
   } else if (nodeEnv) {
     const host = valid('HOST');
@@ -298,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     siteName: e.SITE_NAME,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,
+    warnings,
   };
 }
 

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  for (const warning of config.warnings) log.warn(warning);
 
   let database;
   try {
