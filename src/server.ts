@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { InvalidConfig, loadConfig, maskUrl } from './config.js';
 import { DataDirUnusable, sessionSecretsFor } from './db/data-dir.js';
-import { openDatabase } from './db/database.js';
+import { DatabaseUnreachable, openDatabase, waitForDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createMailTransport } from './mail/transport.js';
 
@@ -36,6 +36,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw error;
+  }
+  try {
+    await waitForDatabase(database, config.databaseWaitSeconds, log);
+  } catch (error) {
+    if (!(error instanceof DatabaseUnreachable)) throw error;
+    log.error({ database: error.database, error: error.reason }, 'could not reach the database');
+    await database.close();
+    process.exit(1);
   }
   if (config.migrateOnStart) {
     const applied = await migrateToLatest(database.db);

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { InvalidConfig, loadConfig, type Config } from '../config.js';
 import { DataDirUnusable } from '../db/data-dir.js';
-import { openDatabase, type Database } from '../db/database.js';
+import { DatabaseUnreachable, openDatabase, waitForDatabase, type Database } from '../db/database.js';
 
 /**
  * Runs an operator command against the configured database. Against the embedded one it
@@ -11,10 +11,12 @@ export async function runCommand(work: (database: Database, config: Config) => P
   let database: Database | undefined;
   try {
     const config = loadConfig();
-    database = await openDatabase(config, pino({ level: 'warn' }));
+    const log = pino({ level: 'warn' });
+    database = await openDatabase(config, log);
+    await waitForDatabase(database, config.databaseWaitSeconds, log);
     process.exitCode = (await work(database, config)) ?? 0;
   } catch (error) {
-    if (error instanceof InvalidConfig || error instanceof DataDirUnusable) {
+    if (error instanceof InvalidConfig || error instanceof DataDirUnusable || error instanceof DatabaseUnreachable) {
       console.error(error.message);
       process.exitCode = 1;
     } else {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import { maskUrl, type Config } from '../config.js';
@@ -19,6 +20,41 @@ export interface Database {
 }
 
 type Logger = Pick<FastifyBaseLogger, 'error'>;
+
+/** The database did not answer within the wait, or refused us in a way waiting cannot fix. */
+export class DatabaseUnreachable extends Error {
+  constructor(readonly database: string, readonly reason: string) {
+    super(`Could not reach ${database}: ${reason}`);
+  }
+}
+
+const RETRY_INTERVAL_MS = 1_000;
+
+// The server answered, and no wait will change its answer: a wrong password or role (class 28),
+// a database that does not exist (3D000). "Starting up" (57P03) and network errors are retried.
+function isFinalRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('28') || code === '3D000');
+}
+
+/**
+ * Start-up waits up to `seconds` for the database to answer, so a container started beside its
+ * database does not crash-loop; one line says it is waiting, and whoever gives up says why.
+ */
+export async function waitForDatabase(database: Database, seconds: number, log: Pick<FastifyBaseLogger, 'warn'>): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await sql`select 1`.execute(database.db);
+      return;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (isFinalRefusal(error) || Date.now() + RETRY_INTERVAL_MS > deadline) throw new DatabaseUnreachable(database.description, reason);
+      if (attempt === 1) log.warn({ database: database.description, error: reason, waitSeconds: seconds }, 'waiting for the database');
+      await sleep(RETRY_INTERVAL_MS);
+    }
+  }
+}
 
 // SECURITY.md, the bar item 11: 2 s to connect, 10 s per statement.
 const CONNECT_TIMEOUT_MS = 2_000;
