@@ -168,6 +168,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: positiveInt(100_000).default(3),
   RATE_LIMIT_RESETS_PER_HOUR: positiveInt(100_000).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
 });
 
@@ -212,6 +213,7 @@ export interface Config {
   adminEmails: string[];
   passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
   logLevel: string;
+  logFormat: 'json' | 'pretty';
   siteName: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
   devMailbox: boolean;
@@ -310,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmails: e.ADMIN_EMAILS,
     passwordHash: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: 1 },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     siteName: e.SITE_NAME,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,
     warnings,

@@ -7,6 +7,7 @@ import { loggerOptions } from './lib/logger.js';
 import { PAGE_MESSAGES } from './lib/messages.js';
 import type { Templates } from './lib/templates.js';
 import { errorPageData } from './plugins/errors.js';
+import { RequestLogController } from './plugins/request-log.js';
 import { INVALID_QUERY } from './plugins/request-target.js';
 import { securityHeadersWithoutHooks } from './plugins/security-headers.js';
 import { renderPage } from './plugins/view.js';
@@ -29,6 +30,7 @@ export function serverOptions(config: Config, templates: Templates, logStream?: 
     requestTimeout: REQUEST_TIMEOUT_MS,
     // Request ids are ours: an id from outside could be forged to confuse the logs.
     requestIdHeader: false,
+    logController: new RequestLogController(),
     genReqId: () => crypto.randomUUID(),
     // A URL the router cannot decode (`/verify/abc%`) gets our 400 page, with our headers.
     // Fastify's bare reply here has none of our decorators: the page is rendered directly.

@@ -6,6 +6,7 @@ import { InvalidConfig, loadConfig, maskUrl } from './config.js';
 import { DataDirUnusable, sessionSecretsFor } from './db/data-dir.js';
 import { DatabaseUnreachable, openDatabase, waitForDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { prettyLogStream } from './lib/logger.js';
 import { createMailTransport } from './mail/transport.js';
 
 // Requests get 10 s to finish, then their connections are cut; the mail worker then gets the
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  const logStream = config.logFormat === 'pretty' ? prettyLogStream() : undefined;
+  const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime }, logStream);
   for (const warning of config.warnings) log.warn(warning);
 
   let database;
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }) : undefined;
   redis?.on('error', (error) => log.warn({ err: error }, 'Redis is unreachable; rate limits are not being counted'));
 
-  const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), redis });
+  const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), redis, logStream });
 
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an uncaught error');

@@ -116,6 +116,6 @@ export class MailWorker {
     }
     // Sent: if this mark fails, the lease runs out and the email goes again (at least once).
     await markEmailSent(db, email);
-    log.info({ emailId: email.id }, 'email sent');
+    log.info({ emailId: email.id }, transport.delivered);
   }
 }

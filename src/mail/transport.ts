@@ -10,6 +10,8 @@ import { writeMailboxMessage } from './mailbox.js';
 /** Where sent email goes: an SMTP relay, or the on-disk development mailbox. */
 export interface MailTransport {
   description: string;
+  /** What the log says when an email has gone: sent, or written to the mailbox. */
+  delivered: string;
   send(email: ClaimedEmail): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export function smtpTransport(smtpUrl: string, from: string): MailTransport {
   const transporter = nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);
   return {
     description: `SMTP at ${maskUrl(smtpUrl)}`,
+    delivered: 'email sent',
     async send(email) {
       await transporter.sendMail(toNodemailerMessage(from, email));
     },
@@ -55,6 +58,7 @@ export function mailboxTransport(mailDir: string, from: string): MailTransport {
   fs.mkdirSync(mailDir, { recursive: true, mode: 0o700 });
   return {
     description: `the on-disk mailbox in ${mailDir} (read it at /dev/mail)`,
+    delivered: 'email written to the mailbox',
     async send(email) {
       writeMailboxMessage(mailDir, {
         id: `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,

@@ -47,7 +47,8 @@ async function startServer(env: Record<string, string>): Promise<{ server: Serve
 describe('Ctrl-C with a request still open', () => {
   it('cuts the straggler after the drain limit, exits 0, logs why and releases the lock', async () => {
     const dataDir = tempDir();
-    const { server, port } = await startServer({ DATA_DIR: dataDir });
+    // At debug, a request's start is logged: the test waits for it before pressing Ctrl-C.
+    const { server, port } = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'debug' });
     expect(fs.existsSync(path.join(dataDir, 'commons.lock'))).toBe(true);
 
     // A slow client: it promises 1,000 bytes of form and sends a few, so the request stays open.

@@ -322,6 +322,7 @@ describe('mail queue', () => {
     const stopping: Promise<void>[] = [];
     const stopsAfterFirst: MailTransport = {
       description: 'a relay during shutdown',
+      delivered: 'email sent',
       async send(email) {
         await transport.send(email);
         stopping.push(worker.stop());
