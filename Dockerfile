@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Commons on Node.js 22 LTS. Build: docker build -t commons .
-# The image runs in production mode, so it needs DATABASE_URL, SMTP_URL, SESSION_SECRET and an
-# https:// PUBLIC_URL (see README.md, "Running it for real", and docker-compose.yml).
+# The image runs in production mode, so it needs the settings README.md's table says are
+# required in production (see "Running it for real" there, and docker-compose.yml).
 
 # --- build: compile the TypeScript into dist/ ------------------------------------------------
 FROM node:22-bookworm-slim AS build
@@ -18,9 +18,9 @@ FROM node:22-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 
-# No native modules today, so no build tools. If argon2 (or another native module) is added
-# and has no prebuilt binary for this platform, install python3, make and g++ in the build
-# stage and copy its node_modules across instead.
+# argon2 is a native module: its package ships prebuilt binaries for linux-x64 and
+# linux-arm64 (glibc, as in this Debian image), so no build tools are needed. On a platform
+# without one, install python3, make and g++ here and let npm ci compile it.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 

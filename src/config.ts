@@ -173,6 +173,8 @@ export const EnvSchema = z.object({
 });
 
 type EnvShape = typeof EnvSchema.shape;
+/** Every environment variable Commons reads; each is described in config-docs.ts. */
+export type SettingName = keyof EnvShape;
 
 export type Environment = 'development' | 'test' | 'production';
 
@@ -228,7 +230,7 @@ export class InvalidConfig extends Error {
 }
 
 // What production cannot run without, checked on the raw values so one run reports them all.
-const REQUIRED_IN_PRODUCTION: Record<string, string> = {
+export const REQUIRED_IN_PRODUCTION: Partial<Record<SettingName, string>> = {
   DATABASE_URL: 'is required in production (the embedded database is for trying Commons out)',
   SMTP_URL: 'is required in production (the on-disk mailbox is for development)',
   SESSION_SECRET: 'is required in production',

@@ -79,7 +79,7 @@ function inUse(dataDir: string, lockPath: string, owner: number): DataDirInUse {
   return new DataDirInUse(
     `Another Commons process (pid ${owner}) is using the data directory ${dataDir}.\n` +
       'Stop it first (Ctrl-C in its terminal), or run this against PostgreSQL with DATABASE_URL.\n' +
-      `If no such process runs, delete ${lockPath} and try again.`,
+      `A lock left by a process that has stopped is taken over by itself. Only if pid ${owner} is not Commons (the number went to another program after a crash) delete ${lockPath} and try again.`,
   );
 }
 

@@ -27,6 +27,8 @@ describe('the data directory', () => {
     // The lock holds this process's pid, so a second attempt finds a live owner.
     expect(() => lockDataDir(dir)).toThrow(DataDirInUse);
     expect(() => lockDataDir(dir)).toThrow(`Another Commons process (pid ${process.pid}) is using the data directory`);
+    // As the README says: a stale lock is taken over, so deleting it is only for a reused pid.
+    expect(() => lockDataDir(dir)).toThrow(`A lock left by a process that has stopped is taken over by itself. Only if pid ${process.pid} is not Commons`);
     unlock();
     lockDataDir(dir)();
   });

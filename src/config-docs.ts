@@ -1,0 +1,155 @@
+import { REQUIRED_IN_PRODUCTION, type SettingName } from './config.js';
+
+/**
+ * What each setting is for, in one place: `npm run docs` turns this into the settings table in
+ * README.md and the whole of .env.example, and a test fails when either differs. A setting added
+ * to config.ts without a line here does not type-check.
+ */
+
+export const SETTING_SECTIONS = ['The server', 'The database', 'Email', 'Sessions and proxies', 'Rate limits', 'Membership', 'Logs'] as const;
+
+export interface SettingDoc {
+  /** Where .env.example lists it. */
+  section: (typeof SETTING_SECTIONS)[number];
+  /** The default as a value (`# PORT=3000` in .env.example); absent when there is none or it is worked out. */
+  default?: string;
+  /** The default in words, for the README, when it is not a plain value ("none" when absent). */
+  defaultText?: string;
+  /** Markdown, one paragraph. "Required in production." is added from config.ts's list. */
+  description: string;
+}
+
+const requiredInProduction = Object.keys(REQUIRED_IN_PRODUCTION).map((name) => `\`${name}\``);
+
+export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
+  NODE_ENV: {
+    section: 'The server',
+    default: 'development',
+    description: `\`development\`, \`test\` or \`production\`. Development and test only listen on a loopback address (see \`HOST\`). Production requires ${requiredInProduction.slice(0, -1).join(', ')} and ${requiredInProduction.at(-1)}, with \`SMTP_URL\` over TLS and an \`https://\` \`PUBLIC_URL\`, and reports every problem in one run.`,
+  },
+  HOST: {
+    section: 'The server',
+    default: '127.0.0.1',
+    description: 'The address to listen on. Outside production it must be a loopback address (`127.0.0.1`, any `127.x.x.x`, `::1` or `localhost`). In a container, use `0.0.0.0`.',
+  },
+  PORT: { section: 'The server', default: '3000', description: 'The port to listen on (0 to 65535).' },
+  PUBLIC_URL: {
+    section: 'The server',
+    defaultText: '`http://HOST:PORT`',
+    description: "The origin people use to reach Commons (for example `https://commons.example.gov.au`), with no path. Links in emails are built from it, never from the request's Host header. Form posts must come from this origin. With `https://`, cookies are `Secure` and `__Host-` prefixed, and HSTS is sent, which is why production accepts only `https://`.",
+  },
+  DATA_DIR: {
+    section: 'The server',
+    default: 'data',
+    description: 'The directory for local state, resolved from the working directory: the embedded database (`pgdata/`), the on-disk mailbox (`mail/`), a generated session secret (`session-secret`, mode 0600) and the lock file (`commons.lock`). It is created with mode 0700; Commons refuses a directory other accounts can write to (such as `/tmp`). Nothing in it is used when `DATABASE_URL`, `SMTP_URL` and `SESSION_SECRET` are all set.',
+  },
+  SITE_NAME: { section: 'The server', default: 'Commons', description: 'The name shown in the page header, page titles and emails (one line, at most 60 characters).' },
+  DATABASE_URL: {
+    section: 'The database',
+    defaultText: 'none (embedded)',
+    description: 'A `postgres://` or `postgresql://` URL for a PostgreSQL 15 or newer server, for example `postgres://commons:CHANGE-ME@127.0.0.1:5432/commons` (percent-encode special characters in the password). Without it, Commons runs the embedded database under `DATA_DIR`.',
+  },
+  DATABASE_POOL_SIZE: { section: 'The database', default: '10', description: 'The most connections each instance opens to `DATABASE_URL` (1 to 100). The embedded database always uses exactly one.' },
+  DATABASE_WAIT_SECONDS: {
+    section: 'The database',
+    default: '30',
+    description: 'How long start-up waits for the database to answer, trying every second, so an instance started beside its database does not crash-loop (1 to 3600). Then one log line names the database (password masked) and Commons exits with status 1. A refused password or a missing database fails at once.',
+  },
+  MIGRATE_ON_START: {
+    section: 'The database',
+    default: 'true',
+    description: 'Apply pending migrations at start-up. Accepts `true`/`false`, `1`/`0` or `yes`/`no`. Set it to `false` when you run `npm run migrate` as a release step instead.',
+  },
+  SMTP_URL: {
+    section: 'Email',
+    defaultText: 'none (on-disk mailbox)',
+    description: 'The relay to send mail through: `smtps://user:password@host:465` (TLS from the start) or `smtp://user:password@host:587?requireTLS=true` (STARTTLS, required). Percent-encode special characters in the user name and password. Without it, development and test write mail to `DATA_DIR/mail`, shown at `/dev/mail`.',
+  },
+  SMTP_PLAINTEXT_HOST: {
+    section: 'Email',
+    defaultText: 'none',
+    description: 'One host name without dots (such as a compose service, `mail`) to which production may send plain SMTP, for a mail catcher on a private network; any other `smtp://` URL without TLS is still refused, and the start-up log warns. `docker-compose.yml` sets it for Mailpit.',
+  },
+  MAIL_FROM: {
+    section: 'Email',
+    defaultText: '`no-reply@` at `PUBLIC_URL`\'s host name, named `SITE_NAME`',
+    description: 'The `From` of every email, for example `Commons <commons@example.gov.au>`. The default gives `Commons <no-reply@commons.example.gov.au>`. Its domain needs SPF, DKIM and DMARC set up for the relay: set it in production (see [Email](#email)).',
+  },
+  CONTACT_EMAIL: {
+    section: 'Email',
+    defaultText: '`MAIL_FROM` (development)',
+    description: 'Where messages from the contact page go, for example `Commons team <commons-team@example.gov.au>`. The privacy notice also shows this address.',
+  },
+  MAIL_MAX_ATTEMPTS: {
+    section: 'Email',
+    default: '32',
+    description: 'How many times an email is tried before it is marked failed (1 to 100). Retries start 30 s apart and double up to one hour apart, so 32 attempts span about 25 hours. A permanent rejection (an SMTP 5xx) fails at once.',
+  },
+  MAIL_RETENTION_DAYS: {
+    section: 'Email',
+    default: '30',
+    description: 'How many days the records of sent emails (recipient, subject, times; the bodies are removed when sent) are kept before they are deleted (1 to 3650).',
+  },
+  MAIL_POLL_SECONDS: { section: 'Email', default: '5', description: 'How often the mail worker checks the queue for due emails (1 to 3600). Email queued by this instance is picked up straight away.' },
+  SESSION_SECRET: {
+    section: 'Sessions and proxies',
+    defaultText: 'none (generated)',
+    description: 'One or more secrets, separated by commas, newest first. Each must be at least 32 characters (`openssl rand -base64 48`). The newest signs session cookies, and all of them are accepted. Outside production, if it is unset, a secret is generated once and kept in `DATA_DIR/session-secret`.',
+  },
+  TRUST_PROXY: {
+    section: 'Sessions and proxies',
+    default: 'off',
+    description: "Which proxies may tell Commons the client's address (through `X-Forwarded-For`): `off`, a hop count (1 to 10), or a comma-separated list of addresses and CIDR ranges (IPv4 no wider than /8, IPv6 no wider than /16). `true` and `*` are refused. Behind one load balancer: `1`, or its address range. Production needs it because a proxy always ends TLS in front of Commons.",
+  },
+  REDIS_URL: {
+    section: 'Sessions and proxies',
+    defaultText: 'none',
+    description: 'A `redis://` or `rediss://` URL. When it is set, rate-limit counters are kept in Redis and shared by every instance. Without it, each instance counts in its own memory. Set it when more than one instance runs.',
+  },
+  RATE_LIMIT_PAGES_PER_10S: {
+    section: 'Rate limits',
+    default: '50',
+    description: "The number of page requests each client address may make in 10 seconds (static files and health checks don't count). Beyond that, the client gets a 429 with `Retry-After`.",
+  },
+  RATE_LIMIT_CONTACT_PER_HOUR: { section: 'Rate limits', default: '5', description: 'The number of contact-page messages each client address may send in an hour.' },
+  RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: {
+    section: 'Rate limits',
+    default: '30',
+    description: 'Failed sign-ins per hour, counted for each client address and for each submitted email address (successes never count); past it, 429 with `Retry-After`.',
+  },
+  RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: { section: 'Rate limits', default: '200', description: 'Every sign-in attempt from one client address per hour, a cap for abuse; past it, 429 with `Retry-After`.' },
+  RATE_LIMIT_SIGNUPS_PER_HOUR: { section: 'Rate limits', default: '20', description: 'Sign-up requests per client address per hour (generous, for a department behind one gateway).' },
+  RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: { section: 'Rate limits', default: '3', description: 'Sign-up emails to one address per hour; past it the page looks the same but nothing is sent.' },
+  RATE_LIMIT_RESETS_PER_HOUR: { section: 'Rate limits', default: '3', description: 'Password-reset emails to one member per hour; past it the page looks the same but nothing is sent.' },
+  RATE_LIMIT_TRUSTED: {
+    section: 'Rate limits',
+    defaultText: 'none',
+    description: "Addresses and CIDR ranges that are exempt from rate limits, separated by commas (for example a department's gateway or a monitoring host, `192.0.2.10,198.51.100.0/24`). Same form as the `TRUST_PROXY` ranges.",
+  },
+  ALLOWED_EMAIL_DOMAINS: {
+    section: 'Membership',
+    default: 'gov.au',
+    description: 'Comma-separated domains turned into "allow" domain rules at the first start, once. Each admits addresses under its domain, not at it (`rule-change DOMAIN allow --own-domain yes` changes that). Later changes are made with `npm run admin --`; deleting a seeded rule does not bring it back.',
+  },
+  ADMIN_EMAILS: {
+    section: 'Membership',
+    defaultText: 'none',
+    description: 'Comma-separated addresses that become administrators when they join or sign in. Taking an address out never demotes anyone: use `npm run admin -- revoke`.',
+  },
+  PASSWORD_HASH_MEMORY_KIB: {
+    section: 'Membership',
+    default: '65536',
+    description: 'argon2id memory per hash, in KiB (64 MiB). Production refuses less than 19456. Hashes made with other settings are redone at the next sign-in.',
+  },
+  PASSWORD_HASH_TIME_COST: { section: 'Membership', default: '3', description: 'argon2id iterations.' },
+  LOG_LEVEL: {
+    section: 'Logs',
+    default: 'info',
+    description: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. At `info`, each request is one line (method, path, status, time, client address, member); `debug` adds a line when a request starts. Cookies, passwords, tokens, form tokens and the secrets in emailed links are redacted.',
+  },
+  LOG_FORMAT: {
+    section: 'Logs',
+    default: 'json',
+    description: '`json`: one JSON object per line on standard output, with UTC times, for a log collector. `pretty`: short readable lines for a terminal in development.',
+  },
+};
