@@ -48,13 +48,13 @@ describe('an unreachable database at start-up', () => {
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     expect(server.output()).not.toContain('hunter2-secret');
     expect(server.output()).not.toMatch(/MigrationFailed|\n\s+at /);
-  }, 30_000);
+  }, 60_000);
 
   it('waits for a database that comes up later, then starts', async () => {
     const dbPort = await freePort();
     const port = await freePort();
     const server = start({ PORT: String(port), DATABASE_URL: `postgres://postgres@127.0.0.1:${dbPort}/postgres`, DATABASE_POOL_SIZE: '1', DATABASE_WAIT_SECONDS: '120' });
-    await waitForOutput(server, 'waiting for the database');
+    await waitForOutput(server, 'waiting for the database', 60_000);
 
     const pglite = await PGlite.create();
     const socket = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: dbPort, maxConnections: 1 });
@@ -68,5 +68,5 @@ describe('an unreachable database at start-up', () => {
       await socket.stop();
       await pglite.close();
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -76,7 +76,8 @@ describe('LOG_FORMAT=pretty', () => {
   it('gives a development server a readable console, with no JSON', async () => {
     const port = await freePort();
     server = runNode('server.js', { DATA_DIR: dataDir, PORT: String(port), LOG_FORMAT: 'pretty' });
-    await waitForOutput(server, 'Commons is ready');
+    // A fresh embedded database: slow to start on a busy machine.
+    await waitForOutput(server, 'Commons is ready', 90_000);
     await fetch(`http://127.0.0.1:${port}/`);
     await waitForOutput(server, 'GET / 200');
     server.child.kill('SIGINT');
@@ -84,5 +85,5 @@ describe('LOG_FORMAT=pretty', () => {
     const lines = server.output().split('\n').filter(Boolean);
     expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
     expect(lines).toContainEqual(expect.stringMatching(/^\d\d:\d\d:\d\d INFO  Commons is ready at http:\/\/127\.0\.0\.1:\d+ url=/));
-  }, 60_000);
+  }, 150_000);
 });

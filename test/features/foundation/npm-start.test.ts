@@ -37,12 +37,12 @@ describe('npm start under a supervisor', () => {
     // --ignore-scripts skips prestart (the build, which the test setup has done), not start itself:
     // the process tree under test is the one `npm start` runs.
     npm = runNpm(['start', '--ignore-scripts'], { DATA_DIR: dataDir, PORT: String(port) });
-    await waitForOutput(npm, 'Commons is ready');
+    await waitForOutput(npm, 'Commons is ready', 90_000);
 
     npm.child.kill(signal);
     await npm.exited;
     // The server shut down in order before npm exited: its port is closed and its lock released.
     expect(await portIsClosed(port)).toBe(true);
     expect(fs.existsSync(lockPath)).toBe(false);
-  }, 90_000);
+  }, 150_000);
 });
