@@ -1,18 +1,44 @@
+import type { FastifyReply } from 'fastify';
+
 /**
- * Where to send someone after signing in: only a path on this site, so `?next=` can never
- * become an open redirect (`//evil.example`, `/\evil.example`, `javascript:…`, an absolute URL).
+ * Where the site may send a browser: only a path on this site, so `?next=` can never become an
+ * open redirect (`//evil.example`, `/\evil.example`, `/.//evil.example`, `javascript:…`, an
+ * absolute URL).
+ */
+const MAX_LENGTH = 2000;
+const BASE = 'http://commons.invalid';
+
+/**
+ * One leading `/` and no second one or `\` after it; no `//` in the path part (only an empty
+ * segment can become `//` once `.` and `..` are resolved); and no backslash or control character
+ * anywhere, since browsers drop tab, CR and LF from a URL and read `\` as `/`.
+ */
+export function isLocalPath(value: string): boolean {
+  if (!/^\/(?![/\\])/.test(value) || /[\u0000-\u001f\u007f\\]/.test(value)) return false;
+  return !value.split(/[?#]/, 1)[0]!.includes('//');
+}
+
+/**
+ * The path a browser would go to, resolved as a browser resolves it (`.`, `..`, `%2e`); the
+ * fallback unless both what was given and what it resolves to are paths on this site.
  */
 export function safeNextPath(value: unknown, fallback = '/'): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2000) return fallback;
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback;
-  // Browsers treat tab, CR, LF and backslash in a URL as they please; refuse any control character.
-  if (/[\u0000-\u001f\u007f\\]/.test(value)) return fallback;
-  const base = 'http://commons.invalid';
+  if (typeof value !== 'string' || value.length > MAX_LENGTH || !isLocalPath(value)) return fallback;
   let url: URL;
   try {
-    url = new URL(value, base);
+    url = new URL(value, BASE);
   } catch {
     return fallback;
   }
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback;
+  const resolved = `${url.pathname}${url.search}${url.hash}`;
+  return url.origin === BASE && isLocalPath(resolved) ? resolved : fallback;
+}
+
+/**
+ * Every redirect to a page of ours goes through here, so a path that slipped past a check
+ * upstream is a failure of ours, never a trip to another site.
+ */
+export function redirectTo(reply: FastifyReply, path: string): FastifyReply {
+  if (!isLocalPath(path)) throw new Error(`refused to redirect to ${JSON.stringify(path.slice(0, 100))}`);
+  return reply.redirect(path, 303);
 }

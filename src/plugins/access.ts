@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
+import { redirectTo } from '../lib/next-path.js';
 
 /**
  * Who may reach a route. Every route is for signed-in, active members unless it says
@@ -76,7 +77,7 @@ export const requireAccess = fp(
     app.addHook('onRequest', async (request, reply) => {
       if (request.is404 || routeAccess(request) !== 'member' || request.member) return;
       if (request.method === 'GET' || request.method === 'HEAD') {
-        return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+        return redirectTo(reply, `/login?next=${encodeURIComponent(request.url)}`);
       }
       throw new Forbidden(PAGE_MESSAGES.signInFirst);
     });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Deps } from '../../deps.js';
 import { setFlash } from '../../lib/flash.js';
 import { formToken, parseForm, type FieldErrors } from '../../lib/forms.js';
+import { redirectTo } from '../../lib/next-path.js';
 import { CONTACT_MESSAGES } from './messages.js';
 import { CONTACT_LIMITS, ContactForm } from './schemas.js';
 import { sendContactMessage } from './service.js';
@@ -34,7 +35,7 @@ const contactRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) 
       ipAddress: request.clientAddress,
     });
     setFlash(request, CONTACT_MESSAGES.sent);
-    return reply.redirect('/contact', 303);
+    return redirectTo(reply, '/contact');
   });
 };
 

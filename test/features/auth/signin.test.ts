@@ -206,6 +206,23 @@ describe('POST /login', () => {
   });
 });
 
+describe('GET /login', () => {
+  it('sends a signed-in member opening /login?next= only to a path on this site', async () => {
+    const member = await createMember(t.db);
+    const browser = new Browser(t.app);
+    expect((await signIn(browser, member.email, member.password)).statusCode).toBe(303);
+    expect((await browser.get('/login?next=%2Fsettings%3Ftab%3D1')).headers.location).toBe('/settings?tab=1');
+    for (const next of ['/.//evil.example', '/..//evil.example', '/%2e%2e//evil.example', '/%2E//evil.example', '/a/..//evil.example', '//evil.example', '/\\evil.example', 'https://evil.example']) {
+      const response = await browser.get(`/login?next=${encodeURIComponent(next)}`);
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe('/');
+    }
+    // Sent as typed, not percent-encoded, as a link in a page would carry it.
+    expect((await browser.get('/login?next=/.//evil.example')).headers.location).toBe('/');
+    expect((await browser.get('/login?next=/%2e%2e//evil.example')).headers.location).toBe('/');
+  });
+});
+
 describe('the current password on the settings page', () => {
   it('counts wrong guesses like failed sign-ins: five lock the address', async () => {
     const member = await createMember(t.db);

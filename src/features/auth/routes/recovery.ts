@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
+import { redirectTo } from '../../../lib/next-path.js';
 import type { Deps } from '../../../deps.js';
 import { invalidLink } from '../invalid-link.js';
 import { AUTH_MESSAGES } from '../messages.js';
@@ -57,7 +58,7 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     if (!reset) throw invalidLink('reset');
     await signInBrowser(deps, request, reply, reset, 'reset');
     setFlash(request, AUTH_MESSAGES.passwordReset);
-    return reply.redirect('/', 303);
+    return redirectTo(reply, '/');
   });
 
   app.get<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
@@ -68,7 +69,7 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   app.post<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {
     if (!parseForm(ButtonForm, request.body).ok || !(await unlockSignIn(deps, request.params.token, request.clientAddress))) throw invalidLink('unlock');
     setFlash(request, AUTH_MESSAGES.unlocked);
-    return reply.redirect('/login', 303);
+    return redirectTo(reply, '/login');
   });
 };
 

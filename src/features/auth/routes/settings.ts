@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
+import { redirectTo } from '../../../lib/next-path.js';
 import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
@@ -51,7 +52,7 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     if (!form.ok) return showSettings(request, reply.code(422), { profileValues: form.values, profileErrors: form.errors });
     await updateProfile(deps.db, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
     setFlash(request, AUTH_MESSAGES.profileSaved);
-    return reply.redirect('/settings', 303);
+    return redirectTo(reply, '/settings');
   });
 
   app.post('/settings/password', async (request, reply) => {
@@ -65,7 +66,7 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     if (!password.ok) return showSettings(request, reply.code(422), { passwordErrors: { new_password: password.reason } });
     await changePassword(deps, member.id, password.password, request.session.get('publicId'), request.clientAddress);
     setFlash(request, AUTH_MESSAGES.passwordChanged);
-    return reply.redirect('/settings', 303);
+    return redirectTo(reply, '/settings');
   });
 
   app.post<{ Params: { publicId: string } }>('/settings/sessions/:publicId/end', async (request, reply) => {
@@ -75,16 +76,16 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     // Ending this very session is signing out: nothing of it may be saved again.
     if (isCurrent) {
       await request.session.destroy();
-      return reply.redirect('/', 303);
+      return redirectTo(reply, '/');
     }
     setFlash(request, AUTH_MESSAGES.sessionEnded);
-    return reply.redirect('/settings', 303);
+    return redirectTo(reply, '/settings');
   });
 
   app.post('/settings/sessions/end-others', async (request, reply) => {
     await endSessionsElsewhere(deps, request.member!.id, request.session.get('publicId'), request.clientAddress);
     setFlash(request, AUTH_MESSAGES.otherSessionsEnded);
-    return reply.redirect('/settings', 303);
+    return redirectTo(reply, '/settings');
   });
 };
 

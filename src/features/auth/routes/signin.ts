@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { RateLimited } from '../../../lib/errors.js';
 import { formValues, parseForm } from '../../../lib/forms.js';
-import { safeNextPath } from '../../../lib/next-path.js';
+import { redirectTo, safeNextPath } from '../../../lib/next-path.js';
 import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
@@ -17,7 +17,7 @@ function showSignin(reply: FastifyReply, values: Record<string, string>, problem
 
 const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get<{ Querystring: { next?: unknown } }>('/login', { config: publicPage }, async (request, reply) => {
-    if (request.member) return reply.redirect(safeNextPath(request.query.next), 303);
+    if (request.member) return redirectTo(reply, safeNextPath(request.query.next));
     return showSignin(reply, { next: typeof request.query.next === 'string' ? request.query.next : '' });
   });
 
@@ -31,12 +31,12 @@ const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }
     await signInBrowser(deps, request, reply, result.member, 'password');
-    return reply.redirect(safeNextPath(form.data.next), 303);
+    return redirectTo(reply, safeNextPath(form.data.next));
   });
 
   app.post('/logout', { config: publicPage }, async (request, reply) => {
     await signOutBrowser(deps, request);
-    return reply.redirect('/', 303);
+    return redirectTo(reply, '/');
   });
 };
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { setFlash } from '../../../lib/flash.js';
 import { formValues, parseForm, rawField, type FieldErrors } from '../../../lib/forms.js';
+import { redirectTo } from '../../../lib/next-path.js';
 import { GUIDELINES } from '../../pages/guidelines.js';
 import type { Deps } from '../../../deps.js';
 import { invalidLink } from '../invalid-link.js';
@@ -24,7 +25,7 @@ function showStepTwo(reply: FastifyReply, token: string, email: string, values: 
 }
 
 const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
-  app.get('/signup', { config: publicPage }, async (request, reply) => (request.member ? reply.redirect('/', 303) : showSignup(reply)));
+  app.get('/signup', { config: publicPage }, async (request, reply) => (request.member ? redirectTo(reply, '/') : showSignup(reply)));
 
   app.post('/signup', { config: { ...publicPage, rateLimit: { max: deps.config.rateLimit.signupsPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
     const form = parseForm(SignupForm, request.body);
@@ -64,7 +65,7 @@ const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     if (!result.ok) throw invalidLink('verify');
     await signInBrowser(deps, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
     setFlash(request, AUTH_MESSAGES.welcome);
-    return reply.redirect('/', 303);
+    return redirectTo(reply, '/');
   });
 };
 
