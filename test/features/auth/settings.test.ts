@@ -288,13 +288,23 @@ describe('CSRF on the settings forms', () => {
     expect(await isSignedIn(other)).toBe(true);
   });
 
-  it('keeps the token from the sign-in page working right after signing in', async () => {
+  // Issue 15, item 6: the form-token secret used to survive sign-in, so a token planted before
+  // it (a planted-cookie CSRF) still worked after.
+  it('refuses the token from the sign-in page once signed in: a new session has a new secret', async () => {
     const member = await newMember();
     const browser = new Browser(t.app);
     const hidden = await browser.openForm('/login');
     expect((await browser.post('/login', { ...hidden, email: member.email, password: member.password })).statusCode).toBe(303);
+    const before = await memberRow(member);
     const response = await browser.post('/settings/profile', { _csrf: hidden._csrf!, display_name: 'Signed In Just Now', job_title: '', bio: '' });
-    expect(response.statusCode).toBe(303);
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain(PAGE_MESSAGES.formExpired);
+    expect(await memberRow(member)).toEqual(before);
+    expect((await browser.post('/logout', { _csrf: hidden._csrf! })).statusCode).toBe(403);
+    expect(await isSignedIn(browser)).toBe(true);
+    // The pages the member now sees carry a token that works.
+    const fresh = await browser.openForm('/settings');
+    expect((await browser.post('/settings/profile', { _csrf: fresh._csrf!, display_name: 'Signed In Just Now', job_title: '', bio: '' })).statusCode).toBe(303);
     expect((await memberRow(member)).display_name).toBe('Signed In Just Now');
   });
 

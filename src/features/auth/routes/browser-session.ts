@@ -31,9 +31,9 @@ function browserDevice(request: FastifyRequest, reply: FastifyReply, config: Con
   return { deviceId: browserDeviceId(request, reply, config), userAgent: request.headers['user-agent'] ?? '', clientAddress: request.clientAddress };
 }
 
-/** A fresh session id for the signed-in member; the form token secret carries over. */
+/** A fresh session id for the signed-in member, and with it a fresh form-token secret. */
 async function startMemberSession(request: FastifyRequest, member: { id: number; role: Role }, now: Date): Promise<void> {
-  await request.session.regenerate(['_csrf']);
+  await request.session.regenerate();
   // The cookie outlives a browser restart up to the absolute limit; the server decides sooner.
   request.session.options({ maxAge: limitsFor(member.role).absoluteMs });
   const at = now.getTime();
