@@ -94,7 +94,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   SESSION_SECRET: {
     section: 'Sessions and proxies',
     defaultText: 'none (generated)',
-    description: 'One or more secrets, separated by commas, newest first. Each must be at least 32 characters (`openssl rand -base64 48`). The newest signs session cookies, and all of them are accepted. Outside production, if it is unset, a secret is generated once and kept in `DATA_DIR/session-secret`.',
+    description: 'One or more secrets, separated by commas, newest first. Each must be at least 32 characters (`openssl rand -base64 48`). The newest signs session cookies and makes form tokens, and all of them are accepted. Outside production, if it is unset, a secret is generated once and kept in `DATA_DIR/session-secret`.',
   },
   TRUST_PROXY: {
     section: 'Sessions and proxies',

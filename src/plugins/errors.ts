@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, type ErrorPageExtras } from '../lib/errors.js';
-import { ERROR_PAGES, PAGE_MESSAGES } from '../lib/messages.js';
+import { ERROR_PAGES } from '../lib/messages.js';
 
 /**
  * One place turns every failure into a page: expected ones (HttpError, Fastify's 4xx) say what
@@ -32,10 +32,6 @@ function isDatabaseBusy(error: Error): boolean {
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) {
     return renderError(reply, error.statusCode, error.message || undefined, error.headers, error.page);
-  }
-  if (error.code?.startsWith('FST_CSRF_')) {
-    request.log.warn({ reason: error.code }, 'refused a request without a valid form token');
-    return renderError(reply, 403, PAGE_MESSAGES.formExpired);
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -8,11 +8,14 @@ import type { DB } from '../db/schema.js';
 
 /**
  * Sessions live in PostgreSQL, so any app instance can serve any request. Rows are keyed by a
- * SHA-256 of the session id: the table never holds a value that works as a cookie.
+ * SHA-256 of the session id: the table never holds a value that works as a cookie. A session is
+ * stored only while it carries something, a signed-in member or a notice for the next page: a
+ * visitor reading pages or filling in forms has none (their form tokens: plugins/csrf.ts).
  */
 
-// A session that only carries a form's CSRF secret (someone signed out filling in a form).
-export const ANONYMOUS_SESSION_TTL_MS = 2 * 60 * 60 * 1000;
+// A session that only carries a notice for the next page (someone signed out who has just
+// posted a form): the redirect that reads it follows at once.
+export const ANONYMOUS_SESSION_TTL_MS = 10 * 60 * 1000;
 
 export function hashSessionId(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url');
@@ -38,6 +41,11 @@ type StoredSession = Parameters<fastifySession.SessionStore['set']>[1];
 // and set() takes it out again, so it is never saved.
 const LOADED = '__loadedFromStore';
 
+/** No member, no notice: only the cookie's settings. Storing that would be a row per visitor. */
+function carriesNothing(session: Record<string, unknown>): boolean {
+  return Object.entries(session).every(([key, value]) => key === 'cookie' || value === undefined);
+}
+
 export class PgSessionStore implements fastifySession.SessionStore {
   constructor(
     private readonly db: Kysely<DB>,
@@ -46,6 +54,13 @@ export class PgSessionStore implements fastifySession.SessionStore {
 
   set(sessionId: string, session: StoredSession, callback: (error?: unknown) => void): void {
     const { [LOADED]: loaded, ...rest } = session as StoredSession & { [LOADED]?: boolean };
+    // An empty session is never written (a visitor, a session just regenerated), and one that
+    // has been emptied (its notice read) goes.
+    if (carriesNothing(rest)) {
+      if (loaded) this.destroy(sessionId, callback);
+      else callback();
+      return;
+    }
     const columns = {
       data: JSON.stringify(rest),
       expires_at: new Date(rest.expiresAt ?? this.now().getTime() + ANONYMOUS_SESSION_TTL_MS),
@@ -91,26 +106,24 @@ export async function deleteExpiredSessions(db: Kysely<DB>, now: Date = new Date
   return Number(result.numDeletedRows);
 }
 
-export function sessionCookieName(config: Config): string {
+/** A cookie of ours: HttpOnly, SameSite=Lax, and under https Secure with the __Host- prefix. */
+export function siteCookie(config: Config, name: string) {
+  const https = config.publicUrl.protocol === 'https:';
   // The __Host- prefix pins the cookie to this exact host over https, with no Domain attribute.
-  return config.publicUrl.protocol === 'https:' ? '__Host-commons' : 'commons';
+  return { name: https ? `__Host-${name}` : name, options: { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: https } };
 }
 
 export default fp<{ config: Config; db: Kysely<DB>; secrets: string[]; now: () => Date }>(
   async (app, { config, db, secrets, now }) => {
+    const cookie = siteCookie(config, 'commons');
     await app.register(fastifyCookie);
     await app.register(fastifySession, {
       secret: secrets,
-      cookieName: sessionCookieName(config),
+      cookieName: cookie.name,
       store: new PgSessionStore(db, now),
       saveUninitialized: false,
       rolling: false,
-      cookie: {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: config.publicUrl.protocol === 'https:',
-      },
+      cookie: cookie.options,
     });
   },
   { name: 'session' },

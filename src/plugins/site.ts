@@ -33,7 +33,7 @@ export default fp<SiteOptions>(
     site.removeAllContentTypeParsers();
     await site.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseUrlEncoded });
     await site.register(session, { config, db, secrets: sessionSecrets, now });
-    await site.register(csrf, { config });
+    await site.register(csrf, { config, secrets: sessionSecrets });
     await site.register(currentMember, { db, now });
     await site.register(requireAccess);
   },

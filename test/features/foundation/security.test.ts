@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failingProbes } from '../../support/probes.js';
-import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp, contactRows } from '../../support/app.js';
+import { Browser, buildTestApp, countRows, encodeForm, hiddenFields, TEST_HOST, type TestApp, contactRows } from '../../support/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -36,15 +36,25 @@ describe('security headers', () => {
     // As behind a load balancer that ends TLS and says so in X-Forwarded-Proto.
     const secure = await buildTestApp({ env: { PUBLIC_URL: 'https://commons.example.gov.au', TRUST_PROXY: '1' } });
     try {
-      const response = await new Browser(secure.app, 'commons.example.gov.au').get('/contact', { 'x-forwarded-proto': 'https' });
+      const https = { 'x-forwarded-proto': 'https' };
+      const browser = new Browser(secure.app, 'commons.example.gov.au');
+      const response = await browser.get('/contact', https);
       expect(response.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
       expect(String(response.headers['content-security-policy'])).toContain('upgrade-insecure-requests');
-      const cookie = String(response.headers['set-cookie']);
+      // A visitor gets the form cookie with the page, and a session only once a posted form
+      // leaves a notice for the next page.
+      const formCookie = String(response.headers['set-cookie']);
+      const posted = await browser.post('/contact', contactFields(hiddenFields(response.body)), { ...https, origin: 'https://commons.example.gov.au' });
+      expect(posted.statusCode).toBe(303);
+      const cookie = String(posted.headers['set-cookie']);
+      expect(formCookie).toMatch(/^__Host-commons_form=/);
       expect(cookie).toMatch(/^__Host-commons=/);
-      expect(cookie).toContain('Secure');
-      expect(cookie).toContain('HttpOnly');
-      expect(cookie).toContain('SameSite=Lax');
-      expect(cookie).not.toContain('Domain=');
+      for (const set of [formCookie, cookie]) {
+        expect(set).toContain('Secure');
+        expect(set).toContain('HttpOnly');
+        expect(set).toContain('SameSite=Lax');
+        expect(set).not.toContain('Domain=');
+      }
     } finally {
       await secure.close();
     }
