@@ -75,6 +75,31 @@ export async function deleteSignupRequest(db: Db, canonicalEmail: string): Promi
   await db.deleteFrom('signup_requests').where('canonical_email', '=', canonicalEmail).execute();
 }
 
+/**
+ * Sign-up requests not asked for again since `quietSince` and with no verify link left that
+ * works; returns how many went. (A request asked for again at this moment has a newer
+ * `updated_at`, which the delete sees once that request commits, so it stays.)
+ */
+export async function deleteStaleSignupRequests(db: Db, now: Date, quietSince: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('signup_requests')
+    .where('updated_at', '<', quietSince)
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('email_tokens')
+            .select('email_tokens.id')
+            .whereRef('email_tokens.canonical_email', '=', 'signup_requests.canonical_email')
+            .where('email_tokens.purpose', '=', 'verify')
+            .where('email_tokens.used_at', 'is', null)
+            .where('email_tokens.expires_at', '>', now),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** The agency named by a domain rule, or a provisional one named after the email's domain. */
 export async function findOrCreateProvisionalAgency(db: Db, domain: string): Promise<number> {
   const existing = await db.selectFrom('agencies').select('id').where(sql<boolean>`lower(name) = ${domain}`).executeTakeFirst();
@@ -170,6 +195,16 @@ export async function countSignInFailure(db: Db, key: string, at: Date): Promise
 
 export async function lockSignIn(db: Db, key: string, lockCount: number, until: Date): Promise<void> {
   await db.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
+}
+
+/** Lock rows with no lock in force and no failure since `quietSince`; returns how many went. */
+export async function deleteStaleSignInLocks(db: Db, now: Date, quietSince: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('signin_locks')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .where('last_failure_at', '<', quietSince)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface Profile {

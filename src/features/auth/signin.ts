@@ -15,7 +15,7 @@ import { issueToken } from './tokens.js';
  */
 export const LOCK_AFTER_FAILURES = 5;
 const FIRST_LOCK_SECONDS = 15 * 60;
-const MAX_LOCK_SECONDS = 24 * 60 * 60;
+export const MAX_LOCK_SECONDS = 24 * 60 * 60;
 
 export type SignInResult =
   | { ok: true; member: MemberCredentials }

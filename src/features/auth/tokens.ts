@@ -31,6 +31,12 @@ export async function revokeTokens(db: Db, purpose: TokenPurpose, canonicalEmail
   await db.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', canonicalEmail).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
 }
 
+/** Removes links past their time, used or not: they can never work again. Returns how many. */
+export async function deleteExpiredTokens(db: Db, now: Date): Promise<number> {
+  const result = await db.deleteFrom('email_tokens').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Issues a token; earlier unused tokens for the same purpose and address stop working. */
 export async function issueToken(db: Db, purpose: TokenPurpose, canonicalEmail: string, memberId: number | null): Promise<string> {
   const token = randomBytes(32).toString('base64url');
