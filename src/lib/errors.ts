@@ -1,4 +1,4 @@
-import { waitInWords } from './messages.js';
+import { ERROR_PAGES, waitInWords } from './messages.js';
 
 /**
  * Expected failures, each with the status it answers with and the message a person reads.
@@ -48,6 +48,6 @@ export class NotFound extends HttpError {
 export class RateLimited extends HttpError {
   constructor(retryAfterSeconds: number) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-    super(429, `You have made a lot of requests in a short time. Try again ${waitInWords(seconds)}.`, { 'retry-after': String(seconds) });
+    super(429, `${ERROR_PAGES[429]!.message} Try again ${waitInWords(seconds)}.`, { 'retry-after': String(seconds) });
   }
 }

@@ -7,7 +7,7 @@ export const ERROR_PAGES: Record<number, { title: string; message: string }> = {
   413: { title: 'That was too much to send', message: 'What you sent is larger than Commons accepts. Shorten it and try again.' },
   415: { title: 'That request could not be read', message: 'The form was sent in a format Commons does not accept.' },
   422: { title: 'Check what you entered', message: 'Some of what you entered could not be accepted.' },
-  429: { title: 'Too many requests', message: 'You have made a lot of requests in a short time. Wait a little, then try again.' },
+  429: { title: 'Too many requests', message: 'You have made a lot of requests in a short time.' },
   500: { title: 'Something went wrong', message: 'Something went wrong on our side and what you asked for was not done. Try again in a moment.' },
   503: { title: 'Commons is busy', message: 'Commons is too busy to answer right now. Try again in a few seconds.' },
 };
