@@ -128,8 +128,8 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   ALLOWED_EMAIL_DOMAINS: {
     section: 'Membership',
-    default: 'gov.au',
-    description: 'Comma-separated domains turned into "allow" domain rules at the first start, once. Each admits addresses under its domain, not at it (`rule-change DOMAIN allow --own-domain yes` changes that). Later changes are made with `npm run admin --`; deleting a seeded rule does not bring it back.',
+    default: '*.gov.au',
+    description: 'Comma-separated domains turned into "allow" domain rules at the first start, once. `finance.gov.au` admits addresses at that domain and under it; `*.gov.au` only under it, so `jane@finance.gov.au` may join but not `jane@gov.au`. Later changes are made with `npm run admin --`; deleting a seeded rule does not bring it back.',
   },
   ADMIN_EMAILS: {
     section: 'Membership',

@@ -158,7 +158,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_CONTACT_PER_HOUR: positiveInt(100_000).default(5),
   RATE_LIMIT_TRUSTED: addressRanges.default([]),
   // Checked and canonicalised by the membership feature, which owns the rules for both.
-  ALLOWED_EMAIL_DOMAINS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default(['gov.au']),
+  ALLOWED_EMAIL_DOMAINS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default(['*.gov.au']),
   ADMIN_EMAILS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default([]),
   PASSWORD_HASH_MEMORY_KIB: positiveInt(4_194_304).default(65_536),
   PASSWORD_HASH_TIME_COST: positiveInt(20).default(3),

@@ -26,10 +26,9 @@ members (EMAIL in any form: Jane.Citizen+x@Finance.gov.au finds jane.citizen@fin
 
 domain rules (which email domains may join, and the agency their members belong to)
   rules                                  list the rules
-  rule-add DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT] [--own-domain yes|no]
-                                         a rule admits addresses under DOMAIN; --own-domain yes
-                                         also those at DOMAIN itself (the default when --agency
-                                         names the agency it is the mail domain of)
+  rule-add DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT]
+                                         finance.gov.au admits addresses at the domain and under
+                                         it; *.gov.au only under it (jane@gov.au names no agency)
   rule-change DOMAIN allow|block [--agency NAME_OR_ID] [--note TEXT] [--own-domain yes|no]
                                          point the rule at another agency, rewrite its note or
                                          change --own-domain; --agency "" or --note "" clears it
@@ -78,9 +77,9 @@ const COMMANDS: Record<string, Spec> = {
   rules: { args: [], action: () => listRules },
   'rule-add': {
     args: ['DOMAIN', 'EFFECT'],
-    options: ['agency', 'note', 'own-domain'],
-    action: ([domain, effect], { agency, note, 'own-domain': ownDomain }) => {
-      const input = { domain: domain!, effect: toEffect(effect), agency, note, admitsOwnDomain: toYesNo(ownDomain) };
+    options: ['agency', 'note'],
+    action: ([domain, effect], { agency, note }) => {
+      const input = { domain: domain!, effect: toEffect(effect), agency, note };
       return async (db) => {
         const rule = await addDomainRule({ db }, input, OPERATOR);
         return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}${rule.effect === 'allow' ? `; ${describeOwnDomain(rule)}` : ''}`;

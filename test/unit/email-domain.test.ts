@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkEmail } from '../../src/features/auth/email-address.js';
-import { decideDomain, normaliseRuleDomain, type DomainRule } from '../../src/features/auth/email-domain.js';
+import { decideDomain, normaliseRuleDomain, parseRuleEntry, type DomainRule } from '../../src/features/auth/email-domain.js';
 import { AUTH_MESSAGES as M } from '../../src/features/auth/messages.js';
 
 const allow = (domain: string, agencyId: number | null = null, admitsOwnDomain = true): DomainRule => ({ domain, effect: 'allow', agencyId, admitsOwnDomain });
@@ -115,6 +115,17 @@ describe('decideDomain', () => {
     it('lets an exact allow of an xn-- domain outrank a block of its parent', () => {
       expect(decideDomain(IDN, [allow(IDN), block('gov.au')]).allowed).toBe(true);
     });
+  });
+});
+
+describe('parseRuleEntry', () => {
+  it('reads *.DOMAIN as a rule for addresses under the domain only, and DOMAIN as one for addresses at it too', () => {
+    expect(parseRuleEntry(' *.GOV.au ')).toEqual({ ok: true, domain: 'gov.au', admitsOwnDomain: false });
+    expect(parseRuleEntry('Finance.gov.au')).toEqual({ ok: true, domain: 'finance.gov.au', admitsOwnDomain: true });
+  });
+
+  it.each(['*', '*.', '*.au', '**.gov.au', 'a.*.gov.au'])('refuses %j', (entry) => {
+    expect(parseRuleEntry(entry).ok).toBe(false);
   });
 });
 

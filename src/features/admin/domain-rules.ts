@@ -3,7 +3,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import { normaliseRuleDomain } from '../auth/email-domain.js';
+import { parseRuleEntry } from '../auth/email-domain.js';
 import type { Actor } from './actor.js';
 import { resolveAgency } from './agencies.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
@@ -38,25 +38,19 @@ export async function listDomainRuleDetails(db: Db): Promise<DomainRuleListing[]
 }
 
 export interface NewDomainRule {
+  /** `finance.gov.au` admits addresses at the domain and under it; `*.gov.au` only under it. */
   domain: string;
   effect: Effect;
   /** An agency id or name; members who join under the rule belong to it. */
   agency?: string | undefined;
   note?: string | undefined;
-  /**
-   * Whether addresses at the domain itself may join, not only under it. By default a rule that
-   * names an agency does (the agency's mail domain) and one that names none (a namespace such as
-   * gov.au) does not.
-   */
-  admitsOwnDomain?: boolean | undefined;
 }
 
 export async function addDomainRule(deps: Pick<Deps, 'db'>, input: NewDomainRule, actor: Actor): Promise<DomainRuleListing> {
-  const domain = ruleDomain(input.domain);
+  const { domain, admitsOwnDomain } = ruleEntry(input.domain);
   const note = input.note === undefined ? null : checkNote(input.note);
   return inTransaction(deps.db, async (trx) => {
     const agency = input.agency === undefined || input.agency.trim() === '' ? null : await resolveAgency(trx, input.agency);
-    const admitsOwnDomain = input.admitsOwnDomain ?? agency !== null;
     const created = await trx
       .insertInto('domain_rules')
       .values({ domain, effect: input.effect, agency_id: agency?.id ?? null, note, admits_own_domain: admitsOwnDomain })
@@ -81,7 +75,7 @@ export interface DomainRuleChange {
 /** Points a rule at another agency (or none), rewrites its note and/or says whether it admits its own domain. Members already joined stay where they are. */
 export async function changeDomainRule(deps: Pick<Deps, 'db'>, input: DomainRuleChange, actor: Actor): Promise<DomainRuleListing> {
   if (input.agency === undefined && input.note === undefined && input.admitsOwnDomain === undefined) throw new Refused(M.nothingToChange);
-  const domain = ruleDomain(input.domain);
+  const { domain } = ruleEntry(input.domain);
   const note = input.note === undefined ? undefined : input.note === null ? null : checkNote(input.note);
   return inTransaction(deps.db, async (trx) => {
     const rule = await trx.selectFrom('domain_rules').select(['id', 'agency_id', 'note', 'admits_own_domain']).where('domain', '=', domain).where('effect', '=', input.effect).forUpdate().executeTakeFirst();
@@ -103,7 +97,7 @@ export async function changeDomainRule(deps: Pick<Deps, 'db'>, input: DomainRule
 
 /** Removes a rule. Members who joined under it keep their accounts; see deactivate for that. */
 export async function removeDomainRule(deps: Pick<Deps, 'db'>, input: { domain: string; effect: Effect }, actor: Actor): Promise<{ id: number; domain: string; effect: Effect; allowRulesLeft: number }> {
-  const domain = ruleDomain(input.domain);
+  const { domain } = ruleEntry(input.domain);
   return inTransaction(deps.db, async (trx) => {
     const removed = await trx.deleteFrom('domain_rules').where('domain', '=', domain).where('effect', '=', input.effect).returning(['id', 'agency_id', 'note']).executeTakeFirst();
     if (!removed) throw new Refused(M.unknownRule(domain, input.effect));
@@ -113,10 +107,11 @@ export async function removeDomainRule(deps: Pick<Deps, 'db'>, input: { domain: 
   });
 }
 
-function ruleDomain(input: string): string {
-  const result = normaliseRuleDomain(input);
+/** A rule named as written: `*.gov.au` is the rule for gov.au that admits only addresses under it. */
+function ruleEntry(input: string): { domain: string; admitsOwnDomain: boolean } {
+  const result = parseRuleEntry(input);
   if (!result.ok) throw new Refused(M.invalidDomain(input, result.reason));
-  return result.domain;
+  return result;
 }
 
 /** An empty note is no note. */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import { normaliseRuleDomain } from './email-domain.js';
+import { parseRuleEntry } from './email-domain.js';
 import { findSetting, upsertSetting } from './queries.js';
 
 const SEEDED = 'domain_rules.seeded';
@@ -17,9 +17,11 @@ export async function seedDomainRulesOnce(db: Kysely<DB>, domains: string[]): Pr
     if ((await findSetting(trx, SEEDED)) !== undefined) return;
     const seeded: string[] = [];
     for (const entry of domains) {
-      const rule = normaliseRuleDomain(entry);
+      const rule = parseRuleEntry(entry);
       if (!rule.ok) throw new Error(`ALLOWED_EMAIL_DOMAINS: "${entry}": ${rule.reason}`);
-      await trx.insertInto('domain_rules').values({ domain: rule.domain, effect: 'allow', note: 'from ALLOWED_EMAIL_DOMAINS at first start' }).onConflict((oc) => oc.columns(['domain', 'effect']).doNothing()).execute();
+      await trx
+        .insertInto('domain_rules')
+        .values({ domain: rule.domain, effect: 'allow', admits_own_domain: rule.admitsOwnDomain, note: 'from ALLOWED_EMAIL_DOMAINS at first start' }).onConflict((oc) => oc.columns(['domain', 'effect']).doNothing()).execute();
       seeded.push(rule.domain);
     }
     await upsertSetting(trx, SEEDED, { at: new Date().toISOString(), domains: seeded });

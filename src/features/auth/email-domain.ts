@@ -42,6 +42,19 @@ export function normaliseRuleDomain(input: string): RuleDomainResult {
   return problem ? { ok: false, reason: problem } : { ok: true, domain };
 }
 
+export type RuleEntry = { ok: true; domain: string; admitsOwnDomain: boolean } | { ok: false; reason: string };
+
+/**
+ * A rule as an operator writes it (ALLOWED_EMAIL_DOMAINS, `npm run admin -- rule-add`):
+ * `finance.gov.au` admits addresses at the domain and under it; `*.gov.au` only under it.
+ */
+export function parseRuleEntry(input: string): RuleEntry {
+  const trimmed = input.trim();
+  const underOnly = trimmed.startsWith('*.');
+  const rule = normaliseRuleDomain(underOnly ? trimmed.slice(2) : trimmed);
+  return rule.ok ? { ok: true, domain: rule.domain, admitsOwnDomain: !underOnly } : rule;
+}
+
 function covers(rule: DomainRule, name: string): boolean {
   const ruleDomain = rule.domain.toLowerCase();
   if (name === ruleDomain) return rule.effect === 'block' || rule.admitsOwnDomain;

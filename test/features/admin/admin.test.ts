@@ -151,11 +151,10 @@ describe('domain rules', () => {
     expect(cleared).toMatchObject({ agencyId: null, agencyName: null, note: null });
   });
 
-  it('admits a rule\'s own domain when it names an agency or says so, and only addresses under it otherwise', async () => {
-    const agency = await addAgency({ db }, { name: 'Bureau of Statistics' }, operator);
-    expect(await addDomainRule({ db }, { domain: 'abs.gov.au', effect: 'allow', agency: 'Bureau of Statistics' }, operator)).toMatchObject({ agencyId: agency.id, admitsOwnDomain: true });
-    expect(await addDomainRule({ db }, { domain: 'vic.gov.au', effect: 'allow' }, operator)).toMatchObject({ agencyId: null, admitsOwnDomain: false });
-    expect(await addDomainRule({ db }, { domain: 'wa.gov.au', effect: 'allow', admitsOwnDomain: true }, operator)).toMatchObject({ admitsOwnDomain: true });
+  it('admits a rule\'s own domain unless it is written *.DOMAIN, and changes that when asked', async () => {
+    expect(await addDomainRule({ db }, { domain: 'abs.gov.au', effect: 'allow' }, operator)).toMatchObject({ domain: 'abs.gov.au', admitsOwnDomain: true });
+    expect(await addDomainRule({ db }, { domain: ' *.VIC.gov.au', effect: 'allow' }, operator)).toMatchObject({ domain: 'vic.gov.au', admitsOwnDomain: false });
+    expect(await refusal(addDomainRule({ db }, { domain: '*.', effect: 'allow' }, operator))).toBe(M.invalidDomain('*.', AUTH_MESSAGES.domainEmpty));
     expect(await changeDomainRule({ db }, { domain: 'vic.gov.au', effect: 'allow', admitsOwnDomain: true }, operator)).toMatchObject({ admitsOwnDomain: true });
     expect(await latestAudit('domain_rule.changed')).toMatchObject({ details: { from: { admitsOwnDomain: false }, to: { admitsOwnDomain: true } } });
   });
