@@ -16,8 +16,9 @@ export const ERROR_PAGES: Record<number, { title: string; message: string }> = {
 export function waitInWords(seconds: number): string {
   const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
   if (seconds < 60) return `in ${plural(Math.ceil(seconds), 'second')}`;
-  if (seconds < 3600) return `in ${plural(Math.ceil(seconds / 60), 'minute')}`;
-  return `in about ${plural(Math.round(seconds / 3600), 'hour')}`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `in ${plural(minutes, 'minute')}`;
+  return `in about ${plural(Math.max(1, Math.round(seconds / 3600)), 'hour')}`;
 }
 
 export const PAGE_MESSAGES = {

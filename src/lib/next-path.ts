@@ -36,9 +36,11 @@ export function safeNextPath(value: unknown, fallback = '/'): string {
 
 /**
  * Every redirect to a page of ours goes through here, so a path that slipped past a check
- * upstream is a failure of ours, never a trip to another site.
+ * upstream (a slug, a query value) goes to the home page, logged, never to another site and
+ * never as a 500.
  */
 export function redirectTo(reply: FastifyReply, path: string): FastifyReply {
-  if (!isLocalPath(path)) throw new Error(`refused to redirect to ${JSON.stringify(path.slice(0, 100))}`);
-  return reply.redirect(path, 303);
+  if (isLocalPath(path)) return reply.redirect(path, 303);
+  reply.log.warn({ path: path.slice(0, 100) }, 'refused to redirect off this site; sent to the home page instead');
+  return reply.redirect('/', 303);
 }

@@ -41,7 +41,8 @@ export function createMail(templates: Templates, config: Pick<Config, 'siteName'
         subject: email.subject(config.siteName),
         text: templates.render(`emails/${template}.text`, data),
         ...(templates.has(html) ? { html: templates.render(html, data) } : {}),
-        // `auth-verify` is listed to operators as `auth.verify`: the feature, then what for.
+        // `auth-new-device` is listed to operators as `auth.new-device`: the feature, a dot,
+        // then what the email is for (which may have hyphens of its own).
         kind: template.replace('-', '.'),
         ...(email.replyTo ? { extras: { replyTo: email.replyTo } } : {}),
       });

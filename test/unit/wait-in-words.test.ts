@@ -9,6 +9,7 @@ describe('waitInWords', () => {
     [60, 'in 1 minute'],
     [61, 'in 2 minutes'],
     [3292, 'in 55 minutes'],
+    [3541, 'in about 1 hour'],
     [3600, 'in about 1 hour'],
     [86_400, 'in about 24 hours'],
   ])('says %i seconds as "%s"', (seconds, words) => {

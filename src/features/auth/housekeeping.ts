@@ -7,9 +7,9 @@ import { deleteExpiredTokens, TOKEN_LIFETIME_SECONDS } from './tokens.js';
 /**
  * Membership rows nothing will read again, removed by the hourly maintenance, so that failed
  * sign-ins for made-up addresses and sign-ups never finished do not pile up for ever:
- * - a sign-in lock row once no lock is in force and its last failure is older than the longest
- *   lock (24 h). Until then a new lock keeps doubling; after a quiet day an address starts again
- *   at 15 minutes, which lets no more guesses through than a lock at its longest does.
+ * - a sign-in lock row for an address that is no member's, once no lock is in force and its last
+ *   failure is older than the longest lock (24 h). A member's row stays, so its locks keep
+ *   doubling however slowly someone guesses; the member's unlock link or a reset removes it.
  * - a sign-up request once every verify link it was sent has expired or been used (asked for
  *   again, it comes back with a new link);
  * - emailed links past their time.

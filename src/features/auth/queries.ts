@@ -198,11 +198,13 @@ export async function lockSignIn(db: Db, key: string, lockCount: number, until: 
 }
 
 /** Lock rows with no lock in force and no failure since `quietSince`; returns how many went. */
+/** Lock rows of addresses that are no member's; a member's row keeps its lock count until unlocked or reset. */
 export async function deleteStaleSignInLocks(db: Db, now: Date, quietSince: Date): Promise<number> {
   const result = await db
     .deleteFrom('signin_locks')
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
     .where('last_failure_at', '<', quietSince)
+    .where(({ exists, not, selectFrom }) => not(exists(selectFrom('members').select('members.id').whereRef('members.canonical_email', '=', 'signin_locks.canonical_email'))))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
 import type { Role } from '../../../db/types.js';
 import type { Deps } from '../../../deps.js';
+import { siteCookie } from '../../../plugins/session.js';
 import type { SignInDevice } from '../devices.js';
 import { limitsFor, sessionExpiresAt } from '../sessions.js';
 import { recordMemberSignIn, recordSignOut, type SignInRoute } from '../signed-in.js';
@@ -14,16 +15,13 @@ import { recordMemberSignIn, recordSignOut, type SignInRoute } from '../signed-i
 const DEVICE_COOKIE_MAX_AGE_S = 400 * 24 * 60 * 60;
 const DEVICE_ID = /^[A-Za-z0-9_-]{43}$/;
 
-function deviceCookieName(config: Config): string {
-  return config.publicUrl.protocol === 'https:' ? '__Host-commons_device' : 'commons_device';
-}
-
 /** This browser's device id, made and set as a cookie if it has none. */
 function browserDeviceId(request: FastifyRequest, reply: FastifyReply, config: Config): string {
-  const existing = request.cookies[deviceCookieName(config)];
+  const cookie = siteCookie(config, 'commons_device');
+  const existing = request.cookies[cookie.name];
   if (existing && DEVICE_ID.test(existing)) return existing;
   const id = randomBytes(32).toString('base64url');
-  reply.setCookie(deviceCookieName(config), id, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.publicUrl.protocol === 'https:', maxAge: DEVICE_COOKIE_MAX_AGE_S });
+  reply.setCookie(cookie.name, id, { ...cookie.options, maxAge: DEVICE_COOKIE_MAX_AGE_S });
   return id;
 }
 
