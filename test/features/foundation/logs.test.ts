@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLogLine } from '../../../src/lib/logger.js';
+import { formatLogLine, maskSecretsInUrl } from '../../../src/lib/logger.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createMember, signedInBrowser } from '../../support/members.js';
 import { freePort, runNode, waitForOutput, type ServerProcess } from '../../support/process.js';
@@ -48,6 +48,14 @@ describe('request logs', () => {
   });
 });
 
+describe('maskSecretsInUrl', () => {
+  it('masks an escaped token path even when another part of the URL cannot be decoded', () => {
+    const token = 'a'.repeat(43);
+    expect(maskSecretsInUrl(`/%76erify/${token}?x=%FF`)).toBe('/verify/[redacted]?x=%FF');
+    expect(maskSecretsInUrl(`/login?next=%2Fpassword%2Freset%2F${token}&y=%E0%A4`)).toBe('/login?next=/password/reset/[redacted]&y=%E0%A4');
+  });
+});
+
 describe('mail logs', () => {
   it('says an email was written to the mailbox, not sent, when it was', async () => {
     const browser = new Browser(t.app);
@@ -64,6 +72,11 @@ describe('LOG_FORMAT=pretty', () => {
   it('turns a request line and a message line into short readable lines', () => {
     expect(formatLogLine('{"level":30,"time":"2026-12-05T04:12:03.007Z","pid":1,"hostname":"h","reqId":"r","msg":"request","method":"GET","url":"/login","statusCode":200,"responseTime":4,"memberId":7}')).toBe('04:12:03 INFO  GET /login 200 4 ms member 7\n');
     expect(formatLogLine('{"level":40,"time":"2026-12-05T04:12:03.007Z","pid":1,"hostname":"h","emailId":3,"msg":"email will be retried"}')).toBe('04:12:03 WARN  email will be retried emailId=3\n');
+  });
+
+  it('keeps a decoded line break in a URL on its line, so a request cannot forge a log line', () => {
+    const line = formatLogLine(JSON.stringify({ level: 30, time: '2026-12-05T04:12:03.007Z', msg: 'request', method: 'GET', url: '/x\n04:12:04 INFO  fake line', statusCode: 404, responseTime: 1 }));
+    expect(line.split('\n')).toEqual(['04:12:03 INFO  GET /x\\u000a04:12:04 INFO  fake line 404 1 ms', '']);
   });
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-pretty-'));
