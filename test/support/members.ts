@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../../src/db/database.js';
+import { parseWorkEmail } from '../../src/features/auth/email-address.js';
 import { PasswordHasher } from '../../src/features/auth/password-hashing.js';
 import type { Role } from '../../src/db/types.js';
+import { findOrCreateProvisionalAgency } from '../../src/features/auth/queries.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { Browser } from './app.js';
@@ -12,27 +14,62 @@ const hasher = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 
 
 export const GOOD_PASSWORD = 'kettle-harbour-violet-57-ledger';
 
+export interface TestAgency {
+  id: number;
+  name: string;
+}
+
+/** An agency made straight in the database; a fresh name unless one is given. */
+export async function createAgency(db: Database['db'], options: { name?: string; jurisdiction?: 'commonwealth' | 'state' | 'territory' | 'local'; provisional?: boolean } = {}): Promise<TestAgency> {
+  const name = options.name ?? `Test Agency ${randomBytes(4).toString('hex')}`;
+  const row = await db
+    .insertInto('agencies')
+    .values({ name, jurisdiction: options.jurisdiction ?? null, provisional_at: options.provisional ? sql`now()` : null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, name };
+}
+
 export interface TestMember {
   id: number;
   email: string;
+  canonicalEmail: string;
   handle: string;
+  displayName: string;
+  role: Role;
+  agencyId: number;
   password: string;
 }
 
-export async function createMember(db: Database['db'], options: { email?: string; handle?: string; role?: Role; password?: string; deactivated?: boolean } = {}): Promise<TestMember> {
+export interface MemberOptions {
+  email?: string;
+  handle?: string;
+  role?: Role;
+  /** Without one, the member joins the provisional agency of their email's domain, as sign-up does when no rule names one. */
+  agency?: Pick<TestAgency, 'id'>;
+  password?: string;
+  deactivated?: boolean;
+}
+
+export async function createMember(db: Database['db'], options: MemberOptions = {}): Promise<TestMember> {
   const suffix = randomBytes(4).toString('hex');
-  const email = options.email ?? `member.${suffix}@finance.gov.au`;
+  const address = parseWorkEmail(options.email ?? `member.${suffix}@finance.gov.au`);
+  if (!address.ok) throw new Error(`createMember: ${address.reason}`);
   const handle = options.handle ?? `member_${suffix}`;
+  const displayName = `Member ${suffix}`;
+  const role = options.role ?? 'member';
   const password = options.password ?? GOOD_PASSWORD;
+  const agencyId = options.agency?.id ?? (await findOrCreateProvisionalAgency(db, address.domain));
   const row = await db
     .insertInto('members')
     .values({
-      email,
-      canonical_email: email.toLowerCase().replace(/\+[^@]*@/, '@'),
-      display_name: `Member ${suffix}`,
+      email: address.address,
+      canonical_email: address.canonical,
+      display_name: displayName,
       handle,
       password_hash: await hasher.hash(password),
-      role: options.role ?? 'member',
+      role,
+      agency_id: agencyId,
       guidelines_version: '1.0',
       guidelines_accepted_at: sql`now()`,
       verified_at: sql`now()`,
@@ -40,7 +77,7 @@ export async function createMember(db: Database['db'], options: { email?: string
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return { id: row.id, email, handle, password };
+  return { id: row.id, email: address.address, canonicalEmail: address.canonical, handle, displayName, role, agencyId, password };
 }
 
 /** Signs in through the real form; returns the response to the POST. */

@@ -179,8 +179,7 @@ describe('agencies', () => {
   it('adds an agency and lists it with its jurisdiction, status and member count', async () => {
     const agency = await addAgency({ db }, { name: '  Bureau of  Meteorology ', jurisdiction: 'Commonwealth' }, operator);
     expect(agency.name).toBe('Bureau of Meteorology');
-    const member = await createMember(db);
-    await db.updateTable('members').set({ agency_id: agency.id }).where('id', '=', member.id).execute();
+    await createMember(db, { agency });
     expect((await listAgencies(db)).find((a) => a.id === agency.id)).toEqual({ id: agency.id, name: 'Bureau of Meteorology', jurisdiction: 'commonwealth', provisional: false, members: 1 });
     expect(await latestAudit('agency.added')).toMatchObject({ actor_label: OPERATOR, target_type: 'agency', target_id: String(agency.id), details: { name: 'Bureau of Meteorology', jurisdiction: 'commonwealth' } });
   });
@@ -213,8 +212,7 @@ describe('agencies', () => {
   it('merges FROM into TO: members and rules move, FROM is deleted, agency.merged is recorded', async () => {
     const from = await findOrCreateProvisionalAgency(db, 'ndis.gov.au');
     const into = await addAgency({ db }, { name: 'National Disability Insurance Agency' }, operator);
-    const members = [await createMember(db), await createMember(db)];
-    await db.updateTable('members').set({ agency_id: from }).where('id', 'in', members.map((m) => m.id)).execute();
+    const members = [await createMember(db, { agency: { id: from } }), await createMember(db, { agency: { id: from } })];
     await addDomainRule({ db }, { domain: 'ndis.gov.au', effect: 'allow', agency: String(from) }, operator);
     const merged = await mergeAgencies({ db }, from, into.id, operator);
     expect(merged).toMatchObject({ from: { id: from, name: 'ndis.gov.au', provisional: true }, into: { id: into.id }, membersMoved: 2, rulesMoved: 1 });

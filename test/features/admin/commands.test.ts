@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
@@ -13,19 +12,12 @@ import { Browser, buildTestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { signIn } from '../../support/members.js';
 import { runNode } from '../../support/process.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
 
 const cheapHasher = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 const CHEAP_HASH_ENV = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_TIME_COST: '1' };
 
-const tempDirs: string[] = [];
-function tempDataDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-admin-'));
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempDataDir = useTempDirs('admin');
 
 describe('seedDemoData', () => {
   let database: Database;

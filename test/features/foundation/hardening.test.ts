@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirUnusable, ensureDataDir, lockDataDir } from '../../../src/db/data-dir.js';
 import { failingProbes } from '../../support/probes.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
 import { Browser, buildTestApp, countRows, encodeForm, TEST_HOST, type TestApp, contactRows } from '../../support/app.js';
 
 /**
@@ -283,15 +283,7 @@ describe('error pages carry the security headers', () => {
 });
 
 describe('the data directory', () => {
-  const made: string[] = [];
-  function tempDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-hardening-'));
-    made.push(dir);
-    return dir;
-  }
-  afterAll(() => {
-    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDirs('hardening');
 
   it('refuses a world-writable DATA_DIR and leaves its mode alone', () => {
     const dir = tempDir();

@@ -1,20 +1,19 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hiddenFields } from '../../support/app.js';
 import { freePort, runNode, waitForOutput, type ServerProcess } from '../../support/process.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
 
 /**
  * What a new user does: start Commons with nothing configured, use it, Ctrl-C, start it again.
  * The embedded database must be locked to one process and keep its data across restarts.
  */
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-process-'));
+const dataDir = useTempDirs('process')();
 const running: ServerProcess[] = [];
 afterAll(() => {
   for (const server of running) server.child.kill('SIGKILL');
-  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function start(port: number): Promise<ServerProcess> {

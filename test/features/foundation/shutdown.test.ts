@@ -1,28 +1,21 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, runNode, waitForOutput, type ServerProcess } from '../../support/process.js';
+import { useTempDirs } from '../../support/temp-dirs.js';
 
 /**
  * Stopping and starting Commons as an operator does: Ctrl-C must end the process even while a
  * client holds a request open, and a bad configuration is reported in one pass.
  */
-const made: string[] = [];
+const tempDir = useTempDirs('shutdown');
 const running: ServerProcess[] = [];
 const sockets: net.Socket[] = [];
 afterAll(() => {
   for (const socket of sockets) socket.destroy();
   for (const server of running) if (server.child.exitCode === null) server.child.kill('SIGKILL');
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-shutdown-'));
-  made.push(dir);
-  return dir;
-}
 
 /**
  * Starts server.js on a free port. The port is free when freePort looks, but the server binds it
