@@ -27,8 +27,9 @@ export function renderPage(templates: Templates, config: Config, reply: FastifyR
     siteName: config.siteName,
     currentPath: request.url.split('?')[0],
     member,
-    // The sign-out button in the header is a form; only signed-in pages need its token.
-    signOutToken: member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined,
+    // The sign-out button in the header is a form: every signed-in page needs a token, and a
+    // page with forms of its own passes its token (views/partials/csrf.hbs reads @root.csrfToken).
+    csrfToken: data.csrfToken ?? (member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined),
     requestId: request.id,
     notice: takeFlash(request),
     ...data,

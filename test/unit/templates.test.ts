@@ -19,6 +19,19 @@ describe('templates', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('put the form token in every form through the one csrf partial', () => {
+    const offenders: string[] = [];
+    for (const file of templateFiles(VIEWS_DIR)) {
+      const name = path.relative(VIEWS_DIR, file);
+      const source = fs.readFileSync(file, 'utf8');
+      const forms = source.match(/<form method="post"/g)?.length ?? 0;
+      const tokens = source.match(/\{\{> csrf\}\}/g)?.length ?? 0;
+      if (forms !== tokens) offenders.push(`${name}: ${forms} forms, ${tokens} {{> csrf}}`);
+      if (name !== 'partials/csrf.hbs' && source.includes('name="_csrf"')) offenders.push(`${name}: a hand-written _csrf input`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('escape what pages show and leave plain-text emails unescaped', () => {
     const templates = loadTemplates();
     expect(templates.render('errors/error', { title: '<b>x</b>', message: 'a & b' })).toContain('&lt;b&gt;x&lt;/b&gt;');
