@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_membership.js';
 import * as m0003 from './0003_rules_own_domain.js';
+import * as m0004 from './0004_member_time_zone.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_membership': m0002,
   '0003_rules_own_domain': m0003,
+  '0004_member_time_zone': m0004,
 };

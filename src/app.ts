@@ -58,7 +58,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   // Infrastructure, for every request.
   await app.register(routeInventory);
   await app.register(clientAddress);
-  await app.register(view, { config, templates });
+  await app.register(view, { config, templates, now });
   await app.register(securityHeaders, { config });
   await app.register(overload);
   registerErrorPages(app);

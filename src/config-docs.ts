@@ -44,6 +44,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description: 'The directory for local state, resolved from the working directory: the embedded database (`pgdata/`), the on-disk mailbox (`mail/`), a generated session secret (`session-secret`, mode 0600) and the lock file (`commons.lock`). It is created with mode 0700; Commons refuses a directory other accounts can write to (such as `/tmp`). Nothing in it is used when `DATABASE_URL`, `SMTP_URL` and `SESSION_SECRET` are all set.',
   },
   SITE_NAME: { section: 'The server', default: 'Commons', description: 'The name shown in the page header, page titles and emails (one line, at most 60 characters).' },
+  TIME_ZONE: {
+    section: 'The server',
+    default: 'Australia/Sydney',
+    description: 'The time zone pages and emails show times in (an IANA name such as `Australia/Perth`, or `UTC`), with the zone named (AEST or AEDT). Each member can choose their own in their settings.',
+  },
   DATABASE_URL: {
     section: 'The database',
     defaultText: 'none (embedded)',

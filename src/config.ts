@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { isTimeZone } from './lib/time.js';
 
 /**
  * Everything Commons reads from its environment, validated once at start-up. A bad value
@@ -170,6 +171,7 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
+  TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be a time zone name such as Australia/Sydney, Australia/Perth or UTC').default('Australia/Sydney'),
 });
 
 type EnvShape = typeof EnvSchema.shape;
@@ -217,6 +219,8 @@ export interface Config {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   siteName: string;
+  /** The zone times are shown in, for members who have not chosen their own. */
+  timeZone: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
   devMailbox: boolean;
   /** Settings that are allowed but weaken something, logged at start-up. */
@@ -316,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     siteName: e.SITE_NAME,
+    timeZone: e.TIME_ZONE,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,
     warnings,
   };

@@ -81,6 +81,7 @@ export interface Members {
   last_signed_in_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  time_zone: string | null;
 }
 
 export interface OutboundEmails {

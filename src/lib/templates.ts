@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { VIEWS_DIR } from './paths.js';
+import { formatTime, recentTime } from './time.js';
 
 /**
  * Every template under views/, compiled once at start-up. Pages render into
@@ -28,6 +29,13 @@ export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   handlebars.registerHelper('or', (a: unknown, b: unknown) => Boolean(a || b));
   handlebars.registerHelper('and', (a: unknown, b: unknown) => Boolean(a && b));
+  // Times (views/partials/time.hbs): the page's data names the zone (timeZone) and the clock (now).
+  handlebars.registerHelper('isoTime', (date: unknown) => asDate(date).toISOString());
+  handlebars.registerHelper('exactTime', (date: unknown, options: Handlebars.HelperOptions) => formatTime(asDate(date), pageTimeZone(options)));
+  handlebars.registerHelper('humanTime', (date: unknown, options: Handlebars.HelperOptions) => {
+    const now: unknown = options.data.root.now;
+    return (now instanceof Date && recentTime(asDate(date), now)) || formatTime(asDate(date), pageTimeZone(options));
+  });
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   for (const name of listTemplates(viewsDir)) {
     const source = fs.readFileSync(path.join(viewsDir, `${name}.hbs`), 'utf8');
@@ -46,4 +54,15 @@ export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
       return template(data);
     },
   };
+}
+
+function asDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  throw new Error(`the time helpers take a Date, not ${typeof value}`);
+}
+
+function pageTimeZone(options: Handlebars.HelperOptions): string {
+  const zone: unknown = options.data.root.timeZone;
+  if (typeof zone !== 'string') throw new Error('a page that shows a time needs timeZone in its data');
+  return zone;
 }

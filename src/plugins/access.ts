@@ -16,6 +16,8 @@ export interface CurrentMember {
   displayName: string;
   handle: string;
   role: 'member' | 'moderator' | 'administrator';
+  /** Their own IANA time zone; null for the site's. */
+  timeZone: string | null;
 }
 
 export interface RegisteredRoute {

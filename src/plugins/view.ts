@@ -17,16 +17,21 @@ declare module 'fastify' {
 export interface ViewOptions {
   config: Config;
   templates: Templates;
+  /** The app's clock, for "5 minutes ago". */
+  now: () => Date;
 }
 
 /** A page in the layout, as HTML. Also used where Fastify answers before any decorator exists. */
-export function renderPage(templates: Templates, config: Config, reply: FastifyReply, template: string, data: TemplateData): string {
+export function renderPage(templates: Templates, config: Config, reply: FastifyReply, template: string, data: TemplateData, now = () => new Date()): string {
   const request = reply.request;
   const member = request.member ?? null;
   const page = {
     siteName: config.siteName,
     currentPath: request.url.split('?')[0],
     member,
+    // Times (views/partials/time.hbs) in the member's own zone, or the site's.
+    timeZone: member?.timeZone ?? config.timeZone,
+    now: now(),
     // The sign-out button in the header is a form: every signed-in page needs a token, and a
     // page with forms of its own passes its token (views/partials/csrf.hbs reads @root.csrfToken).
     csrfToken: data.csrfToken ?? (member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined),
@@ -38,10 +43,10 @@ export function renderPage(templates: Templates, config: Config, reply: FastifyR
 }
 
 export default fp<ViewOptions>(
-  async (app, { config, templates }) => {
+  async (app, { config, templates, now }) => {
     app.decorate('templates', templates);
     app.decorateReply('view', function view(this: FastifyReply, template: string, data: TemplateData = {}) {
-      return this.type('text/html; charset=utf-8').send(renderPage(templates, config, this, template, data));
+      return this.type('text/html; charset=utf-8').send(renderPage(templates, config, this, template, data, now));
     });
   },
   { name: 'view' },

@@ -102,3 +102,11 @@ describe('loadConfig', () => {
     expect(maskUrl('postgres://u@h/db?password=hunter2')).not.toContain('hunter2');
   });
 });
+
+describe('the settings of what a person sees', () => {
+  it('shows times in Australia/Sydney unless TIME_ZONE names another zone, refusing one Intl does not know', () => {
+    expect(loadConfig({}).timeZone).toBe('Australia/Sydney');
+    expect(loadConfig({ TIME_ZONE: 'Australia/Perth' }).timeZone).toBe('Australia/Perth');
+    expect(problems({ TIME_ZONE: 'AEST' })).toEqual(['TIME_ZONE: must be a time zone name such as Australia/Sydney, Australia/Perth or UTC']);
+  });
+});

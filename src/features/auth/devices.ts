@@ -3,8 +3,9 @@ import type { Role } from '../../db/types.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
+import { formatTime } from '../../lib/time.js';
 import { AUTH_MESSAGES } from './messages.js';
-import { recordMemberDevice } from './queries.js';
+import { findMemberCredentials, recordMemberDevice } from './queries.js';
 import { describeBrowser } from './sessions.js';
 
 /**
@@ -28,10 +29,11 @@ export async function noteSignInDevice(deps: Deps, member: { id: number; email: 
     if (!(await recordMemberDevice(trx, member.id, hash, now))) return false;
     if (!notify || member.role === 'member') return true;
     const browser = describeBrowser(device.userAgent);
+    const timeZone = (await findMemberCredentials(trx, { id: member.id }))?.timeZone ?? deps.config.timeZone;
     await deps.mail.queue(trx, 'auth-new-device', {
       to: member.email,
       subject: AUTH_MESSAGES.newDeviceSubject,
-      data: { browser, when: now.toUTCString(), address: device.clientAddress },
+      data: { browser, when: formatTime(now, timeZone), address: device.clientAddress },
       links: { resetLink: '/password/forgot', settingsLink: '/settings' },
     });
     await insertAuditEvent(trx, { actorMemberId: member.id, action: 'signin.new_device', targetType: 'member', targetId: member.id, ipAddress: device.clientAddress, details: { browser } });

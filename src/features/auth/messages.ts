@@ -55,6 +55,8 @@ export const AUTH_MESSAGES = {
   passwordReset: 'Your password has been reset and you are signed in. Every other session has been ended.',
   currentPasswordWrong: 'Your current password is not right.',
   profileSaved: 'Your details have been saved.',
+  timeZoneUnknown: 'Choose a time zone from the list',
+  siteTimeZone: (zone: string) => `The site's time zone (${zone.replaceAll('_', ' ')})`,
   sessionEnded: 'That session has been ended.',
   otherSessionsEnded: 'Every other session has been ended.',
   verifySubject: (siteName: string) => `Confirm your email address to join ${siteName}`,

@@ -12,10 +12,11 @@ export interface MemberCredentials {
   role: Role;
   passwordHash: string;
   deactivatedAt: Date | null;
+  timeZone: string | null;
 }
 
 export async function findMemberCredentials(db: Db, by: { canonicalEmail: string } | { id: number }): Promise<MemberCredentials | undefined> {
-  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at']);
+  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at', 'time_zone']);
   query = 'id' in by ? query.where('id', '=', by.id) : query.where('canonical_email', '=', by.canonicalEmail);
   const row = await query.executeTakeFirst();
   return (
@@ -28,6 +29,7 @@ export async function findMemberCredentials(db: Db, by: { canonicalEmail: string
       role: row.role as Role,
       passwordHash: row.password_hash,
       deactivatedAt: row.deactivated_at,
+      timeZone: row.time_zone,
     }
   );
 }
@@ -215,17 +217,18 @@ export interface Profile {
   handle: string;
   jobTitle: string | null;
   bio: string | null;
+  timeZone: string | null;
 }
 
 export async function findProfile(db: Db, memberId: number): Promise<Profile> {
-  const row = await db.selectFrom('members').select(['email', 'display_name', 'handle', 'job_title', 'bio']).where('id', '=', memberId).executeTakeFirstOrThrow();
-  return { email: row.email, displayName: row.display_name, handle: row.handle, jobTitle: row.job_title, bio: row.bio };
+  const row = await db.selectFrom('members').select(['email', 'display_name', 'handle', 'job_title', 'bio', 'time_zone']).where('id', '=', memberId).executeTakeFirstOrThrow();
+  return { email: row.email, displayName: row.display_name, handle: row.handle, jobTitle: row.job_title, bio: row.bio, timeZone: row.time_zone };
 }
 
-export async function updateProfile(db: Db, memberId: number, profile: { displayName: string; jobTitle: string | null; bio: string | null }): Promise<void> {
+export async function updateProfile(db: Db, memberId: number, profile: Omit<Profile, 'email' | 'handle'>): Promise<void> {
   await db
     .updateTable('members')
-    .set({ display_name: profile.displayName, job_title: profile.jobTitle, bio: profile.bio, updated_at: sql`now()` })
+    .set({ display_name: profile.displayName, job_title: profile.jobTitle, bio: profile.bio, time_zone: profile.timeZone, updated_at: sql`now()` })
     .where('id', '=', memberId)
     .execute();
 }

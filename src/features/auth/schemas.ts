@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { textField } from '../../lib/forms.js';
+import { isTimeZone, TIME_ZONES } from '../../lib/time.js';
 import { parseWorkEmail } from './email-address.js';
 import { AUTH_MESSAGES } from './messages.js';
 
@@ -65,11 +66,27 @@ export const NewPasswordForm = z.strictObject({ _csrf: csrf, password: z.unknown
 
 export const ButtonForm = z.strictObject({ _csrf: csrf });
 
+// Empty is "the site's time zone"; anything else must be a zone Intl knows.
+const timeZone = z.preprocess(
+  (value) => value ?? '',
+  z
+    .string({ error: AUTH_MESSAGES.timeZoneUnknown })
+    .refine((value) => value === '' || isTimeZone(value), AUTH_MESSAGES.timeZoneUnknown)
+    .transform((value) => (value === '' ? null : value)),
+);
+
+/** The time zone list on the settings page: Australia's first, then the world's. */
+export const TIME_ZONE_CHOICES = [
+  { label: 'Australia', zones: TIME_ZONES.filter((zone) => zone.startsWith('Australia/')) },
+  { label: 'Other time zones', zones: TIME_ZONES.filter((zone) => !zone.startsWith('Australia/')) },
+].map((group) => ({ label: group.label, options: group.zones.map((zone) => ({ value: zone, label: zone.replaceAll('_', ' ') })) }));
+
 export const ProfileForm = z.strictObject({
   _csrf: csrf,
   display_name: displayName,
   job_title: optionalText('Job title', PROFILE_LIMITS.jobTitle),
   bio: optionalText('About you', PROFILE_LIMITS.bio, true),
+  time_zone: timeZone,
 });
 
 export const PasswordChangeForm = z.strictObject({ _csrf: csrf, current_password: z.unknown(), new_password: z.unknown() });

@@ -30,12 +30,12 @@ const devMailRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { conf
     if (!isDirectLocalRequest(request, config)) throw new NotFound();
   });
 
-  app.get('/dev/mail', routeConfig, async (_request, reply) => reply.view('dev-mail/list', { title: 'Development mailbox', messages: listMailbox(mailDir) }));
+  app.get('/dev/mail', routeConfig, async (_request, reply) => reply.view('dev-mail/list', { title: 'Development mailbox', messages: listMailbox(mailDir).map((message) => ({ ...message, date: new Date(message.date) })) }));
 
   app.get<{ Params: { id: string } }>('/dev/mail/:id', routeConfig, async (request, reply) => {
     const message = findMailboxMessage(mailDir, request.params.id);
     if (!message) throw new NotFound();
-    return reply.view('dev-mail/message', { title: message.subject, message, parts: linkify(message.text, config.publicUrl.origin) });
+    return reply.view('dev-mail/message', { title: message.subject, message: { ...message, date: new Date(message.date) }, parts: linkify(message.text, config.publicUrl.origin) });
   });
 
   // The HTML version in a sandbox of its own: an opaque origin with no script, so nothing in

@@ -9,7 +9,7 @@ import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials, findProfile, updateProfile } from '../queries.js';
 import { checkCurrentPassword } from '../signin.js';
-import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm, SessionPublicId } from '../schemas.js';
+import { PasswordChangeForm, PROFILE_LIMITS, ProfileForm, SessionPublicId, TIME_ZONE_CHOICES } from '../schemas.js';
 import { describeBrowser, listMemberSessions } from '../sessions.js';
 import { changePassword, endSession, endSessionsElsewhere } from '../settings.js';
 
@@ -28,19 +28,21 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
       publicId: s.publicId,
       browser: describeBrowser(s.userAgent),
       current: s.publicId === currentPublicId,
-      startedAt: { iso: s.startedAt.toISOString(), text: s.startedAt.toUTCString() },
-      lastSeenAt: s.lastSeenAt && { iso: s.lastSeenAt.toISOString(), text: s.lastSeenAt.toUTCString() },
+      startedAt: s.startedAt,
+      lastSeenAt: s.lastSeenAt,
     }));
     return reply.view('auth/settings', {
       title: 'Settings',
       csrfToken: reply.generateCsrf(),
       email: profile.email,
       handle: profile.handle,
-      profile: state.profileValues ?? { display_name: profile.displayName, job_title: profile.jobTitle ?? '', bio: profile.bio ?? '' },
+      profile: state.profileValues ?? { display_name: profile.displayName, job_title: profile.jobTitle ?? '', bio: profile.bio ?? '', time_zone: profile.timeZone ?? '' },
       profileErrors: state.profileErrors,
       passwordErrors: state.passwordErrors,
       sessions,
       limits: PROFILE_LIMITS,
+      timeZones: TIME_ZONE_CHOICES,
+      siteTimeZoneChoice: AUTH_MESSAGES.siteTimeZone(deps.config.timeZone),
       passwordRule: PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max),
     });
   }
@@ -50,7 +52,7 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   app.post('/settings/profile', async (request, reply) => {
     const form = parseForm(ProfileForm, request.body);
     if (!form.ok) return showSettings(request, reply.code(422), { profileValues: form.values, profileErrors: form.errors });
-    await updateProfile(deps.db, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio });
+    await updateProfile(deps.db, request.member!.id, { displayName: form.data.display_name, jobTitle: form.data.job_title, bio: form.data.bio, timeZone: form.data.time_zone });
     setFlash(request, AUTH_MESSAGES.profileSaved);
     return redirectTo(reply, '/settings');
   });
