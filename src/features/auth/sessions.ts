@@ -39,17 +39,18 @@ export interface MemberSession {
   userAgent: string;
   startedAt: Date;
   lastSeenAt: Date | null;
+  ipAddress: string | null;
 }
 
 export async function listMemberSessions(db: Db, memberId: number, now: Date): Promise<MemberSession[]> {
   const rows = await db
     .selectFrom('sessions')
-    .select(['public_id', 'user_agent', 'created_at', 'last_seen_at'])
+    .select(['public_id', 'user_agent', 'created_at', 'last_seen_at', 'ip_address'])
     .where('member_id', '=', memberId)
     .where('expires_at', '>', now)
     .orderBy('created_at', 'desc')
     .execute();
-  return rows.map((row) => ({ publicId: row.public_id ?? '', userAgent: row.user_agent ?? '', startedAt: row.created_at, lastSeenAt: row.last_seen_at }));
+  return rows.map((row) => ({ publicId: row.public_id ?? '', userAgent: row.user_agent ?? '', startedAt: row.created_at, lastSeenAt: row.last_seen_at, ipAddress: row.ip_address }));
 }
 
 /** Ends one of the member's own sessions; returns whether there was one to end. */

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
+import { approximateNetwork } from '../../../lib/network.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
@@ -24,13 +25,17 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     const member = request.member!;
     const profile = await findProfile(deps.db, member.id);
     const currentPublicId = request.session.get('publicId');
-    const sessions = (await listMemberSessions(deps.db, member.id, deps.now())).map((s) => ({
-      publicId: s.publicId,
-      browser: describeBrowser(s.userAgent),
-      current: s.publicId === currentPublicId,
-      startedAt: s.startedAt,
-      lastSeenAt: s.lastSeenAt,
-    }));
+    const sessions = (await listMemberSessions(deps.db, member.id, deps.now()))
+      .map((s) => ({
+        publicId: s.publicId,
+        browser: describeBrowser(s.userAgent),
+        network: s.ipAddress && approximateNetwork(s.ipAddress),
+        current: s.publicId === currentPublicId,
+        startedAt: s.startedAt,
+        lastSeenAt: s.lastSeenAt,
+      }))
+      // This browser's first: the one a person looks for.
+      .sort((a, b) => Number(b.current) - Number(a.current));
     return reply.view('auth/settings', {
       title: 'Settings',
       csrfToken: reply.generateCsrf(),
@@ -40,6 +45,7 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
       profileErrors: state.profileErrors,
       passwordErrors: state.passwordErrors,
       sessions,
+      hasOtherSessions: sessions.some((s) => !s.current),
       limits: PROFILE_LIMITS,
       timeZones: TIME_ZONE_CHOICES,
       siteTimeZoneChoice: AUTH_MESSAGES.siteTimeZone(deps.config.timeZone),
