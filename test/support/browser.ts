@@ -1,5 +1,5 @@
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser as Chromium, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 import { freePort } from './process.js';
@@ -44,7 +44,7 @@ export async function startSite(env: Record<string, string> = {}, options: Omit<
 export interface BrowserSession {
   readonly site: LiveSite;
   /** A fresh browser context and page, its CSP violations checked after the test. */
-  openPage(width?: number, height?: number): Promise<Page>;
+  openPage(width?: number, height?: number, options?: BrowserContextOptions): Promise<Page>;
 }
 
 /**
@@ -76,8 +76,8 @@ export function useBrowserSession(env: Record<string, string> = {}, options: Omi
       if (!site) throw new Error('the site is not started yet');
       return site;
     },
-    async openPage(width = 1280, height = 800) {
-      context = await browser!.newContext({ viewport: { width, height } });
+    async openPage(width = 1280, height = 800, options = {}) {
+      context = await browser!.newContext({ ...options, viewport: { width, height } });
       const page = await context.newPage();
       cspViolations = await collectCspViolations(page);
       return page;

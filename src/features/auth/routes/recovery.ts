@@ -31,8 +31,8 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     return reply.view('auth/forgot', { title: 'Reset your password', csrfToken: reply.generateCsrf(), values, errors });
   }
 
-  function showReset(reply: FastifyReply, token: string, errors?: FieldErrors) {
-    return reply.view('auth/reset', { title: 'Choose a new password', csrfToken: reply.generateCsrf(), token, errors, passwordRule });
+  function showReset(reply: FastifyReply, token: string, email: string, errors?: FieldErrors) {
+    return reply.view('auth/reset', { title: 'Choose a new password', csrfToken: reply.generateCsrf(), token, email, errors, passwordRule });
   }
 
   app.get('/password/forgot', { config: publicPage }, async (_request, reply) => showForgot(reply));
@@ -45,15 +45,15 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   });
 
   app.get<TokenParams>('/password/reset/:token', { config: publicPage }, async (request, reply) => {
-    await tokenHolder('reset', request.params.token);
-    return showReset(reply, request.params.token);
+    const member = await tokenHolder('reset', request.params.token);
+    return showReset(reply, request.params.token, member.email);
   });
 
   app.post<TokenParams>('/password/reset/:token', { config: publicPage }, async (request, reply) => {
     const member = await tokenHolder('reset', request.params.token);
     const form = parseForm(NewPasswordForm, request.body);
     const password = checkPassword(form.ok ? form.data.password : undefined, { email: member.email, displayName: member.displayName, handle: member.handle });
-    if (!password.ok) return showReset(reply.code(422), request.params.token, { password: password.reason });
+    if (!password.ok) return showReset(reply.code(422), request.params.token, member.email, { password: password.reason });
     const reset = await resetPassword(deps, request.params.token, password.password, request.clientAddress);
     if (!reset) throw invalidLink('reset');
     await signInBrowser(deps, request, reply, reset, 'reset');
