@@ -44,6 +44,16 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description: 'The directory for local state, resolved from the working directory: the embedded database (`pgdata/`), the on-disk mailbox (`mail/`), a generated session secret (`session-secret`, mode 0600) and the lock file (`commons.lock`). It is created with mode 0700; Commons refuses a directory other accounts can write to (such as `/tmp`). Nothing in it is used when `DATABASE_URL`, `SMTP_URL` and `SESSION_SECRET` are all set.',
   },
   SITE_NAME: { section: 'The server', default: 'Commons', description: 'The name shown in the page header, page titles and emails (one line, at most 60 characters).' },
+  OPERATOR_NAME: {
+    section: 'The server',
+    defaultText: 'none',
+    description: 'The agency that runs this Commons (one line, at most 120 characters), named in the page footer and the privacy notice so members know who they are dealing with. Set it in production.',
+  },
+  PHASE_BANNER: {
+    section: 'The server',
+    default: 'true',
+    description: 'Show the banner under the header that says Commons is in beta and asks for feedback through the contact page: `true` or `false`.',
+  },
   TIME_ZONE: {
     section: 'The server',
     default: 'Australia/Sydney',

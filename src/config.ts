@@ -171,6 +171,8 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
+  OPERATOR_NAME: optionalText.pipe(z.string().max(120, 'must be at most 120 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').optional()),
+  PHASE_BANNER: booleanText.default(true),
   TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be a time zone name such as Australia/Sydney, Australia/Perth or UTC').default('Australia/Sydney'),
 });
 
@@ -219,6 +221,10 @@ export interface Config {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   siteName: string;
+  /** Who runs this Commons (the operating agency), named in the footer and the privacy notice. */
+  operatorName: string | undefined;
+  /** Whether pages carry the beta banner asking for feedback. */
+  phaseBanner: boolean;
   /** The zone times are shown in, for members who have not chosen their own. */
   timeZone: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
@@ -320,6 +326,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     siteName: e.SITE_NAME,
+    operatorName: e.OPERATOR_NAME,
+    phaseBanner: e.PHASE_BANNER,
     timeZone: e.TIME_ZONE,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,
     warnings,

@@ -21,6 +21,9 @@ export function waitInWords(seconds: number): string {
   return `in about ${plural(Math.max(1, Math.round(seconds / 3600)), 'hour')}`;
 }
 
+/** A member's role as the header shows it. */
+export const ROLE_NAMES = { member: 'Member', moderator: 'Moderator', administrator: 'Administrator' } as const;
+
 export const PAGE_MESSAGES = {
   formExpired: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
   signInFirst: 'Sign in to Commons to do that.',

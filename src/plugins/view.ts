@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
 import { takeFlash } from '../lib/flash.js';
+import { ROLE_NAMES } from '../lib/messages.js';
 import type { TemplateData, Templates } from '../lib/templates.js';
 
 declare module 'fastify' {
@@ -27,8 +28,10 @@ export function renderPage(templates: Templates, config: Config, reply: FastifyR
   const member = request.member ?? null;
   const page = {
     siteName: config.siteName,
+    operatorName: config.operatorName,
+    phaseBanner: config.phaseBanner,
     currentPath: request.url.split('?')[0],
-    member,
+    member: member && { ...member, roleName: ROLE_NAMES[member.role] },
     // Times (views/partials/time.hbs) in the member's own zone, or the site's.
     timeZone: member?.timeZone ?? config.timeZone,
     now: now(),

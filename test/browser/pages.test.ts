@@ -23,7 +23,7 @@ async function expectThankYou(page: Page): Promise<void> {
 }
 
 describe('pages in a browser', () => {
-  const pages = ['/', '/guidelines', '/privacy', '/contact'];
+  const pages = ['/', '/guidelines', '/privacy', '/accessibility', '/contact'];
 
   it.each(pages)('shows %s at 1280 px wide with no accessibility problems', async (path) => {
     const page = await openPage(1280);

@@ -1,7 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { Browser } from '../support/app.js';
-import { expectNoAxeViolations, useBrowserSession } from '../support/browser.js';
+import { expectNoAxeViolations, injectAt, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { createMember, linksInLatestEmail, pathOf, type TestMember } from '../support/members.js';
 
 // Issue 7, item 6: "Show password" on every password field, as an enhancement (the fields work
@@ -9,31 +8,20 @@ import { createMember, linksInLatestEmail, pathOf, type TestMember } from '../su
 // password form, so password managers save the right address with the new password.
 const session = useBrowserSession();
 
-/** A browser of the app's own, posting to the live site's origin. */
-function requests(): Browser {
-  return new Browser(session.site.t.app, new URL(session.site.origin).host);
-}
-
 async function resetPath(member: TestMember): Promise<string> {
-  const browser = requests();
+  const browser = injectAt(session.site);
   const hidden = await browser.openForm('/password/forgot');
   expect((await browser.post('/password/forgot', { ...hidden, email: member.email })).statusCode).toBe(200);
   return pathOf((await linksInLatestEmail(session.site.t.db, member.email)).find((link) => link.includes('/password/reset/'))!);
 }
 
 async function verifyPath(email: string): Promise<string> {
-  const browser = requests();
+  const browser = injectAt(session.site);
   const hidden = await browser.openForm('/signup');
   expect((await browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' })).statusCode).toBe(200);
   return pathOf((await linksInLatestEmail(session.site.t.db, email)).find((link) => link.includes('/verify/'))!);
 }
 
-async function signInHere(page: Page, member: TestMember): Promise<void> {
-  await page.goto(session.site.url('/login'));
-  await page.getByLabel('Work email address').fill(member.email);
-  await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await Promise.all([page.waitForURL(session.site.url('/')), page.getByRole('button', { name: 'Sign in' }).click()]);
-}
 
 /** Each password field's form holds a username field with this address, and Chromium says nothing about it. */
 async function expectUsernameFor(page: Page, address: string, consoleMessages: string[]): Promise<void> {
@@ -73,7 +61,7 @@ describe('password forms', () => {
   it('gives the settings page a username for the password change and "Show password" on both fields', async () => {
     const member = await createMember(session.site.t.db);
     const { page, messages } = await openWithConsole();
-    await signInHere(page, member);
+    await signInOnPage(page, session.site, member);
     await page.goto(session.site.url('/settings'));
     await expectUsernameFor(page, member.email, messages);
     await expectShowPassword(page);
@@ -124,6 +112,6 @@ describe('password forms', () => {
     await page.goto(session.site.url('/login'));
     expect(await page.getByRole('checkbox', { name: /Show password/ }).count()).toBe(0);
     expect(await page.getByLabel('Password', { exact: true }).getAttribute('type')).toBe('password');
-    await signInHere(page, member);
+    await signInOnPage(page, session.site, member);
   });
 });

@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/lib/paths.js';
-import { Browser } from '../support/app.js';
-import { expectNoAxeViolations, scrollWidth, useBrowserSession } from '../support/browser.js';
+import { expectNoAxeViolations, injectAt, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { createMember, type TestMember } from '../support/members.js';
 
 // Issue 6, item 7: at 320 px the sessions table squeezed its buttons to one letter a line.
@@ -12,16 +11,10 @@ const session = useBrowserSession({ TRUST_PROXY: '1' });
 const SCREENSHOTS = path.join(PROJECT_ROOT, 'test-results');
 
 /** Signs the member in through the form in this page, as a person would. */
-async function signInHere(page: Page, member: TestMember): Promise<void> {
-  await page.goto(session.site.url('/login'));
-  await page.getByLabel('Work email address').fill(member.email);
-  await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await Promise.all([page.waitForURL(session.site.url('/')), page.getByRole('button', { name: 'Sign in' }).click()]);
-}
 
 /** Another session of the member, from another browser and network. */
 async function signInElsewhere(member: TestMember, address: string, userAgent: string): Promise<void> {
-  const browser = new Browser(session.site.t.app, new URL(session.site.origin).host);
+  const browser = injectAt(session.site);
   const hidden = await browser.openForm('/login');
   const response = await browser.post('/login', { ...hidden, email: member.email, password: member.password }, { 'x-forwarded-for': address, 'user-agent': userAgent });
   expect(response.statusCode).toBe(303);
@@ -48,7 +41,7 @@ describe('the settings page on a narrow screen', () => {
     await signInElsewhere(member, '203.0.113.57', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0');
     await signInElsewhere(member, '2001:db8:1234:5678::99', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1');
     const page = await session.openPage(320, 800);
-    await signInHere(page, member);
+    await signInOnPage(page, session.site, member);
     await page.goto(session.site.url('/settings'));
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-320.png'), fullPage: true });
@@ -70,7 +63,7 @@ describe('the settings page on a narrow screen', () => {
     const member = await createMember(session.site.t.db);
     await signInElsewhere(member, '198.51.100.4', 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0');
     const page = await session.openPage(1280, 800);
-    await signInHere(page, member);
+    await signInOnPage(page, session.site, member);
     await page.goto(session.site.url('/settings'));
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-1280.png'), fullPage: true });
     const headers = await page.getByRole('table', { name: 'Your sessions' }).getByRole('columnheader').allTextContents();

@@ -1,7 +1,7 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser as Chromium, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { buildTestApp, type TestApp, type TestAppOptions } from './app.js';
+import { Browser, buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 import { freePort } from './process.js';
 
 // The machine has no network: without these flags chromium keeps trying to reach Google's
@@ -83,6 +83,19 @@ export function useBrowserSession(env: Record<string, string> = {}, options: Omi
       return page;
     },
   };
+}
+
+/** Requests straight to the live site's app (app.inject), as a browser on its origin makes them. */
+export function injectAt(site: LiveSite): Browser {
+  return new Browser(site.t.app, new URL(site.origin).host);
+}
+
+/** Signs the member in through the sign-in form in this page, as a person would. */
+export async function signInOnPage(page: Page, site: LiveSite, member: { email: string; password: string }): Promise<void> {
+  await page.goto(site.url('/login'));
+  await page.getByLabel('Work email address').fill(member.email);
+  await page.getByLabel('Password', { exact: true }).fill(member.password);
+  await Promise.all([page.waitForURL(site.url('/')), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
 
 /** The contact form filled in by label, as a person would, ready to send. */

@@ -109,4 +109,13 @@ describe('the settings of what a person sees', () => {
     expect(loadConfig({ TIME_ZONE: 'Australia/Perth' }).timeZone).toBe('Australia/Perth');
     expect(problems({ TIME_ZONE: 'AEST' })).toEqual(['TIME_ZONE: must be a time zone name such as Australia/Sydney, Australia/Perth or UTC']);
   });
+
+  it('names the operator when OPERATOR_NAME is set, on one line, and shows the beta banner unless PHASE_BANNER is false', () => {
+    expect(loadConfig({}).operatorName).toBeUndefined();
+    expect(loadConfig({ OPERATOR_NAME: ' Department of Example Services ' }).operatorName).toBe('Department of Example Services');
+    expect(problems({ OPERATOR_NAME: 'Department\nBcc: x@evil.example' })).toEqual(['OPERATOR_NAME: must be on one line']);
+    expect(loadConfig({}).phaseBanner).toBe(true);
+    expect(loadConfig({ PHASE_BANNER: 'false' }).phaseBanner).toBe(false);
+    expect(problems({ PHASE_BANNER: 'off' })).toEqual(['PHASE_BANNER: must be true or false']);
+  });
 });

@@ -14,6 +14,8 @@ const pageRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config 
   );
 
   app.get('/privacy', publicPage, async (_request, reply) => reply.view('pages/privacy', { title: 'Privacy notice', contactAddress: config.contactAddress }));
+
+  app.get('/accessibility', publicPage, async (_request, reply) => reply.view('pages/accessibility', { title: 'Accessibility statement', contactAddress: config.contactAddress }));
 };
 
 export default pageRoutes;

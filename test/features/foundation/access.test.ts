@@ -8,6 +8,7 @@ import { createMember, signIn } from '../../support/members.js';
  */
 const PUBLIC_ROUTES = [
   'GET /',
+  'GET /accessibility',
   'GET /contact',
   'GET /guidelines',
   'GET /healthz',

@@ -8,7 +8,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('public pages', () => {
-  it.each(['/', '/guidelines', '/privacy', '/contact'])('GET %s answers with the layout and one h1', async (url) => {
+  it.each(['/', '/guidelines', '/privacy', '/accessibility', '/contact'])('GET %s answers with the layout and one h1', async (url) => {
     const response = await new Browser(t.app).get(url);
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('<html lang="en-AU">');
@@ -17,5 +17,6 @@ describe('public pages', () => {
     expect(response.body).toContain('href="/guidelines"');
     expect(response.body).toContain('href="/privacy"');
     expect(response.body).toContain('href="/contact"');
+    expect(response.body).toContain('href="/accessibility"');
   });
 });
