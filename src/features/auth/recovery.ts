@@ -5,7 +5,7 @@ import type { ParsedEmail } from './email-address.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { clearSignInLock, findMemberCredentials, updateMemberPassword, type MemberCredentials } from './queries.js';
 import { endOtherSessions } from './sessions.js';
-import { consumeToken, issueToken } from './tokens.js';
+import { consumeToken, issueToken, RECOVERY_PURPOSES, revokeTokens } from './tokens.js';
 
 /**
  * Getting back in: a password reset (which also lifts a sign-in lock) and the unlock link a
@@ -24,8 +24,10 @@ export async function requestPasswordReset(deps: Deps, email: ParsedEmail, ipAdd
   });
 }
 
-/** Sets the new password, lifts any lock and ends every session of the member, in one go. */
-/** `password` was checked against the policy by the caller. */
+/**
+ * Sets the new password, lifts any lock, ends every session of the member and spends every
+ * other reset or unlock link, in one go. `password` was checked against the policy by the caller.
+ */
 export async function resetPassword(deps: Deps, token: string, password: string, ipAddress: string): Promise<MemberCredentials | undefined> {
   const passwordHash = await deps.hasher.hash(password);
   return inTransaction(deps.db, async (trx) => {
@@ -35,6 +37,7 @@ export async function resetPassword(deps: Deps, token: string, password: string,
     await updateMemberPassword(trx, member.id, passwordHash);
     await clearSignInLock(trx, member.canonicalEmail);
     const sessionsEnded = await endOtherSessions(trx, member.id, undefined);
+    await revokeTokens(trx, RECOVERY_PURPOSES, { memberId: member.id });
     await insertAuditEvent(trx, { actorMemberId: member.id, action: 'password.reset', targetType: 'member', targetId: member.id, ipAddress, details: { sessionsEnded } });
     return member;
   });

@@ -94,7 +94,7 @@ async function createMember(deps: Deps, trx: Transaction<DB>, input: CompleteSig
     guidelinesAcceptedAt: request.createdAt,
   });
   await deleteSignupRequest(trx, request.canonicalEmail);
-  await revokeTokens(trx, 'verify', request.canonicalEmail);
+  await revokeTokens(trx, ['verify'], { canonicalEmail: request.canonicalEmail });
   await insertAuditEvent(trx, { actorMemberId: memberId, action: 'member.joined', targetType: 'member', targetId: memberId, ipAddress: input.ipAddress, details: { role, agencyId } });
   if (role === 'administrator') await insertAuditEvent(trx, { actorLabel: 'ADMIN_EMAILS', action: 'role.granted', targetType: 'member', targetId: memberId, details: { from: 'member', to: role } });
   return { ok: true, memberId, role };

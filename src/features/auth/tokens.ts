@@ -26,9 +26,14 @@ export function looksLikeToken(value: unknown): value is string {
   return typeof value === 'string' && TOKEN_SHAPE.test(value);
 }
 
-/** Stops every unused token for this purpose and address working. */
-export async function revokeTokens(db: Db, purpose: TokenPurpose, canonicalEmail: string): Promise<void> {
-  await db.updateTable('email_tokens').set({ used_at: sql`now()` }).where('canonical_email', '=', canonicalEmail).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+/** The links that let someone into an account: spent when the member changes course. */
+export const RECOVERY_PURPOSES: TokenPurpose[] = ['reset', 'unlock'];
+
+/** Stops every unused token for these purposes working, for an address or for a member. */
+export async function revokeTokens(db: Db, purposes: TokenPurpose[], owner: { canonicalEmail: string } | { memberId: number }): Promise<void> {
+  let query = db.updateTable('email_tokens').set({ used_at: sql`now()` }).where('purpose', 'in', purposes).where('used_at', 'is', null);
+  query = 'memberId' in owner ? query.where('member_id', '=', owner.memberId) : query.where('canonical_email', '=', owner.canonicalEmail);
+  await query.execute();
 }
 
 /** Removes links past their time, used or not: they can never work again. Returns how many. */
@@ -40,7 +45,7 @@ export async function deleteExpiredTokens(db: Db, now: Date): Promise<number> {
 /** Issues a token; earlier unused tokens for the same purpose and address stop working. */
 export async function issueToken(db: Db, purpose: TokenPurpose, canonicalEmail: string, memberId: number | null): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await revokeTokens(db, purpose, canonicalEmail);
+  await revokeTokens(db, [purpose], { canonicalEmail });
   await db
     .insertInto('email_tokens')
     .values({

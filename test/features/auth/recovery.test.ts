@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PASSWORD_MESSAGES } from '../../../src/features/auth/password-messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
-import { createMember, isSignedIn, linksInLatestEmail, pathOf, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
+import { createMember, isSignedIn, linksInLatestEmail, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
+import { askForReset, choosePassword, failSignIns, lockOut as lockOutMember, pressUnlock, resetPathFor } from '../../support/recovery.js';
 
 // Members cannot be deleted and limits count per address: every test has its own addresses.
 let t: TestApp;
@@ -15,7 +16,6 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const NEW_PASSWORD = 'lantern-orchard-copper-83-meadow';
-const WRONG_PASSWORD = 'definitely-not-the-password-41';
 
 function address(label: string): string {
   return `${label}.${randomBytes(4).toString('hex')}@finance.gov.au`;
@@ -23,11 +23,6 @@ function address(label: string): string {
 
 async function newMember(label: string, options: { deactivated?: boolean } = {}): Promise<TestMember> {
   return createMember(t.db, { email: address(label), ...options });
-}
-
-async function askForReset(email: string, headers: Record<string, string> = {}, browser = new Browser(t.app)) {
-  const hidden = await browser.openForm('/password/forgot');
-  return browser.post('/password/forgot', { ...hidden, email }, headers);
 }
 
 async function askToJoin(email: string) {
@@ -43,27 +38,6 @@ function comparable(body: string, email: string): string {
 
 async function emailsTo(email: string) {
   return t.db.selectFrom('outbound_emails').select(['kind', 'text_body']).where('to_address', '=', email).orderBy('id').execute();
-}
-
-async function resetPathFor(member: TestMember): Promise<string> {
-  expect((await askForReset(member.email)).statusCode).toBe(200);
-  const links = await linksInLatestEmail(t.db, member.email);
-  const link = links.find((l) => l.includes('/password/reset/'));
-  expect(link).toBeDefined();
-  return pathOf(link!);
-}
-
-async function choosePassword(path: string, password: string, browser = new Browser(t.app)) {
-  const hidden = await browser.openForm(path);
-  return browser.post(path, { ...hidden, password });
-}
-
-async function failSignIns(email: string, times: number): Promise<void> {
-  for (let i = 0; i < times; i += 1) {
-    const response = await signIn(new Browser(t.app), email, WRONG_PASSWORD);
-    expect(response.statusCode).toBe(422);
-    expect(response.body).toContain(AUTH_MESSAGES.signInFailed);
-  }
 }
 
 function signedInAs(member: TestMember): Promise<Browser> {
@@ -85,7 +59,7 @@ describe('POST /password/forgot', () => {
     expect((await askToJoin(pending)).statusCode).toBe(200);
     const bodies: string[] = [];
     for (const email of [member.email, pending, address('forgot-unknown')]) {
-      const response = await askForReset(email);
+      const response = await askForReset(t.app, email);
       expect(response.statusCode).toBe(200);
       bodies.push(comparable(response.body, email));
     }
@@ -102,8 +76,8 @@ describe('POST /password/forgot', () => {
   ])('takes the link host from PUBLIC_URL when the request carries %s', async (_case, headers) => {
     const member = await newMember('poison');
     const unknown = address('poison-unknown');
-    const known = await askForReset(member.email, headers);
-    const other = await askForReset(unknown, headers);
+    const known = await askForReset(t.app, member.email, headers);
+    const other = await askForReset(t.app, unknown, headers);
     expect(known.statusCode).toBe(200);
     expect(comparable(other.body, unknown)).toBe(comparable(known.body, member.email));
     const links = await linksInLatestEmail(t.db, member.email);
@@ -121,7 +95,7 @@ describe('POST /password/forgot', () => {
     try {
       expect((await new Browser(proxied.app).get('/probe/host', { 'x-forwarded-host': 'evil.example' })).body).toBe('evil.example');
       const member = await newMember('proxied');
-      const response = await askForReset(member.email, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }, new Browser(proxied.app));
+      const response = await askForReset(proxied.app, member.email, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' });
       expect(response.statusCode).toBe(200);
       const links = await linksInLatestEmail(t.db, member.email);
       expect(links.length).toBeGreaterThan(0);
@@ -135,7 +109,7 @@ describe('POST /password/forgot', () => {
     const member = await newMember('often');
     const bodies: string[] = [];
     for (let i = 0; i < 4; i += 1) {
-      const response = await askForReset(member.email);
+      const response = await askForReset(t.app, member.email);
       expect(response.statusCode).toBe(200);
       bodies.push(comparable(response.body, member.email));
     }
@@ -146,9 +120,9 @@ describe('POST /password/forgot', () => {
   it('sends a deactivated member nothing, answering as for anyone', async () => {
     const member = await newMember('gone', { deactivated: true });
     const unknown = address('gone-unknown');
-    const response = await askForReset(member.email);
+    const response = await askForReset(t.app, member.email);
     expect(response.statusCode).toBe(200);
-    expect(comparable(response.body, member.email)).toBe(comparable((await askForReset(unknown)).body, unknown));
+    expect(comparable(response.body, member.email)).toBe(comparable((await askForReset(t.app, unknown)).body, unknown));
     expect(await emailsTo(member.email)).toEqual([]);
   });
 });
@@ -156,13 +130,13 @@ describe('POST /password/forgot', () => {
 describe('password reset link', () => {
   it('shows the form on GET (as a mail scanner would open it) without using the token', async () => {
     const member = await newMember('scanned');
-    const path = await resetPathFor(member);
+    const path = await resetPathFor(t.app, t.db, member);
     for (let i = 0; i < 2; i += 1) {
       const page = await new Browser(t.app).get(path);
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain(`action="${path}"`);
     }
-    const response = await choosePassword(path, NEW_PASSWORD);
+    const response = await choosePassword(t.app, path, NEW_PASSWORD);
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/');
   });
@@ -173,25 +147,25 @@ describe('password reset link', () => {
     ['a password containing the local part', (m: TestMember) => `harbour-${m.email.split('@')[0]}-91-quartz`, PASSWORD_MESSAGES.containsEmail],
   ])('refuses %s with 422 and keeps the link working', async (_case, password, reason) => {
     const member = await newMember('weak');
-    const path = await resetPathFor(member);
+    const path = await resetPathFor(t.app, t.db, member);
     const hashBefore = await passwordHashOf(member);
-    const response = await choosePassword(path, password(member));
+    const response = await choosePassword(t.app, path, password(member));
     expect(response.statusCode).toBe(422);
     expect(response.body).toContain(reason);
     expect(await passwordHashOf(member)).toBe(hashBefore);
     expect((await new Browser(t.app).get(path)).statusCode).toBe(200);
-    expect((await choosePassword(path, NEW_PASSWORD)).statusCode).toBe(303);
+    expect((await choosePassword(t.app, path, NEW_PASSWORD)).statusCode).toBe(303);
   });
 
   it('sets the password, ends every other session, lifts a lock and writes an audit row', async () => {
     const member = await newMember('reset');
     const [phone, laptop] = [await signedInAs(member), await signedInAs(member)];
-    await failSignIns(member.email, 5);
+    await failSignIns(t.app, member.email, 5);
     expect((await lockOf(member.email))?.locked_until).not.toBeNull();
 
-    const path = await resetPathFor(member);
+    const path = await resetPathFor(t.app, t.db, member);
     const resetter = new Browser(t.app);
-    const response = await choosePassword(path, NEW_PASSWORD, resetter);
+    const response = await choosePassword(t.app, path, NEW_PASSWORD, resetter);
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/');
     expect((await resetter.get('/')).body).toContain(AUTH_MESSAGES.passwordReset);
@@ -210,8 +184,8 @@ describe('password reset link', () => {
 
   it('emails a staff member about the new device a reset signs them in from', async () => {
     const moderator = await createMember(t.db, { email: address('moderator'), role: 'moderator' });
-    const path = await resetPathFor(moderator);
-    expect((await choosePassword(path, NEW_PASSWORD)).statusCode).toBe(303);
+    const path = await resetPathFor(t.app, t.db, moderator);
+    expect((await choosePassword(t.app, path, NEW_PASSWORD)).statusCode).toBe(303);
     expect((await emailsTo(moderator.email)).map((e) => e.kind)).toEqual(['auth.reset', 'auth.new-device']);
   });
 
@@ -228,10 +202,10 @@ describe('password reset link', () => {
 
   it('answers a reused, expired, forged, truncated and re-cased token with one message', async () => {
     const used = await newMember('used');
-    const usedPath = await resetPathFor(used);
-    expect((await choosePassword(usedPath, NEW_PASSWORD)).statusCode).toBe(303);
+    const usedPath = await resetPathFor(t.app, t.db, used);
+    expect((await choosePassword(t.app, usedPath, NEW_PASSWORD)).statusCode).toBe(303);
     const late = await newMember('late');
-    const latePath = await resetPathFor(late);
+    const latePath = await resetPathFor(t.app, t.db, late);
     const lateHash = await passwordHashOf(late);
     await t.db.updateTable('email_tokens').set({ expires_at: sql`now() - interval '1 second'` }).where('member_id', '=', late.id).where('purpose', '=', 'reset').execute();
     const token = usedPath.split('/').pop()!;
@@ -253,19 +227,9 @@ describe('password reset link', () => {
 
 describe('unlock link', () => {
   async function lockOut(member: TestMember): Promise<string> {
-    await failSignIns(member.email, 5);
-    const email = await t.db.selectFrom('outbound_emails').select(['kind', 'text_body']).where('to_address', '=', member.email).orderBy('id', 'desc').executeTakeFirstOrThrow();
-    expect(email.kind).toBe('auth.unlock');
-    const link = (await linksInLatestEmail(t.db, member.email)).find((l) => l.includes('/unlock/'));
-    expect(link).toBeDefined();
-    expect(new URL(link!).origin).toBe(t.config.publicUrl.origin);
-    return pathOf(link!);
-  }
-
-  async function pressUnlock(path: string) {
-    const browser = new Browser(t.app);
-    const hidden = await browser.openForm(path);
-    return browser.post(path, hidden);
+    const path = await lockOutMember(t.app, t.db, member);
+    for (const link of await linksInLatestEmail(t.db, member.email)) expect(new URL(link).origin).toBe(t.config.publicUrl.origin);
+    return path;
   }
 
   it('is emailed after 5 failures, and while locked even the right password is refused', async () => {
@@ -287,7 +251,7 @@ describe('unlock link', () => {
       expect(page.body).toContain('Unlock sign-in</button>');
     }
     expect((await lockOf(member.email))?.locked_until).not.toBeNull();
-    const response = await pressUnlock(path);
+    const response = await pressUnlock(t.app, path);
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/login');
     expect(await lockOf(member.email)).toBeUndefined();
@@ -297,7 +261,7 @@ describe('unlock link', () => {
   it('answers a reused unlock link with 400', async () => {
     const member = await newMember('unlock-twice');
     const path = await lockOut(member);
-    expect((await pressUnlock(path)).statusCode).toBe(303);
+    expect((await pressUnlock(t.app, path)).statusCode).toBe(303);
     const again = await new Browser(t.app).get(path);
     expect(again.statusCode).toBe(400);
     expect(again.body).toContain('This link has expired or has already been used');
