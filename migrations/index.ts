@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_membership.js';
 import * as m0003 from './0003_rules_own_domain.js';
 import * as m0004 from './0004_member_time_zone.js';
+import * as m0005 from './0005_account_abuse.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_membership': m0002,
   '0003_rules_own_domain': m0003,
   '0004_member_time_zone': m0004,
+  '0005_account_abuse': m0005,
 };

@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createDeps } from './deps.js';
+import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
@@ -45,15 +46,17 @@ export interface AppDependencies {
   extraSiteRoutes?: FastifyPluginAsync;
   /** The clock sessions and sign-in locks use; tests move it forward. */
   now?: () => Date;
+  /** The password-hashing slots and queue (tests hold them); made from the config otherwise. */
+  hashingLimit?: ConcurrencyLimit;
 }
 
-export async function buildApp({ config, database, transport, sessionSecrets, redis, logStream, runJobs = true, extraSiteRoutes, now = () => new Date() }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, database, transport, sessionSecrets, redis, logStream, runJobs = true, extraSiteRoutes, now = () => new Date(), hashingLimit }: AppDependencies): Promise<FastifyInstance> {
   const { db } = database;
   const templates = loadTemplates();
   const app = Fastify(serverOptions(config, templates, logStream));
   const mailWorker = new MailWorker({ db, transport, maxAttempts: config.mail.maxAttempts, pollSeconds: config.mail.pollSeconds, log: app.log });
   app.decorate('mailWorker', mailWorker);
-  const deps = createDeps({ db, config, templates, redis, now, nudgeMail: () => mailWorker.nudge(), warn: (error, message) => app.log.warn({ err: error }, message) });
+  const deps = createDeps({ db, config, templates, redis, now, hashingLimit, nudgeMail: () => mailWorker.nudge(), warn: (error, message) => app.log.warn({ err: error }, message) });
 
   // Infrastructure, for every request.
   await app.register(routeInventory);

@@ -136,6 +136,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   RATE_LIMIT_SIGNUPS_PER_HOUR: { section: 'Rate limits', default: '20', description: 'Sign-up requests per client address per hour (generous, for a department behind one gateway).' },
   RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: { section: 'Rate limits', default: '3', description: 'Sign-up emails to one address per hour; past it the page looks the same but nothing is sent.' },
   RATE_LIMIT_RESETS_PER_HOUR: { section: 'Rate limits', default: '3', description: 'Password-reset emails to one member per hour; past it the page looks the same but nothing is sent.' },
+  RATE_LIMIT_HASHES_PER_MINUTE: {
+    section: 'Rate limits',
+    default: '10',
+    description: 'Passwords hashed or checked for one client address per minute, across sign-in, step 2 of sign-up, a reset and a password change; past it, 429 with `Retry-After`.',
+  },
   RATE_LIMIT_TRUSTED: {
     section: 'Rate limits',
     defaultText: 'none',
@@ -157,6 +162,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description: 'argon2id memory per hash, in KiB (64 MiB). Production refuses less than 19456. Hashes made with other settings are redone at the next sign-in.',
   },
   PASSWORD_HASH_TIME_COST: { section: 'Membership', default: '3', description: 'argon2id iterations.' },
+  PASSWORD_HASH_QUEUE: {
+    section: 'Membership',
+    default: '16',
+    description: 'Passwords that may wait for one of the two hashing slots (1 to 1000). Past it, 503 with `Retry-After`, rather than a wait that grows without end.',
+  },
   LOG_LEVEL: {
     section: 'Logs',
     default: 'info',

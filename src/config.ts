@@ -163,11 +163,13 @@ export const EnvSchema = z.object({
   ADMIN_EMAILS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default([]),
   PASSWORD_HASH_MEMORY_KIB: positiveInt(4_194_304).default(65_536),
   PASSWORD_HASH_TIME_COST: positiveInt(20).default(3),
+  PASSWORD_HASH_QUEUE: positiveInt(1000).default(16),
   RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: positiveInt(100_000).default(200),
   RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: positiveInt(100_000).default(30),
   RATE_LIMIT_SIGNUPS_PER_HOUR: positiveInt(100_000).default(20),
   RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: positiveInt(100_000).default(3),
   RATE_LIMIT_RESETS_PER_HOUR: positiveInt(100_000).default(3),
+  RATE_LIMIT_HASHES_PER_MINUTE: positiveInt(100_000).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
@@ -211,6 +213,8 @@ export interface Config {
     signupsPerHour: number;
     signupsPerEmailPerHour: number;
     resetsPerHour: number;
+    /** Passwords hashed or checked for one client address a minute, across every route. */
+    hashesPerMinute: number;
     trusted: string[];
   };
   /** Seeded as allow rules on first start, once. */
@@ -218,6 +222,8 @@ export interface Config {
   /** Canonical addresses that become administrators when they verify. */
   adminEmails: string[];
   passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Hashes that may wait for a free slot; past it, 503 with Retry-After. */
+  passwordHashQueue: number;
   logLevel: string;
   logFormat: 'json' | 'pretty';
   siteName: string;
@@ -318,11 +324,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signupsPerHour: e.RATE_LIMIT_SIGNUPS_PER_HOUR,
       signupsPerEmailPerHour: e.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR,
       resetsPerHour: e.RATE_LIMIT_RESETS_PER_HOUR,
+      hashesPerMinute: e.RATE_LIMIT_HASHES_PER_MINUTE,
       trusted: e.RATE_LIMIT_TRUSTED,
     },
     allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS,
     adminEmails: e.ADMIN_EMAILS,
     passwordHash: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: 1 },
+    passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     siteName: e.SITE_NAME,

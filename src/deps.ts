@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/schema.js';
-import { PasswordHasher } from './features/auth/password-hashing.js';
+import { ConcurrencyLimit, HASHES_AT_ONCE, PasswordHasher } from './features/auth/password-hashing.js';
 import { addressList } from './lib/address-list.js';
 import { memoryCounters, redisCounters, type Counters } from './lib/counters.js';
 import { loadTemplates, type Templates } from './lib/templates.js';
@@ -34,17 +34,19 @@ export interface DepsOptions {
   nudgeMail?: () => void;
   redis?: Redis | undefined;
   now?: () => Date;
+  /** The hashing slots and their queue; tests hold them to see what waits. */
+  hashingLimit?: ConcurrencyLimit;
   /** Where a Redis outage is reported. */
   warn?: (error: unknown, message: string) => void;
 }
 
-export function createDeps({ db, config, templates = loadTemplates(), nudgeMail = () => {}, redis, now = () => new Date(), warn = () => {} }: DepsOptions): Deps {
+export function createDeps({ db, config, templates = loadTemplates(), nudgeMail = () => {}, redis, now = () => new Date(), hashingLimit, warn = () => {} }: DepsOptions): Deps {
   return {
     db,
     config,
     templates,
     mail: createMail(templates, config, nudgeMail),
-    hasher: new PasswordHasher(config.passwordHash),
+    hasher: new PasswordHasher(config.passwordHash, hashingLimit ?? new ConcurrencyLimit(HASHES_AT_ONCE, config.passwordHashQueue)),
     counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
     isTrustedAddress: addressList(config.rateLimit.trusted),
     now,

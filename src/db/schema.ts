@@ -54,6 +54,7 @@ export interface EmailTokens {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   expires_at: ColumnType<Date, Date | string, Date | string>;
   used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  failed_attempts: Generated<number>;
 }
 
 export interface MemberDevices {

@@ -51,3 +51,10 @@ export class RateLimited extends HttpError {
     super(429, `${ERROR_PAGES[429]!.message} Try again ${waitInWords(seconds)}.`, { 'retry-after': String(seconds) });
   }
 }
+
+/** Too busy to take this on now (a full queue): 503 with Retry-After, never an endless wait. */
+export class Overloaded extends HttpError {
+  constructor(retryAfterSeconds: number) {
+    super(503, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}

@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { sessionSecretsFor } from '../../src/db/data-dir.js';
 import type { Database } from '../../src/db/database.js';
+import type { ConcurrencyLimit } from '../../src/features/auth/password-hashing.js';
 import { mailboxTransport, type MailTransport } from '../../src/mail/transport.js';
 import { createTestDatabase } from './database.js';
 
@@ -31,6 +32,8 @@ export interface TestAppOptions {
   extraSiteRoutes?: FastifyPluginAsync;
   /** The app's clock, for session and lock expiry (see test/support/clock.ts). */
   now?: () => Date;
+  /** The password-hashing slots, for a test that holds them. */
+  hashingLimit?: ConcurrencyLimit;
 }
 
 export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-test-'))): Config {
@@ -43,6 +46,7 @@ export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtem
     RATE_LIMIT_SIGNUPS_PER_HOUR: '100000',
     RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: '100000',
     RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: '100000',
+    RATE_LIMIT_HASHES_PER_MINUTE: '100000',
     // Cheap hashing for speed; one test proves the production defaults.
     PASSWORD_HASH_MEMORY_KIB: '1024',
     PASSWORD_HASH_TIME_COST: '1',
@@ -63,7 +67,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const transport = options.transport ?? mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
-  const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes, now: options.now });
+  const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes, now: options.now, hashingLimit: options.hashingLimit });
   await app.ready();
   return {
     app,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyLimit, PRODUCTION_HASH_SETTINGS, PasswordHasher } from '../../src/features/auth/password-hashing.js';
 import { normalisePassword } from '../../src/features/auth/password-policy.js';
+import { Overloaded } from '../../src/lib/errors.js';
 
 const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 const password = 'correct horse battery staple';
@@ -34,7 +35,7 @@ describe('PasswordHasher with the production settings', () => {
 });
 
 describe('PasswordHasher', () => {
-  const hasher = new PasswordHasher(CHEAP, new ConcurrencyLimit(2));
+  const hasher = new PasswordHasher(CHEAP, new ConcurrencyLimit(2, 4));
 
   it('verifies the right password and refuses a wrong one', async () => {
     const hash = await hasher.hash(password);
@@ -91,7 +92,7 @@ describe('PasswordHasher', () => {
   });
 
   it('runs at most two of six simultaneous hashes at once; the rest queue and all finish', async () => {
-    const limit = new ConcurrencyLimit(2);
+    const limit = new ConcurrencyLimit(2, 4);
     const limited = new PasswordHasher(CHEAP, limit);
     const hashes = Array.from({ length: 6 }, (_, i) => limited.hash(`${password} ${i}`));
     expect(limit.active).toBe(2);
@@ -100,11 +101,24 @@ describe('PasswordHasher', () => {
     expect(new Set(results).size).toBe(6);
     expect(limit.active).toBe(0);
   });
+
+  it('throws Overloaded from verify when the queue is full, rather than answering "wrong password"', async () => {
+    const limit = new ConcurrencyLimit(1, 0);
+    const limited = new PasswordHasher(CHEAP, limit);
+    const hash = await limited.hash(password);
+    const gate = deferred();
+    const held = limit.run(() => gate.promise);
+    await expect(limited.verify(hash, password)).rejects.toBeInstanceOf(Overloaded);
+    await expect(limited.verifyDummy(password)).rejects.toBeInstanceOf(Overloaded);
+    gate.resolve();
+    await held;
+    await expect(limited.verify(hash, password)).resolves.toBe(true);
+  });
 });
 
 describe('ConcurrencyLimit', () => {
   it('runs up to its maximum at once and starts the next when one finishes, in arrival order', async () => {
-    const limit = new ConcurrencyLimit(2);
+    const limit = new ConcurrencyLimit(2, 3);
     const gates = Array.from({ length: 5 }, deferred);
     const started: number[] = [];
     const runs = gates.map((gate, i) => limit.run(async () => (started.push(i), await gate.promise, i)));
@@ -124,7 +138,7 @@ describe('ConcurrencyLimit', () => {
   });
 
   it('frees the slot when a task fails, and passes the failure to its caller', async () => {
-    const limit = new ConcurrencyLimit(1);
+    const limit = new ConcurrencyLimit(1, 1);
     const failing = limit.run(() => Promise.reject(new Error('boom')));
     const next = limit.run(async () => 'next');
     await expect(failing).rejects.toThrow('boom');
@@ -133,7 +147,30 @@ describe('ConcurrencyLimit', () => {
   });
 
   it('refuses a maximum below one', () => {
-    expect(() => new ConcurrencyLimit(0)).toThrow(RangeError);
-    expect(() => new ConcurrencyLimit(1.5)).toThrow(RangeError);
+    expect(() => new ConcurrencyLimit(0, 1)).toThrow(RangeError);
+    expect(() => new ConcurrencyLimit(1.5, 1)).toThrow(RangeError);
+    expect(() => new ConcurrencyLimit(1, -1)).toThrow(RangeError);
+  });
+
+  it('refuses at once with 503 and Retry-After past its queue, and takes work again once the queue moves', async () => {
+    const limit = new ConcurrencyLimit(2, 2);
+    const gates = Array.from({ length: 4 }, deferred);
+    const runs = gates.map((gate, i) => limit.run(async () => (await gate.promise, i)));
+    await settle();
+    expect([limit.active, limit.waiting]).toEqual([2, 2]);
+
+    const refused = limit.run(async () => 'never run');
+    await expect(refused).rejects.toBeInstanceOf(Overloaded);
+    await expect(refused).rejects.toMatchObject({ statusCode: 503, headers: { 'retry-after': expect.stringMatching(/^[1-9]\d*$/) } });
+    expect([limit.active, limit.waiting]).toEqual([2, 2]);
+
+    gates[0]!.resolve();
+    await settle();
+    expect([limit.active, limit.waiting]).toEqual([2, 1]);
+    const taken = limit.run(async () => 'taken');
+    for (const gate of gates) gate.resolve();
+    await expect(Promise.all(runs)).resolves.toEqual([0, 1, 2, 3]);
+    await expect(taken).resolves.toBe('taken');
+    expect([limit.active, limit.waiting]).toEqual([0, 0]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
+import { Overloaded } from '../../lib/errors.js';
 import { PASSWORD_LIMITS, normalisePassword } from './password-policy.js';
 
 export interface HashSettings {
@@ -15,13 +16,24 @@ export const PRODUCTION_HASH_SETTINGS: Readonly<HashSettings> = Object.freeze({ 
 /** Hash and verify refuse strings no password could be, without doing any work on them. */
 const RAW_LENGTH_CAP = 4 * PASSWORD_LIMITS.max;
 
-/** A first-in, first-out semaphore: at most `max` tasks run at once; the rest wait their turn. */
+/** How long a client told "busy" is asked to wait: a few hashes' time. */
+const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A first-in, first-out semaphore: at most `max` tasks run at once and at most `maxWaiting`
+ * wait their turn. Past that, `run` refuses at once with Overloaded (503 with Retry-After):
+ * a queue without a bound turns a flood into minutes of waiting for everyone.
+ */
 export class ConcurrencyLimit {
   #active = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(readonly max: number) {
+  constructor(
+    readonly max: number,
+    readonly maxWaiting: number,
+  ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError('ConcurrencyLimit needs a whole number of at least 1');
+    if (!Number.isInteger(maxWaiting) || maxWaiting < 0) throw new RangeError('ConcurrencyLimit needs a whole number of waiting places');
   }
 
   get active(): number {
@@ -46,6 +58,7 @@ export class ConcurrencyLimit {
       this.#active += 1;
       return Promise.resolve();
     }
+    if (this.#waiting.length >= this.maxWaiting) return Promise.reject(new Overloaded(BUSY_RETRY_AFTER_SECONDS));
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
@@ -58,11 +71,13 @@ export class ConcurrencyLimit {
 }
 
 /**
- * Every hash and verify in this process shares two slots. Each argon2 run holds 64 MiB and a
- * core for ~0.3 s; unbounded, a burst of sign-ins would take memory and CPU from everything
- * else (and is an easy denial of service). Callers past the second wait in line instead.
+ * Hashes and verifies share two slots per app (one app per process). Each argon2 run holds
+ * 64 MiB and a core for ~0.3 s; unbounded, a burst of sign-ins would take memory and CPU from
+ * everything else (and is an easy denial of service). Callers past the second wait in line,
+ * up to PASSWORD_HASH_QUEUE of them (the default here serves the commands and tests).
  */
-const processHashingLimit = new ConcurrencyLimit(2);
+export const HASHES_AT_ONCE = 2;
+const DEFAULT_HASH_QUEUE = 16;
 
 /**
  * node-argon2 0.45 writes `m=…,p=…,t=…` (ranisalt/node-argon2#559, open). The PHC string format
@@ -78,7 +93,7 @@ export class PasswordHasher {
   readonly #limit: ConcurrencyLimit;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(settings: HashSettings = PRODUCTION_HASH_SETTINGS, limit: ConcurrencyLimit = processHashingLimit) {
+  constructor(settings: HashSettings = PRODUCTION_HASH_SETTINGS, limit: ConcurrencyLimit = new ConcurrencyLimit(HASHES_AT_ONCE, DEFAULT_HASH_QUEUE)) {
     this.settings = Object.freeze({ ...settings });
     this.#limit = limit;
   }
@@ -91,16 +106,15 @@ export class PasswordHasher {
     return phcParameterOrder(hash);
   }
 
-  /** False for a wrong password, an impossible one, or a stored hash that cannot be read. */
+  /**
+   * False for a wrong password, an impossible one, or a stored hash that cannot be read.
+   * Throws Overloaded when the queue is full: "busy" is not a wrong password.
+   */
   async verify(hash: string, password: string): Promise<boolean> {
     if (typeof hash !== 'string' || !hash.startsWith('$argon2')) return false;
     if (typeof password !== 'string' || password.length > RAW_LENGTH_CAP) return false;
     const normalised = normalisePassword(password);
-    try {
-      return await this.#limit.run(() => argon2.verify(hash, normalised));
-    } catch {
-      return false;
-    }
+    return this.#limit.run(() => argon2.verify(hash, normalised).catch(() => false));
   }
 
   /** True when the hash was made with other settings or another algorithm: rehash at sign-in. */

@@ -115,6 +115,12 @@ export async function findOrCreateProvisionalAgency(db: Db, domain: string): Pro
   return created.id;
 }
 
+/** Whether a member has this handle, compared as the unique index members_handle compares them. */
+export async function isHandleTaken(db: Db, handle: string): Promise<boolean> {
+  const row = await db.selectFrom('members').select('id').where(sql<string>`lower(handle)`, '=', sql<string>`lower(${handle})`).executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface NewMember {
   email: string;
   canonicalEmail: string;

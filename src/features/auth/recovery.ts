@@ -2,6 +2,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import type { ParsedEmail } from './email-address.js';
+import { spendHashingBudget } from './hashing-budget.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { clearSignInLock, findMemberCredentials, updateMemberPassword, type MemberCredentials } from './queries.js';
 import { endOtherSessions } from './sessions.js';
@@ -24,22 +25,26 @@ export async function requestPasswordReset(deps: Deps, email: ParsedEmail, ipAdd
   });
 }
 
+export type ResetResult = { ok: true; member: MemberCredentials } | { ok: false; reason: 'invalid-link' } | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
+
 /**
  * Sets the new password, lifts any lock, ends every session of the member and spends every
  * other reset or unlock link, in one go. `password` was checked against the policy by the caller.
  */
-export async function resetPassword(deps: Deps, token: string, password: string, ipAddress: string): Promise<MemberCredentials | undefined> {
+export async function resetPassword(deps: Deps, token: string, password: string, ipAddress: string): Promise<ResetResult> {
+  const retryAfterSeconds = await spendHashingBudget(deps, ipAddress);
+  if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
   const passwordHash = await deps.hasher.hash(password);
   return inTransaction(deps.db, async (trx) => {
     const used = await consumeToken(trx, 'reset', token);
     const member = used?.memberId ? await findMemberCredentials(trx, { id: used.memberId }) : undefined;
-    if (!member || member.deactivatedAt) return undefined;
+    if (!member || member.deactivatedAt) return { ok: false, reason: 'invalid-link' };
     await updateMemberPassword(trx, member.id, passwordHash);
     await clearSignInLock(trx, member.canonicalEmail);
     const sessionsEnded = await endOtherSessions(trx, member.id, undefined);
     await revokeTokens(trx, RECOVERY_PURPOSES, { memberId: member.id });
     await insertAuditEvent(trx, { actorMemberId: member.id, action: 'password.reset', targetType: 'member', targetId: member.id, ipAddress, details: { sessionsEnded } });
-    return member;
+    return { ok: true, member };
   });
 }
 

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
+import { Overloaded } from '../../lib/errors.js';
 import { isAdminEmail } from './admin-emails.js';
 import { parseWorkEmail } from './email-address.js';
+import { spendHashingBudget } from './hashing-budget.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { normalisePassword, PASSWORD_LIMITS } from './password-policy.js';
 import { clearSignInLock, countSignInFailure, findMemberCredentials, findSignInLockedUntil, hasRoleSetByHand, lockSignIn, recordSignIn, updateMemberPassword, updateMemberRole, type MemberCredentials } from './queries.js';
@@ -72,6 +74,11 @@ async function countFailure(deps: Deps, keys: string[]): Promise<void> {
   for (const key of keys) await deps.counters.hit(`signin:failures:${key}`, LIMIT_WINDOW_SECONDS);
 }
 
+function unlessOverloaded(error: unknown): undefined {
+  if (error instanceof Overloaded) return undefined;
+  throw error;
+}
+
 export function lockSeconds(lockCount: number): number {
   return Math.min(FIRST_LOCK_SECONDS * 2 ** Math.max(0, lockCount - 1), MAX_LOCK_SECONDS);
 }
@@ -84,6 +91,8 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
 
   const lockedUntil = await findSignInLockedUntil(deps.db, key);
   if (lockedUntil && lockedUntil > deps.now()) return { ok: false, reason: 'locked', until: lockedUntil };
+  const hashWait = await spendHashingBudget(deps, attempt.ipAddress);
+  if (hashWait !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds: hashWait };
 
   const member = canonical ? await findMemberCredentials(deps.db, { canonicalEmail: canonical }) : undefined;
   // Same work for every address: a real hash, or the dummy one made at start-up.
@@ -96,8 +105,9 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
     await recordFailure(deps, key, member, attempt.ipAddress);
     return { ok: false, reason: 'invalid' };
   }
-  // Hashed before the transaction: no transaction waits on argon2.
-  const rehashed = deps.hasher.needsRehash(active.passwordHash) ? await deps.hasher.hash(password) : undefined;
+  // Hashed before the transaction: no transaction waits on argon2. When hashing is too busy the
+  // member is still signed in, and the rehash waits for their next sign-in.
+  const rehashed = deps.hasher.needsRehash(active.passwordHash) ? await deps.hasher.hash(password).catch(unlessOverloaded) : undefined;
   const promote = isAdminEmail(deps.config, active.canonicalEmail) && active.role !== 'administrator' && !(await hasRoleSetByHand(deps.db, active.id));
   await inTransaction(deps.db, async (trx) => {
     await clearSignInLock(trx, key);
@@ -122,7 +132,7 @@ export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' }
  */
 export async function checkCurrentPassword(deps: Deps, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
   const limited = [`account:${member.canonicalEmail}`];
-  const retryAfterSeconds = await refusedFor(deps, limited);
+  const retryAfterSeconds = (await refusedFor(deps, limited)) ?? (await spendHashingBudget(deps, ipAddress));
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
   if (typeof password === 'string' && (await deps.hasher.verify(member.passwordHash, password))) return { ok: true };
   await countFailure(deps, limited);

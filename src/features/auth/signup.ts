@@ -9,7 +9,8 @@ import { GUIDELINES } from '../pages/guidelines.js';
 import { isAdminEmail } from './admin-emails.js';
 import { decideDomain, type DomainRule } from './email-domain.js';
 import type { ParsedEmail } from './email-address.js';
-import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, listDomainRules, upsertSignupRequest, type SignupRequest } from './queries.js';
+import { spendHashingBudget } from './hashing-budget.js';
+import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, isHandleTaken, listDomainRules, upsertSignupRequest, type SignupRequest } from './queries.js';
 import { consumeToken, findValidToken, issueToken, revokeTokens } from './tokens.js';
 import { AUTH_MESSAGES } from './messages.js';
 
@@ -54,17 +55,26 @@ export interface CompleteSignup {
   ipAddress: string;
 }
 
-export type CompleteSignupResult = { ok: true; memberId: number; role: Role } | { ok: false; error: 'invalid-link' } | { ok: false; error: 'handle-taken' };
+export type CompleteSignupResult =
+  | { ok: true; memberId: number; role: Role }
+  | { ok: false; error: 'invalid-link' }
+  | { ok: false; error: 'handle-taken' }
+  | { ok: false; error: 'rate-limited'; retryAfterSeconds: number };
 
 /** Step 2: uses the link, creates the member. The token and the member are one transaction. */
 export async function completeSignup(deps: Deps, input: CompleteSignup): Promise<CompleteSignupResult> {
+  // Everything cheap first: a replayed form with a taken handle must cost no argon2 run.
+  if (await isHandleTaken(deps.db, input.handle)) return { ok: false, error: 'handle-taken' };
+  const retryAfterSeconds = await spendHashingBudget(deps, input.ipAddress);
+  if (retryAfterSeconds !== undefined) return { ok: false, error: 'rate-limited', retryAfterSeconds };
   const rules = await listDomainRules(deps.db);
   // Hashed before the transaction: no transaction waits on argon2.
   const passwordHash = await deps.hasher.hash(input.password);
   try {
     return await inTransaction(deps.db, (trx) => createMember(deps, trx, input, passwordHash, rules));
   } catch (error) {
-    // The whole transaction rolled back, the link's use with it: the person can pick another.
+    // Taken a moment ago by someone else: the whole transaction rolled back, the link's use with
+    // it, and the person can pick another.
     if (isUniqueViolation(error, 'members_handle')) return { ok: false, error: 'handle-taken' };
     // The same address finished joining through another link at the same moment.
     if (isUniqueViolation(error, 'members_canonical_email_key')) return { ok: false, error: 'invalid-link' };

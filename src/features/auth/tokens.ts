@@ -15,6 +15,12 @@ export const TOKEN_LIFETIME_SECONDS: Record<TokenPurpose, number> = {
   unlock: 60 * 60,
 };
 
+/**
+ * Refused tries a link's form survives (a taken handle, a weak password); the last one spends
+ * it. Without a cap, one link could have its form replayed for ever.
+ */
+export const LINK_FAILED_ATTEMPTS = 5;
+
 // base64url of 32 bytes: 43 characters from this alphabet.
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -92,4 +98,19 @@ export async function consumeToken(db: Db, purpose: TokenPurpose, token: unknown
     .returning(['id', 'canonical_email', 'member_id'])
     .executeTakeFirst();
   return row && { id: row.id, canonicalEmail: row.canonical_email, memberId: row.member_id };
+}
+
+/** Counts a refused try at the link's form; the LINK_FAILED_ATTEMPTS-th spends the link. */
+export async function countFailedAttempt(db: Db, purpose: TokenPurpose, token: unknown): Promise<void> {
+  if (!looksLikeToken(token)) return;
+  await db
+    .updateTable('email_tokens')
+    .set({
+      failed_attempts: sql`failed_attempts + 1`,
+      used_at: sql`case when failed_attempts + 1 >= ${LINK_FAILED_ATTEMPTS} then now() end`,
+    })
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .execute();
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createMember, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
-import { choosePassword, lockOut, resetPathFor } from '../../support/recovery.js';
+import { choosePassword, lockOut, resetPathFor } from '../../support/membership.js';
 
 // Issue 15, item 5: a member who reacts to trouble (a new password, a reset, "sign out
 // everywhere") must not leave a working way in sitting in their mailbox.
@@ -30,7 +30,7 @@ async function linksInMailbox(member: TestMember): Promise<{ reset: string; unlo
 async function expectSpent(path: string): Promise<void> {
   const page = await new Browser(t.app).get(path);
   expect(page.statusCode, path).toBe(400);
-  expect(page.body).toContain(AUTH_MESSAGES.invalidLink.replace(/'/g, '&#x27;'));
+  expect(page.body).toContain(AUTH_MESSAGES.invalidLinkTitle);
 }
 
 /** Posting the link's form anyway, with a form token from another page, does nothing either. */

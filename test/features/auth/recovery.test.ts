@@ -6,7 +6,7 @@ import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PASSWORD_MESSAGES } from '../../../src/features/auth/password-messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createMember, isSignedIn, linksInLatestEmail, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
-import { askForReset, choosePassword, failSignIns, lockOut as lockOutMember, pressUnlock, resetPathFor } from '../../support/recovery.js';
+import { askForReset, choosePassword, failSignIns, lockOut as lockOutMember, pressUnlock, resetPathFor } from '../../support/membership.js';
 
 // Members cannot be deleted and limits count per address: every test has its own addresses.
 let t: TestApp;

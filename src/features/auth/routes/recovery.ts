@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, type FieldErrors } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
@@ -10,7 +11,7 @@ import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { findMemberCredentials } from '../queries.js';
 import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
 import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
-import { findValidToken, type TokenPurpose } from '../tokens.js';
+import { countFailedAttempt, findValidToken, type TokenPurpose } from '../tokens.js';
 import { signInBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
@@ -53,10 +54,15 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     const member = await tokenHolder('reset', request.params.token);
     const form = parseForm(NewPasswordForm, request.body);
     const password = checkPassword(form.ok ? form.data.password : undefined, { email: member.email, displayName: member.displayName, handle: member.handle });
-    if (!password.ok) return showReset(reply.code(422), request.params.token, member.email, { password: password.reason });
+    if (!password.ok) {
+      // Every refusal counts against the link, which is spent after a few.
+      await countFailedAttempt(deps.db, 'reset', request.params.token);
+      return showReset(reply.code(422), request.params.token, member.email, { password: password.reason });
+    }
     const reset = await resetPassword(deps, request.params.token, password.password, request.clientAddress);
-    if (!reset) throw invalidLink('reset');
-    await signInBrowser(deps, request, reply, reset, 'reset');
+    if (!reset.ok && reset.reason === 'rate-limited') throw new RateLimited(reset.retryAfterSeconds);
+    if (!reset.ok) throw invalidLink('reset');
+    await signInBrowser(deps, request, reply, reset.member, 'reset');
     setFlash(request, AUTH_MESSAGES.passwordReset);
     return redirectTo(reply, '/');
   });

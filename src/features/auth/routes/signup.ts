@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formValues, parseForm, rawField, type FieldErrors } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
@@ -10,6 +11,7 @@ import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { CompleteSignupForm, PROFILE_LIMITS, SignupForm } from '../schemas.js';
 import { completeSignup, findPendingSignup, requestSignup } from '../signup.js';
+import { countFailedAttempt } from '../tokens.js';
 import { signInBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
@@ -42,26 +44,31 @@ const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
   });
 
   app.post<{ Params: { token: string } }>('/verify/:token', { config: publicPage }, async (request, reply) => {
-    const pending = await findPendingSignup(deps, request.params.token);
+    const { token } = request.params;
+    const pending = await findPendingSignup(deps, token);
     if (!pending) throw invalidLink('verify');
-    const form = parseForm(CompleteSignupForm, request.body);
     const values = formValues(request.body);
+    /** Every refusal counts against the link, which is spent after a few. */
+    const refuse = async (errors: FieldErrors) => {
+      await countFailedAttempt(deps.db, 'verify', token);
+      return showStepTwo(reply.code(422), token, pending.email, values, errors);
+    };
+    const form = parseForm(CompleteSignupForm, request.body);
     const errors: FieldErrors = form.ok ? {} : { ...form.errors };
     const password = checkPassword(rawField(request.body, 'password'), { email: pending.email, displayName: values.display_name, handle: values.handle });
     if (!password.ok) errors.password = password.reason;
-    if (!form.ok || !password.ok) return showStepTwo(reply.code(422), request.params.token, pending.email, values, errors);
+    if (!form.ok || !password.ok) return refuse(errors);
 
     const result = await completeSignup(deps, {
-      token: request.params.token,
+      token,
       displayName: form.data.display_name,
       handle: form.data.handle,
       jobTitle: form.data.job_title,
       password: password.password,
       ipAddress: request.clientAddress,
     });
-    if (!result.ok && result.error === 'handle-taken') {
-      return showStepTwo(reply.code(422), request.params.token, pending.email, values, { handle: AUTH_MESSAGES.handleTaken });
-    }
+    if (!result.ok && result.error === 'handle-taken') return refuse({ handle: AUTH_MESSAGES.handleTaken });
+    if (!result.ok && result.error === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
     if (!result.ok) throw invalidLink('verify');
     await signInBrowser(deps, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
     setFlash(request, AUTH_MESSAGES.welcome);

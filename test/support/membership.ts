@@ -5,9 +5,20 @@ import { AUTH_MESSAGES } from '../../src/features/auth/messages.js';
 import { Browser } from './app.js';
 import { linksInLatestEmail, pathOf, signIn } from './members.js';
 
-/** Getting back in, as a person does it: the forgotten-password form, the emailed links, failed sign-ins. */
+/** Joining and getting back in, as a person does it: the forms, the emailed links, failed sign-ins. */
 
 export const WRONG_PASSWORD = 'definitely-not-the-password-41';
+
+export async function askToJoin(app: FastifyInstance, email: string, browser = new Browser(app)) {
+  const hidden = await browser.openForm('/signup');
+  return browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' });
+}
+
+/** Asks to join from a new browser and returns the path of the emailed verify link. */
+export async function verifyPathFor(app: FastifyInstance, db: Database['db'], email: string): Promise<string> {
+  expect((await askToJoin(app, email)).statusCode).toBe(200);
+  return emailedPath(db, email, '/verify/');
+}
 
 export async function askForReset(app: FastifyInstance, email: string, headers: Record<string, string> = {}, browser = new Browser(app)) {
   const hidden = await browser.openForm('/password/forgot');
