@@ -1,21 +1,12 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
-import { pino } from 'pino';
-import { buildApp } from '../src/app.js';
-import { loadConfig, maskUrl } from '../src/config.js';
-import { sessionSecretsFor } from '../src/db/data-dir.js';
-import { openDatabase } from '../src/db/database.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import type { DB } from '../src/db/schema.js';
-import { createMailTransport } from '../src/mail/transport.js';
 import { Client, runLoad, type BenchRequest, type LoadResult } from './load.js';
+import { benchWithSite, cookiesFrom, envInt, hiddenFields, progress, type Site } from './site.js';
 
 /**
  * `npm run bench`: the real app (as src/server.ts builds it, mail worker included) on a fresh
@@ -24,14 +15,6 @@ import { Client, runLoad, type BenchRequest, type LoadResult } from './load.js';
  * the end. Every scenario is a fixed number of requests after a warm-up, at a fixed number in
  * flight, and gives up after 120 s. The report is Markdown on stdout; progress goes to stderr.
  */
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
 
 const REQUESTS = envInt('BENCH_REQUESTS', 5_000, 1, 100_000);
 const WARMUP = envInt('BENCH_WARMUP', 500, 0, 100_000);
@@ -45,7 +28,6 @@ const OUTBOX_DRAIN_LIMIT_MS = 120_000;
 const WATCHDOG_MS = 25 * 60_000;
 const MIXED_POSTERS = 20;
 
-const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 // With --expose-gc (npm run bench passes it), memory is read after a full collection, so heap
 // growth from one scenario to the next is memory still held, not garbage yet to be collected.
@@ -61,55 +43,6 @@ process.once('SIGINT', () => {
   stopRequested = true;
   progress('interrupted: stopping the scenario and cleaning up (Ctrl-C again to kill)');
 });
-setTimeout(() => {
-  progress(`still running after ${WATCHDOG_MS / 60_000} minutes: exiting`);
-  process.exit(2);
-}, WATCHDOG_MS).unref();
-
-/** A port nobody listens on right now (the app takes it a moment later). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Warnings and errors the app logs, counted and passed on to stderr. */
-class LogWatch extends Writable {
-  readonly counts = { warn: 0, error: 0 };
-  readonly messages = new Map<string, number>();
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      process.stderr.write(`${line}\n`);
-      let entry: { level?: number; msg?: string; err?: { message?: string } };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const level = Number(entry.level);
-      if (level >= 50) this.counts.error += 1;
-      else if (level >= 40) this.counts.warn += 1;
-      if (level >= 40) {
-        const key = `${level >= 50 ? 'error' : 'warn'}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`;
-        this.messages.set(key, (this.messages.get(key) ?? 0) + 1);
-      }
-    }
-    callback();
-  }
-}
-
-function cookiesFrom(headers: { 'set-cookie'?: string[] | undefined }): string {
-  return (headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]!).join('; ');
-}
-
-function hiddenFields(html: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = match[2]!;
-  return fields;
-}
 
 interface FormSession {
   cookie: string;
@@ -202,77 +135,12 @@ interface ScenarioReport {
   drainSeconds: number | undefined;
 }
 
-async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL?.trim() || undefined;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-bench-'));
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-
-  let benchDatabase: string | undefined;
-  let benchUrl: string | undefined;
-  if (serverUrl) {
-    benchDatabase = `commons_bench_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${benchDatabase}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(serverUrl);
-    url.pathname = `/${benchDatabase}`;
-    benchUrl = url.toString();
-  }
-
-  const logWatch = new LogWatch();
-  let closeAll = async () => {};
+async function run(site: Site): Promise<string> {
+  const client = new Client(new URL(site.origin), CONCURRENCY, REQUEST_TIMEOUT_MS);
   try {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PUBLIC_URL: origin,
-      DATA_DIR: dataDir,
-      RATE_LIMIT_TRUSTED: '127.0.0.0/8',
-      LOG_LEVEL: 'warn',
-      ...(benchUrl ? { DATABASE_URL: benchUrl } : {}),
-      ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
-    });
-    const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime }, logWatch);
-
-    // As src/server.ts does it.
-    const database = await openDatabase(config, log);
-    closeAll = async () => {
-      await database.close();
-    };
-    await migrateToLatest(database.db);
-    const transport = createMailTransport(config);
-    const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), logStream: logWatch, runJobs: true });
-    closeAll = async () => {
-      await app.close();
-      await database.close();
-    };
-    await app.listen({ host: config.host, port: config.port });
-    const db = database.db;
-    const versionRow = await sql<{ version: string }>`select version()`.execute(db);
-    const databaseVersion = versionRow.rows[0]?.version.split(' on ')[0] ?? 'unknown';
-    const databaseLabel = database.embedded
-      ? `embedded PGlite (${databaseVersion}, one connection)`
-      : `PostgreSQL server (${databaseVersion}), fresh database ${benchDatabase} at ${maskUrl(serverUrl!)}, pool of ${config.databasePoolSize}`;
-    progress(`app at ${origin}; database: ${databaseLabel}; mail: ${transport.description}`);
+    const { config, database, db, origin, databaseLabel } = site;
     const memoryAtStart = memory();
     const loadAtStart = os.loadavg();
-
-    const client = new Client(new URL(origin), CONCURRENCY, REQUEST_TIMEOUT_MS);
-    closeAll = async () => {
-      client.close();
-      let started = performance.now();
-      await app.close();
-      progress(`app closed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      started = performance.now();
-      await database.close();
-      progress(`database closed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    };
 
     const formHeaders = (cookie: string) => ({ cookie, origin, 'content-type': 'application/x-www-form-urlencoded' });
     const contactBody = (hidden: Record<string, string>, i: number) =>
@@ -410,36 +278,10 @@ async function main(): Promise<void> {
       `- Rows at the end: ${rows.sessions} sessions, ${rows.contactMessages} contact messages, ${rows.outboundEmails} outbound emails ` +
         `(${finalOutbox.sent} sent, ${finalOutbox.waiting} waiting, ${finalOutbox.failed} failed; ${mailFiles} mailbox files); database size ${mib(Number(sizeRow.rows[0]?.size ?? 0))}`,
     );
-    const logLines = [...logWatch.messages].map(([message, count]) => `${message} ×${count}`);
-    out.push(`- App log: ${logWatch.counts.warn} warnings, ${logWatch.counts.error} errors${logLines.length ? ` (${logLines.join('; ')})` : ''}`);
-    console.log(out.join('\n'));
+    return out.join('\n');
   } finally {
-    const closeStarted = performance.now();
-    try {
-      await closeAll();
-    } finally {
-      if (benchDatabase) {
-        const dropper = new pg.Client({ connectionString: serverUrl });
-        await dropper.connect();
-        // pg's pool.end() resolves before its sockets are closed: let the backends go first,
-        // so the forced drop does not terminate a connection still closing.
-        for (let tries = 0; tries < 50; tries += 1) {
-          const { rows } = await dropper.query<{ count: string }>('select count(*) from pg_stat_activity where datname = $1', [benchDatabase]);
-          if (Number(rows[0]?.count) === 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        await dropper.query(`drop database if exists ${benchDatabase} with (force)`);
-        await dropper.end();
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      progress(`cleaned up (app, database, temporary files) in ${((performance.now() - closeStarted) / 1000).toFixed(1)} s`);
-    }
+    client.close();
   }
-  // Everything is closed: the process should end on its own. If a handle was left open, say so.
-  setTimeout(() => {
-    progress('the process is still running 10 s after closing everything: a handle was left open');
-    process.exit(1);
-  }, 10_000).unref();
 }
 
-await main();
+await benchWithSite({ watchdogMs: WATCHDOG_MS }, run);

@@ -28,6 +28,8 @@ export class Client {
     private readonly origin: URL,
     concurrency: number,
     private readonly timeoutMs: number,
+    /** A loopback address to send from (127.0.0.2…), so the app sees several clients. */
+    private readonly localAddress?: string,
   ) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
   }
@@ -44,6 +46,7 @@ export class Client {
           path: request.path,
           headers,
           agent: this.agent,
+          ...(this.localAddress ? { localAddress: this.localAddress } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
