@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../src/db/schema.js';
 import { Client, runLoad, type BenchRequest, type LoadResult } from './load.js';
-import { benchWithSite, cookiesFrom, envInt, hiddenFields, progress, type Site } from './site.js';
+import { benchWithSites, cookiesFrom, envInt, hiddenFields, progress, type Site } from './site.js';
 
 /**
  * `npm run bench`: the real app (as src/server.ts builds it, mail worker included) on a fresh
@@ -284,4 +284,4 @@ async function run(site: Site): Promise<string> {
   }
 }
 
-await benchWithSite({ watchdogMs: WATCHDOG_MS }, run);
+await benchWithSites({ watchdogMs: WATCHDOG_MS }, [run]);

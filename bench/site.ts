@@ -185,22 +185,25 @@ async function startSite(env: Record<string, string> = {}): Promise<Site> {
 }
 
 /**
- * Runs a bench: starts the site, prints the Markdown `body` returns with the app's log summary
- * under it, and always cleans up. A watchdog ends the process if the bench overruns.
+ * Runs a bench: each of `runs` on a site of its own, started fresh (so nothing one leaves
+ * behind slows the next), printing the Markdown it returns with the app's log summary under
+ * it, and always cleaning up. A watchdog ends the process if the bench overruns.
  */
-export async function benchWithSite(options: { env?: Record<string, string>; watchdogMs: number }, body: (site: Site) => Promise<string>): Promise<void> {
+export async function benchWithSites(options: { env?: Record<string, string>; watchdogMs: number }, runs: Array<(site: Site) => Promise<string>>): Promise<void> {
   const watchdog = setTimeout(() => {
     progress(`still running after ${options.watchdogMs / 60_000} minutes: exiting`);
     process.exit(2);
   }, options.watchdogMs);
   watchdog.unref();
-  const site = await startSite(options.env);
-  try {
-    const report = await body(site);
-    const logLines = [...site.logWatch.messages].map(([message, count]) => `${message} ×${count}`);
-    console.log(`${report}\n- App log: ${site.logWatch.counts.warn} warnings, ${site.logWatch.counts.error} errors${logLines.length ? ` (${logLines.join('; ')})` : ''}`);
-  } finally {
-    await site.close();
+  for (const run of runs) {
+    const site = await startSite(options.env);
+    try {
+      const report = await run(site);
+      const logLines = [...site.logWatch.messages].map(([message, count]) => `${message} ×${count}`);
+      console.log(`${report}\n- App log: ${site.logWatch.counts.warn} warnings, ${site.logWatch.counts.error} errors${logLines.length ? ` (${logLines.join('; ')})` : ''}\n`);
+    } finally {
+      await site.close();
+    }
   }
   // Everything is closed: the process should end on its own. If a handle was left open, say so.
   setTimeout(() => {

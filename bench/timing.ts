@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { PasswordHasher } from '../src/features/auth/password-hashing.js';
 import { Client } from './load.js';
-import { benchWithSite, cookiesFrom, envInt, hiddenFields, progress, type Site } from './site.js';
+import { benchWithSites, cookiesFrom, envInt, hiddenFields, progress, type Site } from './site.js';
 import { mannWhitney, median, quantile } from './stats.js';
 
 /**
@@ -172,4 +172,4 @@ async function run(site: Site): Promise<string> {
   }
 }
 
-await benchWithSite({ watchdogMs: 10 * 60_000 }, run);
+await benchWithSites({ watchdogMs: 10 * 60_000 }, [run]);
