@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 // Frozen in time: a migration never imports app code, and is never edited once landed.
 
@@ -8,5 +8,21 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .alterTable('email_tokens')
     .addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+
+  // Requests anyone may make about an address (to join, to reset a password), written by the
+  // request in one statement whoever the address belongs to, and answered by the mail worker:
+  // how long the request takes then says nothing about who is a member.
+  await db.schema
+    .createTable('account_requests')
+    .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+    .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('signup', 'reset')`))
+    .addColumn('email', 'text', (c) => c.notNull().check(sql`char_length(email) <= 254`))
+    .addColumn('canonical_email', 'text', (c) => c.notNull().check(sql`char_length(canonical_email) <= 254`))
+    // The guidelines version the person accepted on the sign-up page.
+    .addColumn('guidelines_version', 'text')
+    .addColumn('ip_address', sql`inet`)
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addCheckConstraint('account_requests_guidelines', sql`(purpose = 'signup') = (guidelines_version is not null)`)
     .execute();
 }

@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createDeps } from './deps.js';
+import { answerAccountRequests } from './features/auth/account-requests.js';
 import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
@@ -54,7 +55,14 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   const { db } = database;
   const templates = loadTemplates();
   const app = Fastify(serverOptions(config, templates, logStream));
-  const mailWorker = new MailWorker({ db, transport, maxAttempts: config.mail.maxAttempts, pollSeconds: config.mail.pollSeconds, log: app.log });
+  const mailWorker = new MailWorker({
+    db,
+    transport,
+    maxAttempts: config.mail.maxAttempts,
+    pollSeconds: config.mail.pollSeconds,
+    log: app.log,
+    compose: (limit) => answerAccountRequests(deps, limit),
+  });
   app.decorate('mailWorker', mailWorker);
   const deps = createDeps({ db, config, templates, redis, now, hashingLimit, nudgeMail: () => mailWorker.nudge(), warn: (error, message) => app.log.warn({ err: error }, message) });
 

@@ -105,7 +105,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     default: '30',
     description: 'How many days the records of sent emails (recipient, subject, times; the bodies are removed when sent) are kept before they are deleted (1 to 3650).',
   },
-  MAIL_POLL_SECONDS: { section: 'Email', default: '5', description: 'How often the mail worker checks the queue for due emails (1 to 3600). Email queued by this instance is picked up straight away.' },
+  MAIL_POLL_SECONDS: { section: 'Email', default: '5', description: 'How often the mail worker checks the queue for due emails (1 to 3600). Email queued by this instance is picked up straight away. Sign-up and password-reset requests are answered when the worker next looks, so their emails can take this long to leave.' },
   SESSION_SECRET: {
     section: 'Sessions and proxies',
     defaultText: 'none (generated)',

@@ -1,6 +1,16 @@
 // Written by `npm run db:types` from the migrated schema. Do not edit: add a migration and run it again.
 import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
 
+export interface AccountRequests {
+  id: GeneratedAlways<number>;
+  purpose: string;
+  email: string;
+  canonical_email: string;
+  guidelines_version: string | null;
+  ip_address: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Agencies {
   id: GeneratedAlways<number>;
   name: string;
@@ -140,6 +150,7 @@ export interface SiteSettings {
 }
 
 export interface DB {
+  account_requests: AccountRequests;
   agencies: Agencies;
   audit_events: AuditEvents;
   contact_messages: ContactMessages;

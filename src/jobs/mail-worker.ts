@@ -18,6 +18,8 @@ const MAX_RETRY_SECONDS = 3600;
 const BATCH_SIZE = 5;
 // A claimed email whose worker died is due again after this long.
 const LEASE_SECONDS = 300;
+// Recorded requests turned into emails before each batch is sent.
+const COMPOSE_BATCH = 20;
 
 /** Seconds to wait after the given (1-based) failed attempt; up to 10% later, never earlier. */
 export function retryDelaySeconds(attempt: number, jitter: number = Math.random()): number {
@@ -31,6 +33,12 @@ export interface MailWorkerOptions {
   maxAttempts: number;
   pollSeconds: number;
   log: FastifyBaseLogger;
+  /**
+   * Turns up to `limit` recorded requests into queued emails (membership's sign-up and reset
+   * requests); returns how many it took. Run before each batch, so requests are answered at the
+   * worker's pace, off the request path: how long a request took tells nothing of its answer.
+   */
+  compose?: (limit: number) => Promise<number>;
 }
 
 export class MailWorker {
@@ -84,14 +92,31 @@ export class MailWorker {
   }
 
   private async drain(): Promise<void> {
-    let sent: number;
+    let full: boolean;
     do {
-      sent = await this.runOnce();
-    } while (sent === BATCH_SIZE && !this.stopped);
+      const composed = await this.composeOnce();
+      full = (await this.sendOnce()) === BATCH_SIZE || composed === COMPOSE_BATCH;
+    } while (full && !this.stopped);
   }
 
-  /** Claims and sends one batch; returns how many emails it claimed. */
+  /** Composes a batch of recorded requests, then claims and sends one batch of emails; returns how many emails it claimed. */
   async runOnce(): Promise<number> {
+    await this.composeOnce();
+    return this.sendOnce();
+  }
+
+  /** Turns every recorded request into the email it calls for (or none), sending nothing; returns how many were answered. */
+  async composeAll(): Promise<number> {
+    let total = 0;
+    for (let composed = await this.composeOnce(); composed > 0; composed = await this.composeOnce()) total += composed;
+    return total;
+  }
+
+  private async composeOnce(): Promise<number> {
+    return (await this.options.compose?.(COMPOSE_BATCH)) ?? 0;
+  }
+
+  private async sendOnce(): Promise<number> {
     const batch = await claimDueEmails(this.options.db, BATCH_SIZE, LEASE_SECONDS);
     for (const [index, email] of batch.entries()) {
       if (this.halting) {

@@ -9,9 +9,20 @@ import { linksInLatestEmail, pathOf, signIn } from './members.js';
 
 export const WRONG_PASSWORD = 'definitely-not-the-password-41';
 
+/**
+ * What the mail worker does first on its rounds, without sending: recorded sign-up and reset
+ * requests become the emails they call for, queued (where the tests read them).
+ */
+export async function answerRequests(app: FastifyInstance): Promise<void> {
+  await app.mailWorker.composeAll();
+}
+
+/** Asks to join, and lets the worker answer. */
 export async function askToJoin(app: FastifyInstance, email: string, browser = new Browser(app)) {
   const hidden = await browser.openForm('/signup');
-  return browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' });
+  const response = await browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' });
+  await answerRequests(app);
+  return response;
 }
 
 /** Asks to join from a new browser and returns the path of the emailed verify link. */
@@ -20,9 +31,12 @@ export async function verifyPathFor(app: FastifyInstance, db: Database['db'], em
   return emailedPath(db, email, '/verify/');
 }
 
+/** Asks for a reset link, and lets the worker answer. */
 export async function askForReset(app: FastifyInstance, email: string, headers: Record<string, string> = {}, browser = new Browser(app)) {
   const hidden = await browser.openForm('/password/forgot');
-  return browser.post('/password/forgot', { ...hidden, email }, headers);
+  const response = await browser.post('/password/forgot', { ...hidden, email }, headers);
+  await answerRequests(app);
+  return response;
 }
 
 /** The path of the newest emailed link to `to` that contains `part`. */

@@ -249,3 +249,52 @@ export async function recordMemberDevice(db: Db, memberId: number, deviceHash: s
     .executeTakeFirstOrThrow();
   return inserted.inserted;
 }
+
+export type AccountRequestPurpose = 'signup' | 'reset';
+
+export interface NewAccountRequest {
+  purpose: AccountRequestPurpose;
+  email: string;
+  canonicalEmail: string;
+  /** For a sign-up: the guidelines version accepted. */
+  guidelinesVersion: string | null;
+  ipAddress: string;
+}
+
+export interface AccountRequest extends Omit<NewAccountRequest, 'ipAddress'> {
+  id: number;
+  ipAddress: string | null;
+}
+
+export async function insertAccountRequest(db: Db, request: NewAccountRequest): Promise<void> {
+  await db
+    .insertInto('account_requests')
+    .values({ purpose: request.purpose, email: request.email, canonical_email: request.canonicalEmail, guidelines_version: request.guidelinesVersion, ip_address: request.ipAddress })
+    .execute();
+}
+
+/**
+ * Takes the oldest request no other worker holds, deleting it: in a transaction, it comes back
+ * if the transaction rolls back.
+ */
+export async function takeAccountRequest(db: Db): Promise<AccountRequest | undefined> {
+  const row = await db
+    .deleteFrom('account_requests')
+    .where('id', '=', (qb) => qb.selectFrom('account_requests').select('id').orderBy('id').limit(1).forUpdate().skipLocked())
+    .returning(['id', 'purpose', 'email', 'canonical_email', 'guidelines_version', 'ip_address'])
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      purpose: row.purpose as AccountRequestPurpose,
+      email: row.email,
+      canonicalEmail: row.canonical_email,
+      guidelinesVersion: row.guidelines_version,
+      ipAddress: row.ip_address,
+    }
+  );
+}
+
+export async function deleteAccountRequest(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('account_requests').where('id', '=', id).execute();
+}

@@ -10,7 +10,19 @@ import { isAdminEmail } from './admin-emails.js';
 import { decideDomain, type DomainRule } from './email-domain.js';
 import type { ParsedEmail } from './email-address.js';
 import { spendHashingBudget } from './hashing-budget.js';
-import { findMemberCredentials, findOrCreateProvisionalAgency, findSignupRequest, deleteSignupRequest, insertMember, isHandleTaken, listDomainRules, upsertSignupRequest, type SignupRequest } from './queries.js';
+import {
+  deleteSignupRequest,
+  findMemberCredentials,
+  findOrCreateProvisionalAgency,
+  findSignupRequest,
+  insertAccountRequest,
+  insertMember,
+  isHandleTaken,
+  listDomainRules,
+  upsertSignupRequest,
+  type AccountRequest,
+  type SignupRequest,
+} from './queries.js';
 import { consumeToken, findValidToken, issueToken, revokeTokens } from './tokens.js';
 import { AUTH_MESSAGES } from './messages.js';
 
@@ -18,31 +30,36 @@ import { AUTH_MESSAGES } from './messages.js';
  * Step 1 of joining: the address only. Whatever the address is (new, pending, already a
  * member), the person sees the same page; what differs is the email that address receives.
  * No password exists until step 2, so nobody can plant one on someone else's address.
+ * An address the domain rules admit is recorded, the same one statement for every address, and
+ * answered by the mail worker (answerSignupRequest), so the request's timing tells no one who
+ * is a member.
  */
-export async function requestSignup(deps: Deps, email: ParsedEmail, ipAddress: string): Promise<{ refused?: string }> {
+export async function requestSignup(deps: Pick<Deps, 'db'>, email: ParsedEmail, ipAddress: string): Promise<{ refused?: string }> {
   const rules = await listDomainRules(deps.db);
   const decision = decideDomain(email.domain, rules);
   if (!decision.allowed) return { refused: decision.reason };
-
-  // Past 3 an hour for one address, quietly send nothing: the page must look the same.
-  const perAddress = await deps.counters.hit(`signup:email:${email.canonical}`, 3600);
-  if (perAddress.count > deps.config.rateLimit.signupsPerEmailPerHour) return {};
-
-  await inTransaction(deps.db, async (trx) => {
-    const member = await findMemberCredentials(trx, { canonicalEmail: email.canonical });
-    if (member) {
-      // To the member's own address, and with no live token: a sign-up for someone else's
-      // address must neither cancel their reset link nor mail one to a look-alike mailbox.
-      await deps.mail.queue(trx, 'auth-already-member', { to: member.email, subject: AUTH_MESSAGES.alreadyMemberSubject, links: { signInLink: '/login', resetLink: '/password/forgot' } });
-      await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signup.existing_member', targetType: 'member', targetId: member.id, ipAddress });
-      return;
-    }
-    await upsertSignupRequest(trx, { email: email.address, canonicalEmail: email.canonical, guidelinesVersion: GUIDELINES.version });
-    const token = await issueToken(trx, 'verify', email.canonical, null);
-    await deps.mail.queue(trx, 'auth-verify', { to: email.address, subject: AUTH_MESSAGES.verifySubject, links: { link: `/verify/${token}` } });
-    await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signup.requested', targetType: 'email', targetId: email.canonical, ipAddress });
-  });
+  await insertAccountRequest(deps.db, { purpose: 'signup', email: email.address, canonicalEmail: email.canonical, guidelinesVersion: GUIDELINES.version, ipAddress });
   return {};
+}
+
+/** The mail worker's answer to a sign-up request: a verify link, or to a member the "already a member" email. */
+export async function answerSignupRequest(deps: Deps, trx: Transaction<DB>, request: AccountRequest): Promise<void> {
+  // Past 3 an hour for one address, quietly send nothing: the page looked the same.
+  const perAddress = await deps.counters.hit(`signup:email:${request.canonicalEmail}`, 3600);
+  if (perAddress.count > deps.config.rateLimit.signupsPerEmailPerHour) return;
+
+  const member = await findMemberCredentials(trx, { canonicalEmail: request.canonicalEmail });
+  if (member) {
+    // To the member's own address, and with no live token: a sign-up for someone else's
+    // address must neither cancel their reset link nor mail one to a look-alike mailbox.
+    await deps.mail.queue(trx, 'auth-already-member', { to: member.email, subject: AUTH_MESSAGES.alreadyMemberSubject, links: { signInLink: '/login', resetLink: '/password/forgot' } });
+    await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signup.existing_member', targetType: 'member', targetId: member.id, ipAddress: request.ipAddress });
+    return;
+  }
+  await upsertSignupRequest(trx, { email: request.email, canonicalEmail: request.canonicalEmail, guidelinesVersion: request.guidelinesVersion ?? GUIDELINES.version });
+  const token = await issueToken(trx, 'verify', request.canonicalEmail, null);
+  await deps.mail.queue(trx, 'auth-verify', { to: request.email, subject: AUTH_MESSAGES.verifySubject, links: { link: `/verify/${token}` } });
+  await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signup.requested', targetType: 'email', targetId: request.canonicalEmail, ipAddress: request.ipAddress });
 }
 
 export interface CompleteSignup {

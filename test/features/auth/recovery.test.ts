@@ -6,7 +6,7 @@ import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PASSWORD_MESSAGES } from '../../../src/features/auth/password-messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createMember, isSignedIn, linksInLatestEmail, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
-import { askForReset, choosePassword, failSignIns, lockOut as lockOutMember, pressUnlock, resetPathFor } from '../../support/membership.js';
+import { askForReset, askToJoin, choosePassword, failSignIns, lockOut as lockOutMember, pressUnlock, resetPathFor } from '../../support/membership.js';
 
 // Members cannot be deleted and limits count per address: every test has its own addresses.
 let t: TestApp;
@@ -23,12 +23,6 @@ function address(label: string): string {
 
 async function newMember(label: string, options: { deactivated?: boolean } = {}): Promise<TestMember> {
   return createMember(t.db, { email: address(label), ...options });
-}
-
-async function askToJoin(email: string) {
-  const browser = new Browser(t.app);
-  const hidden = await browser.openForm('/signup');
-  return browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' });
 }
 
 /** A page as a person reads it: without the form tokens and the address they typed. */
@@ -56,7 +50,7 @@ describe('POST /password/forgot', () => {
   it('answers member, pending and unknown addresses byte for byte the same', async () => {
     const member = await newMember('forgot-member');
     const pending = address('forgot-pending');
-    expect((await askToJoin(pending)).statusCode).toBe(200);
+    expect((await askToJoin(t.app, pending)).statusCode).toBe(200);
     const bodies: string[] = [];
     for (const email of [member.email, pending, address('forgot-unknown')]) {
       const response = await askForReset(t.app, email);

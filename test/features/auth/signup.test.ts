@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createMember, GOOD_PASSWORD, linksInLatestEmail, pathOf } from '../../support/members.js';
+import { askToJoin as askToJoinAs } from '../../support/membership.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -18,16 +19,15 @@ beforeEach(async () => {
   await t.db.deleteFrom('signin_locks').execute();
 });
 
-async function askToJoin(email: string, browser = new Browser(t.app)) {
-  const hidden = await browser.openForm('/signup');
-  return browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' });
+function askToJoin(email: string, browser = new Browser(t.app)) {
+  return askToJoinAs(t.app, email, browser);
 }
 
 async function counts() {
-  const [requests, tokens, emails, members] = await Promise.all(
-    (['signup_requests', 'email_tokens', 'outbound_emails', 'members'] as const).map(async (table) => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)),
+  const [requests, tokens, emails, members, asked] = await Promise.all(
+    (['signup_requests', 'email_tokens', 'outbound_emails', 'members', 'account_requests'] as const).map(async (table) => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)),
   );
-  return { requests, tokens, emails, members };
+  return { requests, tokens, emails, members, asked };
 }
 
 /** Step 2 through the emailed link, as the person would: open it, then submit the form. */
