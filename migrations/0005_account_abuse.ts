@@ -21,6 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('canonical_email', 'text', (c) => c.notNull().check(sql`char_length(canonical_email) <= 254`))
     // The guidelines version the person accepted on the sign-up page.
     .addColumn('guidelines_version', 'text')
+    // The asking browser's device cookie, hashed: a member's own browser has its own budget.
+    .addColumn('device_hash', 'text')
     .addColumn('ip_address', sql`inet`)
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addCheckConstraint('account_requests_guidelines', sql`(purpose = 'signup') = (guidelines_version is not null)`)

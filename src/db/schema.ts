@@ -7,6 +7,7 @@ export interface AccountRequests {
   email: string;
   canonical_email: string;
   guidelines_version: string | null;
+  device_hash: string | null;
   ip_address: string | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

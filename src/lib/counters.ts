@@ -10,6 +10,8 @@ export interface Counters {
   hit(key: string, windowSeconds: number): Promise<CounterWindow>;
   /** The count so far in `key`'s window, without adding to it (0 when no window is open). */
   peek(key: string, windowSeconds: number): Promise<CounterWindow>;
+  /** Ends these keys' windows: they count from nothing again. */
+  clear(keys: string[]): Promise<void>;
 }
 
 export interface CounterWindow {
@@ -42,6 +44,9 @@ export function memoryCounters(now: () => number = Date.now): Counters {
       if (!window || window.resetAt <= at) return { count: 0, resetInSeconds: windowSeconds };
       return { count: window.count, resetInSeconds: Math.ceil((window.resetAt - at) / 1000) };
     },
+    async clear(keys) {
+      for (const key of keys) windows.delete(key);
+    },
   };
 }
 
@@ -70,6 +75,14 @@ export function redisCounters(redis: Redis, onError: (error: unknown) => void, p
       } catch (error) {
         onError(error);
         return { count: 0, resetInSeconds: windowSeconds };
+      }
+    },
+    async clear(keys) {
+      if (keys.length === 0) return;
+      try {
+        await redis.del(...keys.map((key) => `${prefix}${key}`));
+      } catch (error) {
+        onError(error);
       }
     },
   };

@@ -21,9 +21,14 @@ export interface SignInDevice {
   clientAddress: string;
 }
 
+/** What the database keeps of a device cookie. */
+export function hashDeviceId(deviceId: string): string {
+  return createHash('sha256').update(deviceId).digest('base64url');
+}
+
 /** Records the device; emails staff about a new one. Returns whether the device was new. */
 export async function noteSignInDevice(deps: Deps, member: { id: number; email: string; role: Role }, device: SignInDevice, notify: boolean): Promise<boolean> {
-  const hash = createHash('sha256').update(device.deviceId).digest('base64url');
+  const hash = hashDeviceId(device.deviceId);
   const now = deps.now();
   return inTransaction(deps.db, async (trx) => {
     if (!(await recordMemberDevice(trx, member.id, hash, now))) return false;

@@ -190,6 +190,14 @@ export async function clearSignInLock(db: Db, key: string): Promise<void> {
   await db.deleteFrom('signin_locks').where('canonical_email', '=', key).execute();
 }
 
+/** Lifts every lock on the address: its own, and those of the member's browsers. */
+export async function clearAddressSignInLocks(db: Db, canonicalEmail: string, devicePrefix: string): Promise<void> {
+  await db
+    .deleteFrom('signin_locks')
+    .where((eb) => eb.or([eb('canonical_email', '=', canonicalEmail), sql<boolean>`starts_with(canonical_email, ${devicePrefix})`]))
+    .execute();
+}
+
 /** One more failure in a row for the key; returns the count and how many locks it has had. */
 export async function countSignInFailure(db: Db, key: string, at: Date): Promise<{ consecutiveFailures: number; lockCount: number }> {
   const row = await db
@@ -250,6 +258,18 @@ export async function recordMemberDevice(db: Db, memberId: number, deviceHash: s
   return inserted.inserted;
 }
 
+/** Whether the member (by id, or by address) has signed in from the device before. */
+export async function isKnownDevice(db: Db, deviceHash: string, member: { id: number } | { canonicalEmail: string }): Promise<boolean> {
+  let query = db.selectFrom('member_devices').innerJoin('members', 'members.id', 'member_devices.member_id').select('member_devices.member_id').where('member_devices.device_hash', '=', deviceHash);
+  query = 'id' in member ? query.where('members.id', '=', member.id) : query.where('members.canonical_email', '=', member.canonicalEmail);
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
+export async function listMemberDeviceHashes(db: Db, memberId: number): Promise<string[]> {
+  const rows = await db.selectFrom('member_devices').select('device_hash').where('member_id', '=', memberId).execute();
+  return rows.map((row) => row.device_hash);
+}
+
 export type AccountRequestPurpose = 'signup' | 'reset';
 
 export interface NewAccountRequest {
@@ -258,6 +278,8 @@ export interface NewAccountRequest {
   canonicalEmail: string;
   /** For a sign-up: the guidelines version accepted. */
   guidelinesVersion: string | null;
+  /** The asking browser's device cookie, hashed, if it has one. */
+  deviceHash: string | null;
   ipAddress: string;
 }
 
@@ -269,7 +291,14 @@ export interface AccountRequest extends Omit<NewAccountRequest, 'ipAddress'> {
 export async function insertAccountRequest(db: Db, request: NewAccountRequest): Promise<void> {
   await db
     .insertInto('account_requests')
-    .values({ purpose: request.purpose, email: request.email, canonical_email: request.canonicalEmail, guidelines_version: request.guidelinesVersion, ip_address: request.ipAddress })
+    .values({
+      purpose: request.purpose,
+      email: request.email,
+      canonical_email: request.canonicalEmail,
+      guidelines_version: request.guidelinesVersion,
+      device_hash: request.deviceHash,
+      ip_address: request.ipAddress,
+    })
     .execute();
 }
 
@@ -281,7 +310,7 @@ export async function takeAccountRequest(db: Db): Promise<AccountRequest | undef
   const row = await db
     .deleteFrom('account_requests')
     .where('id', '=', (qb) => qb.selectFrom('account_requests').select('id').orderBy('id').limit(1).forUpdate().skipLocked())
-    .returning(['id', 'purpose', 'email', 'canonical_email', 'guidelines_version', 'ip_address'])
+    .returning(['id', 'purpose', 'email', 'canonical_email', 'guidelines_version', 'device_hash', 'ip_address'])
     .executeTakeFirst();
   return (
     row && {
@@ -290,6 +319,7 @@ export async function takeAccountRequest(db: Db): Promise<AccountRequest | undef
       email: row.email,
       canonicalEmail: row.canonical_email,
       guidelinesVersion: row.guidelines_version,
+      deviceHash: row.device_hash,
       ipAddress: row.ip_address,
     }
   );

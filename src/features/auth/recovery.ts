@@ -3,11 +3,13 @@ import type { DB } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
+import { hashDeviceId } from './devices.js';
 import type { ParsedEmail } from './email-address.js';
 import { spendHashingBudget } from './hashing-budget.js';
 import { AUTH_MESSAGES } from './messages.js';
-import { clearSignInLock, findMemberCredentials, insertAccountRequest, updateMemberPassword, type AccountRequest, type MemberCredentials } from './queries.js';
+import { clearAddressSignInLocks, findMemberCredentials, insertAccountRequest, isKnownDevice, listMemberDeviceHashes, updateMemberPassword, type AccountRequest, type MemberCredentials } from './queries.js';
 import { endOtherSessions } from './sessions.js';
+import { accountFailureCounter, deviceKeyPrefix, deviceLockKey } from './signin.js';
 import { consumeToken, issueToken, RECOVERY_PURPOSES, revokeTokens } from './tokens.js';
 
 /**
@@ -19,16 +21,24 @@ import { consumeToken, issueToken, RECOVERY_PURPOSES, revokeTokens } from './tok
  * A request for a reset link: recorded, the same one statement for every address, and answered
  * by the mail worker (answerResetRequest), so its timing tells no one who is a member.
  */
-export async function requestPasswordReset(deps: Pick<Deps, 'db'>, email: ParsedEmail, ipAddress: string): Promise<void> {
-  await insertAccountRequest(deps.db, { purpose: 'reset', email: email.address, canonicalEmail: email.canonical, guidelinesVersion: null, ipAddress });
+export async function requestPasswordReset(deps: Pick<Deps, 'db'>, email: ParsedEmail, ipAddress: string, deviceId: string | undefined): Promise<void> {
+  const deviceHash = deviceId === undefined ? null : hashDeviceId(deviceId);
+  await insertAccountRequest(deps.db, { purpose: 'reset', email: email.address, canonicalEmail: email.canonical, guidelinesVersion: null, deviceHash, ipAddress });
+}
+
+/** The hourly budget of reset emails a request spends from: the member's, or their own browser's. */
+function resetBudget(memberId: number, knownDeviceHash?: string): string {
+  return knownDeviceHash ? `reset:${memberId}:device:${knownDeviceHash}` : `reset:${memberId}`;
 }
 
 /** The mail worker's answer to a reset request: a link to an active member, and nothing to anyone else. */
 export async function answerResetRequest(deps: Deps, trx: Transaction<DB>, request: AccountRequest): Promise<void> {
   const member = await findMemberCredentials(trx, { canonicalEmail: request.canonicalEmail });
   if (!member || member.deactivatedAt) return;
-  // Past 3 an hour for one member, quietly send nothing.
-  const { count } = await deps.counters.hit(`reset:${member.id}`, 3600);
+  // Past 3 an hour, quietly send nothing. A browser the member has signed in from has a budget
+  // of its own, so a stranger's requests cannot use up the member's (issue 15).
+  const known = request.deviceHash !== null && (await isKnownDevice(trx, request.deviceHash, { id: member.id }));
+  const { count } = await deps.counters.hit(resetBudget(member.id, known ? request.deviceHash! : undefined), 3600);
   if (count > deps.config.rateLimit.resetsPerHour) return;
   const token = await issueToken(trx, 'reset', member.canonicalEmail, member.id);
   await deps.mail.queue(trx, 'auth-reset', { to: member.email, subject: AUTH_MESSAGES.resetSubject, links: { link: `/password/reset/${token}` } });
@@ -45,25 +55,43 @@ export async function resetPassword(deps: Deps, token: string, password: string,
   const retryAfterSeconds = await spendHashingBudget(deps, ipAddress);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
   const passwordHash = await deps.hasher.hash(password);
-  return inTransaction(deps.db, async (trx) => {
+  const result = await inTransaction(deps.db, async (trx): Promise<ResetResult> => {
     const used = await consumeToken(trx, 'reset', token);
     const member = used?.memberId ? await findMemberCredentials(trx, { id: used.memberId }) : undefined;
     if (!member || member.deactivatedAt) return { ok: false, reason: 'invalid-link' };
     await updateMemberPassword(trx, member.id, passwordHash);
-    await clearSignInLock(trx, member.canonicalEmail);
+    await clearAddressSignInLocks(trx, member.canonicalEmail, deviceKeyPrefix(member.canonicalEmail));
     const sessionsEnded = await endOtherSessions(trx, member.id, undefined);
     await revokeTokens(trx, RECOVERY_PURPOSES, { memberId: member.id });
     await insertAuditEvent(trx, { actorMemberId: member.id, action: 'password.reset', targetType: 'member', targetId: member.id, ipAddress, details: { sessionsEnded } });
-    return { ok: true, member };
+    return { ok: true as const, member };
   });
+  if (result.ok) await clearAddressCounters(deps, result.member.canonicalEmail, result.member.id);
+  return result;
+}
+
+/**
+ * Once the member has shown they hold the mailbox (an unlock link, a completed reset), nothing
+ * done before keeps them out: the counts of failed sign-ins and the reset budgets of the address
+ * and of each of the member's browsers start again (the locks went with the change itself).
+ */
+async function clearAddressCounters(deps: Deps, canonicalEmail: string, memberId: number | null): Promise<void> {
+  const devices = memberId === null ? [] : await listMemberDeviceHashes(deps.db, memberId);
+  await deps.counters.clear([
+    accountFailureCounter(canonicalEmail),
+    ...devices.map((device) => accountFailureCounter(deviceLockKey(canonicalEmail, device))),
+    ...(memberId === null ? [] : [resetBudget(memberId), ...devices.map((device) => resetBudget(memberId, device))]),
+  ]);
 }
 
 export async function unlockSignIn(deps: Deps, token: string, ipAddress: string): Promise<boolean> {
-  return inTransaction(deps.db, async (trx) => {
-    const used = await consumeToken(trx, 'unlock', token);
-    if (!used) return false;
-    await clearSignInLock(trx, used.canonicalEmail);
-    await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.unlocked', targetType: 'member', targetId: used.memberId ?? used.canonicalEmail, ipAddress });
-    return true;
+  const used = await inTransaction(deps.db, async (trx) => {
+    const valid = await consumeToken(trx, 'unlock', token);
+    if (!valid) return undefined;
+    await clearAddressSignInLocks(trx, valid.canonicalEmail, deviceKeyPrefix(valid.canonicalEmail));
+    await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.unlocked', targetType: 'member', targetId: valid.memberId ?? valid.canonicalEmail, ipAddress });
+    return valid;
   });
+  if (used) await clearAddressCounters(deps, used.canonicalEmail, used.memberId);
+  return used !== undefined;
 }

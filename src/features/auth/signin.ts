@@ -4,11 +4,12 @@ import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { Overloaded } from '../../lib/errors.js';
 import { isAdminEmail } from './admin-emails.js';
+import { hashDeviceId } from './devices.js';
 import { parseWorkEmail } from './email-address.js';
 import { spendHashingBudget } from './hashing-budget.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { normalisePassword, PASSWORD_LIMITS } from './password-policy.js';
-import { clearSignInLock, countSignInFailure, findMemberCredentials, findSignInLockedUntil, hasRoleSetByHand, lockSignIn, recordSignIn, updateMemberPassword, updateMemberRole, type MemberCredentials } from './queries.js';
+import { clearSignInLock, countSignInFailure, findMemberCredentials, findSignInLockedUntil, hasRoleSetByHand, isKnownDevice, lockSignIn, recordSignIn, updateMemberPassword, updateMemberRole, type MemberCredentials } from './queries.js';
 import { issueToken } from './tokens.js';
 
 /**
@@ -29,6 +30,8 @@ export interface SignInAttempt {
   email: unknown;
   password: unknown;
   ipAddress: string;
+  /** The browser's device cookie, if it has one. */
+  deviceId?: string | undefined;
 }
 
 /**
@@ -44,6 +47,29 @@ function attemptKey(email: unknown): { key: string; canonical: string | undefine
 }
 
 /**
+ * A browser the member has signed in from before has its attempts counted under a key of its
+ * own, so it gets past a lock and a failure limit that someone else's guesses caused, and is
+ * locked only by its own failures (issue 15: a stranger could keep a member out). A space never
+ * appears in an address, so the keys of an address's browsers all start with this.
+ */
+export function deviceKeyPrefix(canonicalEmail: string): string {
+  return `${canonicalEmail} device `;
+}
+
+export function deviceLockKey(canonicalEmail: string, deviceHash: string): string {
+  return `${deviceKeyPrefix(canonicalEmail)}${deviceHash}`;
+}
+
+/** The key a sign-in attempt's failures and lock go under: its browser's, when the member knows it. */
+async function lockKey(deps: Deps, attempt: SignInAttempt): Promise<{ key: string; canonical: string | undefined }> {
+  const address = attemptKey(attempt.email);
+  if (!address.canonical || !attempt.deviceId) return address;
+  const deviceHash = hashDeviceId(attempt.deviceId);
+  if (!(await isKnownDevice(deps.db, deviceHash, { canonicalEmail: address.canonical }))) return address;
+  return { key: deviceLockKey(address.canonical, deviceHash), canonical: address.canonical };
+}
+
+/**
  * Failures, not successes, count toward the limits (NIST SP 800-63B throttles failed attempts),
  * so a department signing in through one gateway is never refused for signing in; every attempt
  * from a client address counts toward a generous cap for abuse. Trusted ranges are exempt from
@@ -51,9 +77,14 @@ function attemptKey(email: unknown): { key: string; canonical: string | undefine
  */
 const LIMIT_WINDOW_SECONDS = 3600;
 
+/** The counter of failed sign-ins for an address (or one of its browsers, deviceKeyPrefix). */
+export function accountFailureCounter(key: string): string {
+  return `signin:failures:account:${key}`;
+}
+
 /** What failures are counted under: the submitted address, and the client's unless trusted. */
 function failureKeys(deps: Deps, key: string, ipAddress: string): string[] {
-  return deps.isTrustedAddress(ipAddress) ? [`account:${key}`] : [`ip:${ipAddress}`, `account:${key}`];
+  return deps.isTrustedAddress(ipAddress) ? [accountFailureCounter(key)] : [`signin:failures:ip:${ipAddress}`, accountFailureCounter(key)];
 }
 
 /** Seconds until the next attempt may be made, or undefined when this one may go ahead. */
@@ -64,14 +95,14 @@ async function refusedFor(deps: Deps, keys: string[], attemptFrom?: string): Pro
     if (attempts.count > signinAttemptsPerHour) return attempts.resetInSeconds;
   }
   for (const key of keys) {
-    const failures = await deps.counters.peek(`signin:failures:${key}`, LIMIT_WINDOW_SECONDS);
+    const failures = await deps.counters.peek(key, LIMIT_WINDOW_SECONDS);
     if (failures.count >= signinFailuresPerHour) return failures.resetInSeconds;
   }
   return undefined;
 }
 
 async function countFailure(deps: Deps, keys: string[]): Promise<void> {
-  for (const key of keys) await deps.counters.hit(`signin:failures:${key}`, LIMIT_WINDOW_SECONDS);
+  for (const key of keys) await deps.counters.hit(key, LIMIT_WINDOW_SECONDS);
 }
 
 function unlessOverloaded(error: unknown): undefined {
@@ -84,7 +115,7 @@ export function lockSeconds(lockCount: number): number {
 }
 
 export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignInResult> {
-  const { key, canonical } = attemptKey(attempt.email);
+  const { key, canonical } = await lockKey(deps, attempt);
   const limited = failureKeys(deps, key, attempt.ipAddress);
   const retryAfterSeconds = await refusedFor(deps, limited, attempt.ipAddress);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
@@ -131,7 +162,7 @@ export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' }
  * stolen session cannot be used to guess it (or to keep argon2 busy for everyone else).
  */
 export async function checkCurrentPassword(deps: Deps, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
-  const limited = [`account:${member.canonicalEmail}`];
+  const limited = [accountFailureCounter(member.canonicalEmail)];
   const retryAfterSeconds = (await refusedFor(deps, limited)) ?? (await spendHashingBudget(deps, ipAddress));
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
   if (typeof password === 'string' && (await deps.hasher.verify(member.passwordHash, password))) return { ok: true };

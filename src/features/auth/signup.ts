@@ -38,7 +38,7 @@ export async function requestSignup(deps: Pick<Deps, 'db'>, email: ParsedEmail, 
   const rules = await listDomainRules(deps.db);
   const decision = decideDomain(email.domain, rules);
   if (!decision.allowed) return { refused: decision.reason };
-  await insertAccountRequest(deps.db, { purpose: 'signup', email: email.address, canonicalEmail: email.canonical, guidelinesVersion: GUIDELINES.version, ipAddress });
+  await insertAccountRequest(deps.db, { purpose: 'signup', email: email.address, canonicalEmail: email.canonical, guidelinesVersion: GUIDELINES.version, deviceHash: null, ipAddress });
   return {};
 }
 

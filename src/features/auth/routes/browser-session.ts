@@ -15,11 +15,17 @@ import { recordMemberSignIn, recordSignOut, type SignInRoute } from '../signed-i
 const DEVICE_COOKIE_MAX_AGE_S = 400 * 24 * 60 * 60;
 const DEVICE_ID = /^[A-Za-z0-9_-]{43}$/;
 
+/** This browser's device id, if it has one (it gets one when it signs in). */
+export function existingDeviceId(request: FastifyRequest, config: Config): string | undefined {
+  const existing = request.cookies[siteCookie(config, 'commons_device').name];
+  return existing && DEVICE_ID.test(existing) ? existing : undefined;
+}
+
 /** This browser's device id, made and set as a cookie if it has none. */
 function browserDeviceId(request: FastifyRequest, reply: FastifyReply, config: Config): string {
+  const existing = existingDeviceId(request, config);
+  if (existing) return existing;
   const cookie = siteCookie(config, 'commons_device');
-  const existing = request.cookies[cookie.name];
-  if (existing && DEVICE_ID.test(existing)) return existing;
   const id = randomBytes(32).toString('base64url');
   reply.setCookie(cookie.name, id, { ...cookie.options, maxAge: DEVICE_COOKIE_MAX_AGE_S });
   return id;

@@ -12,7 +12,7 @@ import { findMemberCredentials } from '../queries.js';
 import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
 import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
 import { countFailedAttempt, findValidToken, type TokenPurpose } from '../tokens.js';
-import { signInBrowser } from './browser-session.js';
+import { existingDeviceId, signInBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
@@ -41,7 +41,7 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   app.post('/password/forgot', { config: publicPage }, async (request, reply) => {
     const form = parseForm(ForgotPasswordForm, request.body);
     if (!form.ok) return showForgot(reply.code(422), form.values, form.errors);
-    await requestPasswordReset(deps, form.data.email, request.clientAddress);
+    await requestPasswordReset(deps, form.data.email, request.clientAddress, existingDeviceId(request, deps.config));
     return reply.view('auth/check-email', { title: AUTH_MESSAGES.checkEmail, email: form.data.email.address, purpose: 'reset' });
   });
 

@@ -6,7 +6,7 @@ import type { Deps } from '../../../deps.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
 import { signIn } from '../signin.js';
-import { signInBrowser, signOutBrowser } from './browser-session.js';
+import { existingDeviceId, signInBrowser, signOutBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 
@@ -25,7 +25,7 @@ const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const values = formValues(request.body);
     const form = parseForm(SigninForm, request.body);
     if (!form.ok) return showSignin(reply.code(422), values, AUTH_MESSAGES.signInFailed);
-    const result = await signIn(deps, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress });
+    const result = await signIn(deps, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress, deviceId: existingDeviceId(request, deps.config) });
     if (!result.ok) {
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
