@@ -209,6 +209,36 @@ export async function countSignInFailure(db: Db, key: string, at: Date): Promise
   return { consecutiveFailures: row.consecutive_failures, lockCount: row.lock_count };
 }
 
+export interface SignInClaim {
+  consecutiveFailures: number;
+  lockCount: number;
+}
+
+/**
+ * Counts an attempt as a failure before its password is checked, so attempts sent at the same
+ * moment each take their own number and no more than the lock's allowance are ever checked; a
+ * success removes the row, and an attempt that could not be checked gives its number back.
+ * Undefined while the key is locked.
+ */
+export async function claimSignInAttempt(db: Db, key: string, at: Date): Promise<SignInClaim | undefined> {
+  const row = await db
+    .insertInto('signin_locks')
+    .values({ canonical_email: key, consecutive_failures: 1, last_failure_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('canonical_email')
+        .doUpdateSet({ consecutive_failures: sql`signin_locks.consecutive_failures + 1`, last_failure_at: at })
+        .where((eb) => eb.or([eb('signin_locks.locked_until', 'is', null), eb('signin_locks.locked_until', '<=', at)])),
+    )
+    .returning(['consecutive_failures', 'lock_count'])
+    .executeTakeFirst();
+  return row && { consecutiveFailures: row.consecutive_failures, lockCount: row.lock_count };
+}
+
+export async function releaseSignInAttempt(db: Db, key: string): Promise<void> {
+  await db.updateTable('signin_locks').set({ consecutive_failures: sql`greatest(consecutive_failures - 1, 0)` }).where('canonical_email', '=', key).execute();
+}
+
 export async function lockSignIn(db: Db, key: string, lockCount: number, until: Date): Promise<void> {
   await db.updateTable('signin_locks').set({ consecutive_failures: 0, lock_count: lockCount, locked_until: until }).where('canonical_email', '=', key).execute();
 }

@@ -9,7 +9,22 @@ import { parseWorkEmail } from './email-address.js';
 import { spendHashingBudget } from './hashing-budget.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { normalisePassword, PASSWORD_LIMITS } from './password-policy.js';
-import { clearSignInLock, countSignInFailure, findMemberCredentials, findSignInLockedUntil, hasRoleSetByHand, isKnownDevice, lockSignIn, recordSignIn, updateMemberPassword, updateMemberRole, type MemberCredentials } from './queries.js';
+import {
+  claimSignInAttempt,
+  clearSignInLock,
+  countSignInFailure,
+  findMemberCredentials,
+  findSignInLockedUntil,
+  hasRoleSetByHand,
+  isKnownDevice,
+  lockSignIn,
+  recordSignIn,
+  releaseSignInAttempt,
+  updateMemberPassword,
+  updateMemberRole,
+  type MemberCredentials,
+  type SignInClaim,
+} from './queries.js';
 import { issueToken } from './tokens.js';
 
 /**
@@ -124,16 +139,28 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
   if (lockedUntil && lockedUntil > deps.now()) return { ok: false, reason: 'locked', until: lockedUntil };
   const hashWait = await spendHashingBudget(deps, attempt.ipAddress);
   if (hashWait !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds: hashWait };
+  // Taken before the password is checked: of a burst sent at once, only the lock's allowance is checked.
+  const claim = await claimSignInAttempt(deps.db, key, deps.now());
+  if (!claim || claim.consecutiveFailures > LOCK_AFTER_FAILURES) {
+    return { ok: false, reason: 'locked', until: (await findSignInLockedUntil(deps.db, key)) ?? new Date(deps.now().getTime() + lockSeconds(claim ? claim.lockCount + 1 : 1) * 1000) };
+  }
 
   const member = canonical ? await findMemberCredentials(deps.db, { canonicalEmail: canonical }) : undefined;
   // Same work for every address: a real hash, or the dummy one made at start-up.
   const password = typeof attempt.password === 'string' && attempt.password.length <= PASSWORD_LIMITS.max * 4 ? normalisePassword(attempt.password) : undefined;
   const active = member && !member.deactivatedAt ? member : undefined;
-  const verified = password !== undefined && (active ? await deps.hasher.verify(active.passwordHash, password) : await deps.hasher.verifyDummy(password));
+  let verified: boolean;
+  try {
+    verified = password !== undefined && (active ? await deps.hasher.verify(active.passwordHash, password) : await deps.hasher.verifyDummy(password));
+  } catch (error) {
+    // Not checked (hashing overloaded): the attempt is no failure of the person's.
+    await releaseSignInAttempt(deps.db, key);
+    throw error;
+  }
 
   if (!verified || !active || password === undefined) {
     await countFailure(deps, limited);
-    await recordFailure(deps, key, member, attempt.ipAddress);
+    await recordFailure(deps, key, member, attempt.ipAddress, claim);
     return { ok: false, reason: 'invalid' };
   }
   // Hashed before the transaction: no transaction waits on argon2. When hashing is too busy the
@@ -171,10 +198,11 @@ export async function checkCurrentPassword(deps: Deps, member: MemberCredentials
   return { ok: false, reason: 'wrong' };
 }
 
-async function recordFailure(deps: Deps, key: string, member: MemberCredentials | undefined, ipAddress: string): Promise<void> {
+/** A failed check, counted (unless `claimed` already counted it) and locking the key at the allowance. */
+async function recordFailure(deps: Deps, key: string, member: MemberCredentials | undefined, ipAddress: string, claimed?: SignInClaim): Promise<void> {
   const now = deps.now();
   await inTransaction(deps.db, async (trx) => {
-    const row = await countSignInFailure(trx, key, now);
+    const row = claimed ?? (await countSignInFailure(trx, key, now));
     await insertAuditEvent(trx, { actorLabel: 'visitor', action: 'signin.failed', targetType: member ? 'member' : 'email', targetId: member?.id ?? key.slice(0, 200), ipAddress });
     if (row.consecutiveFailures < LOCK_AFTER_FAILURES) return;
 

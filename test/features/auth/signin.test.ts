@@ -120,6 +120,16 @@ describe('POST /login', () => {
     }
   });
 
+  it('checks no more than five of a burst of wrong passwords sent at once, then the address is locked', async () => {
+    const member = await createMember(t.db);
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(new Browser(t.app), member.email, `burst-guess-${i}-wrong-password`)));
+    expect(responses.every((response) => response.statusCode === 422)).toBe(true);
+    const checked = await t.db.selectFrom('audit_events').select('id').where('action', '=', 'signin.failed').where('target_id', '=', String(member.id)).execute();
+    expect(checked.length).toBeLessThanOrEqual(5);
+    expect((await t.db.selectFrom('signin_locks').select('locked_until').where('canonical_email', '=', member.email).executeTakeFirstOrThrow()).locked_until).not.toBeNull();
+    expect((await signIn(new Browser(t.app), member.email, member.password)).body).toContain(AUTH_MESSAGES.signInLocked.slice(0, 40));
+  });
+
   it('never refuses a department signing in through one gateway: successes do not count toward the limits', async () => {
     // The production defaults; eight sign-ins by five members from one address within a minute.
     const gateway = await buildTestApp({ database: t.database, now: clock.now, env: { RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: '30', RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: '200' } });
