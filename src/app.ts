@@ -71,7 +71,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   await app.register(clientAddress);
   await app.register(view, { config, templates, now });
   await app.register(securityHeaders, { config });
-  await app.register(overload);
+  await app.register(overload, { config });
   registerErrorPages(app);
   await app.register(requestTarget, { config });
   // Outside the site's scope: health checks and static files never touch a session.

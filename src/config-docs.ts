@@ -126,6 +126,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     default: '50',
     description: "The number of page requests each client address may make in 10 seconds (static files and health checks don't count). Beyond that, the client gets a 429 with `Retry-After`.",
   },
+  OVERLOAD_EVENT_LOOP_DELAY_MS: {
+    section: 'Rate limits',
+    default: '1000',
+    description: 'When the event loop has been held up for longer than this many milliseconds, every page answers 503 with `Retry-After` instead of queueing more work (health checks still answer).',
+  },
   RATE_LIMIT_CONTACT_PER_HOUR: { section: 'Rate limits', default: '5', description: 'The number of contact-page messages each client address may send in an hour.' },
   RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR: {
     section: 'Rate limits',

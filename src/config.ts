@@ -156,6 +156,7 @@ export const EnvSchema = z.object({
   TRUST_PROXY: trustProxy.default(false),
   REDIS_URL: optionalText.pipe(urlWithProtocols(['redis:', 'rediss:'], 'Redis').optional()),
   RATE_LIMIT_PAGES_PER_10S: positiveInt(100_000).default(50),
+  OVERLOAD_EVENT_LOOP_DELAY_MS: positiveInt(600_000).default(1000),
   RATE_LIMIT_CONTACT_PER_HOUR: positiveInt(100_000).default(5),
   RATE_LIMIT_TRUSTED: addressRanges.default([]),
   // Checked and canonicalised by the membership feature, which owns the rules for both.
@@ -226,6 +227,8 @@ export interface Config {
   passwordHashQueue: number;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  /** Past this event-loop delay every page answers 503 (SECURITY.md, the bar item 12). */
+  overloadEventLoopDelayMs: number;
   siteName: string;
   /** Who runs this Commons (the operating agency), named in the footer and the privacy notice. */
   operatorName: string | undefined;
@@ -333,6 +336,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    overloadEventLoopDelayMs: e.OVERLOAD_EVENT_LOOP_DELAY_MS,
     siteName: e.SITE_NAME,
     operatorName: e.OPERATOR_NAME,
     phaseBanner: e.PHASE_BANNER,
