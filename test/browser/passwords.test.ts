@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { expectNoAxeViolations, injectAt, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { createMember, linksInLatestEmail, pathOf, type TestMember } from '../support/members.js';
+import { answerRequests } from '../support/membership.js';
 
 // Issue 7, item 6: "Show password" on every password field, as an enhancement (the fields work
 // without JavaScript), and a username (hidden where the page does not ask for it) in every
@@ -12,6 +13,7 @@ async function resetPath(member: TestMember): Promise<string> {
   const browser = injectAt(session.site);
   const hidden = await browser.openForm('/password/forgot');
   expect((await browser.post('/password/forgot', { ...hidden, email: member.email })).statusCode).toBe(200);
+  await answerRequests(session.site.t.app);
   return pathOf((await linksInLatestEmail(session.site.t.db, member.email)).find((link) => link.includes('/password/reset/'))!);
 }
 
@@ -19,6 +21,7 @@ async function verifyPath(email: string): Promise<string> {
   const browser = injectAt(session.site);
   const hidden = await browser.openForm('/signup');
   expect((await browser.post('/signup', { ...hidden, email, accept_guidelines: 'yes' })).statusCode).toBe(200);
+  await answerRequests(session.site.t.app);
   return pathOf((await linksInLatestEmail(session.site.t.db, email)).find((link) => link.includes('/verify/'))!);
 }
 
