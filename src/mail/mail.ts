@@ -26,7 +26,7 @@ export interface Mail {
 }
 
 /** An absolute link on this site: hosts always come from PUBLIC_URL, never from a request. */
-export function siteLink(config: Pick<Config, 'publicUrl'>, path: string): string {
+function siteLink(config: Pick<Config, 'publicUrl'>, path: string): string {
   return new URL(path, config.publicUrl).toString();
 }
 
@@ -34,7 +34,7 @@ export function createMail(templates: Templates, config: Pick<Config, 'siteName'
   return {
     async queue(db, template, email) {
       const links = Object.fromEntries(Object.entries(email.links ?? {}).map(([name, path]) => [name, siteLink(config, path)]));
-      const data = { ...email.data, ...links, siteName: config.siteName, siteLink: siteLink(config, '/') };
+      const data = { ...email.data, ...links, siteName: config.siteName };
       const html = `emails/${template}.html`;
       const id = await enqueueEmail(db, {
         to: email.to,
