@@ -4,6 +4,7 @@ import * as m0002 from './0002_membership.js';
 import * as m0003 from './0003_rules_own_domain.js';
 import * as m0004 from './0004_member_time_zone.js';
 import * as m0005 from './0005_account_abuse.js';
+import * as m0006 from './0006_discussions.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_rules_own_domain': m0003,
   '0004_member_time_zone': m0004,
   '0005_account_abuse': m0005,
+  '0006_discussions': m0006,
 };

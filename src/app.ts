@@ -9,6 +9,7 @@ import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
+import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
 import pageRoutes from './features/pages/routes.js';
 import { runJobsWithApp } from './jobs/index.js';
@@ -84,6 +85,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(pageRoutes, { config });
     await features.register(authRoutes, { deps });
     await features.register(contactRoutes, { deps });
+    await features.register(discussionRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });
     if (extraSiteRoutes) await features.register(extraSiteRoutes);
   });

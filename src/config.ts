@@ -171,6 +171,9 @@ export const EnvSchema = z.object({
   RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: positiveInt(100_000).default(3),
   RATE_LIMIT_RESETS_PER_HOUR: positiveInt(100_000).default(3),
   RATE_LIMIT_HASHES_PER_MINUTE: positiveInt(100_000).default(10),
+  RATE_LIMIT_POSTS_PER_HOUR: positiveInt(100_000).default(60),
+  RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: positiveInt(100_000).default(10),
+  RATE_LIMIT_REACTIONS_PER_HOUR: positiveInt(100_000).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
@@ -216,6 +219,10 @@ export interface Config {
     resetsPerHour: number;
     /** Passwords hashed or checked for one client address a minute, across every route. */
     hashesPerMinute: number;
+    /** Threads and replies per member an hour, and in a member's first day. */
+    postsPerHour: number;
+    newMemberPostsPerHour: number;
+    reactionsPerHour: number;
     trusted: string[];
   };
   /** Seeded as allow rules on first start, once. */
@@ -328,6 +335,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signupsPerEmailPerHour: e.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR,
       resetsPerHour: e.RATE_LIMIT_RESETS_PER_HOUR,
       hashesPerMinute: e.RATE_LIMIT_HASHES_PER_MINUTE,
+      postsPerHour: e.RATE_LIMIT_POSTS_PER_HOUR,
+      newMemberPostsPerHour: e.RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR,
+      reactionsPerHour: e.RATE_LIMIT_REACTIONS_PER_HOUR,
       trusted: e.RATE_LIMIT_TRUSTED,
     },
     allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS,

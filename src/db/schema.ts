@@ -34,6 +34,27 @@ export interface AuditEvents {
   details: ColumnType<unknown, string | undefined, string>;
 }
 
+export interface Categories {
+  id: GeneratedAlways<number>;
+  slug: string;
+  name: string;
+  description: Generated<string>;
+  position: Generated<number>;
+  visible_to: Generated<string>;
+  threads_started_by: Generated<string>;
+  thread_count: Generated<number>;
+  post_count: Generated<number>;
+  last_posted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface CategoryWatches {
+  member_id: number;
+  category_id: number;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface ContactMessages {
   id: GeneratedAlways<number>;
   form_token: string;
@@ -96,6 +117,17 @@ export interface Members {
   time_zone: string | null;
 }
 
+export interface Notifications {
+  id: GeneratedAlways<number>;
+  member_id: number;
+  kind: string;
+  actor_id: number | null;
+  thread_id: number;
+  post_id: number;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  read_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
 export interface OutboundEmails {
   id: GeneratedAlways<number>;
   to_address: string;
@@ -111,6 +143,45 @@ export interface OutboundEmails {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   failed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+export interface PostReactions {
+  post_id: number;
+  member_id: number;
+  kind: Generated<string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface PostRevisions {
+  id: GeneratedAlways<number>;
+  post_id: number;
+  version: number;
+  body_source: string;
+  written_at: ColumnType<Date, Date | string, Date | string>;
+  replaced_by: number | null;
+  replaced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface Posts {
+  id: GeneratedAlways<number>;
+  thread_id: number;
+  author_id: number;
+  position: number;
+  reply_to_post_id: number | null;
+  depth: Generated<number>;
+  body_source: string;
+  body_html: string;
+  renderer_version: number;
+  version: Generated<number>;
+  form_token: string;
+  helpful_count: Generated<number>;
+  answered_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  answered_by: number | null;
+  edited_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  hidden_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  deleted_by: number | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface Sessions {
@@ -150,18 +221,70 @@ export interface SiteSettings {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface ThreadReads {
+  member_id: number;
+  thread_id: number;
+  last_read_position: number;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ThreadTitleRevisions {
+  id: GeneratedAlways<number>;
+  thread_id: number;
+  title: string;
+  replaced_by: number | null;
+  replaced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ThreadWatches {
+  member_id: number;
+  thread_id: number;
+  level: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface Threads {
+  id: GeneratedAlways<number>;
+  category_id: number;
+  author_id: number;
+  title: string;
+  slug: string;
+  form_token: string;
+  post_count: Generated<number>;
+  reply_count: Generated<number>;
+  last_posted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_poster_id: number | null;
+  pinned_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  locked_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  hidden_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  title_edited_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DB {
   account_requests: AccountRequests;
   agencies: Agencies;
   audit_events: AuditEvents;
+  categories: Categories;
+  category_watches: CategoryWatches;
   contact_messages: ContactMessages;
   domain_rules: DomainRules;
   email_tokens: EmailTokens;
   member_devices: MemberDevices;
   members: Members;
+  notifications: Notifications;
   outbound_emails: OutboundEmails;
+  post_reactions: PostReactions;
+  post_revisions: PostRevisions;
+  posts: Posts;
   sessions: Sessions;
   signin_locks: SigninLocks;
   signup_requests: SignupRequests;
   site_settings: SiteSettings;
+  thread_reads: ThreadReads;
+  thread_title_revisions: ThreadTitleRevisions;
+  thread_watches: ThreadWatches;
+  threads: Threads;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadRequest, HttpError } from './errors.js';
+import { BadRequest, HttpError, NotFound } from './errors.js';
 import { PAGE_MESSAGES } from './messages.js';
 
 /**
@@ -125,4 +125,18 @@ export function formValues(body: unknown): Record<string, string> {
     if (typeof value === 'string' && key !== '_csrf') values[key] = value.replace(/\0/g, '');
   }
   return values;
+}
+
+/** Path parameters: one that does not parse names nothing here, so the page is not found. */
+export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> {
+  const parsed = schema.safeParse(params);
+  if (!parsed.success) throw new NotFound();
+  return parsed.data;
+}
+
+/** A query string: one that does not parse is a 400 page saying what was wrong (schemas word each message). */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query ?? {});
+  if (!parsed.success) throw new BadRequest(parsed.error.issues[0]?.message);
+  return parsed.data;
 }

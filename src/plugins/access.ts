@@ -18,6 +18,10 @@ export interface CurrentMember {
   role: 'member' | 'moderator' | 'administrator';
   /** Their own IANA time zone; null for the site's. */
   timeZone: string | null;
+  /** When they joined: a member's first day has tighter posting limits. */
+  joinedAt: Date;
+  /** For the header's notifications link. */
+  unreadNotifications: number;
 }
 
 export interface RegisteredRoute {

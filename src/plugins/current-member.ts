@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { findMemberCredentials } from '../features/auth/queries.js';
+import { findSessionMember } from '../features/auth/queries.js';
 import { LAST_SEEN_GRANULARITY_MS, sessionExpiresAt } from '../features/auth/sessions.js';
 import { insertAuditEvent } from '../lib/audit.js';
 
@@ -15,7 +15,7 @@ export default fp<{ db: Kysely<DB>; now: () => Date }>(
     app.addHook('onRequest', async (request) => {
       const memberId = request.session.get('memberId');
       if (memberId === undefined) return;
-      const member = await findMemberCredentials(db, { id: memberId });
+      const member = await findSessionMember(db, memberId);
       const at = now().getTime();
       const startedAt = request.session.get('startedAt') ?? 0;
       const lastSeenAt = request.session.get('lastSeenAt') ?? 0;
@@ -27,7 +27,7 @@ export default fp<{ db: Kysely<DB>; now: () => Date }>(
         if (member) await insertAuditEvent(db, { actorLabel: 'system', action: 'session.ended_by_policy', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress });
         return;
       }
-      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role, timeZone: member.timeZone };
+      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role, timeZone: member.timeZone, joinedAt: member.joinedAt, unreadNotifications: member.unreadNotifications };
       if (at - lastSeenAt >= LAST_SEEN_GRANULARITY_MS) {
         request.session.set('lastSeenAt', at);
         request.session.set('expiresAt', sessionExpiresAt(member.role, startedAt, at));

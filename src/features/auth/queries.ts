@@ -34,6 +34,40 @@ export async function findMemberCredentials(db: Db, by: { canonicalEmail: string
   );
 }
 
+/** The signed-in member as every page needs them: who, their role, and the header's unread count. */
+export interface SessionMember {
+  id: number;
+  displayName: string;
+  handle: string;
+  role: Role;
+  deactivatedAt: Date | null;
+  timeZone: string | null;
+  joinedAt: Date;
+  unreadNotifications: number;
+}
+
+export async function findSessionMember(db: Db, id: number): Promise<SessionMember | undefined> {
+  const row = await db
+    .selectFrom('members')
+    .select(['id', 'display_name', 'handle', 'role', 'deactivated_at', 'time_zone', 'created_at'])
+    // One round trip per request for the header: the partial index on unread rows answers it.
+    .select((eb) => eb.selectFrom('notifications').select(eb.fn.countAll<string>().as('count')).whereRef('notifications.member_id', '=', 'members.id').where('notifications.read_at', 'is', null).as('unread_notifications'))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      displayName: row.display_name,
+      handle: row.handle,
+      role: row.role as Role,
+      deactivatedAt: row.deactivated_at,
+      timeZone: row.time_zone,
+      joinedAt: row.created_at,
+      unreadNotifications: Number(row.unread_notifications ?? 0),
+    }
+  );
+}
+
 export async function listDomainRules(db: Db): Promise<DomainRule[]> {
   const rows = await db.selectFrom('domain_rules').select(['domain', 'effect', 'agency_id', 'admits_own_domain']).execute();
   return rows.map((row) => ({ domain: row.domain, effect: row.effect as DomainRule['effect'], agencyId: row.agency_id, admitsOwnDomain: row.admits_own_domain }));

@@ -157,7 +157,7 @@ describe('request limits and bad requests', () => {
   });
 
   it('answers an unknown page with a 404 page', async () => {
-    const response = await new Browser(t.app).get('/t/9999999999999999999');
+    const response = await new Browser(t.app).get('/no-such-page/9999999999999999999');
     expect(response.statusCode).toBe(404);
     expect(response.body).toContain('Page not found');
   });

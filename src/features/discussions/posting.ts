@@ -1,0 +1,28 @@
+import type { Deps } from '../../deps.js';
+import { mentionedHandles, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js';
+import type { Viewer } from './access.js';
+
+/** A member about to post: who, and since when (a first day has its own limit). */
+export interface Poster extends Viewer {
+  joinedAt: Date;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_SECONDS = 3600;
+
+/**
+ * Threads and replies a member may post this hour: fewer in their first day, when a new
+ * account is most likely to be a spammer's. Counted before the post is written, so a flood
+ * of refused posts still counts.
+ */
+export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' | 'now'>, poster: Poster): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+  const firstDay = deps.now().getTime() - poster.joinedAt.getTime() < DAY_MS;
+  const limit = firstDay ? deps.config.rateLimit.newMemberPostsPerHour : deps.config.rateLimit.postsPerHour;
+  const window = await deps.counters.hit(`posts:member:${poster.id}`, HOUR_SECONDS);
+  return window.count <= limit ? { ok: true } : { ok: false, retryAfterSeconds: window.resetInSeconds };
+}
+
+/** A body as stored: its source, the sanitised HTML, and who it mentions. */
+export function renderBody(source: string): { bodySource: string; bodyHtml: string; rendererVersion: number; mentions: string[] } {
+  return { bodySource: source, bodyHtml: renderMarkdown(source), rendererVersion: RENDERER_VERSION, mentions: mentionedHandles(source) };
+}

@@ -1,0 +1,51 @@
+import { sql } from 'kysely';
+import type { Db } from '../../../db/types.js';
+
+/** Why a member hears about a post; when several apply, the first in this list wins. */
+export const NOTIFICATION_KINDS = ['answer', 'reply', 'mention', 'watched_reply', 'watched_thread'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export interface PostAudience {
+  postId: number;
+  threadId: number;
+  categoryId: number;
+  actorId: number;
+  /** The author of the post this one answers (the thread's author for a plain reply). */
+  repliedToMemberId: number | null;
+  mentionedHandles: string[];
+  /** A new thread tells its category's watchers; a reply tells the thread's. */
+  newThread: boolean;
+}
+
+/**
+ * One notification per member for a new post, of the most specific kind that applies, in one
+ * statement inside the post's transaction. Never to the author, to a deactivated member, to
+ * anyone who muted the thread, or to anyone who cannot see the category.
+ */
+export async function insertPostNotifications(db: Db, audience: PostAudience): Promise<number> {
+  const handles = audience.mentionedHandles.map((handle) => handle.toLowerCase());
+  const result = await sql`
+    with candidates (member_id, kind, rank) as (
+      select ${audience.repliedToMemberId}::bigint, 'reply', 1 where ${audience.repliedToMemberId}::bigint is not null
+      union all
+      select id, 'mention', 2 from members where lower(handle) = any(${handles}::text[])
+      union all
+      select member_id, 'watched_reply', 3 from thread_watches where thread_id = ${audience.threadId} and level = 'watching' and not ${audience.newThread}
+      union all
+      select member_id, 'watched_thread', 4 from category_watches where category_id = ${audience.categoryId} and ${audience.newThread}
+    ),
+    chosen as (
+      select distinct on (member_id) member_id, kind from candidates order by member_id, rank
+    )
+    insert into notifications (member_id, kind, actor_id, thread_id, post_id)
+    select chosen.member_id, chosen.kind, ${audience.actorId}, ${audience.threadId}, ${audience.postId}
+    from chosen
+    join members m on m.id = chosen.member_id and m.deactivated_at is null
+    join categories c on c.id = ${audience.categoryId}
+    where chosen.member_id <> ${audience.actorId}
+      and (c.visible_to = 'members' or m.role in ('moderator', 'administrator'))
+      and not exists (select 1 from thread_watches w where w.member_id = chosen.member_id and w.thread_id = ${audience.threadId} and w.level = 'muted')
+    on conflict do nothing
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

@@ -1,0 +1,231 @@
+import { sql } from 'kysely';
+import type { Db } from '../../../db/types.js';
+import { audiencesFor, isStaff, type Viewer } from '../access.js';
+
+/** A post as the thread page shows it: the author's line, the body, and what hangs off it. */
+export interface PostView {
+  id: number;
+  threadId: number;
+  position: number;
+  depth: number;
+  authorId: number;
+  authorName: string;
+  authorHandle: string;
+  authorJobTitle: string | null;
+  agencyName: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  deleted: boolean;
+  hidden: boolean;
+  version: number;
+  bodyHtml: string;
+  /** Only when bodyHtml came from an older renderer and must be made again. */
+  staleSource: string | null;
+  helpfulCount: number;
+  /** Up to a handful of who found it helpful, for the count's label. */
+  helpfulNames: string[];
+  helpfulByViewer: boolean;
+  answered: boolean;
+  /** The post this one answers; `deleted` also when it is hidden, so no excerpt is shown. */
+  replyTo: { id: number; position: number; authorName: string; sourceStart: string; deleted: boolean } | null;
+}
+
+// Enough of a replied-to post's source for a one-line excerpt.
+const EXCERPT_SOURCE_CHARS = 400;
+const HELPFUL_NAMES_SHOWN = 10;
+
+function postView(db: Db, viewer: Viewer, rendererVersion: number) {
+  return db
+    .selectFrom('posts as p')
+    .innerJoin('members as a', 'a.id', 'p.author_id')
+    .leftJoin('agencies as ag', 'ag.id', 'a.agency_id')
+    .leftJoin('posts as parent', 'parent.id', 'p.reply_to_post_id')
+    .leftJoin('members as pa', 'pa.id', 'parent.author_id')
+    .select([
+      'p.id',
+      'p.thread_id',
+      'p.position',
+      'p.depth',
+      'p.author_id',
+      'p.created_at',
+      'p.edited_at',
+      'p.deleted_at',
+      'p.hidden_at',
+      'p.version',
+      'p.body_html',
+      'p.helpful_count',
+      'p.answered_at',
+      'a.display_name as author_name',
+      'a.handle as author_handle',
+      'a.job_title as author_job_title',
+      'ag.name as agency_name',
+      'parent.id as parent_id',
+      'parent.position as parent_position',
+      'parent.deleted_at as parent_deleted_at',
+      'parent.hidden_at as parent_hidden_at',
+      'pa.display_name as parent_author_name',
+    ])
+    .select([
+      sql<string | null>`case when p.renderer_version = ${rendererVersion} then null else p.body_source end`.as('stale_source'),
+      sql<string | null>`left(parent.body_source, ${EXCERPT_SOURCE_CHARS})`.as('parent_source_start'),
+      sql<string[] | null>`(select array_agg(rm.display_name order by pr.created_at) from (select member_id, created_at from post_reactions where post_id = p.id order by created_at limit ${HELPFUL_NAMES_SHOWN}) pr join members rm on rm.id = pr.member_id)`.as('helpful_names'),
+      sql<boolean>`exists (select 1 from post_reactions own where own.post_id = p.id and own.member_id = ${viewer.id})`.as('helpful_by_viewer'),
+    ]);
+}
+
+type PostViewRow = Awaited<ReturnType<ReturnType<typeof postView>['execute']>>[number];
+
+function toPostView(row: PostViewRow): PostView {
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    position: row.position,
+    depth: row.depth,
+    authorId: row.author_id,
+    authorName: row.author_name,
+    authorHandle: row.author_handle,
+    authorJobTitle: row.author_job_title,
+    agencyName: row.agency_name,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    deleted: row.deleted_at !== null,
+    hidden: row.hidden_at !== null,
+    version: row.version,
+    bodyHtml: row.body_html,
+    staleSource: row.stale_source,
+    helpfulCount: row.helpful_count,
+    helpfulNames: row.helpful_names ?? [],
+    helpfulByViewer: Boolean(row.helpful_by_viewer),
+    answered: row.answered_at !== null,
+    replyTo:
+      row.parent_id === null
+        ? null
+        : { id: row.parent_id, position: row.parent_position!, authorName: row.parent_author_name!, sourceStart: row.parent_source_start ?? '', deleted: row.parent_deleted_at !== null || row.parent_hidden_at !== null },
+  };
+}
+
+/** Posts `from` to `to` (positions) of a thread: one query, however long the thread is. */
+export async function listPostsByPosition(db: Db, viewer: Viewer, rendererVersion: number, threadId: number, from: number, to: number): Promise<PostView[]> {
+  const rows = await postView(db, viewer, rendererVersion).where('p.thread_id', '=', threadId).where('p.position', '>=', from).where('p.position', '<=', to).orderBy('p.position').execute();
+  return rows.map(toPostView);
+}
+
+/** Posts by id, in the order given (a page of the threaded view). */
+export async function listPostsById(db: Db, viewer: Viewer, rendererVersion: number, threadId: number, ids: number[]): Promise<PostView[]> {
+  if (ids.length === 0) return [];
+  const rows = await postView(db, viewer, rendererVersion).where('p.thread_id', '=', threadId).where('p.id', 'in', ids).execute();
+  const byId = new Map(rows.map((row) => [row.id, toPostView(row)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** The accepted answer of a thread, shown under its first post. */
+export async function findAnswer(db: Db, viewer: Viewer, rendererVersion: number, threadId: number): Promise<PostView | undefined> {
+  const row = await postView(db, viewer, rendererVersion).where('p.thread_id', '=', threadId).where('p.answered_at', 'is not', null).executeTakeFirst();
+  return row && toPostView(row);
+}
+
+/** Every post's place in the reply tree: what the threaded view orders by. */
+export async function listReplyTree(db: Db, threadId: number): Promise<{ id: number; replyToPostId: number | null; position: number }[]> {
+  const rows = await db.selectFrom('posts').select(['id', 'reply_to_post_id', 'position']).where('thread_id', '=', threadId).orderBy('position').execute();
+  return rows.map((row) => ({ id: row.id, replyToPostId: row.reply_to_post_id, position: row.position }));
+}
+
+/** Where a post lives, if the viewer may see its thread: for permalinks, replies and quotes. */
+export interface PostLocation {
+  id: number;
+  threadId: number;
+  threadSlug: string;
+  position: number;
+  depth: number;
+  authorId: number;
+  authorName: string;
+  bodySource: string;
+  deleted: boolean;
+  hidden: boolean;
+}
+
+export async function findPostLocation(db: Db, viewer: Viewer, postId: number): Promise<PostLocation | undefined> {
+  const row = await db
+    .selectFrom('posts as p')
+    .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .innerJoin('categories as c', 'c.id', 't.category_id')
+    .innerJoin('members as a', 'a.id', 'p.author_id')
+    .select(['p.id', 'p.thread_id', 't.slug', 'p.position', 'p.depth', 'p.author_id', 'a.display_name', 'p.body_source', 'p.deleted_at', 'p.hidden_at'])
+    .where('p.id', '=', postId)
+    .where('t.deleted_at', 'is', null)
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
+    .where('c.visible_to', 'in', audiencesFor(viewer))
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      threadId: row.thread_id,
+      threadSlug: row.slug,
+      position: row.position,
+      depth: row.depth,
+      authorId: row.author_id,
+      authorName: row.display_name,
+      bodySource: row.body_source,
+      deleted: row.deleted_at !== null,
+      hidden: row.hidden_at !== null,
+    }
+  );
+}
+
+export interface NewPost {
+  threadId: number;
+  authorId: number;
+  position: number;
+  replyToPostId: number | null;
+  depth: number;
+  bodySource: string;
+  bodyHtml: string;
+  rendererVersion: number;
+  formToken: string;
+}
+
+/** Inserts the post once per form token; undefined when that form already made one. */
+export async function insertPost(db: Db, post: NewPost): Promise<number | undefined> {
+  const row = await db
+    .insertInto('posts')
+    .values({
+      thread_id: post.threadId,
+      author_id: post.authorId,
+      position: post.position,
+      reply_to_post_id: post.replyToPostId,
+      depth: post.depth,
+      body_source: post.bodySource,
+      body_html: post.bodyHtml,
+      renderer_version: post.rendererVersion,
+      form_token: post.formToken,
+    })
+    .onConflict((oc) => oc.column('form_token').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function findPostIdByFormToken(db: Db, formToken: string): Promise<number | undefined> {
+  const row = await db.selectFrom('posts').select('id').where('form_token', '=', formToken).executeTakeFirst();
+  return row?.id;
+}
+
+/** Stores HTML made by a newer renderer, unless the post changed meanwhile. */
+export async function updateRenderedPosts(db: Db, rendererVersion: number, posts: { id: number; version: number; bodyHtml: string }[]): Promise<void> {
+  for (const post of posts) {
+    await db.updateTable('posts').set({ body_html: post.bodyHtml, renderer_version: rendererVersion }).where('id', '=', post.id).where('version', '=', post.version).execute();
+  }
+}
+
+/** The first post after a position that is still there (where "unread" starts). */
+export async function findFirstPostAfter(db: Db, threadId: number, position: number): Promise<{ id: number; position: number } | undefined> {
+  return db
+    .selectFrom('posts')
+    .select(['id', 'position'])
+    .where('thread_id', '=', threadId)
+    .where('position', '>', position)
+    .where('deleted_at', 'is', null)
+    .orderBy('position')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -1,0 +1,215 @@
+import { sql } from 'kysely';
+import type { Db } from '../../../db/types.js';
+import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
+
+/** A thread in a list: enough for its line, its unread marker and where it was last active. */
+export interface ThreadListItem {
+  id: number;
+  title: string;
+  slug: string;
+  authorName: string;
+  authorHandle: string;
+  agencyName: string | null;
+  replyCount: number;
+  lastPostedAt: Date;
+  lastPosterName: string | null;
+  pinned: boolean;
+  locked: boolean;
+  answered: boolean;
+  categorySlug: string;
+  categoryName: string;
+  /** Posts since the viewer last read it; null when they have never opened it. */
+  unreadPosts: number | null;
+}
+
+function threadList(db: Db, viewer: Viewer) {
+  return db
+    .selectFrom('threads as t')
+    .innerJoin('categories as c', 'c.id', 't.category_id')
+    .innerJoin('members as a', 'a.id', 't.author_id')
+    .leftJoin('agencies as ag', 'ag.id', 'a.agency_id')
+    .leftJoin('members as lp', 'lp.id', 't.last_poster_id')
+    .leftJoin('thread_reads as r', (join) => join.onRef('r.thread_id', '=', 't.id').on('r.member_id', '=', viewer.id))
+    .select([
+      't.id',
+      't.title',
+      't.slug',
+      't.reply_count',
+      't.post_count',
+      't.last_posted_at',
+      't.pinned_at',
+      't.locked_at',
+      'a.display_name as author_name',
+      'a.handle as author_handle',
+      'ag.name as agency_name',
+      'lp.display_name as last_poster_name',
+      'c.slug as category_slug',
+      'c.name as category_name',
+      'r.last_read_position',
+    ])
+    .select((eb) => eb.exists(eb.selectFrom('posts as ans').select('ans.id').whereRef('ans.thread_id', '=', 't.id').where('ans.answered_at', 'is not', null)).as('answered'))
+    .where('t.deleted_at', 'is', null)
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
+    .where('c.visible_to', 'in', audiencesFor(viewer));
+}
+
+type ThreadListRow = Awaited<ReturnType<ReturnType<typeof threadList>['execute']>>[number];
+
+function toListItem(row: ThreadListRow): ThreadListItem {
+  return {
+    id: row.id,
+    title: row.title,
+    slug: row.slug,
+    authorName: row.author_name,
+    authorHandle: row.author_handle,
+    agencyName: row.agency_name,
+    replyCount: row.reply_count,
+    lastPostedAt: row.last_posted_at,
+    lastPosterName: row.last_poster_name,
+    pinned: row.pinned_at !== null,
+    locked: row.locked_at !== null,
+    answered: Boolean(row.answered),
+    categorySlug: row.category_slug,
+    categoryName: row.category_name,
+    unreadPosts: row.last_read_position === null ? null : Math.max(0, row.post_count - row.last_read_position),
+  };
+}
+
+/** A category's threads: pinned first, then by latest activity (the index threads_category_activity). */
+export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: number, { limit, offset }: { limit: number; offset: number }): Promise<ThreadListItem[]> {
+  const rows = await threadList(db, viewer)
+    .where('t.category_id', '=', categoryId)
+    .orderBy(sql`t.pinned_at is null`)
+    .orderBy('t.last_posted_at', 'desc')
+    .orderBy('t.id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return rows.map(toListItem);
+}
+
+/** The latest activity across every category the viewer may see (the signed-in home page). */
+export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false }: { limit: number; unreadOnly?: boolean }): Promise<ThreadListItem[]> {
+  const rows = await threadList(db, viewer)
+    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count > coalesce(r.last_read_position, 0)`))
+    .orderBy('t.last_posted_at', 'desc')
+    .orderBy('t.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toListItem);
+}
+
+/** A thread as its page needs it, with its category, the viewer's read position and watch. */
+export interface Thread {
+  id: number;
+  title: string;
+  slug: string;
+  authorId: number;
+  categoryId: number;
+  categorySlug: string;
+  categoryName: string;
+  categoryVisibleTo: Audience;
+  postCount: number;
+  replyCount: number;
+  pinned: boolean;
+  locked: boolean;
+  hidden: boolean;
+  titleEditedAt: Date | null;
+  createdAt: Date;
+  /** The highest position the viewer had read before this visit; null on a first visit. */
+  lastReadPosition: number | null;
+  watchLevel: 'watching' | 'muted' | null;
+}
+
+/** A thread the viewer may see, or undefined (a deleted one, or one in a category hidden from them). */
+export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Thread | undefined> {
+  const row = await db
+    .selectFrom('threads as t')
+    .innerJoin('categories as c', 'c.id', 't.category_id')
+    .leftJoin('thread_reads as r', (join) => join.onRef('r.thread_id', '=', 't.id').on('r.member_id', '=', viewer.id))
+    .leftJoin('thread_watches as w', (join) => join.onRef('w.thread_id', '=', 't.id').on('w.member_id', '=', viewer.id))
+    .select([
+      't.id',
+      't.title',
+      't.slug',
+      't.author_id',
+      't.category_id',
+      't.post_count',
+      't.reply_count',
+      't.pinned_at',
+      't.locked_at',
+      't.hidden_at',
+      't.title_edited_at',
+      't.created_at',
+      'c.slug as category_slug',
+      'c.name as category_name',
+      'c.visible_to',
+      'r.last_read_position',
+      'w.level as watch_level',
+    ])
+    .where('t.id', '=', id)
+    .where('t.deleted_at', 'is', null)
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
+    .where('c.visible_to', 'in', audiencesFor(viewer))
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      title: row.title,
+      slug: row.slug,
+      authorId: row.author_id,
+      categoryId: row.category_id,
+      categorySlug: row.category_slug,
+      categoryName: row.category_name,
+      categoryVisibleTo: row.visible_to as Audience,
+      postCount: row.post_count,
+      replyCount: row.reply_count,
+      pinned: row.pinned_at !== null,
+      locked: row.locked_at !== null,
+      hidden: row.hidden_at !== null,
+      titleEditedAt: row.title_edited_at,
+      createdAt: row.created_at,
+      lastReadPosition: row.last_read_position,
+      watchLevel: row.watch_level as Thread['watchLevel'],
+    }
+  );
+}
+
+export interface NewThread {
+  categoryId: number;
+  authorId: number;
+  title: string;
+  slug: string;
+  formToken: string;
+}
+
+/** Inserts the thread once per form token; undefined when that form already made one. */
+export async function insertThread(db: Db, thread: NewThread): Promise<number | undefined> {
+  const row = await db
+    .insertInto('threads')
+    .values({ category_id: thread.categoryId, author_id: thread.authorId, title: thread.title, slug: thread.slug, form_token: thread.formToken, last_poster_id: thread.authorId })
+    .onConflict((oc) => oc.column('form_token').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function findThreadIdByFormToken(db: Db, formToken: string): Promise<number | undefined> {
+  const row = await db.selectFrom('threads').select('id').where('form_token', '=', formToken).executeTakeFirst();
+  return row?.id;
+}
+
+/**
+ * Takes the next position in the thread for a reply, and records the activity. Locks the
+ * thread's row until the transaction ends, so replies to one thread are numbered in turn.
+ */
+export async function claimReplyPosition(db: Db, threadId: number, posterId: number): Promise<{ position: number; locked: boolean } | undefined> {
+  const row = await db
+    .updateTable('threads')
+    .set((eb) => ({ post_count: eb('post_count', '+', 1), reply_count: eb('reply_count', '+', 1), last_posted_at: sql`now()`, last_poster_id: posterId, updated_at: sql`now()` }))
+    .where('id', '=', threadId)
+    .where('deleted_at', 'is', null)
+    .returning(['post_count', 'locked_at'])
+    .executeTakeFirst();
+  return row && { position: row.post_count, locked: row.locked_at !== null };
+}

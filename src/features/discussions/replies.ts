@@ -1,0 +1,77 @@
+import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
+import { claimPostingBudget, renderBody, type Poster } from './posting.js';
+import { recordCategoryPost } from './queries/categories.js';
+import { insertPostNotifications } from './queries/notifications.js';
+import { findPostIdByFormToken, findPostLocation, insertPost } from './queries/posts.js';
+import { markRead, watchThreadUnlessChosen } from './queries/reading.js';
+import { claimReplyPosition, type Thread } from './queries/threads.js';
+
+export type ReplyResult =
+  | { kind: 'posted'; postId: number }
+  | { kind: 'duplicate'; postId: number }
+  | { kind: 'locked' }
+  | { kind: 'gone' }
+  | { kind: 'bad-reply-to' }
+  | { kind: 'rate-limited'; retryAfterSeconds: number };
+
+// Thrown inside the transaction to undo the position it claimed, carrying the answer; never
+// leaves this module. `undefined`: another request with the same form won the race.
+class RollBack extends Error {
+  constructor(readonly result: ReplyResult | undefined) {
+    super('rolled back');
+  }
+}
+
+/**
+ * A reply, the thread's and category's counts, the author's read position and watch, and the
+ * notifications it causes, in one transaction. `replyToPostId` must name a live post of this
+ * thread; a resubmitted form finds the reply the first one made.
+ */
+export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string }): Promise<ReplyResult> {
+  const existing = await findPostIdByFormToken(deps.db, input.formToken);
+  if (existing !== undefined) return { kind: 'duplicate', postId: existing };
+  if (thread.locked) return { kind: 'locked' };
+  const parent = input.replyToPostId === undefined ? undefined : await findPostLocation(deps.db, poster, input.replyToPostId);
+  if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return { kind: 'bad-reply-to' };
+  const body = renderBody(input.body);
+
+  try {
+    return await inTransaction(deps.db, async (trx): Promise<ReplyResult> => {
+      const claimed = await claimReplyPosition(trx, thread.id, poster.id);
+      // Deleted or locked since the page was read: the claim is undone with the rest.
+      if (!claimed) throw new RollBack({ kind: 'gone' });
+      if (claimed.locked) throw new RollBack({ kind: 'locked' });
+      const postId = await insertPost(trx, {
+        threadId: thread.id,
+        authorId: poster.id,
+        position: claimed.position,
+        replyToPostId: parent?.id ?? null,
+        depth: parent ? parent.depth + 1 : 0,
+        ...body,
+        formToken: input.formToken,
+      });
+      if (postId === undefined) throw new RollBack(undefined);
+      // Counted only once the post is known to be new: a resubmitted form costs nothing.
+      const budget = await claimPostingBudget(deps, poster);
+      if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
+      await recordCategoryPost(trx, thread.categoryId, { newThread: false });
+      await markRead(trx, poster.id, thread.id, claimed.position);
+      await watchThreadUnlessChosen(trx, poster.id, thread.id);
+      await insertPostNotifications(trx, {
+        postId,
+        threadId: thread.id,
+        categoryId: thread.categoryId,
+        actorId: poster.id,
+        repliedToMemberId: parent ? parent.authorId : thread.authorId,
+        mentionedHandles: body.mentions,
+        newThread: false,
+      });
+      return { kind: 'posted', postId };
+    });
+  } catch (error) {
+    if (!(error instanceof RollBack)) throw error;
+    // The winner's transaction is committed by the time the unique index let this one go.
+    return error.result ?? { kind: 'duplicate', postId: (await findPostIdByFormToken(deps.db, input.formToken))! };
+  }
+}

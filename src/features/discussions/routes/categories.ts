@@ -1,0 +1,38 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Deps } from '../../../deps.js';
+import { NotFound } from '../../../lib/errors.js';
+import { parseParams, parseQuery } from '../../../lib/forms.js';
+import { paginate } from '../../../lib/pagination.js';
+import { mayStartThreads } from '../access.js';
+import { DISCUSSION_MESSAGES } from '../messages.js';
+import { findCategoryBySlug, listCategories } from '../queries/categories.js';
+import { listThreadsInCategory } from '../queries/threads.js';
+import { CategoryParams, PageQuery, THREADS_PER_PAGE } from '../schemas.js';
+
+const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+  app.get('/c', async (request, reply) => {
+    const categories = await listCategories(deps.db, request.member!);
+    return reply.view('discussions/categories', { title: 'Discussions', categories });
+  });
+
+  app.get('/c/:slug', async (request, reply) => {
+    const { slug } = parseParams(CategoryParams, request.params);
+    const { page = 1 } = parseQuery(PageQuery, request.query);
+    const viewer = request.member!;
+    const category = await findCategoryBySlug(deps.db, slug, viewer);
+    if (!category) throw new NotFound();
+    const pageCount = Math.max(1, Math.ceil(category.threadCount / THREADS_PER_PAGE));
+    if (page > pageCount) throw new NotFound();
+    const threads = await listThreadsInCategory(deps.db, viewer, category.id, { limit: THREADS_PER_PAGE, offset: (page - 1) * THREADS_PER_PAGE });
+    return reply.view('discussions/category', {
+      title: page > 1 ? `${category.name} (page ${page})` : category.name,
+      category,
+      threads,
+      mayStart: mayStartThreads(viewer, category),
+      emptyMessage: DISCUSSION_MESSAGES.noThreads,
+      pagination: paginate(`/c/${category.slug}`, page, pageCount),
+    });
+  });
+};
+
+export default categoryRoutes;

@@ -1,0 +1,14 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Deps } from '../../../deps.js';
+import categoryRoutes from './categories.js';
+import postRoutes from './posts.js';
+import threadRoutes from './threads.js';
+
+/** Discussions: every route is for signed-in members (the site's default access). */
+const discussionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options) => {
+  await app.register(categoryRoutes, options);
+  await app.register(threadRoutes, options);
+  await app.register(postRoutes, options);
+};
+
+export default discussionRoutes;

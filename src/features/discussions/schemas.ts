@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { formToken, textField } from '../../lib/forms.js';
+import { DISCUSSION_MESSAGES } from './messages.js';
+
+export const THREAD_LIMITS = { titleMin: 5, title: 150, body: 32_000 } as const;
+export const THREADS_PER_PAGE = 30;
+export const POSTS_PER_PAGE = 20;
+// Deeper replies are drawn at this depth, so a long back-and-forth stays readable on a phone.
+export const MAX_SHOWN_DEPTH = 5;
+
+// Ids are bigint in the database and numbers here: one past what a number holds exactly names
+// nothing (and must never reach PostgreSQL rounded, or past bigint as an error).
+const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A positive database id from a path or form; anything else fails to parse. */
+export const databaseId = z
+  .string({ error: DISCUSSION_MESSAGES.badPostId })
+  .regex(/^[1-9][0-9]{0,18}$/, DISCUSSION_MESSAGES.badPostId)
+  .refine((value) => BigInt(value) <= MAX_ID, DISCUSSION_MESSAGES.badPostId)
+  .transform(Number);
+
+const title = textField({ label: 'Title', max: THREAD_LIMITS.title, required: DISCUSSION_MESSAGES.titleRequired }).refine(
+  (value) => [...value].length >= THREAD_LIMITS.titleMin,
+  DISCUSSION_MESSAGES.titleTooShort,
+);
+
+export const NewThreadForm = z.strictObject({
+  _csrf: z.string(),
+  form_token: formToken,
+  title,
+  body: textField({ label: 'Message', max: THREAD_LIMITS.body, required: DISCUSSION_MESSAGES.bodyRequired, multiline: true }),
+});
+export type NewThreadForm = z.infer<typeof NewThreadForm>;
+
+export const ReplyForm = z.strictObject({
+  _csrf: z.string(),
+  form_token: formToken,
+  body: textField({ label: 'Reply', max: THREAD_LIMITS.body, required: DISCUSSION_MESSAGES.replyRequired, multiline: true }),
+  reply_to: z.preprocess((value) => (value === '' ? undefined : value), databaseId.optional()),
+});
+export type ReplyForm = z.infer<typeof ReplyForm>;
+
+export const CategoryParams = z.object({ slug: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/).max(60) });
+export const ThreadParams = z.object({ id: databaseId, slug: z.string().max(200).optional() });
+export const PostParams = z.object({ id: databaseId });
+
+/** `?page=`: absent is page 1; anything but one positive integer is a bad request. */
+export const PageQuery = z.object({
+  page: z.string({ error: DISCUSSION_MESSAGES.badPage }).regex(/^[1-9][0-9]{0,8}$/, DISCUSSION_MESSAGES.badPage).transform(Number).optional(),
+});
+
+export const ThreadQuery = PageQuery.extend({
+  view: z.enum(['flat', 'threaded'], { error: DISCUSSION_MESSAGES.badView }).optional(),
+  // "Reply" and "Quote" on a post, without JavaScript: the thread page with its form filled.
+  reply_to: z.string({ error: DISCUSSION_MESSAGES.badPostId }).pipe(databaseId).optional(),
+  quote: z.string({ error: DISCUSSION_MESSAGES.badPostId }).pipe(databaseId).optional(),
+});
+export type ThreadQuery = z.infer<typeof ThreadQuery>;

@@ -1,0 +1,79 @@
+import type { Deps } from '../../deps.js';
+import { excerpt, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js';
+import { isStaff, type Viewer } from './access.js';
+import { findAnswer, listPostsById, listPostsByPosition, listReplyTree, updateRenderedPosts, type PostView } from './queries/posts.js';
+import { markRead } from './queries/reading.js';
+import type { Thread } from './queries/threads.js';
+import { POSTS_PER_PAGE } from './schemas.js';
+import { threadedOrder } from './tree.js';
+
+export interface ShownPost extends PostView {
+  /** The sanitised body the template shows; empty when the post is withheld from this viewer. */
+  body_html: string;
+  shownDepth: number;
+  /** The first post this viewer had not read before this visit: the "new" divider goes above it. */
+  firstUnread: boolean;
+  replyToExcerpt: string | null;
+}
+
+export interface ThreadPage {
+  posts: ShownPost[];
+  answer: ShownPost | undefined;
+  page: number;
+  pageCount: number;
+}
+
+// Long enough to recognise the post replied to, short enough for one line on a phone.
+const REPLY_EXCERPT_CHARS = 120;
+
+export function pageCountOf(thread: Pick<Thread, 'postCount'>): number {
+  return Math.max(1, Math.ceil(thread.postCount / POSTS_PER_PAGE));
+}
+
+export function pageOfPosition(position: number): number {
+  return Math.ceil(position / POSTS_PER_PAGE);
+}
+
+/**
+ * One page of a thread. Flat: positions are a range, so page N costs what page 1 does. The
+ * threaded view orders the whole reply tree first (ids only), then reads one page of posts.
+ * The viewer's read position moves forward past what they were shown (at most one row).
+ */
+export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thread: Thread, page: number, view: 'flat' | 'threaded'): Promise<ThreadPage | undefined> {
+  const pageCount = pageCountOf(thread);
+  if (page > pageCount) return undefined;
+  let posts: PostView[];
+  let depths = new Map<number, number>();
+  if (view === 'threaded') {
+    const order = threadedOrder(await listReplyTree(deps.db, thread.id)).slice((page - 1) * POSTS_PER_PAGE, page * POSTS_PER_PAGE);
+    depths = new Map(order.map((entry) => [entry.id, entry.shownDepth]));
+    posts = await listPostsById(deps.db, viewer, RENDERER_VERSION, thread.id, order.map((entry) => entry.id));
+  } else {
+    posts = await listPostsByPosition(deps.db, viewer, RENDERER_VERSION, thread.id, (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE);
+  }
+  const answer = page === 1 ? await findAnswer(deps.db, viewer, RENDERER_VERSION, thread.id) : undefined;
+  await refreshStaleHtml(deps, [...posts, ...(answer ? [answer] : [])]);
+
+  const seenUpTo = Math.max(0, ...posts.map((post) => post.position));
+  const readBefore = thread.lastReadPosition;
+  if (seenUpTo > (readBefore ?? 0)) await markRead(deps.db, viewer.id, thread.id, seenUpTo);
+  const firstUnread = readBefore === null ? undefined : posts.filter((post) => post.position > readBefore).sort((a, b) => a.position - b.position)[0];
+
+  // What a deleted post said, or a hidden one to a member, never reaches the template.
+  const withheld = (post: PostView) => post.deleted || (post.hidden && !isStaff(viewer.role));
+  const show = (post: PostView): ShownPost => ({
+    ...post,
+    body_html: withheld(post) ? '' : post.bodyHtml,
+    shownDepth: view === 'threaded' ? (depths.get(post.id) ?? 0) : 0,
+    firstUnread: post === firstUnread,
+    replyToExcerpt: post.replyTo && !post.replyTo.deleted ? excerpt(post.replyTo.sourceStart, REPLY_EXCERPT_CHARS) : null,
+  });
+  return { posts: posts.map(show), answer: answer && show(answer), page, pageCount };
+}
+
+/** Posts rendered by an older renderer are rendered again now, and stored for next time. */
+async function refreshStaleHtml(deps: Pick<Deps, 'db'>, posts: PostView[]): Promise<void> {
+  const stale = posts.filter((post) => post.staleSource !== null);
+  for (const post of stale) post.bodyHtml = renderMarkdown(post.staleSource!);
+  if (stale.length > 0) await updateRenderedPosts(deps.db, RENDERER_VERSION, stale.map((post) => ({ id: post.id, version: post.version, bodyHtml: post.bodyHtml })));
+}
