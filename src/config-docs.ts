@@ -92,8 +92,8 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   CONTACT_EMAIL: {
     section: 'Email',
-    defaultText: '`MAIL_FROM` (development)',
-    description: 'Where messages from the contact page go, for example `Commons team <commons-team@example.gov.au>`. The privacy notice also shows this address.',
+    defaultText: '`operators@` at `PUBLIC_URL`\'s host name (development)',
+    description: 'Where messages from the contact page go, for example `Commons team <commons-team@example.gov.au>`. The privacy notice and the accessibility statement show its address. Outside production the default is named after `SITE_NAME` and uses `localhost` for an IP address, so with nothing set a contact message reaches the mailbox at `/dev/mail` addressed to `Commons operators <operators@localhost>`.',
   },
   MAIL_MAX_ATTEMPTS: {
     section: 'Email',

@@ -308,6 +308,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const publicUrlValue = e.PUBLIC_URL ?? new URL(`http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`);
   const mailFrom = e.MAIL_FROM ?? `${e.SITE_NAME} <no-reply@${publicUrlValue.hostname}>`;
+  // CONTACT_EMAIL is required in production. Elsewhere contact mail lands in the dev mailbox,
+  // addressed to the operators rather than to MAIL_FROM's no-reply; a bare IP (the default
+  // PUBLIC_URL's) is no mail domain, so there they are at localhost.
+  const contactDomain = isIP(publicUrlValue.hostname.replace(/^\[|\]$/g, '')) ? 'localhost' : publicUrlValue.hostname;
+  const contactEmail = e.CONTACT_EMAIL ?? `${e.SITE_NAME} operators <operators@${contactDomain}>`;
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -320,8 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     smtpUrl: e.SMTP_URL,
     mailFrom,
-    contactEmail: e.CONTACT_EMAIL ?? mailFrom,
-    contactAddress: bareAddress(e.CONTACT_EMAIL ?? mailFrom),
+    contactEmail,
+    contactAddress: bareAddress(contactEmail),
     mail: { maxAttempts: e.MAIL_MAX_ATTEMPTS, retentionDays: e.MAIL_RETENTION_DAYS, pollSeconds: e.MAIL_POLL_SECONDS },
     sessionSecrets: e.SESSION_SECRET,
     trustProxy: e.TRUST_PROXY,

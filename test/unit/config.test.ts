@@ -91,6 +91,15 @@ describe('loadConfig', () => {
     expect(config.sessionSecrets).toEqual(['n'.repeat(40), 'o'.repeat(40)]);
   });
 
+  it('addresses contact mail to the operators outside production, not to the no-reply sender', () => {
+    const config = loadConfig({});
+    expect(config.contactEmail).toBe('Commons operators <operators@localhost>');
+    expect(config.contactAddress).toBe('operators@localhost');
+    expect(loadConfig({ HOST: '::1' }).contactAddress).toBe('operators@localhost');
+    expect(loadConfig({ PUBLIC_URL: 'http://commons.localhost:3000', SITE_NAME: 'Agora' }).contactEmail).toBe('Agora operators <operators@commons.localhost>');
+    expect(loadConfig({ CONTACT_EMAIL: 'Commons team <commons-team@example.gov.au>' }).contactAddress).toBe('commons-team@example.gov.au');
+  });
+
   it('takes a hop count for TRUST_PROXY', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(problems({ TRUST_PROXY: '0.0.0.0/0' })[0]).toMatch(/^TRUST_PROXY:/);

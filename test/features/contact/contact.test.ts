@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listMailbox } from '../../../src/mail/mailbox.js';
 import { Browser, buildTestApp, countRows, encodeForm, type TestApp } from '../../support/app.js';
 
 let t: TestApp;
@@ -155,6 +157,20 @@ describe('POST /contact', () => {
     expect(response.statusCode).toBe(422);
     expect(response.body).toContain('This form is missing its token');
     await expectNothingWritten();
+  });
+
+  it('in development with no CONTACT_EMAIL, lands in the mailbox addressed to the operators, whose address the privacy notice gives', async () => {
+    const development = await buildTestApp({ env: { NODE_ENV: 'development' }, database: t.database });
+    try {
+      const browser = new Browser(development.app);
+      expect((await submit(VALID, browser)).statusCode).toBe(303);
+      expect(await development.app.mailWorker.runOnce()).toBe(1);
+      const mailbox = listMailbox(path.join(development.config.dataDir, 'mail'));
+      expect(mailbox.map(({ to, subject, replyTo }) => ({ to, subject, replyTo }))).toEqual([{ to: 'Commons operators <operators@localhost>', subject: '[Commons contact] Our agency is not on the list', replyTo: VALID.email }]);
+      expect((await browser.get('/privacy')).body).toContain('<a href="mailto:operators@localhost">operators@localhost</a>');
+    } finally {
+      await development.close();
+    }
   });
 
   it('answers past the hourly limit with 429 and Retry-After', async () => {
