@@ -13,4 +13,5 @@ export const DISCUSSION_MESSAGES = {
   threadStarted: 'Your thread has been started.',
   replyPosted: 'Your reply has been posted.',
   noThreads: 'No threads here yet.',
+  postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first day). What you wrote is kept below: try again ${wait}.`,
 } as const;

@@ -16,7 +16,7 @@ const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
 export const databaseId = z
   .string({ error: DISCUSSION_MESSAGES.badPostId })
   .regex(/^[1-9][0-9]{0,18}$/, DISCUSSION_MESSAGES.badPostId)
-  .refine((value) => BigInt(value) <= MAX_ID, DISCUSSION_MESSAGES.badPostId)
+  .refine((value) => /^[0-9]+$/.test(value) && BigInt(value) <= MAX_ID, DISCUSSION_MESSAGES.badPostId)
   .transform(Number);
 
 const title = textField({ label: 'Title', max: THREAD_LIMITS.title, required: DISCUSSION_MESSAGES.titleRequired }).refine(
@@ -46,7 +46,7 @@ export const PostParams = z.object({ id: databaseId });
 
 /** `?page=`: absent is page 1; anything but one positive integer is a bad request. */
 export const PageQuery = z.object({
-  page: z.string({ error: DISCUSSION_MESSAGES.badPage }).regex(/^[1-9][0-9]{0,8}$/, DISCUSSION_MESSAGES.badPage).transform(Number).optional(),
+  page: z.string({ error: DISCUSSION_MESSAGES.badPage }).regex(/^[1-9][0-9]{0,14}$/, DISCUSSION_MESSAGES.badPage).transform(Number).optional(),
 });
 
 export const ThreadQuery = PageQuery.extend({

@@ -5,6 +5,7 @@ import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formToken, formValues, parseForm, parseParams, parseQuery, type FieldErrors } from '../../../lib/forms.js';
 import { excerpt, quoteAsMarkdown } from '../../../lib/markdown.js';
+import { waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { paginate } from '../../../lib/pagination.js';
 import { isStaff } from '../access.js';
@@ -103,7 +104,7 @@ const postRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
         return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { values: { ...keep.values, reply_to: '' }, errors: { _form: DISCUSSION_MESSAGES.replyToRefused } });
       case 'rate-limited': {
         const limited = new RateLimited(result.retryAfterSeconds);
-        return showThread(deps, request, reply.code(429).headers(limited.headers), thread, lastPage, 'flat', { ...keep, errors: { _form: limited.message } });
+        return showThread(deps, request, reply.code(429).headers(limited.headers), thread, lastPage, 'flat', { ...keep, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) } });
       }
     }
   });

@@ -4,6 +4,7 @@ import type { Deps } from '../../../deps.js';
 import { Forbidden, NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formToken, formValues, parseForm, parseParams, type FieldErrors } from '../../../lib/forms.js';
+import { waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { mayStartThreads } from '../access.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
@@ -49,7 +50,7 @@ const threadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
         throw new Forbidden(DISCUSSION_MESSAGES.cannotStartThread);
       case 'rate-limited': {
         const limited = new RateLimited(result.retryAfterSeconds);
-        return showNewThreadForm(reply.code(429).headers(limited.headers), category, formValues(request.body), { _form: limited.message });
+        return showNewThreadForm(reply.code(429).headers(limited.headers), category, formValues(request.body), { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) });
       }
       case 'started':
         setFlash(request, DISCUSSION_MESSAGES.threadStarted);
