@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../support/app.js';
+import { memberWithBrowser, postIdFrom, postReply, replyFormOf, startThread } from '../../support/discussions.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildTestApp({ env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
+});
+afterAll(async () => t.close());
+
+describe('GET /t/:id/:slug', () => {
+  it('sends a wrong or old slug to the right one, keeping the query', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'questions', { title: 'Alt text on infographics' });
+    const response = await browser.get(`/t/${id}/something-else?view=threaded`);
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe(`/t/${id}/alt-text-on-infographics?view=threaded`);
+  });
+
+  it('shows 20 posts a page, oldest first, and sends a permalink to the page that holds it', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'social-media-practice', { title: 'Twenty-five posts long' });
+    const replies: number[] = [];
+    for (let n = 2; n <= 25; n += 1) replies.push(postIdFrom((await postReply(browser, id, { body: `Reply number ${n}.` })).headers.location));
+    const page1 = await browser.get(`/t/${id}/twenty-five-posts-long`);
+    expect(page1.body.match(/<article class="post/g)).toHaveLength(20);
+    expect(page1.body.indexOf('Reply number 2.')).toBeLessThan(page1.body.indexOf('Reply number 20.'));
+    expect(page1.body).not.toContain('Reply number 21.');
+    const page2 = await browser.get(`/t/${id}/twenty-five-posts-long?page=2`);
+    expect(page2.body.match(/<article class="post/g)).toHaveLength(5);
+    expect(page2.body).toContain('Reply number 21.');
+    expect(page2.body).toContain('Page 2 of 2');
+    expect((await browser.get(`/p/${replies.at(-1)}`)).headers.location).toBe(`/t/${id}/twenty-five-posts-long?page=2#post-${replies.at(-1)}`);
+    expect((await browser.get(`/p/${replies[0]}`)).headers.location).toBe(`/t/${id}/twenty-five-posts-long#post-${replies[0]}`);
+  });
+});
+
+describe('replies to replies', () => {
+  it('shows "in reply to" with the author and an excerpt, and the tree in the threaded view', async () => {
+    const asker = await memberWithBrowser(t.app, t.db);
+    const answerer = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(asker.browser, 'questions', { title: 'Transcripts for short videos' });
+    const first = postIdFrom((await postReply(answerer.browser, id, { body: 'We publish a transcript beside every video.' })).headers.location);
+    const plain = postIdFrom((await postReply(asker.browser, id, { body: 'A plain reply to the thread.' })).headers.location);
+    const hidden = await replyFormOf(asker.browser, id, `?reply_to=${first}`);
+    expect(hidden.reply_to).toBe(String(first));
+    const nested = await asker.browser.post(`/t/${id}/reply`, { ...hidden, body: 'Even for ten-second clips?' });
+    const nestedId = postIdFrom(nested.headers.location);
+
+    const flat = (await asker.browser.get(`/t/${id}/transcripts-for-short-videos`)).body;
+    const nestedArticle = flat.slice(flat.indexOf(`id="post-${nestedId}"`));
+    expect(nestedArticle).toContain(`In reply to <a href="/p/${first}">${answerer.member.displayName}</a>: <span class="post__excerpt">We publish a transcript beside every video.</span>`);
+
+    const threaded = (await asker.browser.get(`/t/${id}/transcripts-for-short-videos?view=threaded`)).body;
+    const order = [...threaded.matchAll(/<article class="post([^"]*)" id="post-(\d+)"/g)].map((m) => [Number(m[2]), m[1]!.includes('post--depth-1')]);
+    expect(order.map(([postId]) => postId)).toEqual([order[0]![0], first, nestedId, plain]);
+    expect(order.find(([postId]) => postId === nestedId)![1]).toBe(true);
+  });
+
+  it('fills the reply form with a quote, as a Markdown block quote with attribution', async () => {
+    const { browser, member } = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'questions', { title: 'Quoting in replies', body: 'Line one.\nLine two.' });
+    const firstPost = await t.db.selectFrom('posts').select('id').where('thread_id', '=', id).executeTakeFirstOrThrow();
+    const page = await browser.get(`/t/${id}/quoting-in-replies?quote=${firstPost.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`&gt; **${member.displayName}** wrote:`);
+    expect(page.body).toContain('&gt; Line one.');
+    expect(page.body).toContain(`name="reply_to" value="${firstPost.id}"`);
+    expect((await browser.get(`/t/${id}/quoting-in-replies?quote=987654`)).statusCode).toBe(404);
+    expect((await browser.get(`/t/${id}/quoting-in-replies?quote=abc`)).statusCode).toBe(400);
+  });
+});
+
+describe('rendered HTML', () => {
+  it('is made again when the renderer version changes, and stored for next time', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'questions', { title: 'Stale rendering', body: 'Some **bold** words.' });
+    await t.db.updateTable('posts').set({ body_html: '<p>old output</p>', renderer_version: 0 }).where('thread_id', '=', id).execute();
+    const page = await browser.get(`/t/${id}/stale-rendering`);
+    expect(page.body).toContain('<strong>bold</strong>');
+    expect(page.body).not.toContain('old output');
+    const stored = await t.db.selectFrom('posts').select(['body_html', 'renderer_version']).where('thread_id', '=', id).executeTakeFirstOrThrow();
+    expect(stored.body_html).toContain('<strong>bold</strong>');
+    expect(stored.renderer_version).toBeGreaterThan(0);
+  });
+});
