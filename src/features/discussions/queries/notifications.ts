@@ -20,7 +20,8 @@ export interface PostAudience {
 /**
  * One notification per member for a new post, of the most specific kind that applies, in one
  * statement inside the post's transaction. Never to the author, to a deactivated member, to
- * anyone who muted the thread, or to anyone who cannot see the category.
+ * anyone who muted the thread, or to anyone who cannot see the category or the thread (staff
+ * may reply in a thread a moderator hid: its members and watchers must not hear of it).
  */
 export async function insertPostNotifications(db: Db, audience: PostAudience): Promise<number> {
   const handles = audience.mentionedHandles.map((handle) => handle.toLowerCase());
@@ -41,9 +42,10 @@ export async function insertPostNotifications(db: Db, audience: PostAudience): P
     select chosen.member_id, chosen.kind, ${audience.actorId}, ${audience.threadId}, ${audience.postId}
     from chosen
     join members m on m.id = chosen.member_id and m.deactivated_at is null
-    join categories c on c.id = ${audience.categoryId}
+    join threads t on t.id = ${audience.threadId}
+    join categories c on c.id = t.category_id
     where chosen.member_id <> ${audience.actorId}
-      and (c.visible_to = 'members' or m.role in ('moderator', 'administrator'))
+      and (m.role in ('moderator', 'administrator') or (c.visible_to = 'members' and t.hidden_at is null))
       and not exists (select 1 from thread_watches w where w.member_id = chosen.member_id and w.thread_id = ${audience.threadId} and w.level = 'muted')
     on conflict do nothing
   `.execute(db);
