@@ -11,6 +11,7 @@ import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
 import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
+import memberRoutes from './features/members/routes.js';
 import pageRoutes from './features/pages/routes.js';
 import { runJobsWithApp } from './jobs/index.js';
 import { MailWorker } from './jobs/mail-worker.js';
@@ -86,6 +87,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(authRoutes, { deps });
     await features.register(contactRoutes, { deps });
     await features.register(discussionRoutes, { deps });
+    await features.register(memberRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });
     if (extraSiteRoutes) await features.register(extraSiteRoutes);
   });

@@ -13,16 +13,30 @@ export function isTimeZone(value: string): boolean {
   return KNOWN_ZONES.has(value);
 }
 
+const FORMATS = {
+  time: { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' },
+  date: { day: 'numeric', month: 'long', year: 'numeric' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
 const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(kind: keyof typeof FORMATS, timeZone: string): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(LOCALE, { ...FORMATS[kind], timeZone });
+    formats.set(key, format);
+  }
+  return format;
+}
 
 /** The exact time, in the zone, with the zone's short name. */
 export function formatTime(date: Date, timeZone: string): string {
-  let format = formats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat(LOCALE, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZone, timeZoneName: 'short' });
-    formats.set(timeZone, format);
-  }
-  return format.format(date);
+  return formatter('time', timeZone).format(date);
+}
+
+/** The day alone, in the zone ("2 December 2026"): for when someone joined, where the hour is noise. */
+export function formatDate(date: Date, timeZone: string): string {
+  return formatter('date', timeZone).format(date);
 }
 
 const MINUTE = 60_000;
@@ -40,3 +54,4 @@ export function recentTime(date: Date, now: Date): string | undefined {
   if (ago < HOUR) return relative.format(-Math.floor(ago / MINUTE), 'minute');
   return relative.format(-Math.floor(ago / HOUR), 'hour');
 }
+

@@ -7,7 +7,7 @@ import { AUTH_MESSAGES } from './messages.js';
 export const PROFILE_LIMITS = { displayName: 80, handle: 30, jobTitle: 120, bio: 1000 } as const;
 
 // Handles are for @mentions and /u/:handle: plain ASCII, so no two can look alike.
-const HANDLE = /^[A-Za-z0-9_]{3,30}$/;
+export const HANDLE = /^[A-Za-z0-9_]{3,30}$/;
 const RESERVED_HANDLES = new Set(['admin', 'administrator', 'moderator', 'mod', 'commons', 'system', 'support', 'operator', 'operators', 'root', 'staff', 'everyone', 'here']);
 // Bidirectional overrides and other invisible controls would let a name masquerade as another.
 const INVISIBLE_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
