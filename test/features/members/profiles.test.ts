@@ -140,13 +140,15 @@ describe('a profile’s recent posts', () => {
     expect((await browser.get(`/u/${member.handle}?page=51`)).statusCode).toBe(404);
   });
 
-  it('answers a page that is not a positive integer with 400 and says why', async () => {
+  it('answers a page that is not a positive integer with 400 and says why, and one past the end with 404', async () => {
     const { member, browser } = await memberWithBrowser(t.app, t.db);
-    for (const query of ['page=0', 'page=-1', 'page=abc', 'page=1000000000000', 'page=1e3', 'page=', 'page=1&page=2', 'page=%00']) {
+    for (const query of ['page=0', 'page=-1', 'page=abc', 'page=1e3', 'page=', 'page=1&page=2', 'page=%00', 'page=99999999999999999999']) {
       const response = await browser.get(`/u/${member.handle}?${query}`);
       expect(response.statusCode, query).toBe(400);
       expect(response.body).toContain(DISCUSSION_MESSAGES.badPage);
     }
+    // A whole number, just past the end, however far.
+    expect((await browser.get(`/u/${member.handle}?page=1000000000000`)).statusCode).toBe(404);
   });
 
   it('has one page saying so when the member has posted nothing', async () => {
