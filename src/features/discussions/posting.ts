@@ -22,7 +22,11 @@ export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' 
   return window.count <= limit ? { ok: true } : { ok: false, retryAfterSeconds: window.resetInSeconds };
 }
 
-/** A body as stored: its source, the sanitised HTML, and who it mentions. */
+// As Discourse's default: a post that names dozens of members is a broadcast, not a mention,
+// and must not become a way to notify the whole community. Every @handle is still linked.
+export const MENTIONS_NOTIFIED_PER_POST = 10;
+
+/** A body as stored: its source, the sanitised HTML, and who it mentions (the first ten notified). */
 export function renderBody(source: string): { bodySource: string; bodyHtml: string; rendererVersion: number; mentions: string[] } {
-  return { bodySource: source, bodyHtml: renderMarkdown(source), rendererVersion: RENDERER_VERSION, mentions: mentionedHandles(source) };
+  return { bodySource: source, bodyHtml: renderMarkdown(source), rendererVersion: RENDERER_VERSION, mentions: mentionedHandles(source).slice(0, MENTIONS_NOTIFIED_PER_POST) };
 }
