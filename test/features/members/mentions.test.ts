@@ -32,6 +32,16 @@ describe('@mentions', () => {
     expect(row).toEqual({ actor_id: author.id, thread_id: threadId, read_at: null });
   });
 
+  it('notifies the first ten members a post names, and no more', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const named = [];
+    for (let n = 0; n < 12; n += 1) named.push(await createMember(t.db));
+    const threadId = await startThread(browser, 'questions', { body: `Calling everyone: ${named.map((m) => `@${m.handle}`).join(' ')}` });
+    const postId = await firstPostOf(threadId);
+    const notified = await t.db.selectFrom('notifications').select('member_id').where('post_id', '=', postId).execute();
+    expect(notified.map((row) => row.member_id).sort((a, b) => a - b)).toEqual(named.slice(0, 10).map((m) => m.id).sort((a, b) => a - b));
+  });
+
   it('does not notify the author mentioning themselves', async () => {
     const { member: author, browser } = await memberWithBrowser(t.app, t.db);
     const other = await createMember(t.db);
