@@ -46,9 +46,10 @@ export class NotFound extends HttpError {
 
 /** Past a limit: the page says in words when to try again, and Retry-After says it to machines. */
 export class RateLimited extends HttpError {
-  constructor(retryAfterSeconds: number) {
+  /** `reason` says which limit, when the general "a lot of requests" would puzzle. */
+  constructor(retryAfterSeconds: number, reason = ERROR_PAGES[429]!.message, page: ErrorPageExtras = {}) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-    super(429, `${ERROR_PAGES[429]!.message} Try again ${waitInWords(seconds)}.`, { 'retry-after': String(seconds) });
+    super(429, `${reason} Try again ${waitInWords(seconds)}.`, { 'retry-after': String(seconds) }, page);
   }
 }
 

@@ -35,3 +35,28 @@ export async function replyFormOf(browser: Browser, threadId: number, query = ''
 export function postIdFrom(location: unknown): number {
   return Number(/^\/p\/(\d+)$/.exec(String(location))![1]);
 }
+
+/** A CSRF token for the browser's session (any page of ours carries one), for a post's buttons. */
+export async function csrfOf(browser: Browser): Promise<string> {
+  return (await browser.openForm('/c'))._csrf!;
+}
+
+/** A thread's page as the browser sees it, after the redirect to its slugged address. */
+export async function threadPageOf(browser: Browser, threadId: number): Promise<string> {
+  const redirect = await browser.get(`/t/${threadId}`);
+  expect(redirect.statusCode).toBe(303);
+  const page = await browser.get(redirect.headers.location as string);
+  expect(page.statusCode).toBe(200);
+  return page.body;
+}
+
+/** Presses a post's button: "helpful" (`helpful=yes|no`) or "answer" (`answer=yes|no`). */
+export async function pressPostButton(browser: Browser, postId: number | string, action: 'helpful' | 'answer', fields: Record<string, string>, csrf: string) {
+  return browser.post(`/p/${postId}/${action}`, { _csrf: csrf, ...fields });
+}
+
+/** The id of a thread's post at a position. */
+export async function postAt(db: Database['db'], threadId: number, position: number): Promise<number> {
+  const row = await db.selectFrom('posts').select('id').where('thread_id', '=', threadId).where('position', '=', position).executeTakeFirstOrThrow();
+  return row.id;
+}

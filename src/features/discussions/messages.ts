@@ -14,4 +14,20 @@ export const DISCUSSION_MESSAGES = {
   replyPosted: 'Your reply has been posted.',
   noThreads: 'No threads here yet.',
   postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first day). What you wrote is kept below: try again ${wait}.`,
+  badHelpful: 'Say whether the post was helpful: yes or no.',
+  helpfulOwnPost: 'You cannot mark your own post as helpful.',
+  reactionsLimited: 'You have marked a lot of posts helpful in the last hour.',
+  postGone: 'That post has been deleted or hidden, so it cannot be marked.',
+  badAnswer: 'Say whether the post is the answer: yes or no.',
+  answerNotYours: 'Only the member who started the thread, or a moderator, can choose its answer.',
+  firstPostNotAnswer: 'The first post asks the question: choose a reply as the answer.',
+  backToPost: 'Back to the post',
+  /** "3 found this helpful: A, B and C"; past the names shown, "…, J and 5 others". */
+  helpfulBy(count: number, names: readonly string[]): string {
+    if (names.length === 0) return `${count} found this helpful`;
+    const others = count - names.length;
+    const listed = others > 0 ? [...names, `${others} ${others === 1 ? 'other' : 'others'}`] : [...names];
+    const last = listed.pop()!;
+    return `${count} found this helpful: ${listed.length > 0 ? `${listed.join(', ')} and ` : ''}${last}`;
+  },
 } as const;

@@ -56,3 +56,17 @@ export const ThreadQuery = PageQuery.extend({
   quote: z.string({ error: DISCUSSION_MESSAGES.badPostId }).pipe(databaseId).optional(),
 });
 export type ThreadQuery = z.infer<typeof ThreadQuery>;
+
+/** "Helpful" on a post: the state the member wants, so a second submit changes nothing. */
+export const HelpfulForm = z.strictObject({
+  _csrf: z.string(),
+  helpful: z.enum(['yes', 'no'], { error: DISCUSSION_MESSAGES.badHelpful }),
+});
+export type HelpfulForm = z.infer<typeof HelpfulForm>;
+
+/** "Mark as answer" and "Unmark answer": the state wanted, as for HelpfulForm. */
+export const AnswerForm = z.strictObject({
+  _csrf: z.string(),
+  answer: z.enum(['yes', 'no'], { error: DISCUSSION_MESSAGES.badAnswer }),
+});
+export type AnswerForm = z.infer<typeof AnswerForm>;

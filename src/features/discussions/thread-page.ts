@@ -1,8 +1,11 @@
 import type { Deps } from '../../deps.js';
 import { excerpt, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js';
 import { isStaff, type Viewer } from './access.js';
+import { answerRefusal, mayChooseAnswer } from './answers.js';
+import { DISCUSSION_MESSAGES } from './messages.js';
 import { findAnswer, listPostsById, listPostsByPosition, listReplyTree, updateRenderedPosts, type PostView } from './queries/posts.js';
 import { markRead } from './queries/reading.js';
+import { helpfulRefusal } from './reactions.js';
 import type { Thread } from './queries/threads.js';
 import { POSTS_PER_PAGE } from './schemas.js';
 import { threadedOrder } from './tree.js';
@@ -14,6 +17,12 @@ export interface ShownPost extends PostView {
   /** The first post this viewer had not read before this visit: the "new" divider goes above it. */
   firstUnread: boolean;
   replyToExcerpt: string | null;
+  /** "3 found this helpful: A, B and C"; null when nobody has said so. */
+  helpfulSummary: string | null;
+  /** Which buttons this viewer gets on this post. */
+  mayMarkHelpful: boolean;
+  mayMarkAnswer: boolean;
+  mayUnmarkAnswer: boolean;
 }
 
 export interface ThreadPage {
@@ -67,6 +76,10 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
     shownDepth: view === 'threaded' ? (depths.get(post.id) ?? 0) : 0,
     firstUnread: post === firstUnread,
     replyToExcerpt: post.replyTo && !post.replyTo.deleted ? excerpt(post.replyTo.sourceStart, REPLY_EXCERPT_CHARS) : null,
+    helpfulSummary: post.helpfulCount > 0 ? DISCUSSION_MESSAGES.helpfulBy(post.helpfulCount, post.helpfulNames) : null,
+    mayMarkHelpful: helpfulRefusal(viewer, post) === undefined,
+    mayMarkAnswer: !post.answered && answerRefusal(viewer, thread, post) === undefined,
+    mayUnmarkAnswer: post.answered && mayChooseAnswer(viewer, thread),
   });
   return { posts: posts.map(show), answer: answer && show(answer), page, pageCount };
 }

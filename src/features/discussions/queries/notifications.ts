@@ -51,3 +51,36 @@ export async function insertPostNotifications(db: Db, audience: PostAudience): P
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
+
+export interface MarkedAnswer {
+  postId: number;
+  threadId: number;
+  categoryId: number;
+  /** Who marked it: the thread's author or a moderator. */
+  actorId: number;
+  authorId: number;
+}
+
+/**
+ * Tells a reply's author it was marked as the answer, in the marking's transaction: once per
+ * post however often it is marked again, never to whoever marked it, to a deactivated member,
+ * to one who muted the thread, or to one who can no longer see the category.
+ */
+export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Promise<void> {
+  await db
+    .insertInto('notifications')
+    .columns(['member_id', 'kind', 'actor_id', 'thread_id', 'post_id'])
+    .expression((eb) =>
+      eb
+        .selectFrom('members as m')
+        .innerJoin('categories as c', (join) => join.on('c.id', '=', answer.categoryId))
+        .select((eb) => ['m.id', sql.lit('answer').as('kind'), eb.cast(eb.val(answer.actorId), 'bigint').as('actor_id'), eb.cast(eb.val(answer.threadId), 'bigint').as('thread_id'), eb.cast(eb.val(answer.postId), 'bigint').as('post_id')])
+        .where('m.id', '=', answer.authorId)
+        .where('m.id', '<>', answer.actorId)
+        .where('m.deactivated_at', 'is', null)
+        .where((eb) => eb.or([eb('c.visible_to', '=', 'members'), eb('m.role', 'in', ['moderator', 'administrator'])]))
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('thread_watches as w').select('w.member_id').whereRef('w.member_id', '=', 'm.id').where('w.thread_id', '=', answer.threadId).where('w.level', '=', 'muted')))),
+    )
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import categoryRoutes from './categories.js';
 import postRoutes from './posts.js';
+import reactionRoutes from './reactions.js';
 import threadRoutes from './threads.js';
 
 /** Discussions: every route is for signed-in members (the site's default access). */
@@ -9,6 +10,7 @@ const discussionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options
   await app.register(categoryRoutes, options);
   await app.register(threadRoutes, options);
   await app.register(postRoutes, options);
+  await app.register(reactionRoutes, options);
 };
 
 export default discussionRoutes;
