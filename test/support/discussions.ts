@@ -51,7 +51,7 @@ export async function threadPageOf(browser: Browser, threadId: number): Promise<
 }
 
 /** Presses a post's button: "helpful" (`helpful=yes|no`) or "answer" (`answer=yes|no`). */
-export async function pressPostButton(browser: Browser, postId: number | string, action: 'helpful' | 'answer', fields: Record<string, string>, csrf: string) {
+export async function pressPostButton(browser: Browser, postId: number | string, action: 'helpful' | 'answer', fields: Record<string, string | string[]>, csrf: string) {
   return browser.post(`/p/${postId}/${action}`, { _csrf: csrf, ...fields });
 }
 

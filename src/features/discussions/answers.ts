@@ -1,13 +1,17 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
+import { isUniqueViolation } from '../../lib/db-errors.js';
 import { isStaff, type Viewer } from './access.js';
-import { lockThreadAnswer, markAnswer, unmarkAnswer } from './queries/answers.js';
+import { markAnswer, unmarkAnswer } from './queries/answers.js';
 import { insertAnswerNotification } from './queries/notifications.js';
 import type { PostLocation } from './queries/posts.js';
 import { lockMarkablePost } from './queries/reactions.js';
 import type { Thread } from './queries/threads.js';
 
-export type AnswerResult = { kind: 'done' } | { kind: 'forbidden' } | { kind: 'first-post' } | { kind: 'gone' };
+export type AnswerResult = { kind: 'done' } | { kind: 'forbidden' } | { kind: 'first-post' } | { kind: 'gone' } | { kind: 'conflict' };
+
+// Each retry means another mark in the thread committed meanwhile; a few cover any real race.
+const MARK_ATTEMPTS = 5;
 
 /** Whoever asked chooses the answer; moderators and administrators may too. */
 export function mayChooseAnswer(viewer: Viewer, thread: Pick<Thread, 'authorId'>): boolean {
@@ -36,16 +40,21 @@ export async function setAnswer(deps: Pick<Deps, 'db'>, viewer: Viewer, thread: 
   }
   const refusal = answerRefusal(viewer, thread, post);
   if (refusal) return { kind: refusal };
-  return inTransaction(deps.db, async (trx): Promise<AnswerResult> => {
-    // The post first, then its thread: any change that locks both must take them in this
-    // order, or two such transactions could each wait on the other.
-    if (!(await lockMarkablePost(trx, post.id))) return { kind: 'gone' };
-    // Marks in one thread take turns, so two at once leave exactly one answer (the last).
-    await lockThreadAnswer(trx, thread.id);
-    await unmarkAnswer(trx, thread.id, { isNot: post.id });
-    if (await markAnswer(trx, post.id, viewer.id)) {
-      await insertAnswerNotification(trx, { postId: post.id, threadId: thread.id, categoryId: thread.categoryId, actorId: viewer.id, authorId: post.authorId });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await inTransaction(deps.db, async (trx): Promise<AnswerResult> => {
+        if (!(await lockMarkablePost(trx, post.id))) return { kind: 'gone' };
+        await unmarkAnswer(trx, thread.id, { isNot: post.id });
+        if (await markAnswer(trx, post.id, viewer.id)) {
+          await insertAnswerNotification(trx, { postId: post.id, threadId: thread.id, categoryId: thread.categoryId, actorId: viewer.id, authorId: post.authorId });
+        }
+        return { kind: 'done' };
+      });
+    } catch (error) {
+      // Another reply was marked at the same moment and committed first (posts_one_answer
+      // let only one through): go again, and this mark moves the answer from it, as if later.
+      if (!isUniqueViolation(error, 'posts_one_answer')) throw error;
+      if (attempt === MARK_ATTEMPTS) return { kind: 'conflict' };
     }
-    return { kind: 'done' };
-  });
+  }
 }

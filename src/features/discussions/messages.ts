@@ -21,6 +21,7 @@ export const DISCUSSION_MESSAGES = {
   badAnswer: 'Say whether the post is the answer: yes or no.',
   answerNotYours: 'Only the member who started the thread, or a moderator, can choose its answer.',
   firstPostNotAnswer: 'The first post asks the question: choose a reply as the answer.',
+  answerConflict: 'Someone else chose an answer for this thread at the same moment. Look at the thread again and choose once more if you need to.',
   backToPost: 'Back to the post',
   /** "3 found this helpful: A, B and C"; past the names shown, "…, J and 5 others". */
   helpfulBy(count: number, names: readonly string[]): string {

@@ -158,7 +158,7 @@ describe('POST /p/:id/helpful', () => {
       [{ helpful: 'yes', member_id: '1' }, 422, PAGE_MESSAGES.unexpectedField],
     ];
     for (const [fields, status, message] of cases) {
-      const response = await pressPostButton(reader.browser, firstPostId, 'helpful', fields as Record<string, string>, csrf);
+      const response = await pressPostButton(reader.browser, firstPostId, 'helpful', fields, csrf);
       expect(response.statusCode, JSON.stringify(fields)).toBe(status);
       expect(response.body).toContain(message);
       expect(response.body).not.toContain('<script>alert');

@@ -1,11 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 
-/** Takes a thread's answers in turn: a second marking waits here until the first commits. */
-export async function lockThreadAnswer(db: Db, threadId: number): Promise<void> {
-  await db.selectFrom('threads').select('id').where('id', '=', threadId).forNoKeyUpdate().execute();
-}
-
 /** Marks the post as its thread's answer; false when it already was. */
 export async function markAnswer(db: Db, postId: number, markedBy: number): Promise<boolean> {
   const row = await db.updateTable('posts').set({ answered_at: sql`now()`, answered_by: markedBy }).where('id', '=', postId).where('answered_at', 'is', null).returning('id').executeTakeFirst();

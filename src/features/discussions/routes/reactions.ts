@@ -54,6 +54,8 @@ const reactionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
         return redirectTo(reply, hrefOf(post));
       case 'forbidden':
         throw refused(403, DISCUSSION_MESSAGES.answerNotYours, post);
+      case 'conflict':
+        throw refused(409, DISCUSSION_MESSAGES.answerConflict, post);
       case 'first-post':
         throw refused(422, DISCUSSION_MESSAGES.firstPostNotAnswer, post);
       case 'gone':
