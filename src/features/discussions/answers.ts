@@ -46,7 +46,7 @@ export async function setAnswer(deps: Pick<Deps, 'db'>, viewer: Viewer, thread: 
         if (!(await lockMarkablePost(trx, post.id))) return { kind: 'gone' };
         await unmarkAnswer(trx, thread.id, { isNot: post.id });
         if (await markAnswer(trx, post.id, viewer.id)) {
-          await insertAnswerNotification(trx, { postId: post.id, threadId: thread.id, categoryId: thread.categoryId, actorId: viewer.id, authorId: post.authorId });
+          await insertAnswerNotification(trx, { postId: post.id, threadId: thread.id, actorId: viewer.id, authorId: post.authorId });
         }
         return { kind: 'done' };
       });

@@ -143,7 +143,7 @@ describe('POST /p/:id/answer', () => {
     expect(await answerState(threadId)).toEqual({ answered: [{ id: own, answered_by: asker.member.id }], notifications: [] });
   });
 
-  it("tells nobody who muted the thread, or who can no longer see the reply's category", async () => {
+  it("tells nobody who muted the thread, or who can no longer see the reply's category or thread", async () => {
     const muted = await question();
     await t.db.insertInto('thread_watches').values({ member_id: muted.first.member.id, thread_id: muted.threadId, level: 'muted' }).onConflict((oc) => oc.columns(['member_id', 'thread_id']).doUpdateSet({ level: 'muted' })).execute();
     expect((await mark(muted.asker, muted.replyA)).statusCode).toBe(303);
@@ -153,6 +153,13 @@ describe('POST /p/:id/answer', () => {
     await t.db.updateTable('members').set({ role: 'member' }).where('id', '=', lounge.first.member.id).execute();
     expect((await mark(lounge.asker, lounge.replyA)).statusCode).toBe(303);
     expect(await answerState(lounge.threadId)).toEqual({ answered: [{ id: lounge.replyA, answered_by: lounge.asker.member.id }], notifications: [] });
+
+    // A thread a moderator hid: staff may still choose its answer, but its members hear nothing.
+    const hidden = await question();
+    await t.db.updateTable('threads').set({ hidden_at: sql`now()` }).where('id', '=', hidden.threadId).execute();
+    const moderator = await someone('moderator');
+    expect((await mark(moderator, hidden.replyA)).statusCode).toBe(303);
+    expect(await answerState(hidden.threadId)).toEqual({ answered: [{ id: hidden.replyA, answered_by: moderator.member.id }], notifications: [] });
   });
 
   it("refuses anyone else with 403 (another member, the reply's own author), either way, writing nothing", async () => {

@@ -55,7 +55,6 @@ export async function insertPostNotifications(db: Db, audience: PostAudience): P
 export interface MarkedAnswer {
   postId: number;
   threadId: number;
-  categoryId: number;
   /** Who marked it: the thread's author or a moderator. */
   actorId: number;
   authorId: number;
@@ -64,7 +63,7 @@ export interface MarkedAnswer {
 /**
  * Tells a reply's author it was marked as the answer, in the marking's transaction: once per
  * post however often it is marked again, never to whoever marked it, to a deactivated member,
- * to one who muted the thread, or to one who can no longer see the category.
+ * to one who muted the thread, or to one who can no longer see the category or the thread.
  */
 export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Promise<void> {
   await db
@@ -73,12 +72,13 @@ export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Pr
     .expression((eb) =>
       eb
         .selectFrom('members as m')
-        .innerJoin('categories as c', (join) => join.on('c.id', '=', answer.categoryId))
-        .select((eb) => ['m.id', sql.lit('answer').as('kind'), eb.cast(eb.val(answer.actorId), 'bigint').as('actor_id'), eb.cast(eb.val(answer.threadId), 'bigint').as('thread_id'), eb.cast(eb.val(answer.postId), 'bigint').as('post_id')])
+        .innerJoin('threads as t', (join) => join.on('t.id', '=', answer.threadId))
+        .innerJoin('categories as c', 'c.id', 't.category_id')
+        .select((eb) => ['m.id', sql.lit('answer').as('kind'), eb.cast(eb.val(answer.actorId), 'bigint').as('actor_id'), 't.id', eb.cast(eb.val(answer.postId), 'bigint').as('post_id')])
         .where('m.id', '=', answer.authorId)
         .where('m.id', '<>', answer.actorId)
         .where('m.deactivated_at', 'is', null)
-        .where((eb) => eb.or([eb('c.visible_to', '=', 'members'), eb('m.role', 'in', ['moderator', 'administrator'])]))
+        .where((eb) => eb.or([eb('m.role', 'in', ['moderator', 'administrator']), eb.and([eb('c.visible_to', '=', 'members'), eb('t.hidden_at', 'is', null)])]))
         .where((eb) => eb.not(eb.exists(eb.selectFrom('thread_watches as w').select('w.member_id').whereRef('w.member_id', '=', 'm.id').where('w.thread_id', '=', answer.threadId).where('w.level', '=', 'muted')))),
     )
     .onConflict((oc) => oc.doNothing())
