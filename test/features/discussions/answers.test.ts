@@ -191,7 +191,10 @@ describe('POST /p/:id/answer', () => {
     expect(await answerState(threadId)).toEqual({ answered: [], notifications: [] });
 
     expect((await mark(asker, replyB)).statusCode).toBe(303);
+    expect(await threadPageOf(asker.browser, threadId)).toContain('id="answer-heading"');
     await t.db.updateTable('posts').set({ hidden_at: sql`now()` }).where('id', '=', replyB).execute();
+    // An answer that was hidden is no longer shown under the question.
+    expect(await threadPageOf(asker.browser, threadId)).not.toContain('id="answer-heading"');
     const before = await answerState(threadId);
     expect((await mark(asker, replyB)).statusCode).toBe(404);
     expect(await answerState(threadId)).toEqual(before);

@@ -118,9 +118,14 @@ export async function listPostsById(db: Db, viewer: Viewer, rendererVersion: num
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-/** The accepted answer of a thread, shown under its first post. */
+/** The accepted answer of a thread, shown under its first post; none once it is deleted or hidden. */
 export async function findAnswer(db: Db, viewer: Viewer, rendererVersion: number, threadId: number): Promise<PostView | undefined> {
-  const row = await postView(db, viewer, rendererVersion).where('p.thread_id', '=', threadId).where('p.answered_at', 'is not', null).executeTakeFirst();
+  const row = await postView(db, viewer, rendererVersion)
+    .where('p.thread_id', '=', threadId)
+    .where('p.answered_at', 'is not', null)
+    .where('p.deleted_at', 'is', null)
+    .where('p.hidden_at', 'is', null)
+    .executeTakeFirst();
   return row && toPostView(row);
 }
 
