@@ -155,6 +155,8 @@ describe('POST /t/:id/reply refuses bad input and writes nothing', () => {
     await t.db.updateTable('threads').set({ locked_at: new Date() }).where('id', '=', locked).execute();
     const response = await refused(() => member.browser.post(`/t/${locked}/reply`, { ...hidden, body: 'Too late?' }), 403, 'This thread is locked: it no longer takes replies.');
     expect(response.body).not.toContain('name="form_token"');
+    // What they wrote is shown back, so it is not lost.
+    expect(response.body).toContain('<pre class="kept-text">Too late?</pre>');
   });
 
   it('answers 404 for a thread that does not exist, and for one in a category the member may not see', async () => {
