@@ -183,12 +183,13 @@ function plainText(tokens: Token[], skipQuotes: boolean): string {
 
 /**
  * What the Quote button puts in the reply box: an attribution line, then the source with every
- * line prefixed, so a quote that itself holds a quote nests one level deeper. The name is
- * escaped so it cannot become a link, emphasis or a mention, and a blank line ends the quote so
- * the reply typed after it is not pulled into it.
+ * line prefixed, so a quote that itself holds a quote nests one level deeper. The characters
+ * that could make the name a link, code, emphasis or a mention are escaped (the rest would only
+ * matter at the start of a line, and stay readable in the reply box), and a blank line ends the
+ * quote so the reply typed after it is not pulled into it.
  */
 export function quoteAsMarkdown(authorName: string, source: string): string {
-  const name = authorName.replace(/\s+/g, ' ').trim().replace(/[\\`*_{}[\]()<>#+\-.!|~&@:/]/g, '\\$&');
+  const name = authorName.replace(/\s+/g, ' ').trim().replace(/[\\`*_[\]<&@:~]/g, '\\$&');
   const lines = source.replace(/\r\n?/g, '\n').trimEnd().split('\n');
   const quoted = lines.slice(Math.max(lines.findIndex((line) => line.trim() !== ''), 0));
   return [`> **${name}** wrote:`, '>', ...quoted.map((line) => (line ? `> ${line}` : '>'))].join('\n') + '\n\n';

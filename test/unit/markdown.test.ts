@@ -162,9 +162,15 @@ describe('quoteAsMarkdown', () => {
     );
   });
 
-  it('escapes a name so it cannot become a link, emphasis or a mention', () => {
-    const quote = quoteAsMarkdown('*Ann* [x](https://evil.example) @bob\n# h', 'hi');
-    expect(renderMarkdown(quote)).toBe('<blockquote>\n<p><strong>*Ann* [x](https://evil.example) @bob # h</strong> wrote:</p>\n<p>hi</p>\n</blockquote>\n');
+  it('leaves a name readable where its characters could not change the Markdown', () => {
+    expect(quoteAsMarkdown("J. O'Brien-Smith (DTA) #2", 'x')).toBe("> **J. O'Brien-Smith (DTA) #2** wrote:\n>\n> x\n\n");
+  });
+
+  it('escapes a name so it cannot become a link, code, emphasis or a mention', () => {
+    const quote = quoteAsMarkdown('*Ann* _B_ `c` ~~d~~ [x](https://evil.example) <e@f.example> @bob &amp;\n# h', 'hi');
+    expect(renderMarkdown(quote)).toBe(
+      '<blockquote>\n<p><strong>*Ann* _B_ `c` ~~d~~ [x](https://evil.example) &lt;e@f.example&gt; @bob &amp;amp; # h</strong> wrote:</p>\n<p>hi</p>\n</blockquote>\n',
+    );
   });
 });
 
