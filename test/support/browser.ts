@@ -54,17 +54,18 @@ export interface BrowserSession {
 export function useBrowserSession(env: Record<string, string> = {}, options: Omit<TestAppOptions, 'env'> = {}): BrowserSession {
   let site: LiveSite | undefined;
   let browser: Chromium | undefined;
-  let context: BrowserContext | undefined;
-  let cspViolations: string[] = [];
+  // Every context a test opened (a test may act as two members at once), closed after it.
+  let contexts: BrowserContext[] = [];
+  let cspViolations: string[][] = [];
   beforeAll(async () => {
     // One after the other, so afterAll can close whichever started if the other fails.
     browser = await launchChromium();
     site = await startSite(env, options);
   });
   afterEach(async () => {
-    await context?.close();
-    context = undefined;
-    expect(cspViolations, 'Content Security Policy violations').toEqual([]);
+    for (const context of contexts) await context.close();
+    contexts = [];
+    expect(cspViolations.flat(), 'Content Security Policy violations').toEqual([]);
     cspViolations = [];
   });
   afterAll(async () => {
@@ -77,9 +78,10 @@ export function useBrowserSession(env: Record<string, string> = {}, options: Omi
       return site;
     },
     async openPage(width = 1280, height = 800, options = {}) {
-      context = await browser!.newContext({ ...options, viewport: { width, height } });
+      const context = await browser!.newContext({ ...options, viewport: { width, height } });
+      contexts.push(context);
       const page = await context.newPage();
-      cspViolations = await collectCspViolations(page);
+      cspViolations.push(await collectCspViolations(page));
       return page;
     },
   };

@@ -41,7 +41,7 @@ describe('a locked thread', () => {
     await lock(threadId);
     const { browser } = await memberWithBrowser(t.app, t.db);
     const page = await threadPageOf(browser, threadId);
-    expect(page).toMatch(/<section class="reply"[^>]*>\s*<h2 id="reply-heading">Reply<\/h2>\s*<p>This thread is locked: it no longer takes replies.<\/p>\s*<\/section>/);
+    expect(page).toMatch(/<section class="reply"[^>]*>\s*<h2 id="reply-heading">Add a reply<\/h2>\s*<p>This thread is locked: it no longer takes replies.<\/p>\s*<\/section>/);
     expect(page).not.toContain(`action="/t/${threadId}/reply"`);
     expect(page).not.toContain('reply_to=');
     expect(page).not.toContain('quote=');
