@@ -31,4 +31,13 @@ export const DISCUSSION_MESSAGES = {
     const last = listed.pop()!;
     return `${count} found this helpful: ${listed.length > 0 ? `${listed.join(', ')} and ` : ''}${last}`;
   },
+  notYourPost: 'You can only edit or delete your own posts.',
+  postWasDeleted: 'This post has been deleted: it can no longer be changed.',
+  postIsHidden: 'A moderator has hidden this post: it cannot be changed while it is hidden.',
+  badVersion: 'This form did not say which version of the post it changes. Check your text and save again.',
+  editConflict: 'This post was changed after you opened this form (perhaps in another tab). The current text is shown below and yours is still in the form: compare them, then save again to replace the current text.',
+  postEdited: 'Your changes have been saved.',
+  nothingChanged: 'Nothing was changed.',
+  postDeleted: 'Your post has been deleted.',
+  threadDeleted: 'Your thread has been deleted.',
 } as const;

@@ -70,3 +70,24 @@ export const AnswerForm = z.strictObject({
   answer: z.enum(['yes', 'no'], { error: DISCUSSION_MESSAGES.badAnswer }),
 });
 export type AnswerForm = z.infer<typeof AnswerForm>;
+
+/** The version of the post an edit form was opened on: what the optimistic check compares. */
+const postVersion = z
+  .string({ error: DISCUSSION_MESSAGES.badVersion })
+  .regex(/^[1-9][0-9]{0,8}$/, DISCUSSION_MESSAGES.badVersion)
+  .transform(Number);
+
+/** Editing a reply: its body keeps the label it was written under. */
+export const EditReplyForm = z.strictObject({
+  _csrf: z.string(),
+  version: postVersion,
+  body: ReplyForm.shape.body,
+});
+export type EditReplyForm = z.infer<typeof EditReplyForm>;
+
+/** Editing a thread's first post, and with it the thread's title. */
+export const EditFirstPostForm = EditReplyForm.extend({
+  title: NewThreadForm.shape.title,
+  body: NewThreadForm.shape.body,
+});
+export type EditFirstPostForm = z.infer<typeof EditFirstPostForm>;

@@ -15,6 +15,8 @@ export interface PostAudience {
   mentionedHandles: string[];
   /** A new thread tells its category's watchers; a reply tells the thread's. */
   newThread: boolean;
+  /** An edit tells only the members it newly mentions: the watchers heard when it was posted. */
+  mentionsOnly?: boolean;
 }
 
 /**
@@ -25,15 +27,16 @@ export interface PostAudience {
  */
 export async function insertPostNotifications(db: Db, audience: PostAudience): Promise<number> {
   const handles = audience.mentionedHandles.map((handle) => handle.toLowerCase());
+  const watchers = !audience.mentionsOnly;
   const result = await sql`
     with candidates (member_id, kind, rank) as (
       select ${audience.repliedToMemberId}::bigint, 'reply', 1 where ${audience.repliedToMemberId}::bigint is not null
       union all
       select id, 'mention', 2 from members where lower(handle) = any(${handles}::text[])
       union all
-      select member_id, 'watched_reply', 3 from thread_watches where thread_id = ${audience.threadId} and level = 'watching' and not ${audience.newThread}
+      select member_id, 'watched_reply', 3 from thread_watches where thread_id = ${audience.threadId} and level = 'watching' and ${watchers} and not ${audience.newThread}
       union all
-      select member_id, 'watched_thread', 4 from category_watches where category_id = ${audience.categoryId} and ${audience.newThread}
+      select member_id, 'watched_thread', 4 from category_watches where category_id = ${audience.categoryId} and ${watchers} and ${audience.newThread}
     ),
     chosen as (
       select distinct on (member_id) member_id, kind from candidates order by member_id, rank

@@ -149,32 +149,41 @@ export interface PostLocation {
   hidden: boolean;
 }
 
-export async function findPostLocation(db: Db, viewer: Viewer, postId: number): Promise<PostLocation | undefined> {
-  const row = await db
+/**
+ * Posts in categories the viewer may see and, for a member, in threads not hidden, with what
+ * locates them. Deleted threads too: callers that show a thread leave those out.
+ */
+export function postsInSight(db: Db, viewer: Viewer) {
+  return db
     .selectFrom('posts as p')
     .innerJoin('threads as t', 't.id', 'p.thread_id')
     .innerJoin('categories as c', 'c.id', 't.category_id')
     .innerJoin('members as a', 'a.id', 'p.author_id')
     .select(['p.id', 'p.thread_id', 't.slug', 'p.position', 'p.depth', 'p.author_id', 'a.display_name', 'p.body_source', 'p.deleted_at', 'p.hidden_at'])
-    .where('p.id', '=', postId)
-    .where('t.deleted_at', 'is', null)
     .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
-    .where('c.visible_to', 'in', audiencesFor(viewer))
-    .executeTakeFirst();
-  return (
-    row && {
-      id: row.id,
-      threadId: row.thread_id,
-      threadSlug: row.slug,
-      position: row.position,
-      depth: row.depth,
-      authorId: row.author_id,
-      authorName: row.display_name,
-      bodySource: row.body_source,
-      deleted: row.deleted_at !== null,
-      hidden: row.hidden_at !== null,
-    }
-  );
+    .where('c.visible_to', 'in', audiencesFor(viewer));
+}
+
+type PostInSightRow = Awaited<ReturnType<ReturnType<typeof postsInSight>['execute']>>[number];
+
+export function toPostLocation(row: PostInSightRow): PostLocation {
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    threadSlug: row.slug,
+    position: row.position,
+    depth: row.depth,
+    authorId: row.author_id,
+    authorName: row.display_name,
+    bodySource: row.body_source,
+    deleted: row.deleted_at !== null,
+    hidden: row.hidden_at !== null,
+  };
+}
+
+export async function findPostLocation(db: Db, viewer: Viewer, postId: number): Promise<PostLocation | undefined> {
+  const row = await postsInSight(db, viewer).where('p.id', '=', postId).where('t.deleted_at', 'is', null).executeTakeFirst();
+  return row && toPostLocation(row);
 }
 
 export interface NewPost {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import categoryRoutes from './categories.js';
+import editRoutes from './edits.js';
 import postRoutes from './posts.js';
 import reactionRoutes from './reactions.js';
 import threadRoutes from './threads.js';
@@ -11,6 +12,7 @@ const discussionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options
   await app.register(threadRoutes, options);
   await app.register(postRoutes, options);
   await app.register(reactionRoutes, options);
+  await app.register(editRoutes, options);
 };
 
 export default discussionRoutes;
