@@ -100,6 +100,22 @@ describe.each([1280, 320])('a conversation between two members at %i px', (width
     expect(await b.locator('article.post--depth-2', { hasText: 'whole-of-government' }).count()).toBe(1);
     await check(b, 'thread-threaded', width);
 
+    // The helper edits their answer, reads its versions, then deletes their quoting reply.
+    await b.goto(threadUrl);
+    await postWith(b, 'We book a live captioner').getByRole('link', { name: /^Edit/ }).click();
+    await check(b, 'edit-post', width);
+    await b.getByRole('textbox', { name: 'Reply', exact: true }).fill('We book a live captioner for every stream, two weeks ahead.');
+    await b.getByRole('button', { name: 'Save changes' }).click();
+    await postWith(b, 'two weeks ahead').getByRole('link', { name: /^edited/ }).click();
+    await b.getByText('We book a live captioner for every stream.', { exact: true }).waitFor();
+    await check(b, 'revisions', width);
+    await b.goto(threadUrl);
+    await postWith(b, 'whole-of-government').getByRole('link', { name: /^Delete/ }).click();
+    await check(b, 'delete-post', width);
+    await b.getByRole('button', { name: 'Delete the post' }).click();
+    await b.getByText('This post was deleted by its author.').waitFor();
+    await check(b, 'thread-deleted-placeholder', width);
+
     // An empty reply shows its error on the thread page.
     await b.goto(threadUrl);
     await b.getByRole('button', { name: 'Post reply' }).click();
