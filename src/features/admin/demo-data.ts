@@ -57,6 +57,23 @@ export const DEMO_MEMBERS: ReadonlyArray<{ email: string; displayName: string; h
     role: 'member',
     bio: 'Consultations, community panels and the occasional very long Facebook thread about bin collection.',
   },
+  // Two specialists the demo forum's records and accessibility threads turn to.
+  {
+    email: 'daniel.okafor@services.example',
+    displayName: 'Daniel Okafor',
+    handle: 'daniel_okafor',
+    jobTitle: 'Information and Records Manager',
+    role: 'member',
+    bio: 'Records authorities, capture tools and what to keep when a platform changes. Ask me what counts as the record.',
+  },
+  {
+    email: 'leah.fitzgerald@health.services.example',
+    displayName: 'Leah Fitzgerald',
+    handle: 'leah_fitzgerald',
+    jobTitle: 'Digital Accessibility Adviser',
+    role: 'member',
+    bio: 'Captions, transcripts, audio description and alt text, and making them part of the plan rather than the last step.',
+  },
 ];
 
 export interface SeedReport {

@@ -26,12 +26,12 @@ describe('seedDemoData', () => {
   });
   afterAll(async () => database.close());
 
-  it('adds agencies, allow rules under services.example and four members whose printed passwords meet the rules and sign in', async () => {
+  it('adds agencies, allow rules under services.example and six members whose printed passwords meet the rules and sign in', async () => {
     const report = await seedDemoData({ db: database.db, hasher: cheapHasher }, { actorLabel: 'seed' });
     expect(report.agenciesAdded).toEqual(['Department of Example Services', 'Example State Health', 'Example Shire Council']);
     expect(report.rulesAdded).toEqual(['services.example', 'health.services.example', 'council.services.example']);
     expect(report.membersAdded.map((m) => [m.email, m.role])).toEqual(DEMO_MEMBERS.map((m) => [m.email, m.role]));
-    expect(report.membersAdded.map((m) => m.role).sort()).toEqual(['administrator', 'member', 'member', 'moderator']);
+    expect(report.membersAdded.map((m) => m.role).sort()).toEqual(['administrator', 'member', 'member', 'member', 'member', 'moderator']);
 
     const rules = await listDomainRules(database.db);
     for (const added of report.membersAdded) {
@@ -43,7 +43,7 @@ describe('seedDemoData', () => {
       expect(decision.allowed && decision.rule.agencyId).toBe(row.agency_id);
     }
     const audit = await database.db.selectFrom('audit_events').select(['action', 'actor_label']).where('actor_label', '=', 'seed').execute();
-    expect(audit.filter((row) => row.action === 'member.seeded')).toHaveLength(4);
+    expect(audit.filter((row) => row.action === 'member.seeded')).toHaveLength(DEMO_MEMBERS.length);
     expect(audit.filter((row) => row.action === 'role.granted')).toHaveLength(2);
 
     const t = await buildTestApp({ database });
@@ -94,7 +94,7 @@ describe('npm run admin and npm run seed as processes', () => {
 
     const agencies = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['agencies']);
     expect(await agencies.exited).toBe(0);
-    expect(agencies.output()).toMatch(/^\d+\s+Department of Example Services\s+commonwealth\s+mapped\s+2$/m);
+    expect(agencies.output()).toMatch(/^\d+\s+Department of Example Services\s+commonwealth\s+mapped\s+3$/m);
   }, 180_000);
 
   it('admin refuses clearly while another process holds the data directory', async () => {
