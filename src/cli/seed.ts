@@ -1,13 +1,14 @@
 import { isLoopbackHost } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { createDeps } from '../deps.js';
 import { DEMO_AGENCIES, seedDemoData } from '../features/admin/demo-data.js';
-import { PasswordHasher } from '../features/auth/password-hashing.js';
+import { seedDemoForum } from '../features/admin/demo-forum.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
 
 /**
- * `npm run seed`: demo agencies, domain rules and members, so a visitor can look around. The
- * members' passwords are printed once and stored nowhere but as hashes. Development only: the
+ * `npm run seed`: demo agencies, domain rules and members, and a forum of their conversations, so
+ * a visitor can look around. The members' passwords are printed once and stored nowhere but as hashes. Development only: the
  * check comes before the settings are read or any database is opened, so a production
  * environment is never touched.
  */
@@ -23,7 +24,9 @@ if (process.env.NODE_ENV === 'production') {
     // As `npm start` does by default: a fresh clone can seed before it has ever started.
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
-    const report = await seedDemoData({ db: database.db, hasher: new PasswordHasher(config.passwordHash) }, { actorLabel: 'seed' });
+    // No mail worker runs here; nothing the seed does sends email (notifications stay in the app).
+    const deps = createDeps({ db: database.db, config });
+    const report = await seedDemoData(deps, { actorLabel: 'seed' });
 
     if (report.agenciesAdded.length > 0) console.log(`added agencies: ${report.agenciesAdded.join(', ')}`);
     if (report.rulesAdded.length > 0) console.log(`added allow rules: ${report.rulesAdded.join(', ')}`);
@@ -36,7 +39,14 @@ if (process.env.NODE_ENV === 'production') {
       console.log(`already there, left alone (passwords not shown; use "Forgotten your password?" on the sign-in page to set a new one): ${report.membersSkipped.join(', ')}`);
     }
     if (report.agenciesAdded.length + report.rulesAdded.length + report.membersAdded.length === 0) {
-      console.log(`the demo data is already there (${DEMO_AGENCIES.length} agencies under services.example); nothing added`);
+      console.log(`the demo members are already there (${DEMO_AGENCIES.length} agencies under services.example); none added`);
+    }
+    const forum = await seedDemoForum(deps);
+    if (forum.kind === 'added') console.log(`added the demo forum: ${forum.threads} threads and ${forum.replies} replies`);
+    if (forum.kind === 'already-there') console.log('the demo forum is already there; nothing added');
+    if (forum.kind === 'missing') {
+      console.error(`the demo forum was not added: missing ${forum.missing.join(', ')}`);
+      return 1;
     }
     return 0;
   });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { lockDataDir } from '../../../src/db/data-dir.js';
 import { DEMO_MEMBERS, generatePassword, seedDemoData } from '../../../src/features/admin/demo-data.js';
+import { DEMO_THREADS } from '../../../src/features/admin/demo-forum-content.js';
 import { decideDomain } from '../../../src/features/auth/email-domain.js';
 import { PasswordHasher } from '../../../src/features/auth/password-hashing.js';
 import { checkPassword } from '../../../src/features/auth/password-policy.js';
@@ -81,10 +82,12 @@ describe('npm run admin and npm run seed as processes', () => {
     expect(await seed.exited).toBe(0);
     for (const member of DEMO_MEMBERS) expect(seed.output()).toMatch(new RegExp(`${member.email.replace(/\./g, '\\.')}\\s+${member.role}\\s+[a-z]+(-[a-z]+){3}-\\d{2}`));
     expect(seed.output()).toContain('shown this once');
+    expect(seed.output()).toContain(`added the demo forum: ${DEMO_THREADS.length} threads and ${DEMO_THREADS.reduce((sum, thread) => sum + thread.replies.length, 0)} replies`);
 
     const again = runNode('cli/seed.js', { DATA_DIR: dataDir, ...CHEAP_HASH_ENV });
     expect(await again.exited).toBe(0);
-    expect(again.output()).toContain('nothing added');
+    expect(again.output()).toContain('the demo members are already there');
+    expect(again.output()).toContain('the demo forum is already there; nothing added');
     expect(again.output()).not.toMatch(/[a-z]+(-[a-z]+){3}-\d{2}/);
 
     const rules = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['rules']);
