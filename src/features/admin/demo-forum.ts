@@ -116,7 +116,7 @@ async function postDemoThread(posting: Deps, cast: Cast, demo: DemoThread, timeO
   if (started.kind !== 'started' && started.kind !== 'duplicate') throw new Error(`demo thread ${demo.key} was refused: ${started.kind}`);
   const thread = await findThread(posting.db, author, started.threadId);
   if (!thread) throw new Error(`demo thread ${demo.key} (${started.threadId}) has been deleted: the demo forum cannot be finished`);
-  const postIds = [(await findPostIdByFormToken(posting.db, demoFormToken(demo.key, 1)))!];
+  const postIds = [(await findPostIdByFormToken(posting.db, demoFormToken(demo.key, 1), author.id))!];
   const written: Written[] = [{ postId: postIds[0]!, at: timeOf(demo), helpful: demo.helpful ?? [] }];
   const answers: Answer[] = [];
   let repliesAdded = 0;

@@ -11,7 +11,6 @@ import {
   insertPostRevision,
   listPostRevisions,
   listThreadTitleRevisions,
-  lockPostAtVersion,
   markPostDeleted,
   markThreadDeleted,
   recordCategoryRemoval,
@@ -82,17 +81,14 @@ export async function editPost(deps: Deps, editor: Poster, post: PostToChange, i
 
   try {
     await inTransaction(deps.db, async (trx) => {
-      if (bodyChanged) {
-        const previous = await replacePostBody(trx, post.id, input.version, body);
-        if (!previous) throw new Stale();
-        await insertPostRevision(trx, { postId: post.id, version: input.version, bodySource: previous.bodySource, writtenAt: previous.writtenAt, replacedBy: editor.id });
-        const earlier = new Set(mentionedHandles(previous.bodySource));
-        const added = body.mentions.filter((handle) => !earlier.has(handle));
-        if (added.length > 0) {
-          await insertPostNotifications(trx, { postId: post.id, threadId: post.threadId, categoryId: post.categoryId, actorId: editor.id, repliedToMemberId: null, mentionedHandles: added, newThread: false, mentionsOnly: true });
-        }
-      } else if (!(await lockPostAtVersion(trx, post.id, input.version))) {
-        throw new Stale();
+      // A title-only edit is a new version too, so a stale form cannot put an old title back.
+      const previous = await replacePostBody(trx, post.id, input.version, body);
+      if (!previous) throw new Stale();
+      await insertPostRevision(trx, { postId: post.id, version: input.version, bodySource: previous.bodySource, writtenAt: previous.writtenAt, replacedBy: editor.id });
+      const earlier = new Set(mentionedHandles(previous.bodySource));
+      const added = body.mentions.filter((handle) => !earlier.has(handle));
+      if (added.length > 0) {
+        await insertPostNotifications(trx, { postId: post.id, threadId: post.threadId, categoryId: post.categoryId, actorId: editor.id, repliedToMemberId: null, mentionedHandles: added, newThread: false, mentionsOnly: true });
       }
       if (titleChanged) await retitleThread(trx, post.threadId, { title: input.title!, slug: slugify(input.title!), replacedBy: editor.id });
     });

@@ -13,6 +13,8 @@ export type ReplyResult =
   | { kind: 'locked' }
   | { kind: 'gone' }
   | { kind: 'bad-reply-to' }
+  /** The form's token was spent on something else (another form, another member): reload it. */
+  | { kind: 'stale-form' }
   | { kind: 'rate-limited'; retryAfterSeconds: number };
 
 // Thrown inside the transaction to undo the position it claimed, carrying the answer; never
@@ -29,7 +31,7 @@ class RollBack extends Error {
  * thread; a resubmitted form finds the reply the first one made.
  */
 export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string }): Promise<ReplyResult> {
-  const existing = await findPostIdByFormToken(deps.db, input.formToken);
+  const existing = await findPostIdByFormToken(deps.db, input.formToken, poster.id);
   if (existing !== undefined) return { kind: 'duplicate', postId: existing };
   if (thread.locked) return { kind: 'locked' };
   const parent = input.replyToPostId === undefined ? undefined : await findPostLocation(deps.db, poster, input.replyToPostId);
@@ -71,7 +73,10 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
     });
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;
-    // The winner's transaction is committed by the time the unique index let this one go.
-    return error.result ?? { kind: 'duplicate', postId: (await findPostIdByFormToken(deps.db, input.formToken))! };
+    if (error.result) return error.result;
+    // The winner's transaction is committed by the time the unique index let this one go; a
+    // token spent by another member, or on a thread, is a stale form.
+    const postId = await findPostIdByFormToken(deps.db, input.formToken, poster.id);
+    return postId === undefined ? { kind: 'stale-form' } : { kind: 'duplicate', postId };
   }
 }

@@ -9,13 +9,19 @@ import { markRead, watchThreadUnlessChosen } from './queries/reading.js';
 import { findThreadIdByFormToken, insertThread } from './queries/threads.js';
 import { slugify } from './slug.js';
 
-// Thrown to roll the new thread back when the member is past their posting limit.
-const limitReached = new Error('posting limit reached');
+// Thrown inside the transaction to undo the thread, carrying the answer; never leaves this module.
+class RollBack extends Error {
+  constructor(readonly result: StartThreadResult) {
+    super('rolled back');
+  }
+}
 
 export type StartThreadResult =
   | { kind: 'started'; threadId: number }
   | { kind: 'duplicate'; threadId: number }
   | { kind: 'forbidden' }
+  /** The form's token was spent on something else (another form, another member): reload it. */
+  | { kind: 'stale-form' }
   | { kind: 'rate-limited'; retryAfterSeconds: number };
 
 /**
@@ -25,32 +31,34 @@ export type StartThreadResult =
  */
 export async function startThread(deps: Deps, poster: Poster, category: Category, input: { title: string; body: string; formToken: string }): Promise<StartThreadResult> {
   if (!mayStartThreads(poster, category)) return { kind: 'forbidden' };
-  const existing = await findThreadIdByFormToken(deps.db, input.formToken);
+  const existing = await findThreadIdByFormToken(deps.db, input.formToken, poster.id);
   if (existing !== undefined) return { kind: 'duplicate', threadId: existing };
   const body = renderBody(input.body);
 
-  let limited: StartThreadResult | undefined;
-  const threadId = await inTransaction(deps.db, async (trx) => {
-    const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
-    if (id === undefined) return undefined;
-    // Counted only once the thread is known to be new: a resubmitted form costs nothing.
-    const budget = await claimPostingBudget(deps, poster);
-    if (!budget.ok) {
-      limited = { kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds };
-      throw limitReached;
-    }
-    const postId = (await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken }))!;
-    await recordCategoryPost(trx, category.id, { newThread: true });
-    await markRead(trx, poster.id, id, 1);
-    await watchThreadUnlessChosen(trx, poster.id, id);
-    await insertPostNotifications(trx, { postId, threadId: id, categoryId: category.id, actorId: poster.id, repliedToMemberId: null, mentionedHandles: body.mentions, newThread: true });
-    return id;
-  }).catch((error: unknown) => {
-    if (error !== limitReached) throw error;
-    return undefined;
-  });
-  if (limited) return limited;
-  // Lost a race with the same form: the other transaction's thread is committed by now.
-  if (threadId === undefined) return { kind: 'duplicate', threadId: (await findThreadIdByFormToken(deps.db, input.formToken))! };
-  return { kind: 'started', threadId };
+  try {
+    return await inTransaction(deps.db, async (trx): Promise<StartThreadResult> => {
+      const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
+      // Lost a race with the same form: the other transaction's thread is committed by now.
+      if (id === undefined) throw new RollBack(await duplicateOf(deps, input.formToken, poster.id));
+      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken });
+      if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
+      // Counted only once the thread is known to be new: a resubmitted form costs nothing.
+      const budget = await claimPostingBudget(deps, poster);
+      if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
+      await recordCategoryPost(trx, category.id, { newThread: true });
+      await markRead(trx, poster.id, id, 1);
+      await watchThreadUnlessChosen(trx, poster.id, id);
+      await insertPostNotifications(trx, { postId, threadId: id, categoryId: category.id, actorId: poster.id, repliedToMemberId: null, mentionedHandles: body.mentions, newThread: true });
+      return { kind: 'started', threadId: id };
+    });
+  } catch (error) {
+    if (!(error instanceof RollBack)) throw error;
+    return error.result;
+  }
+}
+
+/** The thread this member's form already made; a token spent by anyone else is a stale form. */
+async function duplicateOf(deps: Pick<Deps, 'db'>, formToken: string, authorId: number): Promise<StartThreadResult> {
+  const threadId = await findThreadIdByFormToken(deps.db, formToken, authorId);
+  return threadId === undefined ? { kind: 'stale-form' } : { kind: 'duplicate', threadId };
 }

@@ -149,6 +149,18 @@ describe('POST /t/:id/reply refuses bad input and writes nothing', () => {
     }
   });
 
+  it('refuses a form token already spent on a reply, on a new thread or by another member, with a fresh form', async () => {
+    const spent = (await replyFormOf(member.browser, threadId)).form_token!;
+    expect((await postReply(member.browser, threadId, { form_token: spent, body: 'Spending this token.' })).statusCode).toBe(303);
+    const newThread = await newThreadForm();
+    const reused = await refused(() => member.browser.post('/c/questions/new', { ...newThread, form_token: spent, title: 'Same token, new thread', body: 'Hello.' }), 422, 'This form has expired');
+    expect(reused.body).not.toContain(spent);
+    expect(reused.body).toContain('Same token, new thread');
+    const other = await memberWithBrowser(t.app, t.db);
+    const otherForm = await replyFormOf(other.browser, threadId);
+    await refused(() => other.browser.post(`/t/${threadId}/reply`, { ...otherForm, form_token: spent, body: 'Not mine to reuse.' }), 422, 'This form has expired');
+  });
+
   it('refuses a reply to a locked thread with a clear message (403)', async () => {
     const locked = await startThread(member.browser, 'questions', { title: 'A thread that will be locked' });
     const hidden = await replyFormOf(member.browser, locked);

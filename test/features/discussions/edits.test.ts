@@ -88,8 +88,8 @@ describe('POST /p/:id/edit', () => {
     expect(thread).toMatchObject({ title: 'Archiving posts for free', slug: 'archiving-posts-for-free' });
     expect(thread.title_edited_at).not.toBeNull();
     expect(await t.db.selectFrom('thread_title_revisions').select(['title', 'replaced_by']).where('thread_id', '=', threadId).execute()).toEqual([{ title: 'Archiving posts on a budget', replaced_by: author.member.id }]);
-    // Only the title changed: the post itself has no new version.
-    expect(await t.db.selectFrom('posts').select(['version', 'edited_at']).where('id', '=', firstPostId).executeTakeFirst()).toEqual({ version: 1, edited_at: null });
+    // Only the title changed, but it is a new version all the same: a stale form gets 409.
+    expect(await t.db.selectFrom('posts').select('version').where('id', '=', firstPostId).executeTakeFirst()).toEqual({ version: 2 });
     const old = await author.browser.get(`/t/${threadId}/archiving-posts-on-a-budget`);
     expect(old.headers.location).toBe(`/t/${threadId}/archiving-posts-for-free`);
     expect((await author.browser.get(old.headers.location as string)).body).toContain(`<a href="/p/${firstPostId}/revisions">edited`);
@@ -125,6 +125,19 @@ describe('POST /p/:id/edit', () => {
     const again = await replier.browser.post(`/p/${replyId}/edit`, { ...secondTab, version: '2', body: 'Merged from both tabs.' });
     expect(again.statusCode).toBe(303);
     expect((await writtenState(t.db, replyId)).post.version).toBe(3);
+  });
+
+  it('answers a stale form that changes only the title with 409, so an old title is never put back', async () => {
+    const { author, firstPostId, threadId } = await threadWithReply();
+    const firstTab = await editForm(author.browser, firstPostId);
+    const secondTab = await editForm(author.browser, firstPostId);
+    expect((await author.browser.post(`/p/${firstPostId}/edit`, { ...firstTab, title: 'Retitled in the first tab', body: 'What do you use?' })).statusCode).toBe(303);
+    const stale = await author.browser.post(`/p/${firstPostId}/edit`, { ...secondTab, title: 'Retitled in the second tab', body: 'What do you use?' });
+    expect(stale.statusCode).toBe(409);
+    // Nor does a stale body edit, which carries the title the form was opened with.
+    expect((await author.browser.post(`/p/${firstPostId}/edit`, { ...secondTab, title: 'Archiving posts on a budget', body: 'A new body from a stale form.' })).statusCode).toBe(409);
+    const thread = await t.db.selectFrom('threads').select('title').where('id', '=', threadId).executeTakeFirstOrThrow();
+    expect(thread.title).toBe('Retitled in the first tab');
   });
 
   it('tells only the members an edit newly mentions, once each', async () => {

@@ -77,12 +77,6 @@ export async function replacePostBody(db: Db, postId: number, version: number, b
   return row && { bodySource: row.body_source, writtenAt: row.written_at };
 }
 
-/** Holds the post at `version` for the rest of the transaction; false if it moved on or was deleted. */
-export async function lockPostAtVersion(db: Db, postId: number, version: number): Promise<boolean> {
-  const row = await db.selectFrom('posts').select('id').where('id', '=', postId).where('version', '=', version).where('deleted_at', 'is', null).forNoKeyUpdate().executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function insertPostRevision(db: Db, revision: { postId: number; version: number; bodySource: string; writtenAt: Date; replacedBy: number }): Promise<void> {
   await db
     .insertInto('post_revisions')

@@ -219,8 +219,9 @@ export async function insertPost(db: Db, post: NewPost): Promise<number | undefi
   return row?.id;
 }
 
-export async function findPostIdByFormToken(db: Db, formToken: string): Promise<number | undefined> {
-  const row = await db.selectFrom('posts').select('id').where('form_token', '=', formToken).executeTakeFirst();
+/** The post a member's form made: a token is only ever answered to the member who sent it. */
+export async function findPostIdByFormToken(db: Db, formToken: string, authorId: number): Promise<number | undefined> {
+  const row = await db.selectFrom('posts').select('id').where('form_token', '=', formToken).where('author_id', '=', authorId).executeTakeFirst();
   return row?.id;
 }
 

@@ -194,8 +194,9 @@ export async function insertThread(db: Db, thread: NewThread): Promise<number | 
   return row?.id;
 }
 
-export async function findThreadIdByFormToken(db: Db, formToken: string): Promise<number | undefined> {
-  const row = await db.selectFrom('threads').select('id').where('form_token', '=', formToken).executeTakeFirst();
+/** The thread a member's form made: a token is only ever answered to the member who sent it. */
+export async function findThreadIdByFormToken(db: Db, formToken: string, authorId: number): Promise<number | undefined> {
+  const row = await db.selectFrom('threads').select('id').where('form_token', '=', formToken).where('author_id', '=', authorId).executeTakeFirst();
   return row?.id;
 }
 

@@ -5,7 +5,7 @@ import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formToken, formValues, parseForm, parseParams, parseQuery, type FieldErrors } from '../../../lib/forms.js';
 import { excerpt, quoteAsMarkdown } from '../../../lib/markdown.js';
-import { waitInWords } from '../../../lib/messages.js';
+import { PAGE_MESSAGES, waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { paginate } from '../../../lib/pagination.js';
 import { isStaff } from '../access.js';
@@ -96,6 +96,11 @@ const postRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
         return redirectTo(reply, `/p/${result.postId}`);
       case 'duplicate':
         return redirectTo(reply, `/p/${result.postId}`);
+      case 'stale-form': {
+        // A fresh token: the spent one would be refused again.
+        const { form_token: _spent, ...values } = keep.values;
+        return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { values, errors: { _form: PAGE_MESSAGES.formExpired } });
+      }
       case 'gone':
         throw new NotFound();
       case 'locked':

@@ -4,7 +4,7 @@ import type { Deps } from '../../../deps.js';
 import { Forbidden, NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { formToken, formValues, parseForm, parseParams, type FieldErrors } from '../../../lib/forms.js';
-import { waitInWords } from '../../../lib/messages.js';
+import { PAGE_MESSAGES, waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { mayStartThreads } from '../access.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
@@ -57,6 +57,11 @@ const threadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
         return redirectTo(reply, threadPath({ id: result.threadId, slug: slugify(form.data.title) }));
       case 'duplicate':
         return redirectTo(reply, `/t/${result.threadId}`);
+      case 'stale-form': {
+        // A fresh token: the spent one would be refused again.
+        const { form_token: _spent, ...values } = formValues(request.body);
+        return showNewThreadForm(reply.code(422), category, values, { _form: PAGE_MESSAGES.formExpired });
+      }
     }
   });
 
