@@ -93,7 +93,7 @@ describe('POST /p/:id/edit', () => {
     const old = await author.browser.get(`/t/${threadId}/archiving-posts-on-a-budget`);
     expect(old.headers.location).toBe(`/t/${threadId}/archiving-posts-for-free`);
     expect((await author.browser.get(old.headers.location as string)).body).toContain(`<a href="/p/${firstPostId}/revisions">edited`);
-    expect((await author.browser.get(`/p/${firstPostId}/revisions`)).body).toContain('“Archiving posts on a budget”, replaced by');
+    expect((await author.browser.get(`/p/${firstPostId}/revisions`)).body).toContain('“<bdi>Archiving posts on a budget</bdi>”, replaced by');
   });
 
   it('makes no revision for an edit that changes nothing', async () => {
@@ -358,7 +358,7 @@ describe('deleting a post', () => {
     const threadId = await startThread(browser, 'questions', { title: 'A question I answered myself', body: 'Never mind.' });
     const postId = await firstPostOf(t.db, threadId);
     const confirm = await browser.get(`/p/${postId}/delete`);
-    expect(confirm.body).toContain('deletes the thread “A question I answered myself” too');
+    expect(confirm.body).toContain('deletes the thread “<bdi>A question I answered myself</bdi>” too');
     const before = await writtenState(t.db, postId);
 
     const responses = await Promise.all(Array.from({ length: 5 }, () => browser.post(`/p/${postId}/delete`, hiddenOf(confirm.body))));

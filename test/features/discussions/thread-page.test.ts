@@ -49,7 +49,7 @@ describe('replies to replies', () => {
 
     const flat = (await asker.browser.get(`/t/${id}/transcripts-for-short-videos`)).body;
     const nestedArticle = flat.slice(flat.indexOf(`id="post-${nestedId}"`));
-    expect(nestedArticle).toContain(`In reply to <a href="/p/${first}">${answerer.member.displayName}</a>: <span class="post__excerpt">We publish a transcript beside every video.</span>`);
+    expect(nestedArticle).toContain(`In reply to <a href="/p/${first}"><bdi>${answerer.member.displayName}</bdi></a>: <bdi class="post__excerpt">We publish a transcript beside every video.</bdi>`);
 
     const threaded = (await asker.browser.get(`/t/${id}/transcripts-for-short-videos?view=threaded`)).body;
     const order = [...threaded.matchAll(/<article class="post([^"]*)" id="post-(\d+)"/g)].map((m) => [Number(m[2]), m[1]!.includes('post--depth-1')]);
@@ -68,6 +68,16 @@ describe('replies to replies', () => {
     expect(page.body).toContain(`name="reply_to" value="${firstPost.id}"`);
     expect((await browser.get(`/t/${id}/quoting-in-replies?quote=987654`)).statusCode).toBe(404);
     expect((await browser.get(`/t/${id}/quoting-in-replies?quote=abc`)).statusCode).toBe(400);
+  });
+});
+
+describe('titles written right to left', () => {
+  it('are isolated, so a bidi override cannot reverse the text around them', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'questions', { title: 'Invoice \u202Efdp.exe for review' });
+    const page = await browser.get(`/t/${id}/invoice-fdp-exe-for-review`);
+    expect(page.body).toContain('<h1><bdi>Invoice \u202Efdp.exe for review</bdi></h1>');
+    expect((await browser.get('/c/questions')).body).toContain('<bdi>Invoice \u202Efdp.exe for review</bdi></a>');
   });
 });
 

@@ -55,7 +55,7 @@ describe('GET /u/:handle', () => {
     expect(page.body).toContain('<p class="profile__bio">Runs &lt;b&gt;our&lt;/b&gt; accounts.\n&lt;script&gt;alert(1)&lt;/script&gt;\nAsk me anything.</p>');
     expect(page.body).not.toContain('<script>alert');
     expect(page.body).toMatch(/<time datetime="2026-03-02T01:00:00.000Z">2 March 2026<\/time>/);
-    expect(page.body).toContain(`<a href="/t/${threadId}/moderating-comments-on-a-crisis-post">Moderating comments on a crisis post</a>`);
+    expect(page.body).toContain(`<a href="/t/${threadId}/moderating-comments-on-a-crisis-post"><bdi>Moderating comments on a crisis post</bdi></a>`);
     expect(page.body).toContain('<p class="profile-posts__excerpt">When a post draws hundreds of comments overnight, what do you hide?</p>');
     expect(permalinksShown(page.body)).toEqual([await firstPostOf(threadId)]);
     expect(page.body).not.toContain('This is you');
