@@ -31,6 +31,8 @@ import { slugify } from './slug.js';
 export async function postToChange(deps: Pick<Deps, 'db'>, viewer: Viewer, postId: number): Promise<PostToChange> {
   const post = await findPostToChange(deps.db, viewer, postId);
   if (!post || (post.threadDeleted && !(post.deleted && post.authorId === viewer.id))) throw new NotFound();
+  // Someone else's hidden post is not there for a member at all: 404, as anything they cannot see.
+  if (post.hidden && post.authorId !== viewer.id && !isStaff(viewer.role)) throw new NotFound();
   if (post.authorId !== viewer.id) throw new Forbidden(DISCUSSION_MESSAGES.notYourPost);
   // A hidden post waits for a moderator: changing it then would change what they are judging.
   if (post.hidden) throw new Forbidden(DISCUSSION_MESSAGES.postIsHidden);

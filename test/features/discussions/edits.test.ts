@@ -340,6 +340,18 @@ describe('deleting a post', () => {
     expect(await writtenState(t.db, replyId)).toEqual(after);
   });
 
+  it('shows an edit sent after the post was deleted (in another tab) back to its writer', async () => {
+    const { replier, replyId } = await threadWithReply();
+    const form = await editForm(replier.browser, replyId);
+    await replier.browser.post(`/p/${replyId}/delete`, await replier.browser.openForm(`/p/${replyId}/delete`));
+    const before = await writtenState(t.db, replyId);
+    const late = await replier.browser.post(`/p/${replyId}/edit`, { ...form, body: 'A careful correction.' });
+    expect(late.statusCode).toBe(404);
+    expect(late.body).toContain(DISCUSSION_MESSAGES.postWasDeleted);
+    expect(late.body).toContain('<pre class="kept-text">A careful correction.</pre>');
+    expect(await writtenState(t.db, replyId)).toEqual(before);
+  });
+
   it('then refuses to edit it, reply to it, quote it or show its versions to a member', async () => {
     const { author, replier, threadId, replyId } = await threadWithReply();
     await replier.browser.post(`/p/${replyId}/delete`, await replier.browser.openForm(`/p/${replyId}/delete`));

@@ -71,6 +71,23 @@ describe('replies to replies', () => {
   });
 });
 
+describe('a post a moderator hid', () => {
+  it('offers no reply, quote or thanks, and is not found for editing by another member', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const other = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'questions', { title: 'A thread with a hidden reply' });
+    const hiddenId = postIdFrom((await postReply(other.browser, id, { body: 'Something against the guidelines.' })).headers.location);
+    await t.db.updateTable('posts').set({ hidden_at: new Date() }).where('id', '=', hiddenId).execute();
+    const page = (await browser.get(`/t/${id}/a-thread-with-a-hidden-reply`)).body;
+    expect(page).toContain('This post was hidden by a moderator.');
+    expect(page).not.toContain('Something against the guidelines.');
+    expect(page).not.toContain(`reply_to=${hiddenId}`);
+    expect(page).not.toContain(`quote=${hiddenId}`);
+    expect(page).not.toContain(`/p/${hiddenId}/helpful`);
+    expect((await browser.get(`/p/${hiddenId}/edit`)).statusCode).toBe(404);
+  });
+});
+
 describe('titles written right to left', () => {
   it('are isolated, so a bidi override cannot reverse the text around them', async () => {
     const { browser } = await memberWithBrowser(t.app, t.db);

@@ -57,6 +57,11 @@ async function showDeleteForm(deps: Deps, reply: FastifyReply, post: PostToChang
 }
 
 /** Where a deleted post leaves the browser: its placeholder, or its category if the thread went with it. */
+/** Deleted while they typed (in another tab): what they wrote is shown back, not lost with the post. */
+function showGone(reply: FastifyReply, post: PostToChange, values: Record<string, string>): FastifyReply {
+  return reply.code(404).view('discussions/post-gone', { title: 'This post was deleted', message: DISCUSSION_MESSAGES.postWasDeleted, values, categorySlug: post.categorySlug, categoryName: post.categoryName });
+}
+
 function afterDeletion(post: PostToChange, threadDeleted: boolean): string {
   return threadDeleted ? `/c/${post.categorySlug}` : `/p/${post.id}`;
 }
@@ -70,7 +75,8 @@ const editRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
 
   app.post('/p/:id/edit', async (request, reply) => {
     const { id } = parseParams(PostParams, request.params);
-    const post = await postToEdit(deps, request.member!, id);
+    const post = await postToChange(deps, request.member!, id);
+    if (post.deleted) return showGone(reply, post, formValues(request.body));
     const form = editsTitle(post) ? parseForm(EditFirstPostForm, request.body) : parseForm(EditReplyForm, request.body);
     if (!form.ok) {
       // The version is a hidden field: its message belongs to the form, and the form goes back
@@ -91,7 +97,7 @@ const editRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
       case 'conflict':
         return showEditForm(reply.code(409), post, { ...kept, version: result.current.version, current: result.current, errors: { _form: DISCUSSION_MESSAGES.editConflict } });
       case 'gone':
-        throw new NotFound(DISCUSSION_MESSAGES.postWasDeleted);
+        return showGone(reply, post, kept.values);
       case 'rate-limited': {
         const limited = new RateLimited(result.retryAfterSeconds);
         return showEditForm(reply.code(429).headers(limited.headers), post, { ...kept, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) } });
