@@ -12,8 +12,8 @@ const HOUR_SECONDS = 3600;
 
 /**
  * Threads and replies a member may post this hour: fewer in their first day, when a new
- * account is most likely to be a spammer's. Counted before the post is written, so a flood
- * of refused posts still counts.
+ * account is most likely to be a spammer's. Callers claim it once they know the post is new
+ * (a resubmitted form costs nothing); a post refused for the limit still counts.
  */
 export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' | 'now'>, poster: Poster): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
   const firstDay = deps.now().getTime() - poster.joinedAt.getTime() < DAY_MS;

@@ -225,11 +225,15 @@ export async function findPostIdByFormToken(db: Db, formToken: string, authorId:
   return row?.id;
 }
 
-/** Stores HTML made by a newer renderer, unless the post changed meanwhile. */
+/** Stores HTML made by a newer renderer, in one statement, unless a post changed meanwhile. */
 export async function updateRenderedPosts(db: Db, rendererVersion: number, posts: { id: number; version: number; bodyHtml: string }[]): Promise<void> {
-  for (const post of posts) {
-    await db.updateTable('posts').set({ body_html: post.bodyHtml, renderer_version: rendererVersion }).where('id', '=', post.id).where('version', '=', post.version).execute();
-  }
+  if (posts.length === 0) return;
+  const rows = sql.join(posts.map((post) => sql`(${post.id}::bigint, ${post.version}::integer, ${post.bodyHtml}::text)`));
+  await sql`
+    update posts set body_html = fresh.body_html, renderer_version = ${rendererVersion}
+    from (values ${rows}) as fresh (id, version, body_html)
+    where posts.id = fresh.id and posts.version = fresh.version
+  `.execute(db);
 }
 
 /** The first post after a position that is still there (where "unread" starts). */
