@@ -40,4 +40,13 @@ export const DISCUSSION_MESSAGES = {
   nothingChanged: 'Nothing was changed.',
   postDeleted: 'Your post has been deleted.',
   threadDeleted: 'Your thread has been deleted.',
+  noNotifications: 'No notifications yet. You hear here when someone replies to you or mentions you, and about new posts in what you watch.',
+  notificationsRead: 'All your notifications are marked as read.',
+  badThreadWatch: 'Choose to watch, stop watching or mute the thread',
+  badCategoryWatch: 'Choose to watch or stop watching the category',
+  threadWatched: 'You are watching this thread: you will hear about every new reply.',
+  threadMuted: 'You have muted this thread: you will hear nothing more from it.',
+  threadUnwatched: 'You have stopped watching this thread: you will hear only about replies to your posts and mentions of you.',
+  categoryWatched: 'You are watching this category: you will hear about every new thread in it.',
+  categoryUnwatched: 'You have stopped watching this category.',
 } as const;
