@@ -44,9 +44,9 @@ export const DISCUSSION_MESSAGES = {
   notificationsRead: 'All your notifications are marked as read.',
   badThreadWatch: 'Choose to watch, stop watching or mute the thread',
   badCategoryWatch: 'Choose to watch or stop watching the category',
-  threadWatched: 'You are watching this thread: you will hear about every new reply.',
-  threadMuted: 'You have muted this thread: you will hear nothing more from it.',
-  threadUnwatched: 'You have stopped watching this thread: you will hear only about replies to your posts and mentions of you.',
-  categoryWatched: 'You are watching this category: you will hear about every new thread in it.',
+  threadWatched: 'You are now watching this thread.',
+  threadMuted: 'You have muted this thread.',
+  threadUnwatched: 'You have stopped watching this thread.',
+  categoryWatched: 'You are now watching this category.',
   categoryUnwatched: 'You have stopped watching this category.',
 } as const;

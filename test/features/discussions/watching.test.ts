@@ -53,12 +53,12 @@ describe('POST /t/:id/watch', () => {
     expect((await threadWatch(reader.member.id, threadId))?.level).toBe('watching');
     const watched = await reader.browser.get(path);
     expect(watched.body).toContain(DISCUSSION_MESSAGES.threadWatched);
-    expect(watched.body).toContain('You are watching this thread');
+    expect(watched.body).toContain('You are watching this thread: you hear about every new reply.');
     expect(watched.body).toContain('>Stop watching</button>');
 
     await reader.browser.post(`/t/${threadId}/watch`, { _csrf: csrf, level: 'muted' });
     expect((await threadWatch(reader.member.id, threadId))?.level).toBe('muted');
-    expect((await reader.browser.get(path)).body).toContain('You have muted this thread');
+    expect((await reader.browser.get(path)).body).toContain('You have muted this thread: you hear nothing from it.');
 
     await reader.browser.post(`/t/${threadId}/watch`, { _csrf: csrf, level: 'none' });
     expect(await threadWatch(reader.member.id, threadId)).toBeUndefined();
@@ -67,7 +67,7 @@ describe('POST /t/:id/watch', () => {
 
   it('shows the thread’s author as watching it, since starting a thread watches it', async () => {
     const { author, threadId } = await threadAndReader();
-    expect((await author.browser.get(`/t/${threadId}/watching-this-thread`)).body).toContain('You are watching this thread');
+    expect((await author.browser.get(`/t/${threadId}/watching-this-thread`)).body).toContain('You are watching this thread: you hear about every new reply.');
   });
 
   it('goes back to the page of the thread the form was on', async () => {
