@@ -258,8 +258,8 @@ describe('GET /notifications', () => {
     expect(last.body).toContain('href="/notifications?page&#x3D;3" rel="prev"');
     expect(last.body).not.toContain('rel="next"');
 
-    expect((await alex.browser.get('/notifications?page=5')).statusCode).toBe(404);
-    for (const page of ['0', '-1', 'abc', '1000000000000', '1&page=2']) {
+    for (const page of ['5', String(10 ** 12)]) expect((await alex.browser.get(`/notifications?page=${page}`)).statusCode, page).toBe(404);
+    for (const page of ['0', '-1', 'abc', '1'.repeat(16), '1&page=2']) {
       const response = await alex.browser.get(`/notifications?page=${page}`);
       expect(response.statusCode, page).toBe(400);
       expect(response.body).toContain('The page number must be a whole number from 1');
