@@ -1,20 +1,23 @@
 import { UNREAD_COUNTED_UP_TO, type NotificationItem } from './queries/notifications.js';
 
-/** What happened, in one sentence that reads on its own (it is the notification's link text). */
-export function describeNotification(item: NotificationItem): string {
-  const who = item.actorName ?? 'A former member';
-  const thread = `“${item.threadTitle}”`;
+/**
+ * What happened, as "<actor> <action> “<thread title>”": one sentence that reads on its own (it
+ * is the notification's link text). The template isolates the actor's name and the title with
+ * <bdi>, so a right-to-left override in either cannot reverse the words around it.
+ */
+export function describeNotification(item: NotificationItem): { actor: string; action: string } {
+  const actor = item.actorName ?? 'A former member';
   switch (item.kind) {
     case 'reply':
-      return item.repliesToThread ? `${who} replied to your thread ${thread}` : `${who} replied to your post in ${thread}`;
+      return { actor, action: item.repliesToThread ? 'replied to your thread' : 'replied to your post in' };
     case 'mention':
-      return `${who} mentioned you in ${thread}`;
+      return { actor, action: 'mentioned you in' };
     case 'watched_reply':
-      return `${who} replied in a thread you watch: ${thread}`;
+      return { actor, action: 'replied in a thread you watch:' };
     case 'watched_thread':
-      return `${who} started a thread in ${item.categoryName}, which you watch: ${thread}`;
+      return { actor, action: `started a thread in ${item.categoryName}, which you watch:` };
     case 'answer':
-      return `${who} marked your reply as the answer in ${thread}`;
+      return { actor, action: 'marked your reply as the answer in' };
   }
 }
 

@@ -33,6 +33,11 @@ async function notificationRows(memberId: number): Promise<number> {
   return Number(row.count);
 }
 
+/** What each notification on the page says, as text (its link's words). */
+function summaries(html: string): string[] {
+  return [...html.matchAll(/<a href="\/notifications\/\d+">([\s\S]*?)<\/a>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, ''));
+}
+
 /** The header's link, as a screen reader announces it: "Notifications 3 unread". */
 function headerLink(html: string): string {
   const link = /<a href="\/notifications"[^>]*>([\s\S]*?)<\/a><\/li>/.exec(html)?.[1] ?? '';
@@ -60,10 +65,10 @@ describe('who hears about a post', () => {
 
     const blairsPage = await blair.browser.get('/notifications');
     expect(blairsPage.statusCode).toBe(200);
-    expect(blairsPage.body).toContain(`${casey.member.displayName} replied to your post in “Archiving posts that were deleted”`);
+    expect(summaries(blairsPage.body)).toContain(`${casey.member.displayName} replied to your post in “Archiving posts that were deleted”`);
     const alexsPage = (await alex.browser.get('/notifications')).body;
-    expect(alexsPage).toContain(`${blair.member.displayName} replied to your thread “Archiving posts that were deleted”`);
-    expect(alexsPage).toContain(`${casey.member.displayName} replied in a thread you watch: “Archiving posts that were deleted”`);
+    expect(summaries(alexsPage)).toContain(`${blair.member.displayName} replied to your thread “Archiving posts that were deleted”`);
+    expect(summaries(alexsPage)).toContain(`${casey.member.displayName} replied in a thread you watch: “Archiving posts that were deleted”`);
     // Newest first.
     expect(alexsPage.indexOf(casey.member.displayName)).toBeLessThan(alexsPage.indexOf(blair.member.displayName));
   });
@@ -73,7 +78,7 @@ describe('who hears about a post', () => {
     const dana = await memberWithBrowser(t.app, t.db);
     const threadId = await startThread(alex.browser, 'social-media-practice', { title: 'Moderating comments at night', body: `@${dana.member.handle} and @${alex.member.handle}, how do you cover the night shift?` });
     expect(await notificationsOf(await firstPostOf(threadId))).toEqual([{ memberId: dana.member.id, kind: 'mention' }]);
-    expect((await dana.browser.get('/notifications')).body).toContain(`${alex.member.displayName} mentioned you in “Moderating comments at night”`);
+    expect(summaries((await dana.browser.get('/notifications')).body)).toContain(`${alex.member.displayName} mentioned you in “Moderating comments at night”`);
   });
 
   it('tells the watchers of a category of a new thread in it', async () => {
@@ -84,7 +89,7 @@ describe('who hears about a post', () => {
     expect(watch.statusCode).toBe(303);
     const threadId = await startThread(alex.browser, category.slug, { title: 'A new records policy' });
     expect(await notificationsOf(await firstPostOf(threadId))).toEqual([{ memberId: ellis.member.id, kind: 'watched_thread' }]);
-    expect((await ellis.browser.get('/notifications')).body).toContain(`${alex.member.displayName} started a thread in ${category.name}, which you watch: “A new records policy”`);
+    expect(summaries((await ellis.browser.get('/notifications')).body)).toContain(`${alex.member.displayName} started a thread in ${category.name}, which you watch: “A new records policy”`);
   });
 
   it('words a marked answer (written by the answers feature) as such', async () => {
@@ -93,7 +98,17 @@ describe('who hears about a post', () => {
     const threadId = await startThread(alex.browser, 'questions', { title: 'Which archive tool?' });
     const answer = await replyId(blair.browser, threadId);
     await t.db.insertInto('notifications').values({ member_id: blair.member.id, kind: 'answer', actor_id: alex.member.id, thread_id: threadId, post_id: answer }).execute();
-    expect((await blair.browser.get('/notifications')).body).toContain(`${alex.member.displayName} marked your reply as the answer in “Which archive tool?”`);
+    expect(summaries((await blair.browser.get('/notifications')).body)).toContain(`${alex.member.displayName} marked your reply as the answer in “Which archive tool?”`);
+  });
+
+  it('isolates the actor’s name and the thread’s title, so a right-to-left override in either stays inside it', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(alex.browser, 'questions');
+    await replyId(blair.browser, threadId);
+    await t.db.updateTable('members').set({ display_name: 'Blair \u202Eevil' }).where('id', '=', blair.member.id).execute();
+    await t.db.updateTable('threads').set({ title: 'Reversed \u202Etitle' }).where('id', '=', threadId).execute();
+    expect((await alex.browser.get('/notifications')).body).toContain('<bdi>Blair \u202Eevil</bdi> replied to your thread “<bdi>Reversed \u202Etitle</bdi>”</a>');
   });
 
   it('tells nobody of their own reply, a muted thread, or a deactivated member', async () => {

@@ -20,7 +20,7 @@ const notificationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     const { previous, next } = paginate('/notifications', page, rows.length > NOTIFICATIONS_PER_PAGE ? page + 1 : page);
     return reply.view('discussions/notifications', {
       title: page > 1 ? `Notifications (page ${page})` : 'Notifications',
-      notifications: rows.slice(0, NOTIFICATIONS_PER_PAGE).map((item) => ({ ...item, summary: describeNotification(item) })),
+      notifications: rows.slice(0, NOTIFICATIONS_PER_PAGE).map((item) => ({ ...item, ...describeNotification(item) })),
       hasUnread: viewer.unreadNotifications > 0,
       newer: previous,
       older: next,
