@@ -83,7 +83,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   // The site: its infrastructure (plugins/site.ts), then the features.
   await app.register(async (features) => {
     await features.register(site, { config, db, redis, sessionSecrets, now });
-    await features.register(pageRoutes, { config });
+    await features.register(pageRoutes, { deps });
     await features.register(authRoutes, { deps });
     await features.register(contactRoutes, { deps });
     await features.register(discussionRoutes, { deps });

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
+import { unreadCountText } from '../features/discussions/notifications.js';
 import { takeFlash } from '../lib/flash.js';
 import { ROLE_NAMES } from '../lib/messages.js';
 import type { TemplateData, Templates } from '../lib/templates.js';
@@ -31,7 +32,7 @@ export function renderPage(templates: Templates, config: Config, reply: FastifyR
     operatorName: config.operatorName,
     phaseBanner: config.phaseBanner,
     currentPath: request.url.split('?')[0],
-    member: member && { ...member, roleName: ROLE_NAMES[member.role] },
+    member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
     // Times (views/partials/time.hbs) in the member's own zone, or the site's.
     timeZone: member?.timeZone ?? config.timeZone,
     now: now(),

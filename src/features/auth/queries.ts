@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Role } from '../../db/types.js';
+import { unreadNotificationCount } from '../discussions/queries/notifications.js';
 import type { DomainRule } from './email-domain.js';
 
 /** What sign-in and the current-member check need; never the whole row. */
@@ -50,8 +51,8 @@ export async function findSessionMember(db: Db, id: number): Promise<SessionMemb
   const row = await db
     .selectFrom('members')
     .select(['id', 'display_name', 'handle', 'role', 'deactivated_at', 'time_zone', 'created_at'])
-    // One round trip per request for the header: the partial index on unread rows answers it.
-    .select((eb) => eb.selectFrom('notifications').select(eb.fn.countAll<string>().as('count')).whereRef('notifications.member_id', '=', 'members.id').where('notifications.read_at', 'is', null).as('unread_notifications'))
+    // One round trip per request for the header, through the partial index on unread rows.
+    .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
     .where('id', '=', id)
     .executeTakeFirst();
   return (

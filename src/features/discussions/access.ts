@@ -9,8 +9,11 @@ export interface Viewer {
 /** A category's audience, for seeing it and for starting threads in it. */
 export type Audience = 'members' | 'moderators';
 
+/** The roles that see everything a moderator sees (SQL filters on the role column use these). */
+export const STAFF_ROLES = ['moderator', 'administrator'] as const satisfies readonly Role[];
+
 export function isStaff(role: Role): boolean {
-  return role === 'moderator' || role === 'administrator';
+  return (STAFF_ROLES as readonly Role[]).includes(role);
 }
 
 /** The audiences whose categories this viewer may see (queries filter on it in SQL). */

@@ -40,4 +40,13 @@ export const DISCUSSION_MESSAGES = {
   nothingChanged: 'Nothing was changed.',
   postDeleted: 'Your post has been deleted.',
   threadDeleted: 'Your thread has been deleted.',
+  noNotifications: 'No notifications yet. You hear here when someone replies to you or mentions you, and about new posts in what you watch.',
+  notificationsRead: 'All your notifications are marked as read.',
+  badThreadWatch: 'Choose to watch, stop watching or mute the thread',
+  badCategoryWatch: 'Choose to watch or stop watching the category',
+  threadWatched: 'You are now watching this thread.',
+  threadMuted: 'You have muted this thread.',
+  threadUnwatched: 'You have stopped watching this thread.',
+  categoryWatched: 'You are now watching this category.',
+  categoryUnwatched: 'You have stopped watching this category.',
 } as const;

@@ -91,3 +91,16 @@ export const EditFirstPostForm = EditReplyForm.extend({
   body: NewThreadForm.shape.body,
 });
 export type EditFirstPostForm = z.infer<typeof EditFirstPostForm>;
+
+export const NOTIFICATIONS_PER_PAGE = 30;
+export const NotificationParams = z.object({ id: databaseId });
+
+// The watch forms' buttons send one of these; anything else did not come from them.
+export const WatchThreadForm = z.strictObject({
+  _csrf: z.string(),
+  level: z.enum(['watching', 'muted', 'none'], { error: DISCUSSION_MESSAGES.badThreadWatch }),
+});
+export const WatchCategoryForm = z.strictObject({
+  _csrf: z.string(),
+  level: z.enum(['watching', 'none'], { error: DISCUSSION_MESSAGES.badCategoryWatch }),
+});

@@ -1,5 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DB } from '../../../db/schema.js';
 import type { Db } from '../../../db/types.js';
+import { isStaff, STAFF_ROLES, type Viewer } from '../access.js';
 
 /** Why a member hears about a post; when several apply, the first in this list wins. */
 export const NOTIFICATION_KINDS = ['answer', 'reply', 'mention', 'watched_reply', 'watched_thread'] as const;
@@ -86,4 +88,114 @@ export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Pr
     )
     .onConflict((oc) => oc.doNothing())
     .execute();
+}
+
+/*
+ * Reading notifications. Whether a member may still see a notification's post is judged when the
+ * row is read, not when it was made: a post deleted or hidden, a thread deleted or hidden, or a
+ * category closed to members since then tells nobody anything (docs/decisions/0008).
+ *
+ * Email (a later feature) changes nothing here: its job adds an `emailed_at` column, reads the
+ * rows with `read_at` and `emailed_at` both null through the same `visibleTo` filter, and sets
+ * `emailed_at`. One opened in the app has `read_at`, so it is never emailed.
+ */
+
+type NotificationTables = DB & { n: DB['notifications']; p: DB['posts']; t: DB['threads']; c: DB['categories'] };
+
+/** The rules of access.ts (audiencesFor, hidden things for staff only) for a notification's post, in SQL. */
+function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | 'c'>, isStaffReader: Expression<SqlBool>) {
+  return eb.and([
+    eb('p.deleted_at', 'is', null),
+    eb('t.deleted_at', 'is', null),
+    eb.or([eb('p.hidden_at', 'is', null), isStaffReader]),
+    eb.or([eb('t.hidden_at', 'is', null), isStaffReader]),
+    eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
+  ]);
+}
+
+/** The member's notifications that they may still see, with their posts, threads and categories joined. */
+function visibleNotifications(db: Db, viewer: Viewer) {
+  return db
+    .selectFrom('notifications as n')
+    .innerJoin('posts as p', 'p.id', 'n.post_id')
+    .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .innerJoin('categories as c', 'c.id', 't.category_id')
+    .where('n.member_id', '=', viewer.id)
+    .where((eb) => visibleTo(eb, sql.lit(isStaff(viewer.role))));
+}
+
+export interface NotificationItem {
+  id: number;
+  kind: NotificationKind;
+  /** Who wrote the post (or marked the answer); null once their account is gone. */
+  actorName: string | null;
+  postId: number;
+  /** The post replies to the thread, not to one of its posts. */
+  repliesToThread: boolean;
+  threadTitle: string;
+  categoryName: string;
+  createdAt: Date;
+  read: boolean;
+}
+
+/** Newest first (the index notifications_recent), a page at a time. */
+export async function listNotifications(db: Db, viewer: Viewer, { limit, offset }: { limit: number; offset: number }): Promise<NotificationItem[]> {
+  const rows = await visibleNotifications(db, viewer)
+    .leftJoin('members as a', 'a.id', 'n.actor_id')
+    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 't.title', 'c.name as category_name', 'a.display_name as actor_name'])
+    .orderBy('n.created_at', 'desc')
+    .orderBy('n.id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind as NotificationKind,
+    actorName: row.actor_name,
+    postId: row.post_id,
+    repliesToThread: row.reply_to_post_id === null,
+    threadTitle: row.title,
+    categoryName: row.category_name,
+    createdAt: row.created_at,
+    read: row.read_at !== null,
+  }));
+}
+
+/** One of the member's own notifications, if they may still see its post. */
+export async function findNotification(db: Db, viewer: Viewer, id: number): Promise<{ postId: number; read: boolean } | undefined> {
+  const row = await visibleNotifications(db, viewer).select(['n.post_id', 'n.read_at']).where('n.id', '=', id).executeTakeFirst();
+  return row && { postId: row.post_id, read: row.read_at !== null };
+}
+
+export async function markNotificationRead(db: Db, memberId: number, id: number): Promise<void> {
+  await db.updateTable('notifications').set({ read_at: sql`now()` }).where('id', '=', id).where('member_id', '=', memberId).where('read_at', 'is', null).execute();
+}
+
+/** Every unread notification of the member, those about posts they can no longer see included. */
+export async function markAllNotificationsRead(db: Db, memberId: number): Promise<number> {
+  const result = await db.updateTable('notifications').set({ read_at: sql`now()` }).where('member_id', '=', memberId).where('read_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Unread notifications are counted up to here: beyond it the header says "99+", and the count stays a handful of index lookups however many pile up. */
+export const UNREAD_COUNTED_UP_TO = 100;
+
+/**
+ * The header's unread count, as a subquery of the query that loads the signed-in member
+ * (src/features/auth/queries.ts): only notifications they may still see, judged by the role in
+ * that same row.
+ */
+export function unreadNotificationCount(eb: ExpressionBuilder<DB, 'members'>) {
+  const unread = eb
+    .selectFrom('notifications as n')
+    .innerJoin('posts as p', 'p.id', 'n.post_id')
+    .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .innerJoin('categories as c', 'c.id', 't.category_id')
+    .select('n.id')
+    .whereRef('n.member_id', '=', 'members.id')
+    .where('n.read_at', 'is', null)
+    .where((inner) => visibleTo(inner, inner('members.role', 'in', STAFF_ROLES)))
+    .limit(UNREAD_COUNTED_UP_TO)
+    .as('unread');
+  return eb.selectFrom(unread).select((count) => count.fn.countAll<string>().as('count'));
 }

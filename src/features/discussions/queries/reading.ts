@@ -23,3 +23,40 @@ export async function watchThreadUnlessChosen(db: Db, memberId: number, threadId
     .onConflict((oc) => oc.columns(['member_id', 'thread_id']).doNothing())
     .execute();
 }
+
+export type ThreadWatchLevel = 'watching' | 'muted' | 'none';
+
+/**
+ * The member's own choice for a thread. 'none' removes the row: they hear only of replies to
+ * their posts and mentions, and replying later watches the thread again, as a first reply does.
+ * Setting what is already set writes nothing.
+ */
+export async function setThreadWatch(db: Db, memberId: number, threadId: number, level: ThreadWatchLevel): Promise<void> {
+  if (level === 'none') {
+    await db.deleteFrom('thread_watches').where('member_id', '=', memberId).where('thread_id', '=', threadId).execute();
+    return;
+  }
+  await db
+    .insertInto('thread_watches')
+    .values({ member_id: memberId, thread_id: threadId, level })
+    .onConflict((oc) => oc.columns(['member_id', 'thread_id']).doUpdateSet({ level, updated_at: sql`now()` }).where('thread_watches.level', '<>', level))
+    .execute();
+}
+
+/** Watching a category: hearing of every new thread started in it. */
+export async function setCategoryWatch(db: Db, memberId: number, categoryId: number, watching: boolean): Promise<void> {
+  if (!watching) {
+    await db.deleteFrom('category_watches').where('member_id', '=', memberId).where('category_id', '=', categoryId).execute();
+    return;
+  }
+  await db
+    .insertInto('category_watches')
+    .values({ member_id: memberId, category_id: categoryId })
+    .onConflict((oc) => oc.columns(['member_id', 'category_id']).doNothing())
+    .execute();
+}
+
+export async function isWatchingCategory(db: Db, memberId: number, categoryId: number): Promise<boolean> {
+  const row = await db.selectFrom('category_watches').select('member_id').where('member_id', '=', memberId).where('category_id', '=', categoryId).executeTakeFirst();
+  return row !== undefined;
+}

@@ -89,9 +89,10 @@ export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: 
 }
 
 /** The latest activity across every category the viewer may see (the signed-in home page). */
-export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false }: { limit: number; unreadOnly?: boolean }): Promise<ThreadListItem[]> {
+export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false, activeSince }: { limit: number; unreadOnly?: boolean; activeSince?: Date }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
     .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count > coalesce(r.last_read_position, 0)`))
+    .$if(activeSince !== undefined, (qb) => qb.where('t.last_posted_at', '>', activeSince!))
     .orderBy('t.last_posted_at', 'desc')
     .orderBy('t.id', 'desc')
     .limit(limit)

@@ -6,6 +6,7 @@ import { paginate } from '../../../lib/pagination.js';
 import { mayStartThreads } from '../access.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
 import { findCategoryBySlug, listCategories } from '../queries/categories.js';
+import { isWatchingCategory } from '../queries/reading.js';
 import { listThreadsInCategory } from '../queries/threads.js';
 import { CategoryParams, PageQuery, THREADS_PER_PAGE } from '../schemas.js';
 
@@ -31,6 +32,7 @@ const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
       mayStart: mayStartThreads(viewer, category),
       emptyMessage: DISCUSSION_MESSAGES.noThreads,
       pagination: paginate(`/c/${category.slug}`, page, pageCount),
+      watching: await isWatchingCategory(deps.db, viewer.id, category.id),
     });
   });
 };
