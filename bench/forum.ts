@@ -12,7 +12,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { FORUM_PASSWORD, FORUM_SIZES, seedForum, type ForumSizeName, type SeededForum } from './forum-seed.js';
 import { postBody, seededRandom } from './forum-text.js';
 import { Client } from './load.js';
-import { sampleResidentMemory, residentBytes, startServer, type ChildServer } from './processes.js';
+import { cpuMillis, sampleResidentMemory, residentBytes, startServer, type ChildServer } from './processes.js';
 import { envInt, freePort, hiddenFields, LogWatch, progress } from './site.js';
 
 /**
@@ -27,7 +27,11 @@ import { envInt, freePort, hiddenFields, LogWatch, progress } from './site.js';
 
 const SECONDS = envInt('BENCH_SECONDS', 10, 1, 600);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50, 1, 500);
-const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 2, 0, 60);
+// Before each measurement: this many requests (at most WARMUP_LIMIT_MS), so the JIT has compiled
+// the route and the templates, and every pooled connection's backend has its caches (the pools
+// close idle connections during the pause between scenarios).
+const WARMUP_REQUESTS = envInt('BENCH_WARMUP_REQUESTS', 500, 0, 100_000);
+const WARMUP_LIMIT_MS = 30_000;
 const SIGNED_IN = envInt('BENCH_MEMBERS', 50, 1, 1000);
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF?.trim() || undefined;
 // Names (or their beginnings) of the scenarios to run, comma-separated; the reference always runs.
@@ -100,6 +104,9 @@ interface Measured {
   unexpected: number;
   transactionsPerRequest: number;
   blocksPerRequest: number;
+  /** CPU time per measured request: the server's process (app or reference), and the database's backends. */
+  serverCpuMs: number;
+  databaseCpuMs: number;
   /** Replies only: notifications the replies made, per reply. */
   notificationsPerPost: number | undefined;
 }
@@ -140,14 +147,14 @@ async function signIn(client: Client, origin: string, email: string, id: number,
   return { id, cookie, csrf };
 }
 
-function cannon(scenario: Scenario, origin: string, members: Member[], seconds: number): Promise<autocannon.Result> {
+function cannon(scenario: Scenario, origin: string, members: Member[], length: { seconds: number } | { requests: number; limitMs: number }): Promise<autocannon.Result> {
   let next = 0;
   return new Promise((resolve, reject) => {
     running = autocannon(
       {
         url: origin,
         connections: CONNECTIONS,
-        duration: seconds,
+        ...('seconds' in length ? { duration: length.seconds } : { amount: length.requests }),
         timeout: 30,
         // Each connection is one member: 50 connections, 50 members (their sessions and tokens).
         setupClient: (client) => {
@@ -165,6 +172,11 @@ function cannon(scenario: Scenario, origin: string, members: Member[], seconds: 
       },
       (error: unknown, result: autocannon.Result) => (error ? reject(error) : resolve(result)),
     );
+    if ('limitMs' in length) {
+      const instance = running;
+      const limit = setTimeout(() => instance.stop(), length.limitMs);
+      instance.once('done', () => clearTimeout(limit));
+    }
   });
 }
 
@@ -172,6 +184,15 @@ async function databaseCounters(stats: pg.Client, bench: pg.Client, databaseName
   const { rows } = await stats.query<{ transactions: string; blocks: string }>('select xact_commit + xact_rollback as transactions, blks_hit + blks_read as blocks from pg_stat_database where datname = $1', [databaseName]);
   const { rows: counted } = await bench.query<{ posts: string; notifications: string }>('select (select max(id) from posts) as posts, (select max(id) from notifications) as notifications');
   return { transactions: Number(rows[0]!.transactions), blocks: Number(rows[0]!.blocks), posts: Number(counted[0]!.posts), notifications: Number(counted[0]!.notifications ?? 0) };
+}
+
+/** CPU milliseconds used so far by each backend connected to the database. */
+async function backendCpu(stats: pg.Client, databaseName: string): Promise<Map<number, number>> {
+  const { rows } = await stats.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [databaseName]);
+  return new Map(rows.flatMap((row) => {
+    const ms = cpuMillis(row.pid);
+    return ms === undefined ? [] : [[row.pid, ms] as const];
+  }));
 }
 
 async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<SizeReport> {
@@ -225,15 +246,14 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
     const rssAfterStart = residentBytes(app.pid);
     const runRss = sampleResidentMemory(app.pid, 250);
     const referenceOrigin = `http://127.0.0.1:${await freePort()}`;
-    servers.push(
-      await startServer({
-        script: new URL('./reference.js', import.meta.url),
-        env: { REFERENCE_DATABASE_URL: benchUrl.toString(), REFERENCE_PORT: new URL(referenceOrigin).port, REFERENCE_THREAD_ID: String(forum.longThread.id) },
-        origin: referenceOrigin,
-        readyPath: '/thread',
-        output: process.stderr,
-      }),
-    );
+    const reference = await startServer({
+      script: new URL('./reference.js', import.meta.url),
+      env: { REFERENCE_DATABASE_URL: benchUrl.toString(), REFERENCE_PORT: new URL(referenceOrigin).port, REFERENCE_THREAD_ID: String(forum.longThread.id) },
+      origin: referenceOrigin,
+      readyPath: '/thread',
+      output: process.stderr,
+    });
+    servers.push(reference);
     progress(`${sizeName}: app at ${appOrigin} (pid ${app.pid}), reference at ${referenceOrigin}`);
 
     // Members with unread notifications, so the header count and /notifications have something to show.
@@ -297,15 +317,20 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
         const probe = await prober.request({ method: 'GET', path: scenario.path, headers: scenario.signedIn ? { cookie: members[0]!.cookie } : {} }, true).finally(() => prober.close());
         if (probe.status !== 200) {
           progress(`${scenario.name}: GET ${scenario.path} answered ${probe.status}; skipped`);
-          measured.push({ scenario, skipped: `GET ${scenario.path} answered ${probe.status}`, requestsPerSecond: NaN, p50: NaN, p99: NaN, bytes: undefined, peakRss: NaN, statuses: {}, unexpected: 0, transactionsPerRequest: NaN, blocksPerRequest: NaN, notificationsPerPost: undefined });
+          measured.push({ scenario, skipped: `GET ${scenario.path} answered ${probe.status}`, requestsPerSecond: NaN, p50: NaN, p99: NaN, bytes: undefined, peakRss: NaN, statuses: {}, unexpected: 0, transactionsPerRequest: NaN, blocksPerRequest: NaN, serverCpuMs: NaN, databaseCpuMs: NaN, notificationsPerPost: undefined });
           continue;
         }
         bytes = Buffer.byteLength(probe.body);
       }
-      progress(`${sizeName}: ${scenario.name}: ${WARMUP_SECONDS} s warm-up, ${SECONDS} s measured, ${CONNECTIONS} connections`);
+      progress(`${sizeName}: ${scenario.name}: ${WARMUP_REQUESTS} requests to warm up, ${SECONDS} s measured, ${CONNECTIONS} connections`);
       const rss = sampleResidentMemory(app.pid);
-      const warmup = WARMUP_SECONDS > 0 ? await cannon(scenario, origin, members, WARMUP_SECONDS) : undefined;
-      const result = await cannon(scenario, origin, members, SECONDS);
+      const warmup = WARMUP_REQUESTS > 0 ? await cannon(scenario, origin, members, { requests: WARMUP_REQUESTS, limitMs: WARMUP_LIMIT_MS }) : undefined;
+      const serverPid = scenario.server === 'app' ? app.pid : reference.pid;
+      const serverCpuBefore = cpuMillis(serverPid) ?? NaN;
+      const databaseCpuBefore = await backendCpu(stats, databaseName);
+      const result = await cannon(scenario, origin, members, { seconds: SECONDS });
+      const serverCpu = (cpuMillis(serverPid) ?? NaN) - serverCpuBefore;
+      const databaseCpu = [...(await backendCpu(stats, databaseName))].reduce((sum, [pid, ms]) => sum + ms - (databaseCpuBefore.get(pid) ?? 0), 0);
       const peakRss = rss.stop();
       await sleep(STATS_SETTLE_MS);
       const after = await databaseCounters(stats, bench, databaseName);
@@ -324,6 +349,8 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
         unexpected: result.requests.total - (statuses[expected] ?? 0) + result.errors,
         transactionsPerRequest: scenario.server === 'app' ? (after.transactions - counters.transactions) / requests : NaN,
         blocksPerRequest: (after.blocks - counters.blocks) / requests,
+        serverCpuMs: serverCpu / result.requests.total,
+        databaseCpuMs: databaseCpu / result.requests.total,
         notificationsPerPost: scenario.form && posted > 0 ? (after.notifications - counters.notifications) / posted : undefined,
       });
       const last = measured.at(-1)!;
@@ -367,17 +394,18 @@ function reportSize(report: SizeReport): string {
   out.push(`- Load average (1, 5, 15 min) at the first scenario: ${report.loadAverages.start.map((v) => v.toFixed(2)).join(' ')}; after the last: ${report.loadAverages.end.map((v) => v.toFixed(2)).join(' ')}`);
   out.push(`- App RSS after start-up ${mib(report.rssAfterStart)}; peak over the whole run (sign-ins and scenarios) ${mib(report.peakRss)}`);
   out.push('');
-  out.push('| Scenario | Req/s | × reference | p50 ms | p99 ms | Response | App peak RSS | DB transactions / req | DB blocks / req | Statuses |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push('| Scenario | Req/s | × reference | p50 ms | p99 ms | Response | App peak RSS | Server CPU ms / req | DB CPU ms / req | × reference by CPU | DB transactions / req | DB blocks / req | Statuses |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const m of report.measured) {
     if (m.skipped) {
-      out.push(`| ${m.scenario.name} | not measured: ${m.skipped} | | | | | | | | |`);
+      out.push(`| ${m.scenario.name} | not measured: ${m.skipped} | | | | | | | | | | | |`);
       continue;
     }
     const ratio = reference && m !== reference ? fixed(m.requestsPerSecond / reference.requestsPerSecond, 2) : '';
+    const cpuRatio = reference && m !== reference ? fixed(cpuShare(m, reference), 2) : '';
     const statuses = Object.entries(m.statuses).map(([status, n]) => `${status}×${count(n)}`).join(', ');
     out.push(
-      `| ${m.scenario.name} | ${fixed(m.requestsPerSecond, 0)} | ${ratio} | ${m.p50} | ${m.p99} | ${m.bytes === undefined ? '303' : kb(m.bytes)} | ${m.scenario.server === 'app' ? mib(m.peakRss) : ''} | ${fixed(m.transactionsPerRequest)} | ${fixed(m.blocksPerRequest, 0)} | ${statuses}${m.unexpected ? `, **${m.unexpected} unexpected**` : ''} |`,
+      `| ${m.scenario.name} | ${fixed(m.requestsPerSecond, 0)} | ${ratio} | ${m.p50} | ${m.p99} | ${m.bytes === undefined ? '303' : kb(m.bytes)} | ${m.scenario.server === 'app' ? mib(m.peakRss) : ''} | ${fixed(m.serverCpuMs, 2)} | ${fixed(m.databaseCpuMs, 2)} | ${cpuRatio} | ${fixed(m.transactionsPerRequest)} | ${fixed(m.blocksPerRequest, 0)} | ${statuses}${m.unexpected ? `, **${m.unexpected} unexpected**` : ''} |`,
     );
   }
   out.push('');
@@ -388,6 +416,14 @@ function reportSize(report: SizeReport): string {
   return out.join('\n');
 }
 
+/**
+ * The share of the reference's throughput the CPU times predict for a machine given to the
+ * app and its database alone: the reference's CPU per request over this scenario's.
+ */
+function cpuShare(m: Measured, reference: Measured): number {
+  return (reference.serverCpuMs + reference.databaseCpuMs) / (m.serverCpuMs + m.databaseCpuMs);
+}
+
 function targets(report: SizeReport): string[] {
   const find = (prefix: string) => report.measured.find((m) => m.scenario.name.startsWith(prefix) && !m.skipped);
   const reference = find('reference');
@@ -395,7 +431,11 @@ function targets(report: SizeReport): string[] {
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   for (const m of report.measured.filter((m) => /^(thread page|category page)/.test(m.scenario.name) && !m.skipped)) {
     const share = reference ? m.requestsPerSecond / reference.requestsPerSecond : NaN;
-    lines.push(`- ${m.scenario.name}: ${fixed(share, 2)} of the reference's requests/s (target ≥ ${fixed(TARGETS.shareOfReference, 2)}): ${verdict(share >= TARGETS.shareOfReference)}; p99 ${m.p99} ms (target < ${TARGETS.p99Ms}): ${verdict(m.p99 < TARGETS.p99Ms)}`);
+    const byCpu = reference ? cpuShare(m, reference) : NaN;
+    lines.push(
+      `- ${m.scenario.name}: ${fixed(share, 2)} of the reference's requests/s (target ≥ ${fixed(TARGETS.shareOfReference, 2)}): ${verdict(share >= TARGETS.shareOfReference)} ` +
+        `(${fixed(byCpu, 2)} by CPU per request); p99 ${m.p99} ms (target < ${TARGETS.p99Ms}): ${verdict(m.p99 < TARGETS.p99Ms)}`,
+    );
   }
   const reply = find('reply');
   if (reply) lines.push(`- replies: ${fixed(reply.requestsPerSecond, 0)}/s with ${fixed(reply.notificationsPerPost ?? NaN, 2)} notifications each (target ≥ ${TARGETS.repliesPerSecond}/s): ${verdict(reply.requestsPerSecond >= TARGETS.repliesPerSecond && reply.unexpected === 0)}`);
@@ -409,14 +449,14 @@ function reportGrowth(reports: SizeReport[]): string {
   if (reports.length < 2) return '';
   const [large, small] = [...reports].sort((a, b) => b.forum.counts.posts - a.forum.counts.posts);
   const out = [`### Growth: ${large!.sizeName} (${count(large!.forum.counts.posts)} posts) against ${small!.sizeName} (${count(small!.forum.counts.posts)} posts)`, ''];
-  out.push('| Scenario | Req/s small | Req/s large | large ÷ small | p99 ms small | p99 ms large | DB blocks / req small | large |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| Scenario | Req/s small | Req/s large | large ÷ small | p99 ms small | p99 ms large | CPU ms / req (server + DB) small | large | DB blocks / req small | large |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const m of large!.measured) {
     // Deep pages differ in number between sizes (80 % of the way through the long thread).
     const key = (name: string) => name.replace(/^thread page (?!1$)\d+$/, 'thread page deep');
     const other = small!.measured.find((s) => key(s.scenario.name) === key(m.scenario.name));
     if (!other || m.skipped || other.skipped) continue;
-    out.push(`| ${key(m.scenario.name)} | ${fixed(other.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond / other.requestsPerSecond, 2)} | ${other.p99} | ${m.p99} | ${fixed(other.blocksPerRequest, 0)} | ${fixed(m.blocksPerRequest, 0)} |`);
+    out.push(`| ${key(m.scenario.name)} | ${fixed(other.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond / other.requestsPerSecond, 2)} | ${other.p99} | ${m.p99} | ${fixed(other.serverCpuMs + other.databaseCpuMs, 2)} | ${fixed(m.serverCpuMs + m.databaseCpuMs, 2)} | ${fixed(other.blocksPerRequest, 0)} | ${fixed(m.blocksPerRequest, 0)} |`);
   }
   return out.join('\n');
 }
@@ -454,8 +494,9 @@ async function main(): Promise<void> {
       '',
       `- Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}; Node ${process.version}`,
       `- Database: ${version} at ${maskUrl(serverUrl)} (a fresh database per size, dropped after)`,
-      `- Load: autocannon from this process, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured per scenario; the app (dist/src/server.js) and the reference each in a process of their own`,
+      `- Load: autocannon from this process, ${CONNECTIONS} connections, ${WARMUP_REQUESTS} requests to warm up (at most ${WARMUP_LIMIT_MS / 1000} s) then ${SECONDS} s measured per scenario; the app (dist/src/server.js) and the reference each in a process of their own`,
       `- ${SIGNED_IN} members signed in through the real /login form (one per connection); the app runs with ${Object.entries(LIFTED_LIMITS).map(([k, v]) => `${k}=${v}`).join(', ')} (posting limits lifted for the reply scenarios), RATE_LIMIT_TRUSTED=127.0.0.0/8 (the page budget), and the seeded hashes' argon2 settings`,
+      '- Server CPU and DB CPU per request: the CPU time (user + system, from /proc) of the app’s or the reference’s process and of the database backends serving it, over the measured requests; "× reference by CPU" is the reference’s total over this one’s, the share of its throughput to expect on a machine given to them alone',
       `- DB transactions and blocks per request: pg_stat_database (xact_commit + xact_rollback, blks_hit + blks_read) over warm-up and measurement, read ${STATS_SETTLE_MS / 1000} s after each scenario; every statement outside a transaction is one transaction`,
       `- Whole run: ${((performance.now() - started) / 60_000).toFixed(1)} minutes`,
       '',

@@ -86,3 +86,27 @@ export function sampleResidentMemory(pid: number, intervalMs = 100): { stop(): n
     },
   };
 }
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user and system) a process has used, in milliseconds; undefined where /proc cannot
+ * tell (not Linux, or the process has gone). Steadier than throughput on a shared machine:
+ * others' work delays a request but does not add to its CPU time.
+ */
+export function cpuMillis(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields from the closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}

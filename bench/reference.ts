@@ -33,7 +33,7 @@ app.get('/thread', async (_request, reply) => {
   const { rows } = await pool.query<{ id: string; createdAt: Date; bodyHtml: string; authorName: string; jobTitle: string | null; agencyName: string | null }>(
     `select p.id, p.created_at as "createdAt", p.body_html as "bodyHtml", m.display_name as "authorName", m.job_title as "jobTitle", a.name as "agencyName"
      from posts p join members m on m.id = p.author_id left join agencies a on a.id = m.agency_id
-     where p.thread_id = $1 and p.position between 1 and 20 order by p.position`,
+     where p.thread_id = $1 and p.position between 1 and 20 order by p.position limit 20`,
     [threadId],
   );
   return reply.type('text/html; charset=utf-8').send(page({ threadId, posts: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })) }));
