@@ -9,7 +9,7 @@ import { Client, runLoad, type BenchRequest, type LoadResult } from './load.js';
 import { benchWithSites, cookiesFrom, envInt, hiddenFields, progress, type Site } from './site.js';
 
 /**
- * `npm run bench`: the real app (as src/server.ts builds it, mail worker included) on a fresh
+ * `npm run bench:http`: the real app (as src/server.ts builds it, mail worker included) on a fresh
  * database, listening on 127.0.0.1, driven over HTTP by a keep-alive client in this process.
  * Embedded PGlite by default; with DATABASE_URL, a fresh database on that server, dropped at
  * the end. Every scenario is a fixed number of requests after a warm-up, at a fixed number in
@@ -29,7 +29,7 @@ const WATCHDOG_MS = 25 * 60_000;
 const MIXED_POSTERS = 20;
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-// With --expose-gc (npm run bench passes it), memory is read after a full collection, so heap
+// With --expose-gc (npm run bench:http passes it), memory is read after a full collection, so heap
 // growth from one scenario to the next is memory still held, not garbage yet to be collected.
 const gc = (globalThis as { gc?: () => void }).gc;
 function memory(): NodeJS.MemoryUsage {

@@ -35,7 +35,7 @@ export function envInt(name: string, fallback: number, min: number, max: number)
 }
 
 /** A port nobody listens on right now (the app takes it a moment later). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;

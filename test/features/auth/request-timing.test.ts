@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { PostgresQueryCompiler, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { createMember } from '../../support/members.js';
 import { answerRequests, askToJoin } from '../../support/membership.js';
+import { StatementRecorder } from '../../support/statements.js';
 
 // Issue 15, item 2: POST /password/forgot took 17.7 ms for a member and 9.5 ms for anyone else
 // (embedded; 9.8 vs 6.4 ms on PostgreSQL), so one request told who is a member. By construction
@@ -13,25 +13,13 @@ import { answerRequests, askToJoin } from '../../support/membership.js';
 // goes, and which) is decided later by the mail worker. Timings are measured, not asserted:
 // `npm run bench:timing`, recorded in BENCHMARKS.md.
 
-/** Every statement the app sends while `recording`, as SQL text (parameters apart). */
-const statements: string[] = [];
-let recording = false;
-const compiler = new PostgresQueryCompiler();
-const recorder: KyselyPlugin = {
-  transformQuery({ node, queryId }) {
-    if (recording) statements.push(compiler.compileQuery(node, queryId).sql);
-    return node;
-  },
-  async transformResult({ result }) {
-    return result;
-  },
-};
+const recorder = new StatementRecorder();
 
 let database: Database;
 let t: TestApp;
 beforeAll(async () => {
   database = await createTestDatabase();
-  t = await buildTestApp({ database: { ...database, db: database.db.withPlugin(recorder) } });
+  t = await buildTestApp({ database: { ...database, db: database.db.withPlugin(recorder.plugin) } });
 });
 afterAll(async () => {
   await t.close();
@@ -46,15 +34,10 @@ function address(label: string): string {
 async function statementsOfPost(path: string, fields: Record<string, string>): Promise<string[]> {
   const browser = new Browser(t.app);
   const hidden = await browser.openForm(path);
-  statements.length = 0;
-  recording = true;
-  try {
+  return recorder.during(async () => {
     const response = await browser.post(path, { ...hidden, ...fields });
     expect(response.statusCode).toBe(200);
-  } finally {
-    recording = false;
-  }
-  return [...statements];
+  });
 }
 
 async function kindsOfEmailTo(email: string): Promise<string[]> {

@@ -1,0 +1,227 @@
+/**
+ * Words for the benchmark's forum (bench/forum-seed.ts): names, agencies, thread titles and
+ * post bodies in Markdown, made from a seeded generator so every run seeds the same forum.
+ * The topics are the community's own: running agency accounts, moderating public comments,
+ * records keeping, accessible video, the code of conduct online.
+ */
+
+/** A small seeded generator (mulberry32): the same seed gives the same forum. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Random = () => number;
+
+export function pick<T>(random: Random, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)]!;
+}
+
+const FIRST_NAMES = [
+  'Priya', 'James', 'Mei', 'Oliver', 'Aisha', 'Thomas', 'Ngaire', 'Lachlan', 'Sofia', 'Daniel', 'Hannah', 'Tariq', 'Grace', 'Liam', 'Fatima', 'Jack',
+  'Chloe', 'Ravi', 'Emily', 'Kieran', 'Yasmin', 'Matthew', 'Zoe', 'Hamish', 'Anh', 'Samuel', 'Isla', 'Mohammed', 'Ruby', 'Connor', 'Leila', 'Ethan',
+  'Jasmine', 'Nathan', 'Amara', 'Lucas', 'Olivia', 'Dev', 'Charlotte', 'Kai', 'Bridget', 'Hugo', 'Tahnee', 'Aaron', 'Elena', 'Marcus', 'Nikita', 'Callum',
+];
+const LAST_NAMES = [
+  'Nguyen', 'Smith', 'Patel', 'Williams', 'Chen', 'Brown', 'Singh', 'Jones', 'Kelly', 'Wilson', 'Taylor', 'Murphy', 'Ali', 'Martin', 'Walker', 'Tran',
+  'Anderson', 'Thompson', 'Kaur', 'White', 'Harris', 'Ryan', 'Lee', 'King', 'Wright', 'Scott', 'Green', 'Baker', 'Hall', 'Campbell', 'Mitchell', 'Young',
+  'Roberts', 'Wang', 'Clarke', 'Evans', 'Hughes', 'Edwards', 'Turner', 'Moore', 'Hill', 'Cooper', 'Ward', 'Morris', 'Wood', 'Watson', 'Russell', 'Bell',
+];
+
+export const JOB_TITLES = [
+  'Social Media Manager', 'Digital Communications Officer', 'Senior Communications Adviser', 'Community Engagement Officer', 'Content Designer',
+  'Media Adviser', 'Digital Channels Lead', 'Records Manager', 'Accessibility Specialist', 'Web Content Officer', 'Communications Director',
+  'Campaigns Coordinator', 'Video Producer', 'Customer Experience Lead', 'Policy Officer', 'Graphic Designer', 'Editor', 'Information Manager',
+  'Engagement Coordinator', 'Executive Officer', 'Emergency Information Officer', 'Data Analyst', 'Public Affairs Officer', 'Assistant Director, Digital',
+];
+
+export const AGENCIES: readonly { name: string; jurisdiction: 'commonwealth' | 'state' | 'territory' | 'local'; domain: string }[] = [
+  { name: 'Department of Finance', jurisdiction: 'commonwealth', domain: 'finance.gov.au' },
+  { name: 'Services Australia', jurisdiction: 'commonwealth', domain: 'servicesaustralia.gov.au' },
+  { name: 'Australian Taxation Office', jurisdiction: 'commonwealth', domain: 'ato.gov.au' },
+  { name: 'Department of Health and Aged Care', jurisdiction: 'commonwealth', domain: 'health.gov.au' },
+  { name: 'Bureau of Meteorology', jurisdiction: 'commonwealth', domain: 'bom.gov.au' },
+  { name: 'Australian Electoral Commission', jurisdiction: 'commonwealth', domain: 'aec.gov.au' },
+  { name: 'National Archives of Australia', jurisdiction: 'commonwealth', domain: 'naa.gov.au' },
+  { name: 'Digital Transformation Agency', jurisdiction: 'commonwealth', domain: 'dta.gov.au' },
+  { name: 'Department of Home Affairs', jurisdiction: 'commonwealth', domain: 'homeaffairs.gov.au' },
+  { name: 'Australian Bureau of Statistics', jurisdiction: 'commonwealth', domain: 'abs.gov.au' },
+  { name: 'Department of Education', jurisdiction: 'commonwealth', domain: 'education.gov.au' },
+  { name: 'Australian Public Service Commission', jurisdiction: 'commonwealth', domain: 'apsc.gov.au' },
+  { name: 'NSW Department of Customer Service', jurisdiction: 'state', domain: 'customerservice.nsw.gov.au' },
+  { name: 'Transport for NSW', jurisdiction: 'state', domain: 'transport.nsw.gov.au' },
+  { name: 'NSW Rural Fire Service', jurisdiction: 'state', domain: 'rfs.nsw.gov.au' },
+  { name: 'Victorian Department of Health', jurisdiction: 'state', domain: 'health.vic.gov.au' },
+  { name: 'Emergency Management Victoria', jurisdiction: 'state', domain: 'emv.vic.gov.au' },
+  { name: 'Queensland Health', jurisdiction: 'state', domain: 'health.qld.gov.au' },
+  { name: 'Queensland Police Service', jurisdiction: 'state', domain: 'police.qld.gov.au' },
+  { name: 'SA Department for Education', jurisdiction: 'state', domain: 'education.sa.gov.au' },
+  { name: 'WA Department of Fire and Emergency Services', jurisdiction: 'state', domain: 'dfes.wa.gov.au' },
+  { name: 'Tasmanian Department of Premier and Cabinet', jurisdiction: 'state', domain: 'dpac.tas.gov.au' },
+  { name: 'ACT Health', jurisdiction: 'territory', domain: 'health.act.gov.au' },
+  { name: 'NT Government Communications', jurisdiction: 'territory', domain: 'nt.gov.au' },
+  { name: 'City of Sydney', jurisdiction: 'local', domain: 'cityofsydney.nsw.gov.au' },
+  { name: 'Brisbane City Council', jurisdiction: 'local', domain: 'brisbane.qld.gov.au' },
+  { name: 'City of Melbourne', jurisdiction: 'local', domain: 'melbourne.vic.gov.au' },
+  { name: 'City of Ballarat', jurisdiction: 'local', domain: 'ballarat.vic.gov.au' },
+  { name: 'Townsville City Council', jurisdiction: 'local', domain: 'townsville.qld.gov.au' },
+  { name: 'City of Perth', jurisdiction: 'local', domain: 'perth.wa.gov.au' },
+  { name: 'Hobart City Council', jurisdiction: 'local', domain: 'hobartcity.tas.gov.au' },
+  { name: 'Shire of Broome', jurisdiction: 'local', domain: 'broome.wa.gov.au' },
+];
+
+export interface Person {
+  displayName: string;
+  handle: string;
+  emailLocal: string;
+}
+
+/** Member number `n` (from 1): a name, and a handle and address made unique by the number. */
+export function personFor(n: number, random: Random): Person {
+  const first = pick(random, FIRST_NAMES);
+  const last = pick(random, LAST_NAMES);
+  return { displayName: `${first} ${last}`, handle: `${first}_${last}_${n}`.toLowerCase(), emailLocal: `${first}.${last}.${n}`.toLowerCase() };
+}
+
+const SUBJECTS = [
+  'moderating comments on a Facebook page', 'archiving posts for records keeping', 'captioning short videos', 'audio description for campaign videos',
+  'approvals for reactive posts', 'after-hours monitoring', 'a scheduling tool for a small team', 'responding to trolls on X', 'a social media policy refresh',
+  'the APS code of conduct and personal accounts', 'alt text for infographics', 'plain language in emergency posts', 'measuring engagement for the executive',
+  'handing over account passwords', 'two-factor authentication on shared accounts', 'a crisis communication plan', 'LinkedIn for recruitment campaigns',
+  'hiding versus deleting comments', 'keeping direct messages as records', 'live captions for press conferences', 'TikTok under the protective security guidance',
+  'a comment moderation guideline', 'reporting impersonation accounts', 'Instagram Stories and accessibility', 'election caretaker periods online',
+  'staff commenting on agency posts', 'paid promotion approvals', 'image rights and consent forms', 'community managers rostering', 'retention of deleted posts',
+];
+const TITLE_SHAPES: readonly ((subject: string) => string)[] = [
+  (s) => `How do you handle ${s}?`,
+  (s) => `Advice on ${s}`,
+  (s) => `What works for ${s}?`,
+  (s) => `Has anyone changed their approach to ${s}?`,
+  (s) => `Looking for examples: ${s}`,
+  (s) => `Lessons learned from ${s}`,
+  (s) => `Guidance on ${s} for a small team`,
+  (s) => `Question about ${s}`,
+  (s) => `Templates for ${s}`,
+  (s) => `${s[0]!.toUpperCase()}${s.slice(1)}: where do you draw the line?`,
+];
+const TITLE_TAILS = ['', '', '', ' (state agency)', ' in a regional council', ' during a bushfire season', ' after the restructure', ' on a tight budget'];
+
+export function threadTitle(random: Random): string {
+  return `${pick(random, TITLE_SHAPES)(pick(random, SUBJECTS))}${pick(random, TITLE_TAILS)}`;
+}
+
+const SENTENCES = [
+  'We moved our moderation rules into a one-page guideline that sits pinned on the page.',
+  'Our records team asked us to capture every post, reply and direct message, not just what we publish.',
+  'The biggest change for us was agreeing on who can approve a reactive post after hours.',
+  'We caption everything now, including the fifteen-second clips, because people watch without sound.',
+  'Hiding a comment keeps the author unaware, which is useful, but it still needs to be recorded.',
+  'Legal advised that deleting public comments can look like censorship unless the guideline covers it.',
+  'We run a weekly report for the executive with reach, engagement and the three posts that did best.',
+  'Shared passwords were a problem until we moved every account into a password manager with two-factor.',
+  'During the floods our community managers worked in pairs so nobody was alone with the abuse.',
+  'Alt text goes in the approval form now, so it is written by the person who knows the image.',
+  'Our policy says staff may like and share agency posts but should not argue in the comments.',
+  'The archiving service costs less than we feared and captures edits as well as deletions.',
+  'We tested the captions with a screen reader user and found the speaker names were missing.',
+  'Plain language helped most: short sentences, the action first, and the date in full.',
+  'The caretaker conventions mean we pause anything that could look like promoting the government.',
+  'Our approval chain had five steps, which was fine for campaigns but useless for an emergency.',
+  'We keep a log of every account, who owns it, and when its recovery details were last checked.',
+  'Impersonation accounts get reported through the platform first and then escalated through our contact.',
+  'Audio description was the hardest part: we now script it at the storyboard stage.',
+  'Paid promotion goes through procurement, so we plan the spend a quarter ahead.',
+  'We stopped using trending audio after a track was pulled and our videos went silent.',
+  'The records authority treats our posts like correspondence, so the retention period is seven years.',
+  'A rostered community manager checks the pages at eight, twelve and four on weekends.',
+  'Comments with personal information are hidden straight away and the person is contacted privately.',
+  'We learned to write the holding statement before we need it and keep it in the crisis folder.',
+  'Our accessibility checklist is short: captions, alt text, contrast, and no text inside images.',
+  'Staff with personal accounts are reminded that the code of conduct applies whenever they are identifiable.',
+  'The platform changed its API again, so our scheduling tool lost the ability to post to groups.',
+  'Engagement numbers alone misled us; we now look at how many people clicked through to the service.',
+  'We ask for consent in writing before featuring a member of the public, and keep the form with the image.',
+  'For live press conferences we book a captioner and an Auslan interpreter in the same request.',
+  'The moderation guideline is reviewed every year and whenever a new platform is added.',
+  'Our small team uses one shared inbox for direct messages so nothing is missed during leave.',
+  'We found it useful to tag posts by campaign so reporting takes minutes rather than days.',
+  'When a post goes wrong we correct it in a reply and keep the original, rather than deleting it.',
+];
+const OPENERS = ['Thanks for raising this.', 'Good question.', 'We had the same problem last year.', 'Agree with the above.', 'Short answer: it depends on your records authority.', 'This comes up every few months in our team.', 'Following, as we are about to do the same.', 'Happy to share what we did.'];
+const CLOSERS = ['Happy to share our template if it helps.', 'Keen to hear how others do it.', 'Hope that helps.', 'Send me a message if you want the details.', 'It is not perfect, but it works for us.', 'Would love to compare notes.'];
+const LIST_ITEMS = [
+  'who approves a post, and who approves it after hours', 'where the records are kept and for how long', 'which comments are hidden and which are deleted',
+  'captions on every video, burned in for short clips', 'alt text written before the post is approved', 'two-factor authentication on every account',
+  'a holding statement ready for each likely emergency', 'a weekly check of account recovery details', 'an escalation path for threats and self-harm',
+  'a named owner for each account', 'a log of changes to the moderation guideline', 'plain language and the action first',
+  'a quarterly review of the scheduling tool', 'consent forms filed with the images', 'reporting that links posts to outcomes',
+];
+const LINKS = [
+  ['the records authority guidance', 'https://www.naa.gov.au/information-management'],
+  ['the Style Manual', 'https://www.stylemanual.gov.au/'],
+  ['the W3C guide to making audio and video accessible', 'https://www.w3.org/WAI/media/av/'],
+  ['our published moderation guideline', 'https://www.example.gov.au/social-media/moderation-guideline'],
+  ['the code of conduct guidance on social media', 'https://www.apsc.gov.au/'],
+  ['the platform help page on hiding comments', 'https://www.facebook.com/help/'],
+] as const;
+const INLINE_CODE = ['#BushfireReady', 'utm_source=facebook', 'alt=""', 'SRT', 'WebVTT'];
+
+function sentences(random: Random, count: number): string {
+  return Array.from({ length: count }, () => pick(random, SENTENCES)).join(' ');
+}
+
+function paragraph(random: Random, mentionHandles: readonly string[]): string {
+  let text = sentences(random, 1 + Math.floor(random() * 4));
+  const roll = random();
+  if (roll < 0.15) {
+    const [label, href] = pick(random, LINKS);
+    text += ` See [${label}](${href}).`;
+  } else if (roll < 0.22) {
+    text += ` There is more at ${pick(random, LINKS)[1]}`;
+  } else if (roll < 0.3) {
+    text += ` We tag these with \`${pick(random, INLINE_CODE)}\`.`;
+  } else if (roll < 0.38) {
+    text = `**${text.split('. ')[0]}.** ${text.split('. ').slice(1).join('. ')}`.trim();
+  }
+  if (random() < 0.12 && mentionHandles.length > 0) text += ` @${pick(random, mentionHandles)} may know more about this.`;
+  return text;
+}
+
+function list(random: Random): string {
+  const ordered = random() < 0.35;
+  const items = Array.from({ length: 3 + Math.floor(random() * 3) }, () => pick(random, LIST_ITEMS));
+  return items.map((item, i) => `${ordered ? `${i + 1}.` : '-'} ${item[0]!.toUpperCase()}${item.slice(1)}`).join('\n');
+}
+
+/**
+ * A post body in Markdown: one short paragraph (most replies), a few blocks, or a long post
+ * with a heading, lists, links, a quote now and then, and @mentions of `mentionHandles`.
+ */
+export function postBody(random: Random, mentionHandles: readonly string[]): string {
+  const roll = random();
+  const blocks: string[] = [];
+  if (random() < 0.3) blocks.push(pick(random, OPENERS));
+  if (roll < 0.4) {
+    blocks.push(paragraph(random, mentionHandles));
+  } else if (roll < 0.82) {
+    if (random() < 0.2) blocks.push(`> ${sentences(random, 1 + Math.floor(random() * 2))}`);
+    blocks.push(paragraph(random, mentionHandles));
+    blocks.push(random() < 0.5 ? list(random) : paragraph(random, mentionHandles));
+    if (random() < 0.5) blocks.push(paragraph(random, mentionHandles));
+  } else {
+    blocks.push(paragraph(random, mentionHandles));
+    blocks.push(`### ${pick(random, ['What we do', 'Our process', 'What we learned', 'The short version', 'Background'])}`);
+    blocks.push(paragraph(random, mentionHandles), list(random), paragraph(random, mentionHandles));
+    if (random() < 0.3) blocks.push(`> ${sentences(random, 2)}`);
+    if (random() < 0.25) blocks.push('| Channel | Check | Owner |\n|---|---|---|\n| Facebook | Hourly | Community manager |\n| Instagram | Twice a day | Content team |\n| LinkedIn | Daily | Campaigns |');
+    blocks.push(paragraph(random, mentionHandles));
+  }
+  if (random() < 0.3) blocks.push(pick(random, CLOSERS));
+  return blocks.join('\n\n');
+}
