@@ -92,6 +92,12 @@ describe.each([1280, 320])('a conversation between two members at %i px', (width
     await a.getByRole('heading', { name: 'Accepted answer' }).waitFor();
     await check(a, 'thread-answered', width);
 
+    // The helper hears of it: the header counts their notifications, the list says what happened.
+    await b.goto(site.url('/c'));
+    await b.getByRole('link', { name: /^Notifications \d+ unread$/ }).click();
+    await b.getByText('marked your reply as the answer in').first().waitFor();
+    await check(b, 'notifications', width);
+
     // The helper sees the thread answered, and reads it as a tree.
     await b.goto(site.url('/c/questions'));
     expect(await b.locator('.thread-list__item', { hasText: title }).getByText('Answered').count()).toBe(1);

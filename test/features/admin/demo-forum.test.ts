@@ -174,7 +174,7 @@ describe('seedDemoForum', () => {
       for (const query of ['', '?view=threaded']) {
         const page = await browser.get(`${redirect.headers.location as string}${query}`);
         expect(page.statusCode, `${thread.title}${query}`).toBe(200);
-        expect(page.body).toContain(`<h1>${Handlebars.escapeExpression(thread.title)}</h1>`);
+        expect(page.body).toContain(`<h1><bdi>${Handlebars.escapeExpression(thread.title)}</bdi></h1>`);
         if (query === '') pages.push(page.body);
       }
     }
