@@ -30,10 +30,12 @@ const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50, 1, 500);
 // Before each measurement: this many requests (at most WARMUP_LIMIT_MS), so the JIT has compiled
 // the route and the templates, and every pooled connection's backend has its caches (the pools
 // close idle connections during the pause between scenarios).
-const WARMUP_REQUESTS = envInt('BENCH_WARMUP_REQUESTS', 500, 0, 100_000);
-const WARMUP_LIMIT_MS = 30_000;
+const WARMUP_REQUESTS = envInt('BENCH_WARMUP_REQUESTS', 1_500, 0, 100_000);
+const WARMUP_LIMIT_MS = 20_000;
 const SIGNED_IN = envInt('BENCH_MEMBERS', 50, 1, 1000);
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF?.trim() || undefined;
+// More options for the app's node, e.g. "--max-old-space-size=96" (space-separated).
+const APP_NODE_ARGS = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 // Names (or their beginnings) of the scenarios to run, comma-separated; the reference always runs.
 const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim()).filter(Boolean);
 // A backend that has just gone idle may keep its counts up to 10 s (PostgreSQL's
@@ -222,7 +224,7 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
     const appOrigin = `http://127.0.0.1:${await freePort()}`;
     const app = await startServer({
       script: new URL('../src/server.js', import.meta.url),
-      nodeArgs: CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : [],
+      nodeArgs: [...APP_NODE_ARGS, ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : [])],
       env: {
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
@@ -494,7 +496,7 @@ async function main(): Promise<void> {
       '',
       `- Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}; Node ${process.version}`,
       `- Database: ${version} at ${maskUrl(serverUrl)} (a fresh database per size, dropped after)`,
-      `- Load: autocannon from this process, ${CONNECTIONS} connections, ${WARMUP_REQUESTS} requests to warm up (at most ${WARMUP_LIMIT_MS / 1000} s) then ${SECONDS} s measured per scenario; the app (dist/src/server.js) and the reference each in a process of their own`,
+      `- Load: autocannon from this process, ${CONNECTIONS} connections, ${WARMUP_REQUESTS} requests to warm up (at most ${WARMUP_LIMIT_MS / 1000} s) then ${SECONDS} s measured per scenario; the app (node ${[...APP_NODE_ARGS, 'dist/src/server.js'].join(' ')}) and the reference each in a process of their own`,
       `- ${SIGNED_IN} members signed in through the real /login form (one per connection); the app runs with ${Object.entries(LIFTED_LIMITS).map(([k, v]) => `${k}=${v}`).join(', ')} (posting limits lifted for the reply scenarios), RATE_LIMIT_TRUSTED=127.0.0.0/8 (the page budget), and the seeded hashes' argon2 settings`,
       '- Server CPU and DB CPU per request: the CPU time (user + system, from /proc) of the app’s or the reference’s process and of the database backends serving it, over the measured requests; "× reference by CPU" is the reference’s total over this one’s, the share of its throughput to expect on a machine given to them alone',
       `- DB transactions and blocks per request: pg_stat_database (xact_commit + xact_rollback, blks_hit + blks_read) over warm-up and measurement, read ${STATS_SETTLE_MS / 1000} s after each scenario; every statement outside a transaction is one transaction`,
