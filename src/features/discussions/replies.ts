@@ -3,9 +3,9 @@ import type { Deps } from '../../deps.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
 import { recordCategoryPost } from './queries/categories.js';
 import { insertPostNotifications } from './queries/notifications.js';
-import { findPostIdByFormToken, findPostLocation, insertPost } from './queries/posts.js';
+import { findPostLocation, insertPost } from './queries/posts.js';
 import { markRead, watchThreadUnlessChosen } from './queries/reading.js';
-import { claimReplyPosition, type Thread } from './queries/threads.js';
+import { claimReplyPosition, findIdByFormToken, type Thread } from './queries/threads.js';
 
 export type ReplyResult =
   | { kind: 'posted'; postId: number }
@@ -31,7 +31,7 @@ class RollBack extends Error {
  * thread; a resubmitted form finds the reply the first one made.
  */
 export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string }): Promise<ReplyResult> {
-  const existing = await findPostIdByFormToken(deps.db, input.formToken, poster.id);
+  const existing = await findIdByFormToken(deps.db, 'posts', input.formToken, poster.id);
   if (existing !== undefined) return { kind: 'duplicate', postId: existing };
   if (thread.locked) return { kind: 'locked' };
   const parent = input.replyToPostId === undefined ? undefined : await findPostLocation(deps.db, poster, input.replyToPostId);
@@ -76,7 +76,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
     if (error.result) return error.result;
     // The winner's transaction is committed by the time the unique index let this one go; a
     // token spent by another member, or on a thread, is a stale form.
-    const postId = await findPostIdByFormToken(deps.db, input.formToken, poster.id);
+    const postId = await findIdByFormToken(deps.db, 'posts', input.formToken, poster.id);
     return postId === undefined ? { kind: 'stale-form' } : { kind: 'duplicate', postId };
   }
 }

@@ -6,7 +6,7 @@ import { recordCategoryPost, type Category } from './queries/categories.js';
 import { insertPostNotifications } from './queries/notifications.js';
 import { insertPost } from './queries/posts.js';
 import { markRead, watchThreadUnlessChosen } from './queries/reading.js';
-import { findThreadIdByFormToken, insertThread } from './queries/threads.js';
+import { findIdByFormToken, insertThread } from './queries/threads.js';
 import { slugify } from './slug.js';
 
 // Thrown inside the transaction to undo the thread, carrying the answer; never leaves this module.
@@ -31,7 +31,7 @@ export type StartThreadResult =
  */
 export async function startThread(deps: Deps, poster: Poster, category: Category, input: { title: string; body: string; formToken: string }): Promise<StartThreadResult> {
   if (!mayStartThreads(poster, category)) return { kind: 'forbidden' };
-  const existing = await findThreadIdByFormToken(deps.db, input.formToken, poster.id);
+  const existing = await findIdByFormToken(deps.db, 'threads', input.formToken, poster.id);
   if (existing !== undefined) return { kind: 'duplicate', threadId: existing };
   const body = renderBody(input.body);
 
@@ -59,6 +59,6 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
 
 /** The thread this member's form already made; a token spent by anyone else is a stale form. */
 async function duplicateOf(deps: Pick<Deps, 'db'>, formToken: string, authorId: number): Promise<StartThreadResult> {
-  const threadId = await findThreadIdByFormToken(deps.db, formToken, authorId);
+  const threadId = await findIdByFormToken(deps.db, 'threads', formToken, authorId);
   return threadId === undefined ? { kind: 'stale-form' } : { kind: 'duplicate', threadId };
 }

@@ -230,12 +230,6 @@ export async function insertPost(db: Db, post: NewPost): Promise<number | undefi
   return row?.id;
 }
 
-/** The post a member's form made: a token is only ever answered to the member who sent it. */
-export async function findPostIdByFormToken(db: Db, formToken: string, authorId: number): Promise<number | undefined> {
-  const row = await db.selectFrom('posts').select('id').where('form_token', '=', formToken).where('author_id', '=', authorId).executeTakeFirst();
-  return row?.id;
-}
-
 /** Stores HTML made by a newer renderer, in one statement, unless a post changed meanwhile. */
 export async function updateRenderedPosts(db: Db, rendererVersion: number, posts: { id: number; version: number; bodyHtml: string }[]): Promise<void> {
   if (posts.length === 0) return;

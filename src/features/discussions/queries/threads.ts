@@ -197,9 +197,12 @@ export async function insertThread(db: Db, thread: NewThread): Promise<number | 
   return row?.id;
 }
 
-/** The thread a member's form made: a token is only ever answered to the member who sent it. */
-export async function findThreadIdByFormToken(db: Db, formToken: string, authorId: number): Promise<number | undefined> {
-  const row = await db.selectFrom('threads').select('id').where('form_token', '=', formToken).where('author_id', '=', authorId).executeTakeFirst();
+/**
+ * The thread or post a member's form made (threads and posts each keep their form's token):
+ * a token is only ever answered to the member who sent it.
+ */
+export async function findIdByFormToken(db: Db, table: 'threads' | 'posts', formToken: string, authorId: number): Promise<number | undefined> {
+  const row = await db.selectFrom(table).select('id').where('form_token', '=', formToken).where('author_id', '=', authorId).executeTakeFirst();
   return row?.id;
 }
 
