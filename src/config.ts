@@ -142,6 +142,7 @@ export const EnvSchema = z.object({
   DATABASE_URL: optionalText.pipe(urlWithProtocols(['postgres:', 'postgresql:'], 'PostgreSQL').optional()),
   DATABASE_POOL_SIZE: positiveInt(100).default(10),
   DATABASE_WAIT_SECONDS: positiveInt(3600).default(30),
+  DATABASE_PREPARED_STATEMENTS: booleanText.default(true),
   MIGRATE_ON_START: booleanText.default(true),
   SMTP_URL: optionalText.pipe(urlWithProtocols(['smtp:', 'smtps:'], 'SMTP').optional()),
   // One label, never a dotted name or an address: a host that only a private network such as
@@ -196,6 +197,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  databasePreparedStatements: boolean;
   /** How long start-up waits for an unreachable database before giving up. */
   databaseWaitSeconds: number;
   migrateOnStart: boolean;
@@ -321,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS,
     databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     migrateOnStart: e.MIGRATE_ON_START,
     smtpUrl: e.SMTP_URL,

@@ -77,8 +77,40 @@ export function databaseFromPool(pool: pg.Pool, description: string, embedded: b
   };
 }
 
-export function serverPool(connectionString: string, max: number): pg.Pool {
+// Texts named so far, shared by every connection; bounded so that queries built with a varying
+// shape (an IN list of any length) cannot grow each connection's statement cache without end.
+const MAX_NAMED_STATEMENTS = 2_000;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS) return known;
+  const name = `commons_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+/**
+ * A connection that prepares each parameterised statement once and then only binds and runs
+ * it. Unnamed, PostgreSQL parses and plans every query afresh, and for the pages here planning
+ * cost more than running (the posts of a thread page: 0.66 ms to plan, 0.5–0.9 ms to run);
+ * named, it plans a few times, then keeps a generic plan when that costs no more. A query
+ * without parameters (migrations, `begin`, `commit`) stays on the simple protocol, which
+ * allows several statements in one text.
+ */
+class PreparingClient extends pg.Client {
+  // pg.Client's overloads are many; this one forwards whatever it is given.
+  override query(...args: unknown[]): any {
+    const [text, values] = args;
+    const name = typeof text === 'string' && Array.isArray(values) && values.length > 0 ? statementName(text) : undefined;
+    const forward = super.query as (...forwarded: unknown[]) => unknown;
+    return name === undefined ? forward.apply(this, args) : forward.call(this, { name, text, values }, ...args.slice(2));
+  }
+}
+
+export function serverPool(connectionString: string, max: number, prepareStatements = true): pg.Pool {
   return new pg.Pool({
+    ...(prepareStatements ? { Client: PreparingClient } : {}),
     connectionString,
     max,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -90,6 +122,7 @@ export function serverPool(connectionString: string, max: number): pg.Pool {
 
 export function embeddedPool(socketDir: string, socketPort: number): pg.Pool {
   return new pg.Pool({
+    Client: PreparingClient,
     host: socketDir,
     port: socketPort,
     user: 'postgres',
@@ -102,7 +135,7 @@ export function embeddedPool(socketDir: string, socketPort: number): pg.Pool {
 /** PostgreSQL at DATABASE_URL, or the embedded one under DATA_DIR (locked to this process). */
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    return databaseFromPool(serverPool(config.databaseUrl, config.databasePoolSize), `PostgreSQL at ${maskUrl(config.databaseUrl)}`, false, log);
+    return databaseFromPool(serverPool(config.databaseUrl, config.databasePoolSize, config.databasePreparedStatements), `PostgreSQL at ${maskUrl(config.databaseUrl)}`, false, log);
   }
   ensureDataDir(config.dataDir);
   const unlock = lockDataDir(config.dataDir);

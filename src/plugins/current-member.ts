@@ -15,7 +15,8 @@ export default fp<{ db: Kysely<DB>; now: () => Date }>(
     app.addHook('onRequest', async (request) => {
       const memberId = request.session.get('memberId');
       if (memberId === undefined) return;
-      const member = await findSessionMember(db, memberId);
+      const loaded = request.session.get('memberAtLoad');
+      const member = loaded?.id === memberId ? loaded : await findSessionMember(db, memberId);
       const at = now().getTime();
       const startedAt = request.session.get('startedAt') ?? 0;
       const lastSeenAt = request.session.get('lastSeenAt') ?? 0;

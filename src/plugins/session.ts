@@ -5,6 +5,7 @@ import fastifySession from '@fastify/session';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { DB } from '../db/schema.js';
+import { findLiveSession, type SessionMember } from '../features/auth/queries.js';
 
 /**
  * Sessions live in PostgreSQL, so any app instance can serve any request. Rows are keyed by a
@@ -32,13 +33,18 @@ declare module 'fastify' {
     absoluteExpiresAt?: number;
     userAgent?: string;
     ipAddress?: string;
+    /**
+     * The signed-in member as read with the session, in the same statement; never stored.
+     * plugins/current-member.ts takes it instead of reading the member again.
+     */
+    memberAtLoad?: SessionMember;
   }
 }
 
 type StoredSession = Parameters<fastifySession.SessionStore['set']>[1];
 
 // Marks a session that came from the store; @fastify/session copies it onto the session object,
-// and set() takes it out again, so it is never saved.
+// and set() takes it out again, so it is never saved. memberAtLoad comes and goes the same way.
 const LOADED = '__loadedFromStore';
 
 /** No member, no notice: only the cookie's settings. Storing that would be a row per visitor. */
@@ -53,7 +59,7 @@ export class PgSessionStore implements fastifySession.SessionStore {
   ) {}
 
   set(sessionId: string, session: StoredSession, callback: (error?: unknown) => void): void {
-    const { [LOADED]: loaded, ...rest } = session as StoredSession & { [LOADED]?: boolean };
+    const { [LOADED]: loaded, memberAtLoad: _member, ...rest } = session as StoredSession & { [LOADED]?: boolean; memberAtLoad?: SessionMember };
     // An empty session is never written (a visitor, a session just regenerated), and one that
     // has been emptied (its notice read) goes.
     if (carriesNothing(rest)) {
@@ -82,13 +88,10 @@ export class PgSessionStore implements fastifySession.SessionStore {
   }
 
   get(sessionId: string, callback: (error: unknown, session?: StoredSession | null) => void): void {
-    this.db
-      .selectFrom('sessions')
-      .select('data')
-      .where('id_hash', '=', hashSessionId(sessionId))
-      .where('expires_at', '>', this.now())
-      .executeTakeFirst()
-      .then((row) => callback(null, row ? ({ ...(row.data as StoredSession), [LOADED]: true } as StoredSession) : null), callback);
+    findLiveSession(this.db, hashSessionId(sessionId), this.now()).then(
+      (found) => callback(null, found ? ({ ...(found.data as StoredSession), memberAtLoad: found.member, [LOADED]: true } as StoredSession) : null),
+      callback,
+    );
   }
 
   destroy(sessionId: string, callback: (error?: unknown) => void): void {

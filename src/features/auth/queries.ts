@@ -47,26 +47,58 @@ export interface SessionMember {
   unreadNotifications: number;
 }
 
+const SESSION_MEMBER_COLUMNS = [
+  'members.id as member_id',
+  'members.display_name',
+  'members.handle',
+  'members.role',
+  'members.deactivated_at',
+  'members.time_zone',
+  'members.created_at as joined_at',
+] as const;
+
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; time_zone: string | null; joined_at: Date; unread_notifications: string | null };
+
+function toSessionMember(row: SessionMemberRow): SessionMember {
+  return {
+    id: row.member_id,
+    displayName: row.display_name,
+    handle: row.handle,
+    role: row.role as Role,
+    deactivatedAt: row.deactivated_at,
+    timeZone: row.time_zone,
+    joinedAt: row.joined_at,
+    unreadNotifications: Number(row.unread_notifications ?? 0),
+  };
+}
+
 export async function findSessionMember(db: Db, id: number): Promise<SessionMember | undefined> {
   const row = await db
     .selectFrom('members')
-    .select(['id', 'display_name', 'handle', 'role', 'deactivated_at', 'time_zone', 'created_at'])
-    // One round trip per request for the header, through the partial index on unread rows.
+    .select(SESSION_MEMBER_COLUMNS)
+    // The header's unread count in the same round trip, through the partial index on unread rows.
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
-    .where('id', '=', id)
+    .where('members.id', '=', id)
     .executeTakeFirst();
-  return (
-    row && {
-      id: row.id,
-      displayName: row.display_name,
-      handle: row.handle,
-      role: row.role as Role,
-      deactivatedAt: row.deactivated_at,
-      timeZone: row.time_zone,
-      joinedAt: row.created_at,
-      unreadNotifications: Number(row.unread_notifications ?? 0),
-    }
-  );
+  return row && toSessionMember(row);
+}
+
+/**
+ * A live session's stored data and, when it is a member's, that member as every page needs
+ * them: one round trip where reading the session and then the member took two.
+ */
+export async function findLiveSession(db: Db, idHash: string, now: Date): Promise<{ data: unknown; member: SessionMember | undefined } | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .leftJoin('members', 'members.id', 'sessions.member_id')
+    .select('sessions.data')
+    .select(SESSION_MEMBER_COLUMNS)
+    .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
+    .where('sessions.id_hash', '=', idHash)
+    .where('sessions.expires_at', '>', now)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { data: row.data, member: row.member_id === null ? undefined : toSessionMember(row as SessionMemberRow) };
 }
 
 export async function listDomainRules(db: Db): Promise<DomainRule[]> {

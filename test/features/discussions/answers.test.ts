@@ -54,6 +54,23 @@ async function answerState(threadId: number) {
 }
 
 describe('POST /p/:id/answer', () => {
+  it('shows an answer from a later page under the first post of page 1, and only in its place on its own page', async () => {
+    const { asker, first, threadId } = await question();
+    // Replies A and B are positions 2 and 3; these fill the thread to position 22, so the next is on page 2.
+    for (let i = 4; i <= 22; i += 1) await reply(first, threadId, `Filler ${i}`);
+    const late = await reply(first, threadId, 'The answer on page two');
+    expect(await t.db.selectFrom('posts').select('position').where('id', '=', late).executeTakeFirstOrThrow()).toEqual({ position: 23 });
+    expect((await mark(asker, late)).statusCode).toBe(303);
+
+    const pageOne = await threadPageOf(asker.browser, threadId);
+    expect(pageOne).toMatch(/<h2 id="answer-heading">Accepted answer<\/h2>[\s\S]*?<p>The answer on page two<\/p>[\s\S]*?<\/section>/);
+    expect(pageOne).not.toContain(`id="post-${late}"`);
+    expect(pageOne.match(/<article /g)).toHaveLength(20);
+    const pageTwo = (await asker.browser.get(`${(await asker.browser.get(`/t/${threadId}`)).headers.location}?page=2`)).body;
+    expect(pageTwo).toContain(`id="post-${late}"`);
+    expect(pageTwo).not.toContain('id="answer-heading"');
+  });
+
   it("lets the thread's author mark a reply, shows it under the first post and in lists, and tells the reply's author", async () => {
     const { asker, first, threadId, firstPostId, replyA, replyB } = await question();
     const response = await mark(asker, replyA);

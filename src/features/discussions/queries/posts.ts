@@ -106,19 +106,36 @@ function toPostView(row: PostViewRow): PostView {
   };
 }
 
-/** Posts `from` to `to` (positions) of a thread: one query, however long the thread is. */
-export async function listPostsByPosition(db: Db, viewer: Viewer, rendererVersion: number, threadId: number, from: number, to: number): Promise<PostView[]> {
+/** A page of a thread's posts, and (when asked for) its accepted answer wherever it stands. */
+export interface PostsPage {
+  posts: PostView[];
+  answer: PostView | undefined;
+}
+
+function isShownAnswer(post: PostView): boolean {
+  return post.answered && !post.deleted && !post.hidden;
+}
+
+/**
+ * Posts `from` to `to` (positions) of a thread: one query, however long the thread is. With
+ * `withAnswer` the same query also brings the accepted answer (page 1 shows it under the first
+ * post), which saves the page a round trip.
+ */
+export async function listPostsByPosition(db: Db, viewer: Viewer, rendererVersion: number, threadId: number, from: number, to: number, withAnswer = false): Promise<PostsPage> {
   // Positions are unique in a thread, so the limit changes no result. It tells the planner a
   // page is all that comes back: for a long thread it guessed hundreds of rows for (thread,
   // position range) and hashed the whole members table rather than look up 20 authors.
   const rows = await postView(db, viewer, rendererVersion)
     .where('p.thread_id', '=', threadId)
-    .where('p.position', '>=', from)
-    .where('p.position', '<=', to)
+    .where((eb) => {
+      const onPage = eb.and([eb('p.position', '>=', from), eb('p.position', '<=', to)]);
+      return withAnswer ? eb.or([onPage, eb.and([eb('p.answered_at', 'is not', null), eb('p.deleted_at', 'is', null), eb('p.hidden_at', 'is', null)])]) : onPage;
+    })
     .orderBy('p.position')
-    .limit(to - from + 1)
+    .limit(to - from + 1 + (withAnswer ? 1 : 0))
     .execute();
-  return rows.map(toPostView);
+  const found = rows.map(toPostView);
+  return { posts: found.filter((post) => post.position >= from && post.position <= to), answer: withAnswer ? found.find(isShownAnswer) : undefined };
 }
 
 /** Posts by id, in the order given (a page of the threaded view). */
