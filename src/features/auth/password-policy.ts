@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import type * as ZxcvbnCommon from '@zxcvbn-ts/language-common';
+import type * as ZxcvbnEn from '@zxcvbn-ts/language-en';
 import { PASSWORD_MESSAGES } from './password-messages.js';
 
 /**
@@ -96,15 +97,22 @@ function contextWords(context: PasswordContext): string[] {
 
 let estimator: ZxcvbnFactory | undefined;
 
+// Synchronous and lazy: checkPassword stays a plain function, and the dictionaries (about
+// 40 MB in memory) are loaded only by an instance that checks a password.
+const loadOnFirstUse = createRequire(import.meta.url);
+
 /**
- * Built on first use: ranking the dictionaries takes ~150 ms, which start-up and most tests
- * need not pay. Levenshtein matching is left off (it costs ~0.2 s a check), the l33t search is
- * capped, and only the first 64 characters are estimated: unbounded, a long random password
+ * Built on first use: loading and ranking the dictionaries takes ~150 ms and 40 MB, which
+ * start-up, most tests and an instance that only serves pages need not pay. Levenshtein
+ * matching is left off (it costs ~0.2 s a check), the l33t search is capped, and only the first 64 characters are estimated: unbounded, a long random password
  * takes seconds of CPU on the event loop, and a password whose first 64 characters are hard to
  * guess is hard to guess whatever follows.
  */
 function strengthEstimator(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
+  if (estimator) return estimator;
+  const zxcvbnCommon = loadOnFirstUse('@zxcvbn-ts/language-common') as typeof ZxcvbnCommon;
+  const zxcvbnEn = loadOnFirstUse('@zxcvbn-ts/language-en') as typeof ZxcvbnEn;
+  estimator = new ZxcvbnFactory({
     dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
     graphs: zxcvbnCommon.adjacencyGraphs,
     translations: zxcvbnEn.translations,

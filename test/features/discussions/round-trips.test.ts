@@ -4,7 +4,7 @@ import { FORUM_PASSWORD, seedForum, type SeededForum } from '../../../bench/foru
 import type { Database } from '../../../src/db/database.js';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
-import { postReply, startThread } from '../../support/discussions.js';
+import { csrfOf, postReply, startThread } from '../../support/discussions.js';
 import { signedInBrowser } from '../../support/members.js';
 import { StatementRecorder } from '../../support/statements.js';
 
@@ -90,5 +90,16 @@ describe('a thread page', () => {
       .execute();
     await sql`update posts p set helpful_count = (select count(*) from post_reactions r where r.post_id = p.id) where thread_id = ${threadId}`.execute(t.db);
     expect(await statementsOf(reader, path)).toEqual(before);
+  });
+});
+
+describe('a category page', () => {
+  it('runs three statements, whether the member watches the category or not', async () => {
+    const first = await statementsOf(reader, '/c/questions');
+    expect((await reader.post('/c/questions/watch', { _csrf: await csrfOf(reader), level: 'watching' })).statusCode).toBe(303);
+    expect(await statementsOf(reader, '/c/questions')).toEqual(first);
+    // The session with its member, the category with the viewer's watch, one page of threads.
+    expect(first).toHaveLength(3);
+    expect(first.filter((text) => /"category_watches"/.test(text))).toHaveLength(1);
   });
 });

@@ -64,6 +64,22 @@ export async function findCategoryBySlug(db: Db, slug: string, viewer: Viewer): 
   return row && toCategory(row);
 }
 
+/** A category's page: the category, and whether the viewer watches it, in one round trip. */
+export async function findCategoryWithWatch(db: Db, slug: string, viewer: Viewer): Promise<(Category & { watching: boolean }) | undefined> {
+  const row = await db
+    .selectFrom('categories')
+    .select(categoryColumns)
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom('category_watches as w').select('w.member_id').where('w.member_id', '=', viewer.id).whereRef('w.category_id', '=', 'categories.id'))
+        .as('watching'),
+    )
+    .where('slug', '=', slug)
+    .where('visible_to', 'in', audiencesFor(viewer))
+    .executeTakeFirst();
+  return row && { ...toCategory(row), watching: Boolean(row.watching) };
+}
+
 /** A thread or reply was added: the counts and latest activity /c shows. */
 export async function recordCategoryPost(db: Db, categoryId: number, { newThread }: { newThread: boolean }): Promise<void> {
   await db

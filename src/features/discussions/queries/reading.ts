@@ -55,8 +55,3 @@ export async function setCategoryWatch(db: Db, memberId: number, categoryId: num
     .onConflict((oc) => oc.columns(['member_id', 'category_id']).doNothing())
     .execute();
 }
-
-export async function isWatchingCategory(db: Db, memberId: number, categoryId: number): Promise<boolean> {
-  const row = await db.selectFrom('category_watches').select('member_id').where('member_id', '=', memberId).where('category_id', '=', categoryId).executeTakeFirst();
-  return row !== undefined;
-}

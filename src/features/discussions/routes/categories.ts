@@ -5,8 +5,7 @@ import { parseParams, parseQuery } from '../../../lib/forms.js';
 import { paginate } from '../../../lib/pagination.js';
 import { mayStartThreads } from '../access.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
-import { findCategoryBySlug, listCategories } from '../queries/categories.js';
-import { isWatchingCategory } from '../queries/reading.js';
+import { findCategoryWithWatch, listCategories } from '../queries/categories.js';
 import { listThreadsInCategory } from '../queries/threads.js';
 import { CategoryParams, PageQuery, THREADS_PER_PAGE } from '../schemas.js';
 
@@ -20,7 +19,7 @@ const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     const { slug } = parseParams(CategoryParams, request.params);
     const { page = 1 } = parseQuery(PageQuery, request.query);
     const viewer = request.member!;
-    const category = await findCategoryBySlug(deps.db, slug, viewer);
+    const category = await findCategoryWithWatch(deps.db, slug, viewer);
     if (!category) throw new NotFound();
     const pageCount = Math.max(1, Math.ceil(category.threadCount / THREADS_PER_PAGE));
     if (page > pageCount) throw new NotFound();
@@ -32,7 +31,7 @@ const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
       mayStart: mayStartThreads(viewer, category),
       emptyMessage: DISCUSSION_MESSAGES.noThreads,
       pagination: paginate(`/c/${category.slug}`, page, pageCount),
-      watching: await isWatchingCategory(deps.db, viewer.id, category.id),
+      watching: category.watching,
     });
   });
 };
