@@ -1,10 +1,8 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
-import { recordCategoryPost } from './queries/categories.js';
 import { insertPostNotifications } from './queries/notifications.js';
 import { findPostLocation, insertPost } from './queries/posts.js';
-import { markRead, watchThreadUnlessChosen } from './queries/reading.js';
 import { claimReplyPosition, findIdByFormToken, type Thread } from './queries/threads.js';
 
 export type ReplyResult =
@@ -31,8 +29,8 @@ class RollBack extends Error {
  * thread; a resubmitted form finds the reply the first one made.
  */
 export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string }): Promise<ReplyResult> {
-  const existing = await findIdByFormToken(deps.db, 'posts', input.formToken, poster.id);
-  if (existing !== undefined) return { kind: 'duplicate', postId: existing };
+  // A form sent twice is caught by the unique form token inside the transaction (and rolled
+  // back there), which saves every reply a lookup beforehand.
   if (thread.locked) return { kind: 'locked' };
   const parent = input.replyToPostId === undefined ? undefined : await findPostLocation(deps.db, poster, input.replyToPostId);
   if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return { kind: 'bad-reply-to' };
@@ -52,14 +50,11 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
         depth: parent ? parent.depth + 1 : 0,
         ...body,
         formToken: input.formToken,
-      });
+      }, { id: thread.categoryId, newThread: false });
       if (postId === undefined) throw new RollBack(undefined);
       // Counted only once the post is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
-      await recordCategoryPost(trx, thread.categoryId, { newThread: false });
-      await markRead(trx, poster.id, thread.id, claimed.position);
-      await watchThreadUnlessChosen(trx, poster.id, thread.id);
       await insertPostNotifications(trx, {
         postId,
         threadId: thread.id,

@@ -2,10 +2,9 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { mayStartThreads } from './access.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
-import { recordCategoryPost, type Category } from './queries/categories.js';
+import type { Category } from './queries/categories.js';
 import { insertPostNotifications } from './queries/notifications.js';
 import { insertPost } from './queries/posts.js';
-import { markRead, watchThreadUnlessChosen } from './queries/reading.js';
 import { findIdByFormToken, insertThread } from './queries/threads.js';
 import { slugify } from './slug.js';
 
@@ -40,14 +39,11 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
       const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
       // Lost a race with the same form: the other transaction's thread is committed by now.
       if (id === undefined) throw new RollBack(await duplicateOf(deps, input.formToken, poster.id));
-      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken });
+      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken }, { id: category.id, newThread: true });
       if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
       // Counted only once the thread is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
-      await recordCategoryPost(trx, category.id, { newThread: true });
-      await markRead(trx, poster.id, id, 1);
-      await watchThreadUnlessChosen(trx, poster.id, id);
       await insertPostNotifications(trx, { postId, threadId: id, categoryId: category.id, actorId: poster.id, repliedToMemberId: null, mentionedHandles: body.mentions, newThread: true });
       return { kind: 'started', threadId: id };
     });

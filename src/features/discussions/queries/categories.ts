@@ -79,16 +79,3 @@ export async function findCategoryWithWatch(db: Db, slug: string, viewer: Viewer
     .executeTakeFirst();
   return row && { ...toCategory(row), watching: Boolean(row.watching) };
 }
-
-/** A thread or reply was added: the counts and latest activity /c shows. */
-export async function recordCategoryPost(db: Db, categoryId: number, { newThread }: { newThread: boolean }): Promise<void> {
-  await db
-    .updateTable('categories')
-    .set((eb) => ({
-      post_count: eb('post_count', '+', 1),
-      thread_count: newThread ? eb('thread_count', '+', 1) : eb.ref('thread_count'),
-      last_posted_at: sql`now()`,
-    }))
-    .where('id', '=', categoryId)
-    .execute();
-}

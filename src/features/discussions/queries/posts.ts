@@ -226,23 +226,64 @@ export interface NewPost {
   formToken: string;
 }
 
-/** Inserts the post once per form token; undefined when that form already made one. */
-export async function insertPost(db: Db, post: NewPost): Promise<number | undefined> {
+/**
+ * Inserts the post once per form token, with what every new post brings, in one statement (one
+ * round trip where there were four): the category's counts and latest activity (/c), the
+ * author's read position up to the post, and their watch on the thread unless they chose
+ * otherwise before. Each of those reads new_post, so when that form already made a post
+ * nothing is written, and the answer is undefined.
+ */
+export async function insertPost(db: Db, post: NewPost, category: { id: number; newThread: boolean }): Promise<number | undefined> {
   const row = await db
-    .insertInto('posts')
-    .values({
-      thread_id: post.threadId,
-      author_id: post.authorId,
-      position: post.position,
-      reply_to_post_id: post.replyToPostId,
-      depth: post.depth,
-      body_source: post.bodySource,
-      body_html: post.bodyHtml,
-      renderer_version: post.rendererVersion,
-      form_token: post.formToken,
-    })
-    .onConflict((oc) => oc.column('form_token').doNothing())
-    .returning('id')
+    .with('new_post', (qc) =>
+      qc
+        .insertInto('posts')
+        .values({
+          thread_id: post.threadId,
+          author_id: post.authorId,
+          position: post.position,
+          reply_to_post_id: post.replyToPostId,
+          depth: post.depth,
+          body_source: post.bodySource,
+          body_html: post.bodyHtml,
+          renderer_version: post.rendererVersion,
+          form_token: post.formToken,
+        })
+        .onConflict((oc) => oc.column('form_token').doNothing())
+        .returning('id'),
+    )
+    .with('counted', (qc) =>
+      qc
+        .updateTable('categories')
+        .set((eb) => ({
+          post_count: eb('post_count', '+', 1),
+          thread_count: category.newThread ? eb('thread_count', '+', 1) : eb.ref('thread_count'),
+          last_posted_at: sql`now()`,
+        }))
+        .where('id', '=', category.id)
+        .where(sql<boolean>`exists (select from new_post)`),
+    )
+    .with('read', (qc) =>
+      qc
+        .insertInto('thread_reads')
+        .columns(['member_id', 'thread_id', 'last_read_position'])
+        .expression((eb) => eb.selectFrom('new_post').select([eb.val(post.authorId).as('member_id'), eb.val(post.threadId).as('thread_id'), eb.val(post.position).as('last_read_position')]))
+        .onConflict((oc) =>
+          oc
+            .columns(['member_id', 'thread_id'])
+            .doUpdateSet({ last_read_position: sql`greatest(thread_reads.last_read_position, excluded.last_read_position)`, updated_at: sql`now()` })
+            .where('thread_reads.last_read_position', '<', post.position),
+        ),
+    )
+    .with('watched', (qc) =>
+      qc
+        .insertInto('thread_watches')
+        .columns(['member_id', 'thread_id', 'level'])
+        .expression((eb) => eb.selectFrom('new_post').select([eb.val(post.authorId).as('member_id'), eb.val(post.threadId).as('thread_id'), eb.val('watching').as('level')]))
+        .onConflict((oc) => oc.columns(['member_id', 'thread_id']).doNothing()),
+    )
+    .selectFrom('new_post')
+    .select('id')
     .executeTakeFirst();
   return row?.id;
 }

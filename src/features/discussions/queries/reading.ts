@@ -15,15 +15,6 @@ export async function markRead(db: Db, memberId: number, threadId: number, posit
     .execute();
 }
 
-/** Starting or replying to a thread watches it, unless the member chose otherwise before. */
-export async function watchThreadUnlessChosen(db: Db, memberId: number, threadId: number): Promise<void> {
-  await db
-    .insertInto('thread_watches')
-    .values({ member_id: memberId, thread_id: threadId, level: 'watching' })
-    .onConflict((oc) => oc.columns(['member_id', 'thread_id']).doNothing())
-    .execute();
-}
-
 export type ThreadWatchLevel = 'watching' | 'muted' | 'none';
 
 /**
