@@ -35,7 +35,9 @@ const WARMUP_LIMIT_MS = 20_000;
 const SIGNED_IN = envInt('BENCH_MEMBERS', 50, 1, 1000);
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF?.trim() || undefined;
 // More options for the app's node, e.g. "--max-old-space-size=96" (space-separated).
-const APP_NODE_ARGS = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+// The app runs as `npm start` runs it, with that script's options for node unless told otherwise.
+const START_SCRIPT = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? /\bnode (.*?) ?dist\/src\/server\.js/.exec(START_SCRIPT)?.[1] ?? '').split(' ').filter(Boolean);
 // Names (or their beginnings) of the scenarios to run, comma-separated; the reference always runs.
 const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim()).filter(Boolean);
 // A backend that has just gone idle may keep its counts up to 10 s (PostgreSQL's
