@@ -46,3 +46,35 @@ export async function addReplies(db: Database['db'], threadId: number, authorId:
     return rows.map((row) => row.id);
   });
 }
+
+/** `count` threads of one post each in a category, last active at `lastPostedAt` (now by default); their ids. */
+export async function createThreads(db: Database['db'], categoryId: number, authorId: number, count: number, lastPostedAt: Date = new Date()): Promise<number[]> {
+  return db.transaction().execute(async (trx) => {
+    const threads = await trx
+      .insertInto('threads')
+      .values(
+        Array.from({ length: count }, (_, index) => ({
+          category_id: categoryId,
+          author_id: authorId,
+          title: `Made for a test, number ${index + 1}`,
+          slug: `made-for-a-test-number-${index + 1}`,
+          form_token: randomUUID(),
+          last_posted_at: lastPostedAt,
+          last_poster_id: authorId,
+          created_at: lastPostedAt,
+        })),
+      )
+      .returning('id')
+      .execute();
+    await trx
+      .insertInto('posts')
+      .values(threads.map((thread) => ({ thread_id: thread.id, author_id: authorId, position: 1, body_source: 'A first post', body_html: '<p>A first post</p>', renderer_version: RENDERER_VERSION, form_token: randomUUID(), created_at: lastPostedAt })))
+      .execute();
+    await trx
+      .updateTable('categories')
+      .set((eb) => ({ thread_count: eb('thread_count', '+', count), post_count: eb('post_count', '+', count), last_posted_at: lastPostedAt }))
+      .where('id', '=', categoryId)
+      .execute();
+    return threads.map((thread) => thread.id);
+  });
+}

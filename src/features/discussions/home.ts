@@ -1,22 +1,25 @@
 import type { Deps } from '../../deps.js';
 import type { Viewer } from './access.js';
 import { listRecentThreads, type ThreadListItem } from './queries/threads.js';
+import { UNREAD_WINDOW_DAYS, unreadSince } from './unread.js';
 
 // A screenful of each: the rest is a click away at /c.
 const HOME_THREADS = 10;
 
 export interface Home {
-  /** Threads with posts the member has not read, active since they joined (as /c counts them). */
+  /** Threads with posts the member has not read, active in the unread window (as /c counts them). */
   unread: ThreadListItem[];
   /** The latest activity in every category the member may see. */
   recent: ThreadListItem[];
+  /** The page says how far back "unread" looks. */
+  unreadWindowDays: number;
 }
 
 /** What a signed-in member's home page shows of discussions (the page itself is the pages feature's). */
-export async function loadHome(deps: Pick<Deps, 'db'>, viewer: Viewer & { joinedAt: Date }): Promise<Home> {
+export async function loadHome(deps: Pick<Deps, 'db' | 'now'>, viewer: Viewer & { joinedAt: Date }): Promise<Home> {
   const [unread, recent] = await Promise.all([
-    listRecentThreads(deps.db, viewer, { limit: HOME_THREADS, unreadOnly: true, activeSince: viewer.joinedAt }),
+    listRecentThreads(deps.db, viewer, { limit: HOME_THREADS, unreadOnly: true, activeSince: unreadSince(viewer.joinedAt, deps.now()) }),
     listRecentThreads(deps.db, viewer, { limit: HOME_THREADS }),
   ]);
-  return { unread, recent };
+  return { unread, recent, unreadWindowDays: UNREAD_WINDOW_DAYS };
 }

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
+import { UNREAD_THREADS_COUNTED_UP_TO, UNREAD_WINDOW_DAYS } from '../../../src/features/discussions/unread.js';
 import { memberWithBrowser, postReply, startThread } from '../../support/discussions.js';
-import { addReplies, createCategory } from '../../support/forum-rows.js';
+import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
+import { createMember } from '../../support/members.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -47,9 +49,23 @@ function itemOf(html: string, itemClass: string, href: string): string {
   return item!.slice(0, item!.indexOf('</li>'));
 }
 
-const unreadInCategoryList = (html: string, slug: string) => /<strong>(\d+) unread<\/strong>/.exec(itemOf(html, 'category-list__item', `href="/c/${slug}"`))?.[1] ?? '0';
+const unreadInCategoryList = (html: string, slug: string) => /<strong>(\d+\+?) unread<\/strong>/.exec(itemOf(html, 'category-list__item', `href="/c/${slug}"`))?.[1] ?? '0';
 const markerOfThread = (html: string, threadId: number) =>
   /<a class="unread" href="[^"]+">([^<]+)/.exec(itemOf(html, 'thread-list__item', `href="/t/${threadId}/`))?.[1] ?? 'none';
+const section = (html: string, heading: string) => html.slice(html.indexOf(`<h2 id="${heading}">`), html.indexOf('</section>', html.indexOf(`<h2 id="${heading}">`)));
+/** The threads the home page lists as unread, by id, in order. */
+const unreadOnHome = async (browser: Browser) => [...new Set([...section((await browser.get('/')).body, 'unread-heading').matchAll(/href="\/t\/(\d+)\//g)].map((match) => Number(match[1])))];
+
+const DAY_MS = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS);
+
+/** Every other thread read to the end by the member, so the home page's few unread are the test's own. */
+async function readAllBut(memberId: number, threadIds: number[]): Promise<void> {
+  await sql`
+    insert into thread_reads (member_id, thread_id, last_read_position)
+    select ${memberId}, id, post_count from threads where id <> all(${threadIds}::bigint[])
+    on conflict (member_id, thread_id) do update set last_read_position = excluded.last_read_position`.execute(t.db);
+}
 
 describe('reading a thread', () => {
   it('writes at most one row a page view, and nothing when nothing new was shown', async () => {
@@ -175,7 +191,6 @@ describe('the signed-in home page', () => {
     const tag = randomBytes(3).toString('hex');
     const visible = await startThread(author.browser, 'social-media-practice', { title: `Night moderation ${tag}` });
     await startThread(moderator.browser, 'moderators', { title: `Lounge talk ${tag}` });
-    const section = (html: string, heading: string) => html.slice(html.indexOf(`<h2 id="${heading}">`), html.indexOf('</section>', html.indexOf(`<h2 id="${heading}">`)));
 
     const home = (await reader.browser.get('/')).body;
     expect(section(home, 'unread-heading')).toContain(`Night moderation ${tag}`);
@@ -189,5 +204,59 @@ describe('the signed-in home page', () => {
     expect(section(after, 'unread-heading')).not.toContain(`Night moderation ${tag}`);
     expect(section(after, 'recent-heading')).toContain(`Night moderation ${tag}`);
     expect((await moderator.browser.get('/')).body).toContain(`Lounge talk ${tag}`);
+  });
+});
+
+describe('what /c and the home page count as unread', () => {
+  it(`counts only threads with posts in the last ${UNREAD_WINDOW_DAYS} days, and says so`, async () => {
+    const category = await createCategory(t.db);
+    const author = await createMember(t.db);
+    const reader = await memberWithBrowser(t.app, t.db);
+    await t.db.updateTable('members').set({ created_at: daysAgo(3 * UNREAD_WINDOW_DAYS) }).where('id', '=', reader.member.id).execute();
+    const [stale] = await createThreads(t.db, category.id, author.id, 1, daysAgo(UNREAD_WINDOW_DAYS + 1));
+    const [recent] = await createThreads(t.db, category.id, author.id, 1, daysAgo(UNREAD_WINDOW_DAYS - 1));
+    await readAllBut(reader.member.id, [stale!, recent!]);
+
+    const categories = (await reader.browser.get('/c')).body;
+    expect(categories).toContain(`Unread counts the threads with posts in the last ${UNREAD_WINDOW_DAYS} days that you have not read to the end.`);
+    expect(unreadInCategoryList(categories, category.slug)).toBe('1');
+    expect((await reader.browser.get('/')).body).toContain(`<h2 id="unread-heading">Unread in the last ${UNREAD_WINDOW_DAYS} days</h2>`);
+    expect(await unreadOnHome(reader.browser)).toEqual([recent]);
+
+    // A new reply makes the old thread recent again.
+    await addReplies(t.db, stale!, author.id, 1);
+    expect(unreadInCategoryList((await reader.browser.get('/c')).body, category.slug)).toBe('2');
+    expect(await unreadOnHome(reader.browser)).toEqual([stale, recent]);
+  });
+
+  it('never counts a thread whose last post came before the member joined', async () => {
+    const category = await createCategory(t.db);
+    const author = await createMember(t.db);
+    const reader = await memberWithBrowser(t.app, t.db);
+    const { created_at: joined } = await t.db.selectFrom('members').select('created_at').where('id', '=', reader.member.id).executeTakeFirstOrThrow();
+    const [before] = await createThreads(t.db, category.id, author.id, 1, new Date(joined.getTime() - 60_000));
+    await readAllBut(reader.member.id, [before!]);
+
+    expect(unreadInCategoryList((await reader.browser.get('/c')).body, category.slug)).toBe('0');
+    expect(await unreadOnHome(reader.browser)).toEqual([]);
+    expect((await reader.browser.get('/')).body).toContain(`You are up to date: nothing unread from the last ${UNREAD_WINDOW_DAYS} days.`);
+
+    await addReplies(t.db, before!, author.id, 1);
+    expect(unreadInCategoryList((await reader.browser.get('/c')).body, category.slug)).toBe('1');
+    expect(await unreadOnHome(reader.browser)).toEqual([before]);
+  });
+
+  it(`stops counting past ${UNREAD_THREADS_COUNTED_UP_TO} and shows "${UNREAD_THREADS_COUNTED_UP_TO}+"`, async () => {
+    const category = await createCategory(t.db);
+    const author = await createMember(t.db);
+    const reader = await memberWithBrowser(t.app, t.db);
+    const unread = async () => unreadInCategoryList((await reader.browser.get('/c')).body, category.slug);
+
+    await createThreads(t.db, category.id, author.id, UNREAD_THREADS_COUNTED_UP_TO);
+    expect(await unread()).toBe(String(UNREAD_THREADS_COUNTED_UP_TO));
+    await createThreads(t.db, category.id, author.id, 1);
+    expect(await unread()).toBe(`${UNREAD_THREADS_COUNTED_UP_TO}+`);
+    await createThreads(t.db, category.id, author.id, 50);
+    expect(await unread()).toBe(`${UNREAD_THREADS_COUNTED_UP_TO}+`);
   });
 });

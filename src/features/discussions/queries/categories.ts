@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, type Audience, type Viewer } from '../access.js';
+import { UNREAD_THREADS_COUNTED_UP_TO } from '../unread.js';
+import { readPositionOf } from './reading.js';
 
 export interface Category {
   id: number;
@@ -15,7 +17,7 @@ export interface Category {
 }
 
 export interface CategorySummary extends Category {
-  /** Threads with posts this member has not read (only those active since they joined). */
+  /** Threads active since `unreadSince` that this member has not read to the end, counted up to one past UNREAD_THREADS_COUNTED_UP_TO. */
   unreadThreads: number;
 }
 
@@ -35,23 +37,31 @@ function toCategory(row: { id: number; slug: string; name: string; description: 
   };
 }
 
-/** Every category the viewer may see, in order, with how many of its threads are unread. */
-export async function listCategories(db: Db, viewer: Viewer & { joinedAt: Date }): Promise<CategorySummary[]> {
+/**
+ * Every category the viewer may see, in order, with how many of its threads are unread: active
+ * after `unreadSince` (src/features/discussions/unread.ts) and not read to the end. Each count
+ * walks the category's threads newest first (threads_category_recent) and stops one past the cap.
+ */
+export async function listCategories(db: Db, viewer: Viewer, unreadSince: Date): Promise<CategorySummary[]> {
   const rows = await db
     .selectFrom('categories as c')
     .select(categoryColumns.map((column) => `c.${column}` as const))
-    .select((eb) =>
-      eb
+    .select((eb) => {
+      const unread = eb
         .selectFrom('threads as t')
-        .leftJoin('thread_reads as r', (join) => join.onRef('r.thread_id', '=', 't.id').on('r.member_id', '=', viewer.id))
-        .select(eb.fn.countAll<string>().as('count'))
+        .select('t.id')
         .whereRef('t.category_id', '=', 'c.id')
         .where('t.deleted_at', 'is', null)
         .where('t.hidden_at', 'is', null)
-        .where('t.last_posted_at', '>', viewer.joinedAt)
-        .where(sql<boolean>`t.post_count > coalesce(r.last_read_position, 0)`)
-        .as('unread_threads'),
-    )
+        .where('t.last_posted_at', '>', unreadSince)
+        .where(sql<boolean>`t.post_count > coalesce(${readPositionOf(viewer.id)}, 0)`)
+        // Newest first: without the order, a prepared statement's generic plan (which cannot
+        // know how recent `unreadSince` is) scanned the whole threads table for each category.
+        .orderBy('t.last_posted_at', 'desc')
+        .limit(UNREAD_THREADS_COUNTED_UP_TO + 1)
+        .as('unread');
+      return eb.selectFrom(unread).select((count) => count.fn.countAll<string>().as('count')).as('unread_threads');
+    })
     .where('c.visible_to', 'in', audiencesFor(viewer))
     .orderBy('c.position')
     .orderBy('c.id')

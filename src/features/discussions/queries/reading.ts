@@ -1,5 +1,15 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
+
+/**
+ * The member's read position in the thread aliased `t`, or null: one primary-key lookup per
+ * thread whatever the plan. As a left join, the generic plan of a prepared statement (which
+ * cannot know how many threads the member has read) compared each thread with every one of
+ * their read rows: 1.2 million comparisons for a month of threads on the benchmark forum.
+ */
+export function readPositionOf(memberId: number): RawBuilder<number | null> {
+  return sql<number | null>`(select r.last_read_position from thread_reads r where r.member_id = ${memberId} and r.thread_id = t.id)`;
+}
 
 /** Moves the member's read position forward to `position` (never back): one row per thread. */
 export async function markRead(db: Db, memberId: number, threadId: number, position: number): Promise<void> {

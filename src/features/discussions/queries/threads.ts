@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
+import { readPositionOf } from './reading.js';
 
 /** A thread in a list: enough for its line, its unread marker and where it was last active. */
 export interface ThreadListItem {
@@ -29,7 +30,6 @@ function threadList(db: Db, viewer: Viewer) {
     .innerJoin('members as a', 'a.id', 't.author_id')
     .leftJoin('agencies as ag', 'ag.id', 'a.agency_id')
     .leftJoin('members as lp', 'lp.id', 't.last_poster_id')
-    .leftJoin('thread_reads as r', (join) => join.onRef('r.thread_id', '=', 't.id').on('r.member_id', '=', viewer.id))
     .select([
       't.id',
       't.title',
@@ -45,8 +45,8 @@ function threadList(db: Db, viewer: Viewer) {
       'lp.display_name as last_poster_name',
       'c.slug as category_slug',
       'c.name as category_name',
-      'r.last_read_position',
     ])
+    .select(readPositionOf(viewer.id).as('last_read_position'))
     // A lookup per listed thread (posts_one_answer). As EXISTS, the planner read every answer
     // in the forum for each page of 30 threads.
     .select(sql<boolean>`coalesce((select true from posts ans where ans.thread_id = t.id and ans.answered_at is not null limit 1), false)`.as('answered'))
@@ -93,7 +93,7 @@ export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: 
 /** The latest activity across every category the viewer may see (the signed-in home page). */
 export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false, activeSince }: { limit: number; unreadOnly?: boolean; activeSince?: Date }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
-    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count > coalesce(r.last_read_position, 0)`))
+    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count > coalesce(${readPositionOf(viewer.id)}, 0)`))
     .$if(activeSince !== undefined, (qb) => qb.where('t.last_posted_at', '>', activeSince!))
     .orderBy('t.last_posted_at', 'desc')
     .orderBy('t.id', 'desc')

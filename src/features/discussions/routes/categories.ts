@@ -8,11 +8,17 @@ import { DISCUSSION_MESSAGES } from '../messages.js';
 import { findCategoryWithWatch, listCategories } from '../queries/categories.js';
 import { listThreadsInCategory } from '../queries/threads.js';
 import { CategoryParams, PageQuery, THREADS_PER_PAGE } from '../schemas.js';
+import { UNREAD_WINDOW_DAYS, unreadSince, unreadThreadsText } from '../unread.js';
 
 const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get('/c', async (request, reply) => {
-    const categories = await listCategories(deps.db, request.member!);
-    return reply.view('discussions/categories', { title: 'Discussions', categories });
+    const viewer = request.member!;
+    const categories = await listCategories(deps.db, viewer, unreadSince(viewer.joinedAt, deps.now()));
+    return reply.view('discussions/categories', {
+      title: 'Discussions',
+      categories: categories.map((category) => ({ ...category, unreadShown: unreadThreadsText(category.unreadThreads) })),
+      unreadWindowDays: UNREAD_WINDOW_DAYS,
+    });
   });
 
   app.get('/c/:slug', async (request, reply) => {
