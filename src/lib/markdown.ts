@@ -156,6 +156,23 @@ export function mentionedHandles(source: string): string[] {
  * but quotes, so a reply that opens with a quote is summed up by its own words.
  */
 export function excerpt(source: string, maxChars: number): string {
+  const key = `${maxChars}:${source}`;
+  const known = excerpts.get(key);
+  if (known !== undefined) return known;
+  const made = makeExcerpt(source, maxChars);
+  // Oldest first out: a Map iterates in insertion order.
+  if (excerpts.size >= EXCERPTS_KEPT) excerpts.delete(excerpts.keys().next().value!);
+  excerpts.set(key, made);
+  return made;
+}
+
+// A thread page shows the excerpt of each post replied to on it, at every view: parsing their
+// Markdown again each time was a tenth of the page's work. Excerpts depend on nothing but the
+// source, so the recent ones are kept (a few hundred bytes each).
+const EXCERPTS_KEPT = 2_000;
+const excerpts = new Map<string, string>();
+
+function makeExcerpt(source: string, maxChars: number): string {
   const tokens = md.parse(source, {});
   const text = plainText(tokens, true) || plainText(tokens, false);
   const characters = Array.from(text);
