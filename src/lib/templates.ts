@@ -32,9 +32,9 @@ export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
   // Times (views/partials/time.hbs): the page's data names the zone (timeZone) and the clock (now).
   handlebars.registerHelper('isoTime', (date: unknown) => asDate(date).toISOString());
   handlebars.registerHelper('exactTime', (date: unknown, options: Handlebars.HelperOptions) => formatTime(asDate(date), pageTimeZone(options)));
-  handlebars.registerHelper('humanTime', (date: unknown, options: Handlebars.HelperOptions) => {
+  handlebars.registerHelper('recentTime', (date: unknown, options: Handlebars.HelperOptions) => {
     const now: unknown = options.data.root.now;
-    return (now instanceof Date && recentTime(asDate(date), now)) || formatTime(asDate(date), pageTimeZone(options));
+    return now instanceof Date ? recentTime(asDate(date), now) : undefined;
   });
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   for (const name of listTemplates(viewsDir)) {
