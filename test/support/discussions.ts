@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { Browser } from './app.js';
+import { Browser, hiddenFields, TEST_ORIGIN } from './app.js';
 import { createMember, signedInBrowser, type MemberOptions, type TestMember } from './members.js';
 
 /** A member and a browser signed in as them, through the real sign-in form. */
@@ -59,4 +59,49 @@ export async function pressPostButton(browser: Browser, postId: number | string,
 export async function postAt(db: Database['db'], threadId: number, position: number): Promise<number> {
   const row = await db.selectFrom('posts').select('id').where('thread_id', '=', threadId).where('position', '=', position).executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** A post's article on a thread page, from its start tag to its end. */
+export function articleOf(page: string, postId: number): string {
+  const article = new RegExp(`<article [^>]*id="post-${postId}"[\\s\\S]*?</article>`).exec(page)?.[0];
+  if (!article) throw new Error(`no article for post ${postId} on the page`);
+  return article;
+}
+
+/** A start tag's attributes, their character references decoded as a browser decodes them. */
+function attributesOf(startTag: string): Record<string, string> {
+  const decode = (value: string) =>
+    value.replace(/&(?:#x([0-9a-f]+)|#([0-9]+)|(amp|quot|lt|gt));/gi, (_, hex?: string, decimal?: string, name?: string) =>
+      hex ? String.fromCodePoint(parseInt(hex, 16)) : decimal ? String.fromCodePoint(Number(decimal)) : { amp: '&', quot: '"', lt: '<', gt: '>' }[name!.toLowerCase()]!);
+  return Object.fromEntries([...startTag.matchAll(/\s([a-z-]+)="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)]));
+}
+
+/** Where a URL written on a page leads: resolved against the page's own address, path and query. */
+function resolve(url: string, pageUrl: string): string {
+  const resolved = new URL(url, new URL(pageUrl, TEST_ORIGIN));
+  return `${resolved.pathname}${resolved.search}`;
+}
+
+/** Follows a link (its start tag, found on the page at pageUrl) as a browser does. */
+export async function followLink(browser: Browser, pageUrl: string, startTag: string) {
+  return browser.get(resolve(attributesOf(startTag).href!, pageUrl));
+}
+
+/**
+ * Presses a submit button (its start tag, found in `page`, which is at pageUrl) as a browser
+ * without script does: it sends the button's form (the one its `form` attribute names, or else the
+ * one around it), that form's hidden fields and the button's name and value, to the button's
+ * formaction or else the form's action.
+ */
+export async function pressButton(browser: Browser, pageUrl: string, page: string, startTag: string) {
+  const button = attributesOf(startTag);
+  const at = page.indexOf(startTag);
+  const start = button.form !== undefined ? page.search(new RegExp(`<form [^>]*id="${button.form}"`)) : page.lastIndexOf('<form ', at);
+  const end = page.indexOf('</form>', start);
+  if (at < 0 || start < 0 || (button.form === undefined && end < at)) throw new Error(`no form for the button ${startTag}`);
+  const formHtml = page.slice(start, end);
+  const form = attributesOf(formHtml.slice(0, formHtml.indexOf('>') + 1));
+  expect(button.formmethod ?? form.method).toBe('post');
+  const fields = { ...hiddenFields(formHtml), ...(button.name ? { [button.name]: button.value ?? '' } : {}) };
+  return browser.post(resolve(button.formaction ?? form.action ?? pageUrl, pageUrl), fields);
 }

@@ -3,10 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VIEWS_DIR } from '../../src/lib/paths.js';
 import { loadTemplates } from '../../src/lib/templates.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
 function templateFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? templateFiles(path.join(dir, entry.name)) : entry.name.endsWith('.hbs') ? [path.join(dir, entry.name)] : []));
 }
+
+const tempDir = useTempDirs('templates');
 
 describe('templates', () => {
   it('use {{{ }}} only for fields named *_html (sanitised or rendered HTML)', () => {
@@ -37,6 +40,27 @@ describe('templates', () => {
     expect(templates.render('errors/error', { title: '<b>x</b>', message: 'a & b' })).toContain('&lt;b&gt;x&lt;/b&gt;');
     const text = templates.render('emails/contact-message.text', { name: 'A & B <x>', email: 'a@b.gov.au', subject: 's', message: 'm', siteName: 'Commons', id: 1, ipAddress: '127.0.0.1' });
     expect(text).toContain('From: A & B <x> <a@b.gov.au>');
+  });
+
+  it('leave out the indentation of pages and partials, keeping their line breaks, but not of plain-text emails', () => {
+    const dir = tempDir();
+    for (const [name, source] of Object.entries({ 'pages/page.hbs': '<ul>\n  <li>{{> item}}</li>\n</ul>\n', 'partials/item.hbs': '<a>\n    one</a>', 'emails/note.text.hbs': 'Steps:\n  1. Sign in\n' })) {
+      fs.mkdirSync(path.join(dir, path.dirname(name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), source);
+    }
+    const templates = loadTemplates(dir);
+    expect(templates.render('pages/page', {})).toBe('<ul>\n<li><a>\none</a></li>\n</ul>\n');
+    expect(templates.render('emails/note.text', {})).toBe('Steps:\n  1. Sign in\n');
+  });
+
+  it('keep each <pre> and <textarea> on one line, where the indentation taken out after a line break would show', () => {
+    const offenders: string[] = [];
+    for (const file of templateFiles(VIEWS_DIR)) {
+      for (const match of fs.readFileSync(file, 'utf8').matchAll(/<(pre|textarea)\b[\s\S]*?<\/\1>/g)) {
+        if (match[0].includes('\n')) offenders.push(`${path.relative(VIEWS_DIR, file)}: ${match[0]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 
   it('never compile what a person typed as a template', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { formatTime } from '../../../src/lib/time.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
-import { MINUTE, TestClock } from '../../support/clock.js';
+import { HOUR, MINUTE, TestClock } from '../../support/clock.js';
 import { createMember, signedInBrowser, type TestMember } from '../../support/members.js';
 
 // Issue 7, item 2: every time a person reads is in the member's zone or the site's, named
@@ -16,12 +16,13 @@ afterAll(async () => t.close());
 
 interface ShownTime {
   datetime: string;
-  title: string;
+  /** The exact time, when the text says how long ago it was instead. */
+  title: string | undefined;
   text: string;
 }
 
 function timesOn(html: string): ShownTime[] {
-  return [...html.matchAll(/<time datetime="([^"]+)" title="([^"]+)">([^<]+)<\/time>/g)].map((m) => ({ datetime: m[1]!, title: m[2]!, text: m[3]! }));
+  return [...html.matchAll(/<time datetime="([^"]+)"(?: title="([^"]+)")?>([^<]+)<\/time>/g)].map((m) => ({ datetime: m[1]!, title: m[2], text: m[3]! }));
 }
 
 /** The sessions table's "Signed in" time of this browser's session. */
@@ -58,6 +59,14 @@ describe('times on pages', () => {
     const browser = await signedInBrowser(t.app, member, member.password);
     clock.advance(5 * MINUTE + 10_000);
     expect((await signedInTime(browser)).text).toBe('5 minutes ago');
+  });
+
+  it('shows a time over 12 hours old as the exact time, with no title to repeat it', async () => {
+    const member = await createMember(t.db);
+    const browser = await signedInBrowser(t.app, member, member.password);
+    const startedAt = new Date(clock.now().getTime() - 13 * HOUR);
+    await t.db.updateTable('sessions').set({ created_at: startedAt }).where('member_id', '=', member.id).execute();
+    expect(await signedInTime(browser)).toEqual({ datetime: startedAt.toISOString(), title: undefined, text: formatTime(startedAt, 'Australia/Sydney') });
   });
 
   it("uses the member's own time zone once they choose it in settings, and the site's again when they clear it", async () => {

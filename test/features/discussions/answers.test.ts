@@ -39,9 +39,9 @@ async function question(categorySlug = 'questions') {
   return { asker, first, second, threadId, firstPostId: await postAt(t.db, threadId, 1), replyA: await reply(first, threadId, 'Reply A'), replyB: await reply(second, threadId, 'Reply B') };
 }
 
-/** The answer form a thread page shows on a post, if it shows one. */
+/** The answer button a thread page shows on a post, if it shows one. */
 function answerButton(page: string, postId: number): string | undefined {
-  return new RegExp(`<form method="post" action="/p/${postId}/answer">[\\s\\S]*?</form>`).exec(page)?.[0];
+  return new RegExp(`<button [^>]*formaction="/p/${postId}/answer"[\\s\\S]*?</button>`).exec(page)?.[0];
 }
 
 const mark = (by: Someone, postId: number | string, answer = 'yes') => pressPostButton(by.browser, postId, 'answer', { answer }, by.csrf);

@@ -41,14 +41,14 @@ describe('POST /p/:id/helpful', () => {
     expect(await helpfulState(firstPostId)).toEqual({ members: [reader.member.id], count: 1 });
     const page = await threadPageOf(reader.browser, threadId);
     expect(page).toContain(`1 found this helpful: ${reader.member.displayName}`);
-    expect(page).toContain('name="helpful" value="no" class="button--secondary post__button" aria-pressed="true">Helpful<span aria-hidden="true"> ✓</span>');
+    expect(page).toContain('name="helpful" value="no" class="post__button" aria-pressed="true">Helpful<span aria-hidden="true"> ✓</span>');
 
     const taken = await pressPostButton(reader.browser, firstPostId, 'helpful', { helpful: 'no' }, csrf);
     expect(taken.statusCode).toBe(303);
     expect(await helpfulState(firstPostId)).toEqual({ members: [], count: 0 });
     const after = await threadPageOf(reader.browser, threadId);
     expect(after).not.toContain('found this helpful');
-    expect(after).toContain('name="helpful" value="yes" class="button--secondary post__button" aria-pressed="false">Helpful<span');
+    expect(after).toContain('name="helpful" value="yes" class="post__button" aria-pressed="false">Helpful<span');
   });
 
   it('names those who found it helpful, up to ten, then counts the others', async () => {
@@ -104,8 +104,8 @@ describe('POST /p/:id/helpful', () => {
     expect(response.body).toContain(DISCUSSION_MESSAGES.helpfulOwnPost);
     expect(response.body).toContain(`href="/t/${threadId}/`);
     expect(await helpfulState(firstPostId)).toEqual({ members: [], count: 0 });
-    expect(await threadPageOf(author.browser, threadId)).not.toContain(`action="/p/${firstPostId}/helpful"`);
-    expect(await threadPageOf(reader.browser, threadId)).toContain(`action="/p/${firstPostId}/helpful"`);
+    expect(await threadPageOf(author.browser, threadId)).not.toContain(`formaction="/p/${firstPostId}/helpful"`);
+    expect(await threadPageOf(reader.browser, threadId)).toContain(`formaction="/p/${firstPostId}/helpful"`);
   });
 
   it('answers 404 for a post in a category the member cannot see', async () => {
@@ -133,7 +133,7 @@ describe('POST /p/:id/helpful', () => {
       expect(response.body).toContain(DISCUSSION_MESSAGES.postGone);
       expect(await helpfulState(postId)).toEqual(before);
     }
-    expect(await threadPageOf(reader.browser, threadId)).not.toContain(`action="/p/${hiddenId}/helpful"`);
+    expect(await threadPageOf(reader.browser, threadId)).not.toContain(`formaction="/p/${hiddenId}/helpful"`);
   });
 
   it('answers 404 for post ids that name nothing', async () => {

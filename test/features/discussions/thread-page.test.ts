@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../support/app.js';
-import { memberWithBrowser, postIdFrom, postReply, replyFormOf, startThread } from '../../support/discussions.js';
+import { articleOf, followLink, memberWithBrowser, postIdFrom, postReply, pressButton, replyFormOf, startThread } from '../../support/discussions.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -68,6 +68,54 @@ describe('replies to replies', () => {
     expect(page.body).toContain(`name="reply_to" value="${firstPost.id}"`);
     expect((await browser.get(`/t/${id}/quoting-in-replies?quote=987654`)).statusCode).toBe(404);
     expect((await browser.get(`/t/${id}/quoting-in-replies?quote=abc`)).statusCode).toBe(400);
+  });
+});
+
+describe("a post's Reply, Quote and Helpful, followed and pressed as a browser without JavaScript does", () => {
+  /** A thread of 21 posts, read by a member who did not write them; its last post is on page 2. */
+  async function twoPageThread() {
+    const author = await memberWithBrowser(t.app, t.db);
+    const reader = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(author.browser, 'questions', { title: 'Links that keep their page' });
+    let last = 0;
+    for (let n = 2; n <= 21; n += 1) last = postIdFrom((await postReply(author.browser, id, { body: `Reply number ${n}.` })).headers.location);
+    return { reader: reader.browser, readerId: reader.member.id, id, last, path: `/t/${id}/links-that-keep-their-page` };
+  }
+  const linkOn = (page: string, postId: number, text: string) => new RegExp(`<a [^>]*>(?=${text}<)`).exec(articleOf(page, postId))![0];
+
+  it('Reply and Quote open the reply form for that post on the same page, in the same view', async () => {
+    const { reader, id, last, path } = await twoPageThread();
+    for (const [pageUrl, view] of [[`${path}?page=2`, '<strong>Oldest first</strong>'], [`${path}?view=threaded&page=2`, '<strong>Threaded</strong>']] as const) {
+      const page = (await reader.get(pageUrl)).body;
+      for (const link of ['Reply', 'Quote']) {
+        const opened = await followLink(reader, pageUrl, linkOn(page, last, link));
+        expect(opened.statusCode, `${link} on ${pageUrl}`).toBe(200);
+        expect(opened.body).toContain(view);
+        expect(opened.body).toContain('Page 2 of 2');
+        expect(opened.body).toContain(`name="reply_to" value="${last}"`);
+        if (link === 'Quote') expect(opened.body).toContain('&gt; Reply number 21.');
+      }
+    }
+
+    // A reply sent back with an error is shown at /t/:id/reply; its posts' links still lead to the thread.
+    const refused = await reader.post(`/t/${id}/reply`, { ...(await replyFormOf(reader, id)), body: '' });
+    expect(refused.statusCode).toBe(422);
+    const opened = await followLink(reader, `/t/${id}/reply`, linkOn(refused.body, last, 'Reply'));
+    expect(opened.statusCode).toBe(200);
+    expect(opened.body).toContain(`name="reply_to" value="${last}"`);
+  });
+
+  it('Helpful gives the reaction, and takes it back when pressed again', async () => {
+    const { reader, readerId, last, path } = await twoPageThread();
+    const pageUrl = `${path}?view=threaded&page=2`;
+    for (const expected of [[readerId], []]) {
+      const page = (await reader.get(pageUrl)).body;
+      const pressed = await pressButton(reader, pageUrl, page, /<button [^>]*>(?=Helpful)/.exec(articleOf(page, last))![0]);
+      expect(pressed.statusCode).toBe(303);
+      expect(pressed.headers.location).toBe(`${path}?page=2#post-${last}`);
+      const given = await t.db.selectFrom('post_reactions').select('member_id').where('post_id', '=', last).execute();
+      expect(given.map((row) => row.member_id)).toEqual(expected);
+    }
   });
 });
 

@@ -43,7 +43,10 @@ async function showThread(deps: Deps, request: FastifyRequest, reply: FastifyRep
     flatHref: threadPath(thread, page),
     threadedHref: `${threadPath(thread)}?view=threaded`,
     pagination: paginate(threadPath(thread), page, loaded.pageCount, query),
-    pageQuery: page > 1 ? `page=${page}&` : '',
+    // Reply and Quote on a post are links relative to the page, keeping its view and page: a
+    // GET shows the page at the thread's own address, a reply form sent back is at /t/:id/reply.
+    postLinkBase: request.method === 'GET' ? '' : threadPath(thread),
+    keptQuery: [...(view === 'threaded' ? [{ name: 'view', value: view }] : []), ...(page > 1 ? [{ name: 'page', value: page }] : [])],
     isStaff: isStaff(viewer.role),
     viewerId: viewer.id,
     csrfToken: reply.generateCsrf(),
