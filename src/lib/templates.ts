@@ -29,12 +29,19 @@ export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   handlebars.registerHelper('or', (a: unknown, b: unknown) => Boolean(a || b));
   handlebars.registerHelper('and', (a: unknown, b: unknown) => Boolean(a && b));
-  // Times (views/partials/time.hbs): the page's data names the zone (timeZone) and the clock (now).
+  // Times: the page's data names the zone (timeZone) and the clock (now). `{{time at}}` is a
+  // recent time as "3 hours ago", with the exact time in its title for a pointer to find, or an
+  // older one as the exact time (lib/time.ts). A helper, not a partial: a partial's hash copies
+  // the whole context at each call, and a thread page shows forty times.
   handlebars.registerHelper('isoTime', (date: unknown) => asDate(date).toISOString());
   handlebars.registerHelper('exactTime', (date: unknown, options: Handlebars.HelperOptions) => formatTime(asDate(date), pageTimeZone(options)));
-  handlebars.registerHelper('recentTime', (date: unknown, options: Handlebars.HelperOptions) => {
+  handlebars.registerHelper('time', (date: unknown, options: Handlebars.HelperOptions) => {
+    const at = asDate(date);
+    const exact = handlebars.escapeExpression(formatTime(at, pageTimeZone(options)));
     const now: unknown = options.data.root.now;
-    return now instanceof Date ? recentTime(asDate(date), now) : undefined;
+    const recent = now instanceof Date ? recentTime(at, now) : undefined;
+    const datetime = at.toISOString();
+    return new handlebars.SafeString(recent ? `<time datetime="${datetime}" title="${exact}">${handlebars.escapeExpression(recent)}</time>` : `<time datetime="${datetime}">${exact}</time>`);
   });
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   for (const name of listTemplates(viewsDir)) {

@@ -33,7 +33,7 @@ export function renderPage(templates: Templates, config: Config, reply: FastifyR
     phaseBanner: config.phaseBanner,
     currentPath: request.url.split('?')[0],
     member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
-    // Times (views/partials/time.hbs) in the member's own zone, or the site's.
+    // Times (the `time` helper, lib/templates.ts) in the member's own zone, or the site's.
     timeZone: member?.timeZone ?? config.timeZone,
     now: now(),
     // The sign-out button in the header is a form: every signed-in page needs a token, and a
