@@ -64,7 +64,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     defaultText: 'none (embedded)',
     description: 'A `postgres://` or `postgresql://` URL for a PostgreSQL 15 or newer server, for example `postgres://commons:CHANGE-ME@127.0.0.1:5432/commons` (percent-encode special characters in the password). Without it, Commons runs the embedded database under `DATA_DIR`.',
   },
-  DATABASE_PREPARED_STATEMENTS: { section: 'The database', default: 'true', description: 'Prepare each query once per connection to `DATABASE_URL` and reuse its plan, which saves PostgreSQL most of its work on the busiest pages. Set `false` behind a pooler that hands a client a different server connection per transaction (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`).' },
+  DATABASE_PREPARED_STATEMENTS: { section: 'The database', default: 'true', description: 'Prepare each query once per database connection and reuse its plan, which saves PostgreSQL most of its work on the busiest pages (the embedded database too). Set `false` behind a pooler that hands a client a different server connection per transaction (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`). After a migration that changes a column\'s type, each query that returns it fails once per instance, then is prepared again.' },
   DATABASE_POOL_SIZE: { section: 'The database', default: '10', description: 'The most connections each instance opens to `DATABASE_URL` (1 to 100). The embedded database always uses exactly one.' },
   DATABASE_WAIT_SECONDS: {
     section: 'The database',

@@ -77,17 +77,34 @@ export function databaseFromPool(pool: pg.Pool, description: string, embedded: b
   };
 }
 
-// Texts named so far, shared by every connection; bounded so that queries built with a varying
-// shape (an IN list of any length) cannot grow each connection's statement cache without end.
-const MAX_NAMED_STATEMENTS = 2_000;
+// Texts named so far, shared by every connection. Each connection keeps a plan for each name it
+// has run until it closes (the thread page's takes about 300 KB of the backend's memory), so
+// the names are capped: queries whose text varies (an IN list of any length) stop being named
+// once the cap is reached, and a bulk insert with hundreds of values never is.
+const MAX_NAMED_STATEMENTS = 500;
+const MAX_NAMED_PARAMETERS = 100;
 const statementNames = new Map<string, string>();
+let namesGiven = 0;
 
-function statementName(text: string): string | undefined {
+function statementName(text: string, parameterCount: number): string | undefined {
+  if (parameterCount === 0 || parameterCount > MAX_NAMED_PARAMETERS) return undefined;
   const known = statementNames.get(text);
   if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS) return known;
-  const name = `commons_${statementNames.size + 1}`;
+  return giveName(text);
+}
+
+function giveName(text: string): string {
+  namesGiven += 1;
+  const name = `commons_${namesGiven}`;
   statementNames.set(text, name);
   return name;
+}
+
+// After a migration changes the type of a column a statement returns, every connection that
+// prepared it refuses to run it again. The statement fails once; the text then gets a new name,
+// so each connection prepares it afresh instead of failing until it closes.
+function isStalePlan(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message));
 }
 
 /**
@@ -102,9 +119,15 @@ class PreparingClient extends pg.Client {
   // pg.Client's overloads are many; this one forwards whatever it is given.
   override query(...args: unknown[]): any {
     const [text, values] = args;
-    const name = typeof text === 'string' && Array.isArray(values) && values.length > 0 ? statementName(text) : undefined;
+    const name = typeof text === 'string' && Array.isArray(values) ? statementName(text, values.length) : undefined;
     const forward = super.query as (...forwarded: unknown[]) => unknown;
-    return name === undefined ? forward.apply(this, args) : forward.call(this, { name, text, values }, ...args.slice(2));
+    if (name === undefined) return forward.apply(this, args);
+    const result = forward.call(this, { name, text, values }, ...args.slice(2));
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      if (isStalePlan(error) && statementNames.get(text as string) === name) giveName(text as string);
+      throw error;
+    });
   }
 }
 
@@ -120,9 +143,9 @@ export function serverPool(connectionString: string, max: number, prepareStateme
   });
 }
 
-export function embeddedPool(socketDir: string, socketPort: number): pg.Pool {
-  return new pg.Pool({
-    Client: PreparingClient,
+export function embeddedPool(socketDir: string, socketPort: number, prepareStatements = true): pg.Pool {
+  const pool = new pg.Pool({
+    ...(prepareStatements ? { Client: PreparingClient } : {}),
     host: socketDir,
     port: socketPort,
     user: 'postgres',
@@ -130,6 +153,12 @@ export function embeddedPool(socketDir: string, socketPort: number): pg.Pool {
     max: 1,
     connectionTimeoutMillis: EMBEDDED_ACQUIRE_TIMEOUT_MS,
   });
+  // PGlite is one backend for every connection the socket takes: statements a closed
+  // connection prepared are still there, and a new one preparing the same name would be
+  // refused. Each new connection starts by dropping them (it runs before any other query).
+  // A failure here means the connection itself is broken, which its next query reports.
+  if (prepareStatements) pool.on('connect', (client) => void client.query('deallocate all').catch(() => undefined));
+  return pool;
 }
 
 /** PostgreSQL at DATABASE_URL, or the embedded one under DATA_DIR (locked to this process). */
@@ -142,7 +171,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   try {
     const pgdataDir = path.join(config.dataDir, 'pgdata');
     const embedded = await startEmbeddedPostgres({ pgdataDir, socketDir: config.dataDir });
-    return databaseFromPool(embeddedPool(embedded.socketDir, embedded.socketPort), `embedded PostgreSQL (PGlite) in ${pgdataDir}`, true, log, async () => {
+    return databaseFromPool(embeddedPool(embedded.socketDir, embedded.socketPort, config.databasePreparedStatements), `embedded PostgreSQL (PGlite) in ${pgdataDir}`, true, log, async () => {
       await embedded.close();
       unlock();
     });

@@ -156,6 +156,7 @@ export function mentionedHandles(source: string): string[] {
  * but quotes, so a reply that opens with a quote is summed up by its own words.
  */
 export function excerpt(source: string, maxChars: number): string {
+  if (source.length > EXCERPT_SOURCE_KEPT) return makeExcerpt(source, maxChars);
   const key = `${maxChars}:${source}`;
   const known = excerpts.get(key);
   if (known !== undefined) return known;
@@ -166,10 +167,13 @@ export function excerpt(source: string, maxChars: number): string {
   return made;
 }
 
-// A thread page shows the excerpt of each post replied to on it, at every view: parsing their
-// Markdown again each time was a tenth of the page's work. Excerpts depend on nothing but the
-// source, so the recent ones are kept (a few hundred bytes each).
+// A thread page shows the excerpt of each post replied to on it, at every view, from the first
+// 400 characters of its source: parsing that Markdown again each time was a tenth of the
+// page's work. An excerpt depends on nothing but its source, so the recent ones are kept; only
+// short sources, so the cache stays under about 4 MB (2,000 keys of at most 1,000 two-byte
+// characters) whatever members open.
 const EXCERPTS_KEPT = 2_000;
+const EXCERPT_SOURCE_KEPT = 1_000;
 const excerpts = new Map<string, string>();
 
 function makeExcerpt(source: string, maxChars: number): string {

@@ -48,7 +48,7 @@ export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
     const plainText = name.endsWith('.text');
     const source = fs.readFileSync(path.join(viewsDir, `${name}.hbs`), 'utf8');
     if (name.startsWith('partials/')) {
-      handlebars.registerPartial(name.slice('partials/'.length), withoutIndentation(source));
+      handlebars.registerPartial(name.slice('partials/'.length), plainText ? source : withoutIndentation(source));
     } else {
       // Plain-text emails are not HTML: escaping them would turn & into &amp; in the message,
       // and their indentation is what the reader sees.
@@ -72,7 +72,7 @@ export function loadTemplates(viewsDir: string = VIEWS_DIR): Templates {
  * a <pre> or <textarea>, where the indentation would show (test/unit/templates.test.ts checks).
  */
 function withoutIndentation(source: string): string {
-  return source.replace(/^\s+/gm, '');
+  return source.replace(/^[ \t\r\n]+/gm, '');
 }
 
 function asDate(value: unknown): Date {

@@ -104,9 +104,10 @@ const loadOnFirstUse = createRequire(import.meta.url);
 /**
  * Built on first use: loading and ranking the dictionaries takes ~150 ms and 40 MB, which
  * start-up, most tests and an instance that only serves pages need not pay. Levenshtein
- * matching is left off (it costs ~0.2 s a check), the l33t search is capped, and only the first 64 characters are estimated: unbounded, a long random password
- * takes seconds of CPU on the event loop, and a password whose first 64 characters are hard to
- * guess is hard to guess whatever follows.
+ * matching is left off (it costs ~0.2 s a check), the l33t search is capped, and only the
+ * first 64 characters are estimated: unbounded, a long random password takes seconds of CPU on
+ * the event loop, and a password whose first 64 characters are hard to guess is hard to guess
+ * whatever follows.
  */
 function strengthEstimator(): ZxcvbnFactory {
   if (estimator) return estimator;

@@ -26,14 +26,20 @@ class RollBack extends Error {
 /**
  * A reply, the thread's and category's counts, the author's read position and watch, and the
  * notifications it causes, in one transaction. `replyToPostId` must name a live post of this
- * thread; a resubmitted form finds the reply the first one made.
+ * thread; a resubmitted form finds the reply the first one made, even once the thread is locked
+ * or the post it answered is gone.
  */
 export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string }): Promise<ReplyResult> {
   // A form sent twice is caught by the unique form token inside the transaction (and rolled
-  // back there), which saves every reply a lookup beforehand.
-  if (thread.locked) return { kind: 'locked' };
+  // back there), which saves every reply a lookup beforehand; only a refusal looks first for
+  // the reply the form already made, so a resubmitted form is never told it failed.
+  const refuse = async (refusal: ReplyResult): Promise<ReplyResult> => {
+    const postId = await findIdByFormToken(deps.db, 'posts', input.formToken, poster.id);
+    return postId === undefined ? refusal : { kind: 'duplicate', postId };
+  };
+  if (thread.locked) return refuse({ kind: 'locked' });
   const parent = input.replyToPostId === undefined ? undefined : await findPostLocation(deps.db, poster, input.replyToPostId);
-  if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return { kind: 'bad-reply-to' };
+  if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return refuse({ kind: 'bad-reply-to' });
   const body = renderBody(input.body);
 
   try {
@@ -68,7 +74,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
     });
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;
-    if (error.result) return error.result;
+    if (error.result) return error.result.kind === 'rate-limited' ? error.result : refuse(error.result);
     // The winner's transaction is committed by the time the unique index let this one go; a
     // token spent by another member, or on a thread, is a stale form.
     const postId = await findIdByFormToken(deps.db, 'posts', input.formToken, poster.id);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
-import { memberWithBrowser, postIdFrom, postReply, replyFormOf, startThread } from '../../support/discussions.js';
+import { csrfOf, memberWithBrowser, postIdFrom, postReply, replyFormOf, startThread } from '../../support/discussions.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -57,7 +57,40 @@ describe('starting a thread and replying', () => {
     expect(new Set(responses.map((r) => r.headers.location)).size).toBe(1);
     const rows = await t.db.selectFrom('posts').select('id').where('thread_id', '=', threadId).where('body_source', '=', 'Only once, please.').execute();
     expect(rows).toHaveLength(1);
-    const thread = await t.db.selectFrom('threads').select(['post_count', 'reply_count']).where('id', '=', threadId).executeTakeFirstOrThrow();
-    expect(thread).toEqual({ post_count: 2, reply_count: 1 });
+    const thread = await t.db.selectFrom('threads').select(['post_count', 'reply_count', 'category_id']).where('id', '=', threadId).executeTakeFirstOrThrow();
+    expect(thread).toMatchObject({ post_count: 2, reply_count: 1 });
+    // The category counted the thread and its one reply, once each.
+    const category = await t.db.selectFrom('categories').select(['post_count', 'thread_count']).where('id', '=', thread.category_id).executeTakeFirstOrThrow();
+    const inCategory = await t.db.selectFrom('threads').select((eb) => [eb.fn.countAll<number>().as('threads'), eb.fn.sum<number>('post_count').as('posts')]).where('category_id', '=', thread.category_id).executeTakeFirstOrThrow();
+    expect(category).toEqual({ thread_count: Number(inCategory.threads), post_count: Number(inCategory.posts) });
+  });
+
+  it('sends a resubmitted form to the reply it made, even once the thread is locked or the post it answered is deleted', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(browser, 'questions');
+    const answered = await memberWithBrowser(t.app, t.db);
+    const parentId = postIdFrom((await postReply(answered.browser, threadId, { body: 'We archive weekly.' })).headers.location);
+
+    const toParent = { ...(await replyFormOf(browser, threadId, `?reply_to=${parentId}`)), body: 'Which tool do you use?' };
+    const first = await browser.post(`/t/${threadId}/reply`, toParent);
+    expect(first.statusCode).toBe(303);
+    expect((await answered.browser.post(`/p/${parentId}/delete`, { _csrf: await csrfOf(answered.browser) })).statusCode).toBe(303);
+    const afterDelete = await browser.post(`/t/${threadId}/reply`, toParent);
+    expect(afterDelete.statusCode).toBe(303);
+    expect(afterDelete.headers.location).toBe(first.headers.location);
+
+    const plain = { ...(await replyFormOf(browser, threadId)), body: 'And how often?' };
+    const second = await browser.post(`/t/${threadId}/reply`, plain);
+    expect(second.statusCode).toBe(303);
+    await t.db.updateTable('threads').set({ locked_at: new Date() }).where('id', '=', threadId).execute();
+    const afterLock = await browser.post(`/t/${threadId}/reply`, plain);
+    expect(afterLock.statusCode).toBe(303);
+    expect(afterLock.headers.location).toBe(second.headers.location);
+    expect(await t.db.selectFrom('posts').select('body_source').where('thread_id', '=', threadId).orderBy('position').execute()).toEqual([
+      { body_source: expect.any(String) },
+      { body_source: 'We archive weekly.' },
+      { body_source: 'Which tool do you use?' },
+      { body_source: 'And how often?' },
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { DISCUSSION_MESSAGES } from '../../../src/features/discussions/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
-import { memberWithBrowser, replyFormOf, startThread } from '../../support/discussions.js';
+import { memberWithBrowser, postReply, replyFormOf, startThread } from '../../support/discussions.js';
 import { addReplies, createCategory } from '../../support/forum-rows.js';
 
 let t: TestApp;
@@ -68,6 +68,19 @@ describe('POST /t/:id/watch', () => {
   it('shows the thread’s author as watching it, since starting a thread watches it', async () => {
     const { author, threadId } = await threadAndReader();
     expect((await author.browser.get(`/t/${threadId}/watching-this-thread`)).body).toContain('You are watching this thread: you hear about every new reply.');
+  });
+
+  it('watches a thread its first reply goes to, and leaves a mute or a watch as it was at later replies', async () => {
+    const { threadId, reader, csrf } = await threadAndReader();
+    expect(await threadWatch(reader.member.id, threadId)).toBeUndefined();
+    expect((await postReply(reader.browser, threadId, { body: 'A first reply.' })).statusCode).toBe(303);
+    expect(await threadWatch(reader.member.id, threadId)).toMatchObject({ level: 'watching' });
+
+    expect((await reader.browser.post(`/t/${threadId}/watch`, { _csrf: csrf, level: 'muted' })).statusCode).toBe(303);
+    const muted = await threadWatch(reader.member.id, threadId);
+    expect(muted).toMatchObject({ level: 'muted' });
+    expect((await postReply(reader.browser, threadId, { body: 'A second reply.' })).statusCode).toBe(303);
+    expect(await threadWatch(reader.member.id, threadId)).toEqual(muted);
   });
 
   it('goes back to the page of the thread the form was on', async () => {
