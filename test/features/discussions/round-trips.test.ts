@@ -5,6 +5,7 @@ import type { Database } from '../../../src/db/database.js';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { csrfOf, postReply, startThread } from '../../support/discussions.js';
+import { addReplies } from '../../support/forum-rows.js';
 import { signedInBrowser } from '../../support/members.js';
 import { StatementRecorder } from '../../support/statements.js';
 
@@ -72,6 +73,15 @@ describe('a thread page', () => {
     expect(await statementsOf(reader, `/t/${short}/a-thread-with-one-post`)).toEqual(long);
     // Page 1 also brings the accepted answer, shown under the first post, in the same statement.
     expect(long).toHaveLength(3);
+  });
+
+  it('runs the same statements for a full page and a short last page of the threaded view', async () => {
+    const threadId = await startThread(reader, 'questions', { title: 'A tree of forty-five posts', body: 'What goes in a records policy?' });
+    const author = await t.db.selectFrom('threads').select('author_id').where('id', '=', threadId).executeTakeFirstOrThrow();
+    await addReplies(t.db, threadId, author.author_id, 44);
+    const path = `/t/${threadId}/a-tree-of-forty-five-posts?view=threaded`;
+    // Pages 2 and 3 (page 1 also looks for the accepted answer): 20 posts, then 5, in one statement either way.
+    expect(await statementsOf(reader, `${path}&page=3`)).toEqual(await statementsOf(reader, `${path}&page=2`));
   });
 
   it('does not grow with replies, their authors or their reactions', async () => {
