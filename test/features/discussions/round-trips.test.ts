@@ -113,3 +113,13 @@ describe('a category page', () => {
     expect(first.filter((text) => /"category_watches"/.test(text))).toHaveLength(1);
   });
 });
+
+describe('thread lists', () => {
+  it('write their fixed page sizes into the statement, so that a prepared one can keep its generic plan', async () => {
+    const statements = [...(await statementsOf(reader, '/')), ...(await statementsOf(reader, '/c')), ...(await statementsOf(reader, '/c/questions'))];
+    // The home page's unread and recent threads, /c's unread counts, page 1 of a category.
+    const lists = statements.filter((text) => /from "threads" as "t"/.test(text));
+    expect(lists).toHaveLength(4);
+    for (const text of lists) expect(text).not.toMatch(/\blimit \$\d+/);
+  });
+});

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { readPositionOf } from './reading.js';
@@ -91,7 +92,7 @@ const CATEGORY_ORDER = sql`t.pinned_at is null, t.last_posted_at desc, t.id desc
  */
 export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: number, { limit, offset }: { limit: number; offset: number }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
-    .$if(offset === 0, (qb) => qb.where('t.category_id', '=', categoryId).limit(limit))
+    .$if(offset === 0, (qb) => qb.where('t.category_id', '=', categoryId).limit(fixedLimit(limit)))
     .$if(offset > 0, (qb) =>
       qb.where((eb) => {
         const page = eb
@@ -118,7 +119,7 @@ export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadO
     .$if(activeSince !== undefined, (qb) => qb.where('t.last_posted_at', '>', activeSince!))
     .orderBy('t.last_posted_at', 'desc')
     .orderBy('t.id', 'desc')
-    .limit(limit)
+    .limit(fixedLimit(limit))
     .execute();
   return rows.map(toListItem);
 }
