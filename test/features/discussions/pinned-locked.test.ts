@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCUSSION_MESSAGES } from '../../../src/features/discussions/messages.js';
-import { buildTestApp, type TestApp } from '../../support/app.js';
+import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { csrfOf, memberWithBrowser, postAt, postIdFrom, postReply, pressPostButton, replyFormOf, startThread, threadPageOf } from '../../support/discussions.js';
+import { createCategory, createThreads } from '../../support/forum-rows.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -83,5 +84,39 @@ describe('pinned threads', () => {
     expect(order.every((at) => at > 0)).toBe(true);
     expect([order[1], order[0], order[2], order[3]]).toEqual([...order].sort((a, b) => a - b));
     expect(page.match(/<span class="tag">Pinned<\/span>/g)).toHaveLength(2);
+  });
+
+  it('keep their order from page to page: every thread once, pinned first, hidden ones for staff only', async () => {
+    const { browser, member } = await memberWithBrowser(t.app, t.db);
+    const { browser: moderator } = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
+    const category = await createCategory(t.db);
+    const ids = await createThreads(t.db, category.id, member.id, 64);
+    // A few threads share each moment of activity, so the id breaks ties across page boundaries.
+    await sql`update threads set last_posted_at = now() - (id % 7) * interval '1 hour' where category_id = ${category.id}`.execute(t.db);
+    await t.db.updateTable('threads').set({ pinned_at: sql`now()` }).where('id', 'in', [ids[40]!, ids[50]!]).execute();
+    await t.db.updateTable('threads').set({ hidden_at: sql`now()` }).where('id', 'in', [ids[3]!, ids[33]!]).execute();
+    const expected = async (staff: boolean) =>
+      (
+        await t.db
+          .selectFrom('threads')
+          .select('id')
+          .where('category_id', '=', category.id)
+          .$if(!staff, (qb) => qb.where('hidden_at', 'is', null))
+          .orderBy(sql`pinned_at is null`)
+          .orderBy('last_posted_at', 'desc')
+          .orderBy('id', 'desc')
+          .execute()
+      ).map((row) => row.id);
+    const listed = async (viewer: Browser) => {
+      const shown: number[] = [];
+      for (const page of [1, 2, 3]) {
+        const body = (await viewer.get(`/c/${category.slug}?page=${page}`)).body;
+        shown.push(...[...body.matchAll(/<a href="\/t\/(\d+)\/[^"]*"><bdi>/g)].map((match) => Number(match[1])));
+      }
+      return shown;
+    };
+    expect(await listed(browser)).toEqual(await expected(false));
+    expect(await listed(moderator)).toEqual(await expected(true));
+    expect((await browser.get(`/c/${category.slug}?page=4`)).statusCode).toBe(404);
   });
 });

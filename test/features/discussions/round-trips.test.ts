@@ -5,6 +5,7 @@ import type { Database } from '../../../src/db/database.js';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { csrfOf, postReply, startThread } from '../../support/discussions.js';
+import { addReplies } from '../../support/forum-rows.js';
 import { signedInBrowser } from '../../support/members.js';
 import { StatementRecorder } from '../../support/statements.js';
 
@@ -74,6 +75,15 @@ describe('a thread page', () => {
     expect(long).toHaveLength(3);
   });
 
+  it('runs the same statements for a full page and a short last page of the threaded view', async () => {
+    const threadId = await startThread(reader, 'questions', { title: 'A tree of forty-five posts', body: 'What goes in a records policy?' });
+    const author = await t.db.selectFrom('threads').select('author_id').where('id', '=', threadId).executeTakeFirstOrThrow();
+    await addReplies(t.db, threadId, author.author_id, 44);
+    const path = `/t/${threadId}/a-tree-of-forty-five-posts?view=threaded`;
+    // Pages 2 and 3 (page 1 also looks for the accepted answer): 20 posts, then 5, in one statement either way.
+    expect(await statementsOf(reader, `${path}&page=3`)).toEqual(await statementsOf(reader, `${path}&page=2`));
+  });
+
   it('does not grow with replies, their authors or their reactions', async () => {
     const threadId = await startThread(reader, 'questions', { title: 'A thread that fills up', body: 'Who has an example?' });
     const path = `/t/${threadId}/a-thread-that-fills-up`;
@@ -101,5 +111,15 @@ describe('a category page', () => {
     // The session with its member, the category with the viewer's watch, one page of threads.
     expect(first).toHaveLength(3);
     expect(first.filter((text) => /"category_watches"/.test(text))).toHaveLength(1);
+  });
+});
+
+describe('thread lists', () => {
+  it('write their fixed page sizes into the statement, so that a prepared one can keep its generic plan', async () => {
+    const statements = [...(await statementsOf(reader, '/')), ...(await statementsOf(reader, '/c')), ...(await statementsOf(reader, '/c/questions'))];
+    // The home page's unread and recent threads, /c's unread counts, page 1 of a category.
+    const lists = statements.filter((text) => /from "threads" as "t"/.test(text));
+    expect(lists).toHaveLength(4);
+    for (const text of lists) expect(text).not.toMatch(/\blimit \$\d+/);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../support/app.js';
 import { articleOf, followLink, memberWithBrowser, postIdFrom, postReply, pressButton, replyFormOf, startThread } from '../../support/discussions.js';
+import { addReplies } from '../../support/forum-rows.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -55,6 +56,21 @@ describe('replies to replies', () => {
     const order = [...threaded.matchAll(/<article class="post([^"]*)" id="post-(\d+)"/g)].map((m) => [Number(m[2]), m[1]!.includes('post--depth-1')]);
     expect(order.map(([postId]) => postId)).toEqual([order[0]![0], first, nestedId, plain]);
     expect(order.find(([postId]) => postId === nestedId)![1]).toBe(true);
+  });
+
+  it('pages the threaded view in tree order, 20 posts a page', async () => {
+    const { browser, member } = await memberWithBrowser(t.app, t.db);
+    const id = await startThread(browser, 'questions', { title: 'A tree over two pages' });
+    const [firstReply] = await addReplies(t.db, id, member.id, 20);
+    const nested = postIdFrom((await postReply(browser, id, { body: 'A reply to the first reply.', reply_to: String(firstReply) })).headers.location);
+    const byPosition = (await t.db.selectFrom('posts').select('id').where('thread_id', '=', id).where('id', '<>', nested).orderBy('position').execute()).map((row) => row.id);
+    const shown = async (page: number) => {
+      const body = (await browser.get(`/t/${id}/a-tree-over-two-pages?view=threaded&page=${page}`)).body;
+      return [...body.matchAll(/<article class="post[^"]*" id="post-(\d+)"/g)].map((match) => Number(match[1]));
+    };
+    // The reply to the first reply comes under it, so the last two replies move to page 2.
+    expect(await shown(1)).toEqual([byPosition[0], firstReply, nested, ...byPosition.slice(2, 19)]);
+    expect(await shown(2)).toEqual(byPosition.slice(19));
   });
 
   it('fills the reply form with a quote, as a Markdown block quote with attribution', async () => {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, type Audience, type Viewer } from '../access.js';
 import { UNREAD_THREADS_COUNTED_UP_TO } from '../unread.js';
@@ -58,7 +59,7 @@ export async function listCategories(db: Db, viewer: Viewer, unreadSince: Date):
         // Newest first: without the order, a prepared statement's generic plan (which cannot
         // know how recent `unreadSince` is) scanned the whole threads table for each category.
         .orderBy('t.last_posted_at', 'desc')
-        .limit(UNREAD_THREADS_COUNTED_UP_TO + 1)
+        .limit(fixedLimit(UNREAD_THREADS_COUNTED_UP_TO + 1))
         .as('unread');
       return eb.selectFrom(unread).select((count) => count.fn.countAll<string>().as('count')).as('unread_threads');
     })

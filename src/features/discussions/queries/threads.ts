@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { readPositionOf } from './reading.js';
@@ -77,15 +78,36 @@ function toListItem(row: ThreadListRow): ThreadListItem {
   };
 }
 
-/** A category's threads: pinned first, then by latest activity (the index threads_category_activity). */
+// Pinned first, then by latest activity: the index threads_category_activity.
+const CATEGORY_ORDER = sql`t.pinned_at is null, t.last_posted_at desc, t.id desc`;
+
+/**
+ * A category's threads, a page at a time. Page 1 is the first `limit` threads of the index. On
+ * a later page the page's ids are found first, from the threads alone, and only those get their
+ * authors, read positions and answers: joined before the OFFSET, every thread skipped paid for
+ * them too (page 150 of a 6,000-thread category read 30,000 to 60,000 blocks, 45–85 ms, to show
+ * 30 threads). The ids come as an array, which the planner takes for a handful of primary keys
+ * whatever the parameters; as `in (subquery)`, a prepared statement's generic plan could not
+ * know the page's size and scanned every thread.
+ */
 export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: number, { limit, offset }: { limit: number; offset: number }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
-    .where('t.category_id', '=', categoryId)
-    .orderBy(sql`t.pinned_at is null`)
-    .orderBy('t.last_posted_at', 'desc')
-    .orderBy('t.id', 'desc')
-    .limit(limit)
-    .offset(offset)
+    .$if(offset === 0, (qb) => qb.where('t.category_id', '=', categoryId).limit(fixedLimit(limit)))
+    .$if(offset > 0, (qb) =>
+      qb.where((eb) => {
+        const page = eb
+          .selectFrom('threads as t')
+          .select('t.id')
+          .where('t.category_id', '=', categoryId)
+          .where('t.deleted_at', 'is', null)
+          .$if(!isStaff(viewer.role), (inner) => inner.where('t.hidden_at', 'is', null))
+          .orderBy(CATEGORY_ORDER)
+          .limit(limit)
+          .offset(offset);
+        return sql<boolean>`t.id = any(array(${page}))`;
+      }),
+    )
+    .orderBy(CATEGORY_ORDER)
     .execute();
   return rows.map(toListItem);
 }
@@ -97,7 +119,7 @@ export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadO
     .$if(activeSince !== undefined, (qb) => qb.where('t.last_posted_at', '>', activeSince!))
     .orderBy('t.last_posted_at', 'desc')
     .orderBy('t.id', 'desc')
-    .limit(limit)
+    .limit(fixedLimit(limit))
     .execute();
   return rows.map(toListItem);
 }
