@@ -52,17 +52,20 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
   const pageCount = pageCountOf(thread);
   if (page > pageCount) return undefined;
   let posts: PostView[];
-  let answer: PostView | undefined;
   let depths = new Map<number, number>();
   if (view === 'threaded') {
     const order = threadedOrder(await listReplyTree(deps.db, thread.id)).slice((page - 1) * POSTS_PER_PAGE, page * POSTS_PER_PAGE);
     depths = new Map(order.map((entry) => [entry.id, entry.shownDepth]));
     posts = await listPostsById(deps.db, viewer, RENDERER_VERSION, thread.id, order.map((entry) => entry.id));
-    answer = page === 1 ? await findAnswer(deps.db, viewer, RENDERER_VERSION, thread.id) : undefined;
   } else {
-    ({ posts, answer } = await listPostsByPosition(deps.db, viewer, RENDERER_VERSION, thread.id, (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE, page === 1));
+    posts = await listPostsByPosition(deps.db, viewer, RENDERER_VERSION, thread.id, (page - 1) * POSTS_PER_PAGE + 1, page * POSTS_PER_PAGE);
   }
-  // On page 1 the answer may be one of the page's posts: the same object, rendered once.
+  // Page 1 shows the accepted answer under the first post: one of the page's own posts (the
+  // same object, rendered once) when it stands there, else a query of its own.
+  const answer =
+    page === 1 && thread.answerPosition !== null
+      ? (posts.find((post) => post.position === thread.answerPosition && post.answered && !post.deleted && !post.hidden) ?? (await findAnswer(deps.db, viewer, RENDERER_VERSION, thread.id)))
+      : undefined;
   await refreshStaleHtml(deps, [...new Set([...posts, ...(answer ? [answer] : [])])]);
 
   const seenUpTo = Math.max(0, ...posts.map((post) => post.position));

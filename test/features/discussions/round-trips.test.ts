@@ -71,7 +71,7 @@ describe('a thread page', () => {
     const short = await startThread(reader, 'questions', { title: 'A thread with one post', body: 'Only this.' });
     const long = await statementsOf(reader, `/t/${forum.longThread.id}/${forum.longThread.slug}`);
     expect(await statementsOf(reader, `/t/${short}/a-thread-with-one-post`)).toEqual(long);
-    // Page 1 also brings the accepted answer, shown under the first post, in the same statement.
+    // Neither has an accepted answer; one on page 1 is taken from the page's own posts.
     expect(long).toHaveLength(3);
   });
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, isStaff, type Viewer } from '../access.js';
 
@@ -106,36 +107,19 @@ function toPostView(row: PostViewRow): PostView {
   };
 }
 
-/** A page of a thread's posts, and (when asked for) its accepted answer wherever it stands. */
-export interface PostsPage {
-  posts: PostView[];
-  answer: PostView | undefined;
-}
-
-function isShownAnswer(post: PostView): boolean {
-  return post.answered && !post.deleted && !post.hidden;
-}
-
-/**
- * Posts `from` to `to` (positions) of a thread: one query, however long the thread is. With
- * `withAnswer` the same query also brings the accepted answer (page 1 shows it under the first
- * post), which saves the page a round trip.
- */
-export async function listPostsByPosition(db: Db, viewer: Viewer, rendererVersion: number, threadId: number, from: number, to: number, withAnswer = false): Promise<PostsPage> {
+/** Posts `from` to `to` (positions) of a thread: one query, however long the thread is. */
+export async function listPostsByPosition(db: Db, viewer: Viewer, rendererVersion: number, threadId: number, from: number, to: number): Promise<PostView[]> {
   // Positions are unique in a thread, so the limit changes no result. It tells the planner a
   // page is all that comes back: for a long thread it guessed hundreds of rows for (thread,
   // position range) and hashed the whole members table rather than look up 20 authors.
   const rows = await postView(db, viewer, rendererVersion)
     .where('p.thread_id', '=', threadId)
-    .where((eb) => {
-      const onPage = eb.and([eb('p.position', '>=', from), eb('p.position', '<=', to)]);
-      return withAnswer ? eb.or([onPage, eb.and([eb('p.answered_at', 'is not', null), eb('p.deleted_at', 'is', null), eb('p.hidden_at', 'is', null)])]) : onPage;
-    })
+    .where('p.position', '>=', from)
+    .where('p.position', '<=', to)
     .orderBy('p.position')
-    .limit(to - from + 1 + (withAnswer ? 1 : 0))
+    .limit(fixedLimit(to - from + 1))
     .execute();
-  const found = rows.map(toPostView);
-  return { posts: found.filter((post) => post.position >= from && post.position <= to), answer: withAnswer ? found.find(isShownAnswer) : undefined };
+  return rows.map(toPostView);
 }
 
 /** Posts by id, in the order given (a page of the threaded view); ids of another thread are left out. */

@@ -144,6 +144,8 @@ export interface Thread {
   /** The highest position the viewer had read before this visit; null on a first visit. */
   lastReadPosition: number | null;
   watchLevel: 'watching' | 'muted' | null;
+  /** Where the accepted answer stands, while it is shown (not deleted or hidden); page 1 shows it. */
+  answerPosition: number | null;
 }
 
 /** A thread the viewer may see, or undefined (a deleted one, or one in a category hidden from them). */
@@ -172,6 +174,9 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       'r.last_read_position',
       'w.level as watch_level',
     ])
+    // A lookup by posts_one_answer: most threads have none, and page 1 takes the answer from
+    // its own posts when it stands there, so only a later answer costs the page a query.
+    .select(sql<number | null>`(select ans.position from posts ans where ans.thread_id = t.id and ans.answered_at is not null and ans.deleted_at is null and ans.hidden_at is null limit 1)`.as('answer_position'))
     .where('t.id', '=', id)
     .where('t.deleted_at', 'is', null)
     .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
@@ -196,6 +201,7 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       createdAt: row.created_at,
       lastReadPosition: row.last_read_position,
       watchLevel: row.watch_level as Thread['watchLevel'],
+      answerPosition: row.answer_position,
     }
   );
 }
