@@ -70,23 +70,24 @@ export async function listCategories(db: Db, viewer: Viewer, unreadSince: Date):
   return rows.map((row) => ({ ...toCategory(row), unreadThreads: Number(row.unread_threads ?? 0) }));
 }
 
+/** The category at `slug`, if the viewer may see it. */
+function categoryBySlug(db: Db, slug: string, viewer: Viewer) {
+  return db.selectFrom('categories').select(categoryColumns).where('slug', '=', slug).where('visible_to', 'in', audiencesFor(viewer));
+}
+
 export async function findCategoryBySlug(db: Db, slug: string, viewer: Viewer): Promise<Category | undefined> {
-  const row = await db.selectFrom('categories').select(categoryColumns).where('slug', '=', slug).where('visible_to', 'in', audiencesFor(viewer)).executeTakeFirst();
+  const row = await categoryBySlug(db, slug, viewer).executeTakeFirst();
   return row && toCategory(row);
 }
 
 /** A category's page: the category, and whether the viewer watches it, in one round trip. */
 export async function findCategoryWithWatch(db: Db, slug: string, viewer: Viewer): Promise<(Category & { watching: boolean }) | undefined> {
-  const row = await db
-    .selectFrom('categories')
-    .select(categoryColumns)
+  const row = await categoryBySlug(db, slug, viewer)
     .select((eb) =>
       eb
         .exists(eb.selectFrom('category_watches as w').select('w.member_id').where('w.member_id', '=', viewer.id).whereRef('w.category_id', '=', 'categories.id'))
         .as('watching'),
     )
-    .where('slug', '=', slug)
-    .where('visible_to', 'in', audiencesFor(viewer))
     .executeTakeFirst();
   return row && { ...toCategory(row), watching: Boolean(row.watching) };
 }
