@@ -98,6 +98,12 @@ describe.each([1280, 320])('a conversation between two members at %i px', (width
     await b.getByText('marked your reply as the answer in').first().waitFor();
     await check(b, 'notifications', width);
 
+    // The signed-in home page: what is unread of the last month, and recent activity.
+    await b.goto(site.url('/'));
+    await b.getByRole('heading', { name: 'Unread in the last 30 days' }).waitFor();
+    expect(await b.getByRole('region', { name: 'Recent activity' }).getByRole('link', { name: title }).count()).toBe(1);
+    await check(b, 'home-signed-in', width);
+
     // The helper sees the thread answered, and reads it as a tree.
     await b.goto(site.url('/c/questions'));
     expect(await b.locator('.thread-list__item', { hasText: title }).getByText('Answered').count()).toBe(1);
