@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps.js';
 import type { Viewer } from './access.js';
 import { listRecentThreads, type ThreadListItem } from './queries/threads.js';
-import { UNREAD_WINDOW_DAYS, unreadSince } from './unread.js';
+import { markedWithinWindow, UNREAD_WINDOW_DAYS, unreadSince } from './unread.js';
 
 // A screenful of each: the rest is a click away at /c.
 const HOME_THREADS = 10;
@@ -17,9 +17,10 @@ export interface Home {
 
 /** What a signed-in member's home page shows of discussions (the page itself is the pages feature's). */
 export async function loadHome(deps: Pick<Deps, 'db' | 'now'>, viewer: Viewer & { joinedAt: Date }): Promise<Home> {
+  const since = unreadSince(viewer.joinedAt, deps.now());
   const [unread, recent] = await Promise.all([
-    listRecentThreads(deps.db, viewer, { limit: HOME_THREADS, unreadOnly: true, activeSince: unreadSince(viewer.joinedAt, deps.now()) }),
+    listRecentThreads(deps.db, viewer, { limit: HOME_THREADS, unreadOnly: true, activeSince: since }),
     listRecentThreads(deps.db, viewer, { limit: HOME_THREADS }),
   ]);
-  return { unread, recent, unreadWindowDays: UNREAD_WINDOW_DAYS };
+  return { unread, recent: markedWithinWindow(recent, since), unreadWindowDays: UNREAD_WINDOW_DAYS };
 }

@@ -1,7 +1,9 @@
+import type { ThreadListItem } from './queries/threads.js';
+
 /**
  * What "unread" means on /c and the signed-in home page (docs/decisions/0009-unread-is-recent.md):
  * a thread with posts in the last UNREAD_WINDOW_DAYS, and since the member joined, that they have
- * not read to the end. Thread lists still mark every thread the member has not read.
+ * not read to the end. Thread lists mark the same threads as new or unread, and no others.
  */
 
 // A month: about the longest a member is away (leave, a busy quarter) and still catches up thread
@@ -28,4 +30,12 @@ export function unreadSince(joinedAt: Date, now: Date): Date {
 /** A category's unread count as /c shows it: "20+" past the cap. */
 export function unreadThreadsText(count: number): string {
   return count > UNREAD_THREADS_COUNTED_UP_TO ? `${UNREAD_THREADS_COUNTED_UP_TO}+` : String(count);
+}
+
+/**
+ * A list's threads as it marks them: one last active before `since` (unreadSince) shows no
+ * "new" or "N unread", so a list never marks what the counts and the home page leave out.
+ */
+export function markedWithinWindow(threads: ThreadListItem[], since: Date): ThreadListItem[] {
+  return threads.map((thread) => (thread.lastPostedAt > since ? thread : { ...thread, unreadPosts: 0 }));
 }

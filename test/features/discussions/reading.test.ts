@@ -222,6 +222,10 @@ describe('what /c and the home page count as unread', () => {
     expect(unreadInCategoryList(categories, category.slug)).toBe('1');
     expect((await reader.browser.get('/')).body).toContain(`<h2 id="unread-heading">Unread in the last ${UNREAD_WINDOW_DAYS} days</h2>`);
     expect(await unreadOnHome(reader.browser)).toEqual([recent]);
+    // The category's list marks the same threads: the stale one, never opened, is not "new".
+    const list = (await reader.browser.get(`/c/${category.slug}`)).body;
+    expect(markerOfThread(list, recent!)).toBe('new');
+    expect(markerOfThread(list, stale!)).toBe('none');
 
     // A new reply makes the old thread recent again.
     await addReplies(t.db, stale!, author.id, 1);
@@ -240,10 +244,12 @@ describe('what /c and the home page count as unread', () => {
     expect(unreadInCategoryList((await reader.browser.get('/c')).body, category.slug)).toBe('0');
     expect(await unreadOnHome(reader.browser)).toEqual([]);
     expect((await reader.browser.get('/')).body).toContain(`You are up to date: nothing unread from the last ${UNREAD_WINDOW_DAYS} days.`);
+    expect(markerOfThread((await reader.browser.get(`/c/${category.slug}`)).body, before!)).toBe('none');
 
     await addReplies(t.db, before!, author.id, 1);
     expect(unreadInCategoryList((await reader.browser.get('/c')).body, category.slug)).toBe('1');
     expect(await unreadOnHome(reader.browser)).toEqual([before]);
+    expect(markerOfThread((await reader.browser.get(`/c/${category.slug}`)).body, before!)).toBe('new');
   });
 
   it(`stops counting past ${UNREAD_THREADS_COUNTED_UP_TO} and shows "${UNREAD_THREADS_COUNTED_UP_TO}+"`, async () => {

@@ -8,7 +8,7 @@ import { DISCUSSION_MESSAGES } from '../messages.js';
 import { findCategoryWithWatch, listCategories } from '../queries/categories.js';
 import { listThreadsInCategory } from '../queries/threads.js';
 import { CategoryParams, PageQuery, THREADS_PER_PAGE } from '../schemas.js';
-import { UNREAD_WINDOW_DAYS, unreadSince, unreadThreadsText } from '../unread.js';
+import { markedWithinWindow, UNREAD_WINDOW_DAYS, unreadSince, unreadThreadsText } from '../unread.js';
 
 const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get('/c', async (request, reply) => {
@@ -33,7 +33,7 @@ const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     return reply.view('discussions/category', {
       title: page > 1 ? `${category.name} (page ${page})` : category.name,
       category,
-      threads,
+      threads: markedWithinWindow(threads, unreadSince(viewer.joinedAt, deps.now())),
       mayStart: mayStartThreads(viewer, category),
       emptyMessage: DISCUSSION_MESSAGES.noThreads,
       pagination: paginate(`/c/${category.slug}`, page, pageCount),
