@@ -6,6 +6,7 @@ import * as m0004 from './0004_member_time_zone.js';
 import * as m0005 from './0005_account_abuse.js';
 import * as m0006 from './0006_discussions.js';
 import * as m0007 from './0007_threads_category_recent.js';
+import * as m0008 from './0008_resource_library.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_account_abuse': m0005,
   '0006_discussions': m0006,
   '0007_threads_category_recent': m0007,
+  '0008_resource_library': m0008,
 };

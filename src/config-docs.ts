@@ -139,6 +139,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description: 'Failed sign-ins per hour, counted for each client address and for each submitted email address (successes never count); past it, 429 with `Retry-After`.',
   },
   RATE_LIMIT_POSTS_PER_HOUR: { section: 'Rate limits', default: '60', description: 'Threads, replies and edits each member may post in an hour; past it, 429 with `Retry-After` and the form kept.' },
+  UPLOAD_MAX_FILE_MB: { section: 'Rate limits', default: '25', description: 'The largest file a member may attach to a resource or a post, in MiB (1 to 1024); a larger one is refused with 413 at the first byte over.' },
   RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: { section: 'Rate limits', default: '10', description: 'The same, in a member\'s first day (a new account is the usual source of spam).' },
   RATE_LIMIT_REACTIONS_PER_HOUR: { section: 'Rate limits', default: '300', description: '"Helpful" reactions each member may give or take back in an hour.' },
   RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: { section: 'Rate limits', default: '200', description: 'Every sign-in attempt from one client address per hour, a cap for abuse; past it, 429 with `Retry-After`.' },

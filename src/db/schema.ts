@@ -20,6 +20,7 @@ export interface Agencies {
   provisional_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  agency_type: string | null;
 }
 
 export interface AuditEvents {
@@ -87,6 +88,54 @@ export interface EmailTokens {
   expires_at: ColumnType<Date, Date | string, Date | string>;
   used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   failed_attempts: Generated<number>;
+}
+
+export interface FileBlobChunks {
+  blob_id: number;
+  seq: number;
+  data: Buffer;
+}
+
+export interface FileBlobs {
+  id: GeneratedAlways<number>;
+  sha256: Buffer;
+  byte_size: number;
+  chunk_count: number;
+  stored_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface FileDownloads {
+  file_id: number;
+  member_id: number;
+  day: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface Files {
+  id: GeneratedAlways<number>;
+  storage_key: string;
+  byte_size: number;
+  content_type: string;
+  name: string;
+  alt_text: string | null;
+  width: number | null;
+  height: number | null;
+  resource_id: number | null;
+  post_id: number | null;
+  version_of: number | null;
+  replaced_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  position: Generated<number>;
+  download_count: Generated<number>;
+  uploaded_by: number;
+  uploaded_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface InitiativeTypes {
+  id: GeneratedAlways<number>;
+  slug: string;
+  name: string;
+  position: Generated<number>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface MemberDevices {
@@ -184,6 +233,64 @@ export interface Posts {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface ResourceInitiativeTypes {
+  resource_id: number;
+  initiative_type_id: number;
+}
+
+export interface ResourceReactions {
+  resource_id: number;
+  member_id: number;
+  kind: Generated<string>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ResourceRevisions {
+  id: GeneratedAlways<number>;
+  resource_id: number;
+  version: number;
+  snapshot: ColumnType<unknown, string, string>;
+  replaced_by: number | null;
+  replaced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ResourceTags {
+  resource_id: number;
+  tag: string;
+}
+
+export interface Resources {
+  id: GeneratedAlways<number>;
+  kind: string;
+  title: string;
+  summary: string;
+  body_source: Generated<string>;
+  body_html: Generated<string>;
+  context_source: string | null;
+  context_html: string | null;
+  approach_source: string | null;
+  approach_html: string | null;
+  outcome_source: string | null;
+  outcome_html: string | null;
+  lessons_source: string | null;
+  lessons_html: string | null;
+  renderer_version: number;
+  external_url: string | null;
+  sharer_id: number;
+  agency_id: number | null;
+  thread_id: number;
+  form_token: string;
+  version: Generated<number>;
+  helpful_count: Generated<number>;
+  download_count: Generated<number>;
+  featured_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  featured_by: number | null;
+  removed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  removed_by: number | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Sessions {
   id_hash: string;
   data: ColumnType<unknown, string, string>;
@@ -272,6 +379,11 @@ export interface DB {
   contact_messages: ContactMessages;
   domain_rules: DomainRules;
   email_tokens: EmailTokens;
+  file_blob_chunks: FileBlobChunks;
+  file_blobs: FileBlobs;
+  file_downloads: FileDownloads;
+  files: Files;
+  initiative_types: InitiativeTypes;
   member_devices: MemberDevices;
   members: Members;
   notifications: Notifications;
@@ -279,6 +391,11 @@ export interface DB {
   post_reactions: PostReactions;
   post_revisions: PostRevisions;
   posts: Posts;
+  resource_initiative_types: ResourceInitiativeTypes;
+  resource_reactions: ResourceReactions;
+  resource_revisions: ResourceRevisions;
+  resource_tags: ResourceTags;
+  resources: Resources;
   sessions: Sessions;
   signin_locks: SigninLocks;
   signup_requests: SignupRequests;
