@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import agencyRoutes from './agencies.js';
+import initiativeTypeRoutes from './initiative-types.js';
 
 /**
  * /admin: every route registered here, now or later, is for administrators only (one guard for
@@ -13,6 +14,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   app.get('/admin', async (_request, reply) => reply.view('admin/index', { title: 'Administration' }));
 
   await app.register(agencyRoutes, { deps });
+  await app.register(initiativeTypeRoutes, { deps });
 };
 
 export default adminRoutes;
