@@ -77,10 +77,13 @@ const initiativeTypeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
 
   app.post('/admin/initiative-types/:id/position', async (request, reply) => {
     const { id } = parseParams(AdminItemParams, request.params);
+    // The buttons send only places in the list: anything else is a stale page or a made-up form.
+    const refuse = () => showList(deps, reply.code(422), { errors: { _form: M.badPosition } });
     const form = parseForm(MoveInitiativeTypeForm, request.body);
-    const moved = form.ok ? await moveInitiativeType(deps, id, form.data.position, administratorOf(request)) : ({ ok: false, reason: 'bad-position' } as const);
+    if (!form.ok) return refuse();
+    const moved = await moveInitiativeType(deps, id, form.data.position, administratorOf(request));
     if (!moved.ok && moved.reason === 'not-found') throw new NotFound();
-    if (!moved.ok) return showList(deps, reply.code(422), { errors: { _form: M.badPosition } });
+    if (!moved.ok) return refuse();
     setFlash(request, M.initiativeTypeMoved(moved.name, moved.position));
     return redirectTo(reply, LIST);
   });
