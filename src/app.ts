@@ -6,6 +6,7 @@ import type { Database } from './db/database.js';
 import { createDeps } from './deps.js';
 import { answerAccountRequests } from './features/auth/account-requests.js';
 import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
+import adminRoutes from './features/admin/routes/index.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
@@ -88,6 +89,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(contactRoutes, { deps });
     await features.register(discussionRoutes, { deps });
     await features.register(memberRoutes, { deps });
+    await features.register(adminRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });
     if (extraSiteRoutes) await features.register(extraSiteRoutes);
   });

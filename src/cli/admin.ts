@@ -3,11 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { DB } from '../db/schema.js';
-import { JURISDICTIONS, addAgency, listAgencies, mergeAgencies, renameAgency } from '../features/admin/agencies.js';
+import { addAgency, classifyAgency, listAgencies, mergeAgencies, renameAgency, type ClassificationInput } from '../features/admin/agencies.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type DomainRuleListing, type Effect } from '../features/admin/domain-rules.js';
 import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
 import type { Actor } from '../features/admin/actor.js';
-import { Refused } from '../features/admin/messages.js';
+import { ADMIN_MESSAGES as M, Refused } from '../features/admin/messages.js';
+import { AgencyClassification } from '../features/admin/schemas.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
 
@@ -36,9 +37,14 @@ domain rules (which email domains may join, and the agency their members belong 
 
 agencies (a provisional agency is an email domain no administrator has mapped yet)
   agencies                               list agencies with their member counts
-  agency-add NAME [--jurisdiction commonwealth|state|territory|local]
-  agency-rename ID NEW_NAME [--jurisdiction …]
+  agency-add NAME [--jurisdiction J] [--type T]
+                                         J: commonwealth, state, territory or local
+                                         T: department, regulator, service_delivery, council,
+                                         statutory_body or other
+  agency-rename ID NEW_NAME [--jurisdiction J] [--type T]
                                          rename an agency; maps a provisional one
+  agency-set ID [--jurisdiction J] [--type T]
+                                         set an agency's jurisdiction or type; "" makes it not set
   agency-merge FROM_ID INTO_ID           move FROM's members and rules to INTO, then delete FROM
 
   help                                   this text`;
@@ -46,7 +52,7 @@ agencies (a provisional agency is an email domain no administrator has mapped ye
 // Who every change is recorded against in the audit log.
 const OPERATOR: Actor = { actorLabel: 'operator (npm run admin)' };
 
-type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined; 'own-domain'?: string | undefined };
+type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined; type?: string | undefined; 'own-domain'?: string | undefined };
 type Action = (db: Kysely<DB>, config: Config) => Promise<string>;
 
 class UsageError extends Error {}
@@ -112,20 +118,39 @@ const COMMANDS: Record<string, Spec> = {
   agencies: { args: [], action: () => listAgencyTable },
   'agency-add': {
     args: ['NAME'],
-    options: ['jurisdiction'],
-    action: ([name], { jurisdiction }) => async (db) => {
-      const agency = await addAgency({ db }, { name: name!, jurisdiction }, OPERATOR);
-      return `added agency ${agency.id}: ${agency.name}`;
+    options: ['jurisdiction', 'type'],
+    action: ([name], options) => {
+      const classification = toClassification(options);
+      return async (db) => {
+        const agency = await addAgency({ db }, { name: name!, ...classification }, OPERATOR);
+        return `added agency ${agency.id}: ${agency.name}`;
+      };
     },
   },
   'agency-rename': {
     args: ['ID', 'NEW_NAME'],
-    options: ['jurisdiction'],
-    action: ([id, name], { jurisdiction }) => {
+    options: ['jurisdiction', 'type'],
+    action: ([id, name], options) => {
       const agencyId = toId(id);
+      const classification = toClassification(options);
       return async (db) => {
-        const renamed = await renameAgency({ db }, agencyId, { name: name!, jurisdiction }, OPERATOR);
+        const renamed = await renameAgency({ db }, agencyId, { name: name!, ...classification }, OPERATOR);
         return withHint(`renamed agency ${renamed.id}: "${renamed.from}" is now "${renamed.to}"${renamed.wasProvisional ? ' (no longer provisional)' : ''}`, renamed.hint);
+      };
+    },
+  },
+  'agency-set': {
+    args: ['ID'],
+    options: ['jurisdiction', 'type'],
+    action: ([id], options) => {
+      const agencyId = toId(id);
+      const classification = toClassification(options);
+      if (classification.jurisdiction === undefined && classification.agency_type === undefined) throw new UsageError('agency-set needs --jurisdiction, --type or both');
+      return async (db) => {
+        const change = await classifyAgency({ db }, agencyId, classification, OPERATOR);
+        if (!change) throw new Refused(M.unknownAgency(String(agencyId)));
+        const now = `jurisdiction ${change.after.jurisdiction ?? 'not set'}, type ${change.after.agencyType ?? 'not set'}`;
+        return change.changed ? `agency ${change.id} (${change.name}): ${now}` : `nothing changed: agency ${change.id} (${change.name}) already has ${now}`;
       };
     },
   },
@@ -151,7 +176,12 @@ const COMMANDS: Record<string, Spec> = {
 function parseCommandLine(argv: string[]): Action {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { agency: { type: 'string' }, note: { type: 'string' }, jurisdiction: { type: 'string' }, 'own-domain': { type: 'string' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { agency: { type: 'string' }, note: { type: 'string' }, jurisdiction: { type: 'string' }, type: { type: 'string' }, 'own-domain': { type: 'string' } },
+    });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
@@ -163,9 +193,6 @@ function parseCommandLine(argv: string[]): Action {
   const given = Object.keys(parsed.values) as Array<keyof Options>;
   const stray = given.find((option) => !spec.options?.includes(option));
   if (stray) throw new UsageError(`${name} takes no --${stray}`);
-  if (parsed.values.jurisdiction !== undefined && !(JURISDICTIONS as readonly string[]).includes(parsed.values.jurisdiction)) {
-    throw new UsageError(`--jurisdiction is one of ${JURISDICTIONS.join(', ')}`);
-  }
   return spec.action(args, parsed.values);
 }
 
@@ -181,8 +208,8 @@ async function listAgencyTable(db: Kysely<DB>): Promise<string> {
   const agencies = await listAgencies(db);
   if (agencies.length === 0) return 'no agencies yet';
   return formatTable([
-    ['id', 'name', 'jurisdiction', 'status', 'members'],
-    ...agencies.map((agency) => [String(agency.id), agency.name, agency.jurisdiction ?? '—', agency.provisional ? 'provisional' : 'mapped', String(agency.members)]),
+    ['id', 'name', 'jurisdiction', 'type', 'status', 'members'],
+    ...agencies.map((agency) => [String(agency.id), agency.name, agency.jurisdiction ?? '—', agency.agencyType ?? '—', agency.provisional ? 'provisional' : 'mapped', String(agency.members)]),
   ]);
 }
 
@@ -192,6 +219,13 @@ function describeRoleChange(change: RoleChange): string {
 
 function describeOwnDomain(rule: { domain: string; admitsOwnDomain: boolean }): string {
   return rule.admitsOwnDomain ? `addresses at ${rule.domain} itself are admitted too` : `addresses at ${rule.domain} itself are not admitted (--own-domain yes admits them)`;
+}
+
+/** --jurisdiction and --type, read by the schema the /admin form uses. */
+function toClassification({ jurisdiction, type }: Options): ClassificationInput {
+  const parsed = AgencyClassification.partial().safeParse({ jurisdiction, agency_type: type });
+  if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message);
+  return parsed.data;
 }
 
 function toYesNo(value: string | undefined): boolean | undefined {

@@ -6,10 +6,11 @@ import { redirectTo } from '../lib/next-path.js';
 
 /**
  * Who may reach a route. Every route is for signed-in, active members unless it says
- * otherwise in `config.access`; the public ones are an explicit, short list (a test walks
- * every registered route and checks this).
+ * otherwise in `config.access`; the public ones are an explicit, short list, and a staff area's
+ * routes are marked by its scope (restrictToRole). A test walks every registered route and
+ * checks this.
  */
-export type RouteAccess = 'public' | 'member' | 'dev-mailbox';
+export type RouteAccess = 'public' | 'member' | 'administrator' | 'dev-mailbox';
 
 export interface CurrentMember {
   id: number;
@@ -77,11 +78,27 @@ export function markPublic(scope: FastifyInstance): void {
   });
 }
 
-/** The guard for the site's routes: members only unless the route is public. */
+/**
+ * Makes every route registered in the calling scope for one role only: a single check for the
+ * whole subtree, so a route added to it later, whatever its own config says, is guarded too.
+ * The mark is for the route inventory (and so for requireAccess, which sends a signed-out
+ * visitor to sign in first); the hook is the check.
+ */
+export function restrictToRole(scope: FastifyInstance, role: 'administrator'): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: role };
+  });
+  scope.addHook('onRequest', async (request) => {
+    if (request.member?.role !== role) throw new Forbidden(PAGE_MESSAGES.administratorsOnly);
+  });
+}
+
+/** The guard for the site's routes: signed-in members only unless the route is public. */
 export const requireAccess = fp(
   async (app) => {
     app.addHook('onRequest', async (request, reply) => {
-      if (request.is404 || routeAccess(request) !== 'member' || request.member) return;
+      const access = routeAccess(request);
+      if (request.is404 || access === 'public' || access === 'dev-mailbox' || request.member) return;
       if (request.method === 'GET' || request.method === 'HEAD') {
         return redirectTo(reply, `/login?next=${encodeURIComponent(request.url)}`);
       }

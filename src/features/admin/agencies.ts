@@ -9,6 +9,7 @@ import { decideDomain, normaliseRuleDomain } from '../auth/email-domain.js';
 import { listDomainRules } from '../auth/queries.js';
 import type { Actor } from './actor.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
+import { CONTROL_CHARACTERS, type AgencyClassification, type AgencyType, type Jurisdiction } from './schemas.js';
 
 /**
  * Agencies as the operator keeps them. A provisional agency is an email domain nobody has mapped
@@ -16,29 +17,91 @@ import { ADMIN_MESSAGES as M, Refused } from './messages.js';
  * the real name, or by merging it into an agency that already exists.
  */
 
-export const JURISDICTIONS = ['commonwealth', 'state', 'territory', 'local'] as const;
-export type Jurisdiction = (typeof JURISDICTIONS)[number];
 export const AGENCY_NAME_MAX = 200;
-
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 export interface AgencyListing {
   id: number;
   name: string;
   jurisdiction: Jurisdiction | null;
+  agencyType: AgencyType | null;
   provisional: boolean;
+  /** Every member who belongs to it, deactivated or not. */
   members: number;
 }
 
-export async function listAgencies(db: Db): Promise<AgencyListing[]> {
-  const rows = await db
-    .selectFrom('agencies')
-    .leftJoin('members', 'members.agency_id', 'agencies.id')
-    .select(['agencies.id', 'agencies.name', 'agencies.jurisdiction', 'agencies.provisional_at', (eb) => eb.fn.count<number>('members.id').as('members')])
-    .groupBy('agencies.id')
-    .orderBy(sql`lower(agencies.name)`)
+function agencyListings(db: Db) {
+  return db
+    .selectFrom('agencies as ag')
+    .select(['ag.id', 'ag.name', 'ag.jurisdiction', 'ag.agency_type', 'ag.provisional_at'])
+    .select((eb) => eb.selectFrom('members as m').whereRef('m.agency_id', '=', 'ag.id').select(eb.fn.countAll<number>().as('n')).as('members'));
+}
+
+function toListing(row: { id: number; name: string; jurisdiction: string | null; agency_type: string | null; provisional_at: Date | null; members: number | null }): AgencyListing {
+  return {
+    id: row.id,
+    name: row.name,
+    ...classificationOf(row),
+    provisional: row.provisional_at !== null,
+    members: Number(row.members ?? 0),
+  };
+}
+
+/** Agencies by name (then id, so paging never shows one twice): all of them, or one page. */
+export async function listAgencies(db: Db, page?: { limit: number; offset: number }): Promise<AgencyListing[]> {
+  const rows = await agencyListings(db)
+    .orderBy(sql`lower(ag.name)`)
+    .orderBy('ag.id')
+    .$if(page !== undefined, (qb) => qb.limit(page!.limit).offset(page!.offset))
     .execute();
-  return rows.map((row) => ({ id: row.id, name: row.name, jurisdiction: row.jurisdiction as Jurisdiction | null, provisional: row.provisional_at !== null, members: Number(row.members) }));
+  return rows.map(toListing);
+}
+
+export async function countAgencies(db: Db): Promise<number> {
+  const row = await db.selectFrom('agencies').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function findAgency(db: Db, id: number): Promise<AgencyListing | undefined> {
+  const row = await agencyListings(db).where('ag.id', '=', id).executeTakeFirst();
+  return row && toListing(row);
+}
+
+export interface Classification {
+  jurisdiction: Jurisdiction | null;
+  agencyType: AgencyType | null;
+}
+
+export interface ClassificationChange {
+  id: number;
+  name: string;
+  before: Classification;
+  after: Classification;
+  changed: boolean;
+}
+
+/**
+ * Sets an agency's jurisdiction and type (a field left undefined keeps its value), recorded with
+ * both before and after; undefined when there is no such agency. Setting what is already there
+ * writes nothing, so a form sent twice is recorded once.
+ */
+export async function classifyAgency(deps: Pick<Deps, 'db'>, id: number, input: Partial<AgencyClassification>, actor: Actor): Promise<ClassificationChange | undefined> {
+  return inTransaction(deps.db, async (trx) => {
+    const row = await trx.selectFrom('agencies').select(['id', 'name', 'jurisdiction', 'agency_type']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) return undefined;
+    const before = classificationOf(row);
+    const after: Classification = { jurisdiction: input.jurisdiction === undefined ? before.jurisdiction : input.jurisdiction, agencyType: input.agency_type === undefined ? before.agencyType : input.agency_type };
+    const changed = after.jurisdiction !== before.jurisdiction || after.agencyType !== before.agencyType;
+    if (changed) {
+      await trx.updateTable('agencies').set({ jurisdiction: after.jurisdiction, agency_type: after.agencyType, updated_at: sql`now()` }).where('id', '=', id).execute();
+      await insertAuditEvent(trx, { ...actor, action: 'agency.classified', targetType: 'agency', targetId: id, details: { name: row.name, before, after } });
+    }
+    return { id, name: row.name, before, after, changed };
+  });
+}
+
+// The table's check constraints hold the same lists as the schemas.
+function classificationOf(row: { jurisdiction: string | null; agency_type: string | null }): Classification {
+  return { jurisdiction: row.jurisdiction as Jurisdiction | null, agencyType: row.agency_type as AgencyType | null };
 }
 
 /** An agency named by its id (digits) or by its name, compared without regard to case. */
@@ -51,18 +114,22 @@ export async function resolveAgency(db: Db, reference: string): Promise<{ id: nu
   return agency;
 }
 
-export async function addAgency(deps: Pick<Deps, 'db'>, input: { name: string; jurisdiction?: string | undefined }, actor: Actor): Promise<{ id: number; name: string }> {
+/** What `agency-add` and `agency-rename` take besides the name: parsed by AgencyClassification. */
+export type ClassificationInput = Partial<AgencyClassification>;
+
+export async function addAgency(deps: Pick<Deps, 'db'>, input: { name: string } & ClassificationInput, actor: Actor): Promise<{ id: number; name: string }> {
   const name = checkAgencyName(input.name);
-  const jurisdiction = input.jurisdiction === undefined ? null : checkJurisdiction(input.jurisdiction);
+  const jurisdiction = input.jurisdiction ?? null;
+  const agencyType = input.agency_type ?? null;
   return inTransaction(deps.db, async (trx) => {
     const created = await trx
       .insertInto('agencies')
-      .values({ name, jurisdiction })
+      .values({ name, jurisdiction, agency_type: agencyType })
       .onConflict((oc) => oc.expression(sql`lower(name)`).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!created) throw new Refused(M.agencyNameTaken(name, (await resolveAgency(trx, name)).id));
-    await insertAuditEvent(trx, { ...actor, action: 'agency.added', targetType: 'agency', targetId: created.id, details: { name, jurisdiction } });
+    await insertAuditEvent(trx, { ...actor, action: 'agency.added', targetType: 'agency', targetId: created.id, details: { name, jurisdiction, agencyType } });
     return { id: created.id, name };
   });
 }
@@ -77,9 +144,10 @@ export interface Rename {
 }
 
 /** Renames an agency; a provisional one becomes a real one (mapped). */
-export async function renameAgency(deps: Pick<Deps, 'db'>, id: number, input: { name: string; jurisdiction?: string | undefined }, actor: Actor): Promise<Rename> {
+export async function renameAgency(deps: Pick<Deps, 'db'>, id: number, input: { name: string } & ClassificationInput, actor: Actor): Promise<Rename> {
   const name = checkAgencyName(input.name);
-  const jurisdiction = input.jurisdiction === undefined ? undefined : checkJurisdiction(input.jurisdiction);
+  const { jurisdiction, agency_type: agencyType } = input;
+  const classification = { ...(jurisdiction === undefined ? {} : { jurisdiction }), ...(agencyType === undefined ? {} : { agency_type: agencyType }) };
   try {
     return await inTransaction(deps.db, async (trx) => {
       const agency = await findAgencyForUpdate(trx, id);
@@ -87,11 +155,17 @@ export async function renameAgency(deps: Pick<Deps, 'db'>, id: number, input: { 
       if (other) throw new Refused(M.agencyNameTaken(name, other.id));
       await trx
         .updateTable('agencies')
-        .set({ name, provisional_at: null, updated_at: sql`now()`, ...(jurisdiction === undefined ? {} : { jurisdiction }) })
+        .set({ name, provisional_at: null, updated_at: sql`now()`, ...classification })
         .where('id', '=', id)
         .execute();
       const wasProvisional = agency.provisional_at !== null;
-      await insertAuditEvent(trx, { ...actor, action: 'agency.renamed', targetType: 'agency', targetId: id, details: { from: agency.name, to: name, wasProvisional, ...(jurisdiction === undefined ? {} : { jurisdiction }) } });
+      await insertAuditEvent(trx, {
+        ...actor,
+        action: 'agency.renamed',
+        targetType: 'agency',
+        targetId: id,
+        details: { from: agency.name, to: name, wasProvisional, ...(jurisdiction === undefined ? {} : { jurisdiction }), ...(agencyType === undefined ? {} : { agencyType }) },
+      });
       const hint = wasProvisional ? await unmappedDomainHint(trx, agency.name, id) : undefined;
       return { id, from: agency.name, to: name, wasProvisional, ...(hint ? { hint } : {}) };
     });
@@ -140,16 +214,10 @@ export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, into
   });
 }
 
-export function checkJurisdiction(value: string): Jurisdiction {
-  const lower = value.trim().toLowerCase();
-  if (!(JURISDICTIONS as readonly string[]).includes(lower)) throw new Refused(M.unknownJurisdiction(value));
-  return lower as Jurisdiction;
-}
-
 function checkAgencyName(input: string): string {
   const name = input.trim().replace(/ {2,}/g, ' ');
   if (name === '') throw new Refused(M.agencyNameRequired);
-  if (CONTROLS.test(name)) throw new Refused(M.agencyNameControls);
+  if (CONTROL_CHARACTERS.test(name)) throw new Refused(M.agencyNameControls);
   if ([...name].length > AGENCY_NAME_MAX) throw new Refused(M.agencyNameTooLong(AGENCY_NAME_MAX));
   return name;
 }

@@ -8,7 +8,7 @@ import { insertAuditEvent } from '../../lib/audit.js';
 import { GUIDELINES } from '../pages/guidelines.js';
 import { checkPassword } from '../auth/password-policy.js';
 import type { Actor } from './actor.js';
-import type { Jurisdiction } from './agencies.js';
+import type { Jurisdiction } from './schemas.js';
 
 /**
  * Demo data for `npm run seed` (development only): agencies with allow rules under services.example,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
-import { addAgency, listAgencies, mergeAgencies, renameAgency } from '../../../src/features/admin/agencies.js';
+import { addAgency, classifyAgency, listAgencies, mergeAgencies, renameAgency } from '../../../src/features/admin/agencies.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule } from '../../../src/features/admin/domain-rules.js';
 import { deactivateMember, reactivateMember, setRole } from '../../../src/features/admin/members.js';
 import { ADMIN_MESSAGES as M, Refused } from '../../../src/features/admin/messages.js';
+import { AgencyClassification } from '../../../src/features/admin/schemas.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { findOrCreateProvisionalAgency } from '../../../src/features/auth/queries.js';
 import { createTestDatabase } from '../../support/database.js';
@@ -176,29 +177,58 @@ describe('domain rules', () => {
 });
 
 describe('agencies', () => {
-  it('adds an agency and lists it with its jurisdiction, status and member count', async () => {
-    const agency = await addAgency({ db }, { name: '  Bureau of  Meteorology ', jurisdiction: 'Commonwealth' }, operator);
+  it('adds an agency and lists it with its jurisdiction, type, status and member count', async () => {
+    const agency = await addAgency({ db }, { name: '  Bureau of  Meteorology ', jurisdiction: 'commonwealth', agency_type: 'statutory_body' }, operator);
     expect(agency.name).toBe('Bureau of Meteorology');
     await createMember(db, { agency });
-    expect((await listAgencies(db)).find((a) => a.id === agency.id)).toEqual({ id: agency.id, name: 'Bureau of Meteorology', jurisdiction: 'commonwealth', provisional: false, members: 1 });
-    expect(await latestAudit('agency.added')).toMatchObject({ actor_label: OPERATOR, target_type: 'agency', target_id: String(agency.id), details: { name: 'Bureau of Meteorology', jurisdiction: 'commonwealth' } });
+    expect((await listAgencies(db)).find((a) => a.id === agency.id)).toEqual({ id: agency.id, name: 'Bureau of Meteorology', jurisdiction: 'commonwealth', agencyType: 'statutory_body', provisional: false, members: 1 });
+    expect(await latestAudit('agency.added')).toMatchObject({
+      actor_label: OPERATOR,
+      target_type: 'agency',
+      target_id: String(agency.id),
+      details: { name: 'Bureau of Meteorology', jurisdiction: 'commonwealth', agencyType: 'statutory_body' },
+    });
   });
 
-  it('refuses a name already taken (in any case), an empty name and an unknown jurisdiction', async () => {
+  it('sets the jurisdiction or the type alone (agency-set), keeping the other, and records before and after', async () => {
+    const agency = await addAgency({ db }, { name: 'Australian Communications and Media Authority', jurisdiction: 'commonwealth' }, operator);
+    expect(await classifyAgency({ db }, agency.id, { agency_type: 'regulator' }, operator)).toEqual({
+      id: agency.id,
+      name: 'Australian Communications and Media Authority',
+      before: { jurisdiction: 'commonwealth', agencyType: null },
+      after: { jurisdiction: 'commonwealth', agencyType: 'regulator' },
+      changed: true,
+    });
+    expect(await latestAudit('agency.classified')).toMatchObject({ actor_label: OPERATOR, actor_member_id: null, target_id: String(agency.id), details: { after: { jurisdiction: 'commonwealth', agencyType: 'regulator' } } });
+    const before = await auditCount();
+    expect(await classifyAgency({ db }, agency.id, { jurisdiction: 'commonwealth' }, operator)).toMatchObject({ changed: false });
+    expect(await classifyAgency({ db }, 999_999, { jurisdiction: 'state' }, operator)).toBeUndefined();
+    expect(await auditCount()).toBe(before);
+  });
+
+  it('reads a jurisdiction and a type the same way for the /admin form and the command, forgiving case and spaces', () => {
+    const read = (input: Record<string, string>) => AgencyClassification.partial().safeParse(input);
+    expect(read({ jurisdiction: ' Commonwealth ', agency_type: 'Service delivery' }).data).toEqual({ jurisdiction: 'commonwealth', agency_type: 'service_delivery' });
+    expect(read({ jurisdiction: '', agency_type: 'statutory-body' }).data).toEqual({ jurisdiction: null, agency_type: 'statutory_body' });
+    expect(read({ jurisdiction: 'federal' }).error?.issues.map((issue) => issue.message)).toEqual([M.unknownJurisdiction]);
+    expect(read({ agency_type: 'ministry' }).error?.issues.map((issue) => issue.message)).toEqual([M.unknownAgencyType]);
+    expect(AgencyClassification.safeParse({}).error?.issues.map((issue) => issue.message)).toEqual([M.jurisdictionMissing, M.agencyTypeMissing]);
+  });
+
+  it('refuses a name already taken (in any case) and an empty name', async () => {
     const existing = await addAgency({ db }, { name: 'Australian Taxation Office' }, operator);
     expect(await refusal(addAgency({ db }, { name: 'australian taxation office' }, operator))).toBe(M.agencyNameTaken('australian taxation office', existing.id));
     expect(await refusal(addAgency({ db }, { name: '   ' }, operator))).toBe(M.agencyNameRequired);
-    expect(await refusal(addAgency({ db }, { name: 'Somewhere', jurisdiction: 'federal' }, operator))).toBe(M.unknownJurisdiction('federal'));
   });
 
   it('maps a provisional agency by renaming it, and says how to send later members there too', async () => {
     const provisional = await findOrCreateProvisionalAgency(db, 'pmc.gov.au');
     await addDomainRule({ db }, { domain: 'gov.au', effect: 'allow' }, operator);
-    const renamed = await renameAgency({ db }, provisional, { name: 'Department of the Prime Minister and Cabinet', jurisdiction: 'commonwealth' }, operator);
+    const renamed = await renameAgency({ db }, provisional, { name: 'Department of the Prime Minister and Cabinet', jurisdiction: 'commonwealth', agency_type: 'department' }, operator);
     expect(renamed).toMatchObject({ from: 'pmc.gov.au', to: 'Department of the Prime Minister and Cabinet', wasProvisional: true });
     expect(renamed.hint).toBe(M.unmappedDomain('pmc.gov.au', 'rule-add', provisional));
-    expect((await listAgencies(db)).find((a) => a.id === provisional)).toMatchObject({ provisional: false, jurisdiction: 'commonwealth' });
-    expect(await latestAudit('agency.renamed')).toMatchObject({ actor_label: OPERATOR, target_id: String(provisional), details: { from: 'pmc.gov.au', wasProvisional: true } });
+    expect((await listAgencies(db)).find((a) => a.id === provisional)).toMatchObject({ provisional: false, jurisdiction: 'commonwealth', agencyType: 'department' });
+    expect(await latestAudit('agency.renamed')).toMatchObject({ actor_label: OPERATOR, target_id: String(provisional), details: { from: 'pmc.gov.au', wasProvisional: true, jurisdiction: 'commonwealth', agencyType: 'department' } });
   });
 
   it('refuses to rename an unknown agency or to a name another agency has, but lets one change its own case', async () => {

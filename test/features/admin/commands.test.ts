@@ -5,6 +5,7 @@ import type { Database } from '../../../src/db/database.js';
 import { lockDataDir } from '../../../src/db/data-dir.js';
 import { DEMO_MEMBERS, generatePassword, seedDemoData } from '../../../src/features/admin/demo-data.js';
 import { DEMO_THREADS } from '../../../src/features/admin/demo-forum-content.js';
+import { ADMIN_MESSAGES as M } from '../../../src/features/admin/messages.js';
 import { decideDomain } from '../../../src/features/auth/email-domain.js';
 import { PasswordHasher } from '../../../src/features/auth/password-hashing.js';
 import { checkPassword } from '../../../src/features/auth/password-policy.js';
@@ -97,7 +98,12 @@ describe('npm run admin and npm run seed as processes', () => {
 
     const agencies = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['agencies']);
     expect(await agencies.exited).toBe(0);
-    expect(agencies.output()).toMatch(/^\d+\s+Department of Example Services\s+commonwealth\s+mapped\s+3$/m);
+    const listed = /^(\d+)\s+Department of Example Services\s+commonwealth\s+—\s+mapped\s+3$/m.exec(agencies.output());
+    expect(listed, agencies.output()).not.toBeNull();
+
+    const set = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['agency-set', listed![1]!, '--type', 'Service delivery', '--jurisdiction', '']);
+    expect(await set.exited).toBe(0);
+    expect(set.output().trim()).toBe(`agency ${listed![1]} (Department of Example Services): jurisdiction not set, type service_delivery`);
   }, 180_000);
 
   it('admin refuses clearly while another process holds the data directory', async () => {
@@ -114,10 +120,22 @@ describe('npm run admin and npm run seed as processes', () => {
 
   it('admin answers a wrong command line with the usage and exit code 2, without opening a database', async () => {
     const dataDir = path.join(tempDataDir(), 'never-made');
-    for (const args of [[], ['grant', 'a@finance.gov.au', 'member'], ['rule-remove', 'x.gov.au', 'maybe'], ['revoke', 'a@b.gov.au', '--note', 'x'], ['agency-merge', '1', 'two']]) {
+    const wrong: Array<[string[], string?]> = [
+      [[]],
+      [['grant', 'a@finance.gov.au', 'member']],
+      [['rule-remove', 'x.gov.au', 'maybe']],
+      [['revoke', 'a@b.gov.au', '--note', 'x']],
+      [['agency-merge', '1', 'two']],
+      [['agency-set', '1'], 'agency-set needs --jurisdiction, --type or both'],
+      [['agency-add', 'Somewhere', '--type', 'ministry'], M.unknownAgencyType],
+      [['agency-set', '1', '--jurisdiction', 'federal'], M.unknownJurisdiction],
+      [['agency-rename', '1', 'Somewhere', '--type', "x'; drop table agencies; --"], M.unknownAgencyType],
+    ];
+    for (const [args, message] of wrong) {
       const command = runNode('cli/admin.js', { DATA_DIR: dataDir }, args);
       expect(await command.exited, args.join(' ')).toBe(2);
       expect(command.output()).toContain('usage: npm run admin -- COMMAND');
+      if (message) expect(command.output()).toContain(message);
     }
     expect(fs.existsSync(dataDir)).toBe(false);
   });

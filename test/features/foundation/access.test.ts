@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, TEST_HOST, type TestApp } from '../../support/app.js';
 import { createMember, signIn } from '../../support/members.js';
 
@@ -58,7 +59,7 @@ describe('who may see what', () => {
   });
 
   it('sends a signed-out visitor from every other route to sign in, or refuses the POST', async () => {
-    const guarded = t.app.routeInventory.filter((route) => route.access === 'member');
+    const guarded = t.app.routeInventory.filter((route) => route.access === 'member' || route.access === 'administrator');
     expect(guarded.length).toBeGreaterThan(0);
     for (const route of guarded) {
       const response = await t.app.inject({ method: route.method as 'GET', url: sampleUrl(route.url), headers: { host: TEST_HOST, origin: 'http://127.0.0.1:3000' } });
@@ -69,6 +70,25 @@ describe('who may see what', () => {
         expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
       }
       expect(response.body).not.toContain('secret');
+    }
+  });
+
+  it('keeps every /admin route for administrators, refusing a member and a moderator with 403 even with a valid form token', async () => {
+    const adminRoutes = t.app.routeInventory.filter((route) => route.url === '/admin' || route.url.startsWith('/admin/'));
+    expect(adminRoutes.length).toBeGreaterThan(5);
+    expect(adminRoutes.filter((route) => route.access !== 'administrator')).toEqual([]);
+    expect(t.app.routeInventory.filter((route) => route.access === 'administrator' && !adminRoutes.includes(route))).toEqual([]);
+    for (const role of ['member', 'moderator'] as const) {
+      const staff = await createMember(t.db, { role });
+      const browser = new Browser(t.app);
+      await signIn(browser, staff.email, staff.password);
+      const { _csrf } = await browser.openForm('/settings');
+      for (const route of adminRoutes.filter((r) => r.method !== 'HEAD')) {
+        const url = sampleUrl(route.url);
+        const response = route.method === 'POST' ? await browser.post(url, { _csrf: _csrf! }) : await browser.get(url);
+        expect(response.statusCode, `${role}: ${route.method} ${route.url}`).toBe(403);
+        expect(response.body).toContain(PAGE_MESSAGES.administratorsOnly);
+      }
     }
   });
 

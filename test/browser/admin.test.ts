@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { expectNoAxeViolations, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
+import { createAgency, createMember } from '../support/members.js';
+
+// Issue 9, item 2: the administrator's form for an agency's jurisdiction and type, and the
+// initiative types list, used by label as a person would, at a desktop and a phone width.
+const session = useBrowserSession();
+
+describe('the administration pages', () => {
+  it.each([1280, 320])('lets an administrator set an agency jurisdiction and type and add an initiative type at %i px', async (width) => {
+    const { db } = session.site.t;
+    const agency = await createAgency(db, { name: `Bureau of Browser Tests ${width}`, provisional: true });
+    const administrator = await createMember(db, { role: 'administrator', agency });
+    const page = await session.openPage(width, 800);
+    await signInOnPage(page, session.site, administrator);
+
+    await Promise.all([page.waitForURL(session.site.url('/admin')), page.getByRole('link', { name: 'Admin', exact: true }).click()]);
+    await expectNoAxeViolations(page);
+    await Promise.all([page.waitForURL(session.site.url('/admin/agencies')), page.getByRole('link', { name: 'Agencies' }).click()]);
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+
+    await Promise.all([page.waitForURL(session.site.url(`/admin/agencies/${agency.id}`)), page.getByRole('link', { name: agency.name }).click()]);
+    await page.getByLabel('Jurisdiction').selectOption({ label: 'Territory' });
+    await page.getByLabel('Agency type').selectOption({ label: 'Statutory body' });
+    await page.getByRole('button', { name: 'Save jurisdiction and type' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Saved the jurisdiction and type of ${agency.name}.`);
+    expect(await page.getByLabel('Agency type').inputValue()).toBe('statutory_body');
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+
+    await page.goto(session.site.url('/admin/initiative-types'));
+    await page.getByLabel('Name').fill(`Regional partnerships ${width}`);
+    await page.getByRole('button', { name: 'Add initiative type' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Added the initiative type “Regional partnerships ${width}”.`);
+    await page.getByRole('button', { name: `Move up “Regional partnerships ${width}”` }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Moved');
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+  });
+});
