@@ -109,7 +109,7 @@ const resourceFields = {
   initiative_types: z.preprocess(
     (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
     z
-      .array(z.string().max(60).regex(SLUG), { error: M.badInitiativeType })
+      .array(z.string({ error: M.badInitiativeType }).max(60, M.badInitiativeType).regex(SLUG, M.badInitiativeType), { error: M.badInitiativeType })
       .min(1, M.initiativeTypesRequired)
       .max(RESOURCE_LIMITS.initiativeTypes, M.badInitiativeType)
       .transform((slugs) => [...new Set(slugs)]),

@@ -26,9 +26,10 @@ export type ShareResult =
   | { kind: 'no-category' }
   | { kind: 'rate-limited'; retryAfterSeconds: number };
 
-// Thrown inside the transaction to undo what it wrote, carrying the answer; never leaves this module.
+// Thrown inside the transaction to undo what it wrote, carrying the answer; never leaves this
+// module. `undefined`: another request with the same form won the race.
 class RollBack extends Error {
-  constructor(readonly result: ShareResult) {
+  constructor(readonly result: ShareResult | undefined) {
     super('rolled back');
   }
 }
@@ -62,8 +63,7 @@ export async function shareResource(deps: Deps, sharer: Poster, input: ResourceI
     return await inTransaction(deps.db, async (trx): Promise<ShareResult> => {
       // The thread, the resource and the first post share the form's token, each unique in its table.
       const threadId = await insertThread(trx, { categoryId: category.id, authorId: sharer.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
-      // Lost a race with the same form: the other transaction's resource is committed by now.
-      if (threadId === undefined) throw new RollBack(await duplicateOf(deps, input.formToken, sharer.id));
+      if (threadId === undefined) throw new RollBack(undefined);
       const resourceId = await insertResource(trx, { kind: input.kind, title: input.title, summary: input.summary, content, externalUrl: input.externalUrl, agencyId: input.agencyId, sharerId: sharer.id, threadId, formToken: input.formToken });
       if (resourceId === undefined) throw new RollBack({ kind: 'stale-form' });
       const firstPost = renderBody(M.firstPost(markdownText(input.title), resourceId));
@@ -80,7 +80,10 @@ export async function shareResource(deps: Deps, sharer: Poster, input: ResourceI
     });
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;
-    return error.result;
+    // Lost a race with the same form: the winner's transaction is committed by the time the
+    // unique index let this one go. Looked up once this transaction's connection is back in the
+    // pool: twenty of these each waiting for a second connection would drain it.
+    return error.result ?? duplicateOf(deps, input.formToken, sharer.id);
   }
 }
 
