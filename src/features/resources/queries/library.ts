@@ -90,7 +90,7 @@ export async function countLibrary(db: Db, viewer: Viewer, filters: LibraryFilte
       ${isStaff(viewer.role) ? sql`` : sql`where r.removed_at is null`}
     )
     select 'total' as facet, null::text as value, null::text as label, 0 as position, count(*)::int as count,
-      array(select id from matching where ${passes()} order by ${ORDER[page.sort]} limit ${fixedLimit(page.limit)} offset ${page.offset}::int) as ids,
+      array(select id from matching where ${passes()} order by ${ORDER[page.sort]} limit ${fixedLimit(page.limit)} offset ${page.offset}::bigint) as ids,
       array(select id from matching where ${page.withFeatured}::boolean and featured_at is not null and removed_at is null order by featured_at desc, id desc limit ${fixedLimit(FEATURED_SHOWN)}) as featured
     from matching where ${passes()}
     union all
