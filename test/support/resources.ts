@@ -7,6 +7,7 @@ import { insertPost } from '../../src/features/discussions/queries/posts.js';
 import { insertThread } from '../../src/features/discussions/queries/threads.js';
 import { slugify } from '../../src/features/discussions/slug.js';
 import { renderContent } from '../../src/features/resources/content.js';
+import { bumpLibraryVersion } from '../../src/features/resources/queries/library.js';
 import { insertInitiativeTypes, insertResource, insertTags } from '../../src/features/resources/queries/resources.js';
 import type { CaseStudySections, ResourceKind } from '../../src/features/resources/schemas.js';
 import { LIBRARY_CATEGORY } from '../../src/features/resources/sharing.js';
@@ -49,8 +50,9 @@ export const CASE_STUDY: CaseStudySections = {
 
 /**
  * A resource made straight in the database, as sharing makes one: its thread in the library's
- * category with a first post, its tags and its initiative types. For tests about what is shown
- * of resources rather than how they were shared.
+ * category with a first post, its tags and its initiative types, and one more on the library's
+ * version (so no instance's kept counts miss it). For tests about what is shown of resources
+ * rather than how they were shared.
  */
 export async function createResource(db: Db, options: ResourceOptions): Promise<TestResource> {
   const kind = options.kind ?? 'guide';
@@ -85,6 +87,7 @@ export async function createResource(db: Db, options: ResourceOptions): Promise<
     })
     .where('id', '=', id)
     .execute();
+  await bumpLibraryVersion(db);
   return { id, threadId, title };
 }
 

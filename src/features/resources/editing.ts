@@ -9,6 +9,7 @@ import { retitleThread } from '../discussions/queries/edits.js';
 import { slugify } from '../discussions/slug.js';
 import { renderContent } from './content.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
+import { bumpLibraryVersion } from './queries/library.js';
 import {
   findResourceState,
   insertResourceRevision,
@@ -120,6 +121,7 @@ export async function editResource(deps: Deps, editor: Poster, resource: Resourc
       if (input.title !== previous.title) await retitleThread(trx, resource.threadId, { title: input.title, slug: slugify(input.title), replacedBy: editor.id });
       // A moderator changing what a member shared is a moderation action.
       if (editor.id !== resource.sharerId) await insertAuditEvent(trx, { actorMemberId: editor.id, action: 'resource.edited', targetType: 'resource', targetId: resource.id, details: { version: previous.version + 1 } });
+      await bumpLibraryVersion(trx);
     });
   } catch (error) {
     if (error instanceof Refused) return { kind: 'invalid', errors: error.errors };
@@ -135,6 +137,7 @@ export async function removeResource(deps: Pick<Deps, 'db'>, remover: Viewer, re
   return inTransaction(deps.db, async (trx) => {
     if (!(await markResourceRemoved(trx, resource.id, remover.id))) return 'already-removed';
     if (remover.id !== resource.sharerId) await insertAuditEvent(trx, { actorMemberId: remover.id, action: 'resource.removed', targetType: 'resource', targetId: resource.id, details: { title: resource.title } });
+    await bumpLibraryVersion(trx);
     return 'removed';
   });
 }
@@ -146,6 +149,7 @@ export async function featureResource(deps: Pick<Deps, 'db'>, moderator: Viewer,
   await inTransaction(deps.db, async (trx) => {
     if (await setResourceFeatured(trx, resource.id, featured ? moderator.id : null)) {
       await insertAuditEvent(trx, { actorMemberId: moderator.id, action: featured ? 'resource.featured' : 'resource.unfeatured', targetType: 'resource', targetId: resource.id });
+      await bumpLibraryVersion(trx);
     }
   });
   return 'done';

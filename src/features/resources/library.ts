@@ -1,11 +1,12 @@
 import type { Deps } from '../../deps.js';
 import { BadRequest, NotFound } from '../../lib/errors.js';
 import { paginate, type Pagination } from '../../lib/pagination.js';
-import type { Viewer } from '../discussions/access.js';
+import { isStaff, type Viewer } from '../discussions/access.js';
 import { resourcePath } from './content.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
-import { countLibrary, FACETS, listResourceCards, type Facet, type FacetValue, type LibraryFilters, type ResourceCard } from './queries/library.js';
 import { AGENCY_TYPE_NAMES, AGENCY_TYPES, JURISDICTION_NAMES, JURISDICTIONS, type AgencyType, type Jurisdiction } from '../admin/schemas.js';
+import type { LibraryCache } from './library-cache.js';
+import { countLibrary, FACETS, findLibraryVersion, listResourceCards, type Facet, type FacetValue, type LibraryCounts, type LibraryFilters, type ResourceCard } from './queries/library.js';
 import { LIBRARY_SORTS, RESOURCE_KINDS, RESOURCES_PER_PAGE, type LibraryQuery, type LibrarySort } from './schemas.js';
 
 /** Each facet's query-string key, in the order a library URL lists them. */
@@ -78,6 +79,11 @@ function labelOf(facet: Facet, value: FacetValue | { value: string; label: strin
   }
 }
 
+// Made once: toLocaleString and localeCompare with a locale build a formatter at every call,
+// and a view of the library formats and sorts a few hundred facet values.
+const collator = new Intl.Collator('en-AU');
+const number = new Intl.NumberFormat('en-AU');
+
 // Fixed lists read in their own order; initiative types in the administrators'; the rest by use.
 const FIXED_ORDER: Partial<Record<Facet, readonly string[]>> = { kind: Object.keys(RESOURCE_KINDS), agency_type: AGENCY_TYPES, jurisdiction: JURISDICTIONS };
 
@@ -85,7 +91,7 @@ function ordered(facet: Facet, values: FacetValue[]): FacetValue[] {
   const order = FIXED_ORDER[facet];
   if (order) return [...values].sort((a, b) => order.indexOf(a.value) - order.indexOf(b.value));
   if (facet === 'initiative') return [...values].sort((a, b) => a.position - b.position);
-  return [...values].sort((a, b) => b.count - a.count || labelOf(facet, a).localeCompare(labelOf(facet, b), 'en-AU'));
+  return [...values].sort((a, b) => b.count - a.count || collator.compare(labelOf(facet, a), labelOf(facet, b)));
 }
 
 function showFacet(facet: Facet, values: FacetValue[], state: LibraryState, chosenLabel: string | undefined): ShownFacet {
@@ -94,7 +100,7 @@ function showFacet(facet: Facet, values: FacetValue[], state: LibraryState, chos
   const shown = (value: FacetValue): ShownFacetValue => ({ value: value.value, label: labelOf(facet, value), count: value.count, href: libraryHref(state, { [facet]: value.value }), current: value.value === chosenValue });
   const limit = LINKS_SHOWN[facet];
   const links = (limit === undefined ? all : all.filter((value, index) => index < limit || value.value === chosenValue)).map(shown);
-  const options = all.map((value) => ({ value: value.value, label: `${labelOf(facet, value)} (${value.count.toLocaleString('en-AU')})` }));
+  const options = all.map((value) => ({ value: value.value, label: `${labelOf(facet, value)} (${number.format(value.count)})` }));
   // The chosen value stays in the form's list even when no resource matches it with the other filters.
   if (chosenValue !== undefined && !all.some((value) => value.value === chosenValue)) options.unshift({ value: chosenValue, label: `${chosenLabel} (0)` });
   return {
@@ -107,18 +113,30 @@ function showFacet(facet: Facet, values: FacetValue[], state: LibraryState, chos
   };
 }
 
+/** The counts of a view, kept (library-cache.ts) while the library's version is the one they were read at. */
+async function countsFor(deps: Pick<Deps, 'db' | 'now'>, cache: LibraryCache, viewer: Viewer, filters: LibraryFilters, page: Parameters<typeof countLibrary>[3]): Promise<LibraryCounts> {
+  const key = JSON.stringify([isStaff(viewer.role), filters, page]);
+  const now = deps.now().getTime();
+  const kept = cache.get(key, now);
+  if (kept && kept.version === (await findLibraryVersion(deps.db))) return kept;
+  const counts = await countLibrary(deps.db, viewer, filters, page);
+  cache.set(key, counts, now);
+  return counts;
+}
+
 /**
  * One view of the library: the page of resources the filters and sort select, the facet counts
  * beside each filter, and (unfiltered, first page) the featured resources leading it. Two
- * statements, whatever the filters. An initiative type or agency that does not exist is a bad
- * request; a tag nobody uses is simply an empty view.
+ * statements, whatever the filters: the counts (or, kept, the library's version), then the
+ * page's resources. An initiative type or agency that does not exist is a bad request; a tag
+ * nobody uses is simply an empty view.
  */
-export async function browseLibrary(deps: Pick<Deps, 'db'>, viewer: Viewer, query: LibraryQuery): Promise<LibraryView> {
+export async function browseLibrary(deps: Pick<Deps, 'db' | 'now'>, cache: LibraryCache, viewer: Viewer, query: LibraryQuery): Promise<LibraryView> {
   const filters: LibraryFilters = { kind: query.type, initiative: query.initiative, tag: query.tag, agencyId: query.agency, agencyType: query.agency_type, jurisdiction: query.jurisdiction };
   const sort = query.sort ?? 'newest';
   const page = query.page ?? 1;
   const filtered = Object.values(filters).some((value) => value !== undefined);
-  const counts = await countLibrary(deps.db, viewer, filters, { sort, offset: (page - 1) * RESOURCES_PER_PAGE, limit: RESOURCES_PER_PAGE, withFeatured: !filtered && page === 1 });
+  const counts = await countsFor(deps, cache, viewer, filters, { sort, offset: (page - 1) * RESOURCES_PER_PAGE, limit: RESOURCES_PER_PAGE, withFeatured: !filtered && page === 1 });
   if (filters.initiative !== undefined && !counts.chosenInitiative) throw new BadRequest(M.noSuchInitiativeType);
   if (filters.agencyId !== undefined && !counts.chosenAgency) throw new BadRequest(M.noSuchAgency);
   const pageCount = Math.max(1, Math.ceil(counts.total / RESOURCES_PER_PAGE));

@@ -10,6 +10,7 @@ import { slugify } from '../discussions/slug.js';
 import { markdownText, renderContent } from './content.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
 import { checkChoices } from './queries/choices.js';
+import { bumpLibraryVersion } from './queries/library.js';
 import { findResourceIdByFormToken, insertInitiativeTypes, insertResource, insertTags } from './queries/resources.js';
 import type { ResourceInput } from './schemas.js';
 
@@ -76,6 +77,7 @@ export async function shareResource(deps: Deps, sharer: Poster, input: ResourceI
       // An initiative type deleted since the check above: the form is answered as if it had been then.
       if ((await insertInitiativeTypes(trx, resourceId, input.initiativeTypes)) !== input.initiativeTypes.length) throw new RollBack({ kind: 'invalid', errors: { initiative_types: M.unknownInitiativeType } });
       await insertPostNotifications(trx, { postId, threadId, categoryId: category.id, actorId: sharer.id, repliedToMemberId: null, mentionedHandles: [], newThread: true });
+      await bumpLibraryVersion(trx);
       return { kind: 'shared', resourceId };
     });
   } catch (error) {

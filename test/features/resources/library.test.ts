@@ -6,9 +6,11 @@ import { createTestDatabase } from '../../support/database.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { createAgency, type TestMember } from '../../support/members.js';
 import { createResource, type ResourceOptions } from '../../support/resources.js';
+import { TestClock } from '../../support/clock.js';
 import { StatementRecorder } from '../../support/statements.js';
 
 const recorder = new StatementRecorder();
+const clock = new TestClock();
 let database: Database;
 let t: TestApp;
 let reader: Browser;
@@ -18,7 +20,7 @@ const agencies: Record<'alpha' | 'beta' | 'gamma', number> = { alpha: 0, beta: 0
 const DAY = 86_400_000;
 beforeAll(async () => {
   database = await createTestDatabase();
-  t = await buildTestApp({ database: { ...database, db: database.db.withPlugin(recorder.plugin) } });
+  t = await buildTestApp({ database: { ...database, db: database.db.withPlugin(recorder.plugin) }, now: clock.now });
   const setting = [
     ['alpha', 'Department of Alpha', 'commonwealth', 'department'],
     ['beta', 'Shire of Beta', 'local', 'council'],
@@ -185,5 +187,27 @@ describe('pages of the library', () => {
     expect(listed(second)).toEqual(['Paged resource 25', 'Paged resource 26', 'Paged resource 27', 'Paged resource 28', 'Paged resource 29', 'Paged resource 30']);
     expect((await reader.get('/resources?tag=paging&page=3')).statusCode).toBe(404);
     expect((await reader.get('/resources?tag=paging&page=999999999999999')).statusCode).toBe(404);
+  });
+});
+
+describe('counts kept between views', () => {
+  it('keeps a view’s counts while the library’s version holds, and counts again once a change moves it', async () => {
+    await library('?type=template');
+    const kept = await recorder.during(() => library('?type=template'));
+    expect(kept.filter((text) => /resource_library_version/.test(text))).toHaveLength(1);
+    expect(kept.filter((text) => /matching/.test(text))).toHaveLength(0);
+    const sharer = await memberWithBrowser(t.app, t.db);
+    await createResource(t.db, { sharer: { id: sharer.member.id, agencyId: sharer.member.agencyId }, kind: 'template', title: 'A newer template' });
+    const page = await library('?type=template');
+    expect(listed(page)).toEqual(['A newer template', 'Gamma budget template']);
+    expect(facet(page, 'Type')).toContain('Template (2)');
+  });
+
+  it('reorders by helpfulness, which leaves the version alone, within half a minute', async () => {
+    expect(listed(await library('?sort=helpful&tag=records'))).toEqual(['Beta queue case study', 'Alpha records guide']);
+    await t.db.updateTable('resources').set({ helpful_count: 100 }).where('title', '=', 'Alpha records guide').execute();
+    expect(listed(await library('?sort=helpful&tag=records'))).toEqual(['Beta queue case study', 'Alpha records guide']);
+    clock.advance(31_000);
+    expect(listed(await library('?sort=helpful&tag=records'))).toEqual(['Alpha records guide', 'Beta queue case study']);
   });
 });

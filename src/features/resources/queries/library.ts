@@ -38,6 +38,8 @@ export interface LibraryCounts {
   /** The initiative type and agency the filters name, if they exist. */
   chosenInitiative: InitiativeTypeRef | undefined;
   chosenAgency: { id: number; name: string } | undefined;
+  /** The library's version these were read at (resource_library_version). */
+  version: number;
 }
 
 // Tags are free-form: the facet shows the most used, and the form takes any other.
@@ -51,7 +53,7 @@ const ORDER: Record<LibrarySort, RawBuilder<unknown>> = {
 };
 
 interface CountRow {
-  facet: Facet | 'total' | 'chosen_initiative' | 'chosen_agency';
+  facet: Facet | 'total' | 'chosen_initiative' | 'chosen_agency' | 'version';
   value: string | null;
   label: string | null;
   position: number;
@@ -61,7 +63,8 @@ interface CountRow {
 }
 
 /**
- * The library's facet counts, its total and the ids of one page, in one statement: the
+ * The library's facet counts, its total, the ids of one page and the library's version, in one
+ * statement (so one snapshot): the
  * resources the viewer may see are read once (`matching`), each with whether it passes each
  * filter, and every facet counts those passing all the other filters. A filter not given is a
  * null parameter, so every combination of filters is one statement with one plan; a given
@@ -114,21 +117,39 @@ export async function countLibrary(db: Db, viewer: Viewer, filters: LibraryFilte
     select 'chosen_initiative', slug, name, 0, 0, null, null from initiative_types where slug = ${initiative}::text
     union all
     select 'chosen_agency', id::text, name, 0, 0, null, null from agencies where id = ${agency}::bigint
+    union all
+    select 'version', version::text, null, 0, 0, null, null from resource_library_version
   `.execute(db);
 
   const facets = Object.fromEntries(FACETS.map((facet) => [facet, [] as FacetValue[]])) as Record<Facet, FacetValue[]>;
   let total: CountRow | undefined;
   let chosenInitiative: InitiativeTypeRef | undefined;
   let chosenAgency: { id: number; name: string } | undefined;
+  let version = 0;
   for (const row of rows) {
     if (row.facet === 'total') total = row;
+    else if (row.facet === 'version') version = Number(row.value);
     else if (row.facet === 'chosen_initiative') chosenInitiative = { slug: row.value!, name: row.label! };
     else if (row.facet === 'chosen_agency') chosenAgency = { id: Number(row.value), name: row.label! };
     else facets[row.facet].push({ value: row.value!, label: row.label, count: row.count, position: row.position });
   }
   // pg parses an int8 array as strings (only the scalar int8 parser is ours, in db/database.ts).
   const ids = (value: unknown[] | null | undefined) => (value ?? []).map(Number);
-  return { total: total?.count ?? 0, pageIds: ids(total?.ids), featuredIds: ids(total?.featured), facets, chosenInitiative, chosenAgency };
+  return { total: total?.count ?? 0, pageIds: ids(total?.ids), featuredIds: ids(total?.featured), facets, chosenInitiative, chosenAgency, version };
+}
+
+/** The library's version now: whether counts read at an earlier one still hold. */
+export async function findLibraryVersion(db: Db): Promise<number> {
+  const row = await db.selectFrom('resource_library_version').select('version').executeTakeFirstOrThrow();
+  return row.version;
+}
+
+/**
+ * One more on the library's version, in the transaction of a change to what the library lists
+ * or counts. Its row lock makes such changes take turns until they commit: call it last.
+ */
+export async function bumpLibraryVersion(db: Db): Promise<void> {
+  await db.updateTable('resource_library_version').set((eb) => ({ version: eb('version', '+', 1) })).execute();
 }
 
 /** A resource in the library's list. */
