@@ -150,3 +150,13 @@ export async function libraryRowCounts(db: Db) {
     titleRevisions: await count('thread_title_revisions'),
   };
 }
+
+/** Sends a request that must be refused with `status` (and `message`), and checks it wrote nothing. */
+export async function refusedWritingNothing<R extends { statusCode: number; body: string }>(db: Db, send: () => Promise<R>, status: number, message?: string): Promise<R> {
+  const before = await libraryRowCounts(db);
+  const response = await send();
+  expect(response.statusCode, response.body.slice(0, 500)).toBe(status);
+  if (message) expect(response.body).toContain(message);
+  expect(await libraryRowCounts(db)).toEqual(before);
+  return response;
+}

@@ -7,9 +7,8 @@ import { ALLOWED_FILE_TYPES, type AllowedFileType } from './files/received-file.
 import { renderContent } from './content.js';
 import { mayChangeResource } from './editing.js';
 import { listResourceFiles, type StoredFile } from './queries/attachments.js';
-import { findResource, findResourceSources, updateRenderedResource, type Resource } from './queries/resources.js';
+import { findResource, findResourceSources, sectionsFrom, updateRenderedResource, type Resource } from './queries/resources.js';
 import { mayMarkResourceHelpful } from './reactions.js';
-import type { CaseStudySections } from './schemas.js';
 
 /** A file as the resource page lists it: a link to download it, what it is, how big. */
 export interface ShownFile {
@@ -106,8 +105,7 @@ export async function loadResourcePage(deps: Pick<Deps, 'db'>, viewer: Viewer, i
 async function refreshStaleHtml(deps: Pick<Deps, 'db'>, resource: Resource): Promise<void> {
   const sources = await findResourceSources(deps.db, resource.id);
   if (!sources) return;
-  const sections: CaseStudySections | null =
-    sources.kind === 'case_study' ? { context: sources.context_source ?? '', approach: sources.approach_source ?? '', outcome: sources.outcome_source ?? '', lessons: sources.lessons_source ?? '' } : null;
+  const sections = sectionsFrom(sources.kind, sources.context_source, sources.approach_source, sources.outcome_source, sources.lessons_source);
   const content = renderContent(sources.body_source, sections);
   resource.bodyHtml = content.body_html;
   resource.sectionsHtml = sections && { context: content.context_html!, approach: content.approach_html!, outcome: content.outcome_html!, lessons: content.lessons_html! };

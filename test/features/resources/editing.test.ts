@@ -3,7 +3,7 @@ import { RESOURCE_MESSAGES as M } from '../../../src/features/resources/messages
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, threadPageOf } from '../../support/discussions.js';
 import { createAgency, type TestMember } from '../../support/members.js';
-import { createResource, libraryRowCounts, resourcePageOf, type ResourceOptions, type TestResource } from '../../support/resources.js';
+import { createResource, refusedWritingNothing, resourcePageOf, type ResourceOptions, type TestResource } from '../../support/resources.js';
 
 let t: TestApp;
 let sharer: { member: TestMember; browser: Browser };
@@ -45,14 +45,7 @@ async function editFields(browser: Browser, id: number, changes: Record<string, 
   };
 }
 
-async function refused<R extends { statusCode: number; body: string }>(send: () => Promise<R>, status: number, message?: string): Promise<R> {
-  const before = await libraryRowCounts(t.db);
-  const response = await send();
-  expect(response.statusCode, response.body.slice(0, 500)).toBe(status);
-  if (message) expect(response.body).toContain(message);
-  expect(await libraryRowCounts(t.db)).toEqual(before);
-  return response;
-}
+const refused = <R extends { statusCode: number; body: string }>(send: () => Promise<R>, status: number, message?: string) => refusedWritingNothing(t.db, send, status, message);
 
 describe('GET and POST /resources/:id/edit', () => {
   it('saves a new version, keeping the old one whole, and retitles the thread', async () => {

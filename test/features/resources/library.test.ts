@@ -3,7 +3,7 @@ import type { Database } from '../../../src/db/database.js';
 import { RESOURCE_MESSAGES as M } from '../../../src/features/resources/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
-import { memberWithBrowser } from '../../support/discussions.js';
+import { memberWithBrowser, postReply } from '../../support/discussions.js';
 import { createAgency, type TestMember } from '../../support/members.js';
 import { createResource, type ResourceOptions } from '../../support/resources.js';
 import { TestClock } from '../../support/clock.js';
@@ -209,5 +209,31 @@ describe('counts kept between views', () => {
     expect(listed(await library('?sort=helpful&tag=records'))).toEqual(['Beta queue case study', 'Alpha records guide']);
     clock.advance(31_000);
     expect(listed(await library('?sort=helpful&tag=records'))).toEqual(['Alpha records guide', 'Beta queue case study']);
+  });
+});
+
+describe('a resource page', () => {
+  it('runs the same statements whatever its files and replies', async () => {
+    const member = await memberWithBrowser(t.app, t.db);
+    const sharer = { id: member.member.id, agencyId: member.member.agencyId };
+    const bare = await createResource(t.db, { sharer, title: 'A bare resource' });
+    const busy = await createResource(t.db, { sharer, title: 'A busy resource', tags: ['a', 'b', 'c'], initiativeTypes: ['service-delivery', 'staff-capability', 'data-and-reporting'] });
+    await t.db
+      .insertInto('files')
+      .values(Array.from({ length: 4 }, (_, i) => ({ storage_key: 'b'.repeat(64), byte_size: 100 + i, content_type: 'application/pdf', name: `file-${i}.pdf`, resource_id: busy.id, uploaded_by: member.member.id })))
+      .execute();
+    for (let i = 0; i < 2; i += 1) {
+      const replier = await memberWithBrowser(t.app, t.db);
+      expect((await postReply(replier.browser, busy.threadId, { body: `Reply ${i}` })).statusCode).toBe(303);
+      expect((await postReply(replier.browser, bare.threadId, { body: `Reply ${i}` })).statusCode).toBe(303);
+    }
+    const statementsOf = async (id: number, slug: string) => {
+      await reader.get(`/resources/${id}/${slug}`);
+      return recorder.during(async () => expect((await reader.get(`/resources/${id}/${slug}`)).statusCode).toBe(200));
+    };
+    const bareStatements = await statementsOf(bare.id, 'a-bare-resource');
+    expect(await statementsOf(busy.id, 'a-busy-resource')).toEqual(bareStatements);
+    // The session, the resource, its files, its thread, the thread's first page of posts.
+    expect(bareStatements).toHaveLength(5);
   });
 });

@@ -3,7 +3,7 @@ import { RESOURCE_MESSAGES as M } from '../../../src/features/resources/messages
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import type { TestMember } from '../../support/members.js';
-import { guideFields, libraryRowCounts, resourceIdFrom, resourcePageOf, shareThroughForm } from '../../support/resources.js';
+import { guideFields, refusedWritingNothing, resourceIdFrom, resourcePageOf, shareThroughForm } from '../../support/resources.js';
 
 let t: TestApp;
 let member: { member: TestMember; browser: Browser };
@@ -14,15 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-/** Runs a refused request and checks it wrote nothing. */
-async function refused(send: () => Promise<{ statusCode: number; body: string }>, status: number, message?: string) {
-  const before = await libraryRowCounts(t.db);
-  const response = await send();
-  expect(response.statusCode, response.body.slice(0, 500)).toBe(status);
-  if (message) expect(response.body).toContain(message);
-  expect(await libraryRowCounts(t.db)).toEqual(before);
-  return response;
-}
+const refused = <R extends { statusCode: number; body: string }>(send: () => Promise<R>, status: number, message?: string) => refusedWritingNothing(t.db, send, status, message);
 
 const good = (fields: Record<string, string | string[]> = {}) => guideFields(member.member.agencyId, fields);
 // A case study's fields over the good guide's (plain values: it.each reads them before the member exists).

@@ -3,7 +3,7 @@ import { RESOURCE_MESSAGES as M } from '../../../src/features/resources/messages
 import { buildTestApp, type TestApp } from '../../support/app.js';
 import { csrfOf, memberWithBrowser, threadPageOf } from '../../support/discussions.js';
 import { createAgency } from '../../support/members.js';
-import { guideFields, libraryRowCounts, resourceIdFrom, resourcePageOf, shareThroughForm } from '../../support/resources.js';
+import { guideFields, refusedWritingNothing, resourceIdFrom, resourcePageOf, shareThroughForm } from '../../support/resources.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -111,23 +111,28 @@ describe('POST /resources/new', () => {
     expect((await first.browser.post('/resources/new', { ...hidden, ...guideFields(first.member.agencyId) })).statusCode).toBe(303);
     const second = await memberWithBrowser(t.app, t.db);
     const own = await second.browser.openForm('/resources/new');
-    const before = await libraryRowCounts(t.db);
-    const response = await second.browser.post('/resources/new', { ...own, form_token: hidden.form_token!, ...guideFields(second.member.agencyId) });
-    expect(response.statusCode).toBe(422);
-    expect(response.body).toContain('This form has expired');
+    const response = await refusedWritingNothing(t.db, () => second.browser.post('/resources/new', { ...own, form_token: hidden.form_token!, ...guideFields(second.member.agencyId) }), 422, 'This form has expired');
     expect(response.body).not.toContain(hidden.form_token!);
-    expect(await libraryRowCounts(t.db)).toEqual(before);
   });
 
   it('stops a new member past their hourly posting limit (429), keeping what they wrote, and writes nothing', async () => {
     const { member, browser } = await memberWithBrowser(t.app, t.db);
     for (let i = 1; i <= 3; i += 1) expect((await shareThroughForm(browser, guideFields(member.agencyId, { title: `Resource number ${i}` }))).statusCode).toBe(303);
-    const before = await libraryRowCounts(t.db);
-    const response = await shareThroughForm(browser, guideFields(member.agencyId, { title: 'One too many resources' }));
-    expect(response.statusCode).toBe(429);
+    const response = await refusedWritingNothing(t.db, () => shareThroughForm(browser, guideFields(member.agencyId, { title: 'One too many resources' })), 429, 'You have posted as much as Commons allows in an hour');
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
-    expect(response.body).toContain('You have posted as much as Commons allows in an hour');
     expect(response.body).toContain('value="One too many resources"');
-    expect(await libraryRowCounts(t.db)).toEqual(before);
+  });
+
+  it('counts edits against the same hourly limit (429), keeping what was typed, and writes nothing', async () => {
+    const { member, browser } = await memberWithBrowser(t.app, t.db);
+    const id = resourceIdFrom((await shareThroughForm(browser, guideFields(member.agencyId, { title: 'Edited until the limit' }))).headers.location);
+    const edit = async (summary: string) => {
+      const hidden = await browser.openForm(`/resources/${id}/edit`);
+      return browser.post(`/resources/${id}/edit`, { ...hidden, ...guideFields(member.agencyId, { title: 'Edited until the limit', summary }) });
+    };
+    expect((await edit('A first change.')).statusCode).toBe(303);
+    expect((await edit('A second change.')).statusCode).toBe(303);
+    const response = await refusedWritingNothing(t.db, () => edit('A change too many.'), 429, 'You have posted as much as Commons allows in an hour');
+    expect(response.body).toContain('A change too many.');
   });
 });

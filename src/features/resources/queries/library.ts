@@ -3,7 +3,7 @@ import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { LibrarySort, ResourceKind } from '../schemas.js';
-import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './resources.js';
+import { initiativeTypesOf, resourcesWithSharer, tagsOf, type InitiativeTypeRef } from './resources.js';
 
 export interface LibraryFilters {
   kind?: ResourceKind | undefined;
@@ -175,11 +175,8 @@ export interface ResourceCard {
 /** The resources with these ids, in the order given: one statement, each by its key, whatever the page. */
 export async function listResourceCards(db: Db, ids: number[]): Promise<ResourceCard[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('resources as r')
-    .innerJoin('members as s', 's.id', 'r.sharer_id')
+  const rows = await resourcesWithSharer(db)
     .innerJoin('threads as t', 't.id', 'r.thread_id')
-    .leftJoin('agencies as ag', 'ag.id', 'r.agency_id')
     .select([
       'r.id',
       'r.kind',

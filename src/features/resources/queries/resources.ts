@@ -56,13 +56,19 @@ export const initiativeTypesOf = sql<InitiativeTypeRef[]>`coalesce((
   where rit.resource_id = r.id
 ), '[]'::json)`;
 
+/** Resources (`r`) with who shared them (`s`) and the agency they come from (`ag`). */
+export function resourcesWithSharer(db: Db) {
+  return db.selectFrom('resources as r').innerJoin('members as s', 's.id', 'r.sharer_id').leftJoin('agencies as ag', 'ag.id', 'r.agency_id');
+}
+
+/** A case study's four sections from their columns (Markdown or HTML); null for every other kind. */
+export function sectionsFrom(kind: string, context: string | null, approach: string | null, outcome: string | null, lessons: string | null): CaseStudySections | null {
+  return kind === 'case_study' ? { context: context ?? '', approach: approach ?? '', outcome: outcome ?? '', lessons: lessons ?? '' } : null;
+}
+
 /** Resources the viewer may see: staff see removed ones too (their pages say so). */
 function resourcesInSight(db: Db, viewer: Viewer) {
-  return db
-    .selectFrom('resources as r')
-    .innerJoin('members as s', 's.id', 'r.sharer_id')
-    .leftJoin('agencies as ag', 'ag.id', 'r.agency_id')
-    .$if(!isStaff(viewer.role), (qb) => qb.where('r.removed_at', 'is', null));
+  return resourcesWithSharer(db).$if(!isStaff(viewer.role), (qb) => qb.where('r.removed_at', 'is', null));
 }
 
 export async function findResource(db: Db, viewer: Viewer, id: number): Promise<Resource | undefined> {
@@ -109,7 +115,7 @@ export async function findResource(db: Db, viewer: Viewer, id: number): Promise<
       title: row.title,
       summary: row.summary,
       bodyHtml: row.body_html,
-      sectionsHtml: row.kind === 'case_study' ? { context: row.context_html ?? '', approach: row.approach_html ?? '', outcome: row.outcome_html ?? '', lessons: row.lessons_html ?? '' } : null,
+      sectionsHtml: sectionsFrom(row.kind, row.context_html, row.approach_html, row.outcome_html, row.lessons_html),
       rendererVersion: row.renderer_version,
       externalUrl: row.external_url,
       sharerId: row.sharer_id,
@@ -156,10 +162,7 @@ export interface ResourceState {
 }
 
 function resourceStates(db: Db) {
-  return db
-    .selectFrom('resources as r')
-    .innerJoin('members as s', 's.id', 'r.sharer_id')
-    .leftJoin('agencies as ag', 'ag.id', 'r.agency_id')
+  return resourcesWithSharer(db)
     .select([
       'r.id',
       'r.thread_id',
@@ -197,7 +200,7 @@ function toResourceState(row: ResourceStateRow): ResourceState {
     title: row.title,
     summary: row.summary,
     body: row.body_source,
-    sections: row.kind === 'case_study' ? { context: row.context_source ?? '', approach: row.approach_source ?? '', outcome: row.outcome_source ?? '', lessons: row.lessons_source ?? '' } : null,
+    sections: sectionsFrom(row.kind, row.context_source, row.approach_source, row.outcome_source, row.lessons_source),
     externalUrl: row.external_url,
     agency: row.agency_id === null ? null : { id: row.agency_id, name: row.agency_name ?? '' },
     tags: row.tags,
