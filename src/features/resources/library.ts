@@ -1,11 +1,11 @@
 import type { Deps } from '../../deps.js';
 import { BadRequest, NotFound } from '../../lib/errors.js';
 import { paginate, type Pagination } from '../../lib/pagination.js';
+import { AGENCY_TYPE_NAMES, AGENCY_TYPES, JURISDICTION_NAMES, JURISDICTIONS, type AgencyType, type Jurisdiction } from '../admin/schemas.js';
 import { isStaff, type Viewer } from '../discussions/access.js';
 import { resourcePath } from './content.js';
-import { RESOURCE_MESSAGES as M } from './messages.js';
-import { AGENCY_TYPE_NAMES, AGENCY_TYPES, JURISDICTION_NAMES, JURISDICTIONS, type AgencyType, type Jurisdiction } from '../admin/schemas.js';
 import type { LibraryCache } from './library-cache.js';
+import { RESOURCE_MESSAGES as M } from './messages.js';
 import { countLibrary, FACETS, findLibraryVersion, listResourceCards, type Facet, type FacetValue, type LibraryCounts, type LibraryFilters, type ResourceCard } from './queries/library.js';
 import { LIBRARY_SORTS, RESOURCE_KINDS, RESOURCES_PER_PAGE, type LibraryQuery, type LibrarySort } from './schemas.js';
 

@@ -5,6 +5,7 @@ import { HttpError, NotFound, RateLimited, type ErrorPageExtras } from '../../..
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, parseParams, type FieldErrors } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
+import { AGENCY_TYPE_NAMES, JURISDICTION_NAMES, type AgencyType, type Jurisdiction } from '../../admin/schemas.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { isStaff } from '../../discussions/access.js';
 import { queryOf, threadPath } from '../../discussions/routes/paths.js';
@@ -15,7 +16,6 @@ import { RESOURCE_MESSAGES as M } from '../messages.js';
 import { findResource, findResourceState, type ResourceState } from '../queries/resources.js';
 import { setResourceHelpful } from '../reactions.js';
 import { loadResourcePage } from '../resource-page.js';
-import { AGENCY_TYPE_NAMES, JURISDICTION_NAMES, type AgencyType, type Jurisdiction } from '../../admin/schemas.js';
 import { CASE_STUDY_SECTIONS, FeatureForm, RESOURCE_KINDS, ResourceHelpfulForm, ResourceParams } from '../schemas.js';
 
 const resourcePageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
