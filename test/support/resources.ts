@@ -8,7 +8,8 @@ import { insertThread } from '../../src/features/discussions/queries/threads.js'
 import { slugify } from '../../src/features/discussions/slug.js';
 import { renderContent } from '../../src/features/resources/content.js';
 import { bumpLibraryVersion } from '../../src/features/resources/queries/library.js';
-import { insertInitiativeTypes, insertResource, insertTags } from '../../src/features/resources/queries/resources.js';
+import { insertResource } from '../../src/features/resources/queries/resources.js';
+import { insertInitiativeTypes, insertTags } from '../../src/features/resources/queries/tags.js';
 import type { CaseStudySections, ResourceKind } from '../../src/features/resources/schemas.js';
 import { LIBRARY_CATEGORY } from '../../src/features/resources/sharing.js';
 import type { Browser } from './app.js';

@@ -10,17 +10,9 @@ import { slugify } from '../discussions/slug.js';
 import { renderContent } from './content.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
 import { bumpLibraryVersion } from './queries/library.js';
-import {
-  findResourceState,
-  insertResourceRevision,
-  lockResourceAtVersion,
-  markResourceRemoved,
-  replaceInitiativeTypes,
-  replaceTags,
-  setResourceFeatured,
-  updateResource,
-  type ResourceState,
-} from './queries/resources.js';
+import { markResourceRemoved, setResourceFeatured } from './queries/resources.js';
+import { replaceInitiativeTypes, replaceTags } from './queries/tags.js';
+import { findResourceState, insertResourceRevision, lockResourceAtVersion, updateResource, type ResourceState } from './queries/versions.js';
 import type { ResourceInput } from './schemas.js';
 import { choiceErrors } from './sharing.js';
 

@@ -2,7 +2,7 @@ import type { Deps } from '../../deps.js';
 import { renderMarkdown } from '../../lib/markdown.js';
 import { isStaff, type Viewer } from '../discussions/access.js';
 import { snapshotOf, type ResourceSnapshot } from './editing.js';
-import { findResourceState, listResourceRevisions, type ResourceState } from './queries/resources.js';
+import { findResourceState, listResourceRevisions, type ResourceState } from './queries/versions.js';
 import { CASE_STUDY_SECTIONS, RESOURCE_KINDS, type ResourceKind } from './schemas.js';
 
 /** One version of a resource, as its history page shows it. */

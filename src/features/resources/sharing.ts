@@ -11,7 +11,8 @@ import { markdownText, renderContent } from './content.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
 import { checkChoices } from './queries/choices.js';
 import { bumpLibraryVersion } from './queries/library.js';
-import { findResourceIdByFormToken, insertInitiativeTypes, insertResource, insertTags } from './queries/resources.js';
+import { findResourceIdByFormToken, insertResource } from './queries/resources.js';
+import { insertInitiativeTypes, insertTags } from './queries/tags.js';
 import type { ResourceInput } from './schemas.js';
 
 /** Where every resource's discussion thread is started (the category 0008 made). */

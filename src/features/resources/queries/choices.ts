@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
-import type { InitiativeTypeRef } from './resources.js';
+import type { InitiativeTypeRef } from './tags.js';
 
 /** Every initiative type, in the administrators' order: the form's checkboxes. */
 export async function listInitiativeTypes(db: Db): Promise<InitiativeTypeRef[]> {

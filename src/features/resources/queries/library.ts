@@ -3,7 +3,8 @@ import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { LibrarySort, ResourceKind } from '../schemas.js';
-import { initiativeTypesOf, resourcesWithSharer, tagsOf, type InitiativeTypeRef } from './resources.js';
+import { resourcesWithSharer } from './resources.js';
+import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
 
 export interface LibraryFilters {
   kind?: ResourceKind | undefined;

@@ -11,7 +11,7 @@ import { resourcePath } from '../content.js';
 import { editResource, resourceToChange } from '../editing.js';
 import { loadResourceHistory } from '../history.js';
 import { RESOURCE_MESSAGES as M } from '../messages.js';
-import type { ResourceState } from '../queries/resources.js';
+import type { ResourceState } from '../queries/versions.js';
 import { EditResourceForm, RESOURCE_KINDS, resourceInput, ResourceParams } from '../schemas.js';
 import { currentValues, resourceFormData, submittedValues, type ResourceFormValues } from './form.js';
 

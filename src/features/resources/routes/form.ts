@@ -2,7 +2,7 @@ import type { Deps } from '../../../deps.js';
 import { formValues, rawField, type FieldErrors } from '../../../lib/forms.js';
 import { JURISDICTION_NAMES, JURISDICTIONS } from '../../admin/schemas.js';
 import { listAgencyChoices, listInitiativeTypes } from '../queries/choices.js';
-import type { ResourceState } from '../queries/resources.js';
+import type { ResourceState } from '../queries/versions.js';
 import { CASE_STUDY_SECTIONS, RESOURCE_KINDS, RESOURCE_LIMITS } from '../schemas.js';
 
 /** What a resource form is re-filled with: its text fields, and the initiative types ticked. */
