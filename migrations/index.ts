@@ -7,6 +7,7 @@ import * as m0005 from './0005_account_abuse.js';
 import * as m0006 from './0006_discussions.js';
 import * as m0007 from './0007_threads_category_recent.js';
 import * as m0008 from './0008_resource_library.js';
+import * as m0009 from './0009_resource_library_version.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_discussions': m0006,
   '0007_threads_category_recent': m0007,
   '0008_resource_library': m0008,
+  '0009_resource_library_version': m0009,
 };

@@ -14,6 +14,7 @@ import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
 import memberRoutes from './features/members/routes.js';
 import pageRoutes from './features/pages/routes.js';
+import resourceRoutes from './features/resources/routes/index.js';
 import { runJobsWithApp } from './jobs/index.js';
 import { MailWorker } from './jobs/mail-worker.js';
 import { loadTemplates } from './lib/templates.js';
@@ -88,6 +89,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(authRoutes, { deps });
     await features.register(contactRoutes, { deps });
     await features.register(discussionRoutes, { deps });
+    await features.register(resourceRoutes, { deps });
     await features.register(memberRoutes, { deps });
     await features.register(adminRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });

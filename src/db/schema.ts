@@ -238,6 +238,11 @@ export interface ResourceInitiativeTypes {
   initiative_type_id: number;
 }
 
+export interface ResourceLibraryVersion {
+  one: Generated<boolean>;
+  version: Generated<number>;
+}
+
 export interface ResourceReactions {
   resource_id: number;
   member_id: number;
@@ -392,6 +397,7 @@ export interface DB {
   post_revisions: PostRevisions;
   posts: Posts;
   resource_initiative_types: ResourceInitiativeTypes;
+  resource_library_version: ResourceLibraryVersion;
   resource_reactions: ResourceReactions;
   resource_revisions: ResourceRevisions;
   resource_tags: ResourceTags;

@@ -146,6 +146,8 @@ export interface Thread {
   watchLevel: 'watching' | 'muted' | null;
   /** Where the accepted answer stands, while it is shown (not deleted or hidden); page 1 shows it. */
   answerPosition: number | null;
+  /** The library resource this thread discusses, while it is in the library. */
+  resource: { id: number; title: string } | null;
 }
 
 /** A thread the viewer may see, or undefined (a deleted one, or one in a category hidden from them). */
@@ -155,6 +157,8 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
     .innerJoin('categories as c', 'c.id', 't.category_id')
     .leftJoin('thread_reads as r', (join) => join.onRef('r.thread_id', '=', 't.id').on('r.member_id', '=', viewer.id))
     .leftJoin('thread_watches as w', (join) => join.onRef('w.thread_id', '=', 't.id').on('w.member_id', '=', viewer.id))
+    // A resource's own thread (resources.thread_id is unique): at most one row, by its key.
+    .leftJoin('resources as res', (join) => join.onRef('res.thread_id', '=', 't.id').on('res.removed_at', 'is', null))
     .select([
       't.id',
       't.title',
@@ -173,6 +177,8 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       'c.visible_to',
       'r.last_read_position',
       'w.level as watch_level',
+      'res.id as resource_id',
+      'res.title as resource_title',
     ])
     // A lookup by posts_one_answer: most threads have none, and page 1 takes the answer from
     // its own posts when it stands there, so only a later answer costs the page a query.
@@ -202,6 +208,7 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       lastReadPosition: row.last_read_position,
       watchLevel: row.watch_level as Thread['watchLevel'],
       answerPosition: row.answer_position,
+      resource: row.resource_id === null ? null : { id: row.resource_id, title: row.resource_title! },
     }
   );
 }
