@@ -1,0 +1,93 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import multipart from '@fastify/multipart';
+import fp from 'fastify-plugin';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../../../config.js';
+import { discardUploadsOf } from './upload.js';
+
+/**
+ * Multipart forms (file uploads) for the whole site, with busboy's limits set once. A route
+ * reads one only through receiveForm (upload.ts), and only if it says `multipartForm: true`
+ * (plugins/csrf.ts); the parser registered here reads nothing until then.
+ */
+export const MULTIPART_LIMITS = {
+  /** Files one form may carry; empty file inputs do not count. */
+  files: 5,
+  /** File parts busboy reads at all, empty inputs included, before refusing the form. */
+  fileParts: 20,
+  fields: 60,
+  parts: 70,
+  fieldBytes: 128 * 1024,
+  /** All text fields together: a case study's five Markdown sections fit with room to spare. */
+  allFieldBytes: 1024 * 1024,
+  fieldNameLength: 100,
+  partHeaderBytes: 16 * 1024,
+} as const;
+
+export interface UploadSettings {
+  /** Where uploads wait, whole, to be checked and stored: DATA_DIR/uploads, never the database. */
+  dir: string;
+  maxFileBytes: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    uploads: UploadSettings;
+  }
+}
+
+// No upload takes this long (requests time out after 60 s): anything older was left by a crash.
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+export async function removeStaleUploads(dir: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir)) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && now - info.mtimeMs > STALE_AFTER_MS) {
+      await rm(file, { force: true, recursive: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}
+
+function sweepHourly(dir: string, log: FastifyBaseLogger): () => void {
+  const timer = setInterval(() => {
+    removeStaleUploads(dir).then(
+      (removed) => removed > 0 && log.warn({ removed }, 'removed uploads left behind'),
+      (error: unknown) => log.error({ err: error }, 'could not sweep the uploads directory'),
+    );
+  }, STALE_AFTER_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    const dir = path.join(config.dataDir, 'uploads');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await removeStaleUploads(dir);
+    const stopSweeping = sweepHourly(dir, app.log);
+    app.addHook('onClose', async () => stopSweeping());
+
+    await app.register(multipart, {
+      // Sizes are checked by receiveForm, which reports a file too large on the form.
+      throwFileSizeLimit: false,
+      limits: {
+        fileSize: config.uploadMaxFileBytes,
+        files: MULTIPART_LIMITS.fileParts,
+        fields: MULTIPART_LIMITS.fields,
+        parts: MULTIPART_LIMITS.parts,
+        fieldSize: MULTIPART_LIMITS.fieldBytes,
+        fieldNameSize: MULTIPART_LIMITS.fieldNameLength,
+        headerPairs: 20,
+      },
+    });
+    app.decorate('uploads', { dir, maxFileBytes: config.uploadMaxFileBytes });
+    // Whatever a route did with a form, its temporary files go once the answer is sent.
+    app.addHook('onResponse', async (request) => discardUploadsOf(request));
+  },
+  { name: 'uploads' },
+);
