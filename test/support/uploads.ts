@@ -14,7 +14,8 @@ import { receiveForm } from '../../src/features/resources/files/upload.js';
 import { HttpError } from '../../src/lib/errors.js';
 import { parseForm, textField } from '../../src/lib/forms.js';
 import { RENDERER_VERSION } from '../../src/lib/markdown.js';
-import { TEST_HOST, type Browser } from './app.js';
+import { buildTestApp, TEST_HOST, type Browser, type TestApp, type TestAppOptions } from './app.js';
+import { createTestDatabase } from './database.js';
 import { createCategory, createThreads } from './forum-rows.js';
 
 /**
@@ -139,6 +140,19 @@ export function uploadProbe(db: Database['db']): FastifyPluginAsync {
         await form.discard();
       }
     });
+  };
+}
+
+/** The real app with the upload probe, on a database of its own (the server's, or the `database` given), closed with it. */
+export async function buildUploadTestApp(options: Omit<TestAppOptions, 'database' | 'extraSiteRoutes'> & { database?: Database } = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const t = await buildTestApp({ ...options, database, extraSiteRoutes: uploadProbe(database.db) });
+  return {
+    ...t,
+    async close() {
+      await t.close();
+      await database.close();
+    },
   };
 }
 

@@ -56,7 +56,7 @@ export const FILE_MESSAGES = {
   refused: refusalMessage,
   tooLarge: (name: string, maxBytes: number) => `“${name}” is larger than ${megabytes(maxBytes)}, the most a file may be.`,
   empty: (name: string) => `“${name}” is empty.`,
-  wrongExtension: (name: string, extension: string, typeLabel: string) => `“${name}” is named as a .${extension} file but is a ${typeLabel}. Rename it or choose the right file.`,
+  wrongExtension: (name: string, extension: string, typeLabel: string) => `“${name}” is named as a .${extension} file but is ${/^[AEIOU]/i.test(typeLabel) ? 'an' : 'a'} ${typeLabel}. Rename it or choose the right file.`,
   tooManyFiles: (max: number) => `Attach at most ${max} files at a time.`,
   requestTooLarge: (maxFiles: number, maxBytes: number) => `What you sent is larger than Commons accepts: at most ${maxFiles} files of ${megabytes(maxBytes)} each.`,
   tooManyParts: 'The form had far more fields or files than any form on this site. Reload the page and try again.',

@@ -2,17 +2,14 @@ import { createHash } from 'node:crypto';
 import contentDisposition from 'content-disposition';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../../src/db/database.js';
 import { fileUrl } from '../../../../src/features/resources/files/filename.js';
-import { buildTestApp, Browser, TEST_HOST, type TestApp } from '../../../support/app.js';
+import { Browser, TEST_HOST, type TestApp } from '../../../support/app.js';
 import { HOUR, TestClock } from '../../../support/clock.js';
-import { createTestDatabase } from '../../../support/database.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import { CSV_TEXT, jpegBytes, pdfBytes } from '../../../support/file-fixtures.js';
 import { signedInBrowser, type TestMember } from '../../../support/members.js';
-import { createPostRow, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE, uploadProbe, type FormPart, type PostRowOptions } from '../../../support/uploads.js';
+import { buildUploadTestApp, createPostRow, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE, type FormPart, type PostRowOptions } from '../../../support/uploads.js';
 
-let database: Database;
 let t: TestApp;
 const clock = new TestClock();
 let sharer: { member: TestMember; browser: Browser };
@@ -20,16 +17,12 @@ let reader: { member: TestMember; browser: Browser };
 let moderator: { member: TestMember; browser: Browser };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  t = await buildTestApp({ database, extraSiteRoutes: uploadProbe(database.db), now: clock.now });
+  t = await buildUploadTestApp({ now: clock.now });
   sharer = await memberWithBrowser(t.app, t.db);
   reader = await memberWithBrowser(t.app, t.db);
   moderator = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
 });
-afterAll(async () => {
-  await t.close();
-  await database.close();
-});
+afterAll(async () => t.close());
 
 /** Attaches one file through the probe; its id and download address. */
 async function attach(owner: { resourceId: number } | { postId: number }, filename: string, data: Buffer, extra: FormPart[] = [], disposition?: string): Promise<{ id: number; url: string }> {

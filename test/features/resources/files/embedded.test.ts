@@ -1,33 +1,27 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../../src/db/database.js';
 import { fileUrl } from '../../../../src/features/resources/files/filename.js';
-import { buildTestApp, TEST_HOST, type Browser, type TestApp } from '../../../support/app.js';
+import { TEST_HOST, type Browser, type TestApp } from '../../../support/app.js';
 import { createEmbeddedDatabase } from '../../../support/database.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import type { TestMember } from '../../../support/members.js';
-import { createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE, uploadProbe } from '../../../support/uploads.js';
+import { buildUploadTestApp, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE } from '../../../support/uploads.js';
 
 /**
  * The embedded database has one connection for the whole site: an upload must never hold it
  * while bytes arrive, and a big file is stored and read in short statements that let every
  * other request through between them.
  */
-let database: Database;
 let t: TestApp;
 let member: { member: TestMember; browser: Browser };
 let resourceId: number;
 
 beforeAll(async () => {
-  database = await createEmbeddedDatabase();
-  t = await buildTestApp({ database, extraSiteRoutes: uploadProbe(database.db) });
+  t = await buildUploadTestApp({ database: await createEmbeddedDatabase() });
   member = await memberWithBrowser(t.app, t.db);
   resourceId = await createResourceRow(t.db, member.member.id);
 });
-afterAll(async () => {
-  await t.close();
-  await database.close();
-});
+afterAll(async () => t.close());
 
 const MB = 1024 * 1024;
 

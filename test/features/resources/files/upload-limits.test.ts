@@ -1,32 +1,25 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Database } from '../../../../src/db/database.js';
 import { FILE_MESSAGES } from '../../../../src/features/resources/files/messages.js';
 import { PAGE_MESSAGES } from '../../../../src/lib/messages.js';
-import { Browser, buildTestApp, TEST_HOST, type TestApp } from '../../../support/app.js';
-import { createTestDatabase } from '../../../support/database.js';
+import { Browser, TEST_HOST, type TestApp } from '../../../support/app.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import { pdfBytes } from '../../../support/file-fixtures.js';
 import type { TestMember } from '../../../support/members.js';
-import { createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, uploadProbe, type FormPart } from '../../../support/uploads.js';
+import { buildUploadTestApp, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart } from '../../../support/uploads.js';
 
-let database: Database;
 let t: TestApp;
 let member: { member: TestMember; browser: Browser };
 let csrf: string;
 let owner: FormPart;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  t = await buildTestApp({ database, extraSiteRoutes: uploadProbe(database.db) });
+  t = await buildUploadTestApp();
   member = await memberWithBrowser(t.app, t.db);
   csrf = await csrfOf(member.browser);
   owner = { name: 'resource_id', value: String(await createResourceRow(t.db, member.member.id)) };
 });
-afterAll(async () => {
-  await t.close();
-  await database.close();
-});
+afterAll(async () => t.close());
 
 const aFile: FormPart = { name: 'files', filename: 'report.pdf', data: pdfBytes() };
 const decode = (html: string) => html.replace(/&#x27;/g, '’').replace(/&quot;/g, '"');

@@ -1,31 +1,24 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Database } from '../../../../src/db/database.js';
 import { FILE_MESSAGES } from '../../../../src/features/resources/files/messages.js';
-import { buildTestApp, type Browser, type TestApp } from '../../../support/app.js';
-import { createTestDatabase } from '../../../support/database.js';
+import type { Browser, TestApp } from '../../../support/app.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import { CSV_TEXT, docxBytes, GIF_BYTES, HOSTILE, jpegBytes, odtBytes, pdfBytes, pngBytes, WEBP_BYTES, xlsxBytes } from '../../../support/file-fixtures.js';
 import type { TestMember } from '../../../support/members.js';
-import { createPostRow, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, uploadProbe, type FormPart, type GeneratedBytes } from '../../../support/uploads.js';
+import { buildUploadTestApp, createPostRow, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart, type GeneratedBytes } from '../../../support/uploads.js';
 
-let database: Database;
 let t: TestApp;
 let member: { member: TestMember; browser: Browser };
 let csrf: string;
 let resourceId: number;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  t = await buildTestApp({ database, extraSiteRoutes: uploadProbe(database.db) });
+  t = await buildUploadTestApp();
   member = await memberWithBrowser(t.app, t.db);
   csrf = await csrfOf(member.browser);
   resourceId = await createResourceRow(t.db, member.member.id);
 });
-afterAll(async () => {
-  await t.close();
-  await database.close();
-});
+afterAll(async () => t.close());
 
 const MB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -160,6 +153,7 @@ describe('POST with files: each refused file is a problem on its field, and noth
 
   it('a name whose extension the bytes disagree with, right-to-left override and all', async () => {
     await refusedFile([file('scan.jpg', pngBytes())], 422, '“scan.jpg” is named as a .jpg file but is a PNG image. Rename it or choose the right file.');
+    await refusedFile([file('minutes.docx', odtBytes())], 422, '“minutes.docx” is named as a .docx file but is an OpenDocument text. Rename it or choose the right file.');
     await refusedFile([file('invoice\u202Efdp.exe', pdfBytes())], 422, '“invoicefdp.exe” is named as a .exe file but is a PDF. Rename it or choose the right file.');
   });
 
