@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
@@ -114,9 +113,10 @@ const ProbeForm = z.object({
  * What a resource or post form will do with its files, until those forms exist: refuse the
  * form with its problems and write nothing, or store the files and attach them in a transaction.
  */
-export function uploadProbe(db: Database['db']): FastifyPluginAsync {
+export function uploadProbe(db: Database['db'], onRegister: (site: FastifyInstance) => void = () => {}): FastifyPluginAsync {
   const fileStore = new PostgresFileStore(db);
   return async (site) => {
+    onRegister(site);
     site.post(UPLOAD_PROBE, { config: { multipartForm: true } }, async (request, reply) => {
       const form = await receiveForm(request);
       try {
@@ -143,12 +143,19 @@ export function uploadProbe(db: Database['db']): FastifyPluginAsync {
   };
 }
 
+export interface UploadTestApp extends TestApp {
+  /** Where the app keeps uploads while it reads them. */
+  uploadsDir: string;
+}
+
 /** The real app with the upload probe, on a database of its own (the server's, or the `database` given), closed with it. */
-export async function buildUploadTestApp(options: Omit<TestAppOptions, 'database' | 'extraSiteRoutes'> & { database?: Database } = {}): Promise<TestApp> {
+export async function buildUploadTestApp(options: Omit<TestAppOptions, 'database' | 'extraSiteRoutes'> & { database?: Database } = {}): Promise<UploadTestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const t = await buildTestApp({ ...options, database, extraSiteRoutes: uploadProbe(database.db) });
+  let uploadsDir = '';
+  const t = await buildTestApp({ ...options, database, extraSiteRoutes: uploadProbe(database.db, (site) => (uploadsDir = site.uploads.dir)) });
   return {
     ...t,
+    uploadsDir,
     async close() {
       await t.close();
       await database.close();
@@ -206,6 +213,6 @@ export async function fileRows(db: Database['db']): Promise<{ files: number; blo
 }
 
 /** The uploads waiting in the app's temporary directory. */
-export function temporaryUploads(dataDir: string): string[] {
-  return fs.readdirSync(path.join(dataDir, 'uploads'));
+export function temporaryUploads(t: UploadTestApp): string[] {
+  return fs.readdirSync(t.uploadsDir);
 }

@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import multipart from '@fastify/multipart';
 import fp from 'fastify-plugin';
@@ -26,7 +27,11 @@ export const MULTIPART_LIMITS = {
 } as const;
 
 export interface UploadSettings {
-  /** Where uploads wait, whole, to be checked and stored: DATA_DIR/uploads, never the database. */
+  /**
+   * Where uploads wait to be checked and stored: a directory of this process's own (mode 0700)
+   * under the system's temporary directory (TMPDIR), removed when it stops. Not DATA_DIR, which a
+   * production instance (with DATABASE_URL, SMTP_URL and SESSION_SECRET) never creates.
+   */
   dir: string;
   maxFileBytes: number;
 }
@@ -37,15 +42,15 @@ declare module 'fastify' {
   }
 }
 
-// No upload takes this long (requests time out after 60 s): anything older was left by a crash.
+// No upload takes this long (requests time out after 60 s): anything older was missed by every cleanup.
 const STALE_AFTER_MS = 60 * 60 * 1000;
 
-export async function removeStaleUploads(dir: string, now = Date.now()): Promise<number> {
+export async function removeStaleUploads(dir: string): Promise<number> {
   let removed = 0;
   for (const name of await readdir(dir)) {
     const file = path.join(dir, name);
     const info = await stat(file).catch(() => undefined);
-    if (info && now - info.mtimeMs > STALE_AFTER_MS) {
+    if (info && Date.now() - info.mtimeMs > STALE_AFTER_MS) {
       await rm(file, { force: true, recursive: true });
       removed += 1;
     }
@@ -66,11 +71,12 @@ function sweepHourly(dir: string, log: FastifyBaseLogger): () => void {
 
 export default fp<{ config: Config }>(
   async (app, { config }) => {
-    const dir = path.join(config.dataDir, 'uploads');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await removeStaleUploads(dir);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'commons-uploads-'));
     const stopSweeping = sweepHourly(dir, app.log);
-    app.addHook('onClose', async () => stopSweeping());
+    app.addHook('onClose', async () => {
+      stopSweeping();
+      await rm(dir, { recursive: true, force: true });
+    });
 
     await app.register(multipart, {
       // Sizes are checked by receiveForm, which reports a file too large on the form.

@@ -3,14 +3,14 @@ import contentDisposition from 'content-disposition';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileUrl } from '../../../../src/features/resources/files/filename.js';
-import { Browser, TEST_HOST, type TestApp } from '../../../support/app.js';
+import { Browser, TEST_HOST } from '../../../support/app.js';
 import { HOUR, TestClock } from '../../../support/clock.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import { CSV_TEXT, jpegBytes, pdfBytes } from '../../../support/file-fixtures.js';
 import { signedInBrowser, type TestMember } from '../../../support/members.js';
-import { buildUploadTestApp, createPostRow, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE, type FormPart, type PostRowOptions } from '../../../support/uploads.js';
+import { buildUploadTestApp, type UploadTestApp, createPostRow, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE, type FormPart, type PostRowOptions } from '../../../support/uploads.js';
 
-let t: TestApp;
+let t: UploadTestApp;
 const clock = new TestClock();
 let sharer: { member: TestMember; browser: Browser };
 let reader: { member: TestMember; browser: Browser };

@@ -1,18 +1,18 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileUrl } from '../../../../src/features/resources/files/filename.js';
-import { TEST_HOST, type Browser, type TestApp } from '../../../support/app.js';
+import { TEST_HOST, type Browser } from '../../../support/app.js';
 import { createEmbeddedDatabase } from '../../../support/database.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import type { TestMember } from '../../../support/members.js';
-import { buildUploadTestApp, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE } from '../../../support/uploads.js';
+import { buildUploadTestApp, type UploadTestApp, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE } from '../../../support/uploads.js';
 
 /**
  * The embedded database has one connection for the whole site: an upload must never hold it
  * while bytes arrive, and a big file is stored and read in short statements that let every
  * other request through between them.
  */
-let t: TestApp;
+let t: UploadTestApp;
 let member: { member: TestMember; browser: Browser };
 let resourceId: number;
 

@@ -11,7 +11,7 @@ import { CHUNK_BYTES, PostgresFileStore, removeAbandonedBlobs } from '../../../.
 import { runMaintenance } from '../../../../src/jobs/maintenance.js';
 import { createTestDatabase } from '../../../support/database.js';
 import { createMember } from '../../../support/members.js';
-import { createResourceRow } from '../../../support/uploads.js';
+import { buildUploadTestApp, createResourceRow } from '../../../support/uploads.js';
 
 let database: Database;
 let store: PostgresFileStore;
@@ -135,7 +135,15 @@ describe('housekeeping', () => {
     expect((await runMaintenance(database.db, 30, now)).fileBlobs).toBe(0);
   });
 
-  it('removes uploads a crash left in the temporary directory after an hour', async () => {
+  it('keeps uploads in a directory of the app’s own, removed when it stops', async () => {
+    const app = await buildUploadTestApp();
+    expect(app.uploadsDir.startsWith(path.join(os.tmpdir(), 'commons-uploads-'))).toBe(true);
+    expect(fs.statSync(app.uploadsDir).mode & 0o777).toBe(0o700);
+    await app.close();
+    expect(fs.existsSync(app.uploadsDir)).toBe(false);
+  });
+
+  it('sweeps an upload every other cleanup missed, an hour on', async () => {
     const uploads = fs.mkdtempSync(path.join(dir, 'uploads-'));
     fs.writeFileSync(path.join(uploads, 'old'), 'x');
     fs.writeFileSync(path.join(uploads, 'new'), 'x');

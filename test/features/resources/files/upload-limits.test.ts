@@ -2,13 +2,13 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FILE_MESSAGES } from '../../../../src/features/resources/files/messages.js';
 import { PAGE_MESSAGES } from '../../../../src/lib/messages.js';
-import { Browser, TEST_HOST, type TestApp } from '../../../support/app.js';
+import { Browser, TEST_HOST } from '../../../support/app.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import { pdfBytes } from '../../../support/file-fixtures.js';
 import type { TestMember } from '../../../support/members.js';
-import { buildUploadTestApp, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart } from '../../../support/uploads.js';
+import { buildUploadTestApp, type UploadTestApp, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart } from '../../../support/uploads.js';
 
-let t: TestApp;
+let t: UploadTestApp;
 let member: { member: TestMember; browser: Browser };
 let csrf: string;
 let owner: FormPart;
@@ -31,7 +31,7 @@ async function refusedForm(send: () => Promise<{ statusCode: number; body: strin
   expect(response.statusCode, response.body.slice(0, 300)).toBe(status);
   expect(decode(response.body)).toContain(message);
   expect(await fileRows(t.db)).toEqual(before);
-  await vi.waitFor(() => expect(temporaryUploads(t.config.dataDir)).toEqual([]));
+  await vi.waitFor(() => expect(temporaryUploads(t)).toEqual([]));
 }
 
 const send = (parts: FormPart[], headers: Record<string, string> = {}, browser = member.browser) => postMultipart(t.app, browser, UPLOAD_PROBE, new MultipartBody(parts), headers);
@@ -179,11 +179,11 @@ describe('over a real connection', () => {
     const start = body.toBuffer();
     const answer = sendSlowly(headOf(body) + start.subarray(0, 400).toString('latin1'), start.subarray(400), { bytesPerWrite: 1, everyMs: 50 });
     // The file is being written to disk as it arrives...
-    await vi.waitFor(() => expect(temporaryUploads(t.config.dataDir)).toHaveLength(1));
+    await vi.waitFor(() => expect(temporaryUploads(t)).toHaveLength(1));
     // ...until the server gives up on it.
     expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(await fileRows(t.db)).toEqual(before);
-    await vi.waitFor(() => expect(temporaryUploads(t.config.dataDir)).toEqual([]));
+    await vi.waitFor(() => expect(temporaryUploads(t)).toEqual([]));
   });
 
   it('answers a body longer than its Content-Length with 400 (the server reads only what was declared)', async () => {
@@ -196,6 +196,6 @@ describe('over a real connection', () => {
     expect(answer).not.toMatch(/HTTP\/1\.1 5\d\d/);
     expect(t.logs.slice(logged).filter((line) => Number(line.level) >= 50)).toEqual([]);
     expect(await fileRows(t.db)).toEqual(before);
-    await vi.waitFor(() => expect(temporaryUploads(t.config.dataDir)).toEqual([]));
+    await vi.waitFor(() => expect(temporaryUploads(t)).toEqual([]));
   });
 });

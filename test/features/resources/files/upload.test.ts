@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FILE_MESSAGES } from '../../../../src/features/resources/files/messages.js';
-import type { Browser, TestApp } from '../../../support/app.js';
+import type { Browser } from '../../../support/app.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import { CSV_TEXT, docxBytes, GIF_BYTES, HOSTILE, jpegBytes, odtBytes, pdfBytes, pngBytes, WEBP_BYTES, xlsxBytes } from '../../../support/file-fixtures.js';
 import type { TestMember } from '../../../support/members.js';
-import { buildUploadTestApp, createPostRow, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart, type GeneratedBytes } from '../../../support/uploads.js';
+import { buildUploadTestApp, type UploadTestApp, createPostRow, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart, type GeneratedBytes } from '../../../support/uploads.js';
 
-let t: TestApp;
+let t: UploadTestApp;
 let member: { member: TestMember; browser: Browser };
 let csrf: string;
 let resourceId: number;
@@ -30,7 +30,7 @@ function upload(parts: FormPart[], { owner = { name: 'resource_id', value: Strin
 
 /** Once the answer is sent, no upload waits in the temporary directory. */
 async function noTemporaryFiles() {
-  await vi.waitFor(() => expect(temporaryUploads(t.config.dataDir)).toEqual([]));
+  await vi.waitFor(() => expect(temporaryUploads(t)).toEqual([]));
 }
 
 /** Runs a refused upload; checks its status, the problem on its field, and that it wrote nothing. */
