@@ -77,7 +77,16 @@ const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 // Part headers and boundaries: a form's overhead beyond its files and fields, generously.
 const OVERHEAD_BYTES = 256 * 1024;
 
+/**
+ * Reads the form of a route with `config: { multipartForm: true }`. Its `_csrf` field must be the
+ * form's first element. A form posted urlencoded (no file inputs, or a client without them) comes
+ * back as its parsed body with no files, its token already checked like any other form's.
+ */
 export async function receiveForm(request: FastifyRequest, options: ReceiveOptions = {}): Promise<ReceivedForm> {
+  if (!isMultipart(request)) {
+    if (request.body === null || typeof request.body !== 'object') throw new HttpError(415, FILE_MESSAGES.notMultipart);
+    return { fields: request.body as FormBody, files: [], problems: [], discard: async () => {} };
+  }
   const { dir, maxFileBytes: configured } = request.server.uploads;
   const limits = { maxFileBytes: options.maxFileBytes ?? configured, maxFiles: options.maxFiles ?? MULTIPART_LIMITS.files };
   const temporary = new TemporaryFiles(dir);
@@ -94,7 +103,6 @@ export async function receiveForm(request: FastifyRequest, options: ReceiveOptio
 type Limits = { maxFileBytes: number; maxFiles: number };
 
 async function readParts(request: FastifyRequest, limits: Limits, temporary: TemporaryFiles): Promise<Omit<ReceivedForm, 'discard'>> {
-  if (!isMultipart(request)) throw new HttpError(415, FILE_MESSAGES.notMultipart);
   const declared = declaredLength(request);
   if (declared > limits.maxFiles * limits.maxFileBytes + MULTIPART_LIMITS.allFieldBytes + OVERHEAD_BYTES) throw new HttpError(413, FILE_MESSAGES.requestTooLarge(limits.maxFiles, limits.maxFileBytes));
 

@@ -11,7 +11,7 @@ import { buildUploadTestApp, type UploadTestApp, createResourceRow, csrfPart, fi
 let t: UploadTestApp;
 let member: { member: TestMember; browser: Browser };
 let csrf: string;
-let owner: FormPart;
+let owner: { name: string; value: string };
 
 beforeAll(async () => {
   t = await buildUploadTestApp();
@@ -55,11 +55,17 @@ describe('a multipart form’s token comes first, before any file is read', () =
     await refusedForm(() => send([csrfPart(csrf), owner, aFile], { origin: 'https://evil.example' }), 403, PAGE_MESSAGES.formExpired);
   });
 
-  it('leaves other routes refusing multipart bodies unread (403), and this one reading only multipart', async () => {
+  it('leaves other routes refusing multipart bodies unread (403)', async () => {
     const body = new MultipartBody([csrfPart(csrf), { name: 'name', value: 'Jane' }]);
     await refusedForm(() => postMultipart(t.app, member.browser, '/contact', body), 403, PAGE_MESSAGES.formExpired);
-    await refusedForm(() => member.browser.post(UPLOAD_PROBE, { _csrf: csrf, resource_id: '1' }), 415, FILE_MESSAGES.notMultipart);
+  });
+
+  it('takes the same form urlencoded, with its token checked as any form’s, and nothing else', async () => {
+    const accepted = await member.browser.post(UPLOAD_PROBE, { _csrf: csrf, resource_id: owner.value, title: 'No files this time' });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.json()).toMatchObject({ ids: [], fields: { title: 'No files this time' } });
     await refusedForm(() => member.browser.post(UPLOAD_PROBE, { resource_id: '1' }), 403, PAGE_MESSAGES.formExpired);
+    await refusedForm(() => member.browser.postRaw(UPLOAD_PROBE, '{}', { 'content-type': 'application/json' }), 415, 'The form was sent in a format Commons does not accept');
   });
 });
 
@@ -95,6 +101,11 @@ describe('bodies that are not what they claim (400), refused whole', () => {
     const body = new MultipartBody([csrfPart(csrf), owner, aFile]);
     await refusedForm(() => postMultipart(t.app, member.browser, UPLOAD_PROBE, body, { 'content-length': String(body.length + 100) }), 400, FILE_MESSAGES.incomplete);
     await refusedForm(() => postMultipart(t.app, member.browser, UPLOAD_PROBE, body, { 'content-length': String(body.length - 100) }), 400, FILE_MESSAGES.incomplete);
+  });
+
+  it('a multipart body without a boundary', async () => {
+    const body = new MultipartBody([csrfPart(csrf), owner, aFile]);
+    await refusedForm(() => postMultipart(t.app, member.browser, UPLOAD_PROBE, body, { 'content-type': 'multipart/form-data' }), 400, FILE_MESSAGES.incomplete);
   });
 
   it('a body cut off in the middle of a file, or without its closing boundary', async () => {
