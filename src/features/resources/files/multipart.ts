@@ -5,26 +5,7 @@ import multipart from '@fastify/multipart';
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../../config.js';
-import { discardUploadsOf } from './upload.js';
-
-/**
- * Multipart forms (file uploads) for the whole site, with busboy's limits set once. A route
- * reads one only through receiveForm (upload.ts), and only if it says `multipartForm: true`
- * (plugins/csrf.ts); the parser registered here reads nothing until then.
- */
-export const MULTIPART_LIMITS = {
-  /** Files one form may carry; empty file inputs do not count. */
-  files: 5,
-  /** File parts busboy reads at all, empty inputs included, before refusing the form. */
-  fileParts: 20,
-  fields: 60,
-  parts: 70,
-  fieldBytes: 128 * 1024,
-  /** All text fields together: a case study's five Markdown sections fit with room to spare. */
-  allFieldBytes: 1024 * 1024,
-  fieldNameLength: 100,
-  partHeaderBytes: 16 * 1024,
-} as const;
+import { discardUploadsOf, MULTIPART_LIMITS } from './upload.js';
 
 export interface UploadSettings {
   /**
@@ -69,6 +50,11 @@ function sweepHourly(dir: string, log: FastifyBaseLogger): () => void {
   return () => clearInterval(timer);
 }
 
+/**
+ * Multipart forms (file uploads) for the whole site, with busboy's limits set once. A route
+ * reads one only through receiveForm (upload.ts), and only if it says `multipartForm: true`
+ * (plugins/csrf.ts); the parser registered here reads nothing until then.
+ */
 export default fp<{ config: Config }>(
   async (app, { config }) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'commons-uploads-'));

@@ -108,13 +108,14 @@ export interface AttachedFile {
 
 const attachedColumns = ['id', 'name', 'content_type', 'byte_size', 'width', 'height', 'alt_text', 'resource_id', 'post_id', 'version_of', 'replaced_at', 'uploaded_at', 'download_count'] as const;
 
-/** A resource's files, or those of a page of posts: current and earlier versions, in their places, newest version first. */
+/** A resource's files, or those of a page of posts (post by post): current and earlier versions, in their places, newest version first. */
 export async function listAttachedFiles(db: Db, owners: { resourceId: number } | { postIds: readonly number[] }): Promise<AttachedFile[]> {
   if ('postIds' in owners && owners.postIds.length === 0) return [];
   const rows = await db
     .selectFrom('files')
     .select(attachedColumns)
     .$call((qb) => ('resourceId' in owners ? qb.where('resource_id', '=', owners.resourceId) : qb.where('post_id', '=', sql<number>`any(${[...owners.postIds]}::bigint[])`)))
+    .orderBy('post_id')
     .orderBy('position')
     .orderBy('id', 'desc')
     .execute();

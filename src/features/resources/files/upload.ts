@@ -12,7 +12,6 @@ import { PAGE_MESSAGES } from '../../../lib/messages.js';
 import { isMultipart } from '../../../plugins/csrf.js';
 import { cleanName, displayName, nameForMessages, settleType } from './filename.js';
 import { FILE_MESSAGES } from './messages.js';
-import { MULTIPART_LIMITS } from './multipart.js';
 import { ALLOWED_FILE_TYPES, type ReceivedFile } from './received-file.js';
 import { FileSniffer, type Sniffed } from './sniff.js';
 import { inspectOfficeZip } from './zip.js';
@@ -24,6 +23,21 @@ import { inspectOfficeZip } from './zip.js';
  * the form again filled in; a form that is broken or hostile (no token first, too many parts, a
  * body shorter or longer than it said) is refused whole. Nothing here touches the database.
  */
+
+/** What one form may hold; busboy's share is set where the parser is registered (multipart.ts). */
+export const MULTIPART_LIMITS = {
+  /** Files one form may carry; empty file inputs do not count. */
+  files: 5,
+  /** File parts busboy reads at all, empty inputs included, before refusing the form. */
+  fileParts: 20,
+  fields: 60,
+  parts: 70,
+  fieldBytes: 128 * 1024,
+  /** All text fields together: a case study's five Markdown sections fit with room to spare. */
+  allFieldBytes: 1024 * 1024,
+  fieldNameLength: 100,
+  partHeaderBytes: 16 * 1024,
+} as const;
 
 export interface UploadProblem {
   /** The file input it concerns, for the message beside it. */

@@ -3,6 +3,7 @@ import contentDisposition from 'content-disposition';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileUrl } from '../../../../src/features/resources/files/filename.js';
+import { listAttachedFiles } from '../../../../src/features/resources/files/queries.js';
 import { Browser, TEST_HOST } from '../../../support/app.js';
 import { HOUR, TestClock } from '../../../support/clock.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
@@ -168,6 +169,25 @@ describe('versions', () => {
     ]);
     expect((await reader.browser.get(first.url)).body).toContain('Version one');
     expect((await reader.browser.get(third.url)).body).toContain('Version three');
+    // As a resource page lists them: in their place, the current version first.
+    const listed = await listAttachedFiles(t.db, { resourceId });
+    expect(listed.map((file) => [file.name, file.versionOf, file.replacedAt === null])).toEqual([
+      ['policy v3.pdf', first.id, true],
+      ['policy v2.pdf', first.id, false],
+      ['policy.pdf', null, false],
+    ]);
+  });
+
+  it('lists the files of a page of posts in one query', async () => {
+    const posts = [await createPostRow(t.db, sharer.member.id), await createPostRow(t.db, sharer.member.id)];
+    await attach({ postId: posts[0]! }, 'first.pdf', pdfBytes('First'));
+    await attach({ postId: posts[1]! }, 'second.jpg', jpegBytes(), [{ name: 'title', value: 'A photo' }]);
+    const listed = await listAttachedFiles(t.db, { postIds: posts });
+    expect(listed.map((file) => [file.postId, file.name, file.contentType, file.width])).toEqual([
+      [posts[0], 'first.pdf', 'application/pdf', null],
+      [posts[1], 'second.jpg', 'image/jpeg', 8],
+    ]);
+    expect(await listAttachedFiles(t.db, { postIds: [] })).toEqual([]);
   });
 
   it('refuses to replace another owner’s file, or one already replaced, and keeps nothing', async () => {
