@@ -67,8 +67,8 @@ const URL_NAME_LENGTH = 100;
 
 /**
  * The name as it appears in a download's address: ASCII letters, digits, `-`, `_` and `.` only,
- * so the address needs no escaping and stays within the router's limits. Only cosmetic: the
- * real name travels in Content-Disposition.
+ * at most about 100 characters, so the address needs no escaping. Only cosmetic: the real name
+ * travels in Content-Disposition.
  */
 export function urlName(name: string): string {
   const extension = extensionOf(name);
