@@ -14,6 +14,7 @@ import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
 import memberRoutes from './features/members/routes.js';
 import pageRoutes from './features/pages/routes.js';
+import fileRoutes from './features/resources/files/routes.js';
 import resourceRoutes from './features/resources/routes/index.js';
 import { runJobsWithApp } from './jobs/index.js';
 import { MailWorker } from './jobs/mail-worker.js';
@@ -92,6 +93,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(resourceRoutes, { deps });
     await features.register(memberRoutes, { deps });
     await features.register(adminRoutes, { deps });
+    await features.register(fileRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });
     if (extraSiteRoutes) await features.register(extraSiteRoutes);
   });

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/schema.js';
 import { ConcurrencyLimit, HASHES_AT_ONCE, PasswordHasher } from './features/auth/password-hashing.js';
+import { PostgresFileStore, type FileStore } from './features/resources/files/storage.js';
 import { addressList } from './lib/address-list.js';
 import { memoryCounters, redisCounters, type Counters } from './lib/counters.js';
 import { loadTemplates, type Templates } from './lib/templates.js';
@@ -18,6 +19,8 @@ export interface Deps {
   templates: Templates;
   mail: Mail;
   hasher: PasswordHasher;
+  /** Where uploaded files' contents live (PostgreSQL). */
+  fileStore: FileStore;
   /** Request counters for the per-account and per-address limits (Redis when configured). */
   counters: Counters;
   /** Client addresses exempt from per-address request limits (RATE_LIMIT_TRUSTED). */
@@ -47,6 +50,7 @@ export function createDeps({ db, config, templates = loadTemplates(), nudgeMail 
     templates,
     mail: createMail(templates, config, nudgeMail),
     hasher: new PasswordHasher(config.passwordHash, hashingLimit ?? new ConcurrencyLimit(HASHES_AT_ONCE, config.passwordHashQueue)),
+    fileStore: new PostgresFileStore(db),
     counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
     isTrustedAddress: addressList(config.rateLimit.trusted),
     now,

@@ -2,18 +2,21 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { removeStaleMembershipRows } from '../features/auth/housekeeping.js';
+import { removeAbandonedBlobs } from '../features/resources/files/storage.js';
 import { pruneSentEmails } from '../mail/outbox.js';
 import { deleteExpiredSessions } from '../plugins/session.js';
 
 /**
  * Housekeeping that keeps tables small: expired sessions, sent-email records past their
- * retention, and membership rows past their use (sign-in locks, unfinished sign-ups, emailed
- * links). Every instance may run it; the deletes are idempotent.
+ * retention, membership rows past their use (sign-in locks, unfinished sign-ups, emailed
+ * links), and stored file contents left unfinished or named by no file. Every instance may run
+ * it; the deletes are idempotent.
  */
 export async function runMaintenance(db: Kysely<DB>, mailRetentionDays: number, now: Date = new Date()) {
   const sessions = await deleteExpiredSessions(db, now);
   const emails = await pruneSentEmails(db, mailRetentionDays);
-  return { sessions, emails, ...(await removeStaleMembershipRows(db, now)) };
+  const fileBlobs = await removeAbandonedBlobs(db, now);
+  return { sessions, emails, fileBlobs, ...(await removeStaleMembershipRows(db, now)) };
 }
 
 const HOURLY = 60 * 60 * 1000;

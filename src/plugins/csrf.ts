@@ -26,6 +26,23 @@ declare module 'fastify' {
     /** A token for a form on this page. */
     generateCsrf(): string;
   }
+  interface FastifyRequest {
+    /** Throws Forbidden, logged, unless `token` is a form token of this session (or visitor). */
+    verifyCsrfToken(token: unknown): void;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route takes a multipart form (file uploads), whose body is not parsed before the
+     * handler: its token must be the form's first part, which receiveForm (features/resources/
+     * files/upload.ts) checks before it reads a byte of any file. Any other route refuses a
+     * multipart body unread, since it has no token to show.
+     */
+    multipartForm?: boolean;
+  }
+}
+
+export function isMultipart(request: FastifyRequest): boolean {
+  return /^multipart\/form-data/i.test(request.headers['content-type'] ?? '');
 }
 
 export function isSameOrigin(request: FastifyRequest, publicOrigin: string): boolean {
@@ -70,13 +87,17 @@ export default fp<{ config: Config; secrets: string[] }>(
       throw new Forbidden(PAGE_MESSAGES.formExpired);
     });
 
+    app.decorateRequest('verifyCsrfToken', function verifyCsrfToken(this: FastifyRequest, token: unknown) {
+      const owner = tokenOwner(this, cookie.name);
+      if (owner !== undefined && typeof token === 'string' && secrets.some((key) => tokens.verify(secretFor(key, owner), token))) return;
+      this.log.warn({ owner: owner?.split(':')[0] ?? null }, 'refused a request without a valid form token');
+      throw new Forbidden(PAGE_MESSAGES.formExpired);
+    });
+
     app.addHook('preHandler', async (request) => {
       if (SAFE_METHODS.has(request.method)) return;
-      const owner = tokenOwner(request, cookie.name);
-      const token = (request.body as Record<string, unknown> | undefined)?._csrf;
-      if (owner !== undefined && typeof token === 'string' && secrets.some((key) => tokens.verify(secretFor(key, owner), token))) return;
-      request.log.warn({ owner: owner?.split(':')[0] ?? null }, 'refused a request without a valid form token');
-      throw new Forbidden(PAGE_MESSAGES.formExpired);
+      if (request.routeOptions.config.multipartForm && isMultipart(request)) return;
+      request.verifyCsrfToken((request.body as Record<string, unknown> | undefined)?._csrf);
     });
 
     // A signed-in browser has no use for a visitor's form cookie: dropping it at sign-in means

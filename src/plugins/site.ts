@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { DB } from '../db/schema.js';
+import uploads from '../features/resources/files/multipart.js';
 import { parseUrlEncoded } from '../lib/forms.js';
 import { BODY_LIMIT_BYTES } from '../server-options.js';
 import { requireAccess } from './access.js';
@@ -23,7 +24,8 @@ export interface SiteOptions {
 
 /**
  * What every page of the site sits behind, in order: our error pages, the page budget, form
- * bodies only, the session, the form token, who is signed in, and members-only by default.
+ * bodies only (urlencoded, and multipart for the routes that take files), the session, the form
+ * token, who is signed in, and members-only by default.
  */
 export default fp<SiteOptions>(
   async (site, { config, db, redis, sessionSecrets, now }) => {
@@ -32,6 +34,7 @@ export default fp<SiteOptions>(
     // Forms only: the pages post urlencoded bodies, and nothing here reads JSON or plain text.
     site.removeAllContentTypeParsers();
     await site.register(formbody, { bodyLimit: BODY_LIMIT_BYTES, parser: parseUrlEncoded });
+    await site.register(uploads, { config });
     await site.register(session, { config, db, secrets: sessionSecrets, now });
     await site.register(csrf, { config, secrets: sessionSecrets });
     await site.register(currentMember, { db, now });

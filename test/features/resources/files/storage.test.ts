@@ -1,0 +1,155 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../../src/db/database.js';
+import { removeStaleUploads } from '../../../../src/features/resources/files/multipart.js';
+import { CHUNK_BYTES, PostgresFileStore, removeAbandonedBlobs } from '../../../../src/features/resources/files/storage.js';
+import { runMaintenance } from '../../../../src/jobs/maintenance.js';
+import { createTestDatabase } from '../../../support/database.js';
+import { createMember } from '../../../support/members.js';
+import { buildUploadTestApp, createResourceRow } from '../../../support/uploads.js';
+
+let database: Database;
+let store: PostgresFileStore;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-store-'));
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  store = new PostgresFileStore(database.db);
+});
+afterAll(async () => {
+  await database.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Random bytes in a local file, as an upload leaves them; the key they are stored under. */
+function localFile(byteSize: number): { key: string; bytes: Buffer; source: { path: string; byteSize: number } } {
+  const bytes = randomBytes(byteSize);
+  const file = path.join(dir, randomBytes(8).toString('hex'));
+  fs.writeFileSync(file, bytes);
+  return { key: createHash('sha256').update(bytes).digest('hex'), bytes, source: { path: file, byteSize } };
+}
+
+async function read(key: string): Promise<Buffer | undefined> {
+  const stream = await store.get(key);
+  if (!stream) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const blobOf = (key: string) => database.db.selectFrom('file_blobs').select(['id', 'chunk_count', 'byte_size', 'stored_at', 'created_at']).where('sha256', '=', Buffer.from(key, 'hex')).executeTakeFirst();
+const chunkCount = async (blobId: number) => Number((await database.db.selectFrom('file_blob_chunks').select((eb) => eb.fn.countAll<number>().as('n')).where('blob_id', '=', blobId).executeTakeFirstOrThrow()).n);
+
+async function attachRow(key: string, byteSize: number) {
+  const sharer = await createMember(database.db);
+  const resourceId = await createResourceRow(database.db, sharer.id);
+  await database.db.insertInto('files').values({ storage_key: key, byte_size: byteSize, content_type: 'application/pdf', name: 'a.pdf', resource_id: resourceId, uploaded_by: sharer.id }).execute();
+}
+
+describe('PostgresFileStore', () => {
+  it('stores a file in 256 KB chunks and streams it back whole', async () => {
+    const file = localFile(2 * CHUNK_BYTES + 1000);
+    await store.put(file.key, file.source);
+    const blob = await blobOf(file.key);
+    expect(blob).toMatchObject({ chunk_count: 3, byte_size: file.bytes.length });
+    expect(blob!.stored_at).not.toBeNull();
+    expect(await chunkCount(blob!.id)).toBe(3);
+    expect((await read(file.key))!.equals(file.bytes)).toBe(true);
+    expect(await read('0'.repeat(64))).toBeUndefined();
+  });
+
+  it('reads ahead only a few chunks while nobody takes them', async () => {
+    const file = localFile(12 * CHUNK_BYTES);
+    await store.put(file.key, file.source);
+    const stream = (await store.get(file.key))!;
+    stream.pause();
+    stream.read(0);
+    await sleep(200);
+    expect(stream.readableLength).toBeLessThanOrEqual(4 * CHUNK_BYTES);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(file.bytes)).toBe(true);
+  });
+
+  it('keeps contents stored once, touching them so housekeeping spares them', async () => {
+    const file = localFile(1000);
+    await store.put(file.key, file.source);
+    const first = (await blobOf(file.key))!;
+    await database.db.updateTable('file_blobs').set({ stored_at: sql`now() - interval '2 days'` }).where('id', '=', first.id).execute();
+    await store.put(file.key, file.source);
+    const again = (await blobOf(file.key))!;
+    expect(again.id).toBe(first.id);
+    expect(await chunkCount(first.id)).toBe(1);
+    expect(Date.now() - again.stored_at!.getTime()).toBeLessThan(60_000);
+  });
+
+  it('never serves contents half written, and finishes them when the same bytes come again', async () => {
+    const file = localFile(3 * CHUNK_BYTES);
+    const blob = await database.db.insertInto('file_blobs').values({ sha256: Buffer.from(file.key, 'hex'), byte_size: file.bytes.length, chunk_count: 3 }).returning('id').executeTakeFirstOrThrow();
+    await database.db.insertInto('file_blob_chunks').values({ blob_id: blob.id, seq: 0, data: file.bytes.subarray(0, CHUNK_BYTES) }).execute();
+    expect(await store.get(file.key)).toBeUndefined();
+    await store.put(file.key, file.source);
+    expect((await read(file.key))!.equals(file.bytes)).toBe(true);
+    expect((await blobOf(file.key))!.id).toBe(blob.id);
+  });
+
+  it('forgets contents only when no file names them', async () => {
+    const named = localFile(500);
+    const unnamed = localFile(600);
+    await store.put(named.key, named.source);
+    await store.put(unnamed.key, unnamed.source);
+    await attachRow(named.key, 500);
+    await store.delete(named.key);
+    await store.delete(unnamed.key);
+    await store.delete('f'.repeat(64));
+    expect(await blobOf(named.key)).toBeDefined();
+    expect(await blobOf(unnamed.key)).toBeUndefined();
+    expect(await database.db.selectFrom('file_blob_chunks').select('blob_id').where('blob_id', 'not in', database.db.selectFrom('file_blobs').select('id')).execute()).toEqual([]);
+  });
+});
+
+describe('housekeeping', () => {
+  it('removes contents left unfinished for an hour, and stored contents no file has named for a day', async () => {
+    const now = new Date();
+    const [unfinishedOld, unfinishedNew, unnamedOld, unnamedNew, namedOld] = [1, 2, 3, 4, 5].map((n) => localFile(100 + n));
+    for (const file of [unfinishedOld, unfinishedNew]) {
+      await database.db.insertInto('file_blobs').values({ sha256: Buffer.from(file!.key, 'hex'), byte_size: file!.bytes.length, chunk_count: 1 }).execute();
+    }
+    for (const file of [unnamedOld, unnamedNew, namedOld]) await store.put(file!.key, file!.source);
+    await attachRow(namedOld!.key, namedOld!.bytes.length);
+    const age = async (file: { key: string }, column: 'created_at' | 'stored_at', interval: string) =>
+      database.db.updateTable('file_blobs').set({ [column]: sql`now() - ${interval}::interval` }).where('sha256', '=', Buffer.from(file.key, 'hex')).execute();
+    await age(unfinishedOld!, 'created_at', '61 minutes');
+    await age(unnamedOld!, 'stored_at', '25 hours');
+    await age(namedOld!, 'stored_at', '400 days');
+
+    expect(await removeAbandonedBlobs(database.db, now)).toBeGreaterThanOrEqual(2);
+    expect(await blobOf(unfinishedOld!.key)).toBeUndefined();
+    expect(await blobOf(unnamedOld!.key)).toBeUndefined();
+    for (const kept of [unfinishedNew, unnamedNew, namedOld]) expect(await blobOf(kept!.key)).toBeDefined();
+    expect((await runMaintenance(database.db, 30, now)).fileBlobs).toBe(0);
+  });
+
+  it('keeps uploads in a directory of the app’s own, removed when it stops', async () => {
+    const app = await buildUploadTestApp();
+    expect(app.uploadsDir.startsWith(path.join(os.tmpdir(), 'commons-uploads-'))).toBe(true);
+    expect(fs.statSync(app.uploadsDir).mode & 0o777).toBe(0o700);
+    await app.close();
+    expect(fs.existsSync(app.uploadsDir)).toBe(false);
+  });
+
+  it('sweeps an upload every other cleanup missed, an hour on', async () => {
+    const uploads = fs.mkdtempSync(path.join(dir, 'uploads-'));
+    fs.writeFileSync(path.join(uploads, 'old'), 'x');
+    fs.writeFileSync(path.join(uploads, 'new'), 'x');
+    const hourAgo = new Date(Date.now() - 61 * 60 * 1000);
+    fs.utimesSync(path.join(uploads, 'old'), hourAgo, hourAgo);
+    expect(await removeStaleUploads(uploads)).toBe(1);
+    expect(fs.readdirSync(uploads)).toEqual(['new']);
+  });
+});
