@@ -7,7 +7,7 @@ import type { LibraryCounts } from './queries/library.js';
  * while the library's version is unchanged, which one read of a one-row table tells. Changes
  * that leave the version alone (helpful marks and downloads, which only reorder the sorts by
  * them; an administrator changing an agency's type) show within MAX_AGE_MS.
- * docs/decisions/0011-library-facet-counts.md says why.
+ * docs/decisions/0012-library-facet-counts.md says why.
  */
 const MAX_ENTRIES = 100;
 const MAX_AGE_MS = 30_000;
