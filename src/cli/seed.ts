@@ -3,6 +3,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { createDeps } from '../deps.js';
 import { DEMO_AGENCIES, seedDemoData } from '../features/admin/demo-data.js';
 import { seedDemoForum } from '../features/admin/demo-forum.js';
+import { seedDemoLibrary } from '../features/admin/demo-library.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
 
@@ -46,6 +47,13 @@ if (process.env.NODE_ENV === 'production') {
     if (forum.kind === 'already-there') console.log('the demo forum is already there; nothing added');
     if (forum.kind === 'missing') {
       console.error(`the demo forum was not added: missing ${forum.missing.join(', ')}`);
+      return 1;
+    }
+    const library = await seedDemoLibrary(deps, { actorLabel: 'seed' });
+    if (library.kind === 'added') console.log(`added the demo library: ${library.resources} resources and ${library.files} files`);
+    if (library.kind === 'already-there') console.log('the demo library is already there; nothing added');
+    if (library.kind === 'missing') {
+      console.error(`the demo library was not added: missing ${library.missing.join(', ')}`);
       return 1;
     }
     return 0;

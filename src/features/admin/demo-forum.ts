@@ -154,7 +154,7 @@ async function markDemoPosts(posting: Deps, cast: Cast, { author, thread, writte
 }
 
 /** The demo members who may post, by handle (found by address: the seed may have left a handle alone). */
-async function findDemoPosters(db: Db): Promise<Map<string, Poster>> {
+export async function findDemoPosters(db: Db): Promise<Map<string, Poster>> {
   const rows = await db
     .selectFrom('members')
     .select(['id', 'canonical_email', 'role', 'created_at'])

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
@@ -60,7 +60,8 @@ export interface ReceiveOptions {
   maxFiles?: number;
 }
 
-class TemporaryFiles {
+/** The temporary files of one form (or one command), removed together. */
+export class TemporaryFiles {
   private readonly paths = new Set<string>();
 
   constructor(private readonly dir: string) {}
@@ -208,9 +209,27 @@ async function drain(part: MultipartFile): Promise<void> {
   for await (const chunk of part.file) void chunk;
 }
 
-type FileOutcome = { file: ReceivedFile } | { problem: UploadProblem };
+export type FileOutcome = { file: ReceivedFile } | { problem: UploadProblem };
+
+/** One file as it arrives: from a form's part, or (for the demo library) made in code. */
+export interface IncomingFile {
+  field: string;
+  /** The name the client gave it: only its extension is believed, and only if the bytes agree. */
+  filename: string;
+  bytes: Readable;
+  /** True when the source stopped at the size limit. */
+  cut: () => boolean;
+}
 
 async function receiveFile(part: MultipartFile, maxFileBytes: number, temporary: TemporaryFiles): Promise<FileOutcome> {
+  return acceptFile({ field: part.fieldname, filename: part.filename, bytes: part.file, cut: () => part.file.truncated }, maxFileBytes, temporary);
+}
+
+/**
+ * Writes a file to a temporary file while hashing and sniffing it, then judges it: a file a
+ * member may share, or the problem to show them. Every accepted file, whoever sends it, passes here.
+ */
+export async function acceptFile(incoming: IncomingFile, maxFileBytes: number, temporary: TemporaryFiles): Promise<FileOutcome> {
   const tempPath = temporary.create();
   const sniffer = new FileSniffer();
   const hash = createHash('sha256');
@@ -226,15 +245,15 @@ async function receiveFile(part: MultipartFile, maxFileBytes: number, temporary:
   });
   // Opened before any byte is piped, so the file exists by the time an error could remove it.
   const target = await open(tempPath, 'wx', 0o600);
-  await pipeline(part.file, inspect, target.createWriteStream());
+  await pipeline(incoming.bytes, inspect, target.createWriteStream());
 
-  const cleaned = cleanName(part.filename);
+  const cleaned = cleanName(incoming.filename);
   const shown = nameForMessages(cleaned);
   const refuse = async (message: string, status: 413 | 422 = 422): Promise<FileOutcome> => {
     await temporary.remove(tempPath);
-    return { problem: { field: part.fieldname, message, status } };
+    return { problem: { field: incoming.field, message, status } };
   };
-  if (part.file.truncated) return refuse(FILE_MESSAGES.tooLarge(shown, maxFileBytes), 413);
+  if (incoming.cut()) return refuse(FILE_MESSAGES.tooLarge(shown, maxFileBytes), 413);
   if (byteSize === 0) return refuse(FILE_MESSAGES.empty(shown));
   const sniffed = sniffer.finish();
   if (!sniffed.ok) return refuse(FILE_MESSAGES.refused(shown, sniffed.refusal));
@@ -244,7 +263,7 @@ async function receiveFile(part: MultipartFile, maxFileBytes: number, temporary:
   if (!settled.ok) return refuse(FILE_MESSAGES.wrongExtension(shown, settled.extension, detected.type === 'text' ? 'text file' : ALLOWED_FILE_TYPES[detected.type].label));
   const dimensions = sniffed.sniffed.kind === 'image' ? { width: sniffed.sniffed.width, height: sniffed.sniffed.height } : { width: null, height: null };
   return {
-    file: { field: part.fieldname, tempPath, name: displayName(cleaned, settled.type), byteSize, sha256: hash.digest('hex'), contentType: settled.type, ...dimensions },
+    file: { field: incoming.field, tempPath, name: displayName(cleaned, settled.type), byteSize, sha256: hash.digest('hex'), contentType: settled.type, ...dimensions },
   };
 }
 
