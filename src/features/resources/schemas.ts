@@ -194,6 +194,8 @@ export const LibraryQuery = PageQuery.extend({
     z
       .string({ error: oneOf(M.badTag) })
       .max(200, M.badTag)
+      // SECURITY.md row 4: a NUL is refused, never quietly dropped by the normalising below.
+      .refine((tag) => !tag.includes('\0'), M.badTag)
       .transform(normaliseTag)
       .refine((tag) => tag !== '' && tag.length <= RESOURCE_LIMITS.tag, M.badTag),
   ),

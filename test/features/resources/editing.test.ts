@@ -165,6 +165,8 @@ describe('removing a resource', () => {
     expect(response.headers.location).toBe('/resources');
     expect((await sharer.browser.get('/resources')).body).toContain(M.removed);
     expect((await other.browser.get(`/resources/${resource.id}`)).statusCode).toBe(404);
+    // Its discussion goes with it: the thread carries the resource's title.
+    expect((await other.browser.get(`/t/${resource.threadId}`)).statusCode).toBe(404);
     expect((await other.browser.get('/resources')).body).not.toContain('About to be removed');
     expect(await resourcePageOf(moderator.browser, resource.id)).toContain('<strong>Removed.</strong>');
     // Pressed again (Back, then the button): nothing more happens.

@@ -154,7 +154,8 @@ export async function findDownloadableFile(db: Db, viewer: Viewer, id: number): 
     .selectFrom('files as f')
     .leftJoin('resources as r', 'r.id', 'f.resource_id')
     .leftJoin('posts as p', 'p.id', 'f.post_id')
-    .leftJoin('threads as t', 't.id', 'p.thread_id')
+    // A resource's file is seen where its discussion is: the library's category decides who.
+    .leftJoin('threads as t', (join) => join.on((eb) => eb.or([eb('t.id', '=', eb.ref('p.thread_id')), eb('t.id', '=', eb.ref('r.thread_id'))])))
     .leftJoin('categories as c', 'c.id', 't.category_id')
     .select(['f.id', 'f.name', 'f.content_type', 'f.byte_size', 'f.storage_key', 'f.resource_id', 'r.removed_at', 'p.hidden_at', 'p.deleted_at', 't.hidden_at as thread_hidden_at', 't.deleted_at as thread_deleted_at', 'c.visible_to'])
     .where('f.id', '=', id)
@@ -162,10 +163,11 @@ export async function findDownloadableFile(db: Db, viewer: Viewer, id: number): 
   if (!row) return undefined;
   const file = { id: row.id, name: row.name, contentType: row.content_type as AllowedFileType, byteSize: row.byte_size, storageKey: row.storage_key };
   if (isStaff(viewer.role)) return { file, mayDownload: true };
+  const inCategory = (audiencesFor(viewer) as string[]).includes(row.visible_to ?? '');
   const mayDownload =
     row.resource_id !== null
-      ? row.removed_at === null
-      : row.hidden_at === null && row.deleted_at === null && row.thread_hidden_at === null && row.thread_deleted_at === null && (audiencesFor(viewer) as string[]).includes(row.visible_to ?? '');
+      ? row.removed_at === null && inCategory
+      : row.hidden_at === null && row.deleted_at === null && row.thread_hidden_at === null && row.thread_deleted_at === null && inCategory;
   return { file, mayDownload };
 }
 

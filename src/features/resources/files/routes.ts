@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import contentDisposition from 'content-disposition';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -58,8 +59,14 @@ const fileRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
         request.log.error({ fileId: file.id }, 'a file’s contents are missing from the store');
         throw new NotFound();
       }
-      await recordDownload(deps, file.id, viewer.id);
-      return reply.header('content-length', file.byteSize).send(contents);
+      // Counted once the last byte is read, before the response ends: a download cut short
+      // does not count towards "most downloaded".
+      const counted = new Transform({
+        transform: (chunk, _encoding, done) => done(null, chunk),
+        flush: (done) => void recordDownload(deps, file.id, viewer.id).then(() => done(), done),
+      });
+      contents.once('error', (error) => counted.destroy(error));
+      return reply.header('content-length', file.byteSize).send(contents.pipe(counted));
     },
   });
 };

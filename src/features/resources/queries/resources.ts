@@ -187,9 +187,12 @@ export async function markResourceRemoved(db: Db, id: number, removedBy: number)
     .set({ removed_at: sql`now()`, removed_by: removedBy, featured_at: null, featured_by: null })
     .where('id', '=', id)
     .where('removed_at', 'is', null)
-    .returning('id')
+    .returning('thread_id')
     .executeTakeFirst();
-  return row !== undefined;
+  if (!row) return false;
+  // Its discussion goes with it: the thread carries the resource's title and its replies quote it.
+  await db.updateTable('threads').set({ hidden_at: sql`now()` }).where('id', '=', row.thread_id).where('hidden_at', 'is', null).execute();
+  return true;
 }
 
 /** Features the resource, or stops featuring it, unless it is removed; whether that changed anything. */

@@ -130,6 +130,19 @@ describe('who may download, checked on every request', () => {
     expect(t.logs.some((line) => line.msg === 'refused a file the member may not see')).toBe(true);
   });
 
+  it('a resource’s files where the library’s category is closed to members: not members (404), still moderators', async () => {
+    const { url } = await attach({ resourceId: await createResourceRow(t.db, sharer.member.id) }, 'closed.pdf', pdfBytes('Closed'));
+    expect((await reader.browser.get(url)).statusCode).toBe(200);
+    const closeLibrary = (visibleTo: 'members' | 'moderators') => t.db.updateTable('categories').set({ visible_to: visibleTo }).where('slug', '=', 'resource-library').execute();
+    await closeLibrary('moderators');
+    try {
+      expect((await reader.browser.get(url)).statusCode).toBe(404);
+      expect((await moderator.browser.get(url)).statusCode).toBe(200);
+    } finally {
+      await closeLibrary('members');
+    }
+  });
+
   it('a hidden or deleted post’s, or one in a hidden thread: not members (404), still moderators', async () => {
     for (const options of [{ hidden: true }, { deleted: true }, { threadHidden: true }]) {
       const { url } = await attachToPost(options);
