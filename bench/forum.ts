@@ -14,7 +14,8 @@ import { postBody, seededRandom } from './forum-text.js';
 import { seedLibrary, type SeededLibrary } from './library-seed.js';
 import { Client } from './load.js';
 import { cpuMillis, sampleResidentMemory, residentBytes, startServer, type ChildServer } from './processes.js';
-import { envInt, freePort, hiddenFields, LogWatch, progress } from './site.js';
+import { APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
+import { envInt, freePort, LogWatch, progress } from './site.js';
 
 /**
  * `npm run bench`: the discussions benchmark of issue 8, with the library's pages of issue 9
@@ -36,10 +37,6 @@ const WARMUP_REQUESTS = envInt('BENCH_WARMUP_REQUESTS', 1_500, 0, 100_000);
 const WARMUP_LIMIT_MS = 20_000;
 const SIGNED_IN = envInt('BENCH_MEMBERS', 50, 1, 1000);
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF?.trim() || undefined;
-// More options for the app's node, e.g. "--max-old-space-size=96" (space-separated).
-// The app runs as `npm start` runs it, with that script's options for node unless told otherwise.
-const START_SCRIPT = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
-const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? /\bnode (.*?) ?dist\/src\/server\.js/.exec(START_SCRIPT)?.[1] ?? '').split(' ').filter(Boolean);
 // Names (or their beginnings) of the scenarios to run, comma-separated; the reference always runs.
 const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim()).filter(Boolean);
 // A backend that has just gone idle may keep its counts up to 10 s (PostgreSQL's
@@ -74,12 +71,6 @@ process.once('SIGINT', () => {
   running?.stop();
   progress('interrupted: stopping and cleaning up (Ctrl-C again to kill)');
 });
-
-interface Member {
-  id: number;
-  cookie: string;
-  csrf: string;
-}
 
 interface Scenario {
   name: string;
@@ -129,31 +120,6 @@ interface SizeReport {
   logWarnings: string;
   loadAverages: { start: number[]; end: number[] };
   consistent: boolean;
-}
-
-/** The cookies a response sets, without the ones it clears. */
-function cookiesSet(headers: { 'set-cookie'?: string[] | undefined }): string {
-  return (headers['set-cookie'] ?? [])
-    .map((cookie) => cookie.split(';')[0]!)
-    .filter((pair) => !pair.endsWith('='))
-    .join('; ');
-}
-
-/** Signs a member in through the real form, then reads their CSRF token from a page. */
-async function signIn(client: Client, origin: string, email: string, id: number, pagePath: string): Promise<Member> {
-  const form = await client.request({ method: 'GET', path: '/login' }, true);
-  const response = await client.request({
-    method: 'POST',
-    path: '/login',
-    headers: { cookie: cookiesSet(form.headers), origin, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...hiddenFields(form.body), email, password: FORUM_PASSWORD }).toString(),
-  });
-  if (response.status !== 303) throw new Error(`signing in ${email} answered ${response.status}`);
-  const cookie = cookiesSet(response.headers);
-  const page = await client.request({ method: 'GET', path: pagePath, headers: { cookie } }, true);
-  const csrf = hiddenFields(page.body)._csrf;
-  if (page.status !== 200 || !csrf) throw new Error(`${pagePath} answered ${page.status} to ${email} without a form token`);
-  return { id, cookie, csrf };
 }
 
 function cannon(scenario: Scenario, origin: string, members: Member[], length: { seconds: number } | { requests: number; limitMs: number }): Promise<autocannon.Result> {
