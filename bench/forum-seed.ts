@@ -197,7 +197,7 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
   const passwordHash = await new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 }).hash(FORUM_PASSWORD);
   const agencyRows = await db
     .insertInto('agencies')
-    .values(AGENCIES.map((agency) => ({ name: agency.name, jurisdiction: agency.jurisdiction })))
+    .values(AGENCIES.map((agency) => ({ name: agency.name, agency_type: agency.type, jurisdiction: agency.jurisdiction })))
     .returning('id')
     .execute();
   const members = { id: [] as number[], email: [] as string[], canonical: [] as string[], name: [] as string[], handle: [] as string[], jobTitle: [] as (string | null)[], role: [] as string[], agencyId: [] as number[], ageSeconds: [] as number[] };

@@ -5,6 +5,8 @@
  * records keeping, accessible video, the code of conduct online.
  */
 
+import type { AgencyType } from '../src/features/admin/schemas.js';
+
 /** A small seeded generator (mulberry32): the same seed gives the same forum. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -41,39 +43,39 @@ export const JOB_TITLES = [
   'Engagement Coordinator', 'Executive Officer', 'Emergency Information Officer', 'Data Analyst', 'Public Affairs Officer', 'Assistant Director, Digital',
 ];
 
-export const AGENCIES: readonly { name: string; jurisdiction: 'commonwealth' | 'state' | 'territory' | 'local'; domain: string }[] = [
-  { name: 'Department of Finance', jurisdiction: 'commonwealth', domain: 'finance.gov.au' },
-  { name: 'Services Australia', jurisdiction: 'commonwealth', domain: 'servicesaustralia.gov.au' },
-  { name: 'Australian Taxation Office', jurisdiction: 'commonwealth', domain: 'ato.gov.au' },
-  { name: 'Department of Health and Aged Care', jurisdiction: 'commonwealth', domain: 'health.gov.au' },
-  { name: 'Bureau of Meteorology', jurisdiction: 'commonwealth', domain: 'bom.gov.au' },
-  { name: 'Australian Electoral Commission', jurisdiction: 'commonwealth', domain: 'aec.gov.au' },
-  { name: 'National Archives of Australia', jurisdiction: 'commonwealth', domain: 'naa.gov.au' },
-  { name: 'Digital Transformation Agency', jurisdiction: 'commonwealth', domain: 'dta.gov.au' },
-  { name: 'Department of Home Affairs', jurisdiction: 'commonwealth', domain: 'homeaffairs.gov.au' },
-  { name: 'Australian Bureau of Statistics', jurisdiction: 'commonwealth', domain: 'abs.gov.au' },
-  { name: 'Department of Education', jurisdiction: 'commonwealth', domain: 'education.gov.au' },
-  { name: 'Australian Public Service Commission', jurisdiction: 'commonwealth', domain: 'apsc.gov.au' },
-  { name: 'NSW Department of Customer Service', jurisdiction: 'state', domain: 'customerservice.nsw.gov.au' },
-  { name: 'Transport for NSW', jurisdiction: 'state', domain: 'transport.nsw.gov.au' },
-  { name: 'NSW Rural Fire Service', jurisdiction: 'state', domain: 'rfs.nsw.gov.au' },
-  { name: 'Victorian Department of Health', jurisdiction: 'state', domain: 'health.vic.gov.au' },
-  { name: 'Emergency Management Victoria', jurisdiction: 'state', domain: 'emv.vic.gov.au' },
-  { name: 'Queensland Health', jurisdiction: 'state', domain: 'health.qld.gov.au' },
-  { name: 'Queensland Police Service', jurisdiction: 'state', domain: 'police.qld.gov.au' },
-  { name: 'SA Department for Education', jurisdiction: 'state', domain: 'education.sa.gov.au' },
-  { name: 'WA Department of Fire and Emergency Services', jurisdiction: 'state', domain: 'dfes.wa.gov.au' },
-  { name: 'Tasmanian Department of Premier and Cabinet', jurisdiction: 'state', domain: 'dpac.tas.gov.au' },
-  { name: 'ACT Health', jurisdiction: 'territory', domain: 'health.act.gov.au' },
-  { name: 'NT Government Communications', jurisdiction: 'territory', domain: 'nt.gov.au' },
-  { name: 'City of Sydney', jurisdiction: 'local', domain: 'cityofsydney.nsw.gov.au' },
-  { name: 'Brisbane City Council', jurisdiction: 'local', domain: 'brisbane.qld.gov.au' },
-  { name: 'City of Melbourne', jurisdiction: 'local', domain: 'melbourne.vic.gov.au' },
-  { name: 'City of Ballarat', jurisdiction: 'local', domain: 'ballarat.vic.gov.au' },
-  { name: 'Townsville City Council', jurisdiction: 'local', domain: 'townsville.qld.gov.au' },
-  { name: 'City of Perth', jurisdiction: 'local', domain: 'perth.wa.gov.au' },
-  { name: 'Hobart City Council', jurisdiction: 'local', domain: 'hobartcity.tas.gov.au' },
-  { name: 'Shire of Broome', jurisdiction: 'local', domain: 'broome.wa.gov.au' },
+export const AGENCIES: readonly { name: string; type: AgencyType; jurisdiction: 'commonwealth' | 'state' | 'territory' | 'local'; domain: string }[] = [
+  { name: 'Department of Finance', type: 'department', jurisdiction: 'commonwealth', domain: 'finance.gov.au' },
+  { name: 'Services Australia', type: 'service_delivery', jurisdiction: 'commonwealth', domain: 'servicesaustralia.gov.au' },
+  { name: 'Australian Taxation Office', type: 'statutory_body', jurisdiction: 'commonwealth', domain: 'ato.gov.au' },
+  { name: 'Department of Health and Aged Care', type: 'department', jurisdiction: 'commonwealth', domain: 'health.gov.au' },
+  { name: 'Bureau of Meteorology', type: 'statutory_body', jurisdiction: 'commonwealth', domain: 'bom.gov.au' },
+  { name: 'Australian Electoral Commission', type: 'statutory_body', jurisdiction: 'commonwealth', domain: 'aec.gov.au' },
+  { name: 'National Archives of Australia', type: 'statutory_body', jurisdiction: 'commonwealth', domain: 'naa.gov.au' },
+  { name: 'Digital Transformation Agency', type: 'other', jurisdiction: 'commonwealth', domain: 'dta.gov.au' },
+  { name: 'Department of Home Affairs', type: 'department', jurisdiction: 'commonwealth', domain: 'homeaffairs.gov.au' },
+  { name: 'Australian Bureau of Statistics', type: 'statutory_body', jurisdiction: 'commonwealth', domain: 'abs.gov.au' },
+  { name: 'Department of Education', type: 'department', jurisdiction: 'commonwealth', domain: 'education.gov.au' },
+  { name: 'Australian Public Service Commission', type: 'regulator', jurisdiction: 'commonwealth', domain: 'apsc.gov.au' },
+  { name: 'NSW Department of Customer Service', type: 'department', jurisdiction: 'state', domain: 'customerservice.nsw.gov.au' },
+  { name: 'Transport for NSW', type: 'service_delivery', jurisdiction: 'state', domain: 'transport.nsw.gov.au' },
+  { name: 'NSW Rural Fire Service', type: 'service_delivery', jurisdiction: 'state', domain: 'rfs.nsw.gov.au' },
+  { name: 'Victorian Department of Health', type: 'department', jurisdiction: 'state', domain: 'health.vic.gov.au' },
+  { name: 'Emergency Management Victoria', type: 'statutory_body', jurisdiction: 'state', domain: 'emv.vic.gov.au' },
+  { name: 'Queensland Health', type: 'department', jurisdiction: 'state', domain: 'health.qld.gov.au' },
+  { name: 'Queensland Police Service', type: 'service_delivery', jurisdiction: 'state', domain: 'police.qld.gov.au' },
+  { name: 'SA Department for Education', type: 'department', jurisdiction: 'state', domain: 'education.sa.gov.au' },
+  { name: 'WA Department of Fire and Emergency Services', type: 'service_delivery', jurisdiction: 'state', domain: 'dfes.wa.gov.au' },
+  { name: 'Tasmanian Department of Premier and Cabinet', type: 'department', jurisdiction: 'state', domain: 'dpac.tas.gov.au' },
+  { name: 'ACT Health', type: 'department', jurisdiction: 'territory', domain: 'health.act.gov.au' },
+  { name: 'NT Government Communications', type: 'other', jurisdiction: 'territory', domain: 'nt.gov.au' },
+  { name: 'City of Sydney', type: 'council', jurisdiction: 'local', domain: 'cityofsydney.nsw.gov.au' },
+  { name: 'Brisbane City Council', type: 'council', jurisdiction: 'local', domain: 'brisbane.qld.gov.au' },
+  { name: 'City of Melbourne', type: 'council', jurisdiction: 'local', domain: 'melbourne.vic.gov.au' },
+  { name: 'City of Ballarat', type: 'council', jurisdiction: 'local', domain: 'ballarat.vic.gov.au' },
+  { name: 'Townsville City Council', type: 'council', jurisdiction: 'local', domain: 'townsville.qld.gov.au' },
+  { name: 'City of Perth', type: 'council', jurisdiction: 'local', domain: 'perth.wa.gov.au' },
+  { name: 'Hobart City Council', type: 'council', jurisdiction: 'local', domain: 'hobartcity.tas.gov.au' },
+  { name: 'Shire of Broome', type: 'council', jurisdiction: 'local', domain: 'broome.wa.gov.au' },
 ];
 
 export interface Person {
@@ -172,7 +174,7 @@ const LINKS = [
 ] as const;
 const INLINE_CODE = ['#BushfireReady', 'utm_source=facebook', 'alt=""', 'SRT', 'WebVTT'];
 
-function sentences(random: Random, count: number): string {
+export function sentences(random: Random, count: number): string {
   return Array.from({ length: count }, () => pick(random, SENTENCES)).join(' ');
 }
 

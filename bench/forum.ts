@@ -11,12 +11,15 @@ import { databaseFromPool, serverPool } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { FORUM_PASSWORD, FORUM_SIZES, seedForum, type ForumSizeName, type SeededForum } from './forum-seed.js';
 import { postBody, seededRandom } from './forum-text.js';
+import { seedLibrary, type SeededLibrary } from './library-seed.js';
 import { Client } from './load.js';
 import { cpuMillis, sampleResidentMemory, residentBytes, startServer, type ChildServer } from './processes.js';
-import { envInt, freePort, hiddenFields, LogWatch, progress } from './site.js';
+import { APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
+import { envInt, freePort, LogWatch, progress } from './site.js';
 
 /**
- * `npm run bench`: the discussions benchmark of issue 8. For each size (BENCH_FORUM_SIZES,
+ * `npm run bench`: the discussions benchmark of issue 8, with the library's pages of issue 9
+ * (bench/library-seed.ts seeds BENCH_RESOURCES resources into each forum). For each size (BENCH_FORUM_SIZES,
  * "full,small"), on a fresh database of the PostgreSQL server at DATABASE_URL: seed the forum
  * (bench/forum-seed.ts), start the real app (dist/src/server.js, in a process of its own, so
  * its memory is its own) and the bare reference route (bench/reference.ts), sign members in
@@ -34,10 +37,6 @@ const WARMUP_REQUESTS = envInt('BENCH_WARMUP_REQUESTS', 1_500, 0, 100_000);
 const WARMUP_LIMIT_MS = 20_000;
 const SIGNED_IN = envInt('BENCH_MEMBERS', 50, 1, 1000);
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF?.trim() || undefined;
-// More options for the app's node, e.g. "--max-old-space-size=96" (space-separated).
-// The app runs as `npm start` runs it, with that script's options for node unless told otherwise.
-const START_SCRIPT = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
-const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? /\bnode (.*?) ?dist\/src\/server\.js/.exec(START_SCRIPT)?.[1] ?? '').split(' ').filter(Boolean);
 // Names (or their beginnings) of the scenarios to run, comma-separated; the reference always runs.
 const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim()).filter(Boolean);
 // A backend that has just gone idle may keep its counts up to 10 s (PostgreSQL's
@@ -46,6 +45,8 @@ const STATS_SETTLE_MS = 11_000;
 const WATCHDOG_MS = 60 * 60_000;
 const REPLY_TARGETS = 5_000;
 const REPLY_BODIES = 50;
+// Issue 9: the library's pages are measured with this many resources.
+const RESOURCES = envInt('BENCH_RESOURCES', 5_000, 1, 100_000);
 
 const TARGETS = { shareOfReference: 1 / 3, p99Ms: 50, repliesPerSecond: 200, threadPageBytes: 40 * 1024, rssBytes: 200 * 1024 * 1024 };
 
@@ -70,12 +71,6 @@ process.once('SIGINT', () => {
   running?.stop();
   progress('interrupted: stopping and cleaning up (Ctrl-C again to kill)');
 });
-
-interface Member {
-  id: number;
-  cookie: string;
-  csrf: string;
-}
 
 interface Scenario {
   name: string;
@@ -118,37 +113,13 @@ interface Measured {
 interface SizeReport {
   sizeName: ForumSizeName;
   forum: SeededForum;
+  library: SeededLibrary;
   rssAfterStart: number;
   peakRss: number;
   measured: Measured[];
   logWarnings: string;
   loadAverages: { start: number[]; end: number[] };
   consistent: boolean;
-}
-
-/** The cookies a response sets, without the ones it clears. */
-function cookiesSet(headers: { 'set-cookie'?: string[] | undefined }): string {
-  return (headers['set-cookie'] ?? [])
-    .map((cookie) => cookie.split(';')[0]!)
-    .filter((pair) => !pair.endsWith('='))
-    .join('; ');
-}
-
-/** Signs a member in through the real form, then reads their CSRF token from a page. */
-async function signIn(client: Client, origin: string, email: string, id: number, pagePath: string): Promise<Member> {
-  const form = await client.request({ method: 'GET', path: '/login' }, true);
-  const response = await client.request({
-    method: 'POST',
-    path: '/login',
-    headers: { cookie: cookiesSet(form.headers), origin, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...hiddenFields(form.body), email, password: FORUM_PASSWORD }).toString(),
-  });
-  if (response.status !== 303) throw new Error(`signing in ${email} answered ${response.status}`);
-  const cookie = cookiesSet(response.headers);
-  const page = await client.request({ method: 'GET', path: pagePath, headers: { cookie } }, true);
-  const csrf = hiddenFields(page.body)._csrf;
-  if (page.status !== 200 || !csrf) throw new Error(`${pagePath} answered ${page.status} to ${email} without a form token`);
-  return { id, cookie, csrf };
 }
 
 function cannon(scenario: Scenario, origin: string, members: Member[], length: { seconds: number } | { requests: number; limitMs: number }): Promise<autocannon.Result> {
@@ -215,9 +186,11 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
     progress(`${sizeName}: database ${databaseName}; seeding ${count(size.posts)} posts`);
     const seeding = databaseFromPool(serverPool(benchUrl.toString(), 2), databaseName, false, { error: () => undefined });
     let forum: SeededForum;
+    let library: SeededLibrary;
     try {
       await migrateToLatest(seeding.db);
       forum = await seedForum(seeding.db, size, progress);
+      library = await seedLibrary(seeding.db, RESOURCES, progress);
     } finally {
       await seeding.close();
     }
@@ -309,6 +282,9 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
       { name: 'categories (/c)', about: 'every category with its unread count', server: 'app', signedIn: true, path: '/c' },
       { name: 'home (/)', about: 'the signed-in home page', server: 'app', signedIn: true, path: '/' },
       { name: 'notifications', about: 'the member’s notifications', server: 'app', signedIn: true, path: '/notifications' },
+      { name: 'resources (/resources)', about: `the library's first page: featured resources, 24 newest, facet counts over ${count(library.resources)} resources`, server: 'app', signedIn: true, path: '/resources' },
+      { name: 'resources, three filters', about: `/resources?${library.filtered.query} (${count(library.filtered.matching)} resources match)`, server: 'app', signedIn: true, path: `/resources?${library.filtered.query}` },
+      { name: 'resource page', about: `a case study with ${library.page.files} files and ${library.page.replies} replies (${library.page.path})`, server: 'app', signedIn: true, path: library.page.path },
       {
         name: 'reply',
         about: `POST /t/:id/reply to one of ${count(replyThreads.length)} threads at random, a body from ${REPLY_BODIES} (some with @mentions), fresh form_token`,
@@ -378,6 +354,7 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
     return {
       sizeName,
       forum,
+      library,
       rssAfterStart,
       peakRss: runRss.stop(),
       measured,
@@ -405,6 +382,11 @@ function reportSize(report: SizeReport): string {
       `${count(forum.counts.reactions)} helpful reactions, ${count(forum.counts.answers)} accepted answers, ${count(forum.counts.threadReads)} read positions, ` +
       `${count(forum.counts.threadWatches)} thread watches, ${count(forum.counts.categoryWatches)} category watches, ${count(forum.counts.notifications)} notifications; ` +
       `the long thread has ${count(forum.longThread.postCount)} posts`,
+  );
+  const { library } = report;
+  out.push(
+    `- Library seeded in ${library.seconds.toFixed(1)} s: ${count(library.resources)} resources (${count(library.counts.featured)} featured) with ${count(library.counts.tags)} tags, ` +
+      `${count(library.counts.files)} files, ${count(library.counts.reactions)} helpful marks, their ${count(library.counts.threads)} threads and ${count(library.counts.posts)} posts`,
   );
   out.push(`- Load average (1, 5, 15 min) at the first scenario: ${report.loadAverages.start.map((v) => v.toFixed(2)).join(' ')}; after the last: ${report.loadAverages.end.map((v) => v.toFixed(2)).join(' ')}`);
   out.push(`- App RSS after start-up ${mib(report.rssAfterStart)}; peak over the whole run (sign-ins and scenarios) ${mib(report.peakRss)}`);
@@ -442,7 +424,7 @@ function cpuShare(m: Measured, reference: Measured): number {
 function targets(report: SizeReport): string[] {
   const find = (prefix: string) => report.measured.find((m) => m.scenario.name.startsWith(prefix) && !m.skipped);
   const reference = find('reference');
-  const lines = ['Targets (issue 8):', ''];
+  const lines = ['Targets (issues 8 and 9):', ''];
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   for (const m of report.measured.filter((m) => /^(thread page|category page)/.test(m.scenario.name) && !m.skipped)) {
     const share = reference ? m.requestsPerSecond / reference.requestsPerSecond : NaN;
@@ -451,6 +433,11 @@ function targets(report: SizeReport): string[] {
       `- ${m.scenario.name}: ${fixed(share, 2)} of the reference's requests/s (target ≥ ${fixed(TARGETS.shareOfReference, 2)}): ${verdict(share >= TARGETS.shareOfReference)} ` +
         `(${fixed(byCpu, 2)} by CPU per request); p99 ${m.p99} ms (target < ${TARGETS.p99Ms}): ${verdict(m.p99 < TARGETS.p99Ms)}`,
     );
+  }
+  // Issue 9 asks the library's pages for the share of the reference only.
+  for (const m of report.measured.filter((m) => m.scenario.name.startsWith('resource') && !m.skipped)) {
+    const share = reference ? m.requestsPerSecond / reference.requestsPerSecond : NaN;
+    lines.push(`- ${m.scenario.name}: ${fixed(share, 2)} of the reference's requests/s (target ≥ ${fixed(TARGETS.shareOfReference, 2)}): ${verdict(share >= TARGETS.shareOfReference)} (${fixed(reference ? cpuShare(m, reference) : NaN, 2)} by CPU per request)`);
   }
   const reply = find('reply');
   if (reply) lines.push(`- replies: ${fixed(reply.requestsPerSecond, 0)}/s with ${fixed(reply.notificationsPerPost ?? NaN, 2)} notifications each (target ≥ ${TARGETS.repliesPerSecond}/s): ${verdict(reply.requestsPerSecond >= TARGETS.repliesPerSecond && reply.unexpected === 0)}`);
