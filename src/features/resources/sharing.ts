@@ -56,7 +56,7 @@ export async function choiceErrors(deps: Pick<Deps, 'db'>, input: Pick<ResourceI
  * submit, parallel posts) finds the resource the first one made, and costs nothing; a new one
  * spends the posting budget as a new thread does.
  */
-export async function shareResource(deps: Deps, sharer: Poster, input: ResourceInput & { formToken: string; files: readonly ReceivedFile[] }): Promise<ShareResult> {
+export async function shareResource(deps: Deps, sharer: Poster, input: ResourceInput & { formToken: string; files?: readonly ReceivedFile[] }): Promise<ShareResult> {
   const existing = await findResourceIdByFormToken(deps.db, input.formToken, sharer.id);
   if (existing !== undefined) return { kind: 'duplicate', resourceId: existing };
   const category = await findCategoryBySlug(deps.db, LIBRARY_CATEGORY, sharer);
@@ -64,16 +64,17 @@ export async function shareResource(deps: Deps, sharer: Poster, input: ResourceI
   const errors = await choiceErrors(deps, input);
   if (errors) return { kind: 'invalid', errors };
   const content = renderContent(input.body, input.sections);
+  const { files = [] } = input;
 
   try {
-    return await withStoredFiles(deps, input.files, () =>
+    return await withStoredFiles(deps, files, () =>
       inTransaction(deps.db, async (trx): Promise<ShareResult> => {
         // The thread, the resource and the first post share the form's token, each unique in its table.
         const threadId = await insertThread(trx, { categoryId: category.id, authorId: sharer.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
         if (threadId === undefined) throw new RollBack(undefined);
         const resourceId = await insertResource(trx, { kind: input.kind, title: input.title, summary: input.summary, content, externalUrl: input.externalUrl, agencyId: input.agencyId, sharerId: sharer.id, threadId, formToken: input.formToken });
         if (resourceId === undefined) throw new RollBack({ kind: 'stale-form' });
-        await insertFiles(trx, input.files, { resourceId }, sharer.id);
+        await insertFiles(trx, files, { resourceId }, sharer.id);
         const firstPost = renderBody(M.firstPost(markdownText(input.title), resourceId));
         const postId = await insertPost(trx, { threadId, authorId: sharer.id, position: 1, replyToPostId: null, depth: 0, ...firstPost, formToken: input.formToken }, { id: category.id, newThread: true });
         if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
