@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { renderBody } from '../../src/features/discussions/posting.js';
 import { insertPost } from '../../src/features/discussions/queries/posts.js';
@@ -13,6 +14,7 @@ import { insertInitiativeTypes, insertTags } from '../../src/features/resources/
 import type { CaseStudySections, ResourceKind } from '../../src/features/resources/schemas.js';
 import { LIBRARY_CATEGORY } from '../../src/features/resources/sharing.js';
 import type { Browser } from './app.js';
+import { csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, type FormPart, type GeneratedBytes, type UploadTestApp } from './uploads.js';
 
 type Db = Database['db'];
 
@@ -160,4 +162,65 @@ export async function refusedWritingNothing<R extends { statusCode: number; body
   if (message) expect(response.body).toContain(message);
   expect(await libraryRowCounts(db)).toEqual(before);
   return response;
+}
+
+/** The edit form's fields as it opens (hidden ones included), with `changes` made. */
+export async function editFields(browser: Browser, id: number, changes: Record<string, string | string[]> = {}): Promise<Record<string, string | string[]>> {
+  const page = await browser.get(`/resources/${id}/edit`);
+  expect(page.statusCode, page.body.slice(0, 300)).toBe(200);
+  const field = (name: string) => new RegExp(`<input id="field-${name}" name="${name}" type="[a-z]+" value="([^"]*)"`).exec(page.body)?.[1] ?? '';
+  const area = (name: string) => new RegExp(`<textarea id="field-${name}" name="${name}"[^>]*>([^<]*)</textarea>`).exec(page.body)?.[1] ?? '';
+  const decode = (value: string) => value.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return {
+    _csrf: /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!,
+    version: /name="version" value="(\d+)"/.exec(page.body)![1]!,
+    kind: /name="kind" value="([a-z_]+)" checked/.exec(page.body)![1]!,
+    title: decode(field('title')),
+    summary: decode(area('summary')),
+    body: decode(area('body')),
+    tags: decode(field('tags')),
+    initiative_types: [...page.body.matchAll(/name="initiative_types" value="([a-z-]+)" checked/g)].map((match) => match[1]!),
+    agency: /<option value="(\d+)" selected>/.exec(page.body)![1]!,
+    external_url: decode(field('external_url')),
+    context: decode(area('context')),
+    approach: decode(area('approach')),
+    outcome: decode(area('outcome')),
+    lessons: decode(area('lessons')),
+    ...changes,
+  };
+}
+
+/** A form's text fields as multipart parts, a list as one part per item (as a browser sends ticked boxes). */
+export function fieldParts(fields: Record<string, string | string[]>): FormPart[] {
+  return Object.entries(fields).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item) => ({ name, value: item })));
+}
+
+/** A file as a form's file input sends it (`files` unless another input is named). */
+export const filePart = (filename: string, data: Buffer | GeneratedBytes, name = 'files'): FormPart => ({ name, filename, data });
+
+/** Posts a resource form as a browser does, multipart with its token first: the fields (hidden ones included, `_csrf` among them), then the files. */
+export async function postResourceForm(app: FastifyInstance, browser: Browser, url: string, fields: Record<string, string | string[]>, files: FormPart[], headers: Record<string, string> = {}) {
+  const { _csrf, ...rest } = fields;
+  const parts = [...(typeof _csrf === 'string' ? [csrfPart(_csrf)] : []), ...fieldParts(rest), ...files];
+  return postMultipart(app, browser, url, new MultipartBody(parts), headers);
+}
+
+/** Shares a resource through the form with files; `hidden` is a form already opened (to send it twice). */
+export async function shareWithFiles(app: FastifyInstance, browser: Browser, fields: Record<string, string | string[]>, files: FormPart[], hidden?: Record<string, string>) {
+  return postResourceForm(app, browser, '/resources/new', { ...(hidden ?? (await browser.openForm('/resources/new'))), ...fields }, files);
+}
+
+/** Sends a form with files that must be refused with `status` (and `message`): no library row, file row, stored contents or chunk written, no upload left waiting. */
+export async function refusedUploadWritingNothing<R extends { statusCode: number; body: string }>(t: UploadTestApp, send: () => Promise<R>, status: number, message?: string): Promise<R> {
+  const before = await fileRows(t.db);
+  const response = await refusedWritingNothing(t.db, send, status, message && escapeLikeHandlebars(message));
+  expect(await fileRows(t.db)).toEqual(before);
+  await vi.waitFor(() => expect(temporaryUploads(t)).toEqual([]));
+  return response;
+}
+
+/** A message as a page shows it: Handlebars escapes these characters. */
+export function escapeLikeHandlebars(text: string): string {
+  const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
+  return text.replace(/[&<>"'`=]/g, (character) => escapes[character]!);
 }

@@ -8,6 +8,8 @@ import { claimPostingBudget, type Poster } from '../discussions/posting.js';
 import { retitleThread } from '../discussions/queries/edits.js';
 import { slugify } from '../discussions/slug.js';
 import { renderContent } from './content.js';
+import { changeResourceFiles, fileChangeErrors, hasFileChanges, receivedFilesOf, type FileChanges } from './file-changes.js';
+import { withStoredFiles } from './files/service.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
 import { bumpLibraryVersion } from './queries/library.js';
 import { markResourceRemoved, setResourceFeatured } from './queries/resources.js';
@@ -62,9 +64,10 @@ class Refused extends Error {
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
 
-function isUnchanged(resource: ResourceState, input: ResourceInput): boolean {
+function isUnchanged(resource: ResourceState, input: ResourceInput, files: FileChanges): boolean {
   const sections = (value: ResourceInput['sections']) => JSON.stringify(value && [value.context, value.approach, value.outcome, value.lessons]);
   return (
+    !hasFileChanges(files) &&
     resource.kind === input.kind &&
     resource.title === input.title &&
     resource.summary === input.summary &&
@@ -80,22 +83,26 @@ function isUnchanged(resource: ResourceState, input: ResourceInput): boolean {
   );
 }
 
-/** What a revision keeps of the version it replaced: everything the resource said, and when. */
+/** What a revision keeps of the version it replaced: everything the resource said, the files it had, and when. */
 export function snapshotOf(resource: ResourceState) {
-  const { kind, title, summary, body, sections, externalUrl, agency, tags, initiativeTypes, writtenAt } = resource;
-  return { kind, title, summary, body, sections, externalUrl, agency, tags, initiativeTypes, writtenAt: writtenAt.toISOString() };
+  const { kind, title, summary, body, sections, externalUrl, agency, tags, initiativeTypes, files, writtenAt } = resource;
+  return { kind, title, summary, body, sections, externalUrl, agency, tags, initiativeTypes, files, writtenAt: writtenAt.toISOString() };
 }
 export type ResourceSnapshot = ReturnType<typeof snapshotOf>;
 
 /**
  * A new version of a resource, from a form opened at `version`: the version it replaces kept
  * whole in resource_revisions, the Markdown rendered again, tags and initiative types replaced,
- * and its thread retitled with the title (the old one kept), in one transaction. Two forms opened
+ * files added, given new versions or taken off (their contents stored just before), and its
+ * thread retitled with the title (the old one kept), in one transaction. Two forms opened
  * at one version: the first saves, the second gets the current resource back. An edit spends the
  * posting budget, as a post's edit does.
  */
-export async function editResource(deps: Deps, editor: Poster, resource: ResourceState, input: ResourceInput & { version: number }): Promise<EditResult> {
-  if (isUnchanged(resource, input)) return { kind: 'unchanged' };
+export async function editResource(deps: Deps, editor: Poster, resource: ResourceState, input: ResourceInput & { version: number; files: FileChanges }): Promise<EditResult> {
+  if (isUnchanged(resource, input, input.files)) return { kind: 'unchanged' };
+  // Judged against the files the form showed; a form opened on an older version is answered as a conflict below.
+  const fileErrors = input.version === resource.version ? fileChangeErrors(input.files, resource.files) : undefined;
+  if (fileErrors) return { kind: 'invalid', errors: fileErrors };
   const errors = await choiceErrors(deps, input);
   if (errors) return { kind: 'invalid', errors };
   const budget = await claimPostingBudget(deps, editor);
@@ -103,18 +110,22 @@ export async function editResource(deps: Deps, editor: Poster, resource: Resourc
   const content = renderContent(input.body, input.sections);
 
   try {
-    await inTransaction(deps.db, async (trx) => {
-      const previous = await lockResourceAtVersion(trx, resource.id, input.version);
-      if (!previous) throw new Stale();
-      await insertResourceRevision(trx, { resourceId: resource.id, version: previous.version, snapshot: snapshotOf(previous), replacedBy: editor.id });
-      await updateResource(trx, resource.id, { kind: input.kind, title: input.title, summary: input.summary, content, externalUrl: input.externalUrl, agencyId: input.agencyId });
-      await replaceTags(trx, resource.id, input.tags);
-      if ((await replaceInitiativeTypes(trx, resource.id, input.initiativeTypes)) !== input.initiativeTypes.length) throw new Refused({ initiative_types: M.unknownInitiativeType });
-      if (input.title !== previous.title) await retitleThread(trx, resource.threadId, { title: input.title, slug: slugify(input.title), replacedBy: editor.id });
-      // A moderator changing what a member shared is a moderation action.
-      if (editor.id !== resource.sharerId) await insertAuditEvent(trx, { actorMemberId: editor.id, action: 'resource.edited', targetType: 'resource', targetId: resource.id, details: { version: previous.version + 1 } });
-      await bumpLibraryVersion(trx);
-    });
+    await withStoredFiles(deps, receivedFilesOf(input.files), () =>
+      inTransaction(deps.db, async (trx) => {
+        const previous = await lockResourceAtVersion(trx, resource.id, input.version);
+        if (!previous) throw new Stale();
+        await insertResourceRevision(trx, { resourceId: resource.id, version: previous.version, snapshot: snapshotOf(previous), replacedBy: editor.id });
+        await updateResource(trx, resource.id, { kind: input.kind, title: input.title, summary: input.summary, content, externalUrl: input.externalUrl, agencyId: input.agencyId });
+        // The files were current when the form was checked; only a change since can make them not.
+        if (!(await changeResourceFiles(trx, resource.id, input.files, editor.id))) throw new Stale();
+        await replaceTags(trx, resource.id, input.tags);
+        if ((await replaceInitiativeTypes(trx, resource.id, input.initiativeTypes)) !== input.initiativeTypes.length) throw new Refused({ initiative_types: M.unknownInitiativeType });
+        if (input.title !== previous.title) await retitleThread(trx, resource.threadId, { title: input.title, slug: slugify(input.title), replacedBy: editor.id });
+        // A moderator changing what a member shared is a moderation action.
+        if (editor.id !== resource.sharerId) await insertAuditEvent(trx, { actorMemberId: editor.id, action: 'resource.edited', targetType: 'resource', targetId: resource.id, details: { version: previous.version + 1 } });
+        await bumpLibraryVersion(trx);
+      }),
+    );
   } catch (error) {
     if (error instanceof Refused) return { kind: 'invalid', errors: error.errors };
     if (!(error instanceof Stale)) throw error;

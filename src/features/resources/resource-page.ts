@@ -3,10 +3,11 @@ import { RENDERER_VERSION } from '../../lib/markdown.js';
 import type { Viewer } from '../discussions/access.js';
 import { findThread, type Thread } from '../discussions/queries/threads.js';
 import { loadThreadPage, type ShownPost } from '../discussions/thread-page.js';
-import { ALLOWED_FILE_TYPES, type AllowedFileType } from './files/received-file.js';
+import { fileUrl } from './files/filename.js';
+import { listAttachedFiles, type AttachedFile } from './files/queries.js';
+import { ALLOWED_FILE_TYPES } from './files/received-file.js';
 import { renderContent } from './content.js';
 import { mayChangeResource } from './editing.js';
-import { listResourceFiles, type StoredFile } from './queries/attachments.js';
 import { findResource, findResourceSources, sectionsFrom, updateRenderedResource, type Resource } from './queries/resources.js';
 import { mayMarkResourceHelpful } from './reactions.js';
 
@@ -52,27 +53,30 @@ export function formatSize(bytes: number): string {
   return `${shown} ${UNITS[unit]}`;
 }
 
-function showFile(file: StoredFile): ShownFile {
+function showFile(file: AttachedFile): ShownFile {
   return {
     id: file.id,
     name: file.name,
-    href: `/files/${file.id}/${encodeURIComponent(file.name)}`,
-    typeLabel: ALLOWED_FILE_TYPES[file.contentType as AllowedFileType]?.label ?? file.contentType,
+    href: fileUrl(file),
+    typeLabel: ALLOWED_FILE_TYPES[file.contentType]?.label ?? file.contentType,
     size: formatSize(file.byteSize),
     uploadedAt: file.uploadedAt,
   };
 }
 
-/** Files grouped by their first version: the current version of each, with those it replaced. */
-export function groupFileVersions(files: StoredFile[]): ShownFileWithVersions[] {
-  const groups = new Map<number, StoredFile[]>();
+/**
+ * Files grouped by their first version: the current version of each, with those it replaced. A
+ * file taken off the resource has no current version, and is left out with its earlier ones.
+ */
+export function groupFileVersions(files: AttachedFile[]): ShownFileWithVersions[] {
+  const groups = new Map<number, AttachedFile[]>();
   for (const file of files) {
     const first = file.versionOf ?? file.id;
     groups.set(first, [...(groups.get(first) ?? []), file]);
   }
   return [...groups.values()].flatMap((versions) => {
     const newestFirst = [...versions].sort((a, b) => b.uploadedAt.getTime() - a.uploadedAt.getTime() || b.id - a.id);
-    const current = newestFirst.find((file) => !file.replaced);
+    const current = newestFirst.find((file) => file.replacedAt === null);
     if (!current) return [];
     return [{ ...showFile(current), earlier: newestFirst.filter((file) => file !== current).map(showFile) }];
   });
@@ -84,7 +88,7 @@ export function groupFileVersions(files: StoredFile[]): ShownFileWithVersions[] 
  * may not see it: a removed resource is there for staff only.
  */
 export async function loadResourcePage(deps: Pick<Deps, 'db'>, viewer: Viewer, id: number): Promise<ResourcePage | undefined> {
-  const [resource, files] = await Promise.all([findResource(deps.db, viewer, id), listResourceFiles(deps.db, id)]);
+  const [resource, files] = await Promise.all([findResource(deps.db, viewer, id), listAttachedFiles(deps.db, { resourceId: id })]);
   if (!resource) return undefined;
   if (resource.rendererVersion !== RENDERER_VERSION) await refreshStaleHtml(deps, resource);
   const thread = await findThread(deps.db, viewer, resource.threadId);

@@ -139,7 +139,13 @@ export type NewResourceForm = z.infer<typeof NewResourceForm>;
 /** The version of the resource an edit form was opened on: what the optimistic check compares. */
 const resourceVersion = z.string({ error: M.badVersion }).regex(/^[1-9][0-9]{0,8}$/, M.badVersion).transform(Number);
 
-export const EditResourceForm = z.strictObject({ _csrf: z.string(), version: resourceVersion, ...resourceFields }).superRefine(checkKindRules);
+/** The edit form's "remove" checkboxes: ids of the resource's current files (checked against them by the service). */
+const removedFiles = z.preprocess(
+  (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
+  z.array(z.string().regex(/^[1-9][0-9]{0,15}$/, M.badFileChoice).transform(Number), { error: M.badFileChoice }).max(100, M.badFileChoice).transform((ids) => [...new Set(ids)]),
+);
+
+export const EditResourceForm = z.strictObject({ _csrf: z.string(), version: resourceVersion, remove_files: removedFiles, ...resourceFields }).superRefine(checkKindRules);
 export type EditResourceForm = z.infer<typeof EditResourceForm>;
 
 /** What a resource says, as services take it from either form. */

@@ -3,7 +3,7 @@ import { RESOURCE_MESSAGES as M } from '../../../src/features/resources/messages
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, threadPageOf } from '../../support/discussions.js';
 import { createAgency, type TestMember } from '../../support/members.js';
-import { createResource, refusedWritingNothing, resourcePageOf, type ResourceOptions, type TestResource } from '../../support/resources.js';
+import { createResource, editFields, refusedWritingNothing, resourcePageOf, type ResourceOptions, type TestResource } from '../../support/resources.js';
 
 let t: TestApp;
 let sharer: { member: TestMember; browser: Browser };
@@ -18,32 +18,6 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const shared = (options: Partial<ResourceOptions> = {}) => createResource(t.db, { sharer: { id: sharer.member.id, agencyId: sharer.member.agencyId }, tags: ['records'], ...options });
-
-/** The edit form's fields as it opens (hidden ones included), with `changes` made. */
-async function editFields(browser: Browser, id: number, changes: Record<string, string | string[]> = {}): Promise<Record<string, string | string[]>> {
-  const page = await browser.get(`/resources/${id}/edit`);
-  expect(page.statusCode, page.body.slice(0, 300)).toBe(200);
-  const field = (name: string) => new RegExp(`<input id="field-${name}" name="${name}" type="[a-z]+" value="([^"]*)"`).exec(page.body)?.[1] ?? '';
-  const area = (name: string) => new RegExp(`<textarea id="field-${name}" name="${name}"[^>]*>([^<]*)</textarea>`).exec(page.body)?.[1] ?? '';
-  const decode = (value: string) => value.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  return {
-    _csrf: /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!,
-    version: /name="version" value="(\d+)"/.exec(page.body)![1]!,
-    kind: /name="kind" value="([a-z_]+)" checked/.exec(page.body)![1]!,
-    title: decode(field('title')),
-    summary: decode(area('summary')),
-    body: decode(area('body')),
-    tags: decode(field('tags')),
-    initiative_types: [...page.body.matchAll(/name="initiative_types" value="([a-z-]+)" checked/g)].map((match) => match[1]!),
-    agency: /<option value="(\d+)" selected>/.exec(page.body)![1]!,
-    external_url: decode(field('external_url')),
-    context: decode(area('context')),
-    approach: decode(area('approach')),
-    outcome: decode(area('outcome')),
-    lessons: decode(area('lessons')),
-    ...changes,
-  };
-}
 
 const refused = <R extends { statusCode: number; body: string }>(send: () => Promise<R>, status: number, message?: string) => refusedWritingNothing(t.db, send, status, message);
 

@@ -69,15 +69,15 @@ describe('GET /resources/:id', () => {
     expect(page).not.toContain('Feature in the library');
   });
 
-  it('lists the current version of each file, linked for download with its type and size, and the earlier versions under it', async () => {
+  it('lists the current version of each file, linked to its download address with its type and size, and the earlier versions under it', async () => {
     const resource = await createResource(t.db, { sharer: { id: sharer.member.id, agencyId: sharer.member.agencyId }, title: 'A template with files' });
     const first = await addFile(resource.id, { name: 'budget v1.xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', byteSize: 20_480, replaced: true, uploadedAt: new Date(Date.now() - 60_000) });
     const second = await addFile(resource.id, { name: 'budget v2.xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', byteSize: 2_621_440, versionOf: first });
     const pdf = await addFile(resource.id, { name: 'guide ‮fdp.exe', contentType: 'application/pdf', byteSize: 812 });
     const page = await resourcePageOf(reader.browser, resource.id);
-    expect(page).toContain(`<a href="/files/${second}/budget%20v2.xlsx"><bdi>budget v2.xlsx</bdi></a> <span class="meta">Excel workbook, 2.5 MB</span>`);
-    expect(page).toContain(`<a href="/files/${first}/budget%20v1.xlsx"><bdi>budget v1.xlsx</bdi></a> <span class="meta">Excel workbook, 20 KB, uploaded`);
-    expect(page).toContain(`<a href="/files/${pdf}/guide%20%E2%80%AEfdp.exe"><bdi>guide ‮fdp.exe</bdi></a> <span class="meta">PDF, 812 bytes</span>`);
+    expect(page).toContain(`<a href="/files/${second}/budget-v2.xlsx"><bdi>budget v2.xlsx</bdi></a> <span class="meta">Excel workbook, 2.5 MB</span>`);
+    expect(page).toContain(`<a href="/files/${first}/budget-v1.xlsx"><bdi>budget v1.xlsx</bdi></a> <span class="meta">Excel workbook, 20 KB, uploaded`);
+    expect(page).toContain(`<a href="/files/${pdf}/guide-fdp.exe"><bdi>guide ‮fdp.exe</bdi></a> <span class="meta">PDF, 812 bytes</span>`);
     expect(page.indexOf('budget v2.xlsx')).toBeLessThan(page.indexOf('budget v1.xlsx'));
   });
 

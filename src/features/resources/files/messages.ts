@@ -2,7 +2,8 @@ import { extensionOf } from './filename.js';
 import type { Refusal } from './sniff.js';
 import { MAX_UNCOMPRESSED_BYTES } from './zip.js';
 
-const ACCEPTED = 'a PDF; a Word, Excel or PowerPoint file; an OpenDocument text, spreadsheet or presentation; a CSV or plain text file; or a PNG, JPEG, GIF or WebP image';
+/** Every accepted type, as a sentence ends with it. */
+export const ACCEPTED = 'a PDF; a Word, Excel or PowerPoint file; an OpenDocument text, spreadsheet or presentation; a CSV or plain text file; or a PNG, JPEG, GIF or WebP image';
 
 export function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toLocaleString('en-AU', { maximumFractionDigits: 1 })} MB`;

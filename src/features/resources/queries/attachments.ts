@@ -1,32 +1,31 @@
+import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 
-export interface StoredFile {
+/** A resource's files as its versions keep them: attaching, listing and downloading are files/queries.ts's. */
+
+export interface CurrentFile {
   id: number;
   name: string;
-  contentType: string;
-  byteSize: number;
-  /** The first version of the file this one replaced; null for a first version. */
-  versionOf: number | null;
-  replaced: boolean;
-  uploadedAt: Date;
 }
 
-/** Every file of a resource, every version, in the order the resource lists them (files_resource_id). */
-export async function listResourceFiles(db: Db, resourceId: number): Promise<StoredFile[]> {
-  const rows = await db
-    .selectFrom('files')
-    .select(['id', 'name', 'content_type', 'byte_size', 'version_of', 'replaced_at', 'uploaded_at'])
+// A resource's current files (`r` is the resource), in the order it lists them.
+export const currentFilesOf = sql<CurrentFile[]>`coalesce((
+  select json_agg(json_build_object('id', f.id, 'name', f.name) order by f.position, f.id)
+  from files f where f.resource_id = r.id and f.replaced_at is null
+), '[]'::json)`;
+
+/**
+ * Takes current files off a resource: marked replaced with nothing in their place, so the page no
+ * longer lists them while the revision that had them still names them. How many were current.
+ */
+export async function retireResourceFiles(db: Db, resourceId: number, fileIds: readonly number[]): Promise<number> {
+  if (fileIds.length === 0) return 0;
+  const result = await db
+    .updateTable('files')
+    .set({ replaced_at: sql`now()` })
     .where('resource_id', '=', resourceId)
-    .orderBy('position')
-    .orderBy('id')
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    name: row.name,
-    contentType: row.content_type,
-    byteSize: row.byte_size,
-    versionOf: row.version_of,
-    replaced: row.replaced_at !== null,
-    uploadedAt: row.uploaded_at,
-  }));
+    .where('id', '=', sql<number>`any(${[...fileIds]}::bigint[])`)
+    .where('replaced_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

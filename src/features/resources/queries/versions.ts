@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
+import { currentFilesOf, type CurrentFile } from './attachments.js';
 import { resourcesWithSharer, sectionsFrom, type RenderedContent } from './resources.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
 
@@ -23,6 +24,8 @@ export interface ResourceState {
   agency: { id: number; name: string } | null;
   tags: string[];
   initiativeTypes: InitiativeTypeRef[];
+  /** Its files as they are now (not earlier versions, nor files taken off it). */
+  files: CurrentFile[];
   /** When this version was written: its sharing, or the edit that made it. */
   writtenAt: Date;
 }
@@ -49,7 +52,7 @@ function resourceStates(db: Db) {
       'ag.name as agency_name',
       'r.updated_at',
     ])
-    .select([tagsOf.as('tags'), initiativeTypesOf.as('initiative_types')]);
+    .select([tagsOf.as('tags'), initiativeTypesOf.as('initiative_types'), currentFilesOf.as('files')]);
 }
 
 type ResourceStateRow = Awaited<ReturnType<ReturnType<typeof resourceStates>['execute']>>[number];
@@ -71,6 +74,7 @@ function toResourceState(row: ResourceStateRow): ResourceState {
     agency: row.agency_id === null ? null : { id: row.agency_id, name: row.agency_name ?? '' },
     tags: row.tags,
     initiativeTypes: row.initiative_types,
+    files: row.files,
     writtenAt: row.updated_at,
   };
 }
