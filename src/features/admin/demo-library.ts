@@ -8,11 +8,8 @@ import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { memoryCounters } from '../../lib/counters.js';
 import { findSetting, upsertSetting } from '../auth/queries.js';
-import type { Poster } from '../discussions/posting.js';
 import { featureResource, resourceInReach } from '../resources/editing.js';
-import { insertFiles, listAttachedFiles } from '../resources/files/queries.js';
 import type { ReceivedFile } from '../resources/files/received-file.js';
-import { withStoredFiles } from '../resources/files/service.js';
 import { acceptFile, TemporaryFiles } from '../resources/files/upload.js';
 import { setResourceHelpful } from '../resources/reactions.js';
 import { shareResource } from '../resources/sharing.js';
@@ -25,7 +22,7 @@ import { DEMO_AGENCY_TYPES, DEMO_RESOURCES, type DemoResource } from './demo-res
 /**
  * The demo library for `npm run seed` (development only): DEMO_RESOURCES shared by the demo
  * members through the resource library's services, with their files passed through the same
- * checks as a member's upload; then featured, marked helpful and moved back in time.
+ * checks as a member's upload and attached in the same transaction; then featured, marked helpful and moved back in time.
  * Added once (a site setting records it); each resource's form token is fixed, so a run that
  * stopped half-way finishes the job without sharing anything twice.
  */
@@ -50,26 +47,40 @@ export async function seedDemoLibrary(deps: Deps, actor: Actor): Promise<DemoLib
   const sharing: Deps = { ...deps, counters: memoryCounters(), config: { ...deps.config, rateLimit: { ...deps.config.rateLimit, postsPerHour: unlimited, newMemberPostsPerHour: unlimited, reactionsPerHour: unlimited } } };
   const result = { kind: 'added' as const, resources: 0, files: 0 };
   const shared: Array<{ id: number; demo: DemoResource }> = [];
-  for (const demo of DEMO_RESOURCES) {
-    const sharer = posters.get(demo.sharer)!;
-    const agencyId = demo.agency === undefined ? await sharersAgency(deps.db, sharer.id) : agencies.get(demo.agency);
-    if (agencyId === undefined) throw new Error(`demo resource ${demo.key}: no agency for ${demo.agency ?? `@${demo.sharer}`}`);
-    const outcome = await shareResource(sharing, sharer, {
-      kind: demo.kind,
-      title: demo.title,
-      summary: demo.summary,
-      body: demo.body,
-      sections: demo.sections ?? null,
-      tags: demo.tags,
-      initiativeTypes: demo.initiativeTypes,
-      agencyId,
-      externalUrl: demo.externalUrl ?? null,
-      formToken: demoFormToken(`resource:${demo.key}`, 1),
-    });
-    if (outcome.kind !== 'shared' && outcome.kind !== 'duplicate') throw new Error(`demo resource ${demo.key} was refused: ${outcome.kind}`);
-    result.resources += outcome.kind === 'shared' ? 1 : 0;
-    result.files += await attachDemoFiles(deps, outcome.resourceId, sharer, demo);
-    shared.push({ id: outcome.resourceId, demo });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'commons-seed-'));
+  try {
+    for (const demo of DEMO_RESOURCES) {
+      const sharer = posters.get(demo.sharer)!;
+      const agencyId = demo.agency === undefined ? await sharersAgency(deps.db, sharer.id) : agencies.get(demo.agency);
+      if (agencyId === undefined) throw new Error(`demo resource ${demo.key}: no agency for ${demo.agency ?? `@${demo.sharer}`}`);
+      const temporary = new TemporaryFiles(dir);
+      try {
+        const files = await demoFiles(demo, temporary);
+        const outcome = await shareResource(sharing, sharer, {
+          kind: demo.kind,
+          title: demo.title,
+          summary: demo.summary,
+          body: demo.body,
+          sections: demo.sections ?? null,
+          tags: demo.tags,
+          initiativeTypes: demo.initiativeTypes,
+          agencyId,
+          externalUrl: demo.externalUrl ?? null,
+          formToken: demoFormToken(`resource:${demo.key}`, 1),
+          files,
+        });
+        if (outcome.kind !== 'shared' && outcome.kind !== 'duplicate') throw new Error(`demo resource ${demo.key} was refused: ${outcome.kind}`);
+        if (outcome.kind === 'shared') {
+          result.resources += 1;
+          result.files += files.length;
+        }
+        shared.push({ id: outcome.resourceId, demo });
+      } finally {
+        await temporary.removeAll();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 
   for (const { id, demo } of shared) {
@@ -119,22 +130,13 @@ async function sharersAgency(db: Db, memberId: number): Promise<number | undefin
   return row?.agency_id ?? undefined;
 }
 
-/** The demo files, made in code and checked as an upload is; none if the resource has its files already. */
-async function attachDemoFiles(deps: Deps, resourceId: number, sharer: Poster, demo: DemoResource): Promise<number> {
-  if (!demo.files?.length || (await listAttachedFiles(deps.db, { resourceId })).length > 0) return 0;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'commons-seed-'));
-  const temporary = new TemporaryFiles(dir);
-  try {
-    const received: ReceivedFile[] = [];
-    for (const file of demo.files) {
-      const outcome = await acceptFile({ field: 'files', filename: file.name, bytes: Readable.from([demoFileBytes(file)]), cut: () => false }, DEMO_FILE_LIMIT, temporary);
-      if ('problem' in outcome) throw new Error(`demo file ${file.name} was refused: ${outcome.problem.message}`);
-      received.push(outcome.file);
-    }
-    await withStoredFiles(deps, received, () => inTransaction(deps.db, (trx) => insertFiles(trx, received, { resourceId }, sharer.id)));
-    return received.length;
-  } finally {
-    await temporary.removeAll();
-    await rm(dir, { recursive: true, force: true });
+/** The demo files, made in code and checked as a member's upload is. */
+async function demoFiles(demo: DemoResource, temporary: TemporaryFiles): Promise<ReceivedFile[]> {
+  const received: ReceivedFile[] = [];
+  for (const file of demo.files ?? []) {
+    const outcome = await acceptFile({ field: 'files', filename: file.name, bytes: Readable.from([demoFileBytes(file)]), cut: () => false }, DEMO_FILE_LIMIT, temporary);
+    if ('problem' in outcome) throw new Error(`demo file ${file.name} was refused: ${outcome.problem.message}`);
+    received.push(outcome.file);
   }
+  return received;
 }
