@@ -49,4 +49,10 @@ export const DISCUSSION_MESSAGES = {
   threadUnwatched: 'You have stopped watching this thread.',
   categoryWatched: 'You are now watching this category.',
   categoryUnwatched: 'You have stopped watching this category.',
+  attachmentsHint: (maxFiles: number, maxSize: string) =>
+    `Up to ${maxFiles} files of at most ${maxSize} each: a PDF, a Word, Excel or PowerPoint file, an OpenDocument file, a CSV or plain text file, or a PNG, JPEG, GIF or WebP image. Images show in your post; other files are listed for download. Describe each image for people who cannot see it.`,
+  describeImage: (name: string) => `Describe the image “${name}” for people who cannot see it`,
+  descriptionWithoutFile: (place: number) => `Choose the image for file ${place}, or clear its description`,
+  oneFilePerPlace: 'Choose one file in each place',
+  chooseFilesAgain: 'Your files were not attached: choose them again before you post.',
 } as const;

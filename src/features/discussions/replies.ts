@@ -1,5 +1,8 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
+import { insertFiles } from '../resources/files/queries.js';
+import { withStoredFiles } from '../resources/files/service.js';
+import type { PostAttachment } from './attachments.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
 import { insertPostNotifications } from './queries/notifications.js';
 import { findPostLocation, insertPost } from './queries/posts.js';
@@ -24,12 +27,13 @@ class RollBack extends Error {
 }
 
 /**
- * A reply, the thread's and category's counts, the author's read position and watch, and the
- * notifications it causes, in one transaction. `replyToPostId` must name a live post of this
- * thread; a resubmitted form finds the reply the first one made, even once the thread is locked
- * or the post it answered is gone.
+ * A reply and its files, the thread's and category's counts, the author's read position and
+ * watch, and the notifications it causes, in one transaction (the files' contents are stored
+ * just before it, and forgotten again if it attaches nothing). `replyToPostId` must name a live
+ * post of this thread; a resubmitted form finds the reply the first one made, even once the
+ * thread is locked or the post it answered is gone, and attaches nothing.
  */
-export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string }): Promise<ReplyResult> {
+export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, input: { body: string; replyToPostId?: number; formToken: string; files?: readonly PostAttachment[] }): Promise<ReplyResult> {
   // A form sent twice is caught by the unique form token inside the transaction (and rolled
   // back there), which saves every reply a lookup beforehand; only a refusal looks first for
   // the reply the form already made, so a resubmitted form is never told it failed.
@@ -41,9 +45,10 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
   const parent = input.replyToPostId === undefined ? undefined : await findPostLocation(deps.db, poster, input.replyToPostId);
   if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return refuse({ kind: 'bad-reply-to' });
   const body = renderBody(input.body);
+  const files = input.files ?? [];
 
   try {
-    return await inTransaction(deps.db, async (trx): Promise<ReplyResult> => {
+    return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<ReplyResult> => {
       const claimed = await claimReplyPosition(trx, thread.id, poster.id);
       // Deleted or locked since the page was read: the claim is undone with the rest.
       if (!claimed) throw new RollBack({ kind: 'gone' });
@@ -61,6 +66,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
       // Counted only once the post is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
+      await insertFiles(trx, files, { postId }, poster.id);
       await insertPostNotifications(trx, {
         postId,
         threadId: thread.id,
@@ -71,7 +77,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
         newThread: false,
       });
       return { kind: 'posted', postId };
-    });
+    }));
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;
     if (error.result) return error.result.kind === 'rate-limited' ? error.result : refuse(error.result);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formToken, textField } from '../../lib/forms.js';
+import { ALT_TEXT_FIELDS } from './attachments.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
 
 export const THREAD_LIMITS = { titleMin: 5, title: 150, body: 32_000 } as const;
@@ -29,6 +30,7 @@ export const NewThreadForm = z.strictObject({
   form_token: formToken,
   title,
   body: textField({ label: 'Message', max: THREAD_LIMITS.body, required: DISCUSSION_MESSAGES.bodyRequired, multiline: true }),
+  ...ALT_TEXT_FIELDS,
 });
 export type NewThreadForm = z.infer<typeof NewThreadForm>;
 
@@ -37,6 +39,7 @@ export const ReplyForm = z.strictObject({
   form_token: formToken,
   body: textField({ label: 'Reply', max: THREAD_LIMITS.body, required: DISCUSSION_MESSAGES.replyRequired, multiline: true }),
   reply_to: z.preprocess((value) => (value === '' ? undefined : value), databaseId.optional()),
+  ...ALT_TEXT_FIELDS,
 });
 export type ReplyForm = z.infer<typeof ReplyForm>;
 

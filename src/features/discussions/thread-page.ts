@@ -1,5 +1,9 @@
 import type { Deps } from '../../deps.js';
 import { excerpt, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js';
+import { fileUrl } from '../resources/files/filename.js';
+import { listAttachedFiles, type AttachedFile } from '../resources/files/queries.js';
+import { ALLOWED_FILE_TYPES } from '../resources/files/received-file.js';
+import { formatSize } from '../resources/files/size.js';
 import { isStaff, type Viewer } from './access.js';
 import { answerRefusal, mayChooseAnswer } from './answers.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
@@ -23,6 +27,23 @@ export interface ShownPost extends PostView {
   mayMarkHelpful: boolean;
   mayMarkAnswer: boolean;
   mayUnmarkAnswer: boolean;
+  /** Images shown in the post, and other files to download; none when the post is withheld. */
+  images: ShownImage[];
+  downloads: ShownDownload[];
+}
+
+export interface ShownImage {
+  href: string;
+  altText: string;
+  width: number | null;
+  height: number | null;
+}
+
+export interface ShownDownload {
+  href: string;
+  name: string;
+  typeLabel: string;
+  size: string;
 }
 
 export interface ThreadPage {
@@ -73,11 +94,14 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
   if (seenUpTo > (readBefore ?? 0)) await markRead(deps.db, viewer.id, thread.id, seenUpTo);
   const firstUnread = readBefore === null ? undefined : posts.filter((post) => post.position > readBefore).sort((a, b) => a.position - b.position)[0];
 
-  // What a deleted post said, or a hidden one to a member, never reaches the template.
+  // What a deleted post said or held, or a hidden one to a member, never reaches the template.
   const withheld = (post: PostView) => post.deleted || (post.hidden && !isStaff(viewer.role));
+  const shownIds = [...posts, ...(answer ? [answer] : [])].filter((post) => !withheld(post)).map((post) => post.id);
+  const filesOf = groupByPost(await listAttachedFiles(deps.db, { postIds: [...new Set(shownIds)] }));
   const show = (post: PostView): ShownPost => ({
     ...post,
     body_html: withheld(post) ? '' : post.bodyHtml,
+    ...showAttachments(withheld(post) ? [] : (filesOf.get(post.id) ?? [])),
     shownDepth: view === 'threaded' ? (depths.get(post.id) ?? 0) : 0,
     firstUnread: post === firstUnread,
     replyToExcerpt: post.replyTo && !post.replyTo.deleted ? excerpt(post.replyTo.sourceStart, REPLY_EXCERPT_CHARS) : null,
@@ -87,6 +111,23 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
     mayUnmarkAnswer: post.answered && mayChooseAnswer(viewer, thread),
   });
   return { posts: posts.map(show), answer: answer && show(answer), page, pageCount };
+}
+
+function groupByPost(files: AttachedFile[]): Map<number, AttachedFile[]> {
+  const byPost = new Map<number, AttachedFile[]>();
+  for (const file of files) byPost.set(file.postId!, [...(byPost.get(file.postId!) ?? []), file]);
+  return byPost;
+}
+
+/** A post's current files (posts never replace one) in their order: images inline, the rest as links. */
+function showAttachments(files: AttachedFile[]): Pick<ShownPost, 'images' | 'downloads'> {
+  const current = files.filter((file) => file.replacedAt === null);
+  return {
+    images: current.filter((file) => ALLOWED_FILE_TYPES[file.contentType].image).map((file) => ({ href: fileUrl(file), altText: file.altText ?? '', width: file.width, height: file.height })),
+    downloads: current
+      .filter((file) => !ALLOWED_FILE_TYPES[file.contentType].image)
+      .map((file) => ({ href: fileUrl(file), name: file.name, typeLabel: ALLOWED_FILE_TYPES[file.contentType].label, size: formatSize(file.byteSize) })),
+  };
 }
 
 /** Posts rendered by an older renderer are rendered again now, and stored for next time. */

@@ -1,6 +1,9 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
+import { insertFiles } from '../resources/files/queries.js';
+import { withStoredFiles } from '../resources/files/service.js';
 import { mayStartThreads } from './access.js';
+import type { PostAttachment } from './attachments.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
 import type { Category } from './queries/categories.js';
 import { insertPostNotifications } from './queries/notifications.js';
@@ -24,18 +27,21 @@ export type StartThreadResult =
   | { kind: 'rate-limited'; retryAfterSeconds: number };
 
 /**
- * The thread, its first post, the category's counts, the author's read position and watch,
- * and the notifications to the category's watchers: all in one transaction. A resubmitted
- * form (double click, Back and submit, parallel posts) finds the thread the first one made.
+ * The thread, its first post and its files, the category's counts, the author's read position
+ * and watch, and the notifications to the category's watchers: all in one transaction (the
+ * files' contents are stored just before it, and forgotten again if it attaches nothing). A
+ * resubmitted form (double click, Back and submit, parallel posts) finds the thread the first
+ * one made, and attaches nothing.
  */
-export async function startThread(deps: Deps, poster: Poster, category: Category, input: { title: string; body: string; formToken: string }): Promise<StartThreadResult> {
+export async function startThread(deps: Deps, poster: Poster, category: Category, input: { title: string; body: string; formToken: string; files?: readonly PostAttachment[] }): Promise<StartThreadResult> {
   if (!mayStartThreads(poster, category)) return { kind: 'forbidden' };
   const existing = await findIdByFormToken(deps.db, 'threads', input.formToken, poster.id);
   if (existing !== undefined) return { kind: 'duplicate', threadId: existing };
   const body = renderBody(input.body);
+  const files = input.files ?? [];
 
   try {
-    return await inTransaction(deps.db, async (trx): Promise<StartThreadResult> => {
+    return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<StartThreadResult> => {
       const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
       // Lost a race with the same form: the other transaction's thread is committed by now.
       if (id === undefined) throw new RollBack(await duplicateOf(deps, input.formToken, poster.id));
@@ -44,9 +50,10 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
       // Counted only once the thread is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
+      await insertFiles(trx, files, { postId }, poster.id);
       await insertPostNotifications(trx, { postId, threadId: id, categoryId: category.id, actorId: poster.id, repliedToMemberId: null, mentionedHandles: body.mentions, newThread: true });
       return { kind: 'started', threadId: id };
-    });
+    }));
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;
     return error.result;

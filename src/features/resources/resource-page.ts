@@ -10,6 +10,7 @@ import { renderContent } from './content.js';
 import { mayChangeResource } from './editing.js';
 import { findResource, findResourceSources, sectionsFrom, updateRenderedResource, type Resource } from './queries/resources.js';
 import { mayMarkResourceHelpful } from './reactions.js';
+import { formatSize } from './files/size.js';
 
 /** A file as the resource page lists it: a link to download it, what it is, how big. */
 export interface ShownFile {
@@ -37,20 +38,6 @@ export interface ResourcePage {
   moreReplies: number;
   mayChange: boolean;
   mayMarkHelpful: boolean;
-}
-
-const UNITS = ['bytes', 'KB', 'MB', 'GB'];
-
-/** "812 bytes", "14 KB", "2.5 MB": a size as a file list shows it. */
-export function formatSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const shown = unit === 0 || value >= 10 ? Math.round(value).toLocaleString('en-AU') : value.toFixed(1);
-  return `${shown} ${UNITS[unit]}`;
 }
 
 function showFile(file: AttachedFile): ShownFile {

@@ -61,9 +61,10 @@ describe('a thread page', () => {
     const second = await statementsOf(reader, `${thread}?page=2`);
     const deep = await statementsOf(reader, `${thread}?page=75`);
     expect(deep).toEqual(second);
-    // The session with its member, the thread, one page of posts: no query per post.
-    expect(second).toHaveLength(3);
+    // The session with its member, the thread, one page of posts, the page's files: no query per post.
+    expect(second).toHaveLength(4);
     expect(second.filter((text) => /from "posts" as "p"/.test(text))).toHaveLength(1);
+    expect(second.filter((text) => /from "files"/.test(text))).toHaveLength(1);
     expect(second.join('\n')).not.toMatch(/\boffset\b/i);
   });
 
@@ -72,7 +73,7 @@ describe('a thread page', () => {
     const long = await statementsOf(reader, `/t/${forum.longThread.id}/${forum.longThread.slug}`);
     expect(await statementsOf(reader, `/t/${short}/a-thread-with-one-post`)).toEqual(long);
     // Neither has an accepted answer; one on page 1 is taken from the page's own posts.
-    expect(long).toHaveLength(3);
+    expect(long).toHaveLength(4);
   });
 
   it('runs the same statements for a full page and a short last page of the threaded view', async () => {
@@ -84,7 +85,7 @@ describe('a thread page', () => {
     expect(await statementsOf(reader, `${path}&page=3`)).toEqual(await statementsOf(reader, `${path}&page=2`));
   });
 
-  it('does not grow with replies, their authors or their reactions', async () => {
+  it('does not grow with replies, their authors, their reactions or their files', async () => {
     const threadId = await startThread(reader, 'questions', { title: 'A thread that fills up', body: 'Who has an example?' });
     const path = `/t/${threadId}/a-thread-that-fills-up`;
     const before = await statementsOf(reader, path);
@@ -99,6 +100,16 @@ describe('a thread page', () => {
       .values(posts.flatMap((post) => others.filter((other) => other.id !== post.author_id).map((other) => ({ post_id: post.id, member_id: other.id }))))
       .execute();
     await sql`update posts p set helpful_count = (select count(*) from post_reactions r where r.post_id = p.id) where thread_id = ${threadId}`.execute(t.db);
+    // An image and a PDF on every post (rows only: the page never reads contents).
+    await t.db
+      .insertInto('files')
+      .values(posts.flatMap((post) => [
+        { storage_key: 'a'.repeat(64), byte_size: 100, content_type: 'image/png', name: 'chart.png', alt_text: 'A chart', width: 4, height: 3, post_id: post.id, position: 1, uploaded_by: post.author_id },
+        { storage_key: 'b'.repeat(64), byte_size: 2048, content_type: 'application/pdf', name: 'notes.pdf', post_id: post.id, position: 2, uploaded_by: post.author_id },
+      ]))
+      .execute();
+    const page = await reader.get(path);
+    expect(page.body.match(/<img src="\/files\//g)).toHaveLength(posts.length);
     expect(await statementsOf(reader, path)).toEqual(before);
   });
 });

@@ -233,7 +233,7 @@ describe('a resource page', () => {
     };
     const bareStatements = await statementsOf(bare.id, 'a-bare-resource');
     expect(await statementsOf(busy.id, 'a-busy-resource')).toEqual(bareStatements);
-    // The session, the resource, its files, its thread, the thread's first page of posts.
-    expect(bareStatements).toHaveLength(5);
+    // The session, the resource, its files, its thread, the thread's first page of posts and their files.
+    expect(bareStatements).toHaveLength(6);
   });
 });

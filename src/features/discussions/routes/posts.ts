@@ -3,12 +3,14 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
-import { formToken, formValues, parseForm, parseParams, parseQuery, type FieldErrors } from '../../../lib/forms.js';
+import { formToken, parseParams, parseQuery, type FieldErrors } from '../../../lib/forms.js';
 import { excerpt, quoteAsMarkdown } from '../../../lib/markdown.js';
 import { PAGE_MESSAGES, waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { paginate } from '../../../lib/pagination.js';
+import { receiveForm } from '../../resources/files/upload.js';
 import { isStaff } from '../access.js';
+import { attachmentFields, parsePostForm } from '../attachments.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
 import { findFirstPostAfter, findPostLocation, type PostLocation } from '../queries/posts.js';
 import { findThread, type Thread } from '../queries/threads.js';
@@ -22,6 +24,8 @@ interface ReplyFormState {
   errors?: FieldErrors;
   /** The post the reply answers, when "Reply" or "Quote" on a post opened the form. */
   replyTo?: PostLocation;
+  /** Files were sent with a form shown again: the browser cannot keep them. */
+  filesDropped?: boolean;
 }
 
 const REPLY_TO_EXCERPT_CHARS = 200;
@@ -56,6 +60,7 @@ async function showThread(deps: Deps, request: FastifyRequest, reply: FastifyRep
     replyTo: form.replyTo && { id: form.replyTo.id, authorName: form.replyTo.authorName, excerpt: excerpt(form.replyTo.bodySource, REPLY_TO_EXCERPT_CHARS), href: postPath(thread, form.replyTo) },
     limits: THREAD_LIMITS,
     replyHint: `Markdown works. At most ${THREAD_LIMITS.body.toLocaleString('en-AU')} characters.`,
+    attachments: attachmentFields(deps.config.uploadMaxFileBytes, values, form.errors, form.filesDropped),
   });
 }
 
@@ -86,34 +91,42 @@ const postRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
     return showThread(deps, request, reply, thread, query.page ?? 1, query.view ?? 'flat', { values, replyTo });
   });
 
-  app.post('/t/:id/reply', async (request, reply) => {
+  // Multipart, for its files (a client may post it urlencoded without them). The thread is
+  // looked up first: a member who may not see it uploads nothing.
+  app.post('/t/:id/reply', { config: { multipartForm: true } }, async (request, reply) => {
     const thread = await threadFrom(request);
-    const lastPage = pageCountOf(thread);
-    const form = parseForm(ReplyForm, request.body);
-    if (!form.ok) return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { values: form.values, errors: form.errors });
-    const result = await replyToThread(deps, request.member!, thread, { body: form.data.body, replyToPostId: form.data.reply_to, formToken: form.data.form_token });
-    const keep = { values: formValues(request.body) };
-    switch (result.kind) {
-      case 'posted':
-        setFlash(request, DISCUSSION_MESSAGES.replyPosted);
-        return redirectTo(reply, `/p/${result.postId}`);
-      case 'duplicate':
-        return redirectTo(reply, `/p/${result.postId}`);
-      case 'stale-form': {
-        // A fresh token: the spent one would be refused again.
-        const { form_token: _spent, ...values } = keep.values;
-        return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { values, errors: { _form: PAGE_MESSAGES.formExpired } });
+    const received = await receiveForm(request);
+    try {
+      const lastPage = pageCountOf(thread);
+      const filesDropped = received.files.length + received.problems.length > 0;
+      const form = parsePostForm(ReplyForm, received);
+      if (!form.ok) return showThread(deps, request, reply.code(form.status), thread, lastPage, 'flat', { values: form.values, errors: form.errors, filesDropped });
+      const result = await replyToThread(deps, request.member!, thread, { body: form.data.body, replyToPostId: form.data.reply_to, formToken: form.data.form_token, files: form.files });
+      const keep = { values: form.values, filesDropped };
+      switch (result.kind) {
+        case 'posted':
+          setFlash(request, DISCUSSION_MESSAGES.replyPosted);
+          return redirectTo(reply, `/p/${result.postId}`);
+        case 'duplicate':
+          return redirectTo(reply, `/p/${result.postId}`);
+        case 'stale-form': {
+          // A fresh token: the spent one would be refused again.
+          const { form_token: _spent, ...values } = keep.values;
+          return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { values, errors: { _form: PAGE_MESSAGES.formExpired }, filesDropped });
+        }
+        case 'gone':
+          throw new NotFound();
+        case 'locked':
+          return showThread(deps, request, reply.code(403), thread, lastPage, 'flat', { ...keep, errors: { _form: DISCUSSION_MESSAGES.threadLocked } });
+        case 'bad-reply-to':
+          return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { ...keep, values: { ...keep.values, reply_to: '' }, errors: { _form: DISCUSSION_MESSAGES.replyToRefused } });
+        case 'rate-limited': {
+          const limited = new RateLimited(result.retryAfterSeconds);
+          return showThread(deps, request, reply.code(429).headers(limited.headers), thread, lastPage, 'flat', { ...keep, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) } });
+        }
       }
-      case 'gone':
-        throw new NotFound();
-      case 'locked':
-        return showThread(deps, request, reply.code(403), thread, lastPage, 'flat', { ...keep, errors: { _form: DISCUSSION_MESSAGES.threadLocked } });
-      case 'bad-reply-to':
-        return showThread(deps, request, reply.code(422), thread, lastPage, 'flat', { values: { ...keep.values, reply_to: '' }, errors: { _form: DISCUSSION_MESSAGES.replyToRefused } });
-      case 'rate-limited': {
-        const limited = new RateLimited(result.retryAfterSeconds);
-        return showThread(deps, request, reply.code(429).headers(limited.headers), thread, lastPage, 'flat', { ...keep, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) } });
-      }
+    } finally {
+      await received.discard();
     }
   });
 

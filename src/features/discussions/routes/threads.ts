@@ -3,10 +3,12 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { Forbidden, NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
-import { formToken, formValues, parseForm, parseParams, type FieldErrors } from '../../../lib/forms.js';
+import { formToken, parseParams, type FieldErrors } from '../../../lib/forms.js';
 import { PAGE_MESSAGES, waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
+import { receiveForm } from '../../resources/files/upload.js';
 import { mayStartThreads } from '../access.js';
+import { attachmentFields, parsePostForm } from '../attachments.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
 import { findCategoryBySlug, type Category } from '../queries/categories.js';
 import { findThread } from '../queries/threads.js';
@@ -15,7 +17,14 @@ import { slugify } from '../slug.js';
 import { startThread } from '../threads.js';
 import { queryOf, threadPath } from './paths.js';
 
-function showNewThreadForm(reply: FastifyReply, category: Category, values: Record<string, string> = {}, errors?: FieldErrors): FastifyReply {
+interface NewThreadFormState {
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+  /** Files were sent with a form shown again: the browser cannot keep them. */
+  filesDropped?: boolean;
+}
+
+function showNewThreadForm(deps: Deps, reply: FastifyReply, category: Category, { values = {}, errors, filesDropped = false }: NewThreadFormState = {}): FastifyReply {
   return reply.view('discussions/new-thread', {
     title: `Start a thread in ${category.name}`,
     category,
@@ -26,6 +35,7 @@ function showNewThreadForm(reply: FastifyReply, category: Category, values: Reco
     limits: THREAD_LIMITS,
     titleHint: `${THREAD_LIMITS.titleMin} to ${THREAD_LIMITS.title} characters.`,
     bodyHint: `Markdown works: **bold**, _italic_, lists, links and > quotes. At most ${THREAD_LIMITS.body.toLocaleString('en-AU')} characters.`,
+    attachments: attachmentFields(deps.config.uploadMaxFileBytes, values, errors, filesDropped),
   });
 }
 
@@ -38,30 +48,38 @@ const threadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     return category;
   }
 
-  app.get('/c/:slug/new', async (request, reply) => showNewThreadForm(reply, await categoryForStarting(request)));
+  app.get('/c/:slug/new', async (request, reply) => showNewThreadForm(deps, reply, await categoryForStarting(request)));
 
-  app.post('/c/:slug/new', async (request, reply) => {
+  // Multipart, for its files (a client may post it urlencoded without them). The category is
+  // looked up first: a member who may not start a thread there uploads nothing.
+  app.post('/c/:slug/new', { config: { multipartForm: true } }, async (request, reply) => {
     const category = await categoryForStarting(request);
-    const form = parseForm(NewThreadForm, request.body);
-    if (!form.ok) return showNewThreadForm(reply.code(422), category, form.values, form.errors);
-    const result = await startThread(deps, request.member!, category, { title: form.data.title, body: form.data.body, formToken: form.data.form_token });
-    switch (result.kind) {
-      case 'forbidden':
-        throw new Forbidden(DISCUSSION_MESSAGES.cannotStartThread);
-      case 'rate-limited': {
-        const limited = new RateLimited(result.retryAfterSeconds);
-        return showNewThreadForm(reply.code(429).headers(limited.headers), category, formValues(request.body), { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) });
+    const received = await receiveForm(request);
+    try {
+      const filesDropped = received.files.length + received.problems.length > 0;
+      const form = parsePostForm(NewThreadForm, received);
+      if (!form.ok) return showNewThreadForm(deps, reply.code(form.status), category, { values: form.values, errors: form.errors, filesDropped });
+      const result = await startThread(deps, request.member!, category, { title: form.data.title, body: form.data.body, formToken: form.data.form_token, files: form.files });
+      switch (result.kind) {
+        case 'forbidden':
+          throw new Forbidden(DISCUSSION_MESSAGES.cannotStartThread);
+        case 'rate-limited': {
+          const limited = new RateLimited(result.retryAfterSeconds);
+          return showNewThreadForm(deps, reply.code(429).headers(limited.headers), category, { values: form.values, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) }, filesDropped });
+        }
+        case 'started':
+          setFlash(request, DISCUSSION_MESSAGES.threadStarted);
+          return redirectTo(reply, threadPath({ id: result.threadId, slug: slugify(form.data.title) }));
+        case 'duplicate':
+          return redirectTo(reply, `/t/${result.threadId}`);
+        case 'stale-form': {
+          // A fresh token: the spent one would be refused again.
+          const { form_token: _spent, ...values } = form.values;
+          return showNewThreadForm(deps, reply.code(422), category, { values, errors: { _form: PAGE_MESSAGES.formExpired }, filesDropped });
+        }
       }
-      case 'started':
-        setFlash(request, DISCUSSION_MESSAGES.threadStarted);
-        return redirectTo(reply, threadPath({ id: result.threadId, slug: slugify(form.data.title) }));
-      case 'duplicate':
-        return redirectTo(reply, `/t/${result.threadId}`);
-      case 'stale-form': {
-        // A fresh token: the spent one would be refused again.
-        const { form_token: _spent, ...values } = formValues(request.body);
-        return showNewThreadForm(reply.code(422), category, values, { _form: PAGE_MESSAGES.formExpired });
-      }
+    } finally {
+      await received.discard();
     }
   });
 
