@@ -120,6 +120,8 @@ export interface ZipEntry {
   declaredSize?: number;
   /** Sizes in a ZIP64 extra field, as for entries over 4 GB. */
   zip64?: boolean;
+  /** CRC and sizes after the data (general-purpose flag bit 3), as streaming writers (Java, LibreOffice) do. */
+  dataDescriptor?: boolean;
 }
 
 /** A ZIP archive with its central directory, entries stored unless asked otherwise. */
@@ -132,18 +134,23 @@ export function zipBytes(entries: ZipEntry[]): Buffer {
     const data = entry.deflate ? deflateRawSync(raw) : raw;
     const name = Buffer.from(entry.name);
     const size = entry.declaredSize ?? raw.length;
-    const fields = (short: Buffer) => {
+    const flags = entry.dataDescriptor ? 8 : 0;
+    const fields = (short: Buffer, sizesAfter = false) => {
       short.writeUInt16LE(entry.deflate ? 8 : 0, 0);
-      short.writeUInt32LE(crc32(raw), 6);
-      short.writeUInt32LE(data.length, 10);
-      short.writeUInt32LE(entry.zip64 ? 0xffffffff : size, 14);
+      if (!sizesAfter) {
+        short.writeUInt32LE(crc32(raw), 6);
+        short.writeUInt32LE(data.length, 10);
+        short.writeUInt32LE(entry.zip64 ? 0xffffffff : size, 14);
+      }
       short.writeUInt16LE(name.length, 18);
       short.writeUInt16LE(entry.zip64 ? 12 : 0, 20);
       return short;
     };
     const extra = entry.zip64 ? Buffer.concat([Buffer.from([1, 0, 8, 0]), bigU64(size)]) : Buffer.alloc(0);
-    const local = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0]), fields(Buffer.alloc(22)), name, extra, data]);
-    const central = Buffer.concat([Buffer.from([0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, 0, 0]), fields(Buffer.alloc(22)), Buffer.alloc(14), name, extra]);
+    const descriptor = Buffer.alloc(entry.dataDescriptor ? 16 : 0);
+    if (entry.dataDescriptor) [0x08074b50, crc32(raw), data.length, size].forEach((n, index) => descriptor.writeUInt32LE(n, index * 4));
+    const local = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 20, 0, flags, 0]), fields(Buffer.alloc(22), entry.dataDescriptor), name, extra, data, descriptor]);
+    const central = Buffer.concat([Buffer.from([0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, flags, 0]), fields(Buffer.alloc(22)), Buffer.alloc(14), name, extra]);
     central.writeUInt32LE(offset, 42);
     locals.push(local);
     centrals.push(central);

@@ -23,12 +23,17 @@ import { createCategory, createThreads } from './forum-rows.js';
  * store, insertFiles in a transaction), and what a refused upload must not leave behind.
  */
 
-/** `size` bytes: `head`, then `fill` repeated; generated as they are sent. */
+/** `size` bytes: `head`, `fill` repeated, then `tail`; generated as they are sent. */
 export interface GeneratedBytes {
   head: Buffer;
   size: number;
   fill?: number;
+  tail?: Buffer;
 }
+
+/** The start and end of a PDF, for GeneratedBytes: the sniffer wants both. */
+export const PDF_HEAD = Buffer.from('%PDF-1.7\n');
+export const PDF_TAIL = Buffer.from('\n%%EOF\n');
 
 export type FormPart = { name: string; value: string } | { name: string; filename: string; data: Buffer | GeneratedBytes; contentType?: string; disposition?: string };
 
@@ -43,10 +48,11 @@ function partHeader(part: FormPart): Buffer {
 function* partBody(part: FormPart): Generator<Buffer> {
   if ('value' in part) return yield Buffer.from(part.value);
   if (Buffer.isBuffer(part.data)) return yield part.data;
-  const { head, size, fill = 0x20 } = part.data;
+  const { head, size, fill = 0x20, tail = Buffer.alloc(0) } = part.data;
   yield head;
   const block = Buffer.alloc(CHUNK, fill);
-  for (let left = size - head.length; left > 0; left -= CHUNK) yield left >= CHUNK ? block : block.subarray(0, left);
+  for (let left = size - head.length - tail.length; left > 0; left -= CHUNK) yield left >= CHUNK ? block : block.subarray(0, left);
+  yield tail;
 }
 
 const bodyLength = (part: FormPart) => ('value' in part ? Buffer.byteLength(part.value) : Buffer.isBuffer(part.data) ? part.data.length : part.data.size);

@@ -34,6 +34,8 @@ function refusalMessage(name: string, refusal: Refusal): string {
       return `${file} is not a type of file Commons accepts. Attach ${ACCEPTED}.`;
     case 'broken-image':
       return `${file} is damaged or incomplete (${refusal.detail}). Save it again and try again.`;
+    case 'not-pdf':
+      return `${file} starts like a PDF but is not one Commons accepts (${refusal.detail}). Save it as a PDF again and try again.`;
     case 'too-many-pixels':
       return `${file} is ${refusal.detail}, more than the 50 million pixels an image may have. Make it smaller and try again.`;
     case 'hidden-markup':

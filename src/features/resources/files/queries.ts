@@ -21,6 +21,13 @@ function ownerKey(owner: FileOwner): ['resource_id' | 'post_id', number] {
   return 'resourceId' in owner ? ['resource_id', owner.resourceId] : ['post_id', owner.postId];
 }
 
+/** Contents forgotten between storing and attaching: withStoredFiles stores them again, once, then it is a 503. */
+export class StoredContentsMissing extends HttpError {
+  constructor() {
+    super(503, FILE_MESSAGES.storeBusy, { 'retry-after': '5' });
+  }
+}
+
 /**
  * The stored contents of these files, locked until the transaction ends: the store forgets
  * contents no file names only after taking a lock this waits for, so a file row is never
@@ -36,8 +43,8 @@ async function lockStoredContents(trx: Transaction<DB>, keys: readonly string[])
     .orderBy('id')
     .forKeyShare()
     .execute();
-  // Forgotten between storing and this transaction (another upload's failure): rare, and a retry stores it again.
-  if (rows.length !== distinct.length) throw new HttpError(503, FILE_MESSAGES.storeBusy, { 'retry-after': '5' });
+  // Forgotten between storing and this transaction by a refused request in another process.
+  if (rows.length !== distinct.length) throw new StoredContentsMissing();
 }
 
 /** Attaches files (already in the store: see withStoredFiles) after the owner's others; their ids, in order. */

@@ -1,6 +1,6 @@
 import { StreamedParser, type FormatParser } from './byte-parser.js';
 import { parseGif, parseJpeg, parsePng, parseWebp, type ImageHeader } from './images.js';
-import { leadingMarkup } from './markup.js';
+import { HiddenMarkupScanner, leadingMarkup } from './markup.js';
 
 /**
  * What a file is, decided from its bytes as they stream past (never its name or the client's
@@ -23,6 +23,7 @@ export type RefusalReason =
   | 'not-utf8'
   | 'unknown'
   | 'broken-image'
+  | 'not-pdf'
   | 'too-many-pixels'
   | 'hidden-markup'
   | 'data-after-end'
@@ -101,7 +102,7 @@ const COMPOUND_FILE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1', 'avif', 'avis']);
 
 function inspectorFor(head: Buffer): Inspector {
-  if (startsWith(head, ascii('%PDF-'))) return accepting({ kind: 'pdf' });
+  if (startsWith(head, ascii('%PDF-'))) return new PdfInspector();
   if (startsWith(head, ascii('PK\x03\x04'))) return accepting({ kind: 'zip' });
   if (startsWith(head, [0x89, 0x50, 0x4e, 0x47])) return new ImageInspector('image/png', parsePng());
   if (startsWith(head, [0xff, 0xd8, 0xff])) return new ImageInspector('image/jpeg', parseJpeg());
@@ -120,6 +121,54 @@ function accepting(sniffed: Sniffed): Inspector {
 
 function refusing(reason: RefusalReason): Inspector {
   return { push() {}, refusal: { reason }, finish: () => ({ ok: false, refusal: { reason } }) };
+}
+
+// A PDF's first kilobyte is its header and first objects; its last holds the trailer.
+const PDF_END_BYTES = 1024;
+const PDF_HEAD_BYTES = 1024;
+const ZIP_LOCAL_HEADER = ascii('PK\x03\x04');
+const PDF_END = ascii('%%EOF');
+// PDF 2.0 §7.2.3's white-space characters.
+const PDF_WHITESPACE = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]);
+
+/**
+ * A PDF is its `%PDF-` header and a trailer ending in `%%EOF`, with no ZIP entry or page markup
+ * in its first kilobyte, where polyglots put what another reader should find. Only the first and
+ * last kilobyte are kept, whatever the file's size.
+ */
+class PdfInspector implements Inspector {
+  refusal: Refusal | undefined;
+  private readonly markup = new HiddenMarkupScanner();
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private end = Buffer.alloc(0);
+
+  push(chunk: Buffer): void {
+    if (this.headBytes < PDF_HEAD_BYTES) {
+      const piece = chunk.subarray(0, PDF_HEAD_BYTES - this.headBytes);
+      this.head.push(piece);
+      this.headBytes += piece.length;
+      this.markup.push(piece);
+      if (this.headBytes === PDF_HEAD_BYTES) this.checkHead();
+    }
+    const kept = chunk.subarray(Math.max(0, chunk.length - PDF_END_BYTES));
+    this.end = Buffer.concat([this.end.subarray(Math.max(0, this.end.length + kept.length - PDF_END_BYTES)), kept]);
+  }
+
+  finish(): SniffResult {
+    if (!this.refusal && this.headBytes < PDF_HEAD_BYTES) this.checkHead();
+    if (!this.refusal) {
+      const at = this.end.lastIndexOf(PDF_END);
+      if (at === -1 || !this.end.subarray(at + PDF_END.length).every((byte) => PDF_WHITESPACE.has(byte))) this.refusal = { reason: 'not-pdf', detail: 'it does not end as a PDF does' };
+    }
+    return this.refusal ? { ok: false, refusal: this.refusal } : { ok: true, sniffed: { kind: 'pdf' } };
+  }
+
+  private checkHead(): void {
+    if (Buffer.concat(this.head).includes(ZIP_LOCAL_HEADER)) this.refusal = { reason: 'not-pdf', detail: 'it has a ZIP archive at its start' };
+    else if (this.markup.found) this.refusal = { reason: 'not-pdf', detail: 'it has web page code at its start' };
+    this.head = [];
+  }
 }
 
 class ImageInspector implements Inspector {

@@ -12,8 +12,13 @@ export interface FileStore {
   put(key: string, source: FileSource): Promise<void>;
   /** The contents, streamed, or undefined when nothing (complete) is stored under `key`. */
   get(key: string): Promise<Readable | undefined>;
-  /** Forgets the contents under `key`, unless a file row still names them. */
-  delete(key: string): Promise<void>;
+  /** Marks the contents under `key` as wanted by a request in flight, before its put. */
+  claim(key: string): void;
+  /**
+   * Ends a claim. The last one in this process forgets the contents unless a file row names
+   * them, so a refused request leaves nothing behind but never takes what another is storing.
+   */
+  release(key: string): Promise<void>;
 }
 
 export interface FileSource {
@@ -33,6 +38,9 @@ const BLOBS_PER_DELETE = 50;
 
 const keyBytes = (key: string) => Buffer.from(key, 'hex');
 
+// PostgreSQL's foreign_key_violation: a chunk written for a blob another process has just forgotten.
+const isForeignKeyViolation = (error: unknown) => (error as { code?: unknown }).code === '23503';
+
 /**
  * PostgreSQL: one file_blobs row per distinct content and its chunks in file_blob_chunks. Every
  * statement is short and none is in a transaction with another, so a big file never holds the
@@ -40,12 +48,22 @@ const keyBytes = (key: string) => Buffer.from(key, 'hex');
  * last, so a blob half written is never served.
  */
 export class PostgresFileStore implements FileStore {
+  /** Requests in flight in this process, by key; another process's are not seen, hence put's retry. */
+  private readonly claims = new Map<string, number>();
+
   constructor(private readonly db: Kysely<DB>) {}
 
   async put(key: string, source: FileSource): Promise<void> {
+    // A request in another process may forget the blob while this writes it: write it afresh, once.
+    if (await this.write(key, source)) return;
+    if (!(await this.write(key, source))) throw new Error(`file blob ${key} was forgotten twice while being stored`);
+  }
+
+  /** False when the blob vanished before it was whole. */
+  private async write(key: string, source: FileSource): Promise<boolean> {
     const chunkCount = Math.ceil(source.byteSize / CHUNK_BYTES);
     const blob = await this.claimBlob(key, source.byteSize, chunkCount);
-    if (blob.stored) return;
+    if (blob.stored) return true;
     const file = await open(source.path, 'r');
     try {
       const buffer = Buffer.alloc(CHUNK_BYTES);
@@ -58,10 +76,14 @@ export class PostgresFileStore implements FileStore {
           .onConflict((oc) => oc.columns(['blob_id', 'seq']).doNothing())
           .execute();
       }
+    } catch (error) {
+      if (isForeignKeyViolation(error)) return false;
+      throw error;
     } finally {
       await file.close();
     }
-    await this.db.updateTable('file_blobs').set({ stored_at: sql`now()` }).where('id', '=', blob.id).execute();
+    const stored = await this.db.updateTable('file_blobs').set({ stored_at: sql`now()` }).where('id', '=', blob.id).executeTakeFirst();
+    return stored.numUpdatedRows > 0n;
   }
 
   /** The blob row for `key`, made if need be; an abandoned one is replaced, a stored one touched so housekeeping spares it. */
@@ -122,7 +144,21 @@ export class PostgresFileStore implements FileStore {
     });
   }
 
-  async delete(key: string): Promise<void> {
+  claim(key: string): void {
+    this.claims.set(key, (this.claims.get(key) ?? 0) + 1);
+  }
+
+  async release(key: string): Promise<void> {
+    const left = (this.claims.get(key) ?? 1) - 1;
+    if (left > 0) {
+      this.claims.set(key, left);
+      return;
+    }
+    this.claims.delete(key);
+    await this.forgetUnlessNamed(key);
+  }
+
+  private async forgetUnlessNamed(key: string): Promise<void> {
     // The lock waits for a transaction attaching a file to this blob (insertFiles takes a share
     // lock on it); the second statement's snapshot then sees that file row and keeps the blob.
     await this.db.transaction().execute(async (trx) => {

@@ -25,6 +25,7 @@ const ZIP64_EOCD_SIGNATURE = 0x06064b50;
 const CENTRAL_ENTRY_SIGNATURE = 0x02014b50;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_BYTES = 30;
+const DATA_DESCRIPTOR_SIGNATURE = 0x08074b50;
 const STORED = 0;
 const DEFLATED = 8;
 
@@ -41,13 +42,19 @@ const OOXML_MAIN_PARTS = new Map<string, AllowedFileType>([
 
 export type ZipVerdict = { ok: true; type: AllowedFileType } | { ok: false; refusal: Refusal };
 
-interface Entry {
+interface Sizes {
+  compressedSize: number;
+  uncompressedSize: number;
+  localOffset?: number;
+}
+
+interface Entry extends Sizes {
   name: string;
   nameBytes: number;
   method: number;
-  compressedSize: number;
-  uncompressedSize: number;
   localOffset: number;
+  /** Its sizes came from a ZIP64 extra field. */
+  zip64: boolean;
 }
 
 class BrokenZip extends Error {}
@@ -57,7 +64,7 @@ export async function inspectOfficeZip(path: string, byteSize: number): Promise<
   try {
     const directory = await findCentralDirectory(file, byteSize);
     const entries = readEntries(await readAt(file, directory.offset, directory.size), directory.count);
-    checkLayout(entries, directory.offset);
+    await checkLocalHeaders(file, entries, directory.offset);
     const tooBig = declaredTooBig(entries);
     if (tooBig) return { ok: false, refusal: { reason: 'too-big-inside', detail: tooBig } };
     if (entries.some((entry) => /(^|\/)vbaProject\.bin$/i.test(entry.name))) return { ok: false, refusal: { reason: 'macros' } };
@@ -78,18 +85,21 @@ async function readAt(file: FileHandle, position: number, length: number): Promi
   return buffer;
 }
 
-/** The End of Central Directory record, which must end the file (a comment aside), and its ZIP64 form. */
+/**
+ * The End of Central Directory record, which must end the file, and its ZIP64 form. Office and
+ * OpenDocument write no comment after it, and a second record (a decoy in the first's comment,
+ * for readers that search from the end) is refused rather than guessed between.
+ */
 async function findCentralDirectory(file: FileHandle, byteSize: number): Promise<{ offset: number; size: number; count: number }> {
   const tailBytes = Math.min(byteSize, EOCD_BYTES + 0xffff + ZIP64_LOCATOR_BYTES);
   const tail = await readAt(file, byteSize - tailBytes, tailBytes);
-  let at = -1;
-  for (let i = tail.length - EOCD_BYTES; i >= 0; i -= 1) {
-    if (tail.readUInt32LE(i) === EOCD_SIGNATURE && i + EOCD_BYTES + tail.readUInt16LE(i + 20) === tail.length) {
-      at = i;
-      break;
-    }
-  }
-  if (at === -1) throw new BrokenZip('its central directory is missing');
+  const signature = Buffer.alloc(4);
+  signature.writeUInt32LE(EOCD_SIGNATURE);
+  const first = tail.indexOf(signature);
+  if (first === -1) throw new BrokenZip('its central directory is missing');
+  if (tail.indexOf(signature, first + 1) !== -1) throw new BrokenZip('it has two ends of its central directory');
+  const at = first;
+  if (at !== tail.length - EOCD_BYTES) throw new BrokenZip(at < tail.length - EOCD_BYTES && at + EOCD_BYTES + tail.readUInt16LE(at + 20) === tail.length ? 'its directory has a comment, which no document has' : 'its central directory is missing');
   const eocdOffset = byteSize - tailBytes + at;
   if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0 || tail.readUInt16LE(at + 8) !== tail.readUInt16LE(at + 10)) throw new BrokenZip('it spans several disks');
   let count = tail.readUInt16LE(at + 10);
@@ -137,8 +147,9 @@ function readEntries(directory: Buffer, count: number): Entry[] {
       compressedSize: directory.readUInt32LE(at + 20),
       uncompressedSize: directory.readUInt32LE(at + 24),
       localOffset: directory.readUInt32LE(at + 42),
+      zip64: false,
     };
-    applyZip64Sizes(entry, directory.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength));
+    entry.zip64 = applyZip64Sizes(entry, directory.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength));
     if (entry.method !== STORED && entry.method !== DEFLATED) throw new BrokenZip('it uses a compression Office does not');
     if (entry.method === STORED && entry.compressedSize !== entry.uncompressedSize) throw new BrokenZip('an entry’s sizes disagree');
     if (!isSafeName(entry.name)) throw new BrokenZip('an entry has a name no document uses');
@@ -151,17 +162,17 @@ function readEntries(directory: Buffer, count: number): Entry[] {
   return entries;
 }
 
-/** Sizes and offsets of 0xFFFFFFFF are in the ZIP64 extra field (id 1), in this order. */
-function applyZip64Sizes(entry: Entry, extra: Buffer): void {
-  const wide = (['uncompressedSize', 'compressedSize', 'localOffset'] as const).filter((key) => entry[key] === 0xffffffff);
-  if (wide.length === 0) return;
+/** Sizes and offsets of 0xFFFFFFFF are in the ZIP64 extra field (id 1), in this order; whether any were. */
+function applyZip64Sizes(sizes: Sizes, extra: Buffer): boolean {
+  const wide = (['uncompressedSize', 'compressedSize', 'localOffset'] as const).filter((key) => sizes[key] === 0xffffffff);
+  if (wide.length === 0) return false;
   for (let at = 0; at + 4 <= extra.length; ) {
     const id = extra.readUInt16LE(at);
     const length = extra.readUInt16LE(at + 2);
     if (id === 0x0001) {
       if (length < wide.length * 8 || at + 4 + length > extra.length) break;
-      wide.forEach((key, index) => (entry[key] = safeNumber(extra.readBigUInt64LE(at + 4 + index * 8))));
-      return;
+      wide.forEach((key, index) => (sizes[key] = safeNumber(extra.readBigUInt64LE(at + 4 + index * 8))));
+      return true;
     }
     at += 4 + length;
   }
@@ -173,15 +184,47 @@ function isSafeName(name: string): boolean {
   return name.length > 0 && !/[\\\0]/.test(name) && !name.startsWith('/') && !name.split('/').some((segment) => segment === '..' || segment === '.');
 }
 
-/** Every entry's data lies before the directory and apart from every other's. */
-function checkLayout(entries: Entry[], directoryOffset: number): void {
+/**
+ * Every entry's local header agrees with its directory entry, and the entries follow one another
+ * from the file's first byte to the directory with nothing between them: no bytes a reader that
+ * walks local headers would see and the directory would not (a second archive, a program).
+ */
+async function checkLocalHeaders(file: FileHandle, entries: Entry[], directoryOffset: number): Promise<void> {
   const byOffset = [...entries].sort((a, b) => a.localOffset - b.localOffset);
-  let free = 0;
+  let next = 0;
   for (const entry of byOffset) {
-    if (entry.localOffset < free) throw new BrokenZip('two entries overlap');
-    free = entry.localOffset + LOCAL_HEADER_BYTES + entry.nameBytes + entry.compressedSize;
-    if (free > directoryOffset) throw new BrokenZip('an entry runs into the central directory');
+    if (entry.localOffset < next) throw new BrokenZip('two entries overlap');
+    if (entry.localOffset > next) throw new BrokenZip(next === 0 ? 'it has bytes before its first entry' : 'it has bytes between its entries');
+    if (entry.localOffset + LOCAL_HEADER_BYTES + entry.nameBytes > directoryOffset) throw new BrokenZip('an entry runs into the central directory');
+    const header = await readAt(file, entry.localOffset, LOCAL_HEADER_BYTES + entry.nameBytes);
+    const nameLength = header.readUInt16LE(26);
+    if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE || nameLength !== entry.nameBytes || header.readUInt16LE(8) !== entry.method || header.toString('utf8', LOCAL_HEADER_BYTES) !== entry.name) {
+      throw new BrokenZip('an entry’s local header disagrees with its directory');
+    }
+    const dataAt = entry.localOffset + LOCAL_HEADER_BYTES + nameLength + header.readUInt16LE(28);
+    next = dataAt + entry.compressedSize;
+    if (next > directoryOffset) throw new BrokenZip('an entry runs into the central directory');
+    // Bit 3: the sizes follow the data, in a data descriptor, rather than in the header.
+    if (header.readUInt16LE(6) & 0x08) next += await checkDataDescriptor(file, entry, next, directoryOffset);
+    else {
+      const sizes: Sizes = { uncompressedSize: header.readUInt32LE(22), compressedSize: header.readUInt32LE(18) };
+      applyZip64Sizes(sizes, await readAt(file, entry.localOffset + LOCAL_HEADER_BYTES + nameLength, header.readUInt16LE(28)));
+      if (sizes.compressedSize !== entry.compressedSize || sizes.uncompressedSize !== entry.uncompressedSize) throw new BrokenZip('an entry’s local header disagrees with its directory');
+    }
   }
+  if (next !== directoryOffset) throw new BrokenZip('it has bytes between its entries and its directory');
+}
+
+/** The data descriptor at `at` (its signature optional, its sizes 8 bytes wide for ZIP64), which must repeat the directory's sizes; its length. */
+async function checkDataDescriptor(file: FileHandle, entry: Entry, at: number, directoryOffset: number): Promise<number> {
+  const sizeBytes = entry.zip64 ? 8 : 4;
+  const longest = Math.min(4 + 4 + 2 * sizeBytes, directoryOffset - at);
+  if (longest < 4 + 2 * sizeBytes) throw new BrokenZip('an entry’s data descriptor is missing');
+  const descriptor = await readAt(file, at, longest);
+  const signed = longest === 4 + 4 + 2 * sizeBytes && descriptor.readUInt32LE(0) === DATA_DESCRIPTOR_SIGNATURE ? 4 : 0;
+  const size = (offset: number) => (entry.zip64 ? safeNumber(descriptor.readBigUInt64LE(offset)) : descriptor.readUInt32LE(offset));
+  if (size(signed + 4) !== entry.compressedSize || size(signed + 4 + sizeBytes) !== entry.uncompressedSize) throw new BrokenZip('an entry’s data descriptor disagrees with its directory');
+  return signed + 4 + 2 * sizeBytes;
 }
 
 function declaredTooBig(entries: Entry[]): string | undefined {

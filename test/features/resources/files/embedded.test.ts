@@ -5,7 +5,7 @@ import { TEST_HOST, type Browser } from '../../../support/app.js';
 import { createEmbeddedDatabase } from '../../../support/database.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
 import type { TestMember } from '../../../support/members.js';
-import { buildUploadTestApp, type UploadTestApp, createResourceRow, csrfPart, MultipartBody, postMultipart, UPLOAD_PROBE } from '../../../support/uploads.js';
+import { buildUploadTestApp, type UploadTestApp, createResourceRow, csrfPart, MultipartBody, PDF_HEAD, PDF_TAIL, postMultipart, UPLOAD_PROBE } from '../../../support/uploads.js';
 
 /**
  * The embedded database has one connection for the whole site: an upload must never hold it
@@ -29,7 +29,7 @@ describe('uploads on the embedded database', () => {
   it('serves other pages while an upload trickles in', async () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (t.app.server.address() as net.AddressInfo).port;
-    const body = new MultipartBody([csrfPart(await csrfOf(member.browser)), { name: 'resource_id', value: String(resourceId) }, { name: 'files', filename: 'slow.pdf', data: { head: Buffer.from('%PDF-1.7\n'), size: 4000 } }]);
+    const body = new MultipartBody([csrfPart(await csrfOf(member.browser)), { name: 'resource_id', value: String(resourceId) }, { name: 'files', filename: 'slow.pdf', data: { head: PDF_HEAD, size: 4000, tail: PDF_TAIL } }]);
     const bytes = body.toBuffer();
     const socket = net.connect(port, '127.0.0.1');
     let answer = '';
@@ -55,7 +55,7 @@ describe('uploads on the embedded database', () => {
   });
 
   it('stores and serves a 25 MB file in short statements', async () => {
-    const response = await postMultipart(t.app, member.browser, UPLOAD_PROBE, new MultipartBody([csrfPart(await csrfOf(member.browser)), { name: 'resource_id', value: String(resourceId) }, { name: 'files', filename: 'big.pdf', data: { head: Buffer.from('%PDF-1.7\n'), size: 25 * MB, fill: 0x31 } }]));
+    const response = await postMultipart(t.app, member.browser, UPLOAD_PROBE, new MultipartBody([csrfPart(await csrfOf(member.browser)), { name: 'resource_id', value: String(resourceId) }, { name: 'files', filename: 'big.pdf', data: { head: PDF_HEAD, size: 25 * MB, fill: 0x31, tail: PDF_TAIL } }]));
     expect(response.statusCode, response.body.slice(0, 200)).toBe(200);
     const id = response.json().ids[0] as number;
     const download = await member.browser.get(fileUrl({ id, name: 'big.pdf' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FileSniffer, MAX_IMAGE_PIXELS, type SniffResult } from '../../../../src/features/resources/files/sniff.js';
-import { CSV_TEXT, GIF_BYTES, HOSTILE, jpegBytes, pdfBytes, pngBytes, pngChunk, WEBP_BYTES } from '../../../support/file-fixtures.js';
+import { CSV_TEXT, GIF_BYTES, HOSTILE, jpegBytes, pdfBytes, pngBytes, pngChunk, WEBP_BYTES, zipBytes } from '../../../support/file-fixtures.js';
 
 /** Sniffs bytes as they would stream in, `step` bytes at a time (1 shows nothing depends on where chunks end). */
 function sniff(bytes: Buffer, step = 4096): SniffResult {
@@ -105,5 +105,32 @@ describe('images', () => {
     expect(reasonOf(sniff(pngBytes({ after: Buffer.from('PK\x03\x04 hidden archive', 'latin1') })))).toBe('data-after-end');
     expect(reasonOf(sniff(Buffer.concat([GIF_BYTES, Buffer.from('extra')])))).toBe('data-after-end');
     expect(reasonOf(sniff(Buffer.concat([WEBP_BYTES.lossless, Buffer.from('extra')])))).toBe('data-after-end');
+  });
+});
+
+describe('PDF', () => {
+  const notPdf = (detail: string) => ({ ok: false, refusal: { reason: 'not-pdf', detail } });
+
+  it('accepts whitespace after %%EOF, and tags in its content past the first kilobyte', () => {
+    expect(reasonOf(sniff(Buffer.concat([pdfBytes(), Buffer.from('\r\n\0 \n')]), 1))).toBe('accepted');
+    const pdf = pdfBytes();
+    const withLateTag = Buffer.concat([pdf.subarray(0, 9), Buffer.from(`% ${'x'.repeat(1100)}\n% <script> in a comment\n`), pdf.subarray(9)]);
+    expect(reasonOf(sniff(withLateTag, 3))).toBe('accepted');
+  });
+
+  it('refuses a PDF with no %%EOF in its last kilobyte, or something after it', () => {
+    // Over a kilobyte, so that what is appended is judged by the end alone.
+    const pdf = pdfBytes('What we learnt. '.repeat(100));
+    expect(sniff(pdf.subarray(0, pdf.length - 3))).toEqual(notPdf('it does not end as a PDF does'));
+    expect(sniff(Buffer.concat([pdf, Buffer.from('<html><script>alert(1)</script></html>')]), 7)).toEqual(notPdf('it does not end as a PDF does'));
+    expect(sniff(Buffer.concat([pdf, zipBytes([{ name: 'payload.exe', data: 'MZ' }])]))).toEqual(notPdf('it does not end as a PDF does'));
+    expect(sniff(Buffer.concat([pdf, Buffer.alloc(1100, 0x20)]))).toEqual(notPdf('it does not end as a PDF does'));
+  });
+
+  it('refuses a ZIP archive or a web page behind %PDF-, whatever ends it', () => {
+    const eof = Buffer.from('\n%%EOF\n');
+    expect(sniff(Buffer.concat([Buffer.from('%PDF-'), zipBytes([{ name: 'payload.exe', data: 'MZ' }]), eof]), 1)).toEqual(notPdf('it has a ZIP archive at its start'));
+    expect(sniff(Buffer.concat([Buffer.from('%PDF-<html><script>alert(document.domain)</script></html>'), eof]))).toEqual(notPdf('it has web page code at its start'));
+    expect(sniff(Buffer.concat([pdfBytes().subarray(0, 200), Buffer.from('<svg onload=alert(1)>'), Buffer.alloc(5000, 0x20), eof]), 3)).toEqual(notPdf('it has web page code at its start'));
   });
 });

@@ -98,15 +98,19 @@ describe('PostgresFileStore', () => {
     expect((await blobOf(file.key))!.id).toBe(blob.id);
   });
 
-  it('forgets contents only when no file names them', async () => {
+  it('forgets contents only when no file names them and the last claim on them is released', async () => {
     const named = localFile(500);
     const unnamed = localFile(600);
-    await store.put(named.key, named.source);
-    await store.put(unnamed.key, unnamed.source);
+    for (const file of [named, unnamed]) {
+      store.claim(file.key);
+      store.claim(file.key);
+      await store.put(file.key, file.source);
+    }
     await attachRow(named.key, 500);
-    await store.delete(named.key);
-    await store.delete(unnamed.key);
-    await store.delete('f'.repeat(64));
+    for (const file of [named, unnamed]) await store.release(file.key);
+    expect(await blobOf(unnamed.key)).toBeDefined();
+    for (const file of [named, unnamed]) await store.release(file.key);
+    await store.release('f'.repeat(64));
     expect(await blobOf(named.key)).toBeDefined();
     expect(await blobOf(unnamed.key)).toBeUndefined();
     expect(await database.db.selectFrom('file_blob_chunks').select('blob_id').where('blob_id', 'not in', database.db.selectFrom('file_blobs').select('id')).execute()).toEqual([]);

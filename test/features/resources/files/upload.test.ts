@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FILE_MESSAGES } from '../../../../src/features/resources/files/messages.js';
 import type { Browser } from '../../../support/app.js';
 import { csrfOf, memberWithBrowser } from '../../../support/discussions.js';
-import { CSV_TEXT, docxBytes, GIF_BYTES, HOSTILE, jpegBytes, odtBytes, pdfBytes, pngBytes, WEBP_BYTES, xlsxBytes } from '../../../support/file-fixtures.js';
+import { CSV_TEXT, docxBytes, GIF_BYTES, HOSTILE, jpegBytes, odtBytes, pdfBytes, pngBytes, WEBP_BYTES, xlsxBytes, zipBytes } from '../../../support/file-fixtures.js';
 import type { TestMember } from '../../../support/members.js';
-import { buildUploadTestApp, type UploadTestApp, createPostRow, createResourceRow, csrfPart, fileRows, MultipartBody, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart, type GeneratedBytes } from '../../../support/uploads.js';
+import { buildUploadTestApp, type UploadTestApp, createPostRow, createResourceRow, csrfPart, fileRows, MultipartBody, PDF_HEAD, PDF_TAIL, postMultipart, temporaryUploads, UPLOAD_PROBE, type FormPart, type GeneratedBytes } from '../../../support/uploads.js';
 
 let t: UploadTestApp;
 let member: { member: TestMember; browser: Browser };
@@ -87,12 +87,11 @@ describe('POST with files: what is accepted', () => {
   });
 
   it('accepts a file of exactly 25 MB, streamed to disk and stored in 256 KB chunks', async () => {
-    const head = Buffer.from('%PDF-1.7\n');
     const before = await fileRows(t.db);
-    const response = await upload([file('Annual report.pdf', { head, size: 25 * MB, fill: 0x30 })]);
+    const response = await upload([file('Annual report.pdf', { head: PDF_HEAD, size: 25 * MB, fill: 0x30, tail: PDF_TAIL })]);
     expect(response.statusCode, response.body.slice(0, 300)).toBe(200);
     expect(await fileRows(t.db)).toEqual({ files: before.files + 1, blobs: before.blobs + 1, chunks: before.chunks + 100 });
-    const expected = createHash('sha256').update(head).update(Buffer.alloc(25 * MB - head.length, 0x30)).digest('hex');
+    const expected = createHash('sha256').update(PDF_HEAD).update(Buffer.alloc(25 * MB - PDF_HEAD.length - PDF_TAIL.length, 0x30)).update(PDF_TAIL).digest('hex');
     const row = await t.db.selectFrom('files').select(['storage_key', 'byte_size']).where('id', '=', response.json().ids[0]).executeTakeFirstOrThrow();
     expect(row).toEqual({ storage_key: expected, byte_size: 25 * MB });
     await noTemporaryFiles();
@@ -119,6 +118,12 @@ describe('POST with files: each refused file is a problem on its field, and noth
 
   it('a .pdf whose bytes are HTML, whatever Content-Type the browser claims', async () => {
     await refusedFile([file('report.pdf', HOSTILE.html, { contentType: 'application/pdf' })], 422, FILE_MESSAGES.refused('report.pdf', { reason: 'html' }));
+  });
+
+  it('a .pdf that is a ZIP archive behind %PDF-, or a PDF with bytes after its end', async () => {
+    const polyglot = Buffer.concat([Buffer.from('%PDF-'), zipBytes([{ name: 'payload.exe', data: 'MZ' }]), Buffer.from('\n%%EOF\n')]);
+    await refusedFile([file('report.pdf', polyglot)], 422, '“report.pdf” starts like a PDF but is not one Commons accepts (it has a ZIP archive at its start). Save it as a PDF again and try again.');
+    await refusedFile([file('report.pdf', Buffer.concat([pdfBytes(), Buffer.from('then more bytes')]))], 422, FILE_MESSAGES.refused('report.pdf', { reason: 'not-pdf', detail: 'it does not end as a PDF does' }));
   });
 
   it('an SVG with script, as .svg or claiming to be a PNG', async () => {

@@ -63,3 +63,80 @@ describe('Office and OpenDocument files, from the central directory alone', () =
     expect(await inspect(docx.subarray(0, 200))).toMatchObject({ refusal: { reason: 'broken-zip' } });
   });
 });
+
+const DOCX = { ok: true, type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' };
+const LOCAL_HEADER = Buffer.from('PK\x03\x04', 'latin1');
+const eocdOf = (zip: Buffer) => zip.subarray(zip.length - 22);
+
+/** `zip` with `bytes` inserted at `at`, every offset after it moved on so that the directory still points at each entry. */
+function insertAt(zip: Buffer, at: number, bytes: Buffer): Buffer {
+  const directoryOffset = eocdOf(zip).readUInt32LE(16);
+  const result = Buffer.concat([zip.subarray(0, at), bytes, zip.subarray(at)]);
+  const moved = (offset: number) => (offset >= at ? offset + bytes.length : offset);
+  const newDirectory = moved(directoryOffset);
+  for (let entry = newDirectory; result.readUInt32LE(entry) === 0x02014b50; entry += 46 + result.readUInt16LE(entry + 28) + result.readUInt16LE(entry + 30) + result.readUInt16LE(entry + 32)) {
+    result.writeUInt32LE(moved(result.readUInt32LE(entry + 42)), entry + 42);
+  }
+  eocdOf(result).writeUInt32LE(newDirectory, 16);
+  return result;
+}
+
+const broken = (detail: string) => ({ ok: false, refusal: { reason: 'broken-zip', detail } });
+
+describe('local headers, and nothing between the entries', () => {
+  it('refuses bytes hidden before the first entry, between entries, or before the directory (an entry with a program)', async () => {
+    const archive = zipBytes([{ name: 'payload.exe', data: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(2000, 0x90)]) }]);
+    // Its entry alone: a whole second archive is refused sooner, for its second directory end.
+    const hidden = archive.subarray(0, eocdOf(archive).readUInt32LE(16));
+    const docx = docxBytes();
+    expect(await inspect(insertAt(docx, 0, hidden))).toEqual(broken('it has bytes before its first entry'));
+    expect(await inspect(insertAt(docx, docx.indexOf(LOCAL_HEADER, 4), hidden))).toEqual(broken('it has bytes between its entries'));
+    expect(await inspect(insertAt(docx, eocdOf(docx).readUInt32LE(16), hidden))).toEqual(broken('it has bytes between its entries and its directory'));
+  });
+
+  it('refuses a local header naming another file, method or size than the directory, or missing', async () => {
+    // The second entry is `_rels/.rels`: 11 bytes of name.
+    const tamper = (change: (zip: Buffer, header: number) => void) => {
+      const zip = docxBytes();
+      change(zip, zip.indexOf(LOCAL_HEADER, 4));
+      return inspect(zip);
+    };
+    const disagrees = broken('an entry’s local header disagrees with its directory');
+    expect(await tamper((zip, at) => zip.write('payload.exe', at + 30, 'latin1'))).toEqual(disagrees);
+    expect(await tamper((zip, at) => zip.writeUInt16LE(8, at + 8))).toEqual(disagrees);
+    expect(await tamper((zip, at) => zip.writeUInt32LE(0xfffffff0, at + 22))).toEqual(disagrees);
+    expect(await tamper((zip, at) => zip.writeUInt32LE(zip.readUInt32LE(at + 18) + 1, at + 18))).toEqual(disagrees);
+    expect(await tamper((zip, at) => zip.fill(0x41, at, at + 4))).toEqual(disagrees);
+  });
+
+  it('accepts sizes in data descriptors that repeat the directory’s, and refuses one that does not', async () => {
+    const streamed = docxEntries().map((entry) => ({ ...entry, deflate: true, dataDescriptor: true }));
+    expect(await inspect(zipBytes(streamed))).toEqual(DOCX);
+    const lying = zipBytes(streamed);
+    // The first entry's descriptor ends just before the second entry's local header: its uncompressed size.
+    const second = lying.indexOf(LOCAL_HEADER, 4);
+    lying.writeUInt32LE(lying.readUInt32LE(second - 4) + 1, second - 4);
+    expect(await inspect(lying)).toEqual(broken('an entry’s data descriptor disagrees with its directory'));
+  });
+});
+
+describe('the end of the central directory', () => {
+  it('refuses two of them (a clean directory hidden in a macro document’s comment)', async () => {
+    const withMacros = zipBytes([...docxEntries(), { name: 'word/vbaProject.bin', data: 'macro' }]);
+    const clean = zipBytes(docxEntries());
+    // Its directory and end; the local entries are byte for byte the same as the macro document's.
+    const cleanTail = Buffer.from(clean.subarray(eocdOf(clean).readUInt32LE(16)));
+    eocdOf(cleanTail).writeUInt32LE(withMacros.length, 16);
+    const composite = Buffer.concat([withMacros, cleanTail]);
+    composite.writeUInt16LE(cleanTail.length, withMacros.length - 2);
+    expect(await inspect(composite)).toEqual(broken('it has two ends of its central directory'));
+  });
+
+  it('refuses a comment after it, which no document has', async () => {
+    const docx = docxBytes();
+    const comment = Buffer.from('Made by a tool');
+    const commented = Buffer.concat([docx, comment]);
+    commented.writeUInt16LE(comment.length, docx.length - 2);
+    expect(await inspect(commented)).toEqual(broken('its directory has a comment, which no document has'));
+  });
+});
