@@ -78,7 +78,13 @@ export default fp<{ config: Config }>(
       },
     });
     app.decorate('uploads', { dir, maxFileBytes: config.uploadMaxFileBytes });
-    // Whatever a route did with a form, its temporary files go once the answer is sent.
+    // Whatever a route did with a form, its temporary files go before the answer leaves (a
+    // redirect is sent before a route's own `finally` runs), and at the latest when the
+    // exchange ends (a client that went away gets no answer).
+    app.addHook('onSend', async (request, _reply, payload) => {
+      await discardUploadsOf(request);
+      return payload;
+    });
     app.addHook('onResponse', async (request) => discardUploadsOf(request));
   },
   { name: 'uploads' },
