@@ -11,9 +11,10 @@ import { insertPost } from './queries/posts.js';
 import { findIdByFormToken, insertThread } from './queries/threads.js';
 import { slugify } from './slug.js';
 
-// Thrown inside the transaction to undo the thread, carrying the answer; never leaves this module.
+// Thrown inside the transaction to undo the thread, carrying the answer; never leaves this
+// module. `undefined`: another request with the same form won the race.
 class RollBack extends Error {
-  constructor(readonly result: StartThreadResult) {
+  constructor(readonly result: StartThreadResult | undefined) {
     super('rolled back');
   }
 }
@@ -43,8 +44,7 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
   try {
     return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<StartThreadResult> => {
       const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
-      // Lost a race with the same form: the other transaction's thread is committed by now.
-      if (id === undefined) throw new RollBack(await duplicateOf(deps, input.formToken, poster.id));
+      if (id === undefined) throw new RollBack(undefined);
       const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken }, { id: category.id, newThread: true });
       if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
       // Counted only once the thread is known to be new: a resubmitted form costs nothing.
@@ -56,7 +56,10 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
     }));
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;
-    return error.result;
+    // Lost a race with the same form: the winner's transaction is committed by the time the
+    // unique index let this one go. Looked up once this transaction's connection is back in the
+    // pool: twenty of these each waiting for a second connection would drain it.
+    return error.result ?? duplicateOf(deps, input.formToken, poster.id);
   }
 }
 

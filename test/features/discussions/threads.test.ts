@@ -65,6 +65,16 @@ describe('starting a thread and replying', () => {
     expect(category).toEqual({ thread_count: Number(inCategory.threads), post_count: Number(inCategory.posts) });
   });
 
+  it('makes one thread from 20 parallel submissions of its form, with no request left waiting for a connection', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db);
+    const hidden = await browser.openForm('/c/questions/new');
+    const form = { ...hidden, title: 'Started once, however often sent', body: 'Twenty clicks, one thread.' };
+    const responses = await Promise.all(Array.from({ length: 20 }, () => browser.post('/c/questions/new', form)));
+    expect(new Set(responses.map((r) => r.statusCode))).toEqual(new Set([303]));
+    expect(new Set(responses.map((r) => /^\/t\/\d+/.exec(r.headers.location as string)?.[0])).size).toBe(1);
+    expect(await t.db.selectFrom('threads').select('id').where('title', '=', form.title).execute()).toHaveLength(1);
+  });
+
   it('sends a resubmitted form to the reply it made, even once the thread is locked or the post it answered is deleted', async () => {
     const { browser } = await memberWithBrowser(t.app, t.db);
     const threadId = await startThread(browser, 'questions');
