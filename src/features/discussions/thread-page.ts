@@ -3,7 +3,7 @@ import { excerpt, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js
 import { fileUrl } from '../resources/files/filename.js';
 import { listAttachedFiles, type AttachedFile } from '../resources/files/queries.js';
 import { ALLOWED_FILE_TYPES } from '../resources/files/received-file.js';
-import { formatSize } from '../resources/files/size.js';
+import { fileLink, type FileLink } from '../resources/files/file-link.js';
 import { isStaff, type Viewer } from './access.js';
 import { answerRefusal, mayChooseAnswer } from './answers.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
@@ -39,12 +39,7 @@ export interface ShownImage {
   height: number | null;
 }
 
-export interface ShownDownload {
-  href: string;
-  name: string;
-  typeLabel: string;
-  size: string;
-}
+export type ShownDownload = FileLink;
 
 export interface ThreadPage {
   posts: ShownPost[];
@@ -126,7 +121,7 @@ function showAttachments(files: AttachedFile[]): Pick<ShownPost, 'images' | 'dow
     images: current.filter((file) => ALLOWED_FILE_TYPES[file.contentType].image).map((file) => ({ href: fileUrl(file), altText: file.altText ?? '', width: file.width, height: file.height })),
     downloads: current
       .filter((file) => !ALLOWED_FILE_TYPES[file.contentType].image)
-      .map((file) => ({ href: fileUrl(file), name: file.name, typeLabel: ALLOWED_FILE_TYPES[file.contentType].label, size: formatSize(file.byteSize) })),
+      .map(fileLink),
   };
 }
 

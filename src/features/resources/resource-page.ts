@@ -3,22 +3,16 @@ import { RENDERER_VERSION } from '../../lib/markdown.js';
 import type { Viewer } from '../discussions/access.js';
 import { findThread, type Thread } from '../discussions/queries/threads.js';
 import { loadThreadPage, type ShownPost } from '../discussions/thread-page.js';
-import { fileUrl } from './files/filename.js';
+import { fileLink, type FileLink } from './files/file-link.js';
 import { listAttachedFiles, type AttachedFile } from './files/queries.js';
-import { ALLOWED_FILE_TYPES } from './files/received-file.js';
 import { renderContent } from './content.js';
 import { mayChangeResource } from './editing.js';
 import { findResource, findResourceSources, sectionsFrom, updateRenderedResource, type Resource } from './queries/resources.js';
 import { mayMarkResourceHelpful } from './reactions.js';
-import { formatSize } from './files/size.js';
 
 /** A file as the resource page lists it: a link to download it, what it is, how big. */
-export interface ShownFile {
+export interface ShownFile extends FileLink {
   id: number;
-  name: string;
-  href: string;
-  typeLabel: string;
-  size: string;
   uploadedAt: Date;
 }
 
@@ -41,14 +35,7 @@ export interface ResourcePage {
 }
 
 function showFile(file: AttachedFile): ShownFile {
-  return {
-    id: file.id,
-    name: file.name,
-    href: fileUrl(file),
-    typeLabel: ALLOWED_FILE_TYPES[file.contentType]?.label ?? file.contentType,
-    size: formatSize(file.byteSize),
-    uploadedAt: file.uploadedAt,
-  };
+  return { ...fileLink(file), id: file.id, uploadedAt: file.uploadedAt };
 }
 
 /**
