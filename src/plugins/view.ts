@@ -10,6 +10,14 @@ declare module 'fastify' {
   interface FastifyReply {
     /** Renders views/<template>.hbs inside the layout and sends it as HTML. */
     view(template: string, data?: TemplateData): FastifyReply;
+    /**
+     * Renders views/<template>.hbs alone, for a page body kept and shown to other members: its
+     * templates see the site and the time zone but not the member, their CSRF token or their
+     * notice, so nothing of one member's can be kept in it. Send it with `viewRendered`.
+     */
+    renderShared(template: string, data: TemplateData): string;
+    /** Sends a body from `renderShared` inside the layout, as `view` sends a page. */
+    viewRendered(bodyHtml: string, data?: TemplateData): FastifyReply;
   }
   interface FastifyInstance {
     templates: Templates;
@@ -23,19 +31,27 @@ export interface ViewOptions {
   now: () => Date;
 }
 
-/** A page in the layout, as HTML. Also used where Fastify answers before any decorator exists. */
-export function renderPage(templates: Templates, config: Config, reply: FastifyReply, template: string, data: TemplateData, now = () => new Date()): string {
+/** What any template may read about the site and the request, and nothing about the member. */
+function sharedData(config: Config, reply: FastifyReply, now: () => Date): TemplateData {
   const request = reply.request;
-  const member = request.member ?? null;
-  const page = {
+  return {
     siteName: config.siteName,
     operatorName: config.operatorName,
     phaseBanner: config.phaseBanner,
     currentPath: request.url.split('?')[0],
-    member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
     // Times (the `time` helper, lib/templates.ts) in the member's own zone, or the site's.
-    timeZone: member?.timeZone ?? config.timeZone,
+    timeZone: request.member?.timeZone ?? config.timeZone,
     now: now(),
+  };
+}
+
+/** The layout's data: the site's, the member's, and the page's own. */
+function pageData(config: Config, reply: FastifyReply, data: TemplateData, now: () => Date): TemplateData {
+  const request = reply.request;
+  const member = request.member ?? null;
+  return {
+    ...sharedData(config, reply, now),
+    member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
     // The sign-out button in the header is a form: every signed-in page needs a token, and a
     // page with forms of its own passes its token (views/partials/csrf.hbs reads @root.csrfToken).
     csrfToken: data.csrfToken ?? (member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined),
@@ -43,6 +59,11 @@ export function renderPage(templates: Templates, config: Config, reply: FastifyR
     notice: takeFlash(request),
     ...data,
   };
+}
+
+/** A page in the layout, as HTML. Also used where Fastify answers before any decorator exists. */
+export function renderPage(templates: Templates, config: Config, reply: FastifyReply, template: string, data: TemplateData, now = () => new Date()): string {
+  const page = pageData(config, reply, data, now);
   return templates.render('layouts/main', { ...page, body_html: templates.render(template, page) });
 }
 
@@ -51,6 +72,12 @@ export default fp<ViewOptions>(
     app.decorate('templates', templates);
     app.decorateReply('view', function view(this: FastifyReply, template: string, data: TemplateData = {}) {
       return this.type('text/html; charset=utf-8').send(renderPage(templates, config, this, template, data, now));
+    });
+    app.decorateReply('renderShared', function renderShared(this: FastifyReply, template: string, data: TemplateData) {
+      return templates.render(template, { ...sharedData(config, this, now), ...data });
+    });
+    app.decorateReply('viewRendered', function viewRendered(this: FastifyReply, bodyHtml: string, data: TemplateData = {}) {
+      return this.type('text/html; charset=utf-8').send(templates.render('layouts/main', { ...pageData(config, this, data, now), body_html: bodyHtml }));
     });
   },
   { name: 'view' },

@@ -2,11 +2,10 @@ import type { Deps } from '../../deps.js';
 import { BadRequest, NotFound } from '../../lib/errors.js';
 import { paginate, type Pagination } from '../../lib/pagination.js';
 import { AGENCY_TYPE_NAMES, AGENCY_TYPES, JURISDICTION_NAMES, JURISDICTIONS, type AgencyType, type Jurisdiction } from '../admin/schemas.js';
-import { isStaff, type Viewer } from '../discussions/access.js';
+import type { Viewer } from '../discussions/access.js';
 import { resourcePath } from './content.js';
-import type { LibraryCache } from './library-cache.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
-import { countLibrary, FACETS, findLibraryVersion, listResourceCards, type Facet, type FacetValue, type LibraryCounts, type LibraryFilters, type ResourceCard } from './queries/library.js';
+import { countLibrary, FACETS, listResourceCards, type Facet, type FacetValue, type LibraryFilters, type ResourceCard } from './queries/library.js';
 import { LIBRARY_SORTS, RESOURCE_KINDS, RESOURCES_PER_PAGE, type LibraryQuery, type LibrarySort } from './schemas.js';
 
 /** Each facet's query-string key, in the order a library URL lists them. */
@@ -64,6 +63,8 @@ export interface LibraryView {
   pagination: Pagination;
   /** The filters as the GET form re-fills them. */
   values: Record<string, string>;
+  /** The library's version the view was read at (resource_library_version). */
+  version: number;
 }
 
 function labelOf(facet: Facet, value: FacetValue | { value: string; label: string | null }): string {
@@ -113,30 +114,19 @@ function showFacet(facet: Facet, values: FacetValue[], state: LibraryState, chos
   };
 }
 
-/** The counts of a view, kept (library-cache.ts) while the library's version is the one they were read at. */
-async function countsFor(deps: Pick<Deps, 'db' | 'now'>, cache: LibraryCache, viewer: Viewer, filters: LibraryFilters, page: Parameters<typeof countLibrary>[3]): Promise<LibraryCounts> {
-  const key = JSON.stringify([isStaff(viewer.role), filters, page]);
-  const now = deps.now().getTime();
-  const kept = cache.get(key, now);
-  if (kept && kept.version === (await findLibraryVersion(deps.db))) return kept;
-  const counts = await countLibrary(deps.db, viewer, filters, page);
-  cache.set(key, counts, now);
-  return counts;
-}
-
 /**
  * One view of the library: the page of resources the filters and sort select, the facet counts
  * beside each filter, and (unfiltered, first page) the featured resources leading it. Two
- * statements, whatever the filters: the counts (or, kept, the library's version), then the
- * page's resources. An initiative type or agency that does not exist is a bad request; a tag
+ * statements, whatever the filters: the counts with the library's version, then the page's
+ * resources. An initiative type or agency that does not exist is a bad request; a tag
  * nobody uses is simply an empty view.
  */
-export async function browseLibrary(deps: Pick<Deps, 'db' | 'now'>, cache: LibraryCache, viewer: Viewer, query: LibraryQuery): Promise<LibraryView> {
+export async function browseLibrary(deps: Pick<Deps, 'db'>, viewer: Viewer, query: LibraryQuery): Promise<LibraryView> {
   const filters: LibraryFilters = { kind: query.type, initiative: query.initiative, tag: query.tag, agencyId: query.agency, agencyType: query.agency_type, jurisdiction: query.jurisdiction };
   const sort = query.sort ?? 'newest';
   const page = query.page ?? 1;
   const filtered = Object.values(filters).some((value) => value !== undefined);
-  const counts = await countsFor(deps, cache, viewer, filters, { sort, offset: (page - 1) * RESOURCES_PER_PAGE, limit: RESOURCES_PER_PAGE, withFeatured: !filtered && page === 1 });
+  const counts = await countLibrary(deps.db, viewer, filters, { sort, offset: (page - 1) * RESOURCES_PER_PAGE, limit: RESOURCES_PER_PAGE, withFeatured: !filtered && page === 1 });
   if (filters.initiative !== undefined && !counts.chosenInitiative) throw new BadRequest(M.noSuchInitiativeType);
   if (filters.agencyId !== undefined && !counts.chosenAgency) throw new BadRequest(M.noSuchAgency);
   const pageCount = Math.max(1, Math.ceil(counts.total / RESOURCES_PER_PAGE));
@@ -172,5 +162,6 @@ export async function browseLibrary(deps: Pick<Deps, 'db' | 'now'>, cache: Libra
     sorts: Object.entries(LIBRARY_SORTS).map(([value, label]) => ({ value, label, href: libraryHref(state, { sort: value as LibrarySort }), current: value === sort })),
     pagination: paginate('/resources', page, pageCount, pagingQuery),
     values: Object.fromEntries(FACETS.flatMap((facet) => (state[facet] === undefined ? [] : [[FACET_KEYS[facet], state[facet]!]]))),
+    version: counts.version,
   };
 }
