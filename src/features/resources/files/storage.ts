@@ -30,6 +30,11 @@ export interface FileSource {
 export const CHUNK_BYTES = 256 * 1024;
 // Read back this many at a time: a download holds about a megabyte, whatever the file's size.
 const CHUNKS_PER_READ = 4;
+// Each chunk is read in slices this big. A bytea arrives as hex text, twice its size, which pg
+// turns into a Buffer: as 512 KB strings (a whole chunk) they were the download's memory
+// (BENCHMARKS.md, issue 9); as 64 KB ones they are young garbage, gone at the next scavenge.
+// PostgreSQL reads a slice of an uncompressed (`storage external`) value without the rest.
+const SLICE_BYTES = 32 * 1024;
 // A blob still unfinished after this was left by a crash; a new upload writes it afresh.
 const ABANDONED = sql`interval '1 hour'`;
 // A blob no file names is kept this long after it was last stored, then removed.
@@ -126,19 +131,17 @@ export class PostgresFileStore implements FileStore {
         }
         const from = next;
         next = Math.min(blob.chunk_count, from + CHUNKS_PER_READ);
-        db.selectFrom('file_blob_chunks')
-          .select(['seq', 'data'])
-          .where('blob_id', '=', blob.id)
-          .where('seq', '>=', from)
-          .where('seq', '<', next)
-          .orderBy('seq')
-          .execute()
-          .then(
-            (rows) => {
-              if (rows.length !== next - from || rows.some((row, index) => row.seq !== from + index)) throw new Error(`file blob ${blob.id} is missing chunks ${from}-${next - 1}`);
-              for (const row of rows) this.push(row.data);
-            },
-          )
+        sql<{ seq: number; data: Buffer }>`
+          select c.seq, substring(c.data from s.start for ${sql.lit(SLICE_BYTES)}) as data
+          from file_blob_chunks c cross join generate_series(1, ${sql.lit(CHUNK_BYTES)}, ${sql.lit(SLICE_BYTES)}) as s(start)
+          where c.blob_id = ${blob.id} and c.seq >= ${from} and c.seq < ${next} and s.start <= length(c.data)
+          order by c.seq, s.start`
+          .execute(db)
+          .then(({ rows }) => {
+            const seqs = [...new Set(rows.map((row) => row.seq))];
+            if (seqs.length !== next - from || seqs.some((seq, index) => seq !== from + index)) throw new Error(`file blob ${blob.id} is missing chunks ${from}-${next - 1}`);
+            for (const row of rows) this.push(row.data);
+          })
           .catch((error: unknown) => this.destroy(error as Error));
       },
     });
