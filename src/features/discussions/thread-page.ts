@@ -91,8 +91,8 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
 
   // What a deleted post said or held, or a hidden one to a member, never reaches the template.
   const withheld = (post: PostView) => post.deleted || (post.hidden && !isStaff(viewer.role));
-  const shownIds = [...posts, ...(answer ? [answer] : [])].filter((post) => !withheld(post)).map((post) => post.id);
-  const filesOf = groupByPost(await listAttachedFiles(deps.db, { postIds: [...new Set(shownIds)] }));
+  const withFiles = [...posts, ...(answer ? [answer] : [])].filter((post) => post.hasFiles && !withheld(post)).map((post) => post.id);
+  const filesOf = groupByPost(await listAttachedFiles(deps.db, { postIds: [...new Set(withFiles)] }));
   const show = (post: PostView): ShownPost => ({
     ...post,
     body_html: withheld(post) ? '' : post.bodyHtml,

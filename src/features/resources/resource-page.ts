@@ -4,10 +4,10 @@ import type { Viewer } from '../discussions/access.js';
 import { findThread, type Thread } from '../discussions/queries/threads.js';
 import { loadThreadPage, type ShownPost } from '../discussions/thread-page.js';
 import { fileLink, type FileLink } from './files/file-link.js';
-import { listAttachedFiles, type AttachedFile } from './files/queries.js';
+import type { AttachedFile } from './files/queries.js';
 import { renderContent } from './content.js';
 import { mayChangeResource } from './editing.js';
-import { findResource, findResourceSources, sectionsFrom, updateRenderedResource, type Resource } from './queries/resources.js';
+import { findResourceSources, findResourceWithFiles, sectionsFrom, updateRenderedResource, type Resource } from './queries/resources.js';
 import { mayMarkResourceHelpful } from './reactions.js';
 
 /** A file as the resource page lists it: a link to download it, what it is, how big. */
@@ -62,8 +62,9 @@ export function groupFileVersions(files: AttachedFile[]): ShownFileWithVersions[
  * may not see it: a removed resource is there for staff only.
  */
 export async function loadResourcePage(deps: Pick<Deps, 'db'>, viewer: Viewer, id: number): Promise<ResourcePage | undefined> {
-  const [resource, files] = await Promise.all([findResource(deps.db, viewer, id), listAttachedFiles(deps.db, { resourceId: id })]);
-  if (!resource) return undefined;
+  const found = await findResourceWithFiles(deps.db, viewer, id);
+  if (!found) return undefined;
+  const { resource, files } = found;
   if (resource.rendererVersion !== RENDERER_VERSION) await refreshStaleHtml(deps, resource);
   const thread = await findThread(deps.db, viewer, resource.threadId);
   const shown = thread && thread.postCount > 1 ? await loadThreadPage(deps, viewer, thread, 1, 'flat') : undefined;

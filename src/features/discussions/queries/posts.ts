@@ -29,6 +29,8 @@ export interface PostView {
   answered: boolean;
   /** The post this one answers; `deleted` also when it is hidden, so no excerpt is shown. */
   replyTo: { id: number; position: number; authorName: string; sourceStart: string; deleted: boolean } | null;
+  /** Whether files are attached: a page whose posts have none reads no files. */
+  hasFiles: boolean;
 }
 
 // Enough of a replied-to post's source for a one-line excerpt.
@@ -73,6 +75,7 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       // A lookup per post by the primary key. As EXISTS, the planner may instead read every
       // reaction in the forum to find the viewer's (it did: 72,000 rows for a 20-post page).
       sql<boolean>`coalesce((select true from post_reactions own where own.post_id = p.id and own.member_id = ${viewer.id} limit 1), false)`.as('helpful_by_viewer'),
+      sql<boolean>`coalesce((select true from files f where f.post_id = p.id limit 1), false)`.as('has_files'),
     ]);
 }
 
@@ -104,6 +107,7 @@ function toPostView(row: PostViewRow): PostView {
       row.parent_id === null
         ? null
         : { id: row.parent_id, position: row.parent_position!, authorName: row.parent_author_name!, sourceStart: row.parent_source_start ?? '', deleted: row.parent_deleted_at !== null || row.parent_hidden_at !== null },
+    hasFiles: Boolean(row.has_files),
   };
 }
 

@@ -126,7 +126,44 @@ export async function listAttachedFiles(db: Db, owners: { resourceId: number } |
     .orderBy('position')
     .orderBy('id', 'desc')
     .execute();
-  return rows.map((row) => ({
+  return rows.map(toAttachedFile);
+}
+
+/** A file's row, its times as Dates or (from JSON) as milliseconds since the epoch. */
+interface AttachedFileRow {
+  id: number;
+  name: string;
+  content_type: string;
+  byte_size: number;
+  width: number | null;
+  height: number | null;
+  alt_text: string | null;
+  resource_id: number | null;
+  post_id: number | null;
+  version_of: number | null;
+  replaced_at: Date | number | null;
+  uploaded_at: Date | number;
+  download_count: number;
+}
+
+/**
+ * A resource's (`r`) files as listAttachedFiles lists them, as one JSON column of the statement
+ * that reads the resource: the resource page reads both in one round trip. Map with filesFromJson.
+ */
+export const resourceFilesOf = sql<AttachedFileRow[]>`coalesce((
+  select json_agg(json_build_object('id', f.id, 'name', f.name, 'content_type', f.content_type, 'byte_size', f.byte_size,
+    'width', f.width, 'height', f.height, 'alt_text', f.alt_text, 'resource_id', f.resource_id, 'post_id', f.post_id,
+    'version_of', f.version_of, 'replaced_at', extract(epoch from f.replaced_at) * 1000, 'uploaded_at', extract(epoch from f.uploaded_at) * 1000,
+    'download_count', f.download_count) order by f.position, f.id desc)
+  from files f where f.resource_id = r.id
+), '[]'::json)`;
+
+export function filesFromJson(rows: AttachedFileRow[]): AttachedFile[] {
+  return rows.map(toAttachedFile);
+}
+
+function toAttachedFile(row: AttachedFileRow): AttachedFile {
+  return {
     id: row.id,
     name: row.name,
     contentType: row.content_type as AllowedFileType,
@@ -137,10 +174,10 @@ export async function listAttachedFiles(db: Db, owners: { resourceId: number } |
     resourceId: row.resource_id,
     postId: row.post_id,
     versionOf: row.version_of,
-    replacedAt: row.replaced_at,
-    uploadedAt: row.uploaded_at,
+    replacedAt: row.replaced_at === null ? null : new Date(row.replaced_at),
+    uploadedAt: new Date(row.uploaded_at),
     downloadCount: row.download_count,
-  }));
+  };
 }
 
 export interface DownloadableFile {

@@ -3,6 +3,7 @@ import type { Resources } from '../../../db/schema.js';
 import type { Db } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
+import { filesFromJson, resourceFilesOf, type AttachedFile } from '../files/queries.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
 
 /** The Markdown of a resource and its sanitised HTML, as stored. */
@@ -59,8 +60,8 @@ function resourcesInSight(db: Db, viewer: Viewer) {
   return resourcesWithSharer(db).$if(!isStaff(viewer.role), (qb) => qb.where('r.removed_at', 'is', null));
 }
 
-export async function findResource(db: Db, viewer: Viewer, id: number): Promise<Resource | undefined> {
-  const row = await resourcesInSight(db, viewer)
+function resourceInSight(db: Db, viewer: Viewer, id: number) {
+  return resourcesInSight(db, viewer)
     .select([
       'r.id',
       'r.kind',
@@ -94,38 +95,49 @@ export async function findResource(db: Db, viewer: Viewer, id: number): Promise<
       initiativeTypesOf.as('initiative_types'),
       sql<boolean>`coalesce((select true from resource_reactions own where own.resource_id = r.id and own.member_id = ${viewer.id} limit 1), false)`.as('helpful_by_viewer'),
     ])
-    .where('r.id', '=', id)
-    .executeTakeFirst();
-  return (
-    row && {
-      id: row.id,
-      kind: row.kind as ResourceKind,
-      title: row.title,
-      summary: row.summary,
-      bodyHtml: row.body_html,
-      sectionsHtml: sectionsFrom(row.kind, row.context_html, row.approach_html, row.outcome_html, row.lessons_html),
-      rendererVersion: row.renderer_version,
-      externalUrl: row.external_url,
-      sharerId: row.sharer_id,
-      sharerName: row.sharer_name,
-      sharerHandle: row.sharer_handle,
-      agencyId: row.agency_id,
-      agencyName: row.agency_name,
-      agencyType: row.agency_type,
-      agencyJurisdiction: row.jurisdiction,
-      threadId: row.thread_id,
-      version: row.version,
-      helpfulCount: row.helpful_count,
-      helpfulByViewer: Boolean(row.helpful_by_viewer),
-      downloadCount: row.download_count,
-      featured: row.featured_at !== null,
-      removed: row.removed_at !== null,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      tags: row.tags,
-      initiativeTypes: row.initiative_types,
-    }
-  );
+    .where('r.id', '=', id);
+}
+
+function toResource(row: NonNullable<Awaited<ReturnType<ReturnType<typeof resourceInSight>['executeTakeFirst']>>>): Resource {
+  return {
+    id: row.id,
+    kind: row.kind as ResourceKind,
+    title: row.title,
+    summary: row.summary,
+    bodyHtml: row.body_html,
+    sectionsHtml: sectionsFrom(row.kind, row.context_html, row.approach_html, row.outcome_html, row.lessons_html),
+    rendererVersion: row.renderer_version,
+    externalUrl: row.external_url,
+    sharerId: row.sharer_id,
+    sharerName: row.sharer_name,
+    sharerHandle: row.sharer_handle,
+    agencyId: row.agency_id,
+    agencyName: row.agency_name,
+    agencyType: row.agency_type,
+    agencyJurisdiction: row.jurisdiction,
+    threadId: row.thread_id,
+    version: row.version,
+    helpfulCount: row.helpful_count,
+    helpfulByViewer: Boolean(row.helpful_by_viewer),
+    downloadCount: row.download_count,
+    featured: row.featured_at !== null,
+    removed: row.removed_at !== null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    tags: row.tags,
+    initiativeTypes: row.initiative_types,
+  };
+}
+
+export async function findResource(db: Db, viewer: Viewer, id: number): Promise<Resource | undefined> {
+  const row = await resourceInSight(db, viewer, id).executeTakeFirst();
+  return row && toResource(row);
+}
+
+/** The resource and its files (every version), in one statement: its page's. */
+export async function findResourceWithFiles(db: Db, viewer: Viewer, id: number): Promise<{ resource: Resource; files: AttachedFile[] } | undefined> {
+  const row = await resourceInSight(db, viewer, id).select(resourceFilesOf.as('files')).executeTakeFirst();
+  return row && { resource: toResource(row), files: filesFromJson(row.files) };
 }
 
 export interface NewResource {
