@@ -28,6 +28,7 @@ export const PAGE_MESSAGES = {
   formExpired: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
   signInFirst: 'Sign in to Commons to do that.',
   administratorsOnly: 'Only administrators can see this page or do this.',
+  moderatorsOnly: 'Only moderators and administrators can see this page or do this.',
   tooManyFields: 'The form had far more fields than any form on this site. Reload the page and try again.',
   unexpectedField: 'The form contained a field Commons does not expect. Reload the page and try again.',
   invalidEncoding: 'The address or form contained characters that are not valid text (invalid encoding).',

@@ -10,7 +10,13 @@ import { redirectTo } from '../lib/next-path.js';
  * routes are marked by its scope (restrictToRole). A test walks every registered route and
  * checks this.
  */
-export type RouteAccess = 'public' | 'member' | 'administrator' | 'dev-mailbox';
+export type RouteAccess = 'public' | 'member' | 'moderator' | 'administrator' | 'dev-mailbox';
+
+/** The roles a staff scope can be kept for; a moderators' scope admits administrators too. */
+export type StaffAccess = 'moderator' | 'administrator';
+
+const ADMITTED: Record<StaffAccess, readonly CurrentMember['role'][]> = { moderator: ['moderator', 'administrator'], administrator: ['administrator'] };
+const REFUSAL: Record<StaffAccess, string> = { moderator: PAGE_MESSAGES.moderatorsOnly, administrator: PAGE_MESSAGES.administratorsOnly };
 
 export interface CurrentMember {
   id: number;
@@ -79,17 +85,17 @@ export function markPublic(scope: FastifyInstance): void {
 }
 
 /**
- * Makes every route registered in the calling scope for one role only: a single check for the
- * whole subtree, so a route added to it later, whatever its own config says, is guarded too.
- * The mark is for the route inventory (and so for requireAccess, which sends a signed-out
- * visitor to sign in first); the hook is the check.
+ * Keeps every route registered in the calling scope for staff: moderators (and administrators)
+ * or administrators only. A single check for the whole subtree, so a route added to it later,
+ * whatever its own config says, is guarded too. The mark is for the route inventory (and so for
+ * requireAccess, which sends a signed-out visitor to sign in first); the hook is the check.
  */
-export function restrictToRole(scope: FastifyInstance, role: 'administrator'): void {
+export function restrictToRole(scope: FastifyInstance, access: StaffAccess): void {
   scope.addHook('onRoute', (route) => {
-    route.config = { ...route.config, access: role };
+    route.config = { ...route.config, access };
   });
   scope.addHook('onRequest', async (request) => {
-    if (request.member?.role !== role) throw new Forbidden(PAGE_MESSAGES.administratorsOnly);
+    if (!request.member || !ADMITTED[access].includes(request.member.role)) throw new Forbidden(REFUSAL[access]);
   });
 }
 
