@@ -8,6 +8,7 @@ import * as m0006 from './0006_discussions.js';
 import * as m0007 from './0007_threads_category_recent.js';
 import * as m0008 from './0008_resource_library.js';
 import * as m0009 from './0009_resource_library_version.js';
+import * as m0010 from './0010_moderation.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_threads_category_recent': m0007,
   '0008_resource_library': m0008,
   '0009_resource_library_version': m0009,
+  '0010_moderation': m0010,
 };

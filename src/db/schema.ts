@@ -130,6 +130,19 @@ export interface Files {
   uploaded_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface Flags {
+  id: GeneratedAlways<number>;
+  post_id: number | null;
+  resource_id: number | null;
+  flagger_id: number;
+  reason: string;
+  note: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  resolved_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  resolved_by: number | null;
+  outcome: string | null;
+}
+
 export interface InitiativeTypes {
   id: GeneratedAlways<number>;
   slug: string;
@@ -143,6 +156,17 @@ export interface MemberDevices {
   device_hash: string;
   first_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
   last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface MemberWarnings {
+  id: GeneratedAlways<number>;
+  member_id: number;
+  moderator_id: number;
+  reason: string;
+  post_id: number | null;
+  resource_id: number | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  acknowledged_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface Members {
@@ -164,6 +188,9 @@ export interface Members {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
   time_zone: string | null;
+  suspended_until: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  suspension_reason: string | null;
+  awaiting_approval_since: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface Notifications {
@@ -209,6 +236,7 @@ export interface PostRevisions {
   written_at: ColumnType<Date, Date | string, Date | string>;
   replaced_by: number | null;
   replaced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  by_moderator: Generated<boolean>;
 }
 
 export interface Posts {
@@ -231,6 +259,10 @@ export interface Posts {
   deleted_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   deleted_by: number | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  hidden_reason: string | null;
+  hidden_by: number | null;
+  held_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  held_reason: string | null;
 }
 
 export interface ResourceInitiativeTypes {
@@ -294,6 +326,9 @@ export interface Resources {
   removed_by: number | null;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  hidden_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  hidden_reason: string | null;
+  hidden_by: number | null;
 }
 
 export interface Sessions {
@@ -373,6 +408,10 @@ export interface Threads {
   title_edited_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  version: Generated<number>;
+  pinned_site_wide: Generated<boolean>;
+  hidden_reason: string | null;
+  merged_into_id: number | null;
 }
 
 export interface DB {
@@ -388,8 +427,10 @@ export interface DB {
   file_blobs: FileBlobs;
   file_downloads: FileDownloads;
   files: Files;
+  flags: Flags;
   initiative_types: InitiativeTypes;
   member_devices: MemberDevices;
+  member_warnings: MemberWarnings;
   members: Members;
   notifications: Notifications;
   outbound_emails: OutboundEmails;
