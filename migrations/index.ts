@@ -9,6 +9,7 @@ import * as m0007 from './0007_threads_category_recent.js';
 import * as m0008 from './0008_resource_library.js';
 import * as m0009 from './0009_resource_library_version.js';
 import * as m0010 from './0010_moderation.js';
+import * as m0011 from './0011_audit_subject.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_resource_library': m0008,
   '0009_resource_library_version': m0009,
   '0010_moderation': m0010,
+  '0011_audit_subject': m0011,
 };

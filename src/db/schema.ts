@@ -33,6 +33,7 @@ export interface AuditEvents {
   target_id: string | null;
   ip_address: string | null;
   details: ColumnType<unknown, string | undefined, string>;
+  subject_member_id: number | null;
 }
 
 export interface Categories {

@@ -11,6 +11,8 @@ export interface AuditEntry {
   action: string;
   targetType?: string;
   targetId?: string | number;
+  /** The member the event is about, when it is not the actor: the author of a post hidden, a member suspended. */
+  subjectMemberId?: number;
   ipAddress?: string | null;
   details?: Record<string, unknown>;
 }
@@ -24,6 +26,7 @@ export async function insertAuditEvent(db: Db, entry: AuditEntry): Promise<void>
       action: entry.action,
       target_type: entry.targetType ?? null,
       target_id: entry.targetId === undefined ? null : String(entry.targetId),
+      subject_member_id: entry.subjectMemberId ?? null,
       ip_address: entry.ipAddress ?? null,
       details: JSON.stringify(entry.details ?? {}),
     })
