@@ -12,8 +12,8 @@ declare module 'fastify' {
     view(template: string, data?: TemplateData): FastifyReply;
     /**
      * Renders views/<template>.hbs alone, for a page body kept and shown to other members: its
-     * templates see the site and the time zone but not the member, their CSRF token or their
-     * notice, so nothing of one member's can be kept in it. Send it with `viewRendered`.
+     * templates see the site and the member's time zone (a kept body's key must hold it) but not
+     * the member, their CSRF token or their notice. Send it with `viewRendered`.
      */
     renderShared(template: string, data: TemplateData): string;
     /** Sends a body from `renderShared` inside the layout, as `view` sends a page. */
@@ -31,7 +31,7 @@ export interface ViewOptions {
   now: () => Date;
 }
 
-/** What any template may read about the site and the request, and nothing about the member. */
+/** What any template may read about the site and the request; of the member, only their time zone. */
 function sharedData(config: Config, reply: FastifyReply, now: () => Date): TemplateData {
   const request = reply.request;
   return {

@@ -96,6 +96,7 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
   const show = (post: PostView): ShownPost => ({
     ...post,
     body_html: withheld(post) ? '' : post.bodyHtml,
+    hasFiles: post.hasFiles && !withheld(post),
     ...showAttachments(withheld(post) ? [] : (filesOf.get(post.id) ?? [])),
     shownDepth: view === 'threaded' ? (depths.get(post.id) ?? 0) : 0,
     firstUnread: post === firstUnread,

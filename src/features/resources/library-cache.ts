@@ -12,7 +12,8 @@ export interface KeptLibraryView {
  * is used while the library's version is unchanged, which one read of a one-row table tells, and
  * for at most MAX_AGE_MS. Changes that leave the version alone show within that time: helpful
  * marks, downloads and replies, which only change the cards' counts and the sorts by them; an
- * administrator changing an agency's type. docs/decisions/0012 and 0013 say why.
+ * administrator changing an agency's name or type; a member changing their display name.
+ * Bounded by entries, about 40 KB each. docs/decisions/0012 and 0013 say why.
  */
 const MAX_ENTRIES = 100;
 const MAX_AGE_MS = 30_000;

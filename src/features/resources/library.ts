@@ -2,10 +2,11 @@ import type { Deps } from '../../deps.js';
 import { BadRequest, NotFound } from '../../lib/errors.js';
 import { paginate, type Pagination } from '../../lib/pagination.js';
 import { AGENCY_TYPE_NAMES, AGENCY_TYPES, JURISDICTION_NAMES, JURISDICTIONS, type AgencyType, type Jurisdiction } from '../admin/schemas.js';
-import type { Viewer } from '../discussions/access.js';
+import { isStaff, type Viewer } from '../discussions/access.js';
 import { resourcePath } from './content.js';
+import type { KeptLibraryView, LibraryCache } from './library-cache.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
-import { countLibrary, FACETS, listResourceCards, type Facet, type FacetValue, type LibraryFilters, type ResourceCard } from './queries/library.js';
+import { countLibrary, FACETS, findLibraryVersion, listResourceCards, type Facet, type FacetValue, type LibraryFilters, type ResourceCard } from './queries/library.js';
 import { LIBRARY_SORTS, RESOURCE_KINDS, RESOURCES_PER_PAGE, type LibraryQuery, type LibrarySort } from './schemas.js';
 
 /** Each facet's query-string key, in the order a library URL lists them. */
@@ -164,4 +165,27 @@ export async function browseLibrary(deps: Pick<Deps, 'db'>, viewer: Viewer, quer
     values: Object.fromEntries(FACETS.flatMap((facet) => (state[facet] === undefined ? [] : [[FACET_KEYS[facet], state[facet]!]]))),
     version: counts.version,
   };
+}
+
+/**
+ * A view of the library as HTML, kept (library-cache.ts, docs/decisions/0013) while the library's
+ * version holds. `render` must see nothing of the viewer's but what the key holds: whether they
+ * are staff (who see removed resources) and their time zone (times are shown in it).
+ */
+export async function libraryPage(
+  deps: Pick<Deps, 'db' | 'now'>,
+  cache: LibraryCache,
+  viewer: Viewer & { timeZone: string | null },
+  query: LibraryQuery,
+  render: (view: LibraryView) => string,
+): Promise<KeptLibraryView> {
+  const key = JSON.stringify([isStaff(viewer.role), viewer.timeZone, query]);
+  const now = deps.now().getTime();
+  const kept = cache.get(key, now);
+  if (kept && kept.version === (await findLibraryVersion(deps.db))) return kept;
+  const view = await browseLibrary(deps, viewer, query);
+  const page = view.pagination.page;
+  const fresh = { version: view.version, title: page > 1 ? `Resource library (page ${page})` : 'Resource library', bodyHtml: render(view) };
+  cache.set(key, fresh, now);
+  return fresh;
 }

@@ -33,7 +33,9 @@ const CHUNKS_PER_READ = 4;
 // Each chunk is read in slices this big. A bytea arrives as hex text, twice its size, which pg
 // turns into a Buffer: as 512 KB strings (a whole chunk) they were the download's memory
 // (BENCHMARKS.md, issue 9); as 64 KB ones they are young garbage, gone at the next scavenge.
-// PostgreSQL reads a slice of an uncompressed (`storage external`) value without the rest.
+// PostgreSQL reads a slice of an uncompressed (`storage external`) value without the rest. The
+// slices follow each chunk's own length, so chunks cut to another size by an earlier version
+// come back whole.
 const SLICE_BYTES = 32 * 1024;
 // A blob still unfinished after this was left by a crash; a new upload writes it afresh.
 const ABANDONED = sql`interval '1 hour'`;
@@ -133,8 +135,8 @@ export class PostgresFileStore implements FileStore {
         next = Math.min(blob.chunk_count, from + CHUNKS_PER_READ);
         sql<{ seq: number; data: Buffer }>`
           select c.seq, substring(c.data from s.start for ${sql.lit(SLICE_BYTES)}) as data
-          from file_blob_chunks c cross join generate_series(1, ${sql.lit(CHUNK_BYTES)}, ${sql.lit(SLICE_BYTES)}) as s(start)
-          where c.blob_id = ${blob.id} and c.seq >= ${from} and c.seq < ${next} and s.start <= length(c.data)
+          from file_blob_chunks c cross join lateral generate_series(1, length(c.data), ${sql.lit(SLICE_BYTES)}) as s(start)
+          where c.blob_id = ${blob.id} and c.seq >= ${from} and c.seq < ${next}
           order by c.seq, s.start`
           .execute(db)
           .then(({ rows }) => {
