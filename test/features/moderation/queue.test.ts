@@ -59,6 +59,21 @@ describe('GET /mod', () => {
     expect(memberPage.body).not.toContain('Review queue');
   });
 
+  it('counts in the header flagged items (once however many flags), members awaiting approval and held posts', async () => {
+    const { moderator, replyId, threadId } = await flaggedReply(1);
+    const countOn = async (browser: Browser) => Number(/Review queue <span class="site-nav__count">(\d+)</.exec((await browser.get('/c')).body)?.[1] ?? 0);
+    const before = await countOn(moderator.browser);
+    await flag((await memberWithBrowser(t.app, t.db)).browser, `/p/${replyId}/flag`);
+    expect(await countOn(moderator.browser)).toBe(before);
+    const waiting = await memberWithBrowser(t.app, t.db);
+    await t.db.updateTable('members').set({ awaiting_approval_since: new Date() }).where('id', '=', waiting.member.id).execute();
+    const held = await postReply(moderator.browser, threadId, { body: 'Held for review.' });
+    await t.db.updateTable('posts').set({ held_at: new Date(), held_reason: 'first_posts' }).where('id', '=', postIdFrom(held.headers.location)).execute();
+    expect(await countOn(moderator.browser)).toBe(before + 2);
+    const { browser: administrator } = await memberWithBrowser(t.app, t.db, { role: 'administrator' });
+    expect(await countOn(administrator)).toBe(before + 2);
+  });
+
   it('shows the oldest flagged item first and pages through them', async () => {
     const first = await flaggedReply(1);
     const second = await flaggedReply(1);
