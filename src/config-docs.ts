@@ -171,6 +171,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     default: '65536',
     description: 'argon2id memory per hash, in KiB (64 MiB). Production refuses less than 19456. Hashes made with other settings are redone at the next sign-in.',
   },
+  FLAG_HIDE_THRESHOLD: {
+    section: 'Membership',
+    default: '3',
+    description: 'How many members flagging one post or resource (1 to 1000) hide it from members until a moderator reviews it.',
+  },
   PASSWORD_HASH_TIME_COST: { section: 'Membership', default: '3', description: 'argon2id iterations.' },
   PASSWORD_HASH_QUEUE: {
     section: 'Membership',

@@ -176,6 +176,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: positiveInt(100_000).default(10),
   RATE_LIMIT_REACTIONS_PER_HOUR: positiveInt(100_000).default(300),
   UPLOAD_MAX_FILE_MB: positiveInt(1024).default(25),
+  FLAG_HIDE_THRESHOLD: positiveInt(1000).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
   SITE_NAME: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').refine((v) => !/[\r\n\0]/.test(v), 'must be on one line').default('Commons'),
@@ -239,6 +240,8 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** The largest file a member may upload (UPLOAD_MAX_FILE_MB, in MiB). */
   uploadMaxFileBytes: number;
+  /** Open flags on one post or resource that hide it from members until a moderator reviews it (FLAG_HIDE_THRESHOLD). */
+  flagHideThreshold: number;
   /** Past this event-loop delay every page answers 503 (SECURITY.md, the bar item 12). */
   overloadEventLoopDelayMs: number;
   siteName: string;
@@ -359,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.LOG_FORMAT,
     overloadEventLoopDelayMs: e.OVERLOAD_EVENT_LOOP_DELAY_MS,
     uploadMaxFileBytes: e.UPLOAD_MAX_FILE_MB * 1024 * 1024,
+    flagHideThreshold: e.FLAG_HIDE_THRESHOLD,
     siteName: e.SITE_NAME,
     operatorName: e.OPERATOR_NAME,
     phaseBanner: e.PHASE_BANNER,

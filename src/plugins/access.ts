@@ -29,6 +29,8 @@ export interface CurrentMember {
   joinedAt: Date;
   /** For the header's notifications link. */
   unreadNotifications: number;
+  /** For the staff header's review-queue link; 0 for members. */
+  openQueueItems: number;
 }
 
 export interface RegisteredRoute {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Role } from '../../db/types.js';
 import { unreadNotificationCount } from '../discussions/queries/notifications.js';
+import { openQueueItemCount } from '../moderation/queries/queue-count.js';
 import type { DomainRule } from './email-domain.js';
 
 /** What sign-in and the current-member check need; never the whole row. */
@@ -45,6 +46,8 @@ export interface SessionMember {
   timeZone: string | null;
   joinedAt: Date;
   unreadNotifications: number;
+  /** For moderators and administrators, what waits in the review queue; 0 for members. */
+  openQueueItems: number;
 }
 
 const SESSION_MEMBER_COLUMNS = [
@@ -57,7 +60,7 @@ const SESSION_MEMBER_COLUMNS = [
   'members.created_at as joined_at',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; time_zone: string | null; joined_at: Date; unread_notifications: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; time_zone: string | null; joined_at: Date; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -69,6 +72,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     timeZone: row.time_zone,
     joinedAt: row.joined_at,
     unreadNotifications: Number(row.unread_notifications ?? 0),
+    openQueueItems: Number(row.open_queue_items ?? 0),
   };
 }
 
@@ -78,6 +82,7 @@ export async function findSessionMember(db: Db, id: number): Promise<SessionMemb
     .select(SESSION_MEMBER_COLUMNS)
     // The header's unread count in the same round trip, through the partial index on unread rows.
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
+    .select((eb) => openQueueItemCount(eb).as('open_queue_items'))
     .where('members.id', '=', id)
     .executeTakeFirst();
   return row && toSessionMember(row);
@@ -94,6 +99,7 @@ export async function findLiveSession(db: Db, idHash: string, now: Date): Promis
     .select('sessions.data')
     .select(SESSION_MEMBER_COLUMNS)
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
+    .select((eb) => openQueueItemCount(eb).as('open_queue_items'))
     .where('sessions.id_hash', '=', idHash)
     .where('sessions.expires_at', '>', now)
     .executeTakeFirst();

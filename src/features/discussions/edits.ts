@@ -1,3 +1,5 @@
+import type { Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { Forbidden, NotFound } from '../../lib/errors.js';
@@ -73,7 +75,14 @@ class Stale extends Error {
  * first saves, the second gets the current text back. Edits spend the posting budget (an edit
  * can turn a harmless post into spam, and each one is a row kept for good).
  */
-export async function editPost(deps: Deps, editor: Poster, post: PostToChange, input: { version: number; body: string; title?: string }): Promise<EditResult> {
+export async function editPost(
+  deps: Deps,
+  editor: Poster,
+  post: PostToChange,
+  input: { version: number; body: string; title?: string },
+  /** A moderator's edit: its revision is marked as theirs, and their audit row and notices commit with it. */
+  moderation?: { record: (trx: Transaction<DB>) => Promise<void> },
+): Promise<EditResult> {
   const bodyChanged = input.body !== post.bodySource;
   const titleChanged = input.title !== undefined && editsTitle(post) && input.title !== post.threadTitle;
   if (!bodyChanged && !titleChanged) return { kind: 'unchanged' };
@@ -86,13 +95,14 @@ export async function editPost(deps: Deps, editor: Poster, post: PostToChange, i
       // A title-only edit is a new version too, so a stale form cannot put an old title back.
       const previous = await replacePostBody(trx, post.id, input.version, body);
       if (!previous) throw new Stale();
-      await insertPostRevision(trx, { postId: post.id, version: input.version, bodySource: previous.bodySource, writtenAt: previous.writtenAt, replacedBy: editor.id });
+      await insertPostRevision(trx, { postId: post.id, version: input.version, bodySource: previous.bodySource, writtenAt: previous.writtenAt, replacedBy: editor.id, byModerator: moderation !== undefined });
       const earlier = new Set(mentionedHandles(previous.bodySource));
       const added = body.mentions.filter((handle) => !earlier.has(handle));
       if (added.length > 0) {
         await insertPostNotifications(trx, { postId: post.id, threadId: post.threadId, categoryId: post.categoryId, actorId: editor.id, repliedToMemberId: null, mentionedHandles: added, newThread: false, mentionsOnly: true });
       }
       if (titleChanged) await retitleThread(trx, post.threadId, { title: input.title!, slug: slugify(input.title!), replacedBy: editor.id });
+      await moderation?.record(trx);
     });
   } catch (error) {
     if (!(error instanceof Stale)) throw error;
@@ -109,7 +119,13 @@ export type DeleteResult = { kind: 'post-deleted' } | { kind: 'thread-deleted' }
  * thread with no replies takes the thread with it; with replies, it leaves a placeholder and
  * the conversation stays. Deleting it again (a double submit) changes nothing.
  */
-export async function deletePost(deps: Pick<Deps, 'db'>, viewer: Viewer, post: PostToChange): Promise<DeleteResult> {
+export async function deletePost(
+  deps: Pick<Deps, 'db'>,
+  viewer: Viewer,
+  post: PostToChange,
+  /** A moderator's deletion: their audit row and notices commit with it, or not at all. */
+  moderation?: { record: (trx: Transaction<DB>) => Promise<void> },
+): Promise<DeleteResult> {
   if (post.deleted) return { kind: 'already-deleted', threadDeleted: post.threadDeleted };
   const result = await inTransaction(deps.db, async (trx): Promise<DeleteResult | undefined> => {
     const deleted = await markPostDeleted(trx, post.id, viewer.id);
@@ -120,6 +136,7 @@ export async function deletePost(deps: Pick<Deps, 'db'>, viewer: Viewer, post: P
     const deletesThread = deleted.position === 1 && !(await hasLiveReplies(trx, post.threadId));
     if (deletesThread) await markThreadDeleted(trx, post.threadId);
     await recordCategoryRemoval(trx, post.categoryId, { post: counted, thread: deletesThread });
+    await moderation?.record(trx);
     return { kind: deletesThread ? 'thread-deleted' : 'post-deleted' };
   });
   if (result) return result;
@@ -135,6 +152,8 @@ export interface ShownVersion {
   writtenAt: Date;
   /** Who wrote this version: the author for the first, whoever replaced the one before for the rest. */
   writtenBy: string | null;
+  /** Written by a moderator: shown as "edited by a moderator", not by name. */
+  byModerator: boolean;
   body_html: string;
 }
 
@@ -154,8 +173,16 @@ export async function loadRevisions(deps: Pick<Deps, 'db'>, viewer: Viewer, post
   const oldest = Math.max(1, newest - VERSIONS_PER_PAGE + 1);
   // The revision before the oldest shown says who wrote the oldest shown.
   const revisions = await listPostRevisions(deps.db, post.id, oldest - 1, newest);
-  const writerOf = (version: number) => (version === 1 ? post.authorName : (revisions.find((revision) => revision.version === version - 1)?.replacedByName ?? null));
-  const shown = (version: number, source: string, writtenAt: Date): ShownVersion => ({ version, current: version === post.version, writtenAt, writtenBy: writerOf(version), body_html: renderMarkdown(source) });
+  const replacementOf = (version: number) => revisions.find((revision) => revision.version === version - 1);
+  const writerOf = (version: number) => (version === 1 ? post.authorName : (replacementOf(version)?.replacedByName ?? null));
+  const shown = (version: number, source: string, writtenAt: Date): ShownVersion => ({
+    version,
+    current: version === post.version,
+    writtenAt,
+    writtenBy: writerOf(version),
+    byModerator: version > 1 && replacementOf(version)?.byModerator === true,
+    body_html: renderMarkdown(source),
+  });
   const versions = [
     ...(newest === post.version ? [shown(post.version, post.bodySource, post.editedAt ?? post.createdAt)] : []),
     ...revisions.filter((revision) => revision.version >= oldest).map((revision) => shown(revision.version, revision.bodySource, revision.writtenAt)),

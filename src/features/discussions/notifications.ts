@@ -18,6 +18,11 @@ export function describeNotification(item: NotificationItem): { actor: string; a
       return { actor, action: `started a thread in ${item.categoryName}, which you watch:` };
     case 'answer':
       return { actor, action: 'marked your reply as the answer in' };
+    // Moderators act as "a moderator", not by name.
+    case 'flag_outcome':
+      return { actor: 'A moderator', action: 'reviewed what you flagged in' };
+    case 'moderation':
+      return { actor: 'A moderator', action: 'took action on your post in' };
   }
 }
 

@@ -23,6 +23,11 @@ export interface ShownPost extends PostView {
   replyToExcerpt: string | null;
   /** "3 found this helpful: A, B and C"; null when nobody has said so. */
   helpfulSummary: string | null;
+  /** Why it is hidden, for its author and staff; never for other members. */
+  shownHiddenReason: string | null;
+  /** Staff get the moderation links; members the flag link (on others' posts). */
+  mayModerate: boolean;
+  mayFlag: boolean;
   /** Which buttons this viewer gets on this post. */
   mayMarkHelpful: boolean;
   mayMarkAnswer: boolean;
@@ -99,6 +104,9 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
     hasFiles: post.hasFiles && !withheld(post),
     ...showAttachments(withheld(post) ? [] : (filesOf.get(post.id) ?? [])),
     shownDepth: view === 'threaded' ? (depths.get(post.id) ?? 0) : 0,
+    shownHiddenReason: post.hidden && (isStaff(viewer.role) || post.authorId === viewer.id) ? post.hiddenReason : null,
+    mayModerate: isStaff(viewer.role),
+    mayFlag: post.authorId !== viewer.id && !post.deleted && !post.hidden,
     firstUnread: post === firstUnread,
     replyToExcerpt: post.replyTo && !post.replyTo.deleted ? excerpt(post.replyTo.sourceStart, REPLY_EXCERPT_CHARS) : null,
     helpfulSummary: post.helpfulCount > 0 ? DISCUSSION_MESSAGES.helpfulBy(post.helpfulCount, post.helpfulNames) : null,

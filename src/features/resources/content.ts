@@ -35,7 +35,7 @@ export function markdownText(text: string): string {
 
 // Words a resource's own pages take after its id: a title that slugs to one of them gets a
 // suffix, or /resources/:id/edit would be its page and its edit form at once.
-const PAGE_WORDS = new Set(['edit', 'history', 'remove', 'helpful', 'feature']);
+const PAGE_WORDS = new Set(['edit', 'history', 'remove', 'helpful', 'feature', 'flag']);
 
 /** A resource's page, with the readable part of its address from its title. */
 export function resourcePath(resource: { id: number; title: string }): string {

@@ -141,7 +141,8 @@ describe('a post a moderator hid', () => {
     const other = await memberWithBrowser(t.app, t.db);
     const id = await startThread(browser, 'questions', { title: 'A thread with a hidden reply' });
     const hiddenId = postIdFrom((await postReply(other.browser, id, { body: 'Something against the guidelines.' })).headers.location);
-    await t.db.updateTable('posts').set({ hidden_at: new Date() }).where('id', '=', hiddenId).execute();
+    const moderator = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
+    await t.db.updateTable('posts').set({ hidden_at: new Date(), hidden_by: moderator.member.id, hidden_reason: 'Against the guidelines' }).where('id', '=', hiddenId).execute();
     const page = (await browser.get(`/t/${id}/a-thread-with-a-hidden-reply`)).body;
     expect(page).toContain('This post was hidden by a moderator.');
     expect(page).not.toContain('Something against the guidelines.');

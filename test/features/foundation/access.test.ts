@@ -92,6 +92,37 @@ describe('who may see what', () => {
     }
   });
 
+  it('keeps every /mod route for moderators and administrators: a member gets 403 even with a valid form token, a visitor is sent to sign in, staff reach GET /mod', async () => {
+    const modRoutes = t.app.routeInventory.filter((route) => route.url === '/mod' || route.url.startsWith('/mod/'));
+    expect(modRoutes.some((route) => route.method === 'POST')).toBe(true);
+    expect(modRoutes.filter((route) => route.access !== 'moderator')).toEqual([]);
+    expect(t.app.routeInventory.filter((route) => route.access === 'moderator' && !modRoutes.includes(route))).toEqual([]);
+    const member = await createMember(t.db);
+    const browser = new Browser(t.app);
+    await signIn(browser, member.email, member.password);
+    const { _csrf } = await browser.openForm('/settings');
+    const visitor = new Browser(t.app);
+    for (const route of modRoutes.filter((r) => r.method !== 'HEAD')) {
+      // A real-looking id too, so no route can answer 404 before the role is checked.
+      for (const url of [sampleUrl(route.url), route.url.replace(/:[a-z_]+/gi, '1')]) {
+        const response = route.method === 'POST' ? await browser.post(url, { _csrf: _csrf!, reason: 'x' }) : await browser.get(url);
+        expect(response.statusCode, `member: ${route.method} ${url}`).toBe(403);
+        expect(response.body).toContain(PAGE_MESSAGES.moderatorsOnly);
+        const signedOut = route.method === 'POST' ? await visitor.post(url, { reason: 'x' }) : await visitor.get(url);
+        if (route.method === 'GET') expect(signedOut.headers.location, `visitor: GET ${url}`).toBe(`/login?next=${encodeURIComponent(url)}`);
+        else expect(signedOut.statusCode, `visitor: POST ${url}`).toBe(403);
+      }
+    }
+    for (const role of ['moderator', 'administrator'] as const) {
+      const staff = await createMember(t.db, { role });
+      const staffBrowser = new Browser(t.app);
+      await signIn(staffBrowser, staff.email, staff.password);
+      const queue = await staffBrowser.get('/mod');
+      expect(queue.statusCode, role).toBe(200);
+      expect(queue.body).toContain('<h1>Review queue</h1>');
+    }
+  });
+
   it('answers every public GET route signed out (a made-up link token gets the "link expired" page)', async () => {
     for (const route of PUBLIC_ROUTES.filter((r) => r.startsWith('GET '))) {
       const response = await new Browser(t.app).get(sampleUrl(route.slice(4)));

@@ -77,10 +77,10 @@ export async function replacePostBody(db: Db, postId: number, version: number, b
   return row && { bodySource: row.body_source, writtenAt: row.written_at };
 }
 
-export async function insertPostRevision(db: Db, revision: { postId: number; version: number; bodySource: string; writtenAt: Date; replacedBy: number }): Promise<void> {
+export async function insertPostRevision(db: Db, revision: { postId: number; version: number; bodySource: string; writtenAt: Date; replacedBy: number; byModerator: boolean }): Promise<void> {
   await db
     .insertInto('post_revisions')
-    .values({ post_id: revision.postId, version: revision.version, body_source: revision.bodySource, written_at: revision.writtenAt, replaced_by: revision.replacedBy })
+    .values({ post_id: revision.postId, version: revision.version, body_source: revision.bodySource, written_at: revision.writtenAt, replaced_by: revision.replacedBy, by_moderator: revision.byModerator })
     .execute();
 }
 
@@ -151,6 +151,8 @@ export interface PostRevision {
   bodySource: string;
   writtenAt: Date;
   replacedByName: string | null;
+  /** A moderator replaced it (from the moderation tools): the history says so rather than who. */
+  byModerator: boolean;
   replacedAt: Date;
 }
 
@@ -159,13 +161,13 @@ export async function listPostRevisions(db: Db, postId: number, from: number, to
   const rows = await db
     .selectFrom('post_revisions as r')
     .leftJoin('members as m', 'm.id', 'r.replaced_by')
-    .select(['r.version', 'r.body_source', 'r.written_at', 'm.display_name', 'r.replaced_at'])
+    .select(['r.version', 'r.body_source', 'r.written_at', 'm.display_name', 'r.by_moderator', 'r.replaced_at'])
     .where('r.post_id', '=', postId)
     .where('r.version', '>=', from)
     .where('r.version', '<=', to)
     .orderBy('r.version', 'desc')
     .execute();
-  return rows.map((row) => ({ version: row.version, bodySource: row.body_source, writtenAt: row.written_at, replacedByName: row.display_name, replacedAt: row.replaced_at }));
+  return rows.map((row) => ({ version: row.version, bodySource: row.body_source, writtenAt: row.written_at, replacedByName: row.display_name, byModerator: row.by_moderator, replacedAt: row.replaced_at }));
 }
 
 /** A thread's earlier titles, newest first. */

@@ -5,7 +5,9 @@ import { isStaff, STAFF_ROLES, type Viewer } from '../access.js';
 
 /** Why a member hears about a post; when several apply, the first in this list wins. */
 export const NOTIFICATION_KINDS = ['answer', 'reply', 'mention', 'watched_reply', 'watched_thread'] as const;
-export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+/** What moderators tell members: a flag's outcome (to its flaggers), an action on their own content (to its author). */
+export const MODERATION_NOTIFICATION_KINDS = ['flag_outcome', 'moderation'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number] | (typeof MODERATION_NOTIFICATION_KINDS)[number];
 
 export interface PostAudience {
   postId: number;
@@ -104,10 +106,13 @@ type NotificationTables = DB & { n: DB['notifications']; p: DB['posts']; t: DB['
 
 /** The rules of access.ts (audiencesFor, hidden things for staff only) for a notification's post, in SQL. */
 function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | 'c'>, isStaffReader: Expression<SqlBool>) {
+  // An outcome is about a post hidden or deleted as often as not: it still reaches the member
+  // (its page then shows them only the placeholder, with the reason to its author).
+  const outcome = eb('n.kind', 'in', MODERATION_NOTIFICATION_KINDS);
   return eb.and([
-    eb('p.deleted_at', 'is', null),
+    eb.or([eb('p.deleted_at', 'is', null), outcome]),
     eb('t.deleted_at', 'is', null),
-    eb.or([eb('p.hidden_at', 'is', null), isStaffReader]),
+    eb.or([eb('p.hidden_at', 'is', null), isStaffReader, outcome]),
     eb.or([eb('t.hidden_at', 'is', null), isStaffReader]),
     eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
   ]);

@@ -18,6 +18,11 @@ export interface PostView {
   editedAt: Date | null;
   deleted: boolean;
   hidden: boolean;
+  /** Why a moderator hid it (shown to its author and staff); null when flags hid it, pending review. */
+  hiddenReason: string | null;
+  hiddenByModerator: boolean;
+  /** Deleted by someone other than its author: a moderator. */
+  deletedByModerator: boolean;
   version: number;
   bodyHtml: string;
   /** Only when bodyHtml came from an older renderer and must be made again. */
@@ -53,7 +58,10 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       'p.created_at',
       'p.edited_at',
       'p.deleted_at',
+      'p.deleted_by',
       'p.hidden_at',
+      'p.hidden_reason',
+      'p.hidden_by',
       'p.version',
       'p.body_html',
       'p.helpful_count',
@@ -96,6 +104,9 @@ function toPostView(row: PostViewRow): PostView {
     editedAt: row.edited_at,
     deleted: row.deleted_at !== null,
     hidden: row.hidden_at !== null,
+    hiddenReason: row.hidden_reason,
+    hiddenByModerator: row.hidden_by !== null,
+    deletedByModerator: row.deleted_by !== null && row.deleted_by !== row.author_id,
     version: row.version,
     bodyHtml: row.body_html,
     staleSource: row.stale_source,

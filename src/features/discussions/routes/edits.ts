@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { NotFound, RateLimited } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
@@ -7,7 +7,7 @@ import { waitInWords } from '../../../lib/messages.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { paginate } from '../../../lib/pagination.js';
 import { ButtonForm } from '../../auth/schemas.js';
-import { deletePost, editPost, editsTitle, loadRevisions, postToChange, postToEdit } from '../edits.js';
+import { deletePost, editPost, editsTitle, loadRevisions, postToChange, postToEdit, type EditResult } from '../edits.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
 import { hasLiveReplies, type PostToChange } from '../queries/edits.js';
 import { EditFirstPostForm, EditReplyForm, PageQuery, PostParams, THREAD_LIMITS } from '../schemas.js';
@@ -22,10 +22,19 @@ interface EditFormState {
   current?: PostToChange;
 }
 
-function showEditForm(reply: FastifyReply, post: PostToChange, form: EditFormState): FastifyReply {
+/** Whose edit the form makes: the author's own (the default), or a moderator's, posted to its /mod route. */
+export interface EditAs {
+  title: string;
+  formAction: string;
+  editedMessage: string;
+  bodyHintExtra: string;
+}
+
+export function showEditForm(reply: FastifyReply, post: PostToChange, form: EditFormState, as?: EditAs): FastifyReply {
   const firstPost = post.position === 1;
   return reply.view('discussions/edit-post', {
-    title: firstPost ? 'Edit your post' : 'Edit your reply',
+    title: as?.title ?? (firstPost ? 'Edit your post' : 'Edit your reply'),
+    formAction: as?.formAction,
     post,
     postHref: `/p/${post.id}`,
     threadHref: threadPath({ id: post.threadId, slug: post.threadSlug }),
@@ -38,8 +47,49 @@ function showEditForm(reply: FastifyReply, post: PostToChange, form: EditFormSta
     bodyLabel: firstPost ? 'Message' : 'Reply',
     limits: THREAD_LIMITS,
     titleHint: `${THREAD_LIMITS.titleMin} to ${THREAD_LIMITS.title} characters.`,
-    bodyHint: `Markdown works. At most ${THREAD_LIMITS.body.toLocaleString('en-AU')} characters.`,
+    bodyHint: `Markdown works. At most ${THREAD_LIMITS.body.toLocaleString('en-AU')} characters.${as ? ` ${as.bodyHintExtra}` : ''}`,
   });
+}
+
+/**
+ * Takes an edit form for `post` and answers it: 422 with the form kept, the edit saved (303 to
+ * the post), 409 beside the text someone else saved first, or the post gone. The author's
+ * route and a moderator's share it; `save` is the one that differs.
+ */
+export async function submitPostEdit(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  post: PostToChange,
+  save: (input: { version: number; body: string; title?: string }) => Promise<EditResult>,
+  as?: EditAs,
+): Promise<FastifyReply> {
+  if (post.deleted) return showGone(reply, post, formValues(request.body));
+  const form = editsTitle(post) ? parseForm(EditFirstPostForm, request.body) : parseForm(EditReplyForm, request.body);
+  if (!form.ok) {
+    // The version is a hidden field: its message belongs to the form, and the form goes back
+    // with the version it was opened on, or the current one if that did not survive the trip.
+    const { version: versionError, ...errors } = form.errors;
+    const version = versionError === undefined ? Number(form.values.version) : post.version;
+    return showEditForm(reply.code(422), post, { version, values: form.values, errors: versionError === undefined ? errors : { _form: versionError, ...errors } }, as);
+  }
+  const result = await save(form.data);
+  const kept = { version: form.data.version, values: formValues(request.body) };
+  switch (result.kind) {
+    case 'edited':
+      setFlash(request, as?.editedMessage ?? DISCUSSION_MESSAGES.postEdited);
+      return redirectTo(reply, `/p/${post.id}`);
+    case 'unchanged':
+      setFlash(request, DISCUSSION_MESSAGES.nothingChanged);
+      return redirectTo(reply, `/p/${post.id}`);
+    case 'conflict':
+      return showEditForm(reply.code(409), post, { ...kept, version: result.current.version, current: result.current, errors: { _form: DISCUSSION_MESSAGES.editConflict } }, as);
+    case 'gone':
+      return showGone(reply, post, kept.values);
+    case 'rate-limited': {
+      const limited = new RateLimited(result.retryAfterSeconds);
+      return showEditForm(reply.code(429).headers(limited.headers), post, { ...kept, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) } }, as);
+    }
+  }
 }
 
 async function showDeleteForm(deps: Deps, reply: FastifyReply, post: PostToChange, errors?: FieldErrors): Promise<FastifyReply> {
@@ -76,33 +126,7 @@ const editRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
   app.post('/p/:id/edit', async (request, reply) => {
     const { id } = parseParams(PostParams, request.params);
     const post = await postToChange(deps, request.member!, id);
-    if (post.deleted) return showGone(reply, post, formValues(request.body));
-    const form = editsTitle(post) ? parseForm(EditFirstPostForm, request.body) : parseForm(EditReplyForm, request.body);
-    if (!form.ok) {
-      // The version is a hidden field: its message belongs to the form, and the form goes back
-      // with the version it was opened on, or the current one if that did not survive the trip.
-      const { version: versionError, ...errors } = form.errors;
-      const version = versionError === undefined ? Number(form.values.version) : post.version;
-      return showEditForm(reply.code(422), post, { version, values: form.values, errors: versionError === undefined ? errors : { _form: versionError, ...errors } });
-    }
-    const result = await editPost(deps, request.member!, post, form.data);
-    const kept = { version: form.data.version, values: formValues(request.body) };
-    switch (result.kind) {
-      case 'edited':
-        setFlash(request, DISCUSSION_MESSAGES.postEdited);
-        return redirectTo(reply, `/p/${post.id}`);
-      case 'unchanged':
-        setFlash(request, DISCUSSION_MESSAGES.nothingChanged);
-        return redirectTo(reply, `/p/${post.id}`);
-      case 'conflict':
-        return showEditForm(reply.code(409), post, { ...kept, version: result.current.version, current: result.current, errors: { _form: DISCUSSION_MESSAGES.editConflict } });
-      case 'gone':
-        return showGone(reply, post, kept.values);
-      case 'rate-limited': {
-        const limited = new RateLimited(result.retryAfterSeconds);
-        return showEditForm(reply.code(429).headers(limited.headers), post, { ...kept, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) } });
-      }
-    }
+    return submitPostEdit(request, reply, post, (input) => editPost(deps, request.member!, post, input));
   });
 
   app.get('/p/:id/delete', async (request, reply) => {

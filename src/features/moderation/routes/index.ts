@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
+import reviewRoutes from './review.js';
 
 /**
  * /mod: every route registered here, now or later, is for moderators and administrators (one
@@ -8,8 +9,9 @@ import { restrictToRole } from '../../../plugins/access.js';
  * member and staff). A moderator's action on a thread or post is a /mod route too, whichever
  * page its button is on, so no action can be left outside the guard.
  */
-const moderationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app) => {
+const moderationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options) => {
   restrictToRole(app, 'moderator');
+  await app.register(reviewRoutes, options);
 };
 
 export default moderationRoutes;

@@ -82,7 +82,7 @@ export async function countLibrary(db: Db, viewer: Viewer, filters: LibraryFilte
   const passes = (except?: Facet) => sql.join(FACETS.filter((facet) => facet !== except).map((facet) => sql.ref(`by_${facet}`)), sql` and `);
   const { rows } = await sql<CountRow>`
     with matching as materialized (
-      select r.id, r.kind, r.agency_id, ag.agency_type, ag.jurisdiction, r.created_at, r.download_count, r.helpful_count, r.featured_at, r.removed_at,
+      select r.id, r.kind, r.agency_id, ag.agency_type, ag.jurisdiction, r.created_at, r.download_count, r.helpful_count, r.featured_at, r.removed_at, r.hidden_at,
         (${kind}::text is null or r.kind = ${kind}::text) as by_kind,
         (${initiative}::text is null or exists (select from resource_initiative_types rit where rit.resource_id = r.id
           and rit.initiative_type_id = (select it.id from initiative_types it where it.slug = ${initiative}::text))) as by_initiative,
@@ -91,11 +91,11 @@ export async function countLibrary(db: Db, viewer: Viewer, filters: LibraryFilte
         (${agencyType}::text is null or ag.agency_type = ${agencyType}::text) as by_agency_type,
         (${jurisdiction}::text is null or ag.jurisdiction = ${jurisdiction}::text) as by_jurisdiction
       from resources r left join agencies ag on ag.id = r.agency_id
-      ${isStaff(viewer.role) ? sql`` : sql`where r.removed_at is null`}
+      ${isStaff(viewer.role) ? sql`` : sql`where r.removed_at is null and r.hidden_at is null`}
     )
     select 'total' as facet, null::text as value, null::text as label, 0 as position, count(*)::int as count,
       array(select id from matching where ${passes()} order by ${ORDER[page.sort]} limit ${fixedLimit(page.limit)} offset ${page.offset}::bigint) as ids,
-      array(select id from matching where ${page.withFeatured}::boolean and featured_at is not null and removed_at is null order by featured_at desc, id desc limit ${fixedLimit(FEATURED_SHOWN)}) as featured
+      array(select id from matching where ${page.withFeatured}::boolean and featured_at is not null and removed_at is null and hidden_at is null order by featured_at desc, id desc limit ${fixedLimit(FEATURED_SHOWN)}) as featured
     from matching where ${passes()}
     union all
     select 'kind', kind, null, 0, count(*)::int, null, null from matching where ${passes('kind')} group by kind

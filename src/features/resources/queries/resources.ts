@@ -39,6 +39,9 @@ export interface Resource {
   downloadCount: number;
   featured: boolean;
   removed: boolean;
+  /** Hidden by flags or a moderator: staff only see it. */
+  hidden: boolean;
+  hiddenReason: string | null;
   createdAt: Date;
   updatedAt: Date;
   tags: string[];
@@ -55,9 +58,9 @@ export function sectionsFrom(kind: string, context: string | null, approach: str
   return kind === 'case_study' ? { context: context ?? '', approach: approach ?? '', outcome: outcome ?? '', lessons: lessons ?? '' } : null;
 }
 
-/** Resources the viewer may see: staff see removed ones too (their pages say so). */
+/** Resources the viewer may see: staff see removed and hidden ones too (their pages say so). */
 function resourcesInSight(db: Db, viewer: Viewer) {
-  return resourcesWithSharer(db).$if(!isStaff(viewer.role), (qb) => qb.where('r.removed_at', 'is', null));
+  return resourcesWithSharer(db).$if(!isStaff(viewer.role), (qb) => qb.where('r.removed_at', 'is', null).where('r.hidden_at', 'is', null));
 }
 
 function resourceInSight(db: Db, viewer: Viewer, id: number) {
@@ -87,6 +90,8 @@ function resourceInSight(db: Db, viewer: Viewer, id: number) {
       'r.download_count',
       'r.featured_at',
       'r.removed_at',
+      'r.hidden_at',
+      'r.hidden_reason',
       'r.created_at',
       'r.updated_at',
     ])
@@ -122,6 +127,8 @@ function toResource(row: NonNullable<Awaited<ReturnType<ReturnType<typeof resour
     downloadCount: row.download_count,
     featured: row.featured_at !== null,
     removed: row.removed_at !== null,
+    hidden: row.hidden_at !== null,
+    hiddenReason: row.hidden_reason,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     tags: row.tags,

@@ -130,6 +130,16 @@ describe('who may download, checked on every request', () => {
     expect(t.logs.some((line) => line.msg === 'refused a file the member may not see')).toBe(true);
   });
 
+  it('a hidden resource’s files (by flags or a moderator): not members (404), still moderators', async () => {
+    const resourceId = await createResourceRow(t.db, sharer.member.id);
+    const { url } = await attach({ resourceId }, 'flagged.pdf', pdfBytes('Flagged'));
+    expect((await reader.browser.get(url)).statusCode).toBe(200);
+    await t.db.updateTable('resources').set({ hidden_at: sql`now()` }).where('id', '=', resourceId).execute();
+    expect((await reader.browser.get(url)).statusCode).toBe(404);
+    expect((await sharer.browser.get(url)).statusCode).toBe(404);
+    expect((await moderator.browser.get(url)).statusCode).toBe(200);
+  });
+
   it('a resource’s files where the library’s category is closed to members: not members (404), still moderators', async () => {
     const { url } = await attach({ resourceId: await createResourceRow(t.db, sharer.member.id) }, 'closed.pdf', pdfBytes('Closed'));
     expect((await reader.browser.get(url)).statusCode).toBe(200);

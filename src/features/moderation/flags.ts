@@ -1,0 +1,66 @@
+import { inTransaction } from '../../db/transaction.js';
+import type { Deps } from '../../deps.js';
+import { insertAuditEvent } from '../../lib/audit.js';
+import { Forbidden, NotFound } from '../../lib/errors.js';
+import type { Viewer } from '../discussions/access.js';
+import { findPostToChange, type PostToChange } from '../discussions/queries/edits.js';
+import { bumpLibraryVersion } from '../resources/queries/library.js';
+import { findResource, type Resource } from '../resources/queries/resources.js';
+import { MODERATION_MESSAGES as M } from './messages.js';
+import { countOpenFlags, countPostShown, hasFlagged, insertFlag, lockPost, lockResource, setPostHidden, setResourceHidden, type FlagTarget } from './queries/flags.js';
+import type { FlagForm } from './schemas.js';
+
+/**
+ * A post a member may flag: one they can see (404 otherwise, as anything they cannot see), still
+ * there, and not their own (403: flagging oneself says nothing a moderator needs).
+ */
+export async function postToFlag(deps: Pick<Deps, 'db'>, viewer: Viewer, postId: number): Promise<PostToChange> {
+  const post = await findPostToChange(deps.db, viewer, postId);
+  if (!post || post.threadDeleted || post.deleted || post.hidden) throw new NotFound(post && !post.threadDeleted ? M.postGone : undefined);
+  if (post.authorId === viewer.id) throw new Forbidden(M.ownContent);
+  return post;
+}
+
+/** A resource a member may flag: in the library for them, and shared by someone else. */
+export async function resourceToFlag(deps: Pick<Deps, 'db'>, viewer: Viewer, resourceId: number): Promise<Resource> {
+  const resource = await findResource(deps.db, viewer, resourceId);
+  if (!resource || resource.removed || resource.hidden) throw new NotFound();
+  if (resource.sharerId === viewer.id) throw new Forbidden(M.ownContent);
+  return resource;
+}
+
+export async function alreadyFlagged(deps: Pick<Deps, 'db'>, target: FlagTarget, viewer: Viewer): Promise<boolean> {
+  return hasFlagged(deps.db, target, viewer.id);
+}
+
+export type FlagResult = 'flagged' | 'flagged-and-hidden' | 'already-flagged';
+
+/**
+ * Records the member's flag. The item's row is locked first, so flags arriving together are
+ * counted one after another: the one that reaches FLAG_HIDE_THRESHOLD hides the item (with no
+ * moderator and no reason: hidden by flags, until a moderator reviews it), once.
+ */
+export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewer, target: FlagTarget, form: FlagForm): Promise<FlagResult> {
+  return inTransaction(deps.db, async (trx) => {
+    const locked = target.kind === 'post' ? await lockPost(trx, target.id) : await lockResource(trx, target.id);
+    if (!locked) throw new NotFound();
+    if (!(await insertFlag(trx, target, { flaggerId: flagger.id, reason: form.reason, note: form.note }))) return 'already-flagged';
+    if (locked.hiddenAt !== null || (await countOpenFlags(trx, target)) < deps.config.flagHideThreshold) return 'flagged';
+    if (target.kind === 'post' && 'position' in locked) {
+      await setPostHidden(trx, target.id, { by: null, reason: null });
+      await countPostShown(trx, locked, -1);
+    } else {
+      await setResourceHidden(trx, target.id, { by: null, reason: null });
+      await bumpLibraryVersion(trx);
+    }
+    await insertAuditEvent(trx, {
+      actorLabel: 'system',
+      action: `${target.kind}.hidden_by_flags`,
+      targetType: target.kind,
+      targetId: target.id,
+      subjectMemberId: 'authorId' in locked ? locked.authorId : locked.sharerId,
+      details: { before: { hidden: false }, after: { hidden: true }, threshold: deps.config.flagHideThreshold },
+    });
+    return 'flagged-and-hidden';
+  });
+}

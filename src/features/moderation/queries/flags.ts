@@ -1,0 +1,189 @@
+import { sql } from 'kysely';
+import type { Db } from '../../../db/types.js';
+import type { FlagReason } from '../schemas.js';
+
+/** A flagged item: one post or one resource (the flags table holds exactly one of the two). */
+export type FlagTarget = { kind: 'post'; id: number } | { kind: 'resource'; id: number };
+
+export type FlagOutcome = 'kept' | 'hidden' | 'deleted' | 'edited';
+
+function targetColumn(target: FlagTarget) {
+  return target.kind === 'post' ? ('post_id' as const) : ('resource_id' as const);
+}
+
+/** Writes the member's flag unless they already flagged the item (the unique index decides); whether it was written. */
+export async function insertFlag(db: Db, target: FlagTarget, flag: { flaggerId: number; reason: FlagReason; note: string }): Promise<boolean> {
+  const row = await db
+    .insertInto('flags')
+    .values({ [targetColumn(target)]: target.id, flagger_id: flag.flaggerId, reason: flag.reason, note: flag.note === '' ? null : flag.note })
+    .onConflict((conflict) => conflict.doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function hasFlagged(db: Db, target: FlagTarget, flaggerId: number): Promise<boolean> {
+  const row = await db.selectFrom('flags').select('id').where(targetColumn(target), '=', target.id).where('flagger_id', '=', flaggerId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function countOpenFlags(db: Db, target: FlagTarget): Promise<number> {
+  const row = await db
+    .selectFrom('flags')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where(targetColumn(target), '=', target.id)
+    .where('resolved_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Resolves the item's open flags with the moderator's outcome; the members who raised them. */
+export async function resolveOpenFlags(db: Db, target: FlagTarget, resolution: { by: number; outcome: FlagOutcome }): Promise<number[]> {
+  const rows = await db
+    .updateTable('flags')
+    .set({ resolved_at: sql`now()`, resolved_by: resolution.by, outcome: resolution.outcome })
+    .where(targetColumn(target), '=', target.id)
+    .where('resolved_at', 'is', null)
+    .returning('flagger_id')
+    .execute();
+  return rows.map((row) => row.flagger_id);
+}
+
+/** A post as moderation changes it, its row locked so two actions on it take turns. */
+export interface LockedPost {
+  id: number;
+  threadId: number;
+  categoryId: number;
+  authorId: number;
+  position: number;
+  hiddenAt: Date | null;
+  hiddenBy: number | null;
+  hiddenReason: string | null;
+  deleted: boolean;
+  threadDeleted: boolean;
+}
+
+export async function lockPost(db: Db, postId: number): Promise<LockedPost | undefined> {
+  const row = await db
+    .selectFrom('posts as p')
+    .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .select(['p.id', 'p.thread_id', 't.category_id', 'p.author_id', 'p.position', 'p.hidden_at', 'p.hidden_by', 'p.hidden_reason', 'p.deleted_at', 't.deleted_at as thread_deleted_at'])
+    .where('p.id', '=', postId)
+    .forNoKeyUpdate('p')
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      threadId: row.thread_id,
+      categoryId: row.category_id,
+      authorId: row.author_id,
+      position: row.position,
+      hiddenAt: row.hidden_at,
+      hiddenBy: row.hidden_by,
+      hiddenReason: row.hidden_reason,
+      deleted: row.deleted_at !== null,
+      threadDeleted: row.thread_deleted_at !== null,
+    }
+  );
+}
+
+/** Hides the post (by a moderator with a reason, or by flags with neither), or changes who hid it and why. */
+export async function setPostHidden(db: Db, postId: number, hiding: { by: number | null; reason: string | null }): Promise<void> {
+  await db
+    .updateTable('posts')
+    .set({ hidden_at: sql`coalesce(hidden_at, now())`, hidden_by: hiding.by, hidden_reason: hiding.reason })
+    .where('id', '=', postId)
+    .execute();
+}
+
+export async function setPostShown(db: Db, postId: number): Promise<void> {
+  await db.updateTable('posts').set({ hidden_at: null, hidden_by: null, hidden_reason: null }).where('id', '=', postId).execute();
+}
+
+export async function setPostRestored(db: Db, postId: number): Promise<void> {
+  await db.updateTable('posts').set({ deleted_at: null, deleted_by: null }).where('id', '=', postId).execute();
+}
+
+export async function setThreadRestored(db: Db, threadId: number): Promise<void> {
+  await db.updateTable('threads').set({ deleted_at: null, updated_at: sql`now()` }).where('id', '=', threadId).execute();
+}
+
+/**
+ * A post leaves (-1) or comes back to (+1) what members see: its thread's reply count (for a
+ * reply) and its category's post count, as deleting one does (discussions/edits.ts).
+ */
+export async function countPostShown(db: Db, post: Pick<LockedPost, 'threadId' | 'categoryId' | 'position'>, change: 1 | -1, { thread = false }: { thread?: boolean } = {}): Promise<void> {
+  if (post.position > 1) {
+    await db
+      .updateTable('threads')
+      .set((eb) => ({ reply_count: eb('reply_count', '+', change), updated_at: sql`now()` }))
+      .where('id', '=', post.threadId)
+      .execute();
+  }
+  await db
+    .updateTable('categories')
+    .set((eb) => ({ post_count: eb('post_count', '+', change), thread_count: thread ? eb('thread_count', '+', change) : eb.ref('thread_count'), updated_at: sql`now()` }))
+    .where('id', '=', post.categoryId)
+    .execute();
+}
+
+/** A resource as moderation changes it, locked; with the thread and first post its notifications point at. */
+export interface LockedResource {
+  id: number;
+  title: string;
+  sharerId: number;
+  threadId: number;
+  firstPostId: number;
+  hiddenAt: Date | null;
+  hiddenBy: number | null;
+  hiddenReason: string | null;
+  removed: boolean;
+}
+
+export async function lockResource(db: Db, resourceId: number): Promise<LockedResource | undefined> {
+  const row = await db
+    .selectFrom('resources as r')
+    .innerJoin('posts as p', (join) => join.onRef('p.thread_id', '=', 'r.thread_id').on('p.position', '=', 1))
+    .select(['r.id', 'r.title', 'r.sharer_id', 'r.thread_id', 'p.id as first_post_id', 'r.hidden_at', 'r.hidden_by', 'r.hidden_reason', 'r.removed_at'])
+    .where('r.id', '=', resourceId)
+    .forNoKeyUpdate('r')
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      title: row.title,
+      sharerId: row.sharer_id,
+      threadId: row.thread_id,
+      firstPostId: row.first_post_id,
+      hiddenAt: row.hidden_at,
+      hiddenBy: row.hidden_by,
+      hiddenReason: row.hidden_reason,
+      removed: row.removed_at !== null,
+    }
+  );
+}
+
+export async function setResourceHidden(db: Db, resourceId: number, hiding: { by: number | null; reason: string | null }): Promise<void> {
+  await db
+    .updateTable('resources')
+    .set({ hidden_at: sql`coalesce(hidden_at, now())`, hidden_by: hiding.by, hidden_reason: hiding.reason })
+    .where('id', '=', resourceId)
+    .execute();
+}
+
+export async function setResourceShown(db: Db, resourceId: number): Promise<void> {
+  await db.updateTable('resources').set({ hidden_at: null, hidden_by: null, hidden_reason: null }).where('id', '=', resourceId).execute();
+}
+
+/** In-app notices of a moderator's decision: to the flaggers (flag_outcome) or the author (moderation). */
+export async function insertModerationNotifications(
+  db: Db,
+  notice: { memberIds: number[]; kind: 'flag_outcome' | 'moderation'; actorId: number; threadId: number; postId: number },
+): Promise<void> {
+  const memberIds = [...new Set(notice.memberIds)];
+  if (memberIds.length === 0) return;
+  await db
+    .insertInto('notifications')
+    .values(memberIds.map((memberId) => ({ member_id: memberId, kind: notice.kind, actor_id: notice.actorId, thread_id: notice.threadId, post_id: notice.postId })))
+    .execute();
+}
