@@ -41,3 +41,13 @@ export async function auditRows(db: Db, threadId: number) {
 export async function categoryCounts(db: Db, categoryId: number): Promise<{ thread_count: number; post_count: number }> {
   return db.selectFrom('categories').select(['thread_count', 'post_count']).where('id', '=', categoryId).executeTakeFirstOrThrow();
 }
+
+/** Sends a form that must be refused with `status` (and `message`), and shows it wrote nothing. */
+export async function refusedWritingNothing<R extends { statusCode: number; body: string }>(db: Db, threadIds: number[], send: () => Promise<R>, status: number, message?: string): Promise<R> {
+  const before = await moderationSnapshot(db, threadIds);
+  const response = await send();
+  expect(response.statusCode, response.body.slice(0, 500)).toBe(status);
+  if (message) expect(response.body).toContain(message);
+  expect(await moderationSnapshot(db, threadIds)).toEqual(before);
+  return response;
+}

@@ -6,7 +6,7 @@ import { memberWithBrowser, postReply, replyFormOf, threadPageOf } from '../../s
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
 import type { TestMember } from '../../support/members.js';
 import { createResource } from '../../support/resources.js';
-import { auditRows, categoryCounts, moderationForm, moderationSnapshot, threadAction } from '../../support/thread-moderation.js';
+import { auditRows, categoryCounts, moderationForm, refusedWritingNothing, threadAction } from '../../support/thread-moderation.js';
 
 let t: TestApp;
 let moderator: { member: TestMember; browser: Browser };
@@ -27,15 +27,6 @@ async function threadWithReplies(replies = 2) {
   return { category, threadId: threadId! };
 }
 
-/** Sends a form that must be refused with `status` and `message`, and shows it wrote nothing. */
-async function refused<R extends { statusCode: number; body: string }>(threadIds: number[], send: () => Promise<R>, status: number, message?: string): Promise<R> {
-  const before = await moderationSnapshot(t.db, threadIds);
-  const response = await send();
-  expect(response.statusCode, response.body.slice(0, 500)).toBe(status);
-  if (message) expect(response.body).toContain(message);
-  expect(await moderationSnapshot(t.db, threadIds)).toEqual(before);
-  return response;
-}
 
 describe('POST /mod/threads/:id/lock and /unlock', () => {
   it('locks the thread (members can no longer reply), bumps its version and writes the audit row; unlock undoes it', async () => {
@@ -67,7 +58,7 @@ describe('POST /mod/threads/:id/lock and /unlock', () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
     expect((await threadAction(moderator.browser, threadId, 'lock', form)).statusCode).toBe(303);
-    const again = await refused([threadId], () => threadAction(moderator.browser, threadId, 'lock', form), 303);
+    const again = await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'lock', form), 303);
     expect(again.headers.location).toBe(`/t/${threadId}`);
     expect(await auditRows(t.db, threadId)).toHaveLength(1);
   });
@@ -91,12 +82,12 @@ describe('who may act', () => {
     const { threadId } = await threadWithReplies(0);
     const csrf = (await author.browser.openForm('/c'))._csrf!;
     for (const action of ['lock', 'pin', 'move', 'rename', 'hide', 'delete', 'merge', 'split']) {
-      await refused([threadId], () => threadAction(author.browser, threadId, action, { _csrf: csrf, version: '1', scope: 'site', category: 'questions', title: 'Taken over', reason: 'x', into: '1', posts: '1' }), 403);
+      await refusedWritingNothing(t.db, [threadId], () => threadAction(author.browser, threadId, action, { _csrf: csrf, version: '1', scope: 'site', category: 'questions', title: 'Taken over', reason: 'x', into: '1', posts: '1' }), 403);
     }
     expect((await author.browser.get(`/mod/threads/${threadId}`)).statusCode).toBe(403);
     const visitor = new Browser(t.app);
     // No session, so no CSRF token: the form is refused before the role is looked at.
-    await refused([threadId], () => threadAction(visitor, threadId, 'lock', { version: '1' }), 403);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(visitor, threadId, 'lock', { version: '1' }), 403);
     const page = await visitor.get(`/mod/threads/${threadId}`);
     expect(page.statusCode).toBe(303);
     expect(page.headers.location).toMatch(/^\/login\?next=/);
@@ -105,14 +96,14 @@ describe('who may act', () => {
   it('refuses a form without its CSRF token (403), writing nothing', async () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'lock', { version: form.version }), 403);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'lock', { version: form.version }), 403);
   });
 
   it('answers 404 for a thread that does not exist, an id over bigint, or no id at all, writing nothing', async () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
     for (const id of ['999999999999', '99999999999999999999', '9223372036854775808', '1.5', '-1', 'abc', '%00']) {
-      await refused([threadId], () => threadAction(moderator.browser, id, 'lock', form), 404);
+      await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, id, 'lock', form), 404);
       expect((await moderator.browser.get(`/mod/threads/${id}`)).statusCode).toBe(404);
     }
   });
@@ -122,12 +113,12 @@ describe('bad forms', () => {
   it('refuses a missing, non-numeric or overlong version, and fields no form has, with 422 and a message', async () => {
     const { threadId } = await threadWithReplies(0);
     const { _csrf } = await moderationForm(moderator.browser, threadId);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf }), 422, THREAD_ACTION_MESSAGES.badVersion);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf }), 422, THREAD_ACTION_MESSAGES.badVersion);
     for (const version of ['abc', '1e3', '0', "1' OR 1=1 --", '99999999999999', '1\u0000']) {
-      await refused([threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf, version }), 422, THREAD_ACTION_MESSAGES.badVersion);
+      await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf, version }), 422, THREAD_ACTION_MESSAGES.badVersion);
     }
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf, version: '1', locked_at: 'now' }), 422);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf, version: ['1', '2'] }), 422, THREAD_ACTION_MESSAGES.badVersion);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf, version: '1', locked_at: 'now' }), 422);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'lock', { _csrf, version: ['1', '2'] }), 422, THREAD_ACTION_MESSAGES.badVersion);
   });
 });
 
@@ -137,7 +128,7 @@ describe('optimistic versions', () => {
     const other = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
     const seen = await moderationForm(other.browser, threadId);
     expect((await threadAction(moderator.browser, threadId, 'lock', await moderationForm(moderator.browser, threadId))).statusCode).toBe(303);
-    const response = await refused([threadId], () => threadAction(other.browser, threadId, 'pin', { ...seen, scope: 'category' }), 409, THREAD_ACTION_MESSAGES.stale);
+    const response = await refusedWritingNothing(t.db, [threadId], () => threadAction(other.browser, threadId, 'pin', { ...seen, scope: 'category' }), 409, THREAD_ACTION_MESSAGES.stale);
     expect(response.body).toMatch(/<dt>Locked<\/dt><dd>Yes/);
     expect(response.body).toMatch(/<dt>Pinned<\/dt><dd>No/);
     expect(response.body).toContain('<input type="hidden" name="version" value="2">');
@@ -193,8 +184,8 @@ describe('POST /mod/threads/:id/pin and /unpin', () => {
   it('refuses a missing or unknown scope with 422, writing nothing', async () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'pin', form), 422, THREAD_ACTION_MESSAGES.badScope);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'pin', { ...form, scope: '<script>alert(1)</script>' }), 422, THREAD_ACTION_MESSAGES.badScope);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'pin', form), 422, THREAD_ACTION_MESSAGES.badScope);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'pin', { ...form, scope: '<script>alert(1)</script>' }), 422, THREAD_ACTION_MESSAGES.badScope);
   });
 });
 
@@ -215,16 +206,16 @@ describe('POST /mod/threads/:id/move', () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
     for (const category of ['no-such-category', "questions' OR 1=1 --", '<script>alert(1)</script>', 'questions\u0000', 'x'.repeat(61)]) {
-      const response = await refused([threadId], () => threadAction(moderator.browser, threadId, 'move', { ...form, category }), 422, THREAD_ACTION_MESSAGES.noSuchCategory);
+      const response = await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'move', { ...form, category }), 422, THREAD_ACTION_MESSAGES.noSuchCategory);
       expect(response.body).not.toContain('<script>alert(1)');
     }
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'move', form), 422, THREAD_ACTION_MESSAGES.chooseCategory);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'move', form), 422, THREAD_ACTION_MESSAGES.chooseCategory);
   });
 
   it('refuses to move a library resource’s discussion thread, writing nothing', async () => {
     const resource = await createResource(t.db, { sharer: { id: author.member.id, agencyId: author.member.agencyId } });
     const form = await moderationForm(moderator.browser, resource.threadId);
-    await refused([resource.threadId], () => threadAction(moderator.browser, resource.threadId, 'move', { ...form, category: 'questions' }), 422, THREAD_ACTION_MESSAGES.resourceThread);
+    await refusedWritingNothing(t.db, [resource.threadId], () => threadAction(moderator.browser, resource.threadId, 'move', { ...form, category: 'questions' }), 422, THREAD_ACTION_MESSAGES.resourceThread);
   });
 });
 
@@ -241,11 +232,11 @@ describe('POST /mod/threads/:id/rename', () => {
   it('refuses an empty, short, overlong, multi-line or NUL title with 422, and shows a script as text', async () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: '\u200B ' }), 422, DISCUSSION_MESSAGES.titleRequired);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'Hey' }), 422, DISCUSSION_MESSAGES.titleTooShort);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'x'.repeat(151) }), 422, 'Title must be at most 150 characters');
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'Two\r\nlines here' }), 422, 'Title must be on one line');
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'A title\u0000here' }), 422, 'Title must not contain NUL characters');
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: '\u200B ' }), 422, DISCUSSION_MESSAGES.titleRequired);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'Hey' }), 422, DISCUSSION_MESSAGES.titleTooShort);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'x'.repeat(151) }), 422, 'Title must be at most 150 characters');
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'Two\r\nlines here' }), 422, 'Title must be on one line');
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...form, title: 'A title\u0000here' }), 422, 'Title must not contain NUL characters');
     const scripted = await threadAction(moderator.browser, threadId, 'rename', { ...form, title: '<script>alert(1)</script>' });
     expect(scripted.statusCode).toBe(303);
     const page = await threadPageOf(moderator.browser, threadId);
@@ -277,9 +268,9 @@ describe('POST /mod/threads/:id/hide and /unhide', () => {
   it('refuses a missing, overlong or NUL reason with 422, writing nothing', async () => {
     const { threadId } = await threadWithReplies(0);
     const form = await moderationForm(moderator.browser, threadId);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'hide', form), 422, THREAD_ACTION_MESSAGES.reasonRequired);
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'hide', { ...form, reason: 'x'.repeat(1001) }), 422, 'Reason must be at most 1,000 characters');
-    await refused([threadId], () => threadAction(moderator.browser, threadId, 'hide', { ...form, reason: 'bad\u0000' }), 422, 'Reason must not contain NUL characters');
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'hide', form), 422, THREAD_ACTION_MESSAGES.reasonRequired);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'hide', { ...form, reason: 'x'.repeat(1001) }), 422, 'Reason must be at most 1,000 characters');
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'hide', { ...form, reason: 'bad\u0000' }), 422, 'Reason must not contain NUL characters');
   });
 });
 

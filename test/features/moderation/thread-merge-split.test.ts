@@ -5,7 +5,7 @@ import { memberWithBrowser } from '../../support/discussions.js';
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
 import type { TestMember } from '../../support/members.js';
 import { createResource } from '../../support/resources.js';
-import { auditRows, categoryCounts, moderationForm, moderationSnapshot, threadAction } from '../../support/thread-moderation.js';
+import { auditRows, categoryCounts, moderationForm, refusedWritingNothing, threadAction } from '../../support/thread-moderation.js';
 
 let t: TestApp;
 let moderator: { member: TestMember; browser: Browser };
@@ -33,14 +33,6 @@ async function threadWrittenAt(minutes: number[], category?: { id: number; slug:
   return { threadId: threadId!, category: home, postIds };
 }
 
-async function refused<R extends { statusCode: number; body: string }>(threadIds: number[], send: () => Promise<R>, status: number, message: string): Promise<R> {
-  const before = await moderationSnapshot(t.db, threadIds);
-  const response = await send();
-  expect(response.statusCode, response.body.slice(0, 500)).toBe(status);
-  expect(response.body).toContain(message);
-  expect(await moderationSnapshot(t.db, threadIds)).toEqual(before);
-  return response;
-}
 
 async function positions(threadId: number) {
   return t.db.selectFrom('posts').select(['id', 'position', 'reply_to_post_id']).where('thread_id', '=', threadId).orderBy('position').execute();
@@ -88,20 +80,20 @@ describe('POST /mod/threads/:id/merge', () => {
   it('refuses to merge a thread into itself, into one that does not exist, is over bigint or is not a number, with 422, writing nothing', async () => {
     const source = await threadWrittenAt([0, 1]);
     const form = await moderationForm(moderator.browser, source.threadId);
-    await refused([source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', { ...form, into: String(source.threadId) }), 422, THREAD_ACTION_MESSAGES.mergeIntoItself);
+    await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', { ...form, into: String(source.threadId) }), 422, THREAD_ACTION_MESSAGES.mergeIntoItself);
     for (const into of ['999999999999', '99999999999999999999', 'abc', '1; DROP TABLE threads', '<script>', '1\u0000']) {
-      await refused([source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', { ...form, into }), 422, THREAD_ACTION_MESSAGES.noSuchTarget);
+      await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', { ...form, into }), 422, THREAD_ACTION_MESSAGES.noSuchTarget);
     }
-    await refused([source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', form), 422, THREAD_ACTION_MESSAGES.chooseTarget);
+    await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', form), 422, THREAD_ACTION_MESSAGES.chooseTarget);
   });
 
   it('refuses to merge into a deleted thread, or to merge away a library resource’s thread, writing nothing', async () => {
     const source = await threadWrittenAt([0, 1]);
     const gone = await threadWrittenAt([0]);
     await t.db.updateTable('threads').set({ deleted_at: new Date() }).where('id', '=', gone.threadId).execute();
-    await refused([source.threadId, gone.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', { ...(await moderationForm(moderator.browser, source.threadId)), into: String(gone.threadId) }), 422, THREAD_ACTION_MESSAGES.targetGone);
+    await refusedWritingNothing(t.db, [source.threadId, gone.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', { ...(await moderationForm(moderator.browser, source.threadId)), into: String(gone.threadId) }), 422, THREAD_ACTION_MESSAGES.targetGone);
     const resource = await createResource(t.db, { sharer: { id: author.member.id, agencyId: author.member.agencyId } });
-    await refused([resource.threadId, source.threadId], async () => threadAction(moderator.browser, resource.threadId, 'merge', { ...(await moderationForm(moderator.browser, resource.threadId)), into: String(source.threadId) }), 422, THREAD_ACTION_MESSAGES.resourceThread);
+    await refusedWritingNothing(t.db, [resource.threadId, source.threadId], async () => threadAction(moderator.browser, resource.threadId, 'merge', { ...(await moderationForm(moderator.browser, resource.threadId)), into: String(source.threadId) }), 422, THREAD_ACTION_MESSAGES.resourceThread);
   });
 
   it('takes a double submit once: the second is refused as stale or merged, writing nothing', async () => {
@@ -109,7 +101,7 @@ describe('POST /mod/threads/:id/merge', () => {
     const source = await threadWrittenAt([1, 2]);
     const form = { ...(await moderationForm(moderator.browser, source.threadId)), into: String(target.threadId) };
     expect((await threadAction(moderator.browser, source.threadId, 'merge', form)).statusCode).toBe(303);
-    await refused([source.threadId, target.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', form), 422, THREAD_ACTION_MESSAGES.mergedAway);
+    await refusedWritingNothing(t.db, [source.threadId, target.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', form), 422, THREAD_ACTION_MESSAGES.mergedAway);
     expect(await auditRows(t.db, source.threadId)).toHaveLength(1);
   });
 });
@@ -161,22 +153,22 @@ describe('GET and POST /mod/threads/:id/split', () => {
     const hidden = await moderator.browser.openForm(`/mod/threads/${source.threadId}/split`);
     const fields = { ...hidden, category: source.category.slug, title: 'A side conversation' };
     const ids = [source.threadId, other.threadId];
-    await refused(ids, () => threadAction(moderator.browser, source.threadId, 'split', fields), 422, THREAD_ACTION_MESSAGES.choosePosts);
-    await refused(ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: [String(source.postIds[1]), String(other.postIds[1])] }), 422, THREAD_ACTION_MESSAGES.postsNotInThread);
-    await refused(ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[0]) }), 422, THREAD_ACTION_MESSAGES.firstPostStays);
+    await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', fields), 422, THREAD_ACTION_MESSAGES.choosePosts);
+    await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: [String(source.postIds[1]), String(other.postIds[1])] }), 422, THREAD_ACTION_MESSAGES.postsNotInThread);
+    await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[0]) }), 422, THREAD_ACTION_MESSAGES.firstPostStays);
     for (const bad of ['99999999999999999999', 'abc', '999999999999']) {
-      await refused(ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: bad }), 422, THREAD_ACTION_MESSAGES.postsNotInThread);
+      await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: bad }), 422, THREAD_ACTION_MESSAGES.postsNotInThread);
     }
-    const kept = await refused(ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[2]), category: 'no-such-category' }), 422, THREAD_ACTION_MESSAGES.noSuchCategory);
+    const kept = await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[2]), category: 'no-such-category' }), 422, THREAD_ACTION_MESSAGES.noSuchCategory);
     // The form comes back with the choice kept.
     expect(kept.body).toContain(`name="posts" value="${source.postIds[2]}" checked`);
-    await refused(ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[2]), title: '' }), 422, 'Enter a title');
+    await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[2]), title: '' }), 422, 'Enter a title');
   });
 
   it('answers a split from a stale page with 409, writing nothing', async () => {
     const source = await threadWrittenAt([0, 1, 2]);
     const hidden = await moderator.browser.openForm(`/mod/threads/${source.threadId}/split`);
     expect((await threadAction(moderator.browser, source.threadId, 'lock', await moderationForm(moderator.browser, source.threadId))).statusCode).toBe(303);
-    await refused([source.threadId], () => threadAction(moderator.browser, source.threadId, 'split', { ...hidden, posts: String(source.postIds[1]), category: source.category.slug, title: 'A side conversation' }), 409, THREAD_ACTION_MESSAGES.stale);
+    await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'split', { ...hidden, posts: String(source.postIds[1]), category: source.category.slug, title: 'A side conversation' }), 409, THREAD_ACTION_MESSAGES.stale);
   });
 });
