@@ -70,7 +70,7 @@ describe('the Moderate panel on the thread page', () => {
     const staffPage = await threadPageOf(moderator.browser, threadId);
     expect(staffPage).toContain('<h2 id="moderate-heading">Moderate</h2>');
     expect(staffPage).toContain(`action="/mod/threads/${threadId}/lock"`);
-    expect(staffPage).toContain('<input type="hidden" name="version" value="1">');
+    expect(staffPage).toContain('<button type="submit" name="version" value="1" class="button--secondary">Lock</button>');
     const memberPage = await threadPageOf(author.browser, threadId);
     expect(memberPage).not.toContain('Moderate');
     expect(memberPage).not.toContain('/mod/threads/');

@@ -119,6 +119,9 @@ export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: 
   return rows.map(toListItem);
 }
 
+// More than this is no longer a pin but a second list; the oldest wait for room.
+const SITE_WIDE_PINS_SHOWN = 10;
+
 /**
  * Threads a moderator pinned across the site, which lead every category page and the home
  * page's list: a handful at most, read apart from the category's own order (and its index).
@@ -128,8 +131,6 @@ export async function listSiteWidePins(db: Db, viewer: Viewer): Promise<ThreadLi
   return rows.map(toListItem);
 }
 
-// More than this is no longer a pin but a second list; the oldest wait for room.
-const SITE_WIDE_PINS_SHOWN = 10;
 
 /** Site-wide pins first, then the list without them (a site-wide pin of the list's own category appears once). */
 export function withSiteWidePinsFirst(pins: ThreadListItem[], threads: ThreadListItem[]): ThreadListItem[] {
