@@ -10,9 +10,11 @@ import {
   adjustCategoryCounts,
   countVisiblePosts,
   findCategoryForModerator,
+  findThreadForModerator,
   insertTitleRevision,
   lockThreadsForAction,
   updateThreadAtVersion,
+  type ThreadChange,
   type ThreadUnderAction,
 } from './queries/threads.js';
 import { THREAD_ACTION_MESSAGES } from './thread-messages.js';
@@ -72,14 +74,14 @@ export async function actOnThread(
     });
   } catch (error) {
     if (!(error instanceof Stale)) throw error;
-    const [current] = await lockThreadsForAction(deps.db, moderator, [threadId]);
+    const current = await findThreadForModerator(deps.db, moderator, threadId);
     if (!current) throw new NotFound();
     return { kind: 'stale', current };
   }
 }
 
 /** The version check itself: the row is locked, so it fails only if the runner's check was wrong. */
-export async function writeThread(trx: Db, thread: ThreadUnderAction, change: Parameters<typeof updateThreadAtVersion>[3]): Promise<void> {
+export async function writeThread(trx: Db, thread: ThreadUnderAction, change: ThreadChange): Promise<void> {
   if (!(await updateThreadAtVersion(trx, thread.id, thread.version, change))) throw new Stale();
 }
 
@@ -88,7 +90,7 @@ export function isCounted(thread: Pick<ThreadUnderAction, 'hiddenAt' | 'deletedA
   return thread.hiddenAt === null && thread.deletedAt === null && thread.mergedIntoId === null;
 }
 
-function simple(thread: ThreadUnderAction, action: string, message: string, before: Record<string, unknown>, after: Record<string, unknown>, change: Parameters<typeof updateThreadAtVersion>[3], reason?: string): Decision {
+function simple(thread: ThreadUnderAction, action: string, message: string, before: Record<string, unknown>, after: Record<string, unknown>, change: ThreadChange, reason?: string): Decision {
   return {
     kind: 'perform',
     perform: async (trx) => {

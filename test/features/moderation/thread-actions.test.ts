@@ -257,6 +257,7 @@ describe('POST /mod/threads/:id/hide and /unhide', () => {
     const staffPage = await threadPageOf(moderator.browser, threadId);
     expect(staffPage).toContain('<span class="tag tag--removed">Hidden from members</span>');
     expect(staffPage).toContain('Hidden from members because: Discloses a colleague’s home address.');
+    expect((await moderator.browser.get(`/c/${category.slug}`)).body).toMatch(new RegExp(`<span class="tag tag--removed">Hidden from members</span>\\s*<a href="/t/${threadId}/`));
     expect((await auditRows(t.db, threadId))[0]).toMatchObject({ action: 'thread.hidden', details: { reason: 'Discloses a colleague’s home address.', before: { hidden: false }, after: { hidden: true } } });
 
     expect((await threadAction(moderator.browser, threadId, 'unhide', await moderationForm(moderator.browser, threadId))).statusCode).toBe(303);
