@@ -249,10 +249,14 @@ describe('POST /mod/threads/:id/hide and /unhide', () => {
   it('hides the thread from members (404, out of lists and counts), keeps it for staff marked with the reason, and restores it', async () => {
     const { category, threadId } = await threadWithReplies(2);
     const before = await categoryCounts(t.db, category.id);
+    expect((await author.browser.get('/')).body).toContain(`/t/${threadId}/`);
     const response = await threadAction(moderator.browser, threadId, 'hide', { ...(await moderationForm(moderator.browser, threadId)), reason: 'Discloses a colleague’s home address.' });
     expect(response.statusCode).toBe(303);
     expect((await author.browser.get(`/t/${threadId}`)).statusCode).toBe(404);
     expect((await author.browser.get(`/c/${category.slug}`)).body).not.toContain(`/t/${threadId}/`);
+    expect((await author.browser.get('/')).body).not.toContain(`/t/${threadId}/`);
+    const firstPost = await t.db.selectFrom('posts').select('id').where('thread_id', '=', threadId).where('position', '=', 1).executeTakeFirstOrThrow();
+    expect((await author.browser.get(`/p/${firstPost.id}`)).statusCode).toBe(404);
     expect(await categoryCounts(t.db, category.id)).toEqual({ thread_count: before.thread_count - 1, post_count: before.post_count - 3 });
     const staffPage = await threadPageOf(moderator.browser, threadId);
     expect(staffPage).toContain('<span class="tag tag--removed">Hidden from members</span>');
