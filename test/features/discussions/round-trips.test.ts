@@ -119,12 +119,13 @@ describe('a thread page', () => {
 });
 
 describe('a category page', () => {
-  it('runs three statements, whether the member watches the category or not', async () => {
+  it('runs four statements, whether the member watches the category or not', async () => {
     const first = await statementsOf(reader, '/c/questions');
     expect((await reader.post('/c/questions/watch', { _csrf: await csrfOf(reader), level: 'watching' })).statusCode).toBe(303);
     expect(await statementsOf(reader, '/c/questions')).toEqual(first);
-    // The session with its member, the category with the viewer's watch, one page of threads.
-    expect(first).toHaveLength(3);
+    // The session with its member, the category with the viewer's watch, one page of threads,
+    // the threads pinned across the site (which lead every category page).
+    expect(first).toHaveLength(4);
     expect(first.filter((text) => /"category_watches"/.test(text))).toHaveLength(1);
   });
 });
@@ -132,9 +133,10 @@ describe('a category page', () => {
 describe('thread lists', () => {
   it('write their fixed page sizes into the statement, so that a prepared one can keep its generic plan', async () => {
     const statements = [...(await statementsOf(reader, '/')), ...(await statementsOf(reader, '/c')), ...(await statementsOf(reader, '/c/questions'))];
-    // The home page's unread and recent threads, /c's unread counts, page 1 of a category.
+    // The home page's unread and recent threads and site-wide pins, /c's unread counts, page 1
+    // of a category and the site-wide pins leading it.
     const lists = statements.filter((text) => /from "threads" as "t"/.test(text));
-    expect(lists).toHaveLength(4);
+    expect(lists).toHaveLength(6);
     for (const text of lists) expect(text).not.toMatch(/\blimit \$\d+/);
   });
 });

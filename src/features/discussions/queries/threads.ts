@@ -16,7 +16,10 @@ export interface ThreadListItem {
   lastPostedAt: Date;
   lastPosterName: string | null;
   pinned: boolean;
+  pinnedSiteWide: boolean;
   locked: boolean;
+  /** Hidden from members: only staff are shown it, marked. */
+  hidden: boolean;
   answered: boolean;
   categorySlug: string;
   categoryName: string;
@@ -39,7 +42,9 @@ function threadList(db: Db, viewer: Viewer) {
       't.post_count',
       't.last_posted_at',
       't.pinned_at',
+      't.pinned_site_wide',
       't.locked_at',
+      't.hidden_at',
       'a.display_name as author_name',
       'a.handle as author_handle',
       'ag.name as agency_name',
@@ -70,7 +75,9 @@ function toListItem(row: ThreadListRow): ThreadListItem {
     lastPostedAt: row.last_posted_at,
     lastPosterName: row.last_poster_name,
     pinned: row.pinned_at !== null,
+    pinnedSiteWide: row.pinned_site_wide,
     locked: row.locked_at !== null,
+    hidden: row.hidden_at !== null,
     answered: Boolean(row.answered),
     categorySlug: row.category_slug,
     categoryName: row.category_name,
@@ -112,6 +119,25 @@ export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: 
   return rows.map(toListItem);
 }
 
+// More than this is no longer a pin but a second list; the oldest wait for room.
+const SITE_WIDE_PINS_SHOWN = 10;
+
+/**
+ * Threads a moderator pinned across the site, which lead every category page and the home
+ * page's list: a handful at most, read apart from the category's own order (and its index).
+ */
+export async function listSiteWidePins(db: Db, viewer: Viewer): Promise<ThreadListItem[]> {
+  const rows = await threadList(db, viewer).where('t.pinned_site_wide', '=', true).orderBy('t.last_posted_at', 'desc').orderBy('t.id', 'desc').limit(fixedLimit(SITE_WIDE_PINS_SHOWN)).execute();
+  return rows.map(toListItem);
+}
+
+
+/** Site-wide pins first, then the list without them (a site-wide pin of the list's own category appears once). */
+export function withSiteWidePinsFirst(pins: ThreadListItem[], threads: ThreadListItem[]): ThreadListItem[] {
+  const pinned = new Set(pins.map((thread) => thread.id));
+  return [...pins, ...threads.filter((thread) => !pinned.has(thread.id))];
+}
+
 /** The latest activity across every category the viewer may see (the signed-in home page). */
 export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false, activeSince }: { limit: number; unreadOnly?: boolean; activeSince?: Date }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
@@ -137,8 +163,14 @@ export interface Thread {
   postCount: number;
   replyCount: number;
   pinned: boolean;
+  pinnedSiteWide: boolean;
   locked: boolean;
   hidden: boolean;
+  hiddenReason: string | null;
+  /** Deleted: only staff are shown a deleted thread. */
+  deleted: boolean;
+  /** Moderators' actions name the version they saw (optimistic concurrency). */
+  version: number;
   titleEditedAt: Date | null;
   createdAt: Date;
   /** The highest position the viewer had read before this visit; null on a first visit. */
@@ -150,7 +182,10 @@ export interface Thread {
   resource: { id: number; title: string } | null;
 }
 
-/** A thread the viewer may see, or undefined (a deleted one, or one in a category hidden from them). */
+/**
+ * A thread the viewer may see, or undefined: a member sees no deleted or hidden thread, nobody
+ * one in a category hidden from them, and a merged thread is only an address (findMergeTarget).
+ */
 export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Thread | undefined> {
   const row = await db
     .selectFrom('threads as t')
@@ -168,8 +203,12 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       't.post_count',
       't.reply_count',
       't.pinned_at',
+      't.pinned_site_wide',
       't.locked_at',
       't.hidden_at',
+      't.hidden_reason',
+      't.deleted_at',
+      't.version',
       't.title_edited_at',
       't.created_at',
       'c.slug as category_slug',
@@ -184,8 +223,8 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
     // its own posts when it stands there, so only a later answer costs the page a query.
     .select(sql<number | null>`(select ans.position from posts ans where ans.thread_id = t.id and ans.answered_at is not null and ans.deleted_at is null and ans.hidden_at is null limit 1)`.as('answer_position'))
     .where('t.id', '=', id)
-    .where('t.deleted_at', 'is', null)
-    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
+    .where('t.merged_into_id', 'is', null)
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.deleted_at', 'is', null).where('t.hidden_at', 'is', null))
     .where('c.visible_to', 'in', audiencesFor(viewer))
     .executeTakeFirst();
   return (
@@ -201,8 +240,12 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       postCount: row.post_count,
       replyCount: row.reply_count,
       pinned: row.pinned_at !== null,
+      pinnedSiteWide: row.pinned_site_wide,
       locked: row.locked_at !== null,
       hidden: row.hidden_at !== null,
+      hiddenReason: row.hidden_reason,
+      deleted: row.deleted_at !== null,
+      version: row.version,
       titleEditedAt: row.title_edited_at,
       createdAt: row.created_at,
       lastReadPosition: row.last_read_position,
@@ -211,6 +254,12 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
       resource: row.resource_id === null ? null : { id: row.resource_id, title: row.resource_title! },
     }
   );
+}
+
+/** Where a merged thread went: the thread its address now leads to. */
+export async function findMergeTarget(db: Db, threadId: number): Promise<number | undefined> {
+  const row = await db.selectFrom('threads').select('merged_into_id').where('id', '=', threadId).where('merged_into_id', 'is not', null).executeTakeFirst();
+  return row?.merged_into_id ?? undefined;
 }
 
 export interface NewThread {

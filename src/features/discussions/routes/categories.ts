@@ -6,7 +6,7 @@ import { paginate } from '../../../lib/pagination.js';
 import { mayStartThreads } from '../access.js';
 import { DISCUSSION_MESSAGES } from '../messages.js';
 import { findCategoryWithWatch, listCategories } from '../queries/categories.js';
-import { listThreadsInCategory } from '../queries/threads.js';
+import { listSiteWidePins, listThreadsInCategory, withSiteWidePinsFirst } from '../queries/threads.js';
 import { CategoryParams, PageQuery, THREADS_PER_PAGE } from '../schemas.js';
 import { markedWithinWindow, UNREAD_WINDOW_DAYS, unreadSince, unreadThreadsText } from '../unread.js';
 
@@ -29,7 +29,9 @@ const categoryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     if (!category) throw new NotFound();
     const pageCount = Math.max(1, Math.ceil(category.threadCount / THREADS_PER_PAGE));
     if (page > pageCount) throw new NotFound();
-    const threads = await listThreadsInCategory(deps.db, viewer, category.id, { limit: THREADS_PER_PAGE, offset: (page - 1) * THREADS_PER_PAGE });
+    const [pins, listed] = await Promise.all([listSiteWidePins(deps.db, viewer), listThreadsInCategory(deps.db, viewer, category.id, { limit: THREADS_PER_PAGE, offset: (page - 1) * THREADS_PER_PAGE })]);
+    // Site-wide pins lead page 1; a later page leaves out those of this category, already shown.
+    const threads = withSiteWidePinsFirst(page === 1 ? pins : [], listed.filter((thread) => page === 1 || !thread.pinnedSiteWide));
     return reply.view('discussions/category', {
       title: page > 1 ? `${category.name} (page ${page})` : category.name,
       category,

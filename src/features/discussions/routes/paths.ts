@@ -1,3 +1,8 @@
+import type { FastifyReply } from 'fastify';
+import type { Deps } from '../../../deps.js';
+import { NotFound } from '../../../lib/errors.js';
+import { redirectTo } from '../../../lib/next-path.js';
+import { findMergeTarget } from '../queries/threads.js';
 import { pageOfPosition } from '../thread-page.js';
 
 /** A thread's address with its slug, at a page (page 1 is the bare address). */
@@ -14,4 +19,11 @@ export function postPath(thread: { id: number; slug: string }, post: { id: numbe
 export function queryOf(url: string): string {
   const start = url.indexOf('?');
   return start === -1 ? '' : url.slice(start);
+}
+
+/** A thread that is not there for the viewer: a merged one's address leads on, anything else is not found. */
+export async function redirectToMergeTarget(deps: Pick<Deps, 'db'>, reply: FastifyReply, threadId: number): Promise<FastifyReply> {
+  const target = await findMergeTarget(deps.db, threadId);
+  if (target === undefined) throw new NotFound();
+  return redirectTo(reply, `/t/${target}`);
 }

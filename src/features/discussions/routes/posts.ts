@@ -17,7 +17,7 @@ import { findThread, type Thread } from '../queries/threads.js';
 import { replyToThread } from '../replies.js';
 import { PostParams, ReplyForm, THREAD_LIMITS, ThreadParams, ThreadQuery } from '../schemas.js';
 import { loadThreadPage, pageCountOf } from '../thread-page.js';
-import { postPath, queryOf, threadPath } from './paths.js';
+import { postPath, queryOf, redirectToMergeTarget, threadPath } from './paths.js';
 
 interface ReplyFormState {
   values?: Record<string, string>;
@@ -81,7 +81,10 @@ const postRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
   }
 
   app.get('/t/:id/:slug', async (request, reply) => {
-    const thread = await threadFrom(request);
+    const { id } = parseParams(ThreadParams, request.params);
+    const thread = await findThread(deps.db, request.member!, id);
+    // A merged thread's address leads to the thread it joined.
+    if (!thread) return redirectToMergeTarget(deps, reply, id);
     const query = parseQuery(ThreadQuery, request.query);
     const { slug } = request.params as { slug: string };
     if (slug !== thread.slug) return redirectTo(reply, `${threadPath(thread)}${queryOf(request.url)}`);

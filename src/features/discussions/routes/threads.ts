@@ -15,7 +15,7 @@ import { findThread } from '../queries/threads.js';
 import { CategoryParams, NewThreadForm, THREAD_LIMITS, ThreadParams } from '../schemas.js';
 import { slugify } from '../slug.js';
 import { startThread } from '../threads.js';
-import { queryOf, threadPath } from './paths.js';
+import { queryOf, redirectToMergeTarget, threadPath } from './paths.js';
 
 interface NewThreadFormState {
   values?: Record<string, string>;
@@ -87,7 +87,7 @@ const threadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
   app.get('/t/:id', async (request, reply) => {
     const { id } = parseParams(ThreadParams, request.params);
     const thread = await findThread(deps.db, request.member!, id);
-    if (!thread) throw new NotFound();
+    if (!thread) return redirectToMergeTarget(deps, reply, id);
     return redirectTo(reply, `${threadPath(thread)}${queryOf(request.url)}`);
   });
 };

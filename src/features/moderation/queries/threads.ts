@@ -1,0 +1,169 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../../db/types.js';
+import { audiencesFor, type Viewer } from '../../discussions/access.js';
+
+/** A thread as a moderator's action reads it, locked for the rest of the action's transaction. */
+export interface ThreadUnderAction {
+  id: number;
+  version: number;
+  title: string;
+  slug: string;
+  authorId: number;
+  categoryId: number;
+  categorySlug: string;
+  categoryName: string;
+  postCount: number;
+  replyCount: number;
+  lastPostedAt: Date;
+  lastPosterId: number | null;
+  pinnedAt: Date | null;
+  pinnedSiteWide: boolean;
+  lockedAt: Date | null;
+  hiddenAt: Date | null;
+  hiddenReason: string | null;
+  deletedAt: Date | null;
+  mergedIntoId: number | null;
+  /** The library resource this thread discusses (removed or not: its page still links here). */
+  resourceId: number | null;
+}
+
+function threadsForModerator(db: Db, moderator: Viewer) {
+  return db
+    .selectFrom('threads as t')
+    .innerJoin('categories as c', 'c.id', 't.category_id')
+    .leftJoin('resources as res', 'res.thread_id', 't.id')
+    .select([
+      't.id',
+      't.version',
+      't.title',
+      't.slug',
+      't.author_id',
+      't.category_id',
+      'c.slug as category_slug',
+      'c.name as category_name',
+      't.post_count',
+      't.reply_count',
+      't.last_posted_at',
+      't.last_poster_id',
+      't.pinned_at',
+      't.pinned_site_wide',
+      't.locked_at',
+      't.hidden_at',
+      't.hidden_reason',
+      't.deleted_at',
+      't.merged_into_id',
+      'res.id as resource_id',
+    ])
+    .where('c.visible_to', 'in', audiencesFor(moderator));
+}
+
+type ThreadRow = Awaited<ReturnType<ReturnType<typeof threadsForModerator>['execute']>>[number];
+
+function toThreadUnderAction(row: ThreadRow): ThreadUnderAction {
+  return {
+    id: row.id,
+    version: row.version,
+    title: row.title,
+    slug: row.slug,
+    authorId: row.author_id,
+    categoryId: row.category_id,
+    categorySlug: row.category_slug,
+    categoryName: row.category_name,
+    postCount: row.post_count,
+    replyCount: row.reply_count,
+    lastPostedAt: row.last_posted_at,
+    lastPosterId: row.last_poster_id,
+    pinnedAt: row.pinned_at,
+    pinnedSiteWide: row.pinned_site_wide,
+    lockedAt: row.locked_at,
+    hiddenAt: row.hidden_at,
+    hiddenReason: row.hidden_reason,
+    deletedAt: row.deleted_at,
+    mergedIntoId: row.merged_into_id,
+    resourceId: row.resource_id,
+  };
+}
+
+/** Any thread the moderator's role may see, deleted and hidden ones too. */
+export async function findThreadForModerator(db: Db, moderator: Viewer, id: number): Promise<ThreadUnderAction | undefined> {
+  const row = await threadsForModerator(db, moderator).where('t.id', '=', id).executeTakeFirst();
+  return row && toThreadUnderAction(row);
+}
+
+/**
+ * The threads an action changes, with their rows locked until the transaction ends, in id order
+ * (so two merges of the same pair wait for each other rather than deadlock).
+ */
+export async function lockThreadsForAction(db: Db, moderator: Viewer, ids: number[]): Promise<ThreadUnderAction[]> {
+  const rows = await threadsForModerator(db, moderator).where('t.id', 'in', ids).orderBy('t.id').forNoKeyUpdate('t').execute();
+  return rows.map(toThreadUnderAction);
+}
+
+export type ThreadChange = Partial<{
+  title: string;
+  slug: string;
+  title_edited_at: RawBuilder<Date>;
+  category_id: number;
+  pinned_at: Date | RawBuilder<Date> | null;
+  pinned_site_wide: boolean;
+  locked_at: RawBuilder<Date> | null;
+  hidden_at: RawBuilder<Date> | null;
+  hidden_reason: string | null;
+  deleted_at: RawBuilder<Date> | null;
+  merged_into_id: number;
+}>;
+
+/**
+ * The optimistic write: changes the thread only if it is still at the version the moderator saw,
+ * and moves the version on; false when another action got there first.
+ */
+export async function updateThreadAtVersion(db: Db, threadId: number, seenVersion: number, change: ThreadChange): Promise<boolean> {
+  const row = await db
+    .updateTable('threads')
+    .set((eb) => ({ ...change, version: eb('version', '+', 1), updated_at: sql`now()` }))
+    .where('id', '=', threadId)
+    .where('version', '=', seenVersion)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The posts of a thread members can read: what the category's post count holds of it. */
+export async function countVisiblePosts(db: Db, threadId: number): Promise<number> {
+  const row = await db
+    .selectFrom('posts')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('thread_id', '=', threadId)
+    .where('deleted_at', 'is', null)
+    .where('hidden_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Moves threads and posts into or out of a category's counts (negative to take them out). */
+export async function adjustCategoryCounts(db: Db, categoryId: number, { threads, posts, lastPostedAt }: { threads: number; posts: number; lastPostedAt?: Date }): Promise<void> {
+  if (threads === 0 && posts === 0) return;
+  await db
+    .updateTable('categories')
+    .set((eb) => ({
+      thread_count: eb('thread_count', '+', threads),
+      post_count: eb('post_count', '+', posts),
+      ...(lastPostedAt ? { last_posted_at: sql<Date>`greatest(last_posted_at, ${lastPostedAt})` } : {}),
+      updated_at: sql`now()`,
+    }))
+    .where('id', '=', categoryId)
+    .execute();
+}
+
+export async function insertTitleRevision(db: Db, revision: { threadId: number; title: string; replacedBy: number }): Promise<void> {
+  await db.insertInto('thread_title_revisions').values({ thread_id: revision.threadId, title: revision.title, replaced_by: revision.replacedBy }).execute();
+}
+
+/** A category a moderator may move a thread to: one that exists and that they may see. */
+export async function findCategoryForModerator(db: Db, moderator: Viewer, slug: string): Promise<{ id: number; slug: string; name: string } | undefined> {
+  return db.selectFrom('categories').select(['id', 'slug', 'name']).where('slug', '=', slug).where('visible_to', 'in', audiencesFor(moderator)).executeTakeFirst();
+}
+
+export async function listCategoriesForModerator(db: Db, moderator: Viewer): Promise<{ id: number; slug: string; name: string }[]> {
+  return db.selectFrom('categories').select(['id', 'slug', 'name']).where('visible_to', 'in', audiencesFor(moderator)).orderBy('position').orderBy('id').execute();
+}

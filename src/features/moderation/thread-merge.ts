@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../../db/types.js';
+import type { Viewer } from '../discussions/access.js';
+import { slugify } from '../discussions/slug.js';
+import { carryThreadReferences, clearAnswerIfTargetHasOne, clearFirstPostAnswer, cutRepliesAcross, findFirstPostId, findPostsByIds, insertSplitThread, movePosts, recountThread, renumberPosts } from './queries/thread-posts.js';
+import { adjustCategoryCounts, countVisiblePosts, findCategoryForModerator, updateThreadAtVersion, type ThreadUnderAction } from './queries/threads.js';
+import { isCounted, writeThread, type Decision } from './thread-actions.js';
+import { THREAD_ACTION_MESSAGES } from './thread-messages.js';
+
+/**
+ * Merges the thread into another: its posts join the target's, interleaved by when they were
+ * written (the target's first post stays first), numbered again so page ranges hold; replies
+ * keep the posts they answer. The old thread stays as a pointer (merged_into_id), so its
+ * address and its posts' permalinks lead to the target.
+ */
+export function mergeThread(targetId: number) {
+  return async (_trx: Db, thread: ThreadUnderAction, [target]: ThreadUnderAction[]): Promise<Decision> => {
+    if (targetId === thread.id) return { kind: 'refused', field: 'into', message: THREAD_ACTION_MESSAGES.mergeIntoItself };
+    if (thread.resourceId !== null) return { kind: 'refused', field: 'into', message: THREAD_ACTION_MESSAGES.resourceThread };
+    if (!target) return { kind: 'refused', field: 'into', message: THREAD_ACTION_MESSAGES.noSuchTarget };
+    if (target.deletedAt !== null || target.mergedIntoId !== null) return { kind: 'refused', field: 'into', message: THREAD_ACTION_MESSAGES.targetGone };
+    return {
+      kind: 'perform',
+      perform: async (db) => {
+        const movedVisible = await countVisiblePosts(db, thread.id);
+        const targetFirst = await findFirstPostId(db, target.id);
+        await clearAnswerIfTargetHasOne(db, thread.id, target.id);
+        await movePosts(db, [], thread.id, target.id);
+        await renumberPosts(db, target.id, targetFirst);
+        await recountThread(db, target.id);
+        await updateThreadAtVersion(db, target.id, target.version, {});
+        await carryThreadReferences(db, thread.id, target.id);
+        // Deleted as well: every list and count already leaves deleted threads out.
+        await writeThread(db, thread, { merged_into_id: target.id, deleted_at: sql<Date>`now()` });
+        await db.updateTable('threads').set({ reply_count: 0 }).where('id', '=', thread.id).execute();
+        if (isCounted(thread)) await adjustCategoryCounts(db, thread.categoryId, { threads: -1, posts: -movedVisible });
+        if (isCounted(target)) await adjustCategoryCounts(db, target.categoryId, { threads: 0, posts: movedVisible, lastPostedAt: thread.lastPostedAt });
+        return {
+          message: THREAD_ACTION_MESSAGES.merged,
+          threadId: target.id,
+          audit: { action: 'thread.merged', details: { before: { thread: thread.id, title: thread.title, category: thread.categorySlug }, after: { thread: target.id, title: target.title } } },
+        };
+      },
+    };
+  };
+}
+
+export interface SplitInput {
+  postIds: number[];
+  categorySlug: string;
+  title: string;
+}
+
+/**
+ * Splits the chosen replies off into a new thread in a chosen category, started by the author
+ * of the earliest of them. Both threads are numbered again; a reply that answered a post now in
+ * the other thread answers the thread instead.
+ */
+export function splitThread(moderator: Viewer, input: SplitInput) {
+  return async (trx: Db, thread: ThreadUnderAction): Promise<Decision> => {
+    const posts = await findPostsByIds(trx, input.postIds);
+    if (posts.length !== new Set(input.postIds).size || posts.some((post) => post.threadId !== thread.id)) return { kind: 'refused', field: 'posts', message: THREAD_ACTION_MESSAGES.postsNotInThread };
+    if (posts.some((post) => post.position === 1)) return { kind: 'refused', field: 'posts', message: THREAD_ACTION_MESSAGES.firstPostStays };
+    const category = await findCategoryForModerator(trx, moderator, input.categorySlug);
+    if (!category) return { kind: 'refused', field: 'category', message: THREAD_ACTION_MESSAGES.noSuchCategory };
+    return {
+      kind: 'perform',
+      perform: async (db) => {
+        const first = posts[0]!;
+        const newThreadId = await insertSplitThread(db, { categoryId: category.id, authorId: first.authorId, title: input.title, slug: slugify(input.title), formToken: randomUUID() });
+        const visible = posts.filter((post) => post.counted).length;
+        await movePosts(db, posts.map((post) => post.id), thread.id, newThreadId);
+        await cutRepliesAcross(db, thread.id, newThreadId);
+        await renumberPosts(db, newThreadId, first.id);
+        await clearFirstPostAnswer(db, newThreadId);
+        await renumberPosts(db, thread.id, await findFirstPostId(db, thread.id));
+        await recountThread(db, newThreadId);
+        await writeThread(db, thread, {});
+        await recountThread(db, thread.id);
+        if (isCounted(thread)) await adjustCategoryCounts(db, thread.categoryId, { threads: 0, posts: -visible });
+        await adjustCategoryCounts(db, category.id, { threads: 1, posts: visible, lastPostedAt: posts.at(-1)!.createdAt });
+        return {
+          message: THREAD_ACTION_MESSAGES.split,
+          threadId: newThreadId,
+          audit: { action: 'thread.split', details: { before: { thread: thread.id, posts: posts.map((post) => post.id) }, after: { thread: newThreadId, title: input.title, category: category.slug } } },
+        };
+      },
+    };
+  };
+}
