@@ -13,7 +13,7 @@ export const DISCUSSION_MESSAGES = {
   threadStarted: 'Your thread has been started.',
   replyPosted: 'Your reply has been posted.',
   noThreads: 'No threads here yet.',
-  postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first day). What you wrote is kept below: try again ${wait}.`,
+  postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first days). What you wrote is kept below: try again ${wait}.`,
   badHelpful: 'Say whether the post was helpful: yes or no.',
   helpfulOwnPost: 'You cannot mark your own post as helpful.',
   reactionsLimited: 'You have marked a lot of posts helpful in the last hour.',

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import reviewRoutes from './review.js';
+import approvalRoutes from './approvals.js';
 
 /**
  * /mod: every route registered here, now or later, is for moderators and administrators (one
@@ -12,6 +13,7 @@ import reviewRoutes from './review.js';
 const moderationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options) => {
   restrictToRole(app, 'moderator');
   await app.register(reviewRoutes, options);
+  await app.register(approvalRoutes, options);
 };
 
 export default moderationRoutes;

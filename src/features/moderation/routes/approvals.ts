@@ -1,0 +1,54 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../../deps.js';
+import { setFlash } from '../../../lib/flash.js';
+import { parseForm, parseParams } from '../../../lib/forms.js';
+import { redirectTo } from '../../../lib/next-path.js';
+import { APPROVAL_MESSAGES } from '../approval-messages.js';
+import { APPROVAL_LIMITS, ApprovalParams, ApproveForm, RejectForm } from '../approval-schemas.js';
+import { approveMember, rejectMember } from '../approvals.js';
+import { listMembersAwaitingApproval } from '../queries/approvals.js';
+
+// A page a moderator works down; more than this waiting is a backlog the count in the title shows.
+const LISTED = 100;
+
+/** The one item whose form was refused, its message and what was typed, to show beside it. */
+interface Refusal {
+  kind: 'member' | 'post';
+  id: number;
+  action: 'approve' | 'reject';
+  error: string;
+  reason: string;
+}
+
+async function showApprovals(deps: Deps, reply: FastifyReply, refusal?: Refusal, notice?: string) {
+  const members = await listMembersAwaitingApproval(deps.db, LISTED);
+  const mark = <T extends { id: number }>(kind: Refusal['kind'], items: T[]) =>
+    items.map((item) => ({ ...item, refusal: refusal?.kind === kind && refusal.id === item.id ? refusal : undefined }));
+  return reply.view('moderation/approvals', {
+    title: 'Approvals',
+    csrfToken: reply.generateCsrf(),
+    members: mark('member', members),
+    limits: APPROVAL_LIMITS,
+    refused: refusal ? [refusal.error] : undefined,
+    pageNotice: notice,
+  });
+}
+
+const approvalRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+  app.get('/mod/approvals', async (_request, reply) => showApprovals(deps, reply));
+
+  const decideMember = (action: Refusal['action']) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { id } = parseParams(ApprovalParams, request.params);
+    const form = parseForm(action === 'approve' ? ApproveForm : RejectForm, request.body);
+    if (!form.ok) return showApprovals(deps, reply.code(422), { kind: 'member', id, action, error: Object.values(form.errors)[0]!, reason: form.values.reason ?? '' });
+    const moderatorId = request.member!.id;
+    const decided = action === 'approve' ? await approveMember(deps, moderatorId, id, form.data.reason) : await rejectMember(deps, moderatorId, id, form.data.reason);
+    if (!decided.ok) return showApprovals(deps, reply.code(409), undefined, APPROVAL_MESSAGES.memberAlreadyDecided);
+    setFlash(request, action === 'approve' ? APPROVAL_MESSAGES.memberApproved(decided.displayName) : APPROVAL_MESSAGES.memberRejected(decided.displayName));
+    return redirectTo(reply, '/mod/approvals');
+  };
+  app.post('/mod/approvals/members/:id/approve', decideMember('approve'));
+  app.post('/mod/approvals/members/:id/reject', decideMember('reject'));
+};
+
+export default approvalRoutes;
