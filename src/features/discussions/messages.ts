@@ -12,6 +12,7 @@ export const DISCUSSION_MESSAGES = {
   replyToRefused: 'You can only reply to a post in this thread that has not been deleted.',
   threadStarted: 'Your thread has been started.',
   replyPosted: 'Your reply has been posted.',
+  postHeld: 'Thank you. What you posted waits for a moderator’s approval: until then only you and the moderators can see it.',
   noThreads: 'No threads here yet.',
   postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first days). What you wrote is kept below: try again ${wait}.`,
   badHelpful: 'Say whether the post was helpful: yes or no.',

@@ -15,6 +15,9 @@ export const ApproveForm = z.strictObject({
 });
 export type ApproveForm = z.infer<typeof ApproveForm>;
 
+/** Approving a post: nothing to say, the post speaks for itself. */
+export const ApprovePostForm = z.strictObject({ _csrf: z.string() });
+
 /** Rejecting: the member is told why. */
 export const RejectForm = z.strictObject({
   _csrf: z.string(),

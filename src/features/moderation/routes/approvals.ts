@@ -4,9 +4,11 @@ import { setFlash } from '../../../lib/flash.js';
 import { parseForm, parseParams } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { APPROVAL_MESSAGES } from '../approval-messages.js';
-import { APPROVAL_LIMITS, ApprovalParams, ApproveForm, RejectForm } from '../approval-schemas.js';
+import { APPROVAL_LIMITS, ApprovalParams, ApproveForm, ApprovePostForm, RejectForm } from '../approval-schemas.js';
 import { approveMember, rejectMember } from '../approvals.js';
+import { approveHeldPost, rejectHeldPost } from '../held-posts.js';
 import { listMembersAwaitingApproval } from '../queries/approvals.js';
+import { listHeldPosts } from '../queries/held-posts.js';
 
 // A page a moderator works down; more than this waiting is a backlog the count in the title shows.
 const LISTED = 100;
@@ -21,13 +23,14 @@ interface Refusal {
 }
 
 async function showApprovals(deps: Deps, reply: FastifyReply, refusal?: Refusal, notice?: string) {
-  const members = await listMembersAwaitingApproval(deps.db, LISTED);
+  const [members, posts] = await Promise.all([listMembersAwaitingApproval(deps.db, LISTED), listHeldPosts(deps.db, LISTED)]);
   const mark = <T extends { id: number }>(kind: Refusal['kind'], items: T[]) =>
     items.map((item) => ({ ...item, refusal: refusal?.kind === kind && refusal.id === item.id ? refusal : undefined }));
   return reply.view('moderation/approvals', {
     title: 'Approvals',
     csrfToken: reply.generateCsrf(),
     members: mark('member', members),
+    posts: mark('post', posts).map((post) => ({ ...post, body_html: post.bodyHtml, repeatedText: post.reason === 'repeated_text' })),
     limits: APPROVAL_LIMITS,
     refused: refusal ? [refusal.error] : undefined,
     pageNotice: notice,
@@ -49,6 +52,19 @@ const approvalRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   };
   app.post('/mod/approvals/members/:id/approve', decideMember('approve'));
   app.post('/mod/approvals/members/:id/reject', decideMember('reject'));
+
+  const decidePost = (action: Refusal['action']) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { id } = parseParams(ApprovalParams, request.params);
+    const form = parseForm(action === 'approve' ? ApprovePostForm : RejectForm, request.body);
+    if (!form.ok) return showApprovals(deps, reply.code(422), { kind: 'post', id, action, error: Object.values(form.errors)[0]!, reason: form.values.reason ?? '' });
+    const moderatorId = request.member!.id;
+    const decided = action === 'approve' ? await approveHeldPost(deps, moderatorId, id) : await rejectHeldPost(deps, moderatorId, id, (form.data as RejectForm).reason);
+    if (!decided.ok) return showApprovals(deps, reply.code(409), undefined, APPROVAL_MESSAGES.postNotHeld);
+    setFlash(request, action === 'approve' ? APPROVAL_MESSAGES.postApproved : APPROVAL_MESSAGES.postRejected);
+    return redirectTo(reply, '/mod/approvals');
+  };
+  app.post('/mod/approvals/posts/:id/approve', decidePost('approve'));
+  app.post('/mod/approvals/posts/:id/reject', decidePost('reject'));
 };
 
 export default approvalRoutes;
