@@ -113,6 +113,20 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
   });
 });
 
+describe('unread counts', () => {
+  it('leave out a held reply for everyone but its author and staff, and count it once approved', async () => {
+    const threadId = await startThread(moderator, 'questions', { title: 'A thread to read to the end' });
+    await threadPageOf(regular.browser, threadId);
+    const newcomer = await memberWithBrowser(t.app, t.db);
+    const postId = await heldReply(newcomer.browser, threadId, 'A reply nobody else can read yet.');
+    const unreadLink = `href="/t/${threadId}/unread">1 unread`;
+    expect((await regular.browser.get('/c/questions')).body).not.toContain(unreadLink);
+    expect((await moderator.get('/c/questions')).body).toContain(unreadLink);
+    expect((await decide(postId, 'approve')).statusCode).toBe(303);
+    expect((await regular.browser.get('/c/questions')).body).toContain(unreadLink);
+  });
+});
+
 describe('the same text in several threads within minutes', () => {
   it('holds the repeat that reaches REPEATED_TEXT_THREADS threads', async () => {
     // regular's first post is approved, so only the repetition can hold them.

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
-import { heldThreadShownTo } from '../../moderation/queries/held-posts.js';
+import { heldPostsUnseenBy, heldThreadShownTo } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { readPositionOf } from './reading.js';
 
@@ -49,6 +49,7 @@ function threadList(db: Db, viewer: Viewer) {
       'c.name as category_name',
     ])
     .select(readPositionOf(viewer.id).as('last_read_position'))
+    .select(heldPostsUnseenBy(viewer, isStaff(viewer.role), readPositionOf(viewer.id)).as('held_unseen'))
     // A lookup per listed thread (posts_one_answer). As EXISTS, the planner read every answer
     // in the forum for each page of 30 threads.
     .select(sql<boolean>`coalesce((select true from posts ans where ans.thread_id = t.id and ans.answered_at is not null limit 1), false)`.as('answered'))
@@ -75,7 +76,7 @@ function toListItem(row: ThreadListRow): ThreadListItem {
     answered: Boolean(row.answered),
     categorySlug: row.category_slug,
     categoryName: row.category_name,
-    unreadPosts: row.last_read_position === null ? null : Math.max(0, row.post_count - row.last_read_position),
+    unreadPosts: row.last_read_position === null ? null : Math.max(0, row.post_count - row.held_unseen - row.last_read_position),
   };
 }
 
@@ -116,7 +117,7 @@ export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: 
 /** The latest activity across every category the viewer may see (the signed-in home page). */
 export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false, activeSince }: { limit: number; unreadOnly?: boolean; activeSince?: Date }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
-    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count > coalesce(${readPositionOf(viewer.id)}, 0)`))
+    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count - ${heldPostsUnseenBy(viewer, isStaff(viewer.role), readPositionOf(viewer.id))} > coalesce(${readPositionOf(viewer.id)}, 0)`))
     .$if(activeSince !== undefined, (qb) => qb.where('t.last_posted_at', '>', activeSince!))
     .orderBy('t.last_posted_at', 'desc')
     .orderBy('t.id', 'desc')

@@ -21,6 +21,16 @@ export function heldThreadShownTo(viewer: Viewer, alias = 't'): RawBuilder<boole
   return sql<boolean>`(${sql.ref(`${alias}.author_id`)} = ${viewer.id} or not exists (select from posts held_first where held_first.thread_id = ${thread} and held_first.position = 1 and held_first.held_at is not null))`;
 }
 
+/**
+ * Held posts in thread `t` past the viewer's read position that the viewer cannot see: a held
+ * reply takes a position (posts.position is the thread's count), so "unread" subtracts these.
+ * Staff see held posts, so for them it is 0.
+ */
+export function heldPostsUnseenBy(viewer: Viewer, staff: boolean, readPosition: RawBuilder<number | null>): RawBuilder<number> {
+  if (staff) return sql<number>`0`;
+  return sql<number>`(select count(*)::int from posts held_unseen where held_unseen.thread_id = t.id and held_unseen.held_at is not null and held_unseen.author_id <> ${viewer.id} and held_unseen.position > coalesce(${readPosition}, 0))`;
+}
+
 /** How many of the member's posts a moderator has let stand (posted or approved, not deleted). */
 export async function countApprovedPosts(db: Db, authorId: number, upTo: number): Promise<number> {
   const row = await db
