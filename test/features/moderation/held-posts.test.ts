@@ -64,6 +64,8 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
     expect((await regular.browser.get(`/u/${newcomer.member.handle}`)).body).not.toContain('My very first reply');
 
     const queue = await moderator.get('/mod/approvals');
+    const waiting = await t.db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('n')).where('held_at', 'is not', null).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    expect(queue.body).toContain(`Posts waiting for approval (${waiting.n})`);
     expect(queue.body).toContain(`id="post-${postId}"`);
     expect(queue.body).toContain('My very first reply');
   });

@@ -7,10 +7,10 @@ import { APPROVAL_MESSAGES } from '../approval-messages.js';
 import { APPROVAL_LIMITS, ApprovalParams, ApproveForm, ApprovePostForm, RejectForm } from '../approval-schemas.js';
 import { approveMember, rejectMember } from '../approvals.js';
 import { approveHeldPost, rejectHeldPost } from '../held-posts.js';
-import { listMembersAwaitingApproval } from '../queries/approvals.js';
-import { listHeldPosts } from '../queries/held-posts.js';
+import { countMembersAwaitingApproval, listMembersAwaitingApproval } from '../queries/approvals.js';
+import { countHeldPosts, listHeldPosts } from '../queries/held-posts.js';
 
-// A page a moderator works down; more than this waiting is a backlog the count in the title shows.
+// A page a moderator works down; more than this waiting is a backlog the counts in the headings show.
 const LISTED = 100;
 
 /** The one item whose form was refused, its message and what was typed, to show beside it. */
@@ -23,12 +23,14 @@ interface Refusal {
 }
 
 async function showApprovals(deps: Deps, reply: FastifyReply, refusal?: Refusal, notice?: string) {
-  const [members, posts] = await Promise.all([listMembersAwaitingApproval(deps.db, LISTED), listHeldPosts(deps.db, LISTED)]);
+  const [members, posts, memberCount, postCount] = await Promise.all([listMembersAwaitingApproval(deps.db, LISTED), listHeldPosts(deps.db, LISTED), countMembersAwaitingApproval(deps.db), countHeldPosts(deps.db)]);
   const mark = <T extends { id: number }>(kind: Refusal['kind'], items: T[]) =>
     items.map((item) => ({ ...item, refusal: refusal?.kind === kind && refusal.id === item.id ? refusal : undefined }));
   return reply.view('moderation/approvals', {
     title: 'Approvals',
     csrfToken: reply.generateCsrf(),
+    memberCount,
+    postCount,
     members: mark('member', members),
     posts: mark('post', posts).map((post) => ({ ...post, body_html: post.bodyHtml, repeatedText: post.reason === 'repeated_text' })),
     limits: APPROVAL_LIMITS,
