@@ -54,7 +54,7 @@ export async function rejectHeldPost(deps: Pick<Deps, 'db'>, moderatorId: number
   return inTransaction(deps.db, async (trx) => {
     const post = await lockHeldPost(trx, postId);
     if (!post) return { ok: false, error: 'not-held' };
-    await rejectHeldPostRow(trx, post.id, reason);
+    await rejectHeldPostRow(trx, post.id, moderatorId, reason);
     await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'post.rejected', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { reason, before: { deleted: false }, after: { deleted: true } } });
     return { ok: true, threadId: post.threadId };
   });

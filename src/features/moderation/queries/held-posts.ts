@@ -152,8 +152,8 @@ export async function releaseHeldPost(db: Db, post: LockedHeldPost): Promise<voi
 }
 
 /** Rejected: deleted, still held so nobody else ever learns it was there, with the reason its author reads. */
-export async function rejectHeldPostRow(db: Db, postId: number, reason: string): Promise<void> {
-  await db.updateTable('posts').set({ deleted_at: sql`now()`, hidden_reason: reason }).where('id', '=', postId).execute();
+export async function rejectHeldPostRow(db: Db, postId: number, moderatorId: number, reason: string): Promise<void> {
+  await db.updateTable('posts').set({ deleted_at: sql`now()`, deleted_by: moderatorId, hidden_reason: reason }).where('id', '=', postId).execute();
 }
 
 export async function countHeldPosts(db: Db): Promise<number> {
