@@ -9,6 +9,7 @@ import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
 import adminRoutes from './features/admin/routes/index.js';
 import moderationRoutes from './features/moderation/routes/index.js';
 import flagRoutes from './features/moderation/routes/flags.js';
+import awaitingApprovalRoutes from './features/moderation/routes/awaiting-approval.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
@@ -96,6 +97,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(memberRoutes, { deps });
     await features.register(flagRoutes, { deps });
     await features.register(moderationRoutes, { deps });
+    await features.register(awaitingApprovalRoutes);
     await features.register(adminRoutes, { deps });
     await features.register(fileRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });

@@ -175,6 +175,11 @@ export const EnvSchema = z.object({
   RATE_LIMIT_POSTS_PER_HOUR: positiveInt(100_000).default(60),
   RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: positiveInt(100_000).default(10),
   RATE_LIMIT_REACTIONS_PER_HOUR: positiveInt(100_000).default(300),
+  NEW_MEMBER_DAYS: positiveInt(365).default(3),
+  MEMBER_APPROVAL_REQUIRED: booleanText.default(false),
+  FIRST_POSTS_HELD: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be 0 or more').max(100, 'must be at most 100').default(0),
+  REPEATED_TEXT_THREADS: positiveInt(100).default(3),
+  REPEATED_TEXT_MINUTES: positiveInt(1440).default(10),
   UPLOAD_MAX_FILE_MB: positiveInt(1024).default(25),
   FLAG_HIDE_THRESHOLD: positiveInt(1000).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
@@ -223,11 +228,20 @@ export interface Config {
     resetsPerHour: number;
     /** Passwords hashed or checked for one client address a minute, across every route. */
     hashesPerMinute: number;
-    /** Threads and replies per member an hour, and in a member's first day. */
+    /** Threads and replies per member an hour, and in a member's first `newMemberDays` days. */
     postsPerHour: number;
     newMemberPostsPerHour: number;
+    newMemberDays: number;
     reactionsPerHour: number;
     trusted: string[];
+  };
+  /** What waits for a moderator: new members, a new member's first posts, text posted in several threads at once. */
+  approvals: {
+    memberApprovalRequired: boolean;
+    firstPostsHeld: number;
+    /** The same text in this many threads within this many minutes holds the latest one. */
+    repeatedTextThreads: number;
+    repeatedTextMinutes: number;
   };
   /** Seeded as allow rules on first start, once. */
   allowedEmailDomains: string[];
@@ -351,8 +365,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       hashesPerMinute: e.RATE_LIMIT_HASHES_PER_MINUTE,
       postsPerHour: e.RATE_LIMIT_POSTS_PER_HOUR,
       newMemberPostsPerHour: e.RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR,
+      newMemberDays: e.NEW_MEMBER_DAYS,
       reactionsPerHour: e.RATE_LIMIT_REACTIONS_PER_HOUR,
       trusted: e.RATE_LIMIT_TRUSTED,
+    },
+    approvals: {
+      memberApprovalRequired: e.MEMBER_APPROVAL_REQUIRED,
+      firstPostsHeld: e.FIRST_POSTS_HELD,
+      repeatedTextThreads: e.REPEATED_TEXT_THREADS,
+      repeatedTextMinutes: e.REPEATED_TEXT_MINUTES,
     },
     allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS,
     adminEmails: e.ADMIN_EMAILS,

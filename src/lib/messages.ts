@@ -27,6 +27,7 @@ export const ROLE_NAMES = { member: 'Member', moderator: 'Moderator', administra
 export const PAGE_MESSAGES = {
   formExpired: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
   signInFirst: 'Sign in to Commons to do that.',
+  awaitingApproval: 'Your membership is waiting for a moderator’s approval: until then you cannot do this.',
   administratorsOnly: 'Only administrators can see this page or do this.',
   moderatorsOnly: 'Only moderators and administrators can see this page or do this.',
   tooManyFields: 'The form had far more fields than any form on this site. Reload the page and try again.',

@@ -25,12 +25,14 @@ export interface CurrentMember {
   role: 'member' | 'moderator' | 'administrator';
   /** Their own IANA time zone; null for the site's. */
   timeZone: string | null;
-  /** When they joined: a member's first day has tighter posting limits. */
+  /** When they joined: a member's first days have tighter posting limits. */
   joinedAt: Date;
   /** For the header's notifications link. */
   unreadNotifications: number;
   /** For the staff header's review-queue link; 0 for members. */
   openQueueItems: number;
+  /** Signed in, but only to the page that says a moderator has yet to approve them. */
+  awaitingApproval: boolean;
 }
 
 export interface RegisteredRoute {
@@ -101,10 +103,21 @@ export function restrictToRole(scope: FastifyInstance, access: StaffAccess): voi
   });
 }
 
-/** The guard for the site's routes: signed-in members only unless the route is public. */
+/** Where a member still waiting for a moderator's approval may go: that page, signing out, and the site's notices. */
+export const AWAITING_APPROVAL_PAGE = '/awaiting-approval';
+const OPEN_WHILE_AWAITING_APPROVAL = new Set([AWAITING_APPROVAL_PAGE, '/logout', '/guidelines', '/privacy', '/accessibility', '/contact']);
+
+/**
+ * The guard for the site's routes: signed-in members only unless the route is public; a member
+ * awaiting approval is held to a few pages (not even the public home page, which shows them the forum).
+ */
 export const requireAccess = fp(
   async (app) => {
     app.addHook('onRequest', async (request, reply) => {
+      if (request.member?.awaitingApproval && !request.is404 && !OPEN_WHILE_AWAITING_APPROVAL.has(request.routeOptions.url ?? '')) {
+        if (request.method === 'GET' || request.method === 'HEAD') return redirectTo(reply, AWAITING_APPROVAL_PAGE);
+        throw new Forbidden(PAGE_MESSAGES.awaitingApproval);
+      }
       const access = routeAccess(request);
       if (request.is404 || access === 'public' || access === 'dev-mailbox' || request.member) return;
       if (request.method === 'GET' || request.method === 'HEAD') {

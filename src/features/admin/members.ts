@@ -63,11 +63,16 @@ export async function deactivateMember(deps: Pick<Deps, 'db'>, email: string, ac
   return inTransaction(deps.db, async (trx) => {
     const member = await findMemberForUpdate(trx, canonical);
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(canonical));
-    await trx.updateTable('members').set({ deactivated_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', member.id).execute();
-    const sessionsEnded = await endOtherSessions(trx, member.id, undefined);
+    const sessionsEnded = await markDeactivated(trx, member.id);
     await insertAuditEvent(trx, { ...actor, action: 'member.deactivated', targetType: 'member', targetId: member.id, details: { sessionsEnded } });
     return { memberId: member.id, canonicalEmail: canonical, sessionsEnded };
   });
+}
+
+/** The deactivation itself, inside a caller's transaction (a rejected applicant too): returns the sessions it ended. */
+export async function markDeactivated(trx: Transaction<DB>, memberId: number): Promise<number> {
+  await trx.updateTable('members').set({ deactivated_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', memberId).execute();
+  return endOtherSessions(trx, memberId, undefined);
 }
 
 /** Lets a deactivated member sign in again (with their old password, or after a reset). */

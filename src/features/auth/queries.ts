@@ -48,6 +48,8 @@ export interface SessionMember {
   unreadNotifications: number;
   /** For moderators and administrators, what waits in the review queue; 0 for members. */
   openQueueItems: number;
+  /** Verified, and waiting for a moderator's approval (MEMBER_APPROVAL_REQUIRED). */
+  awaitingApproval: boolean;
 }
 
 const SESSION_MEMBER_COLUMNS = [
@@ -58,9 +60,10 @@ const SESSION_MEMBER_COLUMNS = [
   'members.deactivated_at',
   'members.time_zone',
   'members.created_at as joined_at',
+  'members.awaiting_approval_since',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; time_zone: string | null; joined_at: Date; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -73,6 +76,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     joinedAt: row.joined_at,
     unreadNotifications: Number(row.unread_notifications ?? 0),
     openQueueItems: Number(row.open_queue_items ?? 0),
+    awaitingApproval: row.awaiting_approval_since !== null,
   };
 }
 
@@ -205,6 +209,8 @@ export interface NewMember {
   agencyId: number | null;
   guidelinesVersion: string;
   guidelinesAcceptedAt: Date;
+  /** Joins waiting for a moderator's approval. */
+  awaitingApproval: boolean;
 }
 
 export async function insertMember(db: Db, member: NewMember): Promise<number> {
@@ -223,6 +229,7 @@ export async function insertMember(db: Db, member: NewMember): Promise<number> {
       guidelines_accepted_at: member.guidelinesAcceptedAt,
       verified_at: sql`now()`,
       last_signed_in_at: sql`now()`,
+      awaiting_approval_since: member.awaitingApproval ? sql`now()` : null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -119,6 +119,8 @@ async function createMember(deps: Deps, trx: Transaction<DB>, input: CompleteSig
     agencyId,
     guidelinesVersion: request.guidelinesVersion,
     guidelinesAcceptedAt: request.createdAt,
+    // An address ADMIN_EMAILS names is the operator's own choice, not a stranger to vet.
+    awaitingApproval: deps.config.approvals.memberApprovalRequired && role === 'member',
   });
   await deleteSignupRequest(trx, request.canonicalEmail);
   await revokeTokens(trx, ['verify'], { canonicalEmail: request.canonicalEmail });

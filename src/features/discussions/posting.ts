@@ -2,7 +2,7 @@ import type { Deps } from '../../deps.js';
 import { mentionedHandles, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js';
 import type { Viewer } from './access.js';
 
-/** A member about to post: who, and since when (a first day has its own limit). */
+/** A member about to post: who, and since when (their first days have their own limit). */
 export interface Poster extends Viewer {
   joinedAt: Date;
 }
@@ -11,13 +11,13 @@ const DAY_MS = 86_400_000;
 const HOUR_SECONDS = 3600;
 
 /**
- * Threads and replies a member may post this hour: fewer in their first day, when a new
- * account is most likely to be a spammer's. Callers claim it once they know the post is new
+ * Threads and replies a member may post this hour: fewer in their first days
+ * (NEW_MEMBER_DAYS), when a new account is most likely to be a spammer's. Callers claim it once they know the post is new
  * (a resubmitted form costs nothing); a post refused for the limit still counts.
  */
 export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' | 'now'>, poster: Poster): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
-  const firstDay = deps.now().getTime() - poster.joinedAt.getTime() < DAY_MS;
-  const limit = firstDay ? deps.config.rateLimit.newMemberPostsPerHour : deps.config.rateLimit.postsPerHour;
+  const isNew = deps.now().getTime() - poster.joinedAt.getTime() < deps.config.rateLimit.newMemberDays * DAY_MS;
+  const limit = isNew ? deps.config.rateLimit.newMemberPostsPerHour : deps.config.rateLimit.postsPerHour;
   const window = await deps.counters.hit(`posts:member:${poster.id}`, HOUR_SECONDS);
   return window.count <= limit ? { ok: true } : { ok: false, retryAfterSeconds: window.resetInSeconds };
 }

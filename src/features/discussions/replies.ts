@@ -1,5 +1,6 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
+import { holdReasonFor } from '../moderation/held-posts.js';
 import { insertFiles } from '../resources/files/queries.js';
 import { withStoredFiles } from '../resources/files/service.js';
 import type { PostAttachment } from './attachments.js';
@@ -9,7 +10,8 @@ import { findPostLocation, insertPost } from './queries/posts.js';
 import { claimReplyPosition, findIdByFormToken, type Thread } from './queries/threads.js';
 
 export type ReplyResult =
-  | { kind: 'posted'; postId: number }
+  /** `held`: waiting for a moderator, seen only by its author until approved. */
+  | { kind: 'posted'; postId: number; held: boolean }
   | { kind: 'duplicate'; postId: number }
   | { kind: 'locked' }
   | { kind: 'gone' }
@@ -46,10 +48,11 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
   if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return refuse({ kind: 'bad-reply-to' });
   const body = renderBody(input.body);
   const files = input.files ?? [];
+  const heldReason = await holdReasonFor(deps, deps.db, poster, input.body, thread.id);
 
   try {
     return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<ReplyResult> => {
-      const claimed = await claimReplyPosition(trx, thread.id, poster.id);
+      const claimed = await claimReplyPosition(trx, thread.id, poster.id, heldReason !== null);
       // Deleted or locked since the page was read: the claim is undone with the rest.
       if (!claimed) throw new RollBack({ kind: 'gone' });
       if (claimed.locked) throw new RollBack({ kind: 'locked' });
@@ -61,12 +64,15 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
         depth: parent ? parent.depth + 1 : 0,
         ...body,
         formToken: input.formToken,
+        heldReason,
       }, { id: thread.categoryId, newThread: false });
       if (postId === undefined) throw new RollBack(undefined);
       // Counted only once the post is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
       await insertFiles(trx, files, { postId }, poster.id);
+      // A held post tells nobody yet: its approval sends these (moderation/held-posts.ts).
+      if (heldReason) return { kind: 'posted', postId, held: true };
       await insertPostNotifications(trx, {
         postId,
         threadId: thread.id,
@@ -76,7 +82,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
         mentionedHandles: body.mentions,
         newThread: false,
       });
-      return { kind: 'posted', postId };
+      return { kind: 'posted', postId, held: false };
     }));
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;

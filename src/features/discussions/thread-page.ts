@@ -4,6 +4,7 @@ import { fileUrl } from '../resources/files/filename.js';
 import { listAttachedFiles, type AttachedFile } from '../resources/files/queries.js';
 import { ALLOWED_FILE_TYPES } from '../resources/files/received-file.js';
 import { fileLink, type FileLink } from '../resources/files/file-link.js';
+import { APPROVAL_MESSAGES } from '../moderation/approval-messages.js';
 import { isStaff, type Viewer } from './access.js';
 import { answerRefusal, mayChooseAnswer } from './answers.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
@@ -32,6 +33,8 @@ export interface ShownPost extends PostView {
   mayMarkHelpful: boolean;
   mayMarkAnswer: boolean;
   mayUnmarkAnswer: boolean;
+  /** To its author and staff: the post waits for a moderator, or why a moderator rejected it. */
+  heldNotice: string | null;
   /** Images shown in the post, and other files to download; none when the post is withheld. */
   images: ShownImage[];
   downloads: ShownDownload[];
@@ -103,6 +106,7 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
     body_html: withheld(post) ? '' : post.bodyHtml,
     hasFiles: post.hasFiles && !withheld(post),
     ...showAttachments(withheld(post) ? [] : (filesOf.get(post.id) ?? [])),
+    heldNotice: heldNoticeOf(post),
     shownDepth: view === 'threaded' ? (depths.get(post.id) ?? 0) : 0,
     shownHiddenReason: post.hidden && (isStaff(viewer.role) || post.authorId === viewer.id) ? post.hiddenReason : null,
     mayModerate: isStaff(viewer.role),
@@ -115,6 +119,12 @@ export async function loadThreadPage(deps: Pick<Deps, 'db'>, viewer: Viewer, thr
     mayUnmarkAnswer: post.answered && mayChooseAnswer(viewer, thread),
   });
   return { posts: posts.map(show), answer: answer && show(answer), page, pageCount };
+}
+
+/** Only its author and staff are shown a held post at all (queries/posts.ts), so the notice is theirs. */
+function heldNoticeOf(post: PostView): string | null {
+  if (!post.held) return null;
+  return post.heldRejectedReason === null ? APPROVAL_MESSAGES.heldMarker : APPROVAL_MESSAGES.heldRejected(post.heldRejectedReason);
 }
 
 function groupByPost(files: AttachedFile[]): Map<number, AttachedFile[]> {

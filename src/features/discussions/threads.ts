@@ -1,5 +1,6 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
+import { holdReasonFor } from '../moderation/held-posts.js';
 import { insertFiles } from '../resources/files/queries.js';
 import { withStoredFiles } from '../resources/files/service.js';
 import { mayStartThreads } from './access.js';
@@ -20,7 +21,8 @@ class RollBack extends Error {
 }
 
 export type StartThreadResult =
-  | { kind: 'started'; threadId: number }
+  /** `held`: its first post waits for a moderator, and the thread with it. */
+  | { kind: 'started'; threadId: number; held: boolean }
   | { kind: 'duplicate'; threadId: number }
   | { kind: 'forbidden' }
   /** The form's token was spent on something else (another form, another member): reload it. */
@@ -40,19 +42,22 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
   if (existing !== undefined) return { kind: 'duplicate', threadId: existing };
   const body = renderBody(input.body);
   const files = input.files ?? [];
+  const heldReason = await holdReasonFor(deps, deps.db, poster, input.body, null);
 
   try {
     return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<StartThreadResult> => {
       const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
       if (id === undefined) throw new RollBack(undefined);
-      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken }, { id: category.id, newThread: true });
+      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken, heldReason }, { id: category.id, newThread: true });
       if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
       // Counted only once the thread is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
       await insertFiles(trx, files, { postId }, poster.id);
+      // A held thread tells nobody yet: its approval sends these (moderation/held-posts.ts).
+      if (heldReason) return { kind: 'started', threadId: id, held: true };
       await insertPostNotifications(trx, { postId, threadId: id, categoryId: category.id, actorId: poster.id, repliedToMemberId: null, mentionedHandles: body.mentions, newThread: true });
-      return { kind: 'started', threadId: id };
+      return { kind: 'started', threadId: id, held: false };
     }));
   } catch (error) {
     if (!(error instanceof RollBack)) throw error;

@@ -42,7 +42,7 @@ export const RESOURCE_MESSAGES = {
   helpfulGone: 'That resource has been removed, so it cannot be marked.',
   reactionsLimited: 'You have marked a lot of posts and resources helpful in the last hour.',
   backToResource: 'Back to the resource',
-  postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first day). What you wrote is kept below: try again ${wait}.`,
+  postingLimit: (wait: string) => `You have posted as much as Commons allows in an hour (less in a member’s first days). What you wrote is kept below: try again ${wait}.`,
   noCategory: 'The resource library’s discussion category is missing, so nothing can be shared now. Tell an administrator.',
   noResources: 'No resources match these filters.',
   emptyLibrary: 'Nobody has shared a resource yet.',

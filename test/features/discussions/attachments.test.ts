@@ -124,7 +124,7 @@ describe('who may see a post’s files', () => {
 
   it('withholds a hidden post’s files from members (404, and not on the page) but not from moderators', async () => {
     const postId = await replyWithFiles();
-    await t.db.updateTable('posts').set({ hidden_at: sql`now()` }).where('id', '=', postId).execute();
+    await t.db.updateTable('posts').set({ hidden_at: sql`now()`, hidden_by: moderator.member.id }).where('id', '=', postId).execute();
     const [image, report] = await filesOf(postId);
     for (const file of [image!, report!]) {
       expect((await reader.browser.get(`/files/${file.id}/${file.name}`)).statusCode).toBe(404);

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
-import { audiencesFor, type Audience, type Viewer } from '../access.js';
+import { heldPostsUnseenBy, heldThreadShownTo } from '../../moderation/queries/held-posts.js';
+import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { UNREAD_THREADS_COUNTED_UP_TO } from '../unread.js';
 import { readPositionOf } from './reading.js';
 
@@ -54,8 +55,9 @@ export async function listCategories(db: Db, viewer: Viewer, unreadSince: Date):
         .whereRef('t.category_id', '=', 'c.id')
         .where('t.deleted_at', 'is', null)
         .where('t.hidden_at', 'is', null)
+        .$if(!isStaff(viewer.role), (qb) => qb.where(heldThreadShownTo(viewer)))
         .where('t.last_posted_at', '>', unreadSince)
-        .where(sql<boolean>`t.post_count > coalesce(${readPositionOf(viewer.id)}, 0)`)
+        .where(sql<boolean>`t.post_count - ${heldPostsUnseenBy(viewer, isStaff(viewer.role), readPositionOf(viewer.id))} > coalesce(${readPositionOf(viewer.id)}, 0)`)
         // Newest first: without the order, a prepared statement's generic plan (which cannot
         // know how recent `unreadSince` is) scanned the whole threads table for each category.
         .orderBy('t.last_posted_at', 'desc')

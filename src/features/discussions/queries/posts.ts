@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
+import { heldPostShownTo, heldThreadShownTo, type HoldReason } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Viewer } from '../access.js';
 
 /** A post as the thread page shows it: the author's line, the body, and what hangs off it. */
@@ -23,6 +24,10 @@ export interface PostView {
   hiddenByModerator: boolean;
   /** Deleted by someone other than its author: a moderator. */
   deletedByModerator: boolean;
+  /** Waiting for a moderator (only its author and staff get it at all). */
+  held: boolean;
+  /** Why a moderator rejected it, when it was held and is now deleted. */
+  heldRejectedReason: string | null;
   version: number;
   bodyHtml: string;
   /** Only when bodyHtml came from an older renderer and must be made again. */
@@ -60,6 +65,7 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       'p.deleted_at',
       'p.deleted_by',
       'p.hidden_at',
+      'p.held_at',
       'p.hidden_reason',
       'p.hidden_by',
       'p.version',
@@ -84,7 +90,8 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       // reaction in the forum to find the viewer's (it did: 72,000 rows for a 20-post page).
       sql<boolean>`coalesce((select true from post_reactions own where own.post_id = p.id and own.member_id = ${viewer.id} limit 1), false)`.as('helpful_by_viewer'),
       sql<boolean>`coalesce((select true from files f where f.post_id = p.id limit 1), false)`.as('has_files'),
-    ]);
+    ])
+    .$if(!isStaff(viewer.role), (qb) => qb.where(heldPostShownTo(viewer)));
 }
 
 type PostViewRow = Awaited<ReturnType<ReturnType<typeof postView>['execute']>>[number];
@@ -107,6 +114,8 @@ function toPostView(row: PostViewRow): PostView {
     hiddenReason: row.hidden_reason,
     hiddenByModerator: row.hidden_by !== null,
     deletedByModerator: row.deleted_by !== null && row.deleted_by !== row.author_id,
+    held: row.held_at !== null,
+    heldRejectedReason: row.held_at !== null && row.deleted_at !== null ? row.hidden_reason : null,
     version: row.version,
     bodyHtml: row.body_html,
     staleSource: row.stale_source,
@@ -191,7 +200,7 @@ export function postsInSight(db: Db, viewer: Viewer) {
     .innerJoin('categories as c', 'c.id', 't.category_id')
     .innerJoin('members as a', 'a.id', 'p.author_id')
     .select(['p.id', 'p.thread_id', 't.slug', 'p.position', 'p.depth', 'p.author_id', 'a.display_name', 'p.body_source', 'p.deleted_at', 'p.hidden_at'])
-    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null).where(heldPostShownTo(viewer)).where(heldThreadShownTo(viewer)))
     .where('c.visible_to', 'in', audiencesFor(viewer));
 }
 
@@ -227,6 +236,8 @@ export interface NewPost {
   bodyHtml: string;
   rendererVersion: number;
   formToken: string;
+  /** Waits for a moderator (moderation/held-posts.ts): counted nowhere until approved. */
+  heldReason?: HoldReason | null;
 }
 
 /**
@@ -251,6 +262,8 @@ export async function insertPost(db: Db, post: NewPost, category: { id: number; 
           body_html: post.bodyHtml,
           renderer_version: post.rendererVersion,
           form_token: post.formToken,
+          held_at: post.heldReason ? sql<Date>`now()` : null,
+          held_reason: post.heldReason ?? null,
         })
         .onConflict((oc) => oc.column('form_token').doNothing())
         .returning('id'),
@@ -264,7 +277,7 @@ export async function insertPost(db: Db, post: NewPost, category: { id: number; 
           last_posted_at: sql`now()`,
         }))
         .where('id', '=', category.id)
-        .where(sql<boolean>`exists (select from new_post)`),
+        .where(sql<boolean>`exists (select from new_post) and ${!post.heldReason}`),
     )
     .with('read', (qc) =>
       qc

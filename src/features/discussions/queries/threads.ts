@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
+import { heldPostsUnseenBy, heldThreadShownTo } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { readPositionOf } from './reading.js';
 
@@ -53,11 +54,12 @@ function threadList(db: Db, viewer: Viewer) {
       'c.name as category_name',
     ])
     .select(readPositionOf(viewer.id).as('last_read_position'))
+    .select(heldPostsUnseenBy(viewer, isStaff(viewer.role), readPositionOf(viewer.id)).as('held_unseen'))
     // A lookup per listed thread (posts_one_answer). As EXISTS, the planner read every answer
     // in the forum for each page of 30 threads.
     .select(sql<boolean>`coalesce((select true from posts ans where ans.thread_id = t.id and ans.answered_at is not null limit 1), false)`.as('answered'))
     .where('t.deleted_at', 'is', null)
-    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null))
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null).where(heldThreadShownTo(viewer)))
     .where('c.visible_to', 'in', audiencesFor(viewer));
 }
 
@@ -81,7 +83,7 @@ function toListItem(row: ThreadListRow): ThreadListItem {
     answered: Boolean(row.answered),
     categorySlug: row.category_slug,
     categoryName: row.category_name,
-    unreadPosts: row.last_read_position === null ? null : Math.max(0, row.post_count - row.last_read_position),
+    unreadPosts: row.last_read_position === null ? null : Math.max(0, row.post_count - row.held_unseen - row.last_read_position),
   };
 }
 
@@ -107,7 +109,7 @@ export async function listThreadsInCategory(db: Db, viewer: Viewer, categoryId: 
           .select('t.id')
           .where('t.category_id', '=', categoryId)
           .where('t.deleted_at', 'is', null)
-          .$if(!isStaff(viewer.role), (inner) => inner.where('t.hidden_at', 'is', null))
+          .$if(!isStaff(viewer.role), (inner) => inner.where('t.hidden_at', 'is', null).where(heldThreadShownTo(viewer)))
           .orderBy(CATEGORY_ORDER)
           .limit(limit)
           .offset(offset);
@@ -141,7 +143,7 @@ export function withSiteWidePinsFirst(pins: ThreadListItem[], threads: ThreadLis
 /** The latest activity across every category the viewer may see (the signed-in home page). */
 export async function listRecentThreads(db: Db, viewer: Viewer, { limit, unreadOnly = false, activeSince }: { limit: number; unreadOnly?: boolean; activeSince?: Date }): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer)
-    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count > coalesce(${readPositionOf(viewer.id)}, 0)`))
+    .$if(unreadOnly, (qb) => qb.where(sql<boolean>`t.post_count - ${heldPostsUnseenBy(viewer, isStaff(viewer.role), readPositionOf(viewer.id))} > coalesce(${readPositionOf(viewer.id)}, 0)`))
     .$if(activeSince !== undefined, (qb) => qb.where('t.last_posted_at', '>', activeSince!))
     .orderBy('t.last_posted_at', 'desc')
     .orderBy('t.id', 'desc')
@@ -224,7 +226,7 @@ export async function findThread(db: Db, viewer: Viewer, id: number): Promise<Th
     .select(sql<number | null>`(select ans.position from posts ans where ans.thread_id = t.id and ans.answered_at is not null and ans.deleted_at is null and ans.hidden_at is null limit 1)`.as('answer_position'))
     .where('t.id', '=', id)
     .where('t.merged_into_id', 'is', null)
-    .$if(!isStaff(viewer.role), (qb) => qb.where('t.deleted_at', 'is', null).where('t.hidden_at', 'is', null))
+    .$if(!isStaff(viewer.role), (qb) => qb.where('t.deleted_at', 'is', null).where('t.hidden_at', 'is', null).where(heldThreadShownTo(viewer)))
     .where('c.visible_to', 'in', audiencesFor(viewer))
     .executeTakeFirst();
   return (
@@ -292,12 +294,17 @@ export async function findIdByFormToken(db: Db, table: 'threads' | 'posts', form
 
 /**
  * Takes the next position in the thread for a reply, and records the activity. Locks the
- * thread's row until the transaction ends, so replies to one thread are numbered in turn.
+ * thread's row until the transaction ends, so replies to one thread are numbered in turn. A
+ * reply held for a moderator takes its position and nothing else: it is counted when approved.
  */
-export async function claimReplyPosition(db: Db, threadId: number, posterId: number): Promise<{ position: number; locked: boolean } | undefined> {
+export async function claimReplyPosition(db: Db, threadId: number, posterId: number, held = false): Promise<{ position: number; locked: boolean } | undefined> {
   const row = await db
     .updateTable('threads')
-    .set((eb) => ({ post_count: eb('post_count', '+', 1), reply_count: eb('reply_count', '+', 1), last_posted_at: sql`now()`, last_poster_id: posterId, updated_at: sql`now()` }))
+    .set((eb) =>
+      held
+        ? { post_count: eb('post_count', '+', 1) }
+        : { post_count: eb('post_count', '+', 1), reply_count: eb('reply_count', '+', 1), last_posted_at: sql`now()`, last_poster_id: posterId, updated_at: sql`now()` },
+    )
     .where('id', '=', threadId)
     .where('deleted_at', 'is', null)
     .returning(['post_count', 'locked_at'])

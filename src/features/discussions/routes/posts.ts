@@ -108,7 +108,7 @@ const postRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => 
       const keep = { values: form.values, filesDropped };
       switch (result.kind) {
         case 'posted':
-          setFlash(request, DISCUSSION_MESSAGES.replyPosted);
+          setFlash(request, result.held ? DISCUSSION_MESSAGES.postHeld : DISCUSSION_MESSAGES.replyPosted);
           return redirectTo(reply, `/p/${result.postId}`);
         case 'duplicate':
           return redirectTo(reply, `/p/${result.postId}`);

@@ -68,7 +68,7 @@ const threadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
           return showNewThreadForm(deps, reply.code(429).headers(limited.headers), category, { values: form.values, errors: { _form: DISCUSSION_MESSAGES.postingLimit(waitInWords(result.retryAfterSeconds)) }, filesDropped });
         }
         case 'started':
-          setFlash(request, DISCUSSION_MESSAGES.threadStarted);
+          setFlash(request, result.held ? DISCUSSION_MESSAGES.postHeld : DISCUSSION_MESSAGES.threadStarted);
           return redirectTo(reply, threadPath({ id: result.threadId, slug: slugify(form.data.title) }));
         case 'duplicate':
           return redirectTo(reply, `/t/${result.threadId}`);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
+import approvalRoutes from './approvals.js';
 import reviewRoutes from './review.js';
 import moderationThreadRoutes from './threads.js';
 
@@ -14,6 +15,7 @@ const moderationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options
   restrictToRole(app, 'moderator');
   await app.register(reviewRoutes, options);
   await app.register(moderationThreadRoutes, options);
+  await app.register(approvalRoutes, options);
 };
 
 export default moderationRoutes;

@@ -201,7 +201,7 @@ export async function findDownloadableFile(db: Db, viewer: Viewer, id: number): 
     // A resource's file is seen where its discussion is: the library's category decides who.
     .leftJoin('threads as t', (join) => join.on((eb) => eb.or([eb('t.id', '=', eb.ref('p.thread_id')), eb('t.id', '=', eb.ref('r.thread_id'))])))
     .leftJoin('categories as c', 'c.id', 't.category_id')
-    .select(['f.id', 'f.name', 'f.content_type', 'f.byte_size', 'f.storage_key', 'f.resource_id', 'r.removed_at', 'r.hidden_at as resource_hidden_at', 'p.hidden_at', 'p.deleted_at', 't.hidden_at as thread_hidden_at', 't.deleted_at as thread_deleted_at', 'c.visible_to'])
+    .select(['f.id', 'f.name', 'f.content_type', 'f.byte_size', 'f.storage_key', 'f.resource_id', 'r.removed_at', 'r.hidden_at as resource_hidden_at', 'p.hidden_at', 'p.deleted_at', 'p.held_at', 'p.author_id', 't.hidden_at as thread_hidden_at', 't.deleted_at as thread_deleted_at', 'c.visible_to'])
     .where('f.id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -211,7 +211,7 @@ export async function findDownloadableFile(db: Db, viewer: Viewer, id: number): 
   const mayDownload =
     row.resource_id !== null
       ? row.removed_at === null && row.resource_hidden_at === null && inCategory
-      : row.hidden_at === null && row.deleted_at === null && row.thread_hidden_at === null && row.thread_deleted_at === null && inCategory;
+      : row.hidden_at === null && row.deleted_at === null && (row.held_at === null || row.author_id === viewer.id) && row.thread_hidden_at === null && row.thread_deleted_at === null && inCategory;
   return { file, mayDownload };
 }
 

@@ -1,0 +1,61 @@
+import { inTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/types.js';
+import type { Deps } from '../../deps.js';
+import { insertAuditEvent } from '../../lib/audit.js';
+import { isStaff } from '../discussions/access.js';
+import { renderBody, type Poster } from '../discussions/posting.js';
+import { insertPostNotifications } from '../discussions/queries/notifications.js';
+import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, normalisedText, rejectHeldPostRow, releaseHeldPost, type HoldReason } from './queries/held-posts.js';
+
+/**
+ * Whether a new post waits for a moderator, and why. A member's posts wait until FIRST_POSTS_HELD
+ * of theirs have been let stand (as Discourse's approve_post_count: five quick posts from a
+ * newcomer all wait, rather than the sixth going straight out); and a text the member already
+ * posted in other threads within REPEATED_TEXT_MINUTES, reaching REPEATED_TEXT_THREADS threads
+ * with this one, waits whoever posts it (the usual shape of spam). Staff posts never wait.
+ */
+export async function holdReasonFor(deps: Pick<Deps, 'config'>, db: Db, poster: Poster, bodySource: string, threadId: number | null): Promise<HoldReason | null> {
+  if (isStaff(poster.role)) return null;
+  const { firstPostsHeld, repeatedTextThreads, repeatedTextMinutes } = deps.config.approvals;
+  if (firstPostsHeld > 0 && (await countApprovedPosts(db, poster.id, firstPostsHeld)) < firstPostsHeld) return 'first_posts';
+  const otherThreads = await countThreadsWithSameText(db, poster.id, normalisedText(bodySource), threadId, repeatedTextMinutes);
+  return otherThreads + 1 >= repeatedTextThreads ? 'repeated_text' : null;
+}
+
+export type HeldPostDecision = { ok: true; threadId: number } | { ok: false; error: 'not-held' };
+
+/**
+ * Lets a held post stand: it counts, appears, and makes the notifications it would have made
+ * when posted, with its audit row, in one transaction. A post no longer held (decided a moment
+ * ago by another moderator, or never held) changes nothing.
+ */
+export async function approveHeldPost(deps: Pick<Deps, 'db'>, moderatorId: number, postId: number): Promise<HeldPostDecision> {
+  return inTransaction(deps.db, async (trx) => {
+    const post = await lockHeldPost(trx, postId);
+    if (!post) return { ok: false, error: 'not-held' };
+    await releaseHeldPost(trx, post);
+    const newThread = post.position === 1;
+    await insertPostNotifications(trx, {
+      postId: post.id,
+      threadId: post.threadId,
+      categoryId: post.categoryId,
+      actorId: post.authorId,
+      repliedToMemberId: newThread ? null : (post.replyToAuthorId ?? post.threadAuthorId),
+      mentionedHandles: renderBody(post.bodySource).mentions,
+      newThread,
+    });
+    await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'post.approved', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { before: { held: true }, after: { held: false } } });
+    return { ok: true, threadId: post.threadId };
+  });
+}
+
+/** Rejecting deletes the post; its author reads the reason where it stood, and nobody else ever sees it. */
+export async function rejectHeldPost(deps: Pick<Deps, 'db'>, moderatorId: number, postId: number, reason: string): Promise<HeldPostDecision> {
+  return inTransaction(deps.db, async (trx) => {
+    const post = await lockHeldPost(trx, postId);
+    if (!post) return { ok: false, error: 'not-held' };
+    await rejectHeldPostRow(trx, post.id, moderatorId, reason);
+    await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'post.rejected', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { reason, before: { deleted: false }, after: { deleted: true } } });
+    return { ok: true, threadId: post.threadId };
+  });
+}

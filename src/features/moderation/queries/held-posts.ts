@@ -1,0 +1,162 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../../db/types.js';
+import type { Viewer } from '../../discussions/access.js';
+
+export type HoldReason = 'first_posts' | 'repeated_text';
+
+/**
+ * Whether a post (alias `p`) exists for a member who is not staff: a post waiting for a
+ * moderator exists only for its author. Staff callers leave the filter out.
+ */
+export function heldPostShownTo(viewer: Viewer, alias = 'p'): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(`${alias}.held_at`)} is null or ${sql.ref(`${alias}.author_id`)} = ${viewer.id})`;
+}
+
+/**
+ * Whether a thread (alias `t`) exists for a member who is not staff: one whose first post waits
+ * for a moderator is its author's alone. A lookup by posts_thread_position per thread.
+ */
+export function heldThreadShownTo(viewer: Viewer, alias = 't'): RawBuilder<boolean> {
+  const thread = sql.ref(`${alias}.id`);
+  return sql<boolean>`(${sql.ref(`${alias}.author_id`)} = ${viewer.id} or not exists (select from posts held_first where held_first.thread_id = ${thread} and held_first.position = 1 and held_first.held_at is not null))`;
+}
+
+/**
+ * Held posts in thread `t` past the viewer's read position that the viewer cannot see: a held
+ * reply takes a position (posts.position is the thread's count), so "unread" subtracts these.
+ * Staff see held posts, so for them it is 0.
+ */
+export function heldPostsUnseenBy(viewer: Viewer, staff: boolean, readPosition: RawBuilder<number | null>): RawBuilder<number> {
+  if (staff) return sql<number>`0`;
+  return sql<number>`(select count(*)::int from posts held_unseen where held_unseen.thread_id = t.id and held_unseen.held_at is not null and held_unseen.author_id <> ${viewer.id} and held_unseen.position > coalesce(${readPosition}, 0))`;
+}
+
+/** How many of the member's posts a moderator has let stand (posted or approved, not deleted). */
+export async function countApprovedPosts(db: Db, authorId: number, upTo: number): Promise<number> {
+  const row = await db
+    .selectFrom((eb) => eb.selectFrom('posts').select('id').where('author_id', '=', authorId).where('held_at', 'is', null).where('deleted_at', 'is', null).limit(upTo).as('approved'))
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** The same text as lower-cased with runs of white space made one space, in SQL and here alike. */
+export function normalisedText(source: string): string {
+  return source.toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** Other threads in which the member posted this (normalised) text within the last `minutes`. */
+export async function countThreadsWithSameText(db: Db, authorId: number, text: string, exceptThreadId: number | null, minutes: number): Promise<number> {
+  const row = await db
+    .selectFrom('posts')
+    .select(sql<string>`count(distinct thread_id)`.as('count'))
+    .where('author_id', '=', authorId)
+    .where('created_at', '>', sql<Date>`now() - make_interval(mins => ${minutes})`)
+    .$if(exceptThreadId !== null, (qb) => qb.where('thread_id', '<>', exceptThreadId!))
+    .where(sql<boolean>`btrim(regexp_replace(lower(body_source), '\\s+', ' ', 'g')) = ${text}`)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** A held post as the approvals page lists it, with its thread. */
+export interface HeldPost {
+  id: number;
+  threadId: number;
+  threadTitle: string;
+  firstPost: boolean;
+  authorName: string;
+  authorHandle: string;
+  reason: HoldReason;
+  heldAt: Date;
+  bodyHtml: string;
+}
+
+/** Oldest first; rejected ones (deleted) are decided and gone from the list. */
+export async function listHeldPosts(db: Db, limit: number): Promise<HeldPost[]> {
+  const rows = await db
+    .selectFrom('posts as p')
+    .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .innerJoin('members as a', 'a.id', 'p.author_id')
+    .select(['p.id', 'p.thread_id', 't.title', 'p.position', 'a.display_name', 'a.handle', 'p.held_reason', 'p.held_at', 'p.body_html'])
+    .where('p.held_at', 'is not', null)
+    .where('p.deleted_at', 'is', null)
+    .where('t.deleted_at', 'is', null)
+    .orderBy('p.held_at')
+    .orderBy('p.id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    threadId: row.thread_id,
+    threadTitle: row.title,
+    firstPost: row.position === 1,
+    authorName: row.display_name,
+    authorHandle: row.handle,
+    reason: row.held_reason as HoldReason,
+    heldAt: row.held_at!,
+    bodyHtml: row.body_html,
+  }));
+}
+
+export interface LockedHeldPost {
+  id: number;
+  threadId: number;
+  categoryId: number;
+  threadAuthorId: number;
+  authorId: number;
+  position: number;
+  bodySource: string;
+  replyToAuthorId: number | null;
+}
+
+/** Locks a post still waiting (its thread's row too, as a reply's position claim does), so two decisions cannot both land. */
+export async function lockHeldPost(db: Db, postId: number): Promise<LockedHeldPost | undefined> {
+  const row = await db
+    .selectFrom('posts as p')
+    .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .leftJoin('posts as parent', 'parent.id', 'p.reply_to_post_id')
+    .select(['p.id', 'p.thread_id', 't.category_id', 't.author_id as thread_author_id', 'p.author_id', 'p.position', 'p.body_source', 'parent.author_id as parent_author_id'])
+    .where('p.id', '=', postId)
+    .where('p.held_at', 'is not', null)
+    .where('p.deleted_at', 'is', null)
+    .forUpdate(['p', 't'])
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      threadId: row.thread_id,
+      categoryId: row.category_id,
+      threadAuthorId: row.thread_author_id,
+      authorId: row.author_id,
+      position: row.position,
+      bodySource: row.body_source,
+      replyToAuthorId: row.parent_author_id,
+    }
+  );
+}
+
+/** The post, released: it now counts where a post counts, as if posted at this moment. */
+export async function releaseHeldPost(db: Db, post: LockedHeldPost): Promise<void> {
+  await db.updateTable('posts').set({ held_at: null, held_reason: null }).where('id', '=', post.id).execute();
+  const firstPost = post.position === 1;
+  await db
+    .updateTable('threads')
+    .set((eb) => ({ reply_count: firstPost ? eb.ref('reply_count') : eb('reply_count', '+', 1), last_posted_at: sql`now()`, last_poster_id: post.authorId, updated_at: sql`now()` }))
+    .where('id', '=', post.threadId)
+    .execute();
+  await db
+    .updateTable('categories')
+    .set((eb) => ({ post_count: eb('post_count', '+', 1), thread_count: firstPost ? eb('thread_count', '+', 1) : eb.ref('thread_count'), last_posted_at: sql`now()` }))
+    .where('id', '=', post.categoryId)
+    .execute();
+}
+
+/** Rejected: deleted, still held so nobody else ever learns it was there, with the reason its author reads. */
+export async function rejectHeldPostRow(db: Db, postId: number, moderatorId: number, reason: string): Promise<void> {
+  await db.updateTable('posts').set({ deleted_at: sql`now()`, deleted_by: moderatorId, hidden_reason: reason }).where('id', '=', postId).execute();
+}
+
+export async function countHeldPosts(db: Db): Promise<number> {
+  const row = await db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('count')).where('held_at', 'is not', null).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
