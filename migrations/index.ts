@@ -10,6 +10,7 @@ import * as m0008 from './0008_resource_library.js';
 import * as m0009 from './0009_resource_library_version.js';
 import * as m0010 from './0010_moderation.js';
 import * as m0011 from './0011_audit_subject.js';
+import * as m0012 from './0012_site_wide_pins.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_resource_library_version': m0009,
   '0010_moderation': m0010,
   '0011_audit_subject': m0011,
+  '0012_site_wide_pins': m0012,
 };

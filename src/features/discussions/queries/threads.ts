@@ -126,13 +126,13 @@ const SITE_WIDE_PINS_SHOWN = 10;
 
 /**
  * Threads a moderator pinned across the site, which lead every category page and the home
- * page's list: a handful at most, read apart from the category's own order (and its index).
+ * page's list: a handful at most, read apart from the category's own order (index
+ * threads_site_wide_pins).
  */
 export async function listSiteWidePins(db: Db, viewer: Viewer): Promise<ThreadListItem[]> {
   const rows = await threadList(db, viewer).where('t.pinned_site_wide', '=', true).orderBy('t.last_posted_at', 'desc').orderBy('t.id', 'desc').limit(fixedLimit(SITE_WIDE_PINS_SHOWN)).execute();
   return rows.map(toListItem);
 }
-
 
 /** Site-wide pins first, then the list without them (a site-wide pin of the list's own category appears once). */
 export function withSiteWidePinsFirst(pins: ThreadListItem[], threads: ThreadListItem[]): ThreadListItem[] {
