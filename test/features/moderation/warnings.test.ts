@@ -61,6 +61,10 @@ describe('POST /mod/members/:id/warn', () => {
     const edit = await author.browser.post(`/p/${firstPost}/edit`, { ...editForm, title: 'How do you archive social media posts now?', body: 'Edited body.' });
     expect(edit.statusCode).toBe(403);
     expect(Number((await t.db.selectFrom('posts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBe(postsBefore);
+    const othersPost = await postAt(t.db, await startThread(moderator.browser, 'questions'), 1);
+    const flag = await author.browser.post(`/p/${othersPost}/flag`, { _csrf: author.csrf, reason: 'spam', note: '' });
+    expect(flag.statusCode).toBe(403);
+    expect(await t.db.selectFrom('flags').select('id').where('flagger_id', '=', author.member.id).execute()).toEqual([]);
 
     const notice = await author.browser.get('/warnings');
     expect(notice.body).toContain('Mind the code of conduct.');
