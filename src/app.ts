@@ -10,6 +10,7 @@ import adminRoutes from './features/admin/routes/index.js';
 import moderationRoutes from './features/moderation/routes/index.js';
 import flagRoutes from './features/moderation/routes/flags.js';
 import awaitingApprovalRoutes from './features/moderation/routes/awaiting-approval.js';
+import ownModerationRoutes from './features/moderation/routes/own.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
@@ -98,6 +99,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(flagRoutes, { deps });
     await features.register(moderationRoutes, { deps });
     await features.register(awaitingApprovalRoutes);
+    await features.register(ownModerationRoutes, { deps });
     await features.register(adminRoutes, { deps });
     await features.register(fileRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });

@@ -171,6 +171,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     defaultText: 'none',
     description: 'Comma-separated addresses that become administrators when they join or sign in. Taking an address out never demotes anyone: use `npm run admin -- revoke`.',
   },
+  MODERATOR_NAMES_SHOWN: {
+    section: 'Membership',
+    default: 'false',
+    description: 'Whether the page where members see the moderation actions taken on their own content names the moderator who acted (`true`), or says "a moderator" (`false`). /mod/log always names them.',
+  },
   PASSWORD_HASH_MEMORY_KIB: {
     section: 'Membership',
     default: '65536',

@@ -163,6 +163,7 @@ export const EnvSchema = z.object({
   // Checked and canonicalised by the membership feature, which owns the rules for both.
   ALLOWED_EMAIL_DOMAINS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default(['*.gov.au']),
   ADMIN_EMAILS: z.string().trim().transform((value) => value.split(',').map((d) => d.trim()).filter(Boolean)).default([]),
+  MODERATOR_NAMES_SHOWN: booleanText.default(false),
   PASSWORD_HASH_MEMORY_KIB: positiveInt(4_194_304).default(65_536),
   PASSWORD_HASH_TIME_COST: positiveInt(20).default(3),
   PASSWORD_HASH_QUEUE: positiveInt(1000).default(16),
@@ -247,6 +248,8 @@ export interface Config {
   allowedEmailDomains: string[];
   /** Canonical addresses that become administrators when they verify. */
   adminEmails: string[];
+  /** Whether a member's record of actions on their content names the moderator, or says "a moderator". */
+  moderatorNamesShown: boolean;
   passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
   /** Hashes that may wait for a free slot; past it, 503 with Retry-After. */
   passwordHashQueue: number;
@@ -377,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS,
     adminEmails: e.ADMIN_EMAILS,
+    moderatorNamesShown: e.MODERATOR_NAMES_SHOWN,
     passwordHash: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: 1 },
     passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     logLevel: e.LOG_LEVEL,

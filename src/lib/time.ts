@@ -55,3 +55,39 @@ export function recentTime(date: Date, now: Date): string | undefined {
   return relative.format(-Math.floor(ago / HOUR), 'hour');
 }
 
+
+const isoDays = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day it is in the zone, as YYYY-MM-DD (en-CA writes dates that way). */
+export function dayIn(date: Date, timeZone: string): string {
+  let format = isoDays.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone });
+    isoDays.set(timeZone, format);
+  }
+  return format.format(date);
+}
+
+/** Whether the text is a YYYY-MM-DD day that exists (no 30 February). */
+export function isCalendarDay(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toISOString().slice(0, 10) === text;
+}
+
+/** How far the zone's clocks are ahead of UTC at that instant, in milliseconds. */
+function zoneOffsetMs(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(instant));
+  const part = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant a YYYY-MM-DD day begins in the zone (twice corrected, for a change of daylight saving that night). */
+export function startOfDayIn(day: string, timeZone: string): Date {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(year, month - 1, date);
+  let instant = wall - zoneOffsetMs(wall, timeZone);
+  instant = wall - zoneOffsetMs(instant, timeZone);
+  return new Date(instant);
+}

@@ -20,11 +20,12 @@ export default fp<{ db: Kysely<DB>; now: () => Date }>(
       const at = now().getTime();
       const startedAt = request.session.get('startedAt') ?? 0;
       const lastSeenAt = request.session.get('lastSeenAt') ?? 0;
-      if (!member || member.deactivatedAt || at >= sessionExpiresAt(member.role, startedAt, lastSeenAt)) {
+      if (!member || member.deactivatedAt || (member.suspendedUntil && member.suspendedUntil.getTime() > at) || at >= sessionExpiresAt(member.role, startedAt, lastSeenAt)) {
         // A new, empty session; the old one is removed from the store.
         await request.session.regenerate();
         // (A session past its time is usually never loaded: the store stops returning it. This
-        // catches a member deactivated, or moved to the staff limits, since the session began.)
+        // catches a member deactivated or suspended, or moved to the staff limits, since the session
+        // began; and a suspended member signed in by a password reset.)
         if (member) await insertAuditEvent(db, { actorLabel: 'system', action: 'session.ended_by_policy', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress });
         return;
       }

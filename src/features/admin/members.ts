@@ -7,6 +7,7 @@ import { insertAuditEvent } from '../../lib/audit.js';
 import { parseWorkEmail } from '../auth/email-address.js';
 import { updateMemberRole } from '../auth/queries.js';
 import { endOtherSessions } from '../auth/sessions.js';
+import { bumpLibraryVersion } from '../resources/queries/library.js';
 import type { Actor } from './actor.js';
 import { ADMIN_MESSAGES as M, Refused } from './messages.js';
 
@@ -64,7 +65,9 @@ export async function deactivateMember(deps: Pick<Deps, 'db'>, email: string, ac
     const member = await findMemberForUpdate(trx, canonical);
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(canonical));
     const sessionsEnded = await markDeactivated(trx, member.id);
-    await insertAuditEvent(trx, { ...actor, action: 'member.deactivated', targetType: 'member', targetId: member.id, details: { sessionsEnded } });
+    // The library's kept cards name sharers: theirs now read "Former member".
+    await bumpLibraryVersion(trx);
+    await insertAuditEvent(trx, { ...actor, action: 'member.deactivated', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { sessionsEnded } });
     return { memberId: member.id, canonicalEmail: canonical, sessionsEnded };
   });
 }
@@ -82,7 +85,8 @@ export async function reactivateMember(deps: Pick<Deps, 'db'>, email: string, ac
     const member = await findMemberForUpdate(trx, canonical);
     if (!member.deactivatedAt) throw new Refused(M.notDeactivated(canonical));
     await trx.updateTable('members').set({ deactivated_at: null, updated_at: sql`now()` }).where('id', '=', member.id).execute();
-    await insertAuditEvent(trx, { ...actor, action: 'member.reactivated', targetType: 'member', targetId: member.id, details: { deactivatedAt: member.deactivatedAt.toISOString() } });
+    await bumpLibraryVersion(trx);
+    await insertAuditEvent(trx, { ...actor, action: 'member.reactivated', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { deactivatedAt: member.deactivatedAt.toISOString() } });
     return { memberId: member.id, canonicalEmail: canonical };
   });
 }

@@ -15,10 +15,13 @@ export interface MemberCredentials {
   passwordHash: string;
   deactivatedAt: Date | null;
   timeZone: string | null;
+  /** Suspended by a moderator until then (past: no longer), with the reason they are told. */
+  suspendedUntil: Date | null;
+  suspensionReason: string | null;
 }
 
 export async function findMemberCredentials(db: Db, by: { canonicalEmail: string } | { id: number }): Promise<MemberCredentials | undefined> {
-  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at', 'time_zone']);
+  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at', 'time_zone', 'suspended_until', 'suspension_reason']);
   query = 'id' in by ? query.where('id', '=', by.id) : query.where('canonical_email', '=', by.canonicalEmail);
   const row = await query.executeTakeFirst();
   return (
@@ -32,6 +35,8 @@ export async function findMemberCredentials(db: Db, by: { canonicalEmail: string
       passwordHash: row.password_hash,
       deactivatedAt: row.deactivated_at,
       timeZone: row.time_zone,
+      suspendedUntil: row.suspended_until,
+      suspensionReason: row.suspension_reason,
     }
   );
 }
@@ -43,6 +48,7 @@ export interface SessionMember {
   handle: string;
   role: Role;
   deactivatedAt: Date | null;
+  suspendedUntil: Date | null;
   timeZone: string | null;
   joinedAt: Date;
   unreadNotifications: number;
@@ -58,12 +64,13 @@ const SESSION_MEMBER_COLUMNS = [
   'members.handle',
   'members.role',
   'members.deactivated_at',
+  'members.suspended_until',
   'members.time_zone',
   'members.created_at as joined_at',
   'members.awaiting_approval_since',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -72,6 +79,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     handle: row.handle,
     role: row.role as Role,
     deactivatedAt: row.deactivated_at,
+    suspendedUntil: row.suspended_until,
     timeZone: row.time_zone,
     joinedAt: row.joined_at,
     unreadNotifications: Number(row.unread_notifications ?? 0),

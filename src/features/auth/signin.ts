@@ -39,6 +39,7 @@ export type SignInResult =
   | { ok: true; member: MemberCredentials }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'locked'; until: Date }
+  | { ok: false; reason: 'suspended'; until: Date; why: string }
   | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
 
 export interface SignInAttempt {
@@ -162,6 +163,11 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
     await countFailure(deps, limited);
     await recordFailure(deps, key, member, attempt.ipAddress, claim);
     return { ok: false, reason: 'invalid' };
+  }
+  // Told only to someone who knew the password: to anyone else a suspended member is any address.
+  if (active.suspendedUntil && active.suspendedUntil > deps.now()) {
+    await clearSignInLock(deps.db, key);
+    return { ok: false, reason: 'suspended', until: active.suspendedUntil, why: active.suspensionReason ?? '' };
   }
   // Hashed before the transaction: no transaction waits on argon2. When hashing is too busy the
   // member is still signed in, and the rehash waits for their next sign-in.

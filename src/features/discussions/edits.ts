@@ -86,7 +86,7 @@ export async function editPost(
   const bodyChanged = input.body !== post.bodySource;
   const titleChanged = input.title !== undefined && editsTitle(post) && input.title !== post.threadTitle;
   if (!bodyChanged && !titleChanged) return { kind: 'unchanged' };
-  const budget = await claimPostingBudget(deps, editor);
+  const budget = await claimPostingBudget(deps, editor, deps.db);
   if (!budget.ok) return { kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds };
   const body = renderBody(input.body);
 

@@ -1,5 +1,7 @@
+import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { mentionedHandles, RENDERER_VERSION, renderMarkdown } from '../../lib/markdown.js';
+import { refuseWhileWarned } from '../moderation/warnings.js';
 import type { Viewer } from './access.js';
 
 /** A member about to post: who, and since when (their first days have their own limit). */
@@ -13,9 +15,12 @@ const HOUR_SECONDS = 3600;
 /**
  * Threads and replies a member may post this hour: fewer in their first days
  * (NEW_MEMBER_DAYS), when a new account is most likely to be a spammer's. Callers claim it once they know the post is new
- * (a resubmitted form costs nothing); a post refused for the limit still counts.
+ * (a resubmitted form costs nothing); a post refused for the limit still counts. Every posting
+ * path comes through here, so here too a member with an unread warning is refused (a 403 linking
+ * to it), read on `db`: the caller's transaction when it holds one.
  */
-export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' | 'now'>, poster: Poster): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' | 'now'>, poster: Poster, db: Db): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+  await refuseWhileWarned(db, poster.id);
   const isNew = deps.now().getTime() - poster.joinedAt.getTime() < deps.config.rateLimit.newMemberDays * DAY_MS;
   const limit = isNew ? deps.config.rateLimit.newMemberPostsPerHour : deps.config.rateLimit.postsPerHour;
   const window = await deps.counters.hit(`posts:member:${poster.id}`, HOUR_SECONDS);

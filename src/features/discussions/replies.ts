@@ -68,7 +68,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
       }, { id: thread.categoryId, newThread: false });
       if (postId === undefined) throw new RollBack(undefined);
       // Counted only once the post is known to be new: a resubmitted form costs nothing.
-      const budget = await claimPostingBudget(deps, poster);
+      const budget = await claimPostingBudget(deps, poster, trx);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
       await insertFiles(trx, files, { postId }, poster.id);
       // A held post tells nobody yet: its approval sends these (moderation/held-posts.ts).

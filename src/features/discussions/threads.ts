@@ -51,7 +51,7 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
       const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken, heldReason }, { id: category.id, newThread: true });
       if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
       // Counted only once the thread is known to be new: a resubmitted form costs nothing.
-      const budget = await claimPostingBudget(deps, poster);
+      const budget = await claimPostingBudget(deps, poster, trx);
       if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
       await insertFiles(trx, files, { postId }, poster.id);
       // A held thread tells nobody yet: its approval sends these (moderation/held-posts.ts).

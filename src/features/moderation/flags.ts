@@ -9,6 +9,7 @@ import { findResource, type Resource } from '../resources/queries/resources.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
 import { countOpenFlags, countPostShown, hasFlagged, insertFlag, lockPost, lockResource, setPostHidden, setResourceHidden, type FlagTarget } from './queries/flags.js';
 import type { FlagForm } from './schemas.js';
+import { refuseWhileWarned } from './warnings.js';
 
 /**
  * A post a member may flag: one they can see (404 otherwise, as anything they cannot see), still
@@ -42,6 +43,8 @@ export type FlagResult = 'flagged' | 'flagged-and-hidden' | 'already-flagged';
  */
 export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewer, target: FlagTarget, form: FlagForm): Promise<FlagResult> {
   return inTransaction(deps.db, async (trx) => {
+    // Flagging is posting to the moderators: a member with an unread warning reads it first.
+    await refuseWhileWarned(trx, flagger.id);
     const locked = target.kind === 'post' ? await lockPost(trx, target.id) : await lockResource(trx, target.id);
     if (!locked) throw new NotFound();
     if (!(await insertFlag(trx, target, { flaggerId: flagger.id, reason: form.reason, note: form.note }))) return 'already-flagged';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { textField } from '../../lib/forms.js';
+import { isCalendarDay } from '../../lib/time.js';
 import { databaseId } from '../discussions/schemas.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
 
@@ -49,3 +50,67 @@ export const QueueQuery = z.strictObject({
     .transform(Number)
     .optional(),
 });
+
+export const MODERATION_LIMITS = { reason: 1000, logPageSize: 50 } as const;
+
+// Ids are bigint in the database and numbers here: past what a number holds exactly names nothing.
+const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
+function recordId(message: string) {
+  return z
+    .string({ error: message })
+    .regex(/^[1-9][0-9]{0,18}$/, message)
+    // Zod runs this even when the pattern failed: BigInt must never see anything but digits.
+    .refine((value) => /^[0-9]+$/.test(value) && BigInt(value) <= MAX_ID, message)
+    .transform(Number);
+}
+
+export const MemberParams = z.object({ id: recordId(M.badMemberId) });
+export type MemberParams = z.infer<typeof MemberParams>;
+
+export const WarningParams = z.object({ id: recordId(M.badContentId) });
+
+/** What a warning is about, as the queue links to it: ?post=ID or ?resource=ID, not both. */
+export const WarnAbout = z
+  .strictObject({ post: recordId(M.badContentId).optional(), resource: recordId(M.badContentId).optional() })
+  .refine((about) => about.post === undefined || about.resource === undefined, M.oneContentOnly);
+export type WarnAbout = z.infer<typeof WarnAbout>;
+
+const reason = textField({ label: 'Reason', max: MODERATION_LIMITS.reason, required: M.memberReasonRequired, multiline: true });
+
+export const WarnForm = z.strictObject({
+  _csrf: z.string(),
+  reason,
+  post: z.string().optional(),
+  resource: z.string().optional(),
+});
+
+export const SuspendForm = z.strictObject({
+  _csrf: z.string(),
+  until: textField({ label: 'End date', max: 10, required: M.endDateRequired }).refine(isCalendarDay, M.endDateNotADate),
+  reason,
+});
+export type SuspendForm = z.infer<typeof SuspendForm>;
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+// The last row shown: its time to the microsecond, as PostgreSQL wrote it, and its id.
+const CURSOR = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z_([1-9]\d{0,15})$/;
+
+/** /mod/log's filters and its keyset cursor. */
+export const LogQuery = z
+  .strictObject({
+    actor: optional(recordId(M.badActor)),
+    member: optional(recordId(M.badSubject)),
+    action: optional(z.string({ error: M.badAction }).regex(/^[a-z_]{1,40}(\.[a-z_]{1,40})?$/, M.badAction)),
+    from: optional(z.string({ error: M.badDate }).refine(isCalendarDay, M.badDate)),
+    to: optional(z.string({ error: M.badDate }).refine(isCalendarDay, M.badDate)),
+    before: optional(
+      z
+        .string({ error: M.badCursor })
+        .refine((value) => CURSOR.test(value) && isCalendarDay(CURSOR.exec(value)![1]!), M.badCursor)
+        .transform((value) => ({ occurredAt: value.slice(0, value.indexOf('_')), id: Number(value.slice(value.indexOf('_') + 1)) })),
+    ),
+  })
+  .refine((query) => !query.from || !query.to || query.from <= query.to, M.datesReversed);
+export type LogQuery = z.infer<typeof LogQuery>;

@@ -105,7 +105,7 @@ export async function editResource(deps: Deps, editor: Poster, resource: Resourc
   if (fileErrors) return { kind: 'invalid', errors: fileErrors };
   const errors = await choiceErrors(deps, input);
   if (errors) return { kind: 'invalid', errors };
-  const budget = await claimPostingBudget(deps, editor);
+  const budget = await claimPostingBudget(deps, editor, deps.db);
   if (!budget.ok) return { kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds };
   const content = renderContent(input.body, input.sections);
 

@@ -79,7 +79,7 @@ export async function shareResource(deps: Deps, sharer: Poster, input: ResourceI
         const postId = await insertPost(trx, { threadId, authorId: sharer.id, position: 1, replyToPostId: null, depth: 0, ...firstPost, formToken: input.formToken }, { id: category.id, newThread: true });
         if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
         // Counted only once the resource is known to be new: a resubmitted form costs nothing.
-        const budget = await claimPostingBudget(deps, sharer);
+        const budget = await claimPostingBudget(deps, sharer, trx);
         if (!budget.ok) throw new RollBack({ kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds });
         await insertTags(trx, resourceId, input.tags);
         // An initiative type deleted since the check above: the form is answered as if it had been then.

@@ -123,6 +123,40 @@ describe('who may see what', () => {
     }
   });
 
+  it('keeps every /mod route for moderators and administrators: a table over visitor, member, moderator, administrator and suspended member', async () => {
+    const modRoutes = t.app.routeInventory.filter((route) => route.method !== 'HEAD' && (route.url === '/mod' || route.url.startsWith('/mod/')));
+    expect(modRoutes.length).toBeGreaterThan(3);
+    expect(modRoutes.filter((route) => route.access !== 'moderator')).toEqual([]);
+    const signedIn = async (role: 'member' | 'moderator' | 'administrator') => {
+      const someone = await createMember(t.db, { role });
+      const browser = new Browser(t.app);
+      await signIn(browser, someone.email, someone.password);
+      return { browser, csrf: (await browser.openForm('/settings'))._csrf!, id: someone.id };
+    };
+    const suspended = await signedIn('member');
+    const people = { visitor: { browser: new Browser(t.app), csrf: '' }, member: await signedIn('member'), moderator: await signedIn('moderator'), administrator: await signedIn('administrator'), suspended };
+    const until = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    expect((await people.moderator.browser.post(`/mod/members/${suspended.id}/suspend`, { _csrf: people.moderator.csrf, until, reason: 'For the table test.' })).statusCode).toBe(303);
+    await people.visitor.browser.get('/contact');
+    for (const route of modRoutes) {
+      const url = sampleUrl(route.url);
+      for (const [who, { browser, csrf }] of Object.entries(people)) {
+        const response = route.method === 'POST' ? await browser.post(url, { _csrf: csrf }) : await browser.get(url);
+        const label = `${who}: ${route.method} ${route.url}`;
+        if (who === 'visitor' || who === 'suspended') {
+          if (route.method === 'GET') expect(response.headers.location, label).toBe(`/login?next=${encodeURIComponent(url)}`);
+          else expect(response.statusCode, label).toBe(403);
+        } else if (who === 'member') {
+          expect(response.statusCode, label).toBe(403);
+          expect(response.body).toContain(PAGE_MESSAGES.moderatorsOnly);
+        } else {
+          expect(response.statusCode, label).not.toBe(403);
+          expect(response.statusCode, label).toBeLessThan(500);
+        }
+      }
+    }
+  });
+
   it('answers every public GET route signed out (a made-up link token gets the "link expired" page)', async () => {
     for (const route of PUBLIC_ROUTES.filter((r) => r.startsWith('GET '))) {
       const response = await new Browser(t.app).get(sampleUrl(route.slice(4)));

@@ -3,6 +3,7 @@ import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import agencyRoutes from './agencies.js';
 import initiativeTypeRoutes from './initiative-types.js';
+import memberRoutes from './members.js';
 
 /**
  * /admin: every route registered here, now or later, is for administrators only (one guard for
@@ -15,6 +16,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
 
   await app.register(agencyRoutes, { deps });
   await app.register(initiativeTypeRoutes, { deps });
+  await app.register(memberRoutes, { deps });
 };
 
 export default adminRoutes;

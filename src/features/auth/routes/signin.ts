@@ -3,6 +3,8 @@ import { RateLimited } from '../../../lib/errors.js';
 import { formValues, parseForm } from '../../../lib/forms.js';
 import { redirectTo, safeNextPath } from '../../../lib/next-path.js';
 import type { Deps } from '../../../deps.js';
+import { formatDate } from '../../../lib/time.js';
+import { MODERATION_MESSAGES } from '../../moderation/messages.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
 import { signIn } from '../signin.js';
@@ -28,6 +30,7 @@ const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const result = await signIn(deps, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress, deviceId: existingDeviceId(request, deps.config) });
     if (!result.ok) {
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
+      if (result.reason === 'suspended') return showSignin(reply.code(403), values, MODERATION_MESSAGES.suspendedUntil(formatDate(result.until, deps.config.timeZone), result.why));
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }
     await signInBrowser(deps, request, reply, result.member, 'password');

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import type { Viewer } from '../access.js';
 import { postsInSight, toPostLocation, type PostLocation } from './posts.js';
+import { shownName } from '../../members/names.js';
 
 /** A post as editing, deleting and its revisions page need it, with its thread and category. */
 export interface PostToChange extends PostLocation {
@@ -161,7 +162,7 @@ export async function listPostRevisions(db: Db, postId: number, from: number, to
   const rows = await db
     .selectFrom('post_revisions as r')
     .leftJoin('members as m', 'm.id', 'r.replaced_by')
-    .select(['r.version', 'r.body_source', 'r.written_at', 'm.display_name', 'r.by_moderator', 'r.replaced_at'])
+    .select(['r.version', 'r.body_source', 'r.written_at', shownName<string | null>('m').as('display_name'), 'r.by_moderator', 'r.replaced_at'])
     .where('r.post_id', '=', postId)
     .where('r.version', '>=', from)
     .where('r.version', '<=', to)
@@ -175,7 +176,7 @@ export async function listThreadTitleRevisions(db: Db, threadId: number): Promis
   const rows = await db
     .selectFrom('thread_title_revisions as r')
     .leftJoin('members as m', 'm.id', 'r.replaced_by')
-    .select(['r.title', 'm.display_name', 'r.replaced_at'])
+    .select(['r.title', shownName<string | null>('m').as('display_name'), 'r.replaced_at'])
     .where('r.thread_id', '=', threadId)
     .orderBy('r.replaced_at', 'desc')
     .orderBy('r.id', 'desc')

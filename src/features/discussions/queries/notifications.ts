@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { DB } from '../../../db/schema.js';
 import type { Db } from '../../../db/types.js';
 import { isStaff, STAFF_ROLES, type Viewer } from '../access.js';
+import { shownName } from '../../members/names.js';
 
 /** Why a member hears about a post; when several apply, the first in this list wins. */
 export const NOTIFICATION_KINDS = ['answer', 'reply', 'mention', 'watched_reply', 'watched_thread'] as const;
@@ -147,7 +148,7 @@ export interface NotificationItem {
 export async function listNotifications(db: Db, viewer: Viewer, { limit, offset }: { limit: number; offset: number }): Promise<NotificationItem[]> {
   const rows = await visibleNotifications(db, viewer)
     .leftJoin('members as a', 'a.id', 'n.actor_id')
-    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 't.title', 'c.name as category_name', 'a.display_name as actor_name'])
+    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 't.title', 'c.name as category_name', shownName<string | null>('a').as('actor_name')])
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc')
     .limit(limit)

@@ -3,6 +3,7 @@ import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { heldPostShownTo, heldThreadShownTo, type HoldReason } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Viewer } from '../access.js';
+import { shownName } from '../../members/names.js';
 
 /** A post as the thread page shows it: the author's line, the body, and what hangs off it. */
 export interface PostView {
@@ -72,7 +73,7 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       'p.body_html',
       'p.helpful_count',
       'p.answered_at',
-      'a.display_name as author_name',
+      shownName('a').as('author_name'),
       'a.handle as author_handle',
       'a.job_title as author_job_title',
       'ag.name as agency_name',
@@ -80,12 +81,12 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       'parent.position as parent_position',
       'parent.deleted_at as parent_deleted_at',
       'parent.hidden_at as parent_hidden_at',
-      'pa.display_name as parent_author_name',
+      shownName<string | null>('pa').as('parent_author_name'),
     ])
     .select([
       sql<string | null>`case when p.renderer_version = ${rendererVersion} then null else p.body_source end`.as('stale_source'),
       sql<string | null>`left(parent.body_source, ${EXCERPT_SOURCE_CHARS})`.as('parent_source_start'),
-      sql<string[] | null>`(select array_agg(rm.display_name order by pr.created_at) from (select member_id, created_at from post_reactions where post_id = p.id order by created_at limit ${HELPFUL_NAMES_SHOWN}) pr join members rm on rm.id = pr.member_id)`.as('helpful_names'),
+      sql<string[] | null>`(select array_agg(${shownName('rm')} order by pr.created_at) from (select member_id, created_at from post_reactions where post_id = p.id order by created_at limit ${HELPFUL_NAMES_SHOWN}) pr join members rm on rm.id = pr.member_id)`.as('helpful_names'),
       // A lookup per post by the primary key. As EXISTS, the planner may instead read every
       // reaction in the forum to find the viewer's (it did: 72,000 rows for a 20-post page).
       sql<boolean>`coalesce((select true from post_reactions own where own.post_id = p.id and own.member_id = ${viewer.id} limit 1), false)`.as('helpful_by_viewer'),
@@ -199,7 +200,7 @@ export function postsInSight(db: Db, viewer: Viewer) {
     .innerJoin('threads as t', 't.id', 'p.thread_id')
     .innerJoin('categories as c', 'c.id', 't.category_id')
     .innerJoin('members as a', 'a.id', 'p.author_id')
-    .select(['p.id', 'p.thread_id', 't.slug', 'p.position', 'p.depth', 'p.author_id', 'a.display_name', 'p.body_source', 'p.deleted_at', 'p.hidden_at'])
+    .select(['p.id', 'p.thread_id', 't.slug', 'p.position', 'p.depth', 'p.author_id', shownName('a').as('display_name'), 'p.body_source', 'p.deleted_at', 'p.hidden_at'])
     .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null).where(heldPostShownTo(viewer)).where(heldThreadShownTo(viewer)))
     .where('c.visible_to', 'in', audiencesFor(viewer));
 }

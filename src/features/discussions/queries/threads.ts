@@ -4,6 +4,7 @@ import type { Db } from '../../../db/types.js';
 import { heldPostsUnseenBy, heldThreadShownTo } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { readPositionOf } from './reading.js';
+import { shownName } from '../../members/names.js';
 
 /** A thread in a list: enough for its line, its unread marker and where it was last active. */
 export interface ThreadListItem {
@@ -46,10 +47,10 @@ function threadList(db: Db, viewer: Viewer) {
       't.pinned_site_wide',
       't.locked_at',
       't.hidden_at',
-      'a.display_name as author_name',
+      shownName('a').as('author_name'),
       'a.handle as author_handle',
       'ag.name as agency_name',
-      'lp.display_name as last_poster_name',
+      shownName<string | null>('lp').as('last_poster_name'),
       'c.slug as category_slug',
       'c.name as category_name',
     ])

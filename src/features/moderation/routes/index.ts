@@ -4,6 +4,8 @@ import { restrictToRole } from '../../../plugins/access.js';
 import approvalRoutes from './approvals.js';
 import reviewRoutes from './review.js';
 import moderationThreadRoutes from './threads.js';
+import logRoutes from './log.js';
+import memberRoutes from './members.js';
 
 /**
  * /mod: every route registered here, now or later, is for moderators and administrators (one
@@ -16,6 +18,8 @@ const moderationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, options
   await app.register(reviewRoutes, options);
   await app.register(moderationThreadRoutes, options);
   await app.register(approvalRoutes, options);
+  await app.register(memberRoutes, options);
+  await app.register(logRoutes, options);
 };
 
 export default moderationRoutes;

@@ -5,6 +5,7 @@ import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { LibrarySort, ResourceKind } from '../schemas.js';
 import { resourcesWithSharer } from './resources.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
+import { shownName } from '../../members/names.js';
 
 export interface LibraryFilters {
   kind?: ResourceKind | undefined;
@@ -183,7 +184,7 @@ export async function listResourceCards(db: Db, ids: number[]): Promise<Resource
       'r.kind',
       'r.title',
       'r.summary',
-      's.display_name as sharer_name',
+      shownName('s').as('sharer_name'),
       's.handle as sharer_handle',
       'ag.name as agency_name',
       'r.created_at',

@@ -5,6 +5,7 @@ import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { filesFromJson, resourceFilesOf, type AttachedFile } from '../files/queries.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
+import { shownName } from '../../members/names.js';
 
 /** The Markdown of a resource and its sanitised HTML, as stored. */
 export type RenderedContent = Required<
@@ -78,7 +79,7 @@ function resourceInSight(db: Db, viewer: Viewer, id: number) {
       'r.renderer_version',
       'r.external_url',
       'r.sharer_id',
-      's.display_name as sharer_name',
+      shownName('s').as('sharer_name'),
       's.handle as sharer_handle',
       'r.agency_id',
       'ag.name as agency_name',

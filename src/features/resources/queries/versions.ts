@@ -4,6 +4,7 @@ import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { currentFilesOf, type CurrentFile } from './attachments.js';
 import { resourcesWithSharer, sectionsFrom, type RenderedContent } from './resources.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
+import { shownName } from '../../members/names.js';
 
 /** A resource's versions: the one it is at, changed under an optimistic check, and those it replaced. */
 
@@ -36,7 +37,7 @@ function resourceStates(db: Db) {
       'r.id',
       'r.thread_id',
       'r.sharer_id',
-      's.display_name as sharer_name',
+      shownName('s').as('sharer_name'),
       'r.version',
       'r.removed_at',
       'r.kind',
@@ -133,7 +134,7 @@ export async function listResourceRevisions(db: Db, resourceId: number, from: nu
   const rows = await db
     .selectFrom('resource_revisions as rv')
     .leftJoin('members as m', 'm.id', 'rv.replaced_by')
-    .select(['rv.version', 'rv.snapshot', 'm.display_name', 'rv.replaced_at'])
+    .select(['rv.version', 'rv.snapshot', shownName<string | null>('m').as('display_name'), 'rv.replaced_at'])
     .where('rv.resource_id', '=', resourceId)
     .where('rv.version', '>=', from)
     .where('rv.version', '<=', to)

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../../deps.js';
+import { BadRequest, HttpError, NotFound } from '../../../lib/errors.js';
+import { setFlash } from '../../../lib/flash.js';
+import { parseForm, parseParams } from '../../../lib/forms.js';
+import { redirectTo } from '../../../lib/next-path.js';
+import { ButtonForm } from '../../auth/schemas.js';
+import { administratorOf } from '../actor.js';
+import { deactivateMember, reactivateMember } from '../members.js';
+import { ADMIN_MESSAGES as M, Refused } from '../messages.js';
+import { AdminItemParams } from '../schemas.js';
+
+/**
+ * Deactivating and reactivating a member from the browser, through the same service as
+ * `npm run admin -- deactivate`: a confirm page, then the POST. A deactivated member's posts
+ * stay, shown as a former member's.
+ */
+const CHANGES = {
+  deactivate: { verb: 'Deactivate', run: deactivateMember, done: M.deactivatedInBrowser },
+  reactivate: { verb: 'Reactivate', run: reactivateMember, done: M.reactivatedInBrowser },
+} as const;
+
+const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+  async function memberFor(request: FastifyRequest) {
+    const { id } = parseParams(AdminItemParams, request.params);
+    const member = await deps.db.selectFrom('members').select(['id', 'display_name', 'handle', 'canonical_email', 'deactivated_at']).where('id', '=', id).executeTakeFirst();
+    if (!member) throw new NotFound();
+    return member;
+  }
+
+  for (const [change, { verb, run, done }] of Object.entries(CHANGES)) {
+    app.get(`/admin/members/:id/${change}`, async (request, reply: FastifyReply) => {
+      const member = await memberFor(request);
+      return reply.view('admin/member-status', { title: `${verb} ${member.display_name}?`, member, change, verb, deactivating: change === 'deactivate', alreadyDone: (change === 'deactivate') === (member.deactivated_at !== null) });
+    });
+
+    app.post(`/admin/members/:id/${change}`, async (request, reply) => {
+      const form = parseForm(ButtonForm, request.body);
+      if (!form.ok) throw new BadRequest(form.errors._form);
+      const member = await memberFor(request);
+      try {
+        await run(deps, member.canonical_email, administratorOf(request));
+      } catch (error) {
+        // Already as asked (a second press): said on the page, nothing written.
+        if (error instanceof Refused) throw new HttpError(409, error.message);
+        throw error;
+      }
+      setFlash(request, done(member.display_name));
+      return redirectTo(reply, `/admin/members/${member.id}/${change === 'deactivate' ? 'reactivate' : 'deactivate'}`);
+    });
+  }
+};
+
+export default memberRoutes;

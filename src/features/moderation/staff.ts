@@ -1,0 +1,22 @@
+import type { Role } from '../../db/types.js';
+import { Forbidden, NotFound } from '../../lib/errors.js';
+import { MODERATION_MESSAGES as M } from './messages.js';
+import type { ModeratedMember } from './queries.js';
+
+/** The moderator or administrator taking an action, as the /mod scope's guard admitted them. */
+export interface Moderator {
+  id: number;
+  role: Role;
+  ipAddress: string;
+}
+
+/**
+ * Whom a moderator may warn or suspend: never themselves, and a moderator or an administrator
+ * only when an administrator acts (a moderator cannot sideline a colleague or their superiors).
+ */
+export function checkMayActOn(moderator: Moderator, member: ModeratedMember | undefined): ModeratedMember {
+  if (!member) throw new NotFound(M.badMemberId);
+  if (member.id === moderator.id) throw new Forbidden(M.notYourself);
+  if (member.role !== 'member' && moderator.role !== 'administrator') throw new Forbidden(M.staffOnlyByAdministrators);
+  return member;
+}

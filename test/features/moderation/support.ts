@@ -1,0 +1,35 @@
+import { expect } from 'vitest';
+import type { Database } from '../../../src/db/database.js';
+import type { Browser } from '../../support/app.js';
+import { escapeLikeHandlebars } from '../../support/resources.js';
+import { csrfOf, memberWithBrowser } from '../../support/discussions.js';
+import type { TestMember } from '../../support/members.js';
+import type { FastifyInstance } from 'fastify';
+
+export interface Someone {
+  member: TestMember;
+  browser: Browser;
+  csrf: string;
+}
+
+export async function someone(app: FastifyInstance, db: Database['db'], role: TestMember['role'] = 'member'): Promise<Someone> {
+  const { member, browser } = await memberWithBrowser(app, db, { role });
+  return { member, browser, csrf: await csrfOf(browser) };
+}
+
+/** What a moderation action can write, to show a refused one wrote nothing. */
+export async function moderationRows(db: Database['db']) {
+  const count = async (table: 'member_warnings' | 'audit_events' | 'notifications' | 'sessions') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const suspended = Number((await db.selectFrom('members').select((eb) => eb.fn.countAll<number>().as('n')).where('suspended_until', 'is not', null).executeTakeFirstOrThrow()).n);
+  return { warnings: await count('member_warnings'), audit: await count('audit_events'), notifications: await count('notifications'), sessions: await count('sessions'), suspended };
+}
+
+/** Sends a request that must be refused with `status` (and `message`, when given), and checks it wrote nothing. */
+export async function refusedWritingNothing<R extends { statusCode: number; body: string }>(db: Database['db'], send: () => Promise<R>, status: number, message?: string): Promise<R> {
+  const before = await moderationRows(db);
+  const response = await send();
+  expect(response.statusCode, response.body.slice(0, 2000)).toBe(status);
+  if (message) expect(response.body).toContain(escapeLikeHandlebars(message));
+  expect(await moderationRows(db)).toEqual(before);
+  return response;
+}
