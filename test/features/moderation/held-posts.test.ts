@@ -190,3 +190,15 @@ describe('POST /mod/approvals/posts/:id/reject and /approve, refused', () => {
     expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0 });
   });
 });
+
+describe('the staff header’s queue count', () => {
+  it('counts a held post while it waits and stops once a moderator rejects it', async () => {
+    const countOn = async (browser: Browser) => Number(/>Queue <span class="site-nav__count">(\d+)</.exec((await browser.get('/c')).body)?.[1] ?? 0);
+    const before = await countOn(moderator);
+    const newcomer = await memberWithBrowser(t.app, t.db);
+    const heldId = await heldReply(newcomer.browser, staffThreadId, 'Held, then rejected.');
+    expect(await countOn(moderator)).toBe(before + 1);
+    expect((await decide(heldId, 'reject', 'Not for this forum.')).statusCode).toBe(303);
+    expect(await countOn(moderator)).toBe(before);
+  });
+});
