@@ -190,3 +190,44 @@ describe('POST /mod/approvals/posts/:id/reject and /approve, refused', () => {
     expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0 });
   });
 });
+
+describe('a reply to a held post', () => {
+  it('shows members neither the held post’s author nor its text, and its author and staff both', async () => {
+    const threadId = await startThread(moderator, 'questions', { title: 'Who answers a post still waiting?' });
+    const newcomer = await memberWithBrowser(t.app, t.db);
+    const heldId = await heldReply(newcomer.browser, threadId, 'SECRET-HELD-TEXT waiting for a moderator.');
+    const answered = await postReply(moderator, threadId, { body: 'Replying to the held post.', reply_to: String(heldId) });
+    expect(answered.statusCode, answered.body.slice(0, 300)).toBe(303);
+
+    const page = await threadPageOf(regular.browser, threadId);
+    expect(page).toContain('Replying to the held post.');
+    expect(page).not.toContain('SECRET-HELD-TEXT');
+    expect(page).not.toContain(newcomer.member.displayName);
+    for (const browser of [newcomer.browser, moderator]) {
+      expect(await threadPageOf(browser, threadId)).toMatch(/In reply to <a href="\/p\/\d+"><bdi>[^<]+<\/bdi><\/a>: <bdi class="post__excerpt">SECRET-HELD-TEXT/);
+    }
+  });
+
+  it('is refused (422) from a member who cannot see the held post, and nothing is written', async () => {
+    const threadId = await startThread(moderator, 'questions', { title: 'Can a member answer a post they cannot see?' });
+    const newcomer = await memberWithBrowser(t.app, t.db);
+    const heldId = await heldReply(newcomer.browser, threadId, 'Held, unseen by other members.');
+    const before = await t.db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('count')).where('thread_id', '=', threadId).executeTakeFirstOrThrow();
+    const response = await postReply(regular.browser, threadId, { body: 'Answering what I should not see.', reply_to: String(heldId) });
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toContain('You can only reply to a post in this thread that has not been deleted.');
+    expect(await t.db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('count')).where('thread_id', '=', threadId).executeTakeFirstOrThrow()).toEqual(before);
+  });
+});
+
+describe('the staff header’s queue count', () => {
+  it('counts a held post while it waits and stops once a moderator rejects it', async () => {
+    const countOn = async (browser: Browser) => Number(/>Queue <span class="site-nav__count">(\d+)</.exec((await browser.get('/c')).body)?.[1] ?? 0);
+    const before = await countOn(moderator);
+    const newcomer = await memberWithBrowser(t.app, t.db);
+    const heldId = await heldReply(newcomer.browser, staffThreadId, 'Held, then rejected.');
+    expect(await countOn(moderator)).toBe(before + 1);
+    expect((await decide(heldId, 'reject', 'Not for this forum.')).statusCode).toBe(303);
+    expect(await countOn(moderator)).toBe(before);
+  });
+});

@@ -38,7 +38,7 @@ export interface PostView {
   helpfulNames: string[];
   helpfulByViewer: boolean;
   answered: boolean;
-  /** The post this one answers; `deleted` also when it is hidden, so no excerpt is shown. */
+  /** The post this one answers; `deleted` also when it is hidden, so no excerpt is shown. Null when it is held and not the viewer's to see. */
   replyTo: { id: number; position: number; authorName: string; sourceStart: string; deleted: boolean } | null;
   /** Whether files are attached: a page whose posts have none reads no files. */
   hasFiles: boolean;
@@ -53,7 +53,12 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
     .selectFrom('posts as p')
     .innerJoin('members as a', 'a.id', 'p.author_id')
     .leftJoin('agencies as ag', 'ag.id', 'a.agency_id')
-    .leftJoin('posts as parent', 'parent.id', 'p.reply_to_post_id')
+    // A held parent exists only for its author and staff: for anyone else the reply answers
+    // nothing they can see, so no name or excerpt of it reaches the page.
+    .leftJoin('posts as parent', (join) => {
+      const replied = join.onRef('parent.id', '=', 'p.reply_to_post_id');
+      return isStaff(viewer.role) ? replied : replied.on(heldPostShownTo(viewer, 'parent'));
+    })
     .leftJoin('members as pa', 'pa.id', 'parent.author_id')
     .select([
       'p.id',

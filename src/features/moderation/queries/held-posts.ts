@@ -13,6 +13,15 @@ export function heldPostShownTo(viewer: Viewer, alias = 'p'): RawBuilder<boolean
 }
 
 /**
+ * Whether a post (alias `p`) waits for a moderator: held and not yet decided (a rejected post
+ * stays held, deleted, so its author still reads why). The approvals page and the staff
+ * header's count both count by this.
+ */
+export function heldPostWaiting(alias = 'p'): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(`${alias}.held_at`)} is not null and ${sql.ref(`${alias}.deleted_at`)} is null)`;
+}
+
+/**
  * Whether a thread (alias `t`) exists for a member who is not staff: one whose first post waits
  * for a moderator is its author's alone. A lookup by posts_thread_position per thread.
  */
@@ -78,8 +87,7 @@ export async function listHeldPosts(db: Db, limit: number): Promise<HeldPost[]> 
     .innerJoin('threads as t', 't.id', 'p.thread_id')
     .innerJoin('members as a', 'a.id', 'p.author_id')
     .select(['p.id', 'p.thread_id', 't.title', 'p.position', 'a.display_name', 'a.handle', 'p.held_reason', 'p.held_at', 'p.body_html'])
-    .where('p.held_at', 'is not', null)
-    .where('p.deleted_at', 'is', null)
+    .where(heldPostWaiting())
     .where('t.deleted_at', 'is', null)
     .orderBy('p.held_at')
     .orderBy('p.id')
@@ -157,6 +165,6 @@ export async function rejectHeldPostRow(db: Db, postId: number, moderatorId: num
 }
 
 export async function countHeldPosts(db: Db): Promise<number> {
-  const row = await db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('count')).where('held_at', 'is not', null).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  const row = await db.selectFrom('posts as p').select((eb) => eb.fn.countAll<string>().as('count')).where(heldPostWaiting()).executeTakeFirstOrThrow();
   return Number(row.count);
 }
