@@ -27,11 +27,17 @@ import {
   type LockedPost,
   type LockedResource,
 } from './queries/flags.js';
+import { findModeratedMember } from './queries.js';
+import { checkMayModerateContentOf } from './staff.js';
 
-/** A post a moderator acts on: any post in a thread that is still there (a deleted one to restore included). */
+/**
+ * A post a moderator acts on: any post in a thread that is still there (a deleted one to restore
+ * included) by a member, or by staff when an administrator acts.
+ */
 export async function postToModerate(deps: Pick<Deps, 'db'>, moderator: Viewer, postId: number): Promise<PostToChange> {
   const post = await findPostToChange(deps.db, moderator, postId);
   if (!post || (post.threadDeleted && !post.deleted)) throw new NotFound();
+  checkMayModerateContentOf(moderator, await findModeratedMember(deps.db, post.authorId));
   return post;
 }
 

@@ -37,6 +37,7 @@ export const MODERATION_MESSAGES = {
   endDateTooFar: 'A suspension can last at most one year: choose an earlier end date',
   notYourself: 'You cannot warn or suspend yourself.',
   staffOnlyByAdministrators: 'Only administrators can warn or suspend a moderator, and no one can suspend an administrator here.',
+  staffContentOnlyByAdministrators: 'This was written by another moderator or an administrator: only an administrator can act on it.',
   alreadySuspended: 'This member is already suspended; lift the suspension first to set another.',
   notSuspended: 'This member is not suspended.',
   warned: (name: string) => `${name} has been warned. They must acknowledge the warning before they post again.`,
@@ -52,6 +53,7 @@ export const MODERATION_MESSAGES = {
   badSubject: 'the member must be a member id (a whole number)',
   badAction: 'the action must be a name such as member.warned',
   badDate: 'dates must be written as 2027-03-31',
+  dateOutOfRange: 'dates must fall between the years 2000 and 9998',
   datesReversed: 'the "from" date must not be after the "to" date',
   badCursor: 'the page link is not valid; go back to the first page',
 } as const;

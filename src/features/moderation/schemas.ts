@@ -97,14 +97,22 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (va
 // The last row shown: its time to the microsecond, as PostgreSQL wrote it, and its id.
 const CURSOR = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z_([1-9]\d{0,15})$/;
 
+// The log began long after 2000; a bound keeps a filter's day after (for `to`) a four-digit year.
+const LOG_YEARS = { first: '2000-01-01', last: '9998-12-31' };
+const logDay = () =>
+  z
+    .string({ error: M.badDate })
+    .refine(isCalendarDay, M.badDate)
+    .refine((day) => day >= LOG_YEARS.first && day <= LOG_YEARS.last, M.dateOutOfRange);
+
 /** /mod/log's filters and its keyset cursor. */
 export const LogQuery = z
   .strictObject({
     actor: optional(recordId(M.badActor)),
     member: optional(recordId(M.badSubject)),
     action: optional(z.string({ error: M.badAction }).regex(/^[a-z_]{1,40}(\.[a-z_]{1,40})?$/, M.badAction)),
-    from: optional(z.string({ error: M.badDate }).refine(isCalendarDay, M.badDate)),
-    to: optional(z.string({ error: M.badDate }).refine(isCalendarDay, M.badDate)),
+    from: optional(logDay()),
+    to: optional(logDay()),
     before: optional(
       z
         .string({ error: M.badCursor })

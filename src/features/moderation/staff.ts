@@ -20,3 +20,12 @@ export function checkMayActOn(moderator: Moderator, member: ModeratedMember | un
   if (member.role !== 'member' && moderator.role !== 'administrator') throw new Forbidden(M.staffOnlyByAdministrators);
   return member;
 }
+
+/**
+ * Whose posts and threads a moderator may act on: a member's and their own; a colleague's or an
+ * administrator's only when an administrator acts (the rule warnings and suspensions follow).
+ */
+export function checkMayModerateContentOf(moderator: Pick<Moderator, 'id' | 'role'>, author: ModeratedMember | undefined): void {
+  if (moderator.role === 'administrator' || author?.id === moderator.id) return;
+  if (author && author.role !== 'member') throw new Forbidden(M.staffContentOnlyByAdministrators);
+}

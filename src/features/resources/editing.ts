@@ -25,12 +25,15 @@ export function mayChangeResource(viewer: Viewer, resource: Pick<ResourceState, 
 
 /**
  * A resource the viewer may change, as it is now, removed or not: a removed one is not there for
- * a member at all (404), and someone else's is 403.
+ * a member at all (404), nor is someone else's hidden one, and someone else's is 403.
  */
 export async function resourceInReach(deps: Pick<Deps, 'db'>, viewer: Viewer, id: number): Promise<ResourceState> {
   const resource = await findResourceState(deps.db, id);
   if (!resource || (resource.removed && !isStaff(viewer.role))) throw new NotFound();
+  if (resource.hidden && resource.sharerId !== viewer.id && !isStaff(viewer.role)) throw new NotFound();
   if (!mayChangeResource(viewer, resource)) throw new Forbidden(M.notYours);
+  // A hidden resource waits for a moderator: changing it then would change what they are judging.
+  if (resource.hidden && !isStaff(viewer.role)) throw new Forbidden(M.isHidden);
   return resource;
 }
 

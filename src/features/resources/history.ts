@@ -50,7 +50,7 @@ function showVersion(version: number, current: boolean, snapshot: ResourceSnapsh
  */
 export async function loadResourceHistory(deps: Pick<Deps, 'db'>, viewer: Viewer, id: number, page: number): Promise<{ resource: ResourceState; versions: ShownResourceVersion[]; pageCount: number } | undefined> {
   const resource = await findResourceState(deps.db, id);
-  if (!resource || (resource.removed && !isStaff(viewer.role))) return undefined;
+  if (!resource || ((resource.removed || resource.hidden) && !isStaff(viewer.role))) return undefined;
   const pageCount = Math.ceil(resource.version / VERSIONS_PER_PAGE);
   if (page > pageCount) return undefined;
   // Versions are numbered 1 to resource.version: a page is a range of them, newest first.

@@ -8,9 +8,9 @@ const HOUR_SECONDS = 3600;
 
 export type ResourceHelpfulResult = { kind: 'done' } | { kind: 'own-resource' } | { kind: 'gone' } | { kind: 'rate-limited'; retryAfterSeconds: number };
 
-/** Whether the viewer may say a resource helped them (or take it back): not their own, not a removed one. */
-export function mayMarkResourceHelpful(viewer: Viewer, resource: Pick<Resource, 'sharerId' | 'removed'>): boolean {
-  return !resource.removed && resource.sharerId !== viewer.id;
+/** Whether the viewer may say a resource helped them (or take it back): not their own, not a removed or hidden one. */
+export function mayMarkResourceHelpful(viewer: Viewer, resource: Pick<Resource, 'sharerId' | 'removed' | 'hidden'>): boolean {
+  return !resource.removed && !resource.hidden && resource.sharerId !== viewer.id;
 }
 
 /**
@@ -18,8 +18,8 @@ export function mayMarkResourceHelpful(viewer: Viewer, resource: Pick<Resource, 
  * state wanted rather than a toggle, so a double submit changes it once, and every attempt
  * counts toward the same hourly limit as posts' reactions.
  */
-export async function setResourceHelpful(deps: Pick<Deps, 'db' | 'counters' | 'config'>, viewer: Viewer, resource: Pick<Resource, 'id' | 'sharerId' | 'removed'>, helpful: boolean): Promise<ResourceHelpfulResult> {
-  if (resource.removed) return { kind: 'gone' };
+export async function setResourceHelpful(deps: Pick<Deps, 'db' | 'counters' | 'config'>, viewer: Viewer, resource: Pick<Resource, 'id' | 'sharerId' | 'removed' | 'hidden'>, helpful: boolean): Promise<ResourceHelpfulResult> {
+  if (resource.removed || resource.hidden) return { kind: 'gone' };
   if (resource.sharerId === viewer.id) return { kind: 'own-resource' };
   const window = await deps.counters.hit(`reactions:member:${viewer.id}`, HOUR_SECONDS);
   if (window.count > deps.config.rateLimit.reactionsPerHour) return { kind: 'rate-limited', retryAfterSeconds: window.resetInSeconds };

@@ -9,9 +9,11 @@ import { excerpt } from '../../../lib/markdown.js';
 import type { Viewer } from '../../discussions/access.js';
 import { threadPath } from '../../discussions/routes/paths.js';
 import { THREAD_LIMITS, ThreadParams } from '../../discussions/schemas.js';
+import { findModeratedMember } from '../queries.js';
 import { listPostsForSplit } from '../queries/thread-posts.js';
 import { findThreadForModerator, listCategoriesForModerator, type ThreadUnderAction } from '../queries/threads.js';
 import { actOnThread, lockThread, moveThread, pinThread, renameThread, setThreadVisibility, unlockThread, unpinThread, type ThreadActionResult, type ThreadDecider } from '../thread-actions.js';
+import { checkMayModerateContentOf } from '../staff.js';
 import { mergeThread, splitThread } from '../thread-merge.js';
 import { THREAD_ACTION_MESSAGES } from '../thread-messages.js';
 import { HideThreadForm, MergeThreadForm, MoveThreadForm, PinThreadForm, RenameThreadForm, SplitThreadForm, THREAD_ACTION_LIMITS, ThreadActionForm } from '../thread-schemas.js';
@@ -43,6 +45,7 @@ const moderationThreadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
     const { id } = parseParams(ThreadParams, request.params);
     const thread = await findThreadForModerator(deps.db, request.member!, id);
     if (!thread) throw new NotFound();
+    checkMayModerateContentOf(request.member!, await findModeratedMember(deps.db, thread.authorId));
     return thread;
   }
 

@@ -1,8 +1,11 @@
 import type { Db } from '../../../db/types.js';
 
-/** Locks a resource that is still in the library until the transaction ends: removing it waits. */
+/**
+ * Locks a resource members can see (still in the library, not hidden for review) until the
+ * transaction ends: removing or hiding it waits.
+ */
 export async function lockLiveResource(db: Db, resourceId: number): Promise<boolean> {
-  const row = await db.selectFrom('resources').select('id').where('id', '=', resourceId).where('removed_at', 'is', null).forNoKeyUpdate().executeTakeFirst();
+  const row = await db.selectFrom('resources').select('id').where('id', '=', resourceId).where('removed_at', 'is', null).where('hidden_at', 'is', null).forNoKeyUpdate().executeTakeFirst();
   return row !== undefined;
 }
 

@@ -16,6 +16,8 @@ export interface ResourceState {
   sharerName: string;
   version: number;
   removed: boolean;
+  /** Hidden by a moderator (or by flags) while it is under review: staff alone see it. */
+  hidden: boolean;
   kind: ResourceKind;
   title: string;
   summary: string;
@@ -40,6 +42,7 @@ function resourceStates(db: Db) {
       shownName('s').as('sharer_name'),
       'r.version',
       'r.removed_at',
+      'r.hidden_at',
       'r.kind',
       'r.title',
       'r.summary',
@@ -66,6 +69,7 @@ function toResourceState(row: ResourceStateRow): ResourceState {
     sharerName: row.sharer_name,
     version: row.version,
     removed: row.removed_at !== null,
+    hidden: row.hidden_at !== null,
     kind: row.kind as ResourceKind,
     title: row.title,
     summary: row.summary,
@@ -80,7 +84,7 @@ function toResourceState(row: ResourceStateRow): ResourceState {
   };
 }
 
-/** Any resource, removed or not: callers decide who may see it. */
+/** Any resource, removed, hidden or not: callers decide who may see it. */
 export async function findResourceState(db: Db, id: number): Promise<ResourceState | undefined> {
   const row = await resourceStates(db).where('r.id', '=', id).executeTakeFirst();
   return row && toResourceState(row);
