@@ -1,28 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/lib/paths.js';
-import { expectNoAxeViolations, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
+import { pageCheck, postWith, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { createMember } from '../support/members.js';
 
 // Issue 8: two members talk in a thread as people would, in chromium, with axe on every page
 // and state they see, at a desktop and a phone width.
 const session = useBrowserSession({ RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '100' });
-const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(PROJECT_ROOT, 'test-results', 'discussions');
-
-/** Checks the page with axe, that it does not scroll sideways, and keeps a screenshot. */
-async function check(page: Page, name: string, width: number): Promise<void> {
-  await expectNoAxeViolations(page);
-  expect(await scrollWidth(page), `${name} at ${width} px scrolls sideways`).toBeLessThanOrEqual(width);
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
-}
-
-/** The post (article) whose own body says this (not one that only quotes or answers it). */
-function postWith(page: Page, text: string) {
-  return page.locator('article.post').filter({ has: page.locator('.post__body > p', { hasText: text }) });
-}
+const check = pageCheck('discussions');
 
 describe.each([1280, 320])('a conversation between two members at %i px', (width) => {
   it('starts a thread, replies, replies to the reply, quotes, reacts, marks the answer and reads it threaded', { timeout: 180_000 }, async () => {

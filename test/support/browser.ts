@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser as Chromium, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { PROJECT_ROOT } from '../../src/lib/paths.js';
 import { Browser, buildTestApp, type TestApp, type TestAppOptions } from './app.js';
 import { freePort } from './process.js';
 
@@ -150,6 +153,26 @@ export async function expectNoAxeViolations(page: Page): Promise<void> {
 /** The page's scrollable width, to catch content that forces sideways scrolling. */
 export async function scrollWidth(page: Page): Promise<number> {
   return page.evaluate<number>('document.documentElement.scrollWidth');
+}
+
+/**
+ * A browser test's check of each page it reaches: axe reports nothing, the page does not scroll
+ * sideways at `width`, and a full-page screenshot `<name>-<width>.png` is kept in
+ * test-results/<folder> (or SCREENSHOT_DIR), for a person to look at.
+ */
+export function pageCheck(folder: string): (page: Page, name: string, width: number) => Promise<void> {
+  const dir = process.env.SCREENSHOT_DIR ?? path.join(PROJECT_ROOT, 'test-results', folder);
+  return async (page, name, width) => {
+    await expectNoAxeViolations(page);
+    expect(await scrollWidth(page), `${name} at ${width} px scrolls sideways`).toBeLessThanOrEqual(width);
+    fs.mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true });
+  };
+}
+
+/** The post (article) on a thread page whose own body says this (not one that only quotes or answers it). */
+export function postWith(page: Page, text: string) {
+  return page.locator('article.post').filter({ has: page.locator('.post__body > p', { hasText: text }) });
 }
 
 /** The focused element's id, or its text when it has none (a link, a button). */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Role } from '../../db/types.js';
+import { NOTIFIED_AGAIN } from './queries/flags.js';
 
 /** A member as moderation acts on them: who, their role, and whether they are suspended. */
 export interface ModeratedMember {
@@ -42,7 +43,11 @@ export async function findResourcePlace(db: Db, resourceId: number): Promise<Con
 }
 
 export async function insertModerationNotification(db: Db, memberId: number, place: ContentPlace): Promise<void> {
-  await db.insertInto('notifications').values({ member_id: memberId, kind: 'moderation', actor_id: null, thread_id: place.threadId, post_id: place.postId }).execute();
+  await db
+    .insertInto('notifications')
+    .values({ member_id: memberId, kind: 'moderation', actor_id: null, thread_id: place.threadId, post_id: place.postId })
+    .onConflict((oc) => oc.constraint('notifications_once').doUpdateSet(NOTIFIED_AGAIN))
+    .execute();
 }
 
 export interface MemberWarning {

@@ -175,6 +175,18 @@ export async function setResourceShown(db: Db, resourceId: number): Promise<void
   await db.updateTable('resources').set({ hidden_at: null, hidden_by: null, hidden_reason: null }).where('id', '=', resourceId).execute();
 }
 
+/**
+ * A member has one notification per post and kind (the notifications_once constraint): a later
+ * moderation action on the same post (hidden, then warned about; shown, then hidden again) brings
+ * that one back, unread and dated now, rather than failing on the constraint.
+ */
+export const NOTIFIED_AGAIN = {
+  actor_id: sql<number | null>`excluded.actor_id`,
+  thread_id: sql<number>`excluded.thread_id`,
+  created_at: sql<Date>`now()`,
+  read_at: null,
+};
+
 /** In-app notices of a moderator's decision: to the flaggers (flag_outcome) or the author (moderation). */
 export async function insertModerationNotifications(
   db: Db,
@@ -185,5 +197,6 @@ export async function insertModerationNotifications(
   await db
     .insertInto('notifications')
     .values(memberIds.map((memberId) => ({ member_id: memberId, kind: notice.kind, actor_id: notice.actorId, thread_id: notice.threadId, post_id: notice.postId })))
+    .onConflict((oc) => oc.constraint('notifications_once').doUpdateSet(NOTIFIED_AGAIN))
     .execute();
 }

@@ -34,7 +34,8 @@ async function showApprovals(deps: Deps, reply: FastifyReply, refusal?: Refusal,
     members: mark('member', members),
     posts: mark('post', posts).map((post) => ({ ...post, body_html: post.bodyHtml, repeatedText: post.reason === 'repeated_text' })),
     limits: APPROVAL_LIMITS,
-    refused: refusal ? [refusal.error] : undefined,
+    // Keyed by the refused field's name, so the summary's link (#field-…) leads to it.
+    refused: refusal ? { [`${refusal.action}-${refusal.kind}-${refusal.id}`]: refusal.error } : undefined,
     pageNotice: notice,
   });
 }
