@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 function reasonsOn(page: string): string[] {
-  return [...page.matchAll(/<td>(Reason \d+)<\/td>/g)].map((m) => m[1]!);
+  return [...page.matchAll(/<td data-label="Reason">(Reason \d+)<\/td>/g)].map((m) => m[1]!);
 }
 
 describe('GET /mod/log', () => {
