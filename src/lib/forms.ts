@@ -89,6 +89,20 @@ function textValue({ label, max, required, optional, multiline }: Required<TextF
 }
 
 /** The hidden field that makes a double submit land once (a unique index holds it). */
+// Ids are bigint in the database and numbers here: one past what a number holds exactly names
+// nothing (and must never reach PostgreSQL rounded, or past bigint as an error).
+const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A positive database id from a path, query or form, refused with `message`; anything else fails to parse. */
+export function databaseIdField(message: string) {
+  return z
+    .string({ error: message })
+    .regex(/^[1-9][0-9]{0,18}$/, message)
+    // Zod runs this even when the pattern failed: BigInt must never see anything but digits.
+    .refine((value) => /^[0-9]+$/.test(value) && BigInt(value) <= MAX_ID, message)
+    .transform(Number);
+}
+
 export const formToken = z.uuid({ error: 'This form is missing its token; reload the page and try again' });
 
 export type FieldErrors = Record<string, string>;

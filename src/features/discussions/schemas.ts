@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formToken, textField } from '../../lib/forms.js';
+import { databaseIdField, formToken, textField } from '../../lib/forms.js';
 import { ALT_TEXT_FIELDS } from './attachments.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
 
@@ -9,16 +9,8 @@ export const POSTS_PER_PAGE = 20;
 // Deeper replies are drawn at this depth, so a long back-and-forth stays readable on a phone.
 export const MAX_SHOWN_DEPTH = 5;
 
-// Ids are bigint in the database and numbers here: one past what a number holds exactly names
-// nothing (and must never reach PostgreSQL rounded, or past bigint as an error).
-const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** A positive database id from a path or form; anything else fails to parse. */
-export const databaseId = z
-  .string({ error: DISCUSSION_MESSAGES.badPostId })
-  .regex(/^[1-9][0-9]{0,18}$/, DISCUSSION_MESSAGES.badPostId)
-  .refine((value) => /^[0-9]+$/.test(value) && BigInt(value) <= MAX_ID, DISCUSSION_MESSAGES.badPostId)
-  .transform(Number);
+export const databaseId = databaseIdField(DISCUSSION_MESSAGES.badPostId);
 
 const title = textField({ label: 'Title', max: THREAD_LIMITS.title, required: DISCUSSION_MESSAGES.titleRequired }).refine(
   (value) => [...value].length >= THREAD_LIMITS.titleMin,

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Db, Role } from '../../db/types.js';
-import { NOTIFIED_AGAIN } from './queries/flags.js';
 
 /** A member as moderation acts on them: who, their role, and whether they are suspended. */
 export interface ModeratedMember {
@@ -40,14 +39,6 @@ export async function findResourcePlace(db: Db, resourceId: number): Promise<Con
     .where('r.id', '=', resourceId)
     .executeTakeFirst();
   return row && { authorId: row.sharer_id, threadId: row.thread_id, postId: row.post_id };
-}
-
-export async function insertModerationNotification(db: Db, memberId: number, place: ContentPlace): Promise<void> {
-  await db
-    .insertInto('notifications')
-    .values({ member_id: memberId, kind: 'moderation', actor_id: null, thread_id: place.threadId, post_id: place.postId })
-    .onConflict((oc) => oc.constraint('notifications_once').doUpdateSet(NOTIFIED_AGAIN))
-    .execute();
 }
 
 export interface MemberWarning {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { textField } from '../../lib/forms.js';
+import { databaseIdField, textField } from '../../lib/forms.js';
 import { isCalendarDay } from '../../lib/time.js';
 import { databaseId } from '../discussions/schemas.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
@@ -53,26 +53,14 @@ export const QueueQuery = z.strictObject({
 
 export const MODERATION_LIMITS = { reason: 1000, logPageSize: 50 } as const;
 
-// Ids are bigint in the database and numbers here: past what a number holds exactly names nothing.
-const MAX_ID = BigInt(Number.MAX_SAFE_INTEGER);
-
-function recordId(message: string) {
-  return z
-    .string({ error: message })
-    .regex(/^[1-9][0-9]{0,18}$/, message)
-    // Zod runs this even when the pattern failed: BigInt must never see anything but digits.
-    .refine((value) => /^[0-9]+$/.test(value) && BigInt(value) <= MAX_ID, message)
-    .transform(Number);
-}
-
-export const MemberParams = z.object({ id: recordId(M.badMemberId) });
+export const MemberParams = z.object({ id: databaseIdField(M.badMemberId) });
 export type MemberParams = z.infer<typeof MemberParams>;
 
-export const WarningParams = z.object({ id: recordId(M.badContentId) });
+export const WarningParams = z.object({ id: databaseIdField(M.badContentId) });
 
 /** What a warning is about, as the queue links to it: ?post=ID or ?resource=ID, not both. */
 export const WarnAbout = z
-  .strictObject({ post: recordId(M.badContentId).optional(), resource: recordId(M.badContentId).optional() })
+  .strictObject({ post: databaseIdField(M.badContentId).optional(), resource: databaseIdField(M.badContentId).optional() })
   .refine((about) => about.post === undefined || about.resource === undefined, M.oneContentOnly);
 export type WarnAbout = z.infer<typeof WarnAbout>;
 
@@ -108,8 +96,8 @@ const logDay = () =>
 /** /mod/log's filters and its keyset cursor. */
 export const LogQuery = z
   .strictObject({
-    actor: optional(recordId(M.badActor)),
-    member: optional(recordId(M.badSubject)),
+    actor: optional(databaseIdField(M.badActor)),
+    member: optional(databaseIdField(M.badSubject)),
     action: optional(z.string({ error: M.badAction }).regex(/^[a-z_]{1,40}(\.[a-z_]{1,40})?$/, M.badAction)),
     from: optional(logDay()),
     to: optional(logDay()),

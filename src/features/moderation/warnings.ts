@@ -4,7 +4,8 @@ import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { HttpError, NotFound } from '../../lib/errors.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
-import { acknowledgeWarningRow, findModeratedMember, findPostPlace, findResourcePlace, hasUnacknowledgedWarning, insertModerationNotification, type ContentPlace } from './queries.js';
+import { acknowledgeWarningRow, findModeratedMember, findPostPlace, findResourcePlace, hasUnacknowledgedWarning, type ContentPlace } from './queries.js';
+import { insertModerationNotifications } from './queries/flags.js';
 import type { WarnAbout } from './schemas.js';
 import { checkMayActOn, type Moderator } from './staff.js';
 
@@ -67,7 +68,7 @@ export async function warnMember(deps: Pick<Deps, 'db'>, moderator: Moderator, m
       subjectMemberId: member.id,
       details: { reason, warningId: warning.id, ...(about.post !== undefined ? { postId: about.post } : {}), ...(about.resource !== undefined ? { resourceId: about.resource } : {}) },
     });
-    if (place) await insertModerationNotification(trx, member.id, place);
+    if (place) await insertModerationNotifications(trx, { memberIds: [member.id], kind: 'moderation', actorId: null, threadId: place.threadId, postId: place.postId });
     return { kind: 'warned', displayName: member.displayName };
   });
 }

@@ -190,7 +190,7 @@ export const NOTIFIED_AGAIN = {
 /** In-app notices of a moderator's decision: to the flaggers (flag_outcome) or the author (moderation). */
 export async function insertModerationNotifications(
   db: Db,
-  notice: { memberIds: number[]; kind: 'flag_outcome' | 'moderation'; actorId: number; threadId: number; postId: number },
+  notice: { memberIds: number[]; kind: 'flag_outcome' | 'moderation'; actorId: number | null; threadId: number; postId: number },
 ): Promise<void> {
   const memberIds = [...new Set(notice.memberIds)];
   if (memberIds.length === 0) return;
