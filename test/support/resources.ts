@@ -74,7 +74,7 @@ export async function createResource(db: Db, options: ResourceOptions): Promise<
     threadId,
     formToken,
   }))!;
-  await insertPost(db, { threadId, authorId: options.sharer.id, position: 1, replyToPostId: null, depth: 0, ...renderBody(`About [the resource](/resources/${id}).`), formToken }, { id: category.id, newThread: true });
+  await insertPost(db, { threadId, authorId: options.sharer.id, position: 1, replyToPostId: null, depth: 0, ...renderBody(`About [the resource](/resources/${id}).`), formToken }, { id: category.id, newThread: true, counted: true });
   await insertTags(db, id, options.tags ?? []);
   await insertInitiativeTypes(db, id, options.initiativeTypes ?? ['service-delivery']);
   await db

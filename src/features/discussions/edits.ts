@@ -7,6 +7,7 @@ import { mentionedHandles, renderMarkdown } from '../../lib/markdown.js';
 import { isStaff, type Viewer } from './access.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
+import { countContributions, lockThreadOfPost, settleCounts } from './queries/counts.js';
 import {
   findPostToChange,
   hasLiveReplies,
@@ -15,8 +16,6 @@ import {
   listThreadTitleRevisions,
   markPostDeleted,
   markThreadDeleted,
-  recordCategoryRemoval,
-  recordThreadPostRemoved,
   replacePostBody,
   retitleThread,
   type PostToChange,
@@ -92,6 +91,8 @@ export async function editPost(
 
   try {
     await inTransaction(deps.db, async (trx) => {
+      // Retitling locks the thread's row: taken before the post's, as every path does.
+      if (titleChanged) await lockThreadOfPost(trx, post.id);
       // A title-only edit is a new version too, so a stale form cannot put an old title back.
       const previous = await replacePostBody(trx, post.id, input.version, body);
       if (!previous) throw new Stale();
@@ -128,14 +129,14 @@ export async function deletePost(
 ): Promise<DeleteResult> {
   if (post.deleted) return { kind: 'already-deleted', threadDeleted: post.threadDeleted };
   const result = await inTransaction(deps.db, async (trx): Promise<DeleteResult | undefined> => {
-    const deleted = await markPostDeleted(trx, post.id, viewer.id);
-    if (!deleted) return undefined;
-    // A hidden post already left the counts members see when it was hidden.
-    const counted = !deleted.wasHidden;
-    await recordThreadPostRemoved(trx, post.threadId, { countedReply: counted && deleted.position > 1 });
-    const deletesThread = deleted.position === 1 && !(await hasLiveReplies(trx, post.threadId));
-    if (deletesThread) await markThreadDeleted(trx, post.threadId);
-    await recordCategoryRemoval(trx, post.categoryId, { post: counted, thread: deletesThread });
+    const threadId = await lockThreadOfPost(trx, post.id);
+    if (threadId === undefined) return undefined;
+    const before = await countContributions(trx, [threadId]);
+    const position = await markPostDeleted(trx, post.id, viewer.id);
+    if (position === undefined) return undefined;
+    const deletesThread = position === 1 && !(await hasLiveReplies(trx, threadId));
+    if (deletesThread) await markThreadDeleted(trx, threadId);
+    await settleCounts(trx, before, [threadId]);
     await moderation?.record(trx);
     return { kind: deletesThread ? 'thread-deleted' : 'post-deleted' };
   });

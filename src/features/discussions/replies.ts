@@ -48,10 +48,10 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
   if (input.replyToPostId !== undefined && (!parent || parent.threadId !== thread.id || parent.deleted || parent.hidden)) return refuse({ kind: 'bad-reply-to' });
   const body = renderBody(input.body);
   const files = input.files ?? [];
-  const heldReason = await holdReasonFor(deps, deps.db, poster, input.body, thread.id);
 
   try {
     return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<ReplyResult> => {
+      const heldReason = await holdReasonFor(deps, trx, poster, input.body, thread.id);
       const claimed = await claimReplyPosition(trx, thread.id, poster.id, heldReason !== null);
       // Deleted or locked since the page was read: the claim is undone with the rest.
       if (!claimed) throw new RollBack({ kind: 'gone' });
@@ -65,7 +65,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
         ...body,
         formToken: input.formToken,
         heldReason,
-      }, { id: thread.categoryId, newThread: false });
+      }, { id: claimed.categoryId, newThread: false, counted: claimed.counted });
       if (postId === undefined) throw new RollBack(undefined);
       // Counted only once the post is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster, trx);
@@ -76,7 +76,7 @@ export async function replyToThread(deps: Deps, poster: Poster, thread: Thread, 
       await insertPostNotifications(trx, {
         postId,
         threadId: thread.id,
-        categoryId: thread.categoryId,
+        categoryId: claimed.categoryId,
         actorId: poster.id,
         repliedToMemberId: parent ? parent.authorId : thread.authorId,
         mentionedHandles: body.mentions,

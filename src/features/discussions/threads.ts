@@ -42,13 +42,13 @@ export async function startThread(deps: Deps, poster: Poster, category: Category
   if (existing !== undefined) return { kind: 'duplicate', threadId: existing };
   const body = renderBody(input.body);
   const files = input.files ?? [];
-  const heldReason = await holdReasonFor(deps, deps.db, poster, input.body, null);
 
   try {
     return await withStoredFiles(deps, files, () => inTransaction(deps.db, async (trx): Promise<StartThreadResult> => {
+      const heldReason = await holdReasonFor(deps, trx, poster, input.body, null);
       const id = await insertThread(trx, { categoryId: category.id, authorId: poster.id, title: input.title, slug: slugify(input.title), formToken: input.formToken });
       if (id === undefined) throw new RollBack(undefined);
-      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken, heldReason }, { id: category.id, newThread: true });
+      const postId = await insertPost(trx, { threadId: id, authorId: poster.id, position: 1, replyToPostId: null, depth: 0, ...body, formToken: input.formToken, heldReason }, { id: category.id, newThread: true, counted: true });
       if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
       // Counted only once the thread is known to be new: a resubmitted form costs nothing.
       const budget = await claimPostingBudget(deps, poster, trx);

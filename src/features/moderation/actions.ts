@@ -10,8 +10,8 @@ import type { Poster } from '../discussions/posting.js';
 import { findPostToChange, type PostToChange } from '../discussions/queries/edits.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
 import { markResourceRemoved } from '../resources/queries/resources.js';
+import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import {
-  countPostShown,
   insertModerationNotifications,
   lockPost,
   lockResource,
@@ -68,11 +68,15 @@ async function record(
   await tellMembers(trx, { moderatorId: moderator.id, flaggerIds, authorId: action.tellsAuthor ? action.subjectMemberId : undefined, threadId: action.threadId, postId: action.postId });
 }
 
+/** The post locked for the action, and its thread's counts settled after it (countedPost decides). */
 async function withLockedPost<T>(deps: Pick<Deps, 'db'>, postId: number, work: (trx: Transaction<DB>, post: LockedPost) => Promise<T>): Promise<T> {
   return inTransaction(deps.db, async (trx) => {
     const post = await lockPost(trx, postId);
     if (!post) throw new NotFound();
-    return work(trx, post);
+    const before = await countContributions(trx, [post.threadId]);
+    const result = await work(trx, post);
+    await settleCounts(trx, before, [post.threadId]);
+    return result;
   });
 }
 
@@ -94,10 +98,7 @@ export async function keepItem(deps: Pick<Deps, 'db'>, moderator: Viewer, target
         const hiddenByFlags = post.hiddenAt !== null && post.hiddenBy === null && !post.deleted;
         const flaggerIds = await resolveOpenFlags(trx, target, { by: moderator.id, outcome: 'kept' });
         if (flaggerIds.length === 0 && !hiddenByFlags) return 'nothing-to-review';
-        if (hiddenByFlags) {
-          await setPostShown(trx, post.id);
-          await countPostShown(trx, post, 1);
-        }
+        if (hiddenByFlags) await setPostShown(trx, post.id);
         await insertAuditEvent(trx, { actorMemberId: moderator.id, action: 'flag.dismissed', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { before: { hidden: hiddenByFlags }, after: { hidden: false }, flagsResolved: flaggerIds.length } });
         await tellMembers(trx, { moderatorId: moderator.id, flaggerIds, threadId: post.threadId, postId: post.id });
         return 'kept';
@@ -122,8 +123,6 @@ export async function hidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, postId
     if (post.deleted) throw new NotFound();
     if (post.hiddenBy !== null) return 'already-hidden';
     await setPostHidden(trx, post.id, { by: moderator.id, reason });
-    // Hidden by flags, it already left the counts.
-    if (post.hiddenAt === null) await countPostShown(trx, post, -1);
     await record(trx, moderator, { kind: 'post', id: post.id }, {
       verb: 'hidden',
       outcome: 'hidden',
@@ -143,7 +142,6 @@ export async function unhidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, post
     if (post.deleted) throw new NotFound();
     if (post.hiddenAt === null) return 'not-hidden';
     await setPostShown(trx, post.id);
-    await countPostShown(trx, post, 1);
     await record(trx, moderator, { kind: 'post', id: post.id }, {
       verb: 'unhidden',
       outcome: 'kept',
@@ -174,15 +172,24 @@ export async function deletePostAsModerator(deps: Pick<Deps, 'db'>, moderator: V
   return result.kind === 'already-deleted' ? 'already-deleted' : 'deleted';
 }
 
-/** Brings a deleted post back (and its thread, if deleting the post had taken it). */
+/**
+ * Brings a deleted post back, and its thread if deleting the post had taken it (a thread a
+ * moderator deleted as a whole stays deleted: undeleting it is a thread action).
+ */
 export async function restorePost(deps: Pick<Deps, 'db'>, moderator: Viewer, postId: number): Promise<'restored' | 'not-deleted'> {
   return withLockedPost(deps, postId, async (trx, post) => {
     if (!post.deleted) return 'not-deleted';
     await setPostRestored(trx, post.id);
-    const restoresThread = post.threadDeleted && post.position === 1;
-    if (restoresThread) await setThreadRestored(trx, post.threadId);
-    if (post.hiddenAt === null) await countPostShown(trx, post, 1, { thread: restoresThread });
-    await insertAuditEvent(trx, { actorMemberId: moderator.id, action: 'post.restored', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { before: { deleted: true }, after: { deleted: false } } });
+    if (post.deletedWithThread) await setThreadRestored(trx, post.threadId);
+    const threadChange = post.deletedWithThread ? { threadDeleted: true } : {};
+    await insertAuditEvent(trx, {
+      actorMemberId: moderator.id,
+      action: 'post.undeleted',
+      targetType: 'post',
+      targetId: post.id,
+      subjectMemberId: post.authorId,
+      details: { before: { deleted: true, ...threadChange }, after: { deleted: false, ...(post.deletedWithThread ? { threadDeleted: false } : {}) } },
+    });
     return 'restored';
   });
 }

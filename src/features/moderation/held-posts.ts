@@ -4,8 +4,9 @@ import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { isStaff } from '../discussions/access.js';
 import { renderBody, type Poster } from '../discussions/posting.js';
+import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { insertPostNotifications } from '../discussions/queries/notifications.js';
-import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, normalisedText, rejectHeldPostRow, releaseHeldPost, type HoldReason } from './queries/held-posts.js';
+import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, lockMemberPosting, normalisedText, rejectHeldPostRow, releaseHeldPost, type HoldReason } from './queries/held-posts.js';
 
 /**
  * Whether a new post waits for a moderator, and why. A member's posts wait until FIRST_POSTS_HELD
@@ -13,9 +14,12 @@ import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, normalisedT
  * newcomer all wait, rather than the sixth going straight out); and a text the member already
  * posted in other threads within REPEATED_TEXT_MINUTES, reaching REPEATED_TEXT_THREADS threads
  * with this one, waits whoever posts it (the usual shape of spam). Staff posts never wait.
+ * Runs in the posting transaction, after taking the member's posting lock: two copies sent at
+ * once each see the other, rather than both finding none.
  */
 export async function holdReasonFor(deps: Pick<Deps, 'config'>, db: Db, poster: Poster, bodySource: string, threadId: number | null): Promise<HoldReason | null> {
   if (isStaff(poster.role)) return null;
+  await lockMemberPosting(db, poster.id);
   const { firstPostsHeld, repeatedTextThreads, repeatedTextMinutes } = deps.config.approvals;
   if (firstPostsHeld > 0 && (await countApprovedPosts(db, poster.id, firstPostsHeld)) < firstPostsHeld) return 'first_posts';
   const otherThreads = await countThreadsWithSameText(db, poster.id, normalisedText(bodySource), threadId, repeatedTextMinutes);
@@ -33,7 +37,9 @@ export async function approveHeldPost(deps: Pick<Deps, 'db'>, moderatorId: numbe
   return inTransaction(deps.db, async (trx) => {
     const post = await lockHeldPost(trx, postId);
     if (!post) return { ok: false, error: 'not-held' };
-    await releaseHeldPost(trx, post);
+    const before = await countContributions(trx, [post.threadId]);
+    await releaseHeldPost(trx, post.id);
+    await settleCounts(trx, before, [post.threadId]);
     const newThread = post.position === 1;
     await insertPostNotifications(trx, {
       postId: post.id,

@@ -5,10 +5,9 @@ import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { NotFound } from '../../lib/errors.js';
 import type { Viewer } from '../discussions/access.js';
+import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { slugify } from '../discussions/slug.js';
 import {
-  adjustCategoryCounts,
-  countVisiblePosts,
   findCategoryForModerator,
   findThreadForModerator,
   insertTitleRevision,
@@ -68,7 +67,11 @@ export async function actOnThread(
       if (decision.kind === 'unchanged') return { kind: 'unchanged', threadId: thread.id };
       if (thread.version !== seenVersion) return { kind: 'stale', current: thread };
       if (decision.kind === 'refused') return decision;
+      const threadIds = locked.map((row) => row.id);
+      const before = await countContributions(trx, threadIds);
       const done = await decision.perform(trx);
+      // Whatever the action did to what members see (a split's new thread included), the counts follow.
+      await settleCounts(trx, before, [...new Set([...threadIds, done.threadId])]);
       await insertAuditEvent(trx, { actorMemberId: moderator.id, action: done.audit.action, targetType: 'thread', targetId: thread.id, subjectMemberId: thread.authorId, details: done.audit.details });
       return { kind: 'done', message: done.message, threadId: done.threadId };
     });
@@ -83,11 +86,6 @@ export async function actOnThread(
 /** The version check itself: the row is locked, so it fails only if the runner's check was wrong. */
 export async function writeThread(trx: Db, thread: ThreadUnderAction, change: ThreadChange): Promise<void> {
   if (!(await updateThreadAtVersion(trx, thread.id, thread.version, change))) throw new Stale();
-}
-
-/** Members see it, and its category counts it. */
-export function isCounted(thread: Pick<ThreadUnderAction, 'hiddenAt' | 'deletedAt' | 'mergedIntoId'>): boolean {
-  return thread.hiddenAt === null && thread.deletedAt === null && thread.mergedIntoId === null;
 }
 
 function simple(thread: ThreadUnderAction, action: string, message: string, before: Record<string, unknown>, after: Record<string, unknown>, change: ThreadChange, reason?: string): Decision {
@@ -148,11 +146,6 @@ export function moveThread(moderator: Viewer, categorySlug: string) {
       kind: 'perform',
       perform: async (db) => {
         await writeThread(db, thread, { category_id: category.id });
-        if (isCounted(thread)) {
-          const posts = await countVisiblePosts(db, thread.id);
-          await adjustCategoryCounts(db, thread.categoryId, { threads: -1, posts: -posts });
-          await adjustCategoryCounts(db, category.id, { threads: 1, posts, lastPostedAt: thread.lastPostedAt });
-        }
         return {
           message: THREAD_ACTION_MESSAGES.moved(category.name),
           threadId: thread.id,
@@ -165,27 +158,18 @@ export function moveThread(moderator: Viewer, categorySlug: string) {
 
 type Visibility = 'hidden' | 'deleted';
 
-/**
- * Hide or delete, and their undoing: the thread leaves (or rejoins) its category's counts only
- * when what members see changes, so hiding a deleted thread moves no count.
- */
+/** Hide or delete, and their undoing (the runner settles the counts: hiding a deleted thread moves none). */
 export function setThreadVisibility(which: Visibility, on: boolean, reason?: string) {
   return async (_trx: Db, thread: ThreadUnderAction): Promise<Decision> => {
     const current = which === 'hidden' ? thread.hiddenAt !== null : thread.deletedAt !== null;
     if (current === on) return { kind: 'unchanged' };
     const change = which === 'hidden' ? { hidden_at: on ? sql<Date>`now()` : null, hidden_reason: on ? (reason ?? null) : null } : { deleted_at: on ? sql<Date>`now()` : null };
-    const after = { ...thread, ...(which === 'hidden' ? { hiddenAt: on ? new Date() : null } : { deletedAt: on ? new Date() : null }) };
-    const action = which === 'hidden' ? (on ? 'thread.hidden' : 'thread.restored') : on ? 'thread.deleted' : 'thread.undeleted';
+    const action = which === 'hidden' ? (on ? 'thread.hidden' : 'thread.unhidden') : on ? 'thread.deleted' : 'thread.undeleted';
     const message = which === 'hidden' ? (on ? THREAD_ACTION_MESSAGES.hidden : THREAD_ACTION_MESSAGES.restored) : on ? THREAD_ACTION_MESSAGES.deleted : THREAD_ACTION_MESSAGES.undeleted;
     return {
       kind: 'perform',
       perform: async (db) => {
         await writeThread(db, thread, change);
-        if (isCounted(thread) !== isCounted(after)) {
-          const posts = await countVisiblePosts(db, thread.id);
-          const sign = isCounted(after) ? 1 : -1;
-          await adjustCategoryCounts(db, thread.categoryId, { threads: sign, posts: sign * posts });
-        }
         const details = { ...(on && reason !== undefined ? { reason } : {}), before: { [which]: current, ...(which === 'hidden' && thread.hiddenReason ? { reason: thread.hiddenReason } : {}) }, after: { [which]: on } };
         return { message, threadId: thread.id, audit: { action, details } };
       },

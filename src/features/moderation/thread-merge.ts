@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/types.js';
 import type { Viewer } from '../discussions/access.js';
 import { slugify } from '../discussions/slug.js';
-import { carryThreadReferences, clearAnswerIfTargetHasOne, clearFirstPostAnswer, cutRepliesAcross, findFirstPostId, findPostsByIds, insertSplitThread, movePosts, recountThread, renumberPosts } from './queries/thread-posts.js';
-import { adjustCategoryCounts, countVisiblePosts, findCategoryForModerator, updateThreadAtVersion, type ThreadUnderAction } from './queries/threads.js';
-import { isCounted, writeThread, type Decision } from './thread-actions.js';
+import { carryThreadReferences, clearAnswerIfTargetHasOne, clearFirstPostAnswer, cutRepliesAcross, findFirstPostId, findPostsByIds, insertSplitThread, movePosts, renumberPosts } from './queries/thread-posts.js';
+import { findCategoryForModerator, updateThreadAtVersion, type ThreadUnderAction } from './queries/threads.js';
+import { writeThread, type Decision } from './thread-actions.js';
 import { THREAD_ACTION_MESSAGES } from './thread-messages.js';
 
 /**
@@ -23,19 +23,14 @@ export function mergeThread(targetId: number) {
     return {
       kind: 'perform',
       perform: async (db) => {
-        const movedVisible = await countVisiblePosts(db, thread.id);
         const targetFirst = await findFirstPostId(db, target.id);
         await clearAnswerIfTargetHasOne(db, thread.id, target.id);
         await movePosts(db, [], thread.id, target.id);
         await renumberPosts(db, target.id, targetFirst);
-        await recountThread(db, target.id);
         await updateThreadAtVersion(db, target.id, target.version, {});
         await carryThreadReferences(db, thread.id, target.id);
         // Deleted as well: every list and count already leaves deleted threads out.
         await writeThread(db, thread, { merged_into_id: target.id, deleted_at: sql<Date>`now()` });
-        await db.updateTable('threads').set({ reply_count: 0 }).where('id', '=', thread.id).execute();
-        if (isCounted(thread)) await adjustCategoryCounts(db, thread.categoryId, { threads: -1, posts: -movedVisible });
-        if (isCounted(target)) await adjustCategoryCounts(db, target.categoryId, { threads: 0, posts: movedVisible, lastPostedAt: thread.lastPostedAt });
         return {
           message: THREAD_ACTION_MESSAGES.merged,
           threadId: target.id,
@@ -69,17 +64,12 @@ export function splitThread(moderator: Viewer, input: SplitInput) {
       perform: async (db) => {
         const first = posts[0]!;
         const newThreadId = await insertSplitThread(db, { categoryId: category.id, authorId: first.authorId, title: input.title, slug: slugify(input.title), formToken: randomUUID() });
-        const visible = posts.filter((post) => post.counted).length;
         await movePosts(db, posts.map((post) => post.id), thread.id, newThreadId);
         await cutRepliesAcross(db, thread.id, newThreadId);
         await renumberPosts(db, newThreadId, first.id);
         await clearFirstPostAnswer(db, newThreadId);
         await renumberPosts(db, thread.id, await findFirstPostId(db, thread.id));
-        await recountThread(db, newThreadId);
         await writeThread(db, thread, {});
-        await recountThread(db, thread.id);
-        if (isCounted(thread)) await adjustCategoryCounts(db, thread.categoryId, { threads: 0, posts: -visible });
-        await adjustCategoryCounts(db, category.id, { threads: 1, posts: visible, lastPostedAt: posts.at(-1)!.createdAt });
         return {
           message: THREAD_ACTION_MESSAGES.split,
           threadId: newThreadId,

@@ -76,7 +76,7 @@ export async function shareResource(deps: Deps, sharer: Poster, input: ResourceI
         if (resourceId === undefined) throw new RollBack({ kind: 'stale-form' });
         await insertFiles(trx, files, { resourceId }, sharer.id);
         const firstPost = renderBody(M.firstPost(markdownText(input.title), resourceId));
-        const postId = await insertPost(trx, { threadId, authorId: sharer.id, position: 1, replyToPostId: null, depth: 0, ...firstPost, formToken: input.formToken }, { id: category.id, newThread: true });
+        const postId = await insertPost(trx, { threadId, authorId: sharer.id, position: 1, replyToPostId: null, depth: 0, ...firstPost, formToken: input.formToken }, { id: category.id, newThread: true, counted: true });
         if (postId === undefined) throw new RollBack({ kind: 'stale-form' });
         // Counted only once the resource is known to be new: a resubmitted form costs nothing.
         const budget = await claimPostingBudget(deps, sharer, trx);

@@ -160,7 +160,7 @@ describe('delete, restore and edit', () => {
     expect(restored.statusCode).toBe(303);
     expect((await t.db.selectFrom('posts').select('deleted_at').where('id', '=', replyId).executeTakeFirstOrThrow()).deleted_at).toBeNull();
     expect((await t.db.selectFrom('threads').select('reply_count').where('id', '=', threadId).executeTakeFirstOrThrow()).reply_count).toBe(3);
-    expect(await t.db.selectFrom('audit_events').select('action').where('target_id', '=', String(replyId)).where('action', 'in', ['post.deleted', 'post.restored']).orderBy('id').execute()).toEqual([{ action: 'post.deleted' }, { action: 'post.restored' }]);
+    expect(await t.db.selectFrom('audit_events').select('action').where('target_id', '=', String(replyId)).where('action', 'in', ['post.deleted', 'post.undeleted']).orderBy('id').execute()).toEqual([{ action: 'post.deleted' }, { action: 'post.undeleted' }]);
   });
 
   it('edits through the discussions edit path: the old text kept as a revision marked as a moderator’s, shown so in the history', async () => {

@@ -293,6 +293,6 @@ describe('POST /mod/threads/:id/delete and /undelete', () => {
     expect((await threadAction(moderator.browser, threadId, 'undelete', await moderationForm(moderator.browser, threadId))).statusCode).toBe(303);
     expect((await threadAction(moderator.browser, threadId, 'unhide', await moderationForm(moderator.browser, threadId))).statusCode).toBe(303);
     expect(await categoryCounts(t.db, category.id)).toEqual(before);
-    expect((await auditRows(t.db, threadId)).map((row) => row.action)).toEqual(['thread.deleted', 'thread.hidden', 'thread.undeleted', 'thread.restored']);
+    expect((await auditRows(t.db, threadId)).map((row) => row.action)).toEqual(['thread.deleted', 'thread.hidden', 'thread.undeleted', 'thread.unhidden']);
   });
 });

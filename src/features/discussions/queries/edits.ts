@@ -98,46 +98,22 @@ export async function retitleThread(db: Db, threadId: number, change: { title: s
   await db.insertInto('thread_title_revisions').values({ thread_id: threadId, title: previous.title, replaced_by: change.replacedBy }).execute();
 }
 
-/** Marks the post deleted unless it already is; what the counts need to know, or undefined. */
-export async function markPostDeleted(db: Db, postId: number, deletedBy: number): Promise<{ position: number; wasHidden: boolean } | undefined> {
+/** Marks the post deleted unless it already is; its position, or undefined. */
+export async function markPostDeleted(db: Db, postId: number, deletedBy: number): Promise<number | undefined> {
   const row = await db
     .updateTable('posts')
     // A deleted post cannot stay the thread's accepted answer.
     .set({ deleted_at: sql`now()`, deleted_by: deletedBy, answered_at: null, answered_by: null })
     .where('id', '=', postId)
     .where('deleted_at', 'is', null)
-    .returning(['position', 'hidden_at'])
+    .returning('position')
     .executeTakeFirst();
-  return row && { position: row.position, wasHidden: row.hidden_at !== null };
+  return row?.position;
 }
 
-/**
- * A post left the thread: a reply members could read leaves its count. The row lock holds off
- * new replies until the transaction ends, so "has it replies?" stays true to the answer.
- */
-export async function recordThreadPostRemoved(db: Db, threadId: number, { countedReply }: { countedReply: boolean }): Promise<void> {
-  await db
-    .updateTable('threads')
-    .set((eb) => ({ reply_count: countedReply ? eb('reply_count', '-', 1) : eb.ref('reply_count'), updated_at: sql`now()` }))
-    .where('id', '=', threadId)
-    .execute();
-}
-
+/** Deleted with its only post; the same now() as the post's, which is how restoring the post knows to bring it back. */
 export async function markThreadDeleted(db: Db, threadId: number): Promise<void> {
-  await db.updateTable('threads').set({ deleted_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', threadId).execute();
-}
-
-/** A post (and, with its only post, a thread) left the category: the counts /c shows. */
-export async function recordCategoryRemoval(db: Db, categoryId: number, { post, thread }: { post: boolean; thread: boolean }): Promise<void> {
-  await db
-    .updateTable('categories')
-    .set((eb) => ({
-      post_count: post ? eb('post_count', '-', 1) : eb.ref('post_count'),
-      thread_count: thread ? eb('thread_count', '-', 1) : eb.ref('thread_count'),
-      updated_at: sql`now()`,
-    }))
-    .where('id', '=', categoryId)
-    .execute();
+  await db.updateTable('threads').set((eb) => ({ deleted_at: sql`now()`, version: eb('version', '+', 1), updated_at: sql`now()` })).where('id', '=', threadId).execute();
 }
 
 /** Whether the thread has replies that are not deleted (a hidden one still counts: it may come back). */

@@ -253,7 +253,7 @@ export interface NewPost {
  * otherwise before. Each of those reads new_post, so when that form already made a post
  * nothing is written, and the answer is undefined.
  */
-export async function insertPost(db: Db, post: NewPost, category: { id: number; newThread: boolean }): Promise<number | undefined> {
+export async function insertPost(db: Db, post: NewPost, category: { id: number; newThread: boolean; /** Whether the category counts the thread (not a hidden one). */ counted: boolean }): Promise<number | undefined> {
   const row = await db
     .with('new_post', (qc) =>
       qc
@@ -283,7 +283,7 @@ export async function insertPost(db: Db, post: NewPost, category: { id: number; 
           last_posted_at: sql`now()`,
         }))
         .where('id', '=', category.id)
-        .where(sql<boolean>`exists (select from new_post) and ${!post.heldReason}`),
+        .where(sql<boolean>`exists (select from new_post) and ${!post.heldReason && category.counted}`),
     )
     .with('read', (qc) =>
       qc

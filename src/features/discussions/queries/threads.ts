@@ -3,6 +3,7 @@ import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { heldPostsUnseenBy, heldThreadShownTo } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
+import { countedThread } from './counts.js';
 import { readPositionOf } from './reading.js';
 import { shownName } from '../../members/names.js';
 
@@ -295,20 +296,22 @@ export async function findIdByFormToken(db: Db, table: 'threads' | 'posts', form
 
 /**
  * Takes the next position in the thread for a reply, and records the activity. Locks the
- * thread's row until the transaction ends, so replies to one thread are numbered in turn. A
- * reply held for a moderator takes its position and nothing else: it is counted when approved.
+ * thread's row until the transaction ends, so replies to one thread are numbered in turn, and
+ * a move cannot slip in between: the category and whether it counts the thread are read here,
+ * under the lock. A reply held for a moderator takes its position and nothing else: it is
+ * counted when approved.
  */
-export async function claimReplyPosition(db: Db, threadId: number, posterId: number, held = false): Promise<{ position: number; locked: boolean } | undefined> {
+export async function claimReplyPosition(db: Db, threadId: number, posterId: number, held = false): Promise<{ position: number; locked: boolean; categoryId: number; counted: boolean } | undefined> {
   const row = await db
-    .updateTable('threads')
+    .updateTable('threads as t')
     .set((eb) =>
       held
         ? { post_count: eb('post_count', '+', 1) }
         : { post_count: eb('post_count', '+', 1), reply_count: eb('reply_count', '+', 1), last_posted_at: sql`now()`, last_poster_id: posterId, updated_at: sql`now()` },
     )
-    .where('id', '=', threadId)
-    .where('deleted_at', 'is', null)
-    .returning(['post_count', 'locked_at'])
+    .where('t.id', '=', threadId)
+    .where('t.deleted_at', 'is', null)
+    .returning(['t.post_count', 't.locked_at', 't.category_id', countedThread().as('counted')])
     .executeTakeFirst();
-  return row && { position: row.post_count, locked: row.locked_at !== null };
+  return row && { position: row.post_count, locked: row.locked_at !== null, categoryId: row.category_id, counted: row.counted };
 }

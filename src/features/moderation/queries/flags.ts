@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
+import { lockThreadOfPost } from '../../discussions/queries/counts.js';
 import type { FlagReason } from '../schemas.js';
 
 /** A flagged item: one post or one resource (the flags table holds exactly one of the two). */
@@ -61,30 +62,36 @@ export interface LockedPost {
   hiddenReason: string | null;
   deleted: boolean;
   threadDeleted: boolean;
+  /**
+   * Deleted in the same transaction as its thread: the first post of a thread with no replies,
+   * deleted by its author or a moderator (discussions/edits.ts), so restoring it restores the
+   * thread. A thread a moderator deleted on its own stays deleted.
+   */
+  deletedWithThread: boolean;
 }
 
+/** Locks the post (its thread's row first: lockThreadOfPost), and reads it as moderation changes it. */
 export async function lockPost(db: Db, postId: number): Promise<LockedPost | undefined> {
+  if ((await lockThreadOfPost(db, postId)) === undefined) return undefined;
   const row = await db
     .selectFrom('posts as p')
     .innerJoin('threads as t', 't.id', 'p.thread_id')
-    .select(['p.id', 'p.thread_id', 't.category_id', 'p.author_id', 'p.position', 'p.hidden_at', 'p.hidden_by', 'p.hidden_reason', 'p.deleted_at', 't.deleted_at as thread_deleted_at'])
+    .select(['p.id', 'p.thread_id', 't.category_id', 'p.author_id', 'p.position', 'p.hidden_at', 'p.hidden_by', 'p.hidden_reason', 'p.deleted_at', 't.deleted_at as thread_deleted_at', sql<boolean>`coalesce(p.deleted_at = t.deleted_at, false)`.as('deleted_with_thread')])
     .where('p.id', '=', postId)
-    .forNoKeyUpdate('p')
-    .executeTakeFirst();
-  return (
-    row && {
-      id: row.id,
-      threadId: row.thread_id,
-      categoryId: row.category_id,
-      authorId: row.author_id,
-      position: row.position,
-      hiddenAt: row.hidden_at,
-      hiddenBy: row.hidden_by,
-      hiddenReason: row.hidden_reason,
-      deleted: row.deleted_at !== null,
-      threadDeleted: row.thread_deleted_at !== null,
-    }
-  );
+    .executeTakeFirstOrThrow();
+  return {
+    id: row.id,
+    threadId: row.thread_id,
+    categoryId: row.category_id,
+    authorId: row.author_id,
+    position: row.position,
+    hiddenAt: row.hidden_at,
+    hiddenBy: row.hidden_by,
+    hiddenReason: row.hidden_reason,
+    deleted: row.deleted_at !== null,
+    threadDeleted: row.thread_deleted_at !== null,
+    deletedWithThread: row.deleted_with_thread,
+  };
 }
 
 /** Hides the post (by a moderator with a reason, or by flags with neither), or changes who hid it and why. */
@@ -104,27 +111,9 @@ export async function setPostRestored(db: Db, postId: number): Promise<void> {
   await db.updateTable('posts').set({ deleted_at: null, deleted_by: null }).where('id', '=', postId).execute();
 }
 
+/** Undeletes the thread (its version moves on: a form opened on the deleted thread is stale). */
 export async function setThreadRestored(db: Db, threadId: number): Promise<void> {
-  await db.updateTable('threads').set({ deleted_at: null, updated_at: sql`now()` }).where('id', '=', threadId).execute();
-}
-
-/**
- * A post leaves (-1) or comes back to (+1) what members see: its thread's reply count (for a
- * reply) and its category's post count, as deleting one does (discussions/edits.ts).
- */
-export async function countPostShown(db: Db, post: Pick<LockedPost, 'threadId' | 'categoryId' | 'position'>, change: 1 | -1, { thread = false }: { thread?: boolean } = {}): Promise<void> {
-  if (post.position > 1) {
-    await db
-      .updateTable('threads')
-      .set((eb) => ({ reply_count: eb('reply_count', '+', change), updated_at: sql`now()` }))
-      .where('id', '=', post.threadId)
-      .execute();
-  }
-  await db
-    .updateTable('categories')
-    .set((eb) => ({ post_count: eb('post_count', '+', change), thread_count: thread ? eb('thread_count', '+', change) : eb.ref('thread_count'), updated_at: sql`now()` }))
-    .where('id', '=', post.categoryId)
-    .execute();
+  await db.updateTable('threads').set((eb) => ({ deleted_at: null, version: eb('version', '+', 1), updated_at: sql`now()` })).where('id', '=', threadId).execute();
 }
 
 /** A resource as moderation changes it, locked; with the thread and first post its notifications point at. */

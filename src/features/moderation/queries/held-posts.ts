@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import type { Viewer } from '../../discussions/access.js';
+import { lockThreadOfPost } from '../../discussions/queries/counts.js';
 
 export type HoldReason = 'first_posts' | 'repeated_text';
 
@@ -41,6 +42,11 @@ export function heldPostsUnseenBy(viewer: Viewer, staff: boolean, readPosition: 
 }
 
 /** How many of the member's posts a moderator has let stand (posted or approved, not deleted). */
+/** One posting at a time per member, until the transaction ends (an advisory lock: no row is held). */
+export async function lockMemberPosting(db: Db, memberId: number): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`posting:${memberId}`}, 0))`.execute(db);
+}
+
 export async function countApprovedPosts(db: Db, authorId: number, upTo: number): Promise<number> {
   const row = await db
     .selectFrom((eb) => eb.selectFrom('posts').select('id').where('author_id', '=', authorId).where('held_at', 'is', null).where('deleted_at', 'is', null).limit(upTo).as('approved'))
@@ -117,8 +123,9 @@ export interface LockedHeldPost {
   replyToAuthorId: number | null;
 }
 
-/** Locks a post still waiting (its thread's row too, as a reply's position claim does), so two decisions cannot both land. */
+/** Locks a post still waiting (its thread's row first, as every path does), so two decisions cannot both land. */
 export async function lockHeldPost(db: Db, postId: number): Promise<LockedHeldPost | undefined> {
+  if ((await lockThreadOfPost(db, postId)) === undefined) return undefined;
   const row = await db
     .selectFrom('posts as p')
     .innerJoin('threads as t', 't.id', 'p.thread_id')
@@ -127,7 +134,6 @@ export async function lockHeldPost(db: Db, postId: number): Promise<LockedHeldPo
     .where('p.id', '=', postId)
     .where('p.held_at', 'is not', null)
     .where('p.deleted_at', 'is', null)
-    .forUpdate(['p', 't'])
     .executeTakeFirst();
   return (
     row && {
@@ -143,20 +149,12 @@ export async function lockHeldPost(db: Db, postId: number): Promise<LockedHeldPo
   );
 }
 
-/** The post, released: it now counts where a post counts, as if posted at this moment. */
-export async function releaseHeldPost(db: Db, post: LockedHeldPost): Promise<void> {
-  await db.updateTable('posts').set({ held_at: null, held_reason: null }).where('id', '=', post.id).execute();
-  const firstPost = post.position === 1;
-  await db
-    .updateTable('threads')
-    .set((eb) => ({ reply_count: firstPost ? eb.ref('reply_count') : eb('reply_count', '+', 1), last_posted_at: sql`now()`, last_poster_id: post.authorId, updated_at: sql`now()` }))
-    .where('id', '=', post.threadId)
-    .execute();
-  await db
-    .updateTable('categories')
-    .set((eb) => ({ post_count: eb('post_count', '+', 1), thread_count: firstPost ? eb('thread_count', '+', 1) : eb.ref('thread_count'), last_posted_at: sql`now()` }))
-    .where('id', '=', post.categoryId)
-    .execute();
+/**
+ * The post, released, as if posted at this moment: it bumps its thread as a new post does. The
+ * caller settles the counts (discussions/queries/counts.ts).
+ */
+export async function releaseHeldPost(db: Db, postId: number): Promise<void> {
+  await db.updateTable('posts').set({ held_at: null, held_reason: null, created_at: sql`now()` }).where('id', '=', postId).execute();
 }
 
 /** Rejected: deleted, still held so nobody else ever learns it was there, with the reason its author reads. */

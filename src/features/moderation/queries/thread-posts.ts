@@ -42,21 +42,6 @@ export async function movePosts(db: Db, postIds: number[], from: number, to: num
     .execute();
 }
 
-/**
- * A thread's counts and latest activity made true to its posts again, after posts came or went:
- * replies members can read, positions handed out, and the latest post members can read.
- */
-export async function recountThread(db: Db, threadId: number): Promise<void> {
-  await sql`
-    update threads set
-      post_count = coalesce((select max(position) from posts where thread_id = ${threadId}), 0),
-      reply_count = (select count(*) from posts where thread_id = ${threadId} and position > 1 and deleted_at is null and hidden_at is null),
-      last_posted_at = coalesce((select max(created_at) from posts where thread_id = ${threadId} and deleted_at is null and hidden_at is null), threads.last_posted_at),
-      last_poster_id = coalesce((select author_id from posts where thread_id = ${threadId} and deleted_at is null and hidden_at is null order by created_at desc, id desc limit 1), threads.last_poster_id)
-    where id = ${threadId}
-  `.execute(db);
-}
-
 /** A thread keeps one accepted answer: a thread merged in gives up its own when the target has one. */
 export async function clearAnswerIfTargetHasOne(db: Db, sourceId: number, targetId: number): Promise<void> {
   await sql`
@@ -99,9 +84,9 @@ export async function listPostsForSplit(db: Db, threadId: number): Promise<(Omit
 }
 
 /** The posts named, with the thread each is in. */
-export async function findPostsByIds(db: Db, postIds: number[]): Promise<{ id: number; threadId: number; position: number; authorId: number; createdAt: Date; counted: boolean }[]> {
-  const rows = await db.selectFrom('posts').select(['id', 'thread_id', 'position', 'author_id', 'created_at', 'deleted_at', 'hidden_at']).where('id', 'in', postIds).orderBy('position').execute();
-  return rows.map((row) => ({ id: row.id, threadId: row.thread_id, position: row.position, authorId: row.author_id, createdAt: row.created_at, counted: row.deleted_at === null && row.hidden_at === null }));
+export async function findPostsByIds(db: Db, postIds: number[]): Promise<{ id: number; threadId: number; position: number; authorId: number }[]> {
+  const rows = await db.selectFrom('posts').select(['id', 'thread_id', 'position', 'author_id']).where('id', 'in', postIds).orderBy('position').execute();
+  return rows.map((row) => ({ id: row.id, threadId: row.thread_id, position: row.position, authorId: row.author_id }));
 }
 
 /**

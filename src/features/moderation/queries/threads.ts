@@ -128,33 +128,6 @@ export async function updateThreadAtVersion(db: Db, threadId: number, seenVersio
   return row !== undefined;
 }
 
-/** The posts of a thread members can read: what the category's post count holds of it. */
-export async function countVisiblePosts(db: Db, threadId: number): Promise<number> {
-  const row = await db
-    .selectFrom('posts')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('thread_id', '=', threadId)
-    .where('deleted_at', 'is', null)
-    .where('hidden_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
-}
-
-/** Moves threads and posts into or out of a category's counts (negative to take them out). */
-export async function adjustCategoryCounts(db: Db, categoryId: number, { threads, posts, lastPostedAt }: { threads: number; posts: number; lastPostedAt?: Date }): Promise<void> {
-  if (threads === 0 && posts === 0) return;
-  await db
-    .updateTable('categories')
-    .set((eb) => ({
-      thread_count: eb('thread_count', '+', threads),
-      post_count: eb('post_count', '+', posts),
-      ...(lastPostedAt ? { last_posted_at: sql<Date>`greatest(last_posted_at, ${lastPostedAt})` } : {}),
-      updated_at: sql`now()`,
-    }))
-    .where('id', '=', categoryId)
-    .execute();
-}
-
 export async function insertTitleRevision(db: Db, revision: { threadId: number; title: string; replacedBy: number }): Promise<void> {
   await db.insertInto('thread_title_revisions').values({ thread_id: revision.threadId, title: revision.title, replaced_by: revision.replacedBy }).execute();
 }
