@@ -57,7 +57,7 @@ describe.each([1280, 320])('moderation at %i px', (width) => {
 
     const m = await session.openPage(width, 900);
     await signInOnPage(m, session.site, moderator);
-    await m.goto(session.site.url('/mod/approvals'));
+    await m.goto(session.site.url('/mod'));
     const held = m.getByRole('listitem').filter({ has: m.getByRole('heading', { level: 3, name: `Reply in ${title}` }) });
     expect(await held.getByText(text).count()).toBe(1);
     await check(m, 'approvals-held-post', width);
@@ -192,6 +192,11 @@ describe.each([1280, 320])('moderation at %i px', (width) => {
     await m.goto(session.site.url(`/mod/log?member=${flaggers[0]!.id}&action=member.suspended`));
     expect(await m.getByText('No actions match.').count()).toBe(1);
     await check(m, 'log-empty', width);
+    // A filter the log refuses says why on the log page, at the field.
+    await m.goto(session.site.url(`/mod/log?actor=${author.id}`));
+    expect(await m.getByRole('alert').textContent()).toContain(M.unknownActor);
+    expect(await m.getByLabel('Moderator').getAttribute('aria-invalid')).toBe('true');
+    await check(m, 'log-refused-filter', width);
   });
 
   it('a moderator locks, moves and splits a thread from the thread page and /mod/threads, and meets a stale form', { timeout: 180_000 }, async () => {
@@ -203,7 +208,7 @@ describe.each([1280, 320])('moderation at %i px', (width) => {
     const replier = await injectedAs(await createMember(db));
     const staff = await injectedAs(moderator);
     const approve = async (postId: number) => {
-      const { _csrf } = await staff.openForm('/mod/approvals');
+      const { _csrf } = await staff.openForm('/mod');
       expect((await staff.post(`/mod/approvals/posts/${postId}/approve`, { _csrf: _csrf! })).statusCode).toBe(303);
     };
     const title = `Rostering tools for call centres (${width})`;
@@ -291,7 +296,7 @@ describe.each([1280, 320])('moderation at %i px', (width) => {
     const moderator = await createMember(t.db, { role: 'moderator' });
     const m = await session.openPage(width, 900);
     await signInOnPage(m, session.site, moderator);
-    await m.goto(session.site.url('/mod/approvals'));
+    await m.goto(session.site.url('/mod'));
     const waiting = m.getByRole('listitem').filter({ has: m.getByRole('heading', { level: 3, name }) });
     await check(m, 'approvals-waiting-member', width);
     await waiting.getByRole('button', { name: `Reject ${name}` }).click();

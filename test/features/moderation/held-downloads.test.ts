@@ -25,7 +25,7 @@ describe('a held post’s files', () => {
     expect((await author.browser.get(url)).statusCode).toBe(200);
     expect((await moderator.browser.get(url)).statusCode).toBe(200);
 
-    const hidden = await moderator.browser.openForm('/mod/approvals');
+    const hidden = await moderator.browser.openForm('/mod');
     expect((await moderator.browser.post(`/mod/approvals/posts/${postId}/approve`, { _csrf: hidden._csrf! })).statusCode).toBe(303);
     expect((await reader.browser.get(url)).statusCode).toBe(200);
   });

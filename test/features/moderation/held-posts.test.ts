@@ -29,7 +29,7 @@ async function heldReply(browser: Browser, threadId: number, body: string): Prom
 }
 
 async function decide(postId: number | string, action: 'approve' | 'reject', reason?: string, browser = moderator) {
-  const hidden = await browser.openForm(browser === moderator ? '/mod/approvals' : '/c');
+  const hidden = await browser.openForm(browser === moderator ? '/mod' : '/c');
   return browser.post(`/mod/approvals/posts/${postId}/${action}`, { _csrf: hidden._csrf!, ...(reason === undefined ? {} : { reason }) });
 }
 
@@ -63,7 +63,7 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
     expect((await regular.browser.get(`/p/${postId}`)).statusCode).toBe(404);
     expect((await regular.browser.get(`/u/${newcomer.member.handle}`)).body).not.toContain('My very first reply');
 
-    const queue = await moderator.get('/mod/approvals');
+    const queue = await moderator.get('/mod');
     const waiting = await t.db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('n')).where('held_at', 'is not', null).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
     expect(queue.body).toContain(`Posts waiting for approval (${waiting.n})`);
     expect(queue.body).toContain(`id="post-${postId}"`);
@@ -111,7 +111,7 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
     expect(own).toContain(APPROVAL_MESSAGES.heldRejected('Please ask this in &lt;b&gt;Practice&lt;/b&gt;'));
     expect(own).not.toContain('Who covers the night shift?');
     expect((await regular.browser.get(`/t/${threadId}`)).statusCode).toBe(404);
-    expect((await moderator.get('/mod/approvals')).body).not.toContain(`id="post-${firstPost.id}"`);
+    expect((await moderator.get('/mod')).body).not.toContain(`id="post-${firstPost.id}"`);
   });
 });
 

@@ -5,6 +5,7 @@ import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { createMember, GOOD_PASSWORD, signedInBrowser, type TestMember } from '../../support/members.js';
 import { verifyPathFor } from '../../support/membership.js';
+import { escapeLikeHandlebars } from '../../support/resources.js';
 
 let t: TestApp;
 let moderator: Browser;
@@ -36,7 +37,7 @@ async function written(memberId: number) {
 }
 
 async function decide(browser: Browser, memberId: number | string, action: 'approve' | 'reject', reason: string) {
-  const hidden = await browser.openForm('/mod/approvals');
+  const hidden = await browser.openForm('/mod');
   return browser.post(`/mod/approvals/members/${memberId}/${action}`, { _csrf: hidden._csrf!, reason });
 }
 
@@ -51,7 +52,7 @@ describe('joining while MEMBER_APPROVAL_REQUIRED is on', () => {
     const row = await t.db.selectFrom('members').select('awaiting_approval_since').where('canonical_email', '=', email).executeTakeFirstOrThrow();
     expect(row.awaiting_approval_since).not.toBeNull();
 
-    for (const path of ['/', '/c', '/settings', '/notifications', '/mod/approvals']) {
+    for (const path of ['/', '/c', '/settings', '/notifications', '/mod']) {
       const page = await browser.get(path);
       expect(page.statusCode, path).toBe(303);
       expect(page.headers.location).toBe('/awaiting-approval');
@@ -81,12 +82,12 @@ describe('joining while MEMBER_APPROVAL_REQUIRED is on', () => {
   });
 });
 
-describe('GET /mod/approvals', () => {
+describe('GET /mod: members waiting for approval', () => {
   it('lists waiting members oldest first, with their domain, agency, job title and when, escaped', async () => {
     const older = await applicant();
     const newer = await applicant();
     await t.db.updateTable('members').set({ awaiting_approval_since: new Date(Date.now() - 86_400_000), display_name: '<script>alert(1)</script>', job_title: 'Comms <b>lead</b>' }).where('id', '=', older.member.id).execute();
-    const page = await moderator.get('/mod/approvals');
+    const page = await moderator.get('/mod');
     expect(page.statusCode).toBe(200);
     expect(page.body).not.toContain('<script>alert(1)');
     expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -98,10 +99,18 @@ describe('GET /mod/approvals', () => {
 
   it('is refused to a member (403) and sends a visitor to sign in', async () => {
     const { browser } = await memberWithBrowser(t.app, t.db);
-    expect((await browser.get('/mod/approvals')).statusCode).toBe(403);
-    const visitor = await new Browser(t.app).get('/mod/approvals');
-    expect(visitor.statusCode).toBe(303);
-    expect(visitor.headers.location).toMatch(/^\/login/);
+    for (const path of ['/mod', '/mod/approvals']) {
+      expect((await browser.get(path)).statusCode, path).toBe(403);
+      const visitor = await new Browser(t.app).get(path);
+      expect(visitor.statusCode, path).toBe(303);
+      expect(visitor.headers.location, path).toMatch(/^\/login/);
+    }
+  });
+
+  it('sends the old approvals page on to the queue', async () => {
+    const response = await moderator.get('/mod/approvals');
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe('/mod#members');
   });
 });
 
@@ -110,8 +119,11 @@ describe('POST /mod/approvals/members/:id/approve and /reject', () => {
     const { member } = await applicant();
     const response = await decide(moderator, member.id, 'approve', 'Welcome aboard');
     expect(response.statusCode).toBe(303);
-    expect(response.headers.location).toBe('/mod/approvals');
+    expect(response.headers.location).toBe('/mod');
     expect(await written(member.id)).toEqual({ emails: 1, audits: 1, awaiting: false, deactivated: false });
+    const queue = await moderator.get('/mod');
+    expect(queue.body).toContain(escapeLikeHandlebars(APPROVAL_MESSAGES.memberApproved(member.displayName)));
+    expect(queue.body).not.toContain(`id="member-${member.id}"`);
     const email = await t.db.selectFrom('outbound_emails').select(['to_address', 'subject', 'text_body']).executeTakeFirstOrThrow();
     expect(email.to_address).toBe(member.email);
     expect(email.subject).toContain('approved');
@@ -132,7 +144,9 @@ describe('POST /mod/approvals/members/:id/approve and /reject', () => {
     const audit = await t.db.selectFrom('audit_events').select('details').where('action', '=', 'member.rejected').where('subject_member_id', '=', member.id).executeTakeFirstOrThrow();
     expect(audit.details).toMatchObject({ reason: 'Not a public servant' });
     expect((await browser.get('/awaiting-approval')).headers.location).toMatch(/^\/login/);
-    expect((await moderator.get('/mod/approvals')).body).not.toContain(`id="member-${member.id}"`);
+    const queue = await moderator.get('/mod');
+    expect(queue.body).toContain(escapeLikeHandlebars(APPROVAL_MESSAGES.memberRejected(member.displayName)));
+    expect(queue.body).not.toContain(`id="member-${member.id}"`);
   });
 
   it.each([

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPROVAL_MESSAGES } from '../../../src/features/moderation/approval-messages.js';
 import { MODERATION_MESSAGES as M } from '../../../src/features/moderation/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { articleOf, memberWithBrowser, postIdFrom, postReply, startThread, threadPageOf } from '../../support/discussions.js';
 import { refusedWritingNothing } from '../../support/moderation.js';
-import { createResource } from '../../support/resources.js';
+import { createResource, escapeLikeHandlebars } from '../../support/resources.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -38,6 +39,42 @@ async function flaggedReply(flaggers = 1) {
 
 const notificationsOf = (memberId: number) => t.db.selectFrom('notifications').select(['kind', 'post_id']).where('member_id', '=', memberId).where('kind', 'in', ['flag_outcome', 'moderation']).execute();
 const openFlagsOn = async (postId: number) => (await t.db.selectFrom('flags').select('id').where('post_id', '=', postId).where('resolved_at', 'is', null).execute()).length;
+
+const headerCountOn = async (browser: Browser) => Number(/>Queue <span class="site-nav__count">(\d+)</.exec((await browser.get('/c')).body)?.[1] ?? 0);
+
+/** The three parts' counts as their headings give them. */
+function headingCounts(page: string) {
+  const count = (heading: string) => Number(new RegExp(`<h2 id="[a-z]+">${heading} \\((\\d+)\\)</h2>`).exec(page)?.[1]);
+  return { members: count('Members waiting for approval'), posts: count('Posts waiting for approval'), flagged: count('Flagged posts and resources') };
+}
+
+/** A member who verified while approvals were on, waiting since `since`. */
+async function waitingMember(since: Date) {
+  const waiting = await memberWithBrowser(t.app, t.db);
+  await t.db.updateTable('members').set({ awaiting_approval_since: since }).where('id', '=', waiting.member.id).execute();
+  return waiting.member;
+}
+
+/** A member's new thread whose first post waits for a moderator, held at `since`. */
+async function heldThread(title: string, since: Date) {
+  const author = await memberWithBrowser(t.app, t.db);
+  const threadId = await startThread(author.browser, 'questions', { title, body: `The opening of ${title}.` });
+  const post = await t.db.updateTable('posts').set({ held_at: since, held_reason: 'first_posts' }).where('thread_id', '=', threadId).where('position', '=', 1).returning('id').executeTakeFirstOrThrow();
+  return { author, threadId, postId: post.id };
+}
+
+describe('GET /mod with nothing waiting', () => {
+  it('says so in each part, with no count in the header', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
+    const page = (await browser.get('/mod')).body;
+    expect(page).toContain(M.queueEmpty);
+    expect(headingCounts(page)).toEqual({ members: 0, posts: 0, flagged: 0 });
+    expect(page).toContain('No members are waiting for approval: new members join without it on this site.');
+    expect(page).toContain('No posts are waiting for approval.');
+    expect(page).toContain('No posts or resources are flagged.');
+    expect(page).not.toContain('site-nav__count');
+  });
+});
 
 describe('GET /mod', () => {
   it('lists flagged items with their flags and the posts before them, and counts them in the staff header only', async () => {
@@ -83,6 +120,89 @@ describe('GET /mod', () => {
     expect((await first.moderator.browser.get('/mod?page=0')).statusCode).toBe(400);
     expect((await first.moderator.browser.get('/mod?page=abc')).statusCode).toBe(400);
     expect((await first.moderator.browser.get('/mod?page=1&page=2')).statusCode).toBe(400);
+  });
+});
+
+describe('GET /mod: members and posts waiting for approval', () => {
+  it('lists them in parts of their own, each counted and oldest first, beside the flagged items', async () => {
+    const { moderator } = await flaggedReply(1);
+    const newerMember = await waitingMember(new Date(Date.now() - 60_000));
+    const olderMember = await waitingMember(new Date(Date.now() - 3_600_000));
+    const newerPost = await heldThread('A newer held thread about leave', new Date(Date.now() - 60_000));
+    const olderPost = await heldThread('An older held thread about rosters', new Date(Date.now() - 3_600_000));
+    const page = await moderator.browser.get('/mod');
+    expect(page.statusCode).toBe(200);
+    const waiting = async (table: 'members' | 'posts') =>
+      Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where(table === 'members' ? 'awaiting_approval_since' : 'held_at', 'is not', null).executeTakeFirstOrThrow()).n);
+    expect(headingCounts(page.body)).toMatchObject({ members: await waiting('members'), posts: await waiting('posts') });
+    expect(page.body.indexOf(`id="member-${olderMember.id}"`)).toBeLessThan(page.body.indexOf(`id="member-${newerMember.id}"`));
+    expect(page.body.indexOf(`id="post-${olderPost.postId}"`)).toBeLessThan(page.body.indexOf(`id="post-${newerPost.postId}"`));
+    expect(page.body.indexOf('id="members"')).toBeLessThan(page.body.indexOf('id="posts"'));
+    expect(page.body.indexOf('id="posts"')).toBeLessThan(page.body.indexOf('id="flagged"'));
+    const held = page.body.slice(page.body.indexOf(`id="post-${olderPost.postId}"`));
+    expect(held).toContain('New thread <a href="/p/');
+    expect(held).toContain('The opening of An older held thread about rosters.');
+    for (const [kind, id] of [['members', olderMember.id], ['posts', olderPost.postId]] as const) {
+      expect(page.body).toContain(`action="/mod/approvals/${kind}/${id}/approve"`);
+      expect(page.body).toContain(`<label for="field-reject-${kind.slice(0, -1)}-${id}">`);
+    }
+  });
+
+  it('approves a member and rejects a held post from the forms on /mod, back to /mod saying what was done', async () => {
+    const { moderator } = await flaggedReply(0);
+    const member = await waitingMember(new Date());
+    const { postId, author } = await heldThread('A held thread to reject from the queue', new Date());
+    const { _csrf } = await moderator.browser.openForm('/mod');
+    await t.db.deleteFrom('outbound_emails').execute();
+
+    const approved = await moderator.browser.post(`/mod/approvals/members/${member.id}/approve`, { _csrf: _csrf!, reason: 'Welcome.' });
+    expect(approved.statusCode).toBe(303);
+    expect(approved.headers.location).toBe('/mod');
+    const afterApproval = (await moderator.browser.get('/mod')).body;
+    expect(afterApproval).toContain(escapeLikeHandlebars(APPROVAL_MESSAGES.memberApproved(member.displayName)));
+    expect(afterApproval).not.toContain(`id="member-${member.id}"`);
+    const audit = await t.db.selectFrom('audit_events').select(['actor_member_id', 'details']).where('action', '=', 'member.approved').where('subject_member_id', '=', member.id).execute();
+    expect(audit).toEqual([{ actor_member_id: moderator.member.id, details: { reason: 'Welcome.' } }]);
+    expect(await t.db.selectFrom('outbound_emails').select('to_address').execute()).toEqual([{ to_address: member.email }]);
+
+    const refused = await moderator.browser.post(`/mod/approvals/posts/${postId}/reject`, { _csrf: _csrf!, reason: ' ' });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.body).toContain('<h1>Review queue</h1>');
+    expect(refused.body).toMatch(new RegExp(`<textarea id="field-reject-post-${postId}"[^>]*aria-invalid="true"`));
+
+    const rejected = await moderator.browser.post(`/mod/approvals/posts/${postId}/reject`, { _csrf: _csrf!, reason: 'Ask this in Practice.' });
+    expect(rejected.statusCode).toBe(303);
+    expect(rejected.headers.location).toBe('/mod');
+    const afterRejection = (await moderator.browser.get('/mod')).body;
+    expect(afterRejection).toContain(escapeLikeHandlebars(APPROVAL_MESSAGES.postRejected));
+    expect(afterRejection).not.toContain(`id="post-${postId}"`);
+    const rejection = await t.db.selectFrom('audit_events').select(['actor_member_id', 'subject_member_id', 'details']).where('action', '=', 'post.rejected').where('target_id', '=', String(postId)).execute();
+    expect(rejection).toEqual([{ actor_member_id: moderator.member.id, subject_member_id: author.member.id, details: { reason: 'Ask this in Practice.', before: { deleted: false }, after: { deleted: true } } }]);
+  });
+
+  it('counts in the staff header exactly the items it lists, on every page', async () => {
+    const { moderator } = await flaggedReply(1);
+    await waitingMember(new Date());
+    await heldThread('A held thread the header counts', new Date());
+    // Neither waits any more: a deactivated member, and a held post in a thread since deleted.
+    const gone = await waitingMember(new Date());
+    await t.db.updateTable('members').set({ deactivated_at: new Date() }).where('id', '=', gone.id).execute();
+    const { threadId } = await heldThread('A held thread since deleted', new Date());
+    await t.db.updateTable('threads').set({ deleted_at: new Date() }).where('id', '=', threadId).execute();
+
+    const first = (await moderator.browser.get('/mod')).body;
+    const counts = headingCounts(first);
+    const listed = { members: first.match(/class="approval" id="member-/g)?.length ?? 0, posts: first.match(/class="approval" id="post-/g)?.length ?? 0, flagged: 0 };
+    for (let page = 1, body = first; ; page += 1) {
+      listed.flagged += body.match(/class="queue__item"/g)?.length ?? 0;
+      const next = await moderator.browser.get(`/mod?page=${page + 1}`);
+      if (next.statusCode === 404) break;
+      body = next.body;
+    }
+    expect(listed).toEqual(counts);
+    expect(counts.members).toBeGreaterThan(0);
+    expect(counts.posts).toBeGreaterThan(0);
+    expect(await headerCountOn(moderator.browser)).toBe(counts.members + counts.posts + counts.flagged);
   });
 });
 

@@ -14,12 +14,12 @@ export function heldPostShownTo(viewer: Viewer, alias = 'p'): RawBuilder<boolean
 }
 
 /**
- * Whether a post (alias `p`) waits for a moderator: held and not yet decided (a rejected post
- * stays held, deleted, so its author still reads why). The approvals page and the staff
- * header's count both count by this.
+ * Whether a post (alias `p`, in thread `t`) waits in the review queue: held and not yet decided
+ * (a rejected post stays held, deleted, so its author still reads why), in a thread that was not
+ * deleted since. The queue's list and its counts (queue-count.ts) both go by this.
  */
-export function heldPostWaiting(alias = 'p'): RawBuilder<boolean> {
-  return sql<boolean>`(${sql.ref(`${alias}.held_at`)} is not null and ${sql.ref(`${alias}.deleted_at`)} is null)`;
+export function heldPostListed(post = 'p', thread = 't'): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(`${post}.held_at`)} is not null and ${sql.ref(`${post}.deleted_at`)} is null and ${sql.ref(`${thread}.deleted_at`)} is null)`;
 }
 
 /**
@@ -73,7 +73,7 @@ export async function countThreadsWithSameText(db: Db, authorId: number, text: s
   return Number(row.count);
 }
 
-/** A held post as the approvals page lists it, with its thread. */
+/** A held post as the review queue lists it, with its thread. */
 export interface HeldPost {
   id: number;
   threadId: number;
@@ -93,8 +93,7 @@ export async function listHeldPosts(db: Db, limit: number): Promise<HeldPost[]> 
     .innerJoin('threads as t', 't.id', 'p.thread_id')
     .innerJoin('members as a', 'a.id', 'p.author_id')
     .select(['p.id', 'p.thread_id', 't.title', 'p.position', 'a.display_name', 'a.handle', 'p.held_reason', 'p.held_at', 'p.body_html'])
-    .where(heldPostWaiting())
-    .where('t.deleted_at', 'is', null)
+    .where(heldPostListed())
     .orderBy('p.held_at')
     .orderBy('p.id')
     .limit(limit)
@@ -160,9 +159,4 @@ export async function releaseHeldPost(db: Db, postId: number): Promise<void> {
 /** Rejected: deleted, still held so nobody else ever learns it was there, with the reason its author reads. */
 export async function rejectHeldPostRow(db: Db, postId: number, moderatorId: number, reason: string): Promise<void> {
   await db.updateTable('posts').set({ deleted_at: sql`now()`, deleted_by: moderatorId, hidden_reason: reason }).where('id', '=', postId).execute();
-}
-
-export async function countHeldPosts(db: Db): Promise<number> {
-  const row = await db.selectFrom('posts as p').select((eb) => eb.fn.countAll<string>().as('count')).where(heldPostWaiting()).executeTakeFirstOrThrow();
-  return Number(row.count);
 }

@@ -24,15 +24,6 @@ export async function listFlaggedItems(db: Db, { limit, offset }: { limit: numbe
   return rows.map((row) => ({ postId: row.post_id, resourceId: row.resource_id, firstFlaggedAt: row.first_flagged_at }));
 }
 
-export async function countFlaggedItems(db: Db): Promise<number> {
-  const row = await db
-    .selectFrom('flags')
-    .select(sql<string>`count(distinct coalesce('p' || post_id, 'r' || resource_id))`.as('count'))
-    .where('resolved_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
-}
-
 export interface OpenFlag {
   postId: number | null;
   resourceId: number | null;

@@ -95,7 +95,10 @@ export async function findThreadForModerator(db: Db, moderator: Viewer, id: numb
  * (so two merges of the same pair wait for each other rather than deadlock).
  */
 export async function lockThreadsForAction(db: Db, moderator: Viewer, ids: number[]): Promise<ThreadUnderAction[]> {
-  const rows = await threadsForModerator(db, moderator).where('t.id', 'in', ids).orderBy('t.id').forNoKeyUpdate('t').execute();
+  // Locked by id alone, then read: locked through the join, a thread another moderator just
+  // moved would be checked again against its old category row and dropped (a 404, not a 409).
+  await db.selectFrom('threads').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute();
+  const rows = await threadsForModerator(db, moderator).where('t.id', 'in', ids).orderBy('t.id').execute();
   return rows.map(toThreadUnderAction);
 }
 
