@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, postAt, threadPageOf } from '../../support/discussions.js';
-import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
+import { createRepliedThread } from '../../support/forum-rows.js';
 import type { TestMember } from '../../support/members.js';
 import { categoryCounts, moderationForm, threadAction } from '../../support/thread-moderation.js';
 
@@ -24,13 +24,10 @@ const REASON = 'Names a member of the public.';
 
 /** A thread by the author with one reply by the replier, in a category of its own. */
 async function repliedThread() {
-  const category = await createCategory(t.db);
-  const [threadId] = await createThreads(t.db, category.id, author.member.id, 1);
-  await addReplies(t.db, threadId!, replier.member.id, 1);
-  await t.db.updateTable('categories').set((eb) => ({ post_count: eb('post_count', '+', 1) })).where('id', '=', category.id).execute();
+  const { category, threadId } = await createRepliedThread(t.db, author.member.id, replier.member.id);
   const title = `Social media archiving ${threadId}`;
-  await t.db.updateTable('threads').set({ title }).where('id', '=', threadId!).execute();
-  return { threadId: threadId!, title, categoryId: category.id, firstPostId: await postAt(t.db, threadId!, 1) };
+  await t.db.updateTable('threads').set({ title }).where('id', '=', threadId).execute();
+  return { threadId, title, categoryId: category.id, firstPostId: await postAt(t.db, threadId, 1) };
 }
 
 const moderationNotices = (memberId: number, threadId: number) =>
