@@ -11,6 +11,7 @@ import * as m0009 from './0009_resource_library_version.js';
 import * as m0010 from './0010_moderation.js';
 import * as m0011 from './0011_audit_subject.js';
 import * as m0012 from './0012_site_wide_pins.js';
+import * as m0013 from './0013_moderation_visibility.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_moderation': m0010,
   '0011_audit_subject': m0011,
   '0012_site_wide_pins': m0012,
+  '0013_moderation_visibility': m0013,
 };

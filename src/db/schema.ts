@@ -382,6 +382,7 @@ export interface ThreadTitleRevisions {
   title: string;
   replaced_by: number | null;
   replaced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  by_moderator: Generated<boolean>;
 }
 
 export interface ThreadWatches {
@@ -413,6 +414,7 @@ export interface Threads {
   pinned_site_wide: Generated<boolean>;
   hidden_reason: string | null;
   merged_into_id: number | null;
+  hidden_with_resource: Generated<boolean>;
 }
 
 export interface DB {

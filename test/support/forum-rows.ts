@@ -78,3 +78,12 @@ export async function createThreads(db: Database['db'], categoryId: number, auth
     return threads.map((thread) => thread.id);
   });
 }
+
+/** A thread in a category of its own with one reply by `replierId`, the category's counts kept as the services keep them. */
+export async function createRepliedThread(db: Database['db'], authorId: number, replierId: number): Promise<{ category: { id: number; slug: string; name: string }; threadId: number; replyId: number }> {
+  const category = await createCategory(db);
+  const [threadId] = await createThreads(db, category.id, authorId, 1);
+  const [replyId] = await addReplies(db, threadId!, replierId, 1);
+  await db.updateTable('categories').set((eb) => ({ post_count: eb('post_count', '+', 1) })).where('id', '=', category.id).execute();
+  return { category, threadId: threadId!, replyId: replyId! };
+}

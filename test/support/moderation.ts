@@ -13,7 +13,7 @@ export async function moderationState(db: Db) {
     flags: await db.selectFrom('flags').select(['id', 'resolved_at', 'outcome']).orderBy('id').execute(),
     posts: await db.selectFrom('posts').select(['id', 'version', 'hidden_at', 'hidden_by', 'hidden_reason', 'deleted_at', 'body_source']).orderBy('id').execute(),
     resources: await db.selectFrom('resources').select(['id', 'hidden_at', 'hidden_reason', 'removed_at']).orderBy('id').execute(),
-    threads: await db.selectFrom('threads').select(['id', 'reply_count', 'deleted_at']).orderBy('id').execute(),
+    threads: await db.selectFrom('threads').select(['id', 'version', 'reply_count', 'hidden_at', 'hidden_with_resource', 'deleted_at']).orderBy('id').execute(),
     categories: await db.selectFrom('categories').select(['id', 'post_count', 'thread_count']).orderBy('id').execute(),
     notifications: await count('notifications'),
     auditEvents: await count('audit_events'),

@@ -164,7 +164,7 @@ export const VERSIONS_PER_PAGE = 20;
  * The post's revisions page: anyone who may see the post may see how it changed; a deleted or
  * hidden post's history only staff (what it said is withheld from members everywhere).
  */
-export async function loadRevisions(deps: Pick<Deps, 'db'>, viewer: Viewer, postId: number, page: number) {
+export async function loadRevisions(deps: Pick<Deps, 'db' | 'config'>, viewer: Viewer, postId: number, page: number) {
   const post = await findPostToChange(deps.db, viewer, postId);
   if (!post || post.threadDeleted || ((post.deleted || post.hidden) && !isStaff(viewer.role))) return undefined;
   const pageCount = Math.ceil(post.version / VERSIONS_PER_PAGE);
@@ -188,6 +188,12 @@ export async function loadRevisions(deps: Pick<Deps, 'db'>, viewer: Viewer, post
     ...(newest === post.version ? [shown(post.version, post.bodySource, post.editedAt ?? post.createdAt)] : []),
     ...revisions.filter((revision) => revision.version >= oldest).map((revision) => shown(revision.version, revision.bodySource, revision.writtenAt)),
   ];
-  const titles = post.position === 1 && page === 1 ? await listThreadTitleRevisions(deps.db, post.threadId) : [];
+  const titleRevisions = post.position === 1 && page === 1 ? await listThreadTitleRevisions(deps.db, post.threadId) : [];
+  // A moderator's rename names them only where MODERATOR_NAMES_SHOWN says moderators are named.
+  const titles = titleRevisions.map((revision) => ({
+    title: revision.title,
+    replacedAt: revision.replacedAt,
+    replacedBy: revision.byModerator && !deps.config.moderatorNamesShown ? 'a moderator' : (revision.replacedByName ?? 'a former member'),
+  }));
   return { post, versions, titles, page, pageCount };
 }

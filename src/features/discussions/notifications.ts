@@ -22,6 +22,7 @@ export function describeNotification(item: NotificationItem): { actor: string; a
     case 'flag_outcome':
       return { actor: 'A moderator', action: 'reviewed what you flagged in' };
     case 'moderation':
+      if (item.threadGone) return { actor: 'A moderator', action: item.threadGone.as === 'hidden' ? 'hid your thread' : 'deleted your thread' };
       return { actor: 'A moderator', action: 'took action on your post in' };
   }
 }

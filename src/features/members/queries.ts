@@ -12,16 +12,21 @@ export interface Profile {
   bio: string | null;
   agencyName: string | null;
   joinedAt: Date;
+  /** An administrator deactivated them: their content shows "Former member", and only staff see this page. */
+  deactivated: boolean;
 }
 
-/** An active member by handle, whatever its case (the members_handle index is on lower(handle)). */
-export async function findActiveMemberByHandle(db: Db, handle: string): Promise<Profile | undefined> {
+/**
+ * The member with this handle, whatever its case (the members_handle index is on lower(handle)),
+ * as the viewer may see them: a deactivated member only by staff.
+ */
+export async function findProfileByHandle(db: Db, viewer: Viewer, handle: string): Promise<Profile | undefined> {
   const row = await db
     .selectFrom('members as m')
     .leftJoin('agencies as ag', 'ag.id', 'm.agency_id')
-    .select(['m.id', 'm.display_name', 'm.handle', 'm.job_title', 'm.bio', 'm.created_at', 'ag.name as agency_name'])
+    .select(['m.id', 'm.display_name', 'm.handle', 'm.job_title', 'm.bio', 'm.created_at', 'm.deactivated_at', 'ag.name as agency_name'])
     .where((eb) => eb(eb.fn('lower', ['m.handle']), '=', handle.toLowerCase()))
-    .where('m.deactivated_at', 'is', null)
+    .$if(!isStaff(viewer.role), (qb) => qb.where('m.deactivated_at', 'is', null))
     .executeTakeFirst();
   return (
     row && {
@@ -32,6 +37,7 @@ export async function findActiveMemberByHandle(db: Db, handle: string): Promise<
       bio: row.bio,
       agencyName: row.agency_name,
       joinedAt: row.created_at,
+      deactivated: row.deactivated_at !== null,
     }
   );
 }

@@ -9,7 +9,7 @@ import { formatDate } from '../../lib/time.js';
 import { queryOf } from '../discussions/routes/paths.js';
 import { PageQuery } from '../discussions/schemas.js';
 import { MEMBER_MESSAGES } from './messages.js';
-import { countActiveMembers, countPostsVisibleTo, findActiveMemberByHandle, listActiveMembers, listAgenciesWithActiveMembers, listPostsVisibleTo, type AgencyChoice } from './queries.js';
+import { countActiveMembers, countPostsVisibleTo, findProfileByHandle, listActiveMembers, listAgenciesWithActiveMembers, listPostsVisibleTo, type AgencyChoice } from './queries.js';
 import { MEMBER_SEARCH_MAX, MemberListQuery, MEMBERS_PER_PAGE, PROFILE_POST_PAGES, PROFILE_POSTS_PER_PAGE, ProfileParams } from './schemas.js';
 
 // One line on a phone, two on a desktop: enough to recognise the post.
@@ -59,7 +59,7 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const { handle } = parseParams(ProfileParams, request.params);
     const { page = 1 } = parseQuery(PageQuery, request.query);
     const viewer = request.member!;
-    const profile = await findActiveMemberByHandle(deps.db, handle);
+    const profile = await findProfileByHandle(deps.db, viewer, handle);
     if (!profile) throw new NotFound();
     // One address per profile: `/u/JANE_DOE` is Jane's page, shown at her handle as she wrote it.
     if (profile.handle !== handle) return redirectTo(reply, `/u/${profile.handle}${queryOf(request.url)}`);

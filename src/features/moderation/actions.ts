@@ -28,6 +28,7 @@ import {
   type LockedResource,
 } from './queries/flags.js';
 import { findModeratedMember } from './queries.js';
+import { hideResourceThread, showResourceThread } from './resource-threads.js';
 import { checkMayModerateContentOf } from './staff.js';
 
 /**
@@ -220,6 +221,7 @@ export async function hideResource(deps: Pick<Deps, 'db'>, moderator: Viewer, re
     if (resource.hiddenBy !== null) return 'already-hidden';
     await setResourceHidden(trx, resource.id, { by: moderator.id, reason });
     await bumpLibraryVersion(trx);
+    await hideResourceThread(trx, moderator, resource.threadId, reason);
     await record(trx, moderator, { kind: 'resource', id: resource.id }, {
       verb: 'hidden',
       outcome: 'hidden',
@@ -230,6 +232,30 @@ export async function hideResource(deps: Pick<Deps, 'db'>, moderator: Viewer, re
       details: { reason, before: { hidden: resource.hiddenAt !== null, hiddenReason: resource.hiddenReason }, after: { hidden: true, hiddenReason: reason } },
     });
     return 'hidden';
+  });
+}
+
+/**
+ * Shows a hidden resource (by a moderator or by flags) to members again, with the discussion
+ * hiding it hid; its sharer is told, and any open flags are dismissed as a review that kept it.
+ */
+export async function unhideResource(deps: Pick<Deps, 'db'>, moderator: Viewer, resourceId: number): Promise<'unhidden' | 'not-hidden'> {
+  return withLockedResource(deps, resourceId, async (trx, resource) => {
+    if (resource.removed) throw new NotFound();
+    if (resource.hiddenAt === null) return 'not-hidden';
+    await setResourceShown(trx, resource.id);
+    await bumpLibraryVersion(trx);
+    await showResourceThread(trx, moderator, resource.threadId);
+    await record(trx, moderator, { kind: 'resource', id: resource.id }, {
+      verb: 'unhidden',
+      outcome: 'kept',
+      subjectMemberId: resource.sharerId,
+      threadId: resource.threadId,
+      postId: resource.firstPostId,
+      tellsAuthor: true,
+      details: { before: { hidden: true, hiddenReason: resource.hiddenReason }, after: { hidden: false } },
+    });
+    return 'unhidden';
   });
 }
 

@@ -21,6 +21,8 @@ export const MODERATION_MESSAGES = {
   postEdited: 'The post is edited; its history says a moderator edited it.',
   resourceHidden: 'The resource is hidden from members.',
   resourceAlreadyHidden: 'The resource was already hidden by a moderator.',
+  resourceUnhidden: 'The resource is shown to members again.',
+  resourceNotHidden: 'The resource is not hidden.',
   resourceRemoved: 'The resource is removed from the library.',
   resourceAlreadyRemoved: 'The resource was already removed.',
   queueEmpty: 'Nothing waits for review.',
@@ -92,6 +94,7 @@ export const ACTION_NAMES: Record<string, string> = {
   'thread.split': 'Replies split off',
   'resource.hidden': 'Resource hidden',
   'resource.hidden_by_flags': 'Resource hidden by flags',
+  'resource.unhidden': 'Resource shown again',
   'resource.removed': 'Resource removed',
   'flag.dismissed': 'Flags dismissed',
 };

@@ -7,6 +7,7 @@ import { NotFound } from '../../lib/errors.js';
 import type { Viewer } from '../discussions/access.js';
 import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { slugify } from '../discussions/slug.js';
+import { insertThreadAuthorNotification } from './queries/flags.js';
 import {
   findCategoryForModerator,
   findThreadForModerator,
@@ -163,13 +164,14 @@ export function setThreadVisibility(which: Visibility, on: boolean, reason?: str
   return async (_trx: Db, thread: ThreadUnderAction): Promise<Decision> => {
     const current = which === 'hidden' ? thread.hiddenAt !== null : thread.deletedAt !== null;
     if (current === on) return { kind: 'unchanged' };
-    const change = which === 'hidden' ? { hidden_at: on ? sql<Date>`now()` : null, hidden_reason: on ? (reason ?? null) : null } : { deleted_at: on ? sql<Date>`now()` : null };
+    const change = which === 'hidden' ? { hidden_at: on ? sql<Date>`now()` : null, hidden_reason: on ? (reason ?? null) : null, hidden_with_resource: false } : { deleted_at: on ? sql<Date>`now()` : null };
     const action = which === 'hidden' ? (on ? 'thread.hidden' : 'thread.unhidden') : on ? 'thread.deleted' : 'thread.undeleted';
     const message = which === 'hidden' ? (on ? THREAD_ACTION_MESSAGES.hidden : THREAD_ACTION_MESSAGES.restored) : on ? THREAD_ACTION_MESSAGES.deleted : THREAD_ACTION_MESSAGES.undeleted;
     return {
       kind: 'perform',
       perform: async (db) => {
         await writeThread(db, thread, change);
+        if (on) await insertThreadAuthorNotification(db, thread);
         const details = { ...(on && reason !== undefined ? { reason } : {}), before: { [which]: current, ...(which === 'hidden' && thread.hiddenReason ? { reason: thread.hiddenReason } : {}) }, after: { [which]: on } };
         return { message, threadId: thread.id, audit: { action, details } };
       },

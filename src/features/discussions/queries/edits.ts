@@ -148,14 +148,14 @@ export async function listPostRevisions(db: Db, postId: number, from: number, to
 }
 
 /** A thread's earlier titles, newest first. */
-export async function listThreadTitleRevisions(db: Db, threadId: number): Promise<{ title: string; replacedByName: string | null; replacedAt: Date }[]> {
+export async function listThreadTitleRevisions(db: Db, threadId: number): Promise<{ title: string; replacedByName: string | null; byModerator: boolean; replacedAt: Date }[]> {
   const rows = await db
     .selectFrom('thread_title_revisions as r')
     .leftJoin('members as m', 'm.id', 'r.replaced_by')
-    .select(['r.title', shownName<string | null>('m').as('display_name'), 'r.replaced_at'])
+    .select(['r.title', shownName<string | null>('m').as('display_name'), 'r.by_moderator', 'r.replaced_at'])
     .where('r.thread_id', '=', threadId)
     .orderBy('r.replaced_at', 'desc')
     .orderBy('r.id', 'desc')
     .execute();
-  return rows.map((row) => ({ title: row.title, replacedByName: row.display_name, replacedAt: row.replaced_at }));
+  return rows.map((row) => ({ title: row.title, replacedByName: row.display_name, byModerator: row.by_moderator, replacedAt: row.replaced_at }));
 }

@@ -110,11 +110,14 @@ function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | '
   // An outcome is about a post hidden or deleted as often as not: it still reaches the member
   // (its page then shows them only the placeholder, with the reason to its author).
   const outcome = eb('n.kind', 'in', MODERATION_NOTIFICATION_KINDS);
+  // So is a moderator's hiding or deleting of a member's own thread: the notice reaches its author
+  // (and leads to their moderation record, since the thread itself is gone for them).
+  const ownThreadActedOn = eb.and([eb('n.kind', '=', 'moderation'), eb('t.author_id', '=', eb.ref('n.member_id'))]);
   return eb.and([
     eb.or([eb('p.deleted_at', 'is', null), outcome]),
-    eb('t.deleted_at', 'is', null),
+    eb.or([eb('t.deleted_at', 'is', null), ownThreadActedOn]),
     eb.or([eb('p.hidden_at', 'is', null), isStaffReader, outcome]),
-    eb.or([eb('t.hidden_at', 'is', null), isStaffReader]),
+    eb.or([eb('t.hidden_at', 'is', null), isStaffReader, ownThreadActedOn]),
     eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
   ]);
 }
@@ -139,6 +142,8 @@ export interface NotificationItem {
   /** The post replies to the thread, not to one of its posts. */
   repliesToThread: boolean;
   threadTitle: string;
+  /** The reader's own thread, hidden or deleted by a moderator: what was done, and why when a reason was given. */
+  threadGone: { as: 'hidden' | 'deleted'; reason: string | null } | null;
   categoryName: string;
   createdAt: Date;
   read: boolean;
@@ -148,7 +153,7 @@ export interface NotificationItem {
 export async function listNotifications(db: Db, viewer: Viewer, { limit, offset }: { limit: number; offset: number }): Promise<NotificationItem[]> {
   const rows = await visibleNotifications(db, viewer)
     .leftJoin('members as a', 'a.id', 'n.actor_id')
-    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 't.title', 'c.name as category_name', shownName<string | null>('a').as('actor_name')])
+    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 't.title', 't.hidden_at', 't.hidden_reason', 't.deleted_at', 'c.name as category_name', shownName<string | null>('a').as('actor_name')])
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc')
     .limit(limit)
@@ -161,16 +166,24 @@ export async function listNotifications(db: Db, viewer: Viewer, { limit, offset 
     postId: row.post_id,
     repliesToThread: row.reply_to_post_id === null,
     threadTitle: row.title,
+    threadGone: threadGoneFor(viewer, row),
     categoryName: row.category_name,
     createdAt: row.created_at,
     read: row.read_at !== null,
   }));
 }
 
+/** Staff still see a hidden thread; nobody sees a deleted one. */
+function threadGoneFor(viewer: Viewer, thread: { hidden_at: Date | null; hidden_reason: string | null; deleted_at: Date | null }): NotificationItem['threadGone'] {
+  if (thread.deleted_at !== null) return { as: 'deleted', reason: null };
+  if (thread.hidden_at !== null && !isStaff(viewer.role)) return { as: 'hidden', reason: thread.hidden_reason };
+  return null;
+}
+
 /** One of the member's own notifications, if they may still see its post. */
-export async function findNotification(db: Db, viewer: Viewer, id: number): Promise<{ postId: number; read: boolean } | undefined> {
-  const row = await visibleNotifications(db, viewer).select(['n.post_id', 'n.read_at']).where('n.id', '=', id).executeTakeFirst();
-  return row && { postId: row.post_id, read: row.read_at !== null };
+export async function findNotification(db: Db, viewer: Viewer, id: number): Promise<{ postId: number; read: boolean; threadGone: boolean } | undefined> {
+  const row = await visibleNotifications(db, viewer).select(['n.post_id', 'n.read_at', 't.hidden_at', 't.hidden_reason', 't.deleted_at']).where('n.id', '=', id).executeTakeFirst();
+  return row && { postId: row.post_id, read: row.read_at !== null, threadGone: threadGoneFor(viewer, row) !== null };
 }
 
 export async function markNotificationRead(db: Db, memberId: number, id: number): Promise<void> {

@@ -3,7 +3,7 @@ import { fixedLimit } from '../../../db/fixed-limit.js';
 import type { Db } from '../../../db/types.js';
 import { heldPostShownTo, heldThreadShownTo, type HoldReason } from '../../moderation/queries/held-posts.js';
 import { audiencesFor, isStaff, type Viewer } from '../access.js';
-import { shownName } from '../../members/names.js';
+import { shownName, shownWhileActive } from '../../members/names.js';
 
 /** A post as the thread page shows it: the author's line, the body, and what hangs off it. */
 export interface PostView {
@@ -13,7 +13,8 @@ export interface PostView {
   depth: number;
   authorId: number;
   authorName: string;
-  authorHandle: string;
+  /** Null once the author is shown as a former member: no link to their profile. */
+  authorHandle: string | null;
   authorJobTitle: string | null;
   agencyName: string | null;
   createdAt: Date;
@@ -79,9 +80,9 @@ function postView(db: Db, viewer: Viewer, rendererVersion: number) {
       'p.helpful_count',
       'p.answered_at',
       shownName('a').as('author_name'),
-      'a.handle as author_handle',
-      'a.job_title as author_job_title',
-      'ag.name as agency_name',
+      shownWhileActive('a', 'a.handle').as('author_handle'),
+      shownWhileActive('a', 'a.job_title').as('author_job_title'),
+      shownWhileActive('a', 'ag.name').as('agency_name'),
       'parent.id as parent_id',
       'parent.position as parent_position',
       'parent.deleted_at as parent_deleted_at',

@@ -5,7 +5,7 @@ import { heldPostsUnseenBy, heldThreadShownTo } from '../../moderation/queries/h
 import { audiencesFor, isStaff, type Audience, type Viewer } from '../access.js';
 import { countedThread } from './counts.js';
 import { readPositionOf } from './reading.js';
-import { shownName } from '../../members/names.js';
+import { shownName, shownWhileActive } from '../../members/names.js';
 
 /** A thread in a list: enough for its line, its unread marker and where it was last active. */
 export interface ThreadListItem {
@@ -13,7 +13,8 @@ export interface ThreadListItem {
   title: string;
   slug: string;
   authorName: string;
-  authorHandle: string;
+  /** Null once the author is shown as a former member: no link to their profile. */
+  authorHandle: string | null;
   agencyName: string | null;
   replyCount: number;
   lastPostedAt: Date;
@@ -49,8 +50,8 @@ function threadList(db: Db, viewer: Viewer) {
       't.locked_at',
       't.hidden_at',
       shownName('a').as('author_name'),
-      'a.handle as author_handle',
-      'ag.name as agency_name',
+      shownWhileActive('a', 'a.handle').as('author_handle'),
+      shownWhileActive('a', 'ag.name').as('agency_name'),
       shownName<string | null>('lp').as('last_poster_name'),
       'c.slug as category_slug',
       'c.name as category_name',

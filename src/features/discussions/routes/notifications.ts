@@ -28,14 +28,15 @@ const notificationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     });
   });
 
-  // Opening a notification reads it: marked read, then on to its post.
+  // Opening a notification reads it: marked read, then on to its post (or, for a thread of theirs
+  // a moderator took away, to their moderation record, which says why).
   app.get('/notifications/:id', async (request, reply) => {
     const { id } = parseParams(NotificationParams, request.params);
     const viewer = request.member!;
     const notification = await findNotification(deps.db, viewer, id);
     if (!notification) throw new NotFound();
     if (!notification.read) await markNotificationRead(deps.db, viewer.id, id);
-    return redirectTo(reply, `/p/${notification.postId}`);
+    return redirectTo(reply, notification.threadGone ? '/settings/moderation' : `/p/${notification.postId}`);
   });
 
   app.post('/notifications/read-all', async (request, reply) => {

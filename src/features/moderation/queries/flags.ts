@@ -189,3 +189,9 @@ export async function insertModerationNotifications(
     .onConflict((oc) => oc.constraint('notifications_once').doUpdateSet(NOTIFIED_AGAIN))
     .execute();
 }
+
+/** Tells a thread's author that a moderator hid or deleted it (the notice points at its first post; the reason is on their moderation record). */
+export async function insertThreadAuthorNotification(db: Db, thread: { id: number; authorId: number }): Promise<void> {
+  const first = await db.selectFrom('posts').select('id').where('thread_id', '=', thread.id).where('position', '=', 1).executeTakeFirstOrThrow();
+  await insertModerationNotifications(db, { memberIds: [thread.authorId], kind: 'moderation', actorId: null, threadId: thread.id, postId: first.id });
+}

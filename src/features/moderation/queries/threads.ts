@@ -21,6 +21,8 @@ export interface ThreadUnderAction {
   lockedAt: Date | null;
   hiddenAt: Date | null;
   hiddenReason: string | null;
+  /** Hidden as part of hiding its resource, and shown again with it. */
+  hiddenWithResource: boolean;
   deletedAt: Date | null;
   mergedIntoId: number | null;
   /** The library resource this thread discusses (removed or not: its page still links here). */
@@ -50,6 +52,7 @@ function threadsForModerator(db: Db, moderator: Viewer) {
       't.locked_at',
       't.hidden_at',
       't.hidden_reason',
+      't.hidden_with_resource',
       't.deleted_at',
       't.merged_into_id',
       'res.id as resource_id',
@@ -78,6 +81,7 @@ function toThreadUnderAction(row: ThreadRow): ThreadUnderAction {
     lockedAt: row.locked_at,
     hiddenAt: row.hidden_at,
     hiddenReason: row.hidden_reason,
+    hiddenWithResource: row.hidden_with_resource,
     deletedAt: row.deleted_at,
     mergedIntoId: row.merged_into_id,
     resourceId: row.resource_id,
@@ -112,6 +116,7 @@ export type ThreadChange = Partial<{
   locked_at: RawBuilder<Date> | null;
   hidden_at: RawBuilder<Date> | null;
   hidden_reason: string | null;
+  hidden_with_resource: boolean;
   deleted_at: RawBuilder<Date> | null;
   merged_into_id: number;
 }>;
@@ -131,8 +136,9 @@ export async function updateThreadAtVersion(db: Db, threadId: number, seenVersio
   return row !== undefined;
 }
 
+/** The title a moderator's rename replaced, marked as theirs so the revisions page need not name them. */
 export async function insertTitleRevision(db: Db, revision: { threadId: number; title: string; replacedBy: number }): Promise<void> {
-  await db.insertInto('thread_title_revisions').values({ thread_id: revision.threadId, title: revision.title, replaced_by: revision.replacedBy }).execute();
+  await db.insertInto('thread_title_revisions').values({ thread_id: revision.threadId, title: revision.title, replaced_by: revision.replacedBy, by_moderator: true }).execute();
 }
 
 /** A category a moderator may move a thread to: one that exists and that they may see. */
@@ -142,4 +148,8 @@ export async function findCategoryForModerator(db: Db, moderator: Viewer, slug: 
 
 export async function listCategoriesForModerator(db: Db, moderator: Viewer): Promise<{ id: number; slug: string; name: string }[]> {
   return db.selectFrom('categories').select(['id', 'slug', 'name']).where('visible_to', 'in', audiencesFor(moderator)).orderBy('position').orderBy('id').execute();
+}
+
+export async function markThreadHiddenWithResource(db: Db, threadId: number): Promise<void> {
+  await db.updateTable('threads').set({ hidden_with_resource: true }).where('id', '=', threadId).execute();
 }

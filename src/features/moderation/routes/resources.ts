@@ -7,7 +7,7 @@ import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { resourcePath } from '../../resources/content.js';
 import { findResource, type Resource } from '../../resources/queries/resources.js';
-import { hideResource, keepItem, removeResourceAsModerator } from '../actions.js';
+import { hideResource, keepItem, removeResourceAsModerator, unhideResource } from '../actions.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
 import { DeleteForm, HIDE_LIMITS, HideForm, ItemParams } from '../schemas.js';
 
@@ -49,6 +49,15 @@ const resourceActionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     const result = await hideResource(deps, request.member!, resource.id, form.data.reason);
     setFlash(request, result === 'hidden' ? M.resourceHidden : M.resourceAlreadyHidden);
     return redirectTo(reply, '/mod');
+  });
+
+  // From the resource's own page, where staff see it hidden: back there, now shown.
+  app.post('/mod/resources/:id/unhide', async (request, reply) => {
+    const resource = await resourceOf(request);
+    if (!parseForm(ButtonForm, request.body).ok) throw new BadRequest(M.unexpectedFields);
+    const result = await unhideResource(deps, request.member!, resource.id);
+    setFlash(request, result === 'unhidden' ? M.resourceUnhidden : M.resourceNotHidden);
+    return redirectTo(reply, resourcePath(resource));
   });
 
   app.post('/mod/resources/:id/remove', async (request, reply) => {

@@ -5,7 +5,7 @@ import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { LibrarySort, ResourceKind } from '../schemas.js';
 import { resourcesWithSharer } from './resources.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
-import { shownName } from '../../members/names.js';
+import { shownName, shownWhileActive } from '../../members/names.js';
 
 export interface LibraryFilters {
   kind?: ResourceKind | undefined;
@@ -161,7 +161,8 @@ export interface ResourceCard {
   title: string;
   summary: string;
   sharerName: string;
-  sharerHandle: string;
+  /** Null once the sharer is shown as a former member: no link to their profile. */
+  sharerHandle: string | null;
   agencyName: string | null;
   createdAt: Date;
   helpfulCount: number;
@@ -185,7 +186,7 @@ export async function listResourceCards(db: Db, ids: number[]): Promise<Resource
       'r.title',
       'r.summary',
       shownName('s').as('sharer_name'),
-      's.handle as sharer_handle',
+      shownWhileActive('s', 's.handle').as('sharer_handle'),
       'ag.name as agency_name',
       'r.created_at',
       'r.helpful_count',

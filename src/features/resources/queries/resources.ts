@@ -5,7 +5,7 @@ import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { filesFromJson, resourceFilesOf, type AttachedFile } from '../files/queries.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
-import { shownName } from '../../members/names.js';
+import { shownName, shownWhileActive } from '../../members/names.js';
 
 /** The Markdown of a resource and its sanitised HTML, as stored. */
 export type RenderedContent = Required<
@@ -28,7 +28,8 @@ export interface Resource {
   externalUrl: string | null;
   sharerId: number;
   sharerName: string;
-  sharerHandle: string;
+  /** Null once the sharer is shown as a former member: no link to their profile. */
+  sharerHandle: string | null;
   agencyId: number | null;
   agencyName: string | null;
   agencyType: string | null;
@@ -80,7 +81,7 @@ function resourceInSight(db: Db, viewer: Viewer, id: number) {
       'r.external_url',
       'r.sharer_id',
       shownName('s').as('sharer_name'),
-      's.handle as sharer_handle',
+      shownWhileActive('s', 's.handle').as('sharer_handle'),
       'r.agency_id',
       'ag.name as agency_name',
       'ag.agency_type',
