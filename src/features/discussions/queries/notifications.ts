@@ -110,11 +110,18 @@ function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | '
   // An outcome is about a post hidden or deleted as often as not: it still reaches the member
   // (its page then shows them only the placeholder, with the reason to its author).
   const outcome = eb('n.kind', 'in', MODERATION_NOTIFICATION_KINDS);
+  // A post waiting for a moderator, or one in a thread whose first post waits, exists only for
+  // its author and staff; its author may still add a mention to it by editing, and a moderator
+  // may reply in such a thread, so rows about it can be made before it is approved.
+  const ownHeld = (alias: 'p' | 't') => eb(`${alias}.author_id`, '=', eb.ref('n.member_id'));
+  const threadHeld = sql<boolean>`exists (select from posts held_first where held_first.thread_id = t.id and held_first.position = 1 and held_first.held_at is not null)`;
   return eb.and([
     eb.or([eb('p.deleted_at', 'is', null), outcome]),
     eb('t.deleted_at', 'is', null),
     eb.or([eb('p.hidden_at', 'is', null), isStaffReader, outcome]),
     eb.or([eb('t.hidden_at', 'is', null), isStaffReader]),
+    eb.or([eb('p.held_at', 'is', null), isStaffReader, ownHeld('p')]),
+    eb.or([eb.not(threadHeld), isStaffReader, ownHeld('t')]),
     eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
   ]);
 }
