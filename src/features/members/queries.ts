@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/types.js';
 import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
-import { heldPostShownTo } from '../moderation/queries/held-posts.js';
+import { heldPostShownTo, heldThreadShownTo } from '../moderation/queries/held-posts.js';
 
 /** What a profile shows of a member: never their email, role or anything about signing in. */
 export interface Profile {
@@ -70,7 +70,7 @@ function postsVisibleTo(db: Db, viewer: Viewer, authorId: number) {
     .where('p.author_id', '=', authorId)
     .where('p.deleted_at', 'is', null)
     .where('t.deleted_at', 'is', null)
-    .$if(!isStaff(viewer.role), (qb) => qb.where('p.hidden_at', 'is', null).where('t.hidden_at', 'is', null).where(heldPostShownTo(viewer)))
+    .$if(!isStaff(viewer.role), (qb) => qb.where('p.hidden_at', 'is', null).where('t.hidden_at', 'is', null).where(heldPostShownTo(viewer)).where(heldThreadShownTo(viewer)))
     .where('c.visible_to', 'in', audiencesFor(viewer));
 }
 

@@ -113,11 +113,18 @@ function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | '
   // So is a moderator's hiding or deleting of a member's own thread: the notice reaches its author
   // (and leads to their moderation record, since the thread itself is gone for them).
   const ownThreadActedOn = eb.and([eb('n.kind', '=', 'moderation'), eb('t.author_id', '=', eb.ref('n.member_id'))]);
+  // A post waiting for a moderator, or one in a thread whose first post waits, exists only for
+  // its author and staff; its author may still add a mention to it by editing, and a moderator
+  // may reply in such a thread, so rows about it can be made before it is approved.
+  const ownHeld = (alias: 'p' | 't') => eb(`${alias}.author_id`, '=', eb.ref('n.member_id'));
+  const threadHeld = sql<boolean>`exists (select from posts held_first where held_first.thread_id = t.id and held_first.position = 1 and held_first.held_at is not null)`;
   return eb.and([
     eb.or([eb('p.deleted_at', 'is', null), outcome]),
     eb.or([eb('t.deleted_at', 'is', null), ownThreadActedOn]),
     eb.or([eb('p.hidden_at', 'is', null), isStaffReader, outcome]),
     eb.or([eb('t.hidden_at', 'is', null), isStaffReader, ownThreadActedOn]),
+    eb.or([eb('p.held_at', 'is', null), isStaffReader, ownHeld('p')]),
+    eb.or([eb.not(threadHeld), isStaffReader, ownHeld('t')]),
     eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
   ]);
 }

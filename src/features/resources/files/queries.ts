@@ -3,6 +3,7 @@ import type { DB } from '../../../db/schema.js';
 import type { Db } from '../../../db/types.js';
 import { HttpError } from '../../../lib/errors.js';
 import { audiencesFor, isStaff, type Viewer } from '../../discussions/access.js';
+import { heldThreadShownTo } from '../../moderation/queries/held-posts.js';
 import { FILE_MESSAGES } from './messages.js';
 import type { AllowedFileType, ReceivedFile } from './received-file.js';
 
@@ -202,6 +203,9 @@ export async function findDownloadableFile(db: Db, viewer: Viewer, id: number): 
     .leftJoin('threads as t', (join) => join.on((eb) => eb.or([eb('t.id', '=', eb.ref('p.thread_id')), eb('t.id', '=', eb.ref('r.thread_id'))])))
     .leftJoin('categories as c', 'c.id', 't.category_id')
     .select(['f.id', 'f.name', 'f.content_type', 'f.byte_size', 'f.storage_key', 'f.resource_id', 'r.removed_at', 'r.hidden_at as resource_hidden_at', 'p.hidden_at', 'p.deleted_at', 'p.held_at', 'p.author_id', 't.hidden_at as thread_hidden_at', 't.deleted_at as thread_deleted_at', 'c.visible_to'])
+    // A moderator may reply in a thread whose first post waits for approval: until then the
+    // thread, and every file in it, is its author's and staff's alone.
+    .select(heldThreadShownTo(viewer).as('thread_shown'))
     .where('f.id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -211,7 +215,7 @@ export async function findDownloadableFile(db: Db, viewer: Viewer, id: number): 
   const mayDownload =
     row.resource_id !== null
       ? row.removed_at === null && row.resource_hidden_at === null && inCategory
-      : row.hidden_at === null && row.deleted_at === null && (row.held_at === null || row.author_id === viewer.id) && row.thread_hidden_at === null && row.thread_deleted_at === null && inCategory;
+      : row.hidden_at === null && row.deleted_at === null && (row.held_at === null || row.author_id === viewer.id) && row.thread_shown && row.thread_hidden_at === null && row.thread_deleted_at === null && inCategory;
   return { file, mayDownload };
 }
 
