@@ -1,8 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { APPROVAL_MESSAGES } from '../../src/features/moderation/approval-messages.js';
-import { MODERATION_MESSAGES as M } from '../../src/features/moderation/messages.js';
-import { THREAD_ACTION_MESSAGES } from '../../src/features/moderation/thread-messages.js';
+import { APPROVAL_MESSAGES, MODERATION_MESSAGES as M, THREAD_ACTION_MESSAGES } from '../../src/features/moderation/messages.js';
 import { DISCUSSION_MESSAGES } from '../../src/features/discussions/messages.js';
 import { injectAt, pageCheck, postWith, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { postIdFrom, postReply, startThread } from '../support/discussions.js';

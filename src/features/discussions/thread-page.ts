@@ -4,7 +4,7 @@ import { fileUrl } from '../resources/files/filename.js';
 import { listAttachedFiles, type AttachedFile } from '../resources/files/queries.js';
 import { ALLOWED_FILE_TYPES } from '../resources/files/received-file.js';
 import { fileLink, type FileLink } from '../resources/files/file-link.js';
-import { APPROVAL_MESSAGES } from '../moderation/approval-messages.js';
+import { APPROVAL_MESSAGES } from '../moderation/messages.js';
 import { isStaff, type Viewer } from './access.js';
 import { answerRefusal, mayChooseAnswer } from './answers.js';
 import { DISCUSSION_MESSAGES } from './messages.js';

@@ -27,7 +27,7 @@ import {
   type LockedPost,
   type LockedResource,
 } from './queries/flags.js';
-import { findModeratedMember } from './queries.js';
+import { findModeratedMember } from './queries/members.js';
 import { hideResourceThread, showResourceThread } from './resource-threads.js';
 import { checkMayModerateContentOf } from './staff.js';
 
@@ -110,6 +110,7 @@ export async function keepItem(deps: Pick<Deps, 'db'>, moderator: Viewer, target
         if (flaggerIds.length === 0 && !hiddenByFlags) return 'nothing-to-review';
         if (hiddenByFlags) {
           await setResourceShown(trx, resource.id);
+          await showResourceThread(trx, moderator, resource.threadId);
           await bumpLibraryVersion(trx);
         }
         await insertAuditEvent(trx, { actorMemberId: moderator.id, action: 'flag.dismissed', targetType: 'resource', targetId: resource.id, subjectMemberId: resource.sharerId, details: { before: { hidden: hiddenByFlags }, after: { hidden: false }, flagsResolved: flaggerIds.length } });

@@ -2,7 +2,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { markDeactivated } from '../admin/members.js';
-import { APPROVAL_MESSAGES } from './approval-messages.js';
+import { APPROVAL_MESSAGES } from './messages.js';
 import { clearAwaitingApproval, lockMemberAwaitingApproval } from './queries/approvals.js';
 
 /**

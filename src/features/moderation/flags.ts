@@ -6,7 +6,7 @@ import type { Viewer } from '../discussions/access.js';
 import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { findPostToChange, type PostToChange } from '../discussions/queries/edits.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
-import { findResource, type Resource } from '../resources/queries/resources.js';
+import { findResource, hideDiscussionWithResource, type Resource } from '../resources/queries/resources.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
 import { countOpenFlags, hasFlagged, insertFlag, lockPost, lockResource, setPostHidden, setResourceHidden, type FlagTarget } from './queries/flags.js';
 import type { FlagForm } from './schemas.js';
@@ -50,12 +50,13 @@ export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewe
     if (!locked) throw new NotFound();
     if (!(await insertFlag(trx, target, { flaggerId: flagger.id, reason: form.reason, note: form.note }))) return 'already-flagged';
     if (locked.hiddenAt !== null || (await countOpenFlags(trx, target)) < deps.config.flagHideThreshold) return 'flagged';
-    if (target.kind === 'post' && 'position' in locked) {
+    if ('position' in locked) {
       const before = await countContributions(trx, [locked.threadId]);
       await setPostHidden(trx, target.id, { by: null, reason: null });
       await settleCounts(trx, before, [locked.threadId]);
     } else {
       await setResourceHidden(trx, target.id, { by: null, reason: null });
+      await hideDiscussionWithResource(trx, locked.threadId);
       await bumpLibraryVersion(trx);
     }
     await insertAuditEvent(trx, {

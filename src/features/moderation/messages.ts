@@ -98,3 +98,53 @@ export const ACTION_NAMES: Record<string, string> = {
   'resource.removed': 'Resource removed',
   'flag.dismissed': 'Flags dismissed',
 };
+
+/** What the approvals page and its emails say; tests assert against these. */
+export const APPROVAL_MESSAGES = {
+  reasonRequired: 'Enter the reason, which the member will read',
+  memberApproved: (name: string) => `${name} is approved and has been emailed.`,
+  memberRejected: (name: string) => `${name} is rejected: their account is deactivated and they have been emailed the reason.`,
+  memberAlreadyDecided: 'That member is no longer waiting for approval: another moderator may have decided already. The list below is up to date.',
+  postApproved: 'The post is approved and now shown to members.',
+  postRejected: 'The post is rejected and deleted; its author can see the reason.',
+  postNotHeld: 'That post is not waiting for approval: another moderator may have decided already. The list below is up to date.',
+  approvedSubject: (siteName: string) => `Your ${siteName} membership is approved`,
+  rejectedSubject: (siteName: string) => `Your request to join ${siteName}`,
+  heldMarker: 'Waiting for a moderator: only you and the moderators can see this post until it is approved.',
+  heldRejected: (reason: string) => `A moderator did not approve this post: ${reason}`,
+} as const;
+
+/** What moderators' thread actions say; tests assert against these. */
+export const THREAD_ACTION_MESSAGES = {
+  badVersion: 'This form did not say which version of the thread it acts on. Open the thread again and retry.',
+  stale: 'Another moderator changed this thread after you opened the form, so nothing was done. This is the thread as it is now: check it, then act again if you still need to.',
+  badScope: 'Choose to pin the thread in its category or across the whole site',
+  chooseCategory: 'Choose the category to move the thread to',
+  noSuchCategory: 'There is no category by that name that you can move threads to',
+  sameCategory: 'The thread is already in that category',
+  reasonRequired: 'Say why the thread is hidden: its author reads this',
+  resourceThread: 'This thread is a library resource’s discussion: its resource page links here, so it cannot be moved, merged away or split into another category. Remove or move the resource instead.',
+  mergedAway: 'This thread has been merged into another: act on that one.',
+  chooseTarget: 'Enter the number of the thread to merge this one into (it is in the thread’s address, /t/NUMBER)',
+  mergeIntoItself: 'A thread cannot be merged into itself: choose another thread',
+  noSuchTarget: 'There is no thread with that number that you can merge into',
+  targetGone: 'That thread has been deleted or merged: choose a thread that is still there',
+  choosePosts: 'Choose at least one reply to split off',
+  tooManyPosts: 'Choose at most 500 replies at a time',
+  postsNotInThread: 'Only replies in this thread can be split off: one of those is not',
+  firstPostStays: 'The first post of a thread cannot be split off: it starts the thread',
+  locked: 'The thread is locked: it takes no more replies.',
+  unlocked: 'The thread is unlocked: members can reply again.',
+  pinned: 'The thread is pinned in its category.',
+  pinnedSiteWide: 'The thread is pinned across the site: it leads every category and the home page.',
+  unpinned: 'The thread is no longer pinned.',
+  moved: (category: string) => `The thread has been moved to ${category}.`,
+  renamed: 'The thread has been renamed.',
+  hidden: 'The thread is hidden: members no longer see it.',
+  unhidden: 'The thread is shown to members again.',
+  deleted: 'The thread is deleted: members no longer see it.',
+  undeleted: 'The thread is restored.',
+  merged: 'The thread has been merged into this one.',
+  split: 'The replies have been split off into this new thread.',
+  unchanged: 'Nothing needed changing: the thread was already that way.',
+} as const;

@@ -1,9 +1,7 @@
 import type { Db } from '../../db/types.js';
-import { insertAuditEvent } from '../../lib/audit.js';
 import type { Viewer } from '../discussions/access.js';
-import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { lockThreadsForAction, markThreadHiddenWithResource, type ThreadUnderAction } from './queries/threads.js';
-import { setThreadVisibility, type ThreadDecider } from './thread-actions.js';
+import { performDecision, setThreadVisibility, type ThreadDecider } from './thread-actions.js';
 
 /*
  * A resource's discussion carries its title and quotes it, so it is hidden with the resource and
@@ -15,10 +13,7 @@ import { setThreadVisibility, type ThreadDecider } from './thread-actions.js';
 async function perform(trx: Db, moderator: Viewer, thread: ThreadUnderAction, decide: ThreadDecider): Promise<boolean> {
   const decision = await decide(trx, thread, []);
   if (decision.kind !== 'perform') return false;
-  const before = await countContributions(trx, [thread.id]);
-  const done = await decision.perform(trx);
-  await settleCounts(trx, before, [thread.id]);
-  await insertAuditEvent(trx, { actorMemberId: moderator.id, action: done.audit.action, targetType: 'thread', targetId: thread.id, subjectMemberId: thread.authorId, details: done.audit.details });
+  await performDecision(trx, moderator, thread, [thread], decision);
   return true;
 }
 

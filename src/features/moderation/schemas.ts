@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { databaseIdField, textField } from '../../lib/forms.js';
 import { isCalendarDay } from '../../lib/time.js';
-import { databaseId } from '../discussions/schemas.js';
-import { MODERATION_MESSAGES as M } from './messages.js';
+import { DISCUSSION_MESSAGES } from '../discussions/messages.js';
+import { databaseId, THREAD_LIMITS } from '../discussions/schemas.js';
+import { APPROVAL_MESSAGES, MODERATION_MESSAGES as M, THREAD_ACTION_MESSAGES } from './messages.js';
 
-export const FLAG_LIMITS = { note: 1000 } as const;
-export const HIDE_LIMITS = { reason: 1000 } as const;
+/** As the migrations allow: every moderation reason and flag note, the log's page, a split's replies. */
+export const MODERATION_LIMITS = { reason: 1000, note: 1000, logPageSize: 50, splitPosts: 500 } as const;
+
 export const QUEUE_ITEMS_PER_PAGE = 20;
 /** The posts shown before a flagged post, for its context in the queue. */
 export const CONTEXT_POSTS = 2;
@@ -23,7 +25,7 @@ export const FlagForm = z
   .strictObject({
     _csrf: z.string(),
     reason: z.enum(Object.keys(FLAG_REASONS) as [FlagReason, ...FlagReason[]], { error: M.chooseReason }),
-    note: textField({ label: 'Note', max: FLAG_LIMITS.note, optional: true, multiline: true }),
+    note: textField({ label: 'Note', max: MODERATION_LIMITS.note, optional: true, multiline: true }),
   })
   // "Something else" says nothing by itself: the note is what the moderator reads.
   .refine((form) => form.reason !== 'other' || form.note.length > 0, { path: ['note'], message: M.noteRequired });
@@ -31,13 +33,13 @@ export type FlagForm = z.infer<typeof FlagForm>;
 
 export const HideForm = z.strictObject({
   _csrf: z.string(),
-  reason: textField({ label: 'Reason', max: HIDE_LIMITS.reason, required: M.reasonRequired, multiline: true }),
+  reason: textField({ label: 'Reason', max: MODERATION_LIMITS.reason, required: M.reasonRequired, multiline: true }),
 });
 export type HideForm = z.infer<typeof HideForm>;
 
 export const DeleteForm = z.strictObject({
   _csrf: z.string(),
-  reason: textField({ label: 'Reason', max: HIDE_LIMITS.reason, optional: true, multiline: true }),
+  reason: textField({ label: 'Reason', max: MODERATION_LIMITS.reason, optional: true, multiline: true }),
 });
 export type DeleteForm = z.infer<typeof DeleteForm>;
 
@@ -51,7 +53,7 @@ export const QueueQuery = z.strictObject({
     .optional(),
 });
 
-export const MODERATION_LIMITS = { reason: 1000, logPageSize: 50 } as const;
+
 
 export const MemberParams = z.object({ id: databaseIdField(M.badMemberId) });
 export type MemberParams = z.infer<typeof MemberParams>;
@@ -110,3 +112,60 @@ export const LogQuery = z
   })
   .refine((query) => !query.from || !query.to || query.from <= query.to, M.datesReversed);
 export type LogQuery = z.infer<typeof LogQuery>;
+
+/** Approving: a note to the member is optional. */
+export const ApproveForm = z.strictObject({
+  _csrf: z.string(),
+  reason: textField({ label: 'Note to the member', max: MODERATION_LIMITS.reason, optional: true, multiline: true }),
+});
+export type ApproveForm = z.infer<typeof ApproveForm>;
+
+/** Approving a post: nothing to say, the post speaks for itself. */
+export const ApprovePostForm = z.strictObject({ _csrf: z.string() });
+
+/** Rejecting: the member is told why. */
+export const RejectForm = z.strictObject({
+  _csrf: z.string(),
+  reason: textField({ label: 'Reason', max: MODERATION_LIMITS.reason, required: APPROVAL_MESSAGES.reasonRequired, multiline: true }),
+});
+export type RejectForm = z.infer<typeof RejectForm>;
+
+/** The thread's version the form was opened at: the optimistic check's half from the page. */
+const version = z.string({ error: THREAD_ACTION_MESSAGES.badVersion }).regex(/^[1-9][0-9]{0,8}$/, THREAD_ACTION_MESSAGES.badVersion).transform(Number);
+
+const base = { _csrf: z.string(), version };
+
+/** Lock, unlock, unpin, restore, delete: the version and nothing else. */
+export const ThreadActionForm = z.strictObject(base);
+
+export const PinThreadForm = z.strictObject({ ...base, scope: z.enum(['category', 'site'], { error: THREAD_ACTION_MESSAGES.badScope }) });
+
+// A slug as categories have them (anything else names none, and never reaches the database).
+const categorySlug = z
+  .string({ error: THREAD_ACTION_MESSAGES.chooseCategory })
+  .min(1, THREAD_ACTION_MESSAGES.chooseCategory)
+  .max(60, THREAD_ACTION_MESSAGES.noSuchCategory)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, THREAD_ACTION_MESSAGES.noSuchCategory);
+
+export const MoveThreadForm = z.strictObject({ ...base, category: categorySlug });
+
+const title = textField({ label: 'Title', max: THREAD_LIMITS.title, required: DISCUSSION_MESSAGES.titleRequired }).refine((value) => [...value].length >= THREAD_LIMITS.titleMin, DISCUSSION_MESSAGES.titleTooShort);
+
+export const RenameThreadForm = z.strictObject({ ...base, title });
+
+export const HideThreadForm = z.strictObject({ ...base, reason: textField({ label: 'Reason', max: MODERATION_LIMITS.reason, required: THREAD_ACTION_MESSAGES.reasonRequired, multiline: true }) });
+
+export const MergeThreadForm = z.strictObject({
+  ...base,
+  into: z.preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.string({ error: THREAD_ACTION_MESSAGES.chooseTarget }).min(1, THREAD_ACTION_MESSAGES.chooseTarget).pipe(databaseId.catch(-1))).refine((id) => id > 0, THREAD_ACTION_MESSAGES.noSuchTarget),
+});
+
+export const SplitThreadForm = z.strictObject({
+  ...base,
+  posts: z.preprocess(
+    (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
+    z.array(databaseId.catch(-1)).min(1, THREAD_ACTION_MESSAGES.choosePosts).max(MODERATION_LIMITS.splitPosts, THREAD_ACTION_MESSAGES.tooManyPosts).refine((ids) => ids.every((id) => id > 0), THREAD_ACTION_MESSAGES.postsNotInThread),
+  ),
+  category: categorySlug,
+  title,
+});

@@ -1,7 +1,7 @@
 import type { Role } from '../../db/types.js';
 import { Forbidden, NotFound } from '../../lib/errors.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
-import type { ModeratedMember } from './queries.js';
+import type { ModeratedMember } from './queries/members.js';
 
 /** The moderator or administrator taking an action, as the /mod scope's guard admitted them. */
 export interface Moderator {

@@ -6,7 +6,7 @@ import type { FieldErrors } from '../../lib/forms.js';
 import { dayIn, startOfDayIn } from '../../lib/time.js';
 import { endOtherSessions } from '../auth/sessions.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
-import { findModeratedMember } from './queries.js';
+import { findModeratedMember } from './queries/members.js';
 import { checkMayActOn, type Moderator } from './staff.js';
 
 /**

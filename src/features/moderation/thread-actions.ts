@@ -17,7 +17,7 @@ import {
   type ThreadChange,
   type ThreadUnderAction,
 } from './queries/threads.js';
-import { THREAD_ACTION_MESSAGES } from './thread-messages.js';
+import { THREAD_ACTION_MESSAGES } from './messages.js';
 
 export type ThreadActionResult =
   | { kind: 'done'; message: string; threadId: number }
@@ -68,12 +68,7 @@ export async function actOnThread(
       if (decision.kind === 'unchanged') return { kind: 'unchanged', threadId: thread.id };
       if (thread.version !== seenVersion) return { kind: 'stale', current: thread };
       if (decision.kind === 'refused') return decision;
-      const threadIds = locked.map((row) => row.id);
-      const before = await countContributions(trx, threadIds);
-      const done = await decision.perform(trx);
-      // Whatever the action did to what members see (a split's new thread included), the counts follow.
-      await settleCounts(trx, before, [...new Set([...threadIds, done.threadId])]);
-      await insertAuditEvent(trx, { actorMemberId: moderator.id, action: done.audit.action, targetType: 'thread', targetId: thread.id, subjectMemberId: thread.authorId, details: done.audit.details });
+      const done = await performDecision(trx, moderator, thread, locked, decision);
       return { kind: 'done', message: done.message, threadId: done.threadId };
     });
   } catch (error) {
@@ -82,6 +77,20 @@ export async function actOnThread(
     if (!current) throw new NotFound();
     return { kind: 'stale', current };
   }
+}
+
+/**
+ * Carries out a decision on threads locked for it: the change, the counts settled after it (a
+ * split's new thread included), and the audit row. Resource actions use it for the resource's
+ * discussion (resource-threads.ts).
+ */
+export async function performDecision(trx: Db, moderator: Viewer, thread: ThreadUnderAction, locked: ThreadUnderAction[], decision: Extract<Decision, { kind: 'perform' }>): Promise<{ message: string; threadId: number }> {
+  const threadIds = locked.map((row) => row.id);
+  const before = await countContributions(trx, threadIds);
+  const done = await decision.perform(trx);
+  await settleCounts(trx, before, [...new Set([...threadIds, done.threadId])]);
+  await insertAuditEvent(trx, { actorMemberId: moderator.id, action: done.audit.action, targetType: 'thread', targetId: thread.id, subjectMemberId: thread.authorId, details: done.audit.details });
+  return done;
 }
 
 /** The version check itself: the row is locked, so it fails only if the runner's check was wrong. */
@@ -166,7 +175,7 @@ export function setThreadVisibility(which: Visibility, on: boolean, reason?: str
     if (current === on) return { kind: 'unchanged' };
     const change = which === 'hidden' ? { hidden_at: on ? sql<Date>`now()` : null, hidden_reason: on ? (reason ?? null) : null, hidden_with_resource: false } : { deleted_at: on ? sql<Date>`now()` : null };
     const action = which === 'hidden' ? (on ? 'thread.hidden' : 'thread.unhidden') : on ? 'thread.deleted' : 'thread.undeleted';
-    const message = which === 'hidden' ? (on ? THREAD_ACTION_MESSAGES.hidden : THREAD_ACTION_MESSAGES.restored) : on ? THREAD_ACTION_MESSAGES.deleted : THREAD_ACTION_MESSAGES.undeleted;
+    const message = which === 'hidden' ? (on ? THREAD_ACTION_MESSAGES.hidden : THREAD_ACTION_MESSAGES.unhidden) : on ? THREAD_ACTION_MESSAGES.deleted : THREAD_ACTION_MESSAGES.undeleted;
     return {
       kind: 'perform',
       perform: async (db) => {

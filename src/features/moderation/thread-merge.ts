@@ -6,7 +6,7 @@ import { slugify } from '../discussions/slug.js';
 import { carryThreadReferences, clearAnswerIfTargetHasOne, clearFirstPostAnswer, cutRepliesAcross, findFirstPostId, findPostsByIds, insertSplitThread, movePosts, renumberPosts } from './queries/thread-posts.js';
 import { findCategoryForModerator, updateThreadAtVersion, type ThreadUnderAction } from './queries/threads.js';
 import { writeThread, type Decision } from './thread-actions.js';
-import { THREAD_ACTION_MESSAGES } from './thread-messages.js';
+import { THREAD_ACTION_MESSAGES } from './messages.js';
 
 /**
  * Merges the thread into another: its posts join the target's, interleaved by when they were

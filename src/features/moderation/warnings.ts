@@ -4,7 +4,7 @@ import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { HttpError, NotFound } from '../../lib/errors.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
-import { acknowledgeWarningRow, findModeratedMember, findPostPlace, findResourcePlace, hasUnacknowledgedWarning, type ContentPlace } from './queries.js';
+import { acknowledgeWarningRow, findModeratedMember, findPostPlace, findResourcePlace, hasUnacknowledgedWarning, type ContentPlace } from './queries/members.js';
 import { insertModerationNotifications } from './queries/flags.js';
 import type { WarnAbout } from './schemas.js';
 import { checkMayActOn, type Moderator } from './staff.js';

@@ -4,6 +4,7 @@ import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
 import { createCategory } from '../../support/forum-rows.js';
 import type { TestMember } from '../../support/members.js';
+import { createResource } from '../../support/resources.js';
 import { moderationForm, threadAction } from '../../support/thread-moderation.js';
 
 /*
@@ -168,6 +169,38 @@ describe('counts with hidden posts in hidden threads', () => {
     const { threadId } = await threadWithHeldReply({ withHeldReply: false });
     await moderate(threadId, 'hide', { reason: 'Under review.' });
     expect((await postReply(moderator.browser, threadId, { body: 'A note for the other moderators.' })).statusCode).toBe(303);
+    await expectCountsTrue();
+  });
+});
+
+describe('counts with library resources', () => {
+  async function flagThrice(resourceId: number) {
+    for (let i = 0; i < 3; i += 1) {
+      const flagger = await memberWithBrowser(t.app, t.db);
+      const form = await flagger.browser.openForm(`/resources/${resourceId}/flag`);
+      expect((await flagger.browser.post(`/resources/${resourceId}/flag`, { ...form, reason: 'off_topic', note: '' })).statusCode).toBe(303);
+    }
+  }
+
+  it('stay true when flags hide a resource (its discussion with it) and a moderator keeps it (both back)', async () => {
+    const resource = await createResource(t.db, { sharer: regular.member, title: 'A guide to keeping records, flagged' });
+    await postReply(moderator.browser, resource.threadId, { body: 'A reply in the discussion.' });
+    await expectCountsTrue();
+    await flagThrice(resource.id);
+    const reader = await memberWithBrowser(t.app, t.db);
+    expect((await reader.browser.get(`/t/${resource.threadId}`)).statusCode).toBe(404);
+    await expectCountsTrue();
+    expect((await moderator.browser.post(`/mod/resources/${resource.id}/keep`, { _csrf: moderatorCsrf })).statusCode).toBe(303);
+    expect((await reader.browser.get(`/t/${resource.threadId}`)).statusCode).not.toBe(404);
+    await expectCountsTrue();
+  });
+
+  it('stay true when a resource is removed, its discussion leaving with it', async () => {
+    const resource = await createResource(t.db, { sharer: regular.member, title: 'A guide to keeping records, removed' });
+    await postReply(moderator.browser, resource.threadId, { body: 'A reply in the discussion.' });
+    const form = await regular.browser.openForm(`/resources/${resource.id}/remove`);
+    expect((await regular.browser.post(`/resources/${resource.id}/remove`, form)).statusCode).toBe(303);
+    expect((await t.db.selectFrom('threads').select('hidden_at').where('id', '=', resource.threadId).executeTakeFirstOrThrow()).hidden_at).not.toBeNull();
     await expectCountsTrue();
   });
 });

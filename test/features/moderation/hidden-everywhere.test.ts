@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_MESSAGES } from '../../../src/features/moderation/approval-messages.js';
+import { APPROVAL_MESSAGES } from '../../../src/features/moderation/messages.js';
 import type { Browser } from '../../support/app.js';
 import { memberWithBrowser, postIdFrom, startThread } from '../../support/discussions.js';
 import { editForm, firstPostOf } from '../../support/edits.js';
@@ -316,5 +316,13 @@ describe('a resource hidden by a moderator', () => {
     expect(staffPage.body).toContain(`Body ${marker}`);
     expect(staffPage.body).toContain('<strong>Hidden.</strong> This resource is hidden from members');
     expect((await moderator.browser.get(fileUrl)).statusCode).toBe(200);
+  });
+
+  it('takes its discussion thread with it: not on its page, the home page or the library category for members; there for staff', async () => {
+    const { thread_id: threadId } = await t.db.selectFrom('resources').select('thread_id').where('id', '=', resourceId).executeTakeFirstOrThrow();
+    expect((await open(reader.browser, `/t/${threadId}`)).statusCode).toBe(404);
+    for (const path of ['/', '/c/resource-library']) expect((await open(reader.browser, path)).body).not.toContain(marker);
+    expect((await open(moderator.browser, `/t/${threadId}`)).body).toContain(marker);
+    expect((await open(moderator.browser, '/c/resource-library')).body).toContain(marker);
   });
 });

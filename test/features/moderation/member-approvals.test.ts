@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { APPROVAL_MESSAGES } from '../../../src/features/moderation/approval-messages.js';
+import { APPROVAL_MESSAGES } from '../../../src/features/moderation/messages.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';

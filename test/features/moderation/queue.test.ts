@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_MESSAGES } from '../../../src/features/moderation/approval-messages.js';
-import { MODERATION_MESSAGES as M } from '../../../src/features/moderation/messages.js';
+import { APPROVAL_MESSAGES, MODERATION_MESSAGES as M } from '../../../src/features/moderation/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { articleOf, memberWithBrowser, postIdFrom, postReply, startThread, threadPageOf } from '../../support/discussions.js';
 import { refusedWritingNothing } from '../../support/moderation.js';

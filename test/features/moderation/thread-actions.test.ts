@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCUSSION_MESSAGES } from '../../../src/features/discussions/messages.js';
-import { THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/thread-messages.js';
+import { THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, postReply, replyFormOf, threadPageOf } from '../../support/discussions.js';
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/thread-messages.js';
+import { THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/messages.js';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';

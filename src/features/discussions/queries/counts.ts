@@ -107,6 +107,11 @@ async function recountThread(db: Db, threadId: number): Promise<void> {
   `.execute(db);
 }
 
+/** Locks the threads' rows until the transaction ends, in id order (so two lockers of one pair wait rather than deadlock). */
+export async function lockThreads(db: Db, threadIds: number[]): Promise<void> {
+  await db.selectFrom('threads').select('id').where('id', 'in', threadIds).orderBy('id').forNoKeyUpdate().execute();
+}
+
 /**
  * Locks the row of the thread a post is in, then the post's: every path that changes both takes
  * them in this order (a merge locks its threads, then moves their posts), so two moderators

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import { audiencesFor, type Viewer } from '../../discussions/access.js';
+import { lockThreads } from '../../discussions/queries/counts.js';
 
 /** A thread as a moderator's action reads it, locked for the rest of the action's transaction. */
 export interface ThreadUnderAction {
@@ -101,7 +102,7 @@ export async function findThreadForModerator(db: Db, moderator: Viewer, id: numb
 export async function lockThreadsForAction(db: Db, moderator: Viewer, ids: number[]): Promise<ThreadUnderAction[]> {
   // Locked by id alone, then read: locked through the join, a thread another moderator just
   // moved would be checked again against its old category row and dropped (a 404, not a 409).
-  await db.selectFrom('threads').select('id').where('id', 'in', ids).orderBy('id').forNoKeyUpdate().execute();
+  await lockThreads(db, ids);
   const rows = await threadsForModerator(db, moderator).where('t.id', 'in', ids).orderBy('t.id').execute();
   return rows.map(toThreadUnderAction);
 }

@@ -3,8 +3,8 @@ import type { Deps } from '../../../deps.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, parseParams } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
-import { APPROVAL_MESSAGES } from '../approval-messages.js';
-import { ApprovalParams, ApproveForm, ApprovePostForm, RejectForm } from '../approval-schemas.js';
+import { APPROVAL_MESSAGES } from '../messages.js';
+import { ItemParams, ApproveForm, ApprovePostForm, RejectForm } from '../schemas.js';
 import { approveMember, rejectMember } from '../approvals.js';
 import { approveHeldPost, rejectHeldPost } from '../held-posts.js';
 import { showQueue, type ApprovalRefusal } from './queue.js';
@@ -19,7 +19,7 @@ const approvalRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   app.get('/mod/approvals', async (_request, reply) => redirectTo(reply, '/mod#members'));
 
   const decideMember = (action: ApprovalRefusal['action']) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const { id } = parseParams(ApprovalParams, request.params);
+    const { id } = parseParams(ItemParams, request.params);
     const form = parseForm(action === 'approve' ? ApproveForm : RejectForm, request.body);
     if (!form.ok) return showQueue(deps, reply.code(422), { refusal: { kind: 'member', id, action, error: Object.values(form.errors)[0]!, reason: form.values.reason ?? '' } });
     const moderatorId = request.member!.id;
@@ -32,7 +32,7 @@ const approvalRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   app.post('/mod/approvals/members/:id/reject', decideMember('reject'));
 
   const decidePost = (action: ApprovalRefusal['action']) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const { id } = parseParams(ApprovalParams, request.params);
+    const { id } = parseParams(ItemParams, request.params);
     const form = parseForm(action === 'approve' ? ApprovePostForm : RejectForm, request.body);
     if (!form.ok) return showQueue(deps, reply.code(422), { refusal: { kind: 'post', id, action, error: Object.values(form.errors)[0]!, reason: form.values.reason ?? '' } });
     const moderatorId = request.member!.id;

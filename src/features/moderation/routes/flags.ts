@@ -7,7 +7,7 @@ import { resourcePath } from '../../resources/content.js';
 import { alreadyFlagged, flagItem, postToFlag, resourceToFlag } from '../flags.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
 import type { FlagTarget } from '../queries/flags.js';
-import { FLAG_LIMITS, FLAG_REASONS, FlagForm, ItemParams } from '../schemas.js';
+import { MODERATION_LIMITS, FLAG_REASONS, FlagForm, ItemParams } from '../schemas.js';
 
 const REASON_OPTIONS = Object.entries(FLAG_REASONS).map(([value, label]) => ({ value, label }));
 
@@ -28,8 +28,8 @@ function showFlagForm(reply: FastifyReply, page: FlagPage, values: Record<string
     values,
     errors,
     reasons: REASON_OPTIONS,
-    limits: FLAG_LIMITS,
-    noteHint: `Needed for “Something else”; otherwise optional. At most ${FLAG_LIMITS.note.toLocaleString('en-AU')} characters. Only moderators read it.`,
+    limits: MODERATION_LIMITS,
+    noteHint: `Needed for “Something else”; otherwise optional. At most ${MODERATION_LIMITS.note.toLocaleString('en-AU')} characters. Only moderators read it.`,
   });
 }
 

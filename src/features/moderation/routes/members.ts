@@ -7,7 +7,7 @@ import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { formatDate } from '../../../lib/time.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
-import { findModeratedMember } from '../queries.js';
+import { findModeratedMember } from '../queries/members.js';
 import { MemberParams, MODERATION_LIMITS, SuspendForm, WarnAbout, WarnForm } from '../schemas.js';
 import { checkMayActOn, type Moderator } from '../staff.js';
 import { isSuspended, liftSuspension, suspendMember } from '../suspensions.js';

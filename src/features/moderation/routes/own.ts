@@ -6,7 +6,7 @@ import { parseForm, parseParams } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { ACTION_NAMES, MODERATION_MESSAGES as M } from '../messages.js';
-import { listUnacknowledgedWarnings } from '../queries.js';
+import { listUnacknowledgedWarnings } from '../queries/members.js';
 import { listActionsAbout } from '../record.js';
 import { WarningParams } from '../schemas.js';
 import { acknowledgeWarning, WARNINGS_PATH } from '../warnings.js';

@@ -11,7 +11,7 @@ import { showEditForm, submitPostEdit, type EditAs } from '../../discussions/rou
 import { threadPath } from '../../discussions/routes/paths.js';
 import { deletePostAsModerator, editPostAsModerator, hidePost, keepItem, postToModerate, restorePost, unhidePost } from '../actions.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
-import { DeleteForm, HIDE_LIMITS, HideForm, ItemParams } from '../schemas.js';
+import { DeleteForm, MODERATION_LIMITS, HideForm, ItemParams } from '../schemas.js';
 
 /** After an action: back to the queue when it came from there, else to the post. */
 function backTo(request: FastifyRequest, postId: number): string {
@@ -39,8 +39,8 @@ function showReasonForm(reply: FastifyReply, post: PostToChange, page: { action:
     fromQueue: page.fromQueue,
     values: page.values ?? {},
     errors: page.errors,
-    limits: HIDE_LIMITS,
-    reasonHint: hiding ? `The author sees it on their hidden post. At most ${HIDE_LIMITS.reason.toLocaleString('en-AU')} characters.` : `Optional; kept in the moderation log. At most ${HIDE_LIMITS.reason.toLocaleString('en-AU')} characters.`,
+    limits: MODERATION_LIMITS,
+    reasonHint: hiding ? `The author sees it on their hidden post. At most ${MODERATION_LIMITS.reason.toLocaleString('en-AU')} characters.` : `Optional; kept in the moderation log. At most ${MODERATION_LIMITS.reason.toLocaleString('en-AU')} characters.`,
   });
 }
 

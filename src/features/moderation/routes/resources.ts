@@ -9,7 +9,7 @@ import { resourcePath } from '../../resources/content.js';
 import { findResource, type Resource } from '../../resources/queries/resources.js';
 import { hideResource, keepItem, removeResourceAsModerator, unhideResource } from '../actions.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
-import { DeleteForm, HIDE_LIMITS, HideForm, ItemParams } from '../schemas.js';
+import { DeleteForm, MODERATION_LIMITS, HideForm, ItemParams } from '../schemas.js';
 
 function showHideForm(reply: FastifyReply, resource: Resource, values: Record<string, string> = {}, errors?: FieldErrors): FastifyReply {
   return reply.view('moderation/resource-hide', {
@@ -19,8 +19,8 @@ function showHideForm(reply: FastifyReply, resource: Resource, values: Record<st
     csrfToken: reply.generateCsrf(),
     values,
     errors,
-    limits: HIDE_LIMITS,
-    reasonHint: `The member who shared it is told. At most ${HIDE_LIMITS.reason.toLocaleString('en-AU')} characters.`,
+    limits: MODERATION_LIMITS,
+    reasonHint: `The member who shared it is told. At most ${MODERATION_LIMITS.reason.toLocaleString('en-AU')} characters.`,
   });
 }
 

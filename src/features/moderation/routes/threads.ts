@@ -9,14 +9,14 @@ import { excerpt } from '../../../lib/markdown.js';
 import type { Viewer } from '../../discussions/access.js';
 import { threadPath } from '../../discussions/routes/paths.js';
 import { THREAD_LIMITS, ThreadParams } from '../../discussions/schemas.js';
-import { findModeratedMember } from '../queries.js';
+import { findModeratedMember } from '../queries/members.js';
 import { listPostsForSplit } from '../queries/thread-posts.js';
 import { findThreadForModerator, listCategoriesForModerator, type ThreadUnderAction } from '../queries/threads.js';
 import { actOnThread, lockThread, moveThread, pinThread, renameThread, setThreadVisibility, unlockThread, unpinThread, type ThreadActionResult, type ThreadDecider } from '../thread-actions.js';
 import { checkMayModerateContentOf } from '../staff.js';
 import { mergeThread, splitThread } from '../thread-merge.js';
-import { THREAD_ACTION_MESSAGES } from '../thread-messages.js';
-import { HideThreadForm, MergeThreadForm, MoveThreadForm, PinThreadForm, RenameThreadForm, SplitThreadForm, THREAD_ACTION_LIMITS, ThreadActionForm } from '../thread-schemas.js';
+import { THREAD_ACTION_MESSAGES } from '../messages.js';
+import { HideThreadForm, MergeThreadForm, MoveThreadForm, PinThreadForm, RenameThreadForm, SplitThreadForm, MODERATION_LIMITS, ThreadActionForm } from '../schemas.js';
 
 interface PageState {
   values?: Record<string, string | string[]>;
@@ -65,7 +65,7 @@ const moderationThreadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
       csrfToken: reply.generateCsrf(),
       values,
       errors,
-      limits: { ...THREAD_LIMITS, ...THREAD_ACTION_LIMITS },
+      limits: { ...THREAD_LIMITS, ...MODERATION_LIMITS },
     });
   }
 

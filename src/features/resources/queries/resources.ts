@@ -2,6 +2,7 @@ import { sql, type Insertable } from 'kysely';
 import type { Resources } from '../../../db/schema.js';
 import type { Db } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
+import { countContributions, lockThreads, settleCounts } from '../../discussions/queries/counts.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { filesFromJson, resourceFilesOf, type AttachedFile } from '../files/queries.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
@@ -211,9 +212,26 @@ export async function markResourceRemoved(db: Db, id: number, removedBy: number)
     .returning('thread_id')
     .executeTakeFirst();
   if (!row) return false;
-  // Its discussion goes with it: the thread carries the resource's title and its replies quote it.
-  await db.updateTable('threads').set({ hidden_at: sql`now()` }).where('id', '=', row.thread_id).where('hidden_at', 'is', null).execute();
+  await hideDiscussionWithResource(db, row.thread_id);
   return true;
+}
+
+/**
+ * A resource's discussion leaves with the resource (removed, or hidden by flags): it carries the
+ * resource's title and its replies quote it. Marked as hidden with the resource unless it was
+ * already hidden on its own account, so showing the resource again brings back only what this
+ * took; the category's counts follow.
+ */
+export async function hideDiscussionWithResource(db: Db, threadId: number): Promise<void> {
+  await lockThreads(db, [threadId]);
+  const before = await countContributions(db, [threadId]);
+  await db
+    .updateTable('threads')
+    .set((eb) => ({ hidden_at: sql`now()`, hidden_with_resource: true, version: eb('version', '+', 1), updated_at: sql`now()` }))
+    .where('id', '=', threadId)
+    .where('hidden_at', 'is', null)
+    .execute();
+  await settleCounts(db, before, [threadId]);
 }
 
 /** Features the resource, or stops featuring it, unless it is removed; whether that changed anything. */

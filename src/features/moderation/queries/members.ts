@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, Role } from '../../db/types.js';
+import type { Db, Role } from '../../../db/types.js';
 
 /** A member as moderation acts on them: who, their role, and whether they are suspended. */
 export interface ModeratedMember {
