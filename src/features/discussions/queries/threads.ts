@@ -24,6 +24,8 @@ export interface ThreadListItem {
   locked: boolean;
   /** Hidden from members: only staff are shown it, marked. */
   hidden: boolean;
+  /** Its first post waits for a moderator: only its author and staff are shown it, marked. */
+  waiting: boolean;
   answered: boolean;
   categorySlug: string;
   categoryName: string;
@@ -61,6 +63,7 @@ function threadList(db: Db, viewer: Viewer) {
     // A lookup per listed thread (posts_one_answer). As EXISTS, the planner read every answer
     // in the forum for each page of 30 threads.
     .select(sql<boolean>`coalesce((select true from posts ans where ans.thread_id = t.id and ans.answered_at is not null limit 1), false)`.as('answered'))
+    .select(sql<boolean>`coalesce((select true from posts f where f.thread_id = t.id and f.position = 1 and f.held_at is not null and f.deleted_at is null), false)`.as('waiting'))
     .where('t.deleted_at', 'is', null)
     .$if(!isStaff(viewer.role), (qb) => qb.where('t.hidden_at', 'is', null).where(heldThreadShownTo(viewer)))
     .where('c.visible_to', 'in', audiencesFor(viewer));
@@ -83,6 +86,7 @@ function toListItem(row: ThreadListRow): ThreadListItem {
     pinnedSiteWide: row.pinned_site_wide,
     locked: row.locked_at !== null,
     hidden: row.hidden_at !== null,
+    waiting: row.waiting,
     answered: Boolean(row.answered),
     categorySlug: row.category_slug,
     categoryName: row.category_name,

@@ -171,6 +171,8 @@ export interface ResourceCard {
   fileCount: number;
   featured: boolean;
   removed: boolean;
+  /** Hidden from members by a moderator or by flags (only staff are shown it). */
+  hidden: boolean;
   tags: string[];
   initiativeTypes: InitiativeTypeRef[];
 }
@@ -194,6 +196,7 @@ export async function listResourceCards(db: Db, ids: number[]): Promise<Resource
       't.reply_count',
       'r.featured_at',
       'r.removed_at',
+      'r.hidden_at',
     ])
     .select([
       tagsOf.as('tags'),
@@ -220,6 +223,7 @@ export async function listResourceCards(db: Db, ids: number[]): Promise<Resource
         fileCount: row.file_count,
         featured: row.featured_at !== null,
         removed: row.removed_at !== null,
+        hidden: row.hidden_at !== null,
         tags: row.tags,
         initiativeTypes: row.initiative_types,
       },
