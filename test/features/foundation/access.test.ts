@@ -157,6 +157,41 @@ describe('who may see what', () => {
     }
   });
 
+  it('keeps every /admin route for administrators: a table over visitor, member, moderator and administrator', async () => {
+    const adminRoutes = t.app.routeInventory.filter((route) => route.method !== 'HEAD' && (route.url === '/admin' || route.url.startsWith('/admin/')));
+    expect(adminRoutes.filter((route) => route.method === 'POST').length).toBeGreaterThan(5);
+    expect(adminRoutes.filter((route) => route.access !== 'administrator')).toEqual([]);
+    const signedIn = async (role: 'member' | 'moderator' | 'administrator') => {
+      const someone = await createMember(t.db, { role });
+      const browser = new Browser(t.app);
+      await signIn(browser, someone.email, someone.password);
+      return { browser, csrf: (await browser.openForm('/settings'))._csrf! };
+    };
+    const people = { visitor: { browser: new Browser(t.app), csrf: '' }, member: await signedIn('member'), moderator: await signedIn('moderator'), administrator: await signedIn('administrator') };
+    await people.visitor.browser.get('/contact');
+    for (const route of adminRoutes) {
+      // A made-up id and a real-looking one, so no route can answer 404 before the role is checked;
+      // the administrator is sent only the made-up one, which names nothing to change.
+      for (const url of new Set([sampleUrl(route.url), route.url.replace(/:[a-z_]+/gi, '1')])) {
+        for (const [who, { browser, csrf }] of Object.entries(people)) {
+          if (who === 'administrator' && url !== sampleUrl(route.url)) continue;
+          const response = route.method === 'POST' ? await browser.post(url, { _csrf: csrf }) : await browser.get(url);
+          const label = `${who}: ${route.method} ${url}`;
+          if (who === 'visitor') {
+            if (route.method === 'GET') expect(response.headers.location, label).toBe(`/login?next=${encodeURIComponent(url)}`);
+            else expect(response.statusCode, label).toBe(403);
+          } else if (who === 'administrator') {
+            expect(response.statusCode, label).not.toBe(403);
+            expect(response.statusCode, label).toBeLessThan(500);
+          } else {
+            expect(response.statusCode, label).toBe(403);
+            expect(response.body, label).toContain(PAGE_MESSAGES.administratorsOnly);
+          }
+        }
+      }
+    }
+  });
+
   it('answers every public GET route signed out (a made-up link token gets the "link expired" page)', async () => {
     for (const route of PUBLIC_ROUTES.filter((r) => r.startsWith('GET '))) {
       const response = await new Browser(t.app).get(sampleUrl(route.slice(4)));
