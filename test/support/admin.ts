@@ -1,4 +1,7 @@
 import type { Database } from '../../src/db/database.js';
+import { afterAll, beforeAll } from 'vitest';
+import { buildTestApp, type TestApp } from './app.js';
+import { memberWithBrowser } from './discussions.js';
 import { refusedLeaving } from './moderation.js';
 import { escapeLikeHandlebars } from './resources.js';
 
@@ -21,4 +24,24 @@ export function refusedWritingNothing<R extends { statusCode: number; body: stri
 
 export async function latestAudit(db: Db, action: string) {
   return db.selectFrom('audit_events').select(['actor_member_id', 'actor_label', 'ip_address', 'target_id', 'subject_member_id', 'details']).where('action', '=', action).orderBy('id', 'desc').executeTakeFirst();
+}
+
+interface AdministratorSite {
+  t: TestApp;
+  /** Signed in through the real form. */
+  admin: Awaited<ReturnType<typeof memberWithBrowser>>;
+  /** A form token from one of the administrator's pages. */
+  csrf: string;
+}
+
+/** The site and an administrator for one test file, made before its tests and closed after them. */
+export function useAdministratorSite(): AdministratorSite {
+  const site = {} as AdministratorSite;
+  beforeAll(async () => {
+    site.t = await buildTestApp();
+    site.admin = await memberWithBrowser(site.t.app, site.t.db, { role: 'administrator' });
+    site.csrf = (await site.admin.browser.openForm('/admin'))._csrf!;
+  });
+  afterAll(async () => site.t.close());
+  return site;
 }
