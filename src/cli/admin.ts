@@ -154,6 +154,7 @@ const COMMANDS: Record<string, Spec> = {
       const classification = toClassification(options);
       return async (db) => {
         const renamed = await renameAgency({ db }, agencyId, { name: agencyNameOf(name!), ...classification }, OPERATOR);
+        if (!renamed.changed) return `nothing changed: agency ${renamed.id} is already "${renamed.to}" with that jurisdiction and type`;
         return withHint(`renamed agency ${renamed.id}: "${renamed.from}" is now "${renamed.to}"${renamed.wasProvisional ? ' (no longer provisional)' : ''}`, renamed.unmappedDomain && C.unmappedDomain(renamed.unmappedDomain, renamed.id));
       };
     },

@@ -86,13 +86,15 @@ async function deactivateLocked(trx: Transaction<DB>, member: MemberStatusRow, a
 
 /**
  * Deactivates the members a review page listed whose addresses the rules still refuse, in one
- * transaction; anyone deactivated meanwhile, or admitted again by a rule added since, is left.
+ * transaction; anyone deactivated meanwhile, or admitted again by a rule added since, is left, and
+ * so is the administrator doing it (who would otherwise lock themselves out mid-review).
  */
 export async function deactivateMembersNoLongerAdmitted(deps: Pick<Deps, 'db'>, memberIds: readonly number[], actor: Actor): Promise<number> {
+  const ids = [...new Set(memberIds)].filter((id) => !('actorMemberId' in actor) || id !== actor.actorMemberId);
   return inTransaction(deps.db, async (trx) => {
     // Rules are read after this lock, so a rule added meanwhile is either seen here or waits.
     await sql`lock table domain_rules in share mode`.execute(trx);
-    const listed = await listMembersNoLongerAdmitted(trx, [...new Set(memberIds)]);
+    const listed = await listMembersNoLongerAdmitted(trx, ids);
     let deactivated = 0;
     for (const { id } of listed) {
       const member = await lockedMember(trx, id);

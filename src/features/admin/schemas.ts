@@ -97,7 +97,7 @@ export const NewDomainRuleForm = z.strictObject({
   domain: RuleDomain,
   effect: RuleEffect,
   agency_id: agencyChoice,
-  note: RuleNote.default(''),
+  note: RuleNote.default(null),
 });
 export type NewDomainRuleForm = z.infer<typeof NewDomainRuleForm>;
 
@@ -105,7 +105,7 @@ export type NewDomainRuleForm = z.infer<typeof NewDomainRuleForm>;
 export const EditDomainRuleForm = z.strictObject({
   _csrf: z.string(),
   agency_id: agencyChoice,
-  note: RuleNote.default(''),
+  note: RuleNote.default(null),
   own_domain: ownDomain.optional(),
 });
 export type EditDomainRuleForm = z.infer<typeof EditDomainRuleForm>;

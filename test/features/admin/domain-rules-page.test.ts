@@ -97,10 +97,10 @@ describe('POST /admin/domain-rules', () => {
     expect(response.body).not.toContain('<script>alert(1)');
   });
 
-  it('accepts an internationalised domain in its xn-- form, as the address parser does', async () => {
+  it('accepts an internationalised domain in its xn-- form, as the address parser does, and a form without a note as no note', async () => {
     const domain = `xn--fnance-${randomBytes(3).toString('hex')}.gov.au`;
-    expect((await addRule({ domain })).statusCode).toBe(303);
-    expect(await ruleOf(domain)).toBeDefined();
+    expect((await site.admin.browser.post('/admin/domain-rules', { _csrf: site.csrf, domain, effect: 'allow', agency_id: '' })).statusCode).toBe(303);
+    expect(await ruleOf(domain)).toMatchObject({ note: null });
   });
 
   it.each([
@@ -244,5 +244,20 @@ describe('blocking and removing a rule, and reviewing the members it admitted', 
     await refusedWritingNothing(site.t.db, () => site.admin.browser.post('/admin/domain-rules/review', { _csrf: site.csrf }), 422, M.noMembersChosen);
     await refusedWritingNothing(site.t.db, () => site.admin.browser.post('/admin/domain-rules/review', { _csrf: site.csrf, member: ['1', 'abc'] }), 422, M.noMembersChosen);
     await refusedWritingNothing(site.t.db, () => site.admin.browser.post('/admin/domain-rules/review', { member: String(member.id) }), 403);
+  });
+
+  it('never lists or deactivates the administrator reviewing, though the rules no longer admit them', async () => {
+    const domain = freshDomain();
+    await addRule({ domain });
+    const rule = (await ruleOf(domain))!;
+    const reviewer = await memberWithBrowser(site.t.app, site.t.db, { role: 'administrator', email: `reviewer@${domain}` });
+    const token = (await reviewer.browser.openForm('/admin'))._csrf!;
+    expect((await reviewer.browser.post(`/admin/domain-rules/${rule.id}/remove`, { _csrf: token })).statusCode).toBe(303);
+    const review = await reviewer.browser.get('/admin/domain-rules/review');
+    expect(review.statusCode).toBe(200);
+    expect(review.body).not.toContain(reviewer.member.canonicalEmail);
+    await refusedWritingNothing(site.t.db, () => reviewer.browser.post('/admin/domain-rules/review', { _csrf: token, member: String(reviewer.member.id) }), 303);
+    expect(await isSignedIn(reviewer.browser)).toBe(true);
+    expect((await site.admin.browser.get('/admin/domain-rules/review')).body).toContain(reviewer.member.canonicalEmail);
   });
 });

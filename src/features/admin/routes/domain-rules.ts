@@ -72,14 +72,19 @@ function valuesOf(rule: DomainRuleRow): Record<string, string> {
  * are any, so they are reviewed while the change is fresh; otherwise back to the list.
  */
 async function afterNarrowing(deps: Deps, request: FastifyRequest, reply: FastifyReply, done: string, allowRulesLeft?: number): Promise<FastifyReply> {
-  const review = await listMembersNoLongerAdmitted(deps.db);
+  const review = await membersToReview(deps, request);
   setFlash(request, [done, allowRulesLeft === 0 && M.noAllowRulesLeft, review.length > 0 && M.membersToReview(review.length)].filter(Boolean).join(' '));
   return redirectTo(reply, review.length > 0 ? REVIEW : LIST);
 }
 
+/** Who the review page lists: everyone the rules no longer admit but the administrator looking, who cannot deactivate themselves there. */
+async function membersToReview(deps: Deps, request: FastifyRequest) {
+  return (await listMembersNoLongerAdmitted(deps.db)).filter((member) => member.id !== request.member!.id);
+}
+
 /** The members to review, as many as one form deactivates at once; the rest follow on the next visit. */
-async function showReview(deps: Deps, reply: FastifyReply, errors?: FieldErrors): Promise<FastifyReply> {
-  const everyone = await listMembersNoLongerAdmitted(deps.db);
+async function showReview(deps: Deps, request: FastifyRequest, reply: FastifyReply, errors?: FieldErrors): Promise<FastifyReply> {
+  const everyone = await membersToReview(deps, request);
   const members = everyone.slice(0, MAX_MEMBERS_PER_DEACTIVATION);
   return reply.view('admin/domain-rule-review', {
     title: 'Members the domain rules no longer admit',
@@ -115,11 +120,11 @@ const domainRuleRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     }
   });
 
-  app.get(REVIEW, async (_request, reply) => showReview(deps, reply));
+  app.get(REVIEW, async (request, reply) => showReview(deps, request, reply));
 
   app.post(REVIEW, async (request, reply) => {
     const form = parseForm(DeactivateMembersForm, request.body);
-    if (!form.ok) return showReview(deps, reply.code(422), form.errors);
+    if (!form.ok) return showReview(deps, request, reply.code(422), form.errors);
     const count = await deactivateMembersNoLongerAdmitted(deps, form.data.member, administratorOf(request));
     setFlash(request, count > 0 ? M.membersDeactivated(count) : M.noMembersDeactivated);
     return redirectTo(reply, REVIEW);
