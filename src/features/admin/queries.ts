@@ -4,8 +4,9 @@ import type { Db, Role } from '../../db/types.js';
 import type { AgencyType, Jurisdiction, RuleEffect } from './schemas.js';
 
 /**
- * What administration reads and locks: domain rules, agencies and members as the /admin pages and
- * `npm run admin` show them. Rules about them live in the services beside this file.
+ * What administration reads and locks: domain rules, agencies, members and initiative types, as
+ * the /admin pages and `npm run admin` show them. Rules about them live in the services beside
+ * this file.
  */
 
 export interface DomainRuleRow {
@@ -197,4 +198,53 @@ export async function findMemberStatus(db: Db, id: number) {
 export async function lockMember(trx: Transaction<DB>, id: number): Promise<MemberStatusRow | undefined> {
   const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'deactivated_at']).where('id', '=', id).forUpdate().executeTakeFirst();
   return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, deactivatedAt: row.deactivated_at };
+}
+
+export interface InitiativeType {
+  id: number;
+  slug: string;
+  name: string;
+  /** 1 for the first in the list, whatever the stored positions are. */
+  position: number;
+  /** Resources tagged with it (removed ones too: they still refer to it). */
+  resources: number;
+}
+
+export function initiativeTypesInOrder(db: Db) {
+  return db.selectFrom('initiative_types as it').orderBy('it.position').orderBy(sql`lower(it.name)`).orderBy('it.id');
+}
+
+export async function listInitiativeTypes(db: Db): Promise<InitiativeType[]> {
+  const rows = await initiativeTypesInOrder(db)
+    .select(['it.id', 'it.slug', 'it.name'])
+    .select((eb) => eb.selectFrom('resource_initiative_types as rit').whereRef('rit.initiative_type_id', '=', 'it.id').select(eb.fn.countAll<number>().as('n')).as('resources'))
+    .execute();
+  return rows.map((row, index) => ({ id: row.id, slug: row.slug, name: row.name, position: index + 1, resources: Number(row.resources ?? 0) }));
+}
+
+export async function findInitiativeType(db: Db, id: number): Promise<InitiativeType | undefined> {
+  return (await listInitiativeTypes(db)).find((type) => type.id === id);
+}
+
+/** Every change to initiative types takes this first: readers (and resources' foreign key checks) are not held up. */
+export async function lockInitiativeTypes(trx: Transaction<DB>): Promise<void> {
+  await sql`lock table initiative_types in share row exclusive mode`.execute(trx);
+}
+
+/** The type with this name, compared without regard to case. */
+export async function findInitiativeTypeByName(trx: Transaction<DB>, name: string) {
+  return trx.selectFrom('initiative_types').select(['id', 'name']).where(sql<boolean>`lower(name) = lower(${name})`).executeTakeFirst();
+}
+
+/** The slug, or the first of slug-2, slug-3, … that no type has (slugs hold no LIKE wildcards). */
+export async function freeInitiativeTypeSlug(trx: Transaction<DB>, base: string): Promise<string> {
+  const rows = await trx
+    .selectFrom('initiative_types')
+    .select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .execute();
+  const taken = new Set(rows.map((row) => row.slug));
+  let slug = base;
+  for (let n = 2; taken.has(slug); n += 1) slug = `${base}-${n}`;
+  return slug;
 }
