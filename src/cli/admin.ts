@@ -3,19 +3,22 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { DB } from '../db/schema.js';
-import { addAgency, classifyAgency, listAgencies, mergeAgencies, renameAgency, type ClassificationInput } from '../features/admin/agencies.js';
-import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type DomainRuleListing, type Effect } from '../features/admin/domain-rules.js';
-import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
 import type { Actor } from '../features/admin/actor.js';
-import { ADMIN_MESSAGES as M, Refused } from '../features/admin/messages.js';
-import { AgencyClassification } from '../features/admin/schemas.js';
+import { addAgency, classifyAgency, mergeAgencies, renameAgency, type ClassificationInput, type UnmappedDomain } from '../features/admin/agencies.js';
+import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type DomainRuleListing } from '../features/admin/domain-rules.js';
+import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
+import { findAgencyByReference, findDomainRuleId, findMemberIdByEmail, listAgencies } from '../features/admin/queries.js';
+import { AgencyClassification, AgencyName, RuleDomain, RuleNote, type RuleEffect } from '../features/admin/schemas.js';
+import { parseWorkEmail } from '../features/auth/email-address.js';
+import { Refused } from '../lib/errors.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
 
 /**
  * `npm run admin -- COMMAND …`: the operator's membership commands. Exit 0 when done, 1 when the
  * action is refused (one line saying why), 2 when the command line is wrong (with this usage).
- * Every change writes an audit_events row as 'operator (npm run admin)'.
+ * Every change goes through the same services as the /admin pages, recorded in the audit log as
+ * 'operator (npm run admin)'.
  */
 const USAGE = `usage: npm run admin -- COMMAND …
 
@@ -52,6 +55,18 @@ agencies (a provisional agency is an email domain no administrator has mapped ye
 // Who every change is recorded against in the audit log.
 const OPERATOR: Actor = { actorLabel: 'operator (npm run admin)' };
 
+/** What the command says in its own words; what the services refuse with is in features/admin/messages.ts. */
+const CLI_MESSAGES = {
+  invalidEmail: (input: string, reason: string) => `"${input}" is not a valid work email address: ${reason}`,
+  unknownMember: (canonical: string) => `No member has the address ${canonical}`,
+  invalidDomain: (input: string, reason: string) => `"${input}" is not a valid rule domain: ${reason}`,
+  unknownRule: (domain: string, effect: string) => `There is no ${effect} rule for ${domain}; list the rules with: npm run admin -- rules`,
+  unknownAgency: (reference: string) => `No agency has the id or name "${reference}"; list them with: npm run admin -- agencies`,
+  unmappedDomain: ({ domain, ruleExists }: UnmappedDomain, agencyId: number) =>
+    `Members who join from ${domain} later still get a provisional agency of their own; to send them here, run: npm run admin -- ${ruleExists ? 'rule-change' : 'rule-add'} ${domain} allow --agency ${agencyId}`,
+} as const;
+const C = CLI_MESSAGES;
+
 type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined; type?: string | undefined; 'own-domain'?: string | undefined };
 type Action = (db: Kysely<DB>, config: Config) => Promise<string>;
 
@@ -68,25 +83,26 @@ const COMMANDS: Record<string, Spec> = {
     args: ['EMAIL', 'ROLE'],
     action: ([email, role]) => {
       if (role !== 'moderator' && role !== 'administrator') throw new UsageError(`grant gives moderator or administrator, not "${role}" (use revoke to make someone a member)`);
-      return async (db) => describeRoleChange(await setRole({ db }, email!, role, OPERATOR));
+      return async (db) => describeRoleChange(await setRole({ db }, await memberIdOf(db, email!), role, OPERATOR));
     },
   },
-  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole({ db }, email!, 'member', OPERATOR)) },
+  revoke: { args: ['EMAIL'], action: ([email]) => async (db) => describeRoleChange(await setRole({ db }, await memberIdOf(db, email!), 'member', OPERATOR)) },
   deactivate: {
     args: ['EMAIL'],
     action: ([email]) => async (db) => {
-      const done = await deactivateMember({ db }, email!, OPERATOR);
+      const done = await deactivateMember({ db }, await memberIdOf(db, email!), OPERATOR);
       return `deactivated ${done.canonicalEmail} and ended ${done.sessionsEnded} session(s)`;
     },
   },
-  reactivate: { args: ['EMAIL'], action: ([email]) => async (db) => `reactivated ${(await reactivateMember({ db }, email!, OPERATOR)).canonicalEmail}` },
+  reactivate: { args: ['EMAIL'], action: ([email]) => async (db) => `reactivated ${(await reactivateMember({ db }, await memberIdOf(db, email!), OPERATOR)).canonicalEmail}` },
   rules: { args: [], action: () => listRules },
   'rule-add': {
     args: ['DOMAIN', 'EFFECT'],
     options: ['agency', 'note'],
     action: ([domain, effect], { agency, note }) => {
-      const input = { domain: domain!, effect: toEffect(effect), agency, note };
+      const ruleEffect = toEffect(effect);
       return async (db) => {
+        const input = { ...ruleDomainOf(domain!), effect: ruleEffect, agencyId: await agencyIdOf(db, agency), note: note === undefined ? null : noteOf(note) };
         const rule = await addDomainRule({ db }, input, OPERATOR);
         return `added: ${rule.effect} ${rule.domain}${rule.agencyName ? ` (agency: ${rule.agencyName})` : ''}${rule.effect === 'allow' ? `; ${describeOwnDomain(rule)}` : ''}`;
       };
@@ -97,9 +113,12 @@ const COMMANDS: Record<string, Spec> = {
     options: ['agency', 'note', 'own-domain'],
     action: ([domain, effect], { agency, note, 'own-domain': ownDomain }) => {
       if (agency === undefined && note === undefined && ownDomain === undefined) throw new UsageError('rule-change needs --agency, --note or --own-domain');
-      const input = { domain: domain!, effect: toEffect(effect), agency, note, admitsOwnDomain: toYesNo(ownDomain) };
+      const ruleEffect = toEffect(effect);
+      const admitsOwnDomain = toYesNo(ownDomain);
       return async (db) => {
-        const rule = await changeDomainRule({ db }, input, OPERATOR);
+        const id = await ruleIdOf(db, domain!, ruleEffect);
+        const change = { agencyId: agency === undefined ? undefined : await agencyIdOf(db, agency), note: note === undefined ? undefined : noteOf(note), admitsOwnDomain };
+        const { rule } = await changeDomainRule({ db }, id, change, OPERATOR);
         return `changed: ${rule.effect} ${rule.domain} (agency: ${rule.agencyName ?? 'none'}; note: ${rule.note ?? 'none'}; ${describeOwnDomain(rule)})`;
       };
     },
@@ -107,9 +126,9 @@ const COMMANDS: Record<string, Spec> = {
   'rule-remove': {
     args: ['DOMAIN', 'EFFECT'],
     action: ([domain, effect]) => {
-      const input = { domain: domain!, effect: toEffect(effect) };
+      const ruleEffect = toEffect(effect);
       return async (db) => {
-        const removed = await removeDomainRule({ db }, input, OPERATOR);
+        const removed = await removeDomainRule({ db }, await ruleIdOf(db, domain!, ruleEffect), OPERATOR);
         const warning = removed.allowRulesLeft === 0 ? '\nwarning: no allow rules are left, so nobody can join until you add one' : '';
         return `removed: ${removed.effect} ${removed.domain}${warning}`;
       };
@@ -122,7 +141,7 @@ const COMMANDS: Record<string, Spec> = {
     action: ([name], options) => {
       const classification = toClassification(options);
       return async (db) => {
-        const agency = await addAgency({ db }, { name: name!, ...classification }, OPERATOR);
+        const agency = await addAgency({ db }, { name: agencyNameOf(name!), ...classification }, OPERATOR);
         return `added agency ${agency.id}: ${agency.name}`;
       };
     },
@@ -134,8 +153,9 @@ const COMMANDS: Record<string, Spec> = {
       const agencyId = toId(id);
       const classification = toClassification(options);
       return async (db) => {
-        const renamed = await renameAgency({ db }, agencyId, { name: name!, ...classification }, OPERATOR);
-        return withHint(`renamed agency ${renamed.id}: "${renamed.from}" is now "${renamed.to}"${renamed.wasProvisional ? ' (no longer provisional)' : ''}`, renamed.hint);
+        const renamed = await renameAgency({ db }, agencyId, { name: agencyNameOf(name!), ...classification }, OPERATOR);
+        if (!renamed.changed) return `nothing changed: agency ${renamed.id} is already "${renamed.to}" with that jurisdiction and type`;
+        return withHint(`renamed agency ${renamed.id}: "${renamed.from}" is now "${renamed.to}"${renamed.wasProvisional ? ' (no longer provisional)' : ''}`, renamed.unmappedDomain && C.unmappedDomain(renamed.unmappedDomain, renamed.id));
       };
     },
   },
@@ -148,7 +168,7 @@ const COMMANDS: Record<string, Spec> = {
       if (classification.jurisdiction === undefined && classification.agency_type === undefined) throw new UsageError('agency-set needs --jurisdiction, --type or both');
       return async (db) => {
         const change = await classifyAgency({ db }, agencyId, classification, OPERATOR);
-        if (!change) throw new Refused(M.unknownAgency(String(agencyId)));
+        if (!change) throw new Refused(C.unknownAgency(String(agencyId)));
         const now = `jurisdiction ${change.after.jurisdiction ?? 'not set'}, type ${change.after.agencyType ?? 'not set'}`;
         return change.changed ? `agency ${change.id} (${change.name}): ${now}` : `nothing changed: agency ${change.id} (${change.name}) already has ${now}`;
       };
@@ -162,7 +182,7 @@ const COMMANDS: Record<string, Spec> = {
         const merged = await mergeAgencies({ db }, fromId, intoId, OPERATOR);
         return withHint(
           `merged "${merged.from.name}" (${merged.from.id}) into "${merged.into.name}" (${merged.into.id}): ${merged.membersMoved} member(s) and ${merged.rulesMoved} rule(s) moved`,
-          merged.hint,
+          merged.unmappedDomain && C.unmappedDomain(merged.unmappedDomain, merged.into.id),
         );
       };
     },
@@ -238,7 +258,48 @@ function withHint(line: string, hint: string | undefined): string {
   return hint ? `${line}\nnote: ${hint}` : line;
 }
 
-function toEffect(value: string | undefined): Effect {
+async function memberIdOf(db: Kysely<DB>, email: string): Promise<number> {
+  const parsed = parseWorkEmail(email);
+  if (!parsed.ok) throw new Refused(C.invalidEmail(email, parsed.reason));
+  const id = await findMemberIdByEmail(db, parsed.canonical);
+  if (id === undefined) throw new Refused(C.unknownMember(parsed.canonical));
+  return id;
+}
+
+function ruleDomainOf(input: string): { domain: string; admitsOwnDomain: boolean } {
+  const parsed = RuleDomain.safeParse(input);
+  if (!parsed.success) throw new Refused(C.invalidDomain(input, parsed.error.issues[0]!.message));
+  return parsed.data;
+}
+
+async function ruleIdOf(db: Kysely<DB>, input: string, effect: RuleEffect): Promise<number> {
+  const { domain } = ruleDomainOf(input);
+  const id = await findDomainRuleId(db, domain, effect);
+  if (id === undefined) throw new Refused(C.unknownRule(domain, effect));
+  return id;
+}
+
+/** --agency NAME_OR_ID; "" is no agency. */
+async function agencyIdOf(db: Kysely<DB>, reference: string | undefined): Promise<number | null> {
+  if (reference === undefined || reference.trim() === '') return null;
+  const agency = await findAgencyByReference(db, reference);
+  if (!agency) throw new Refused(C.unknownAgency(reference));
+  return agency.id;
+}
+
+function noteOf(input: string): string | null {
+  const parsed = RuleNote.safeParse(input);
+  if (!parsed.success) throw new Refused(parsed.error.issues[0]!.message);
+  return parsed.data;
+}
+
+function agencyNameOf(input: string): string {
+  const parsed = AgencyName.safeParse(input);
+  if (!parsed.success) throw new Refused(parsed.error.issues[0]!.message);
+  return parsed.data;
+}
+
+function toEffect(value: string | undefined): RuleEffect {
   if (value !== 'allow' && value !== 'block') throw new UsageError(`a rule's effect is allow or block, not "${value}"`);
   return value;
 }

@@ -59,3 +59,19 @@ export class Overloaded extends HttpError {
     super(503, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
   }
 }
+
+/**
+ * An action refused for what it would do to the data as it stands (a duplicate, an agency merged
+ * into itself, a member already deactivated), not for how it was typed: a page shows the message
+ * with the form (against `field` when one field is to blame), and `npm run admin` prints it as its
+ * whole answer. Unhandled, it is an error page with the same words.
+ */
+export class Refused extends HttpError {
+  constructor(
+    message: string,
+    readonly field = '_form',
+    statusCode = 422,
+  ) {
+    super(statusCode, message);
+  }
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadRequest, HttpError, NotFound } from './errors.js';
+import { BadRequest, HttpError, NotFound, Refused } from './errors.js';
 import { PAGE_MESSAGES } from './messages.js';
 
 /**
@@ -153,4 +153,10 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.in
   const parsed = schema.safeParse(query ?? {});
   if (!parsed.success) throw new BadRequest(parsed.error.issues[0]?.message);
   return parsed.data;
+}
+
+/** A service's refusal of a form (422) as its field errors, for the page to show again; anything else goes on up. */
+export function refusalAsFieldErrors(error: unknown): FieldErrors {
+  if (error instanceof Refused && error.statusCode === 422) return { [error.field]: error.message };
+  throw error;
 }

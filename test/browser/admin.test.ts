@@ -3,7 +3,8 @@ import { expectNoAxeViolations, scrollWidth, signInOnPage, useBrowserSession } f
 import { createAgency, createMember } from '../support/members.js';
 
 // Issue 9, item 2: the administrator's form for an agency's jurisdiction and type, and the
-// initiative types list, used by label as a person would, at a desktop and a phone width.
+// initiative types list; issue 11: domain rules, the review of the members a removed rule
+// admitted, and merging agencies. Used by label as a person would, at a desktop and a phone width.
 const session = useBrowserSession();
 
 describe('the administration pages', () => {
@@ -35,6 +36,45 @@ describe('the administration pages', () => {
     await expect.poll(() => page.getByRole('status').textContent()).toContain(`Added the initiative type “Regional partnerships ${width}”.`);
     await page.getByRole('button', { name: `Move up “Regional partnerships ${width}”` }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Moved');
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+  });
+
+  it.each([1280, 320])('lets an administrator add a domain rule, remove it, review the members it admitted and merge an agency at %i px', async (width) => {
+    const { db } = session.site.t;
+    const administrator = await createMember(db, { role: 'administrator' });
+    const domain = `browser-${width}.example`;
+    const admitted = await createMember(db, { email: `kim@${domain}` });
+    const from = await createAgency(db, { name: `Browser Merged Away ${width}` });
+    const into = await createAgency(db, { name: `Browser Merged Into ${width}` });
+    const page = await session.openPage(width, 800);
+    await signInOnPage(page, session.site, administrator);
+
+    await page.goto(session.site.url('/admin'));
+    await Promise.all([page.waitForURL(session.site.url('/admin/domain-rules')), page.getByRole('link', { name: 'Domain rules' }).click()]);
+    await page.getByLabel('Domain', { exact: true }).fill(domain);
+    await page.getByLabel('Agency its members belong to').selectOption({ label: into.name });
+    await page.getByLabel('Note').fill('Added in the browser test');
+    await page.getByRole('button', { name: 'Add domain rule' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Added the rule: allow ${domain}.`);
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: 'Add domain rule' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Enter a domain, such as agency.gov.au');
+    await expectNoAxeViolations(page);
+
+    await Promise.all([page.waitForURL(/\/admin\/domain-rules\/\d+$/), page.getByRole('link', { name: domain }).click()]);
+    await expectNoAxeViolations(page);
+    await Promise.all([page.waitForURL(session.site.url('/admin/domain-rules/review')), page.getByRole('button', { name: 'Remove domain rule' }).click()]);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Removed the rule: allow ${domain}.`);
+    expect(await page.getByRole('table').textContent()).toContain(admitted.canonicalEmail);
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+
+    await page.goto(session.site.url(`/admin/agencies/${from.id}`));
+    await page.getByLabel('Merge into').selectOption({ label: into.name });
+    await Promise.all([page.waitForURL(session.site.url(`/admin/agencies/${into.id}`)), page.getByRole('button', { name: `Merge ${from.name} into it` }).click()]);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Merged ${from.name} into ${into.name}`);
     expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
     await expectNoAxeViolations(page);
   });

@@ -1,75 +1,23 @@
-import { sql, type Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import { sql } from 'kysely';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { isUniqueViolation } from '../../lib/db-errors.js';
+import { Refused } from '../../lib/errors.js';
 import { decideDomain, normaliseRuleDomain } from '../auth/email-domain.js';
 import { listDomainRules } from '../auth/queries.js';
 import type { Actor } from './actor.js';
-import { ADMIN_MESSAGES as M, Refused } from './messages.js';
-import { CONTROL_CHARACTERS, type AgencyClassification, type AgencyType, type Jurisdiction } from './schemas.js';
+import { ADMIN_MESSAGES as M } from './messages.js';
+import { classificationOf, findAgencyNamed, lockAgency, type Classification } from './queries.js';
+import type { AgencyClassification } from './schemas.js';
 
 /**
- * Agencies as the operator keeps them. A provisional agency is an email domain nobody has mapped
+ * Agencies as administrators keep them, on /admin and with `npm run admin`; names arrive parsed by
+ * the AgencyName schema. A provisional agency is an email domain nobody has mapped
  * yet (auth/queries.ts findOrCreateProvisionalAgency); an administrator maps it by renaming it to
  * the real name, or by merging it into an agency that already exists.
  */
-
-export const AGENCY_NAME_MAX = 200;
-
-export interface AgencyListing {
-  id: number;
-  name: string;
-  jurisdiction: Jurisdiction | null;
-  agencyType: AgencyType | null;
-  provisional: boolean;
-  /** Every member who belongs to it, deactivated or not. */
-  members: number;
-}
-
-function agencyListings(db: Db) {
-  return db
-    .selectFrom('agencies as ag')
-    .select(['ag.id', 'ag.name', 'ag.jurisdiction', 'ag.agency_type', 'ag.provisional_at'])
-    .select((eb) => eb.selectFrom('members as m').whereRef('m.agency_id', '=', 'ag.id').select(eb.fn.countAll<number>().as('n')).as('members'));
-}
-
-function toListing(row: { id: number; name: string; jurisdiction: string | null; agency_type: string | null; provisional_at: Date | null; members: number | null }): AgencyListing {
-  return {
-    id: row.id,
-    name: row.name,
-    ...classificationOf(row),
-    provisional: row.provisional_at !== null,
-    members: Number(row.members ?? 0),
-  };
-}
-
-/** Agencies by name (then id, so paging never shows one twice): all of them, or one page. */
-export async function listAgencies(db: Db, page?: { limit: number; offset: number }): Promise<AgencyListing[]> {
-  const rows = await agencyListings(db)
-    .orderBy(sql`lower(ag.name)`)
-    .orderBy('ag.id')
-    .$if(page !== undefined, (qb) => qb.limit(page!.limit).offset(page!.offset))
-    .execute();
-  return rows.map(toListing);
-}
-
-export async function countAgencies(db: Db): Promise<number> {
-  const row = await db.selectFrom('agencies').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  return Number(row.count);
-}
-
-export async function findAgency(db: Db, id: number): Promise<AgencyListing | undefined> {
-  const row = await agencyListings(db).where('ag.id', '=', id).executeTakeFirst();
-  return row && toListing(row);
-}
-
-export interface Classification {
-  jurisdiction: Jurisdiction | null;
-  agencyType: AgencyType | null;
-}
 
 export interface ClassificationChange {
   id: number;
@@ -86,7 +34,7 @@ export interface ClassificationChange {
  */
 export async function classifyAgency(deps: Pick<Deps, 'db'>, id: number, input: Partial<AgencyClassification>, actor: Actor): Promise<ClassificationChange | undefined> {
   return inTransaction(deps.db, async (trx) => {
-    const row = await trx.selectFrom('agencies').select(['id', 'name', 'jurisdiction', 'agency_type']).where('id', '=', id).forUpdate().executeTakeFirst();
+    const row = await lockAgency(trx, id);
     if (!row) return undefined;
     const before = classificationOf(row);
     const after: Classification = { jurisdiction: input.jurisdiction === undefined ? before.jurisdiction : input.jurisdiction, agencyType: input.agency_type === undefined ? before.agencyType : input.agency_type };
@@ -99,26 +47,11 @@ export async function classifyAgency(deps: Pick<Deps, 'db'>, id: number, input: 
   });
 }
 
-// The table's check constraints hold the same lists as the schemas.
-function classificationOf(row: { jurisdiction: string | null; agency_type: string | null }): Classification {
-  return { jurisdiction: row.jurisdiction as Jurisdiction | null, agencyType: row.agency_type as AgencyType | null };
-}
-
-/** An agency named by its id (digits) or by its name, compared without regard to case. */
-export async function resolveAgency(db: Db, reference: string): Promise<{ id: number; name: string }> {
-  const trimmed = reference.trim();
-  let query = db.selectFrom('agencies').select(['id', 'name']);
-  query = /^\d{1,15}$/.test(trimmed) ? query.where('id', '=', Number(trimmed)) : query.where(sql<boolean>`lower(name) = lower(${trimmed})`);
-  const agency = await query.executeTakeFirst();
-  if (!agency) throw new Refused(M.unknownAgency(reference));
-  return agency;
-}
-
 /** What `agency-add` and `agency-rename` take besides the name: parsed by AgencyClassification. */
 export type ClassificationInput = Partial<AgencyClassification>;
 
 export async function addAgency(deps: Pick<Deps, 'db'>, input: { name: string } & ClassificationInput, actor: Actor): Promise<{ id: number; name: string }> {
-  const name = checkAgencyName(input.name);
+  const { name } = input;
   const jurisdiction = input.jurisdiction ?? null;
   const agencyType = input.agency_type ?? null;
   return inTransaction(deps.db, async (trx) => {
@@ -128,10 +61,20 @@ export async function addAgency(deps: Pick<Deps, 'db'>, input: { name: string } 
       .onConflict((oc) => oc.expression(sql`lower(name)`).doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!created) throw new Refused(M.agencyNameTaken(name, (await resolveAgency(trx, name)).id));
-    await insertAuditEvent(trx, { ...actor, action: 'agency.added', targetType: 'agency', targetId: created.id, details: { name, jurisdiction, agencyType } });
+    if (!created) throw new Refused(M.agencyNameTaken(name), 'name');
+    await insertAuditEvent(trx, { ...actor, action: 'agency.added', targetType: 'agency', targetId: created.id, details: { before: null, after: { name, jurisdiction, agencyType } } });
     return { id: created.id, name };
   });
+}
+
+/**
+ * A provisional agency renamed or merged away whose domain's rule names no agency: the next
+ * member from that domain gets a new provisional agency unless the rule is pointed here.
+ */
+export interface UnmappedDomain {
+  domain: string;
+  /** Whether a rule for exactly that domain exists (to change), or the domain is admitted by a wider one (add a rule). */
+  ruleExists: boolean;
 }
 
 export interface Rename {
@@ -139,39 +82,31 @@ export interface Rename {
   from: string;
   to: string;
   wasProvisional: boolean;
-  /** What else mapping a provisional agency may need, for the operator to read. */
-  hint?: string;
+  changed: boolean;
+  unmappedDomain?: UnmappedDomain;
 }
 
-/** Renames an agency; a provisional one becomes a real one (mapped). */
+/** Renames an agency; a provisional one becomes a real one (mapped). The same name again writes nothing. */
 export async function renameAgency(deps: Pick<Deps, 'db'>, id: number, input: { name: string } & ClassificationInput, actor: Actor): Promise<Rename> {
-  const name = checkAgencyName(input.name);
-  const { jurisdiction, agency_type: agencyType } = input;
-  const classification = { ...(jurisdiction === undefined ? {} : { jurisdiction }), ...(agencyType === undefined ? {} : { agency_type: agencyType }) };
+  const { name, jurisdiction, agency_type: agencyType } = input;
   try {
     return await inTransaction(deps.db, async (trx) => {
-      const agency = await findAgencyForUpdate(trx, id);
-      const other = await trx.selectFrom('agencies').select('id').where(sql<boolean>`lower(name) = lower(${name})`).where('id', '<>', id).executeTakeFirst();
-      if (other) throw new Refused(M.agencyNameTaken(name, other.id));
-      await trx
-        .updateTable('agencies')
-        .set({ name, provisional_at: null, updated_at: sql`now()`, ...classification })
-        .where('id', '=', id)
-        .execute();
-      const wasProvisional = agency.provisional_at !== null;
-      await insertAuditEvent(trx, {
-        ...actor,
-        action: 'agency.renamed',
-        targetType: 'agency',
-        targetId: id,
-        details: { from: agency.name, to: name, wasProvisional, ...(jurisdiction === undefined ? {} : { jurisdiction }), ...(agencyType === undefined ? {} : { agencyType }) },
-      });
-      const hint = wasProvisional ? await unmappedDomainHint(trx, agency.name, id) : undefined;
-      return { id, from: agency.name, to: name, wasProvisional, ...(hint ? { hint } : {}) };
+      const agency = await lockAgency(trx, id);
+      if (!agency) throw new Refused(M.agencyGone(id), '_form', 404);
+      if (await findAgencyNamed(trx, name, id)) throw new Refused(M.agencyNameTaken(name), 'name');
+      const before = { name: agency.name, provisional: agency.provisional_at !== null, ...classificationOf(agency) };
+      const after = { name, provisional: false, jurisdiction: jurisdiction === undefined ? before.jurisdiction : jurisdiction, agencyType: agencyType === undefined ? before.agencyType : agencyType };
+      const changed = (Object.keys(after) as Array<keyof typeof after>).some((key) => after[key] !== before[key]);
+      if (changed) {
+        await trx.updateTable('agencies').set({ name, provisional_at: null, jurisdiction: after.jurisdiction, agency_type: after.agencyType, updated_at: sql`now()` }).where('id', '=', id).execute();
+        await insertAuditEvent(trx, { ...actor, action: 'agency.renamed', targetType: 'agency', targetId: id, details: { before, after } });
+      }
+      const unmappedDomain = before.provisional ? await findUnmappedDomain(trx, agency.name) : undefined;
+      return { id, from: agency.name, to: name, wasProvisional: before.provisional, changed, ...(unmappedDomain ? { unmappedDomain } : {}) };
     });
   } catch (error) {
     // Another agency took the name between the check and the update.
-    if (isUniqueViolation(error, 'agencies_name')) throw new Refused(M.agencyNameTaken(name, (await resolveAgency(deps.db, name)).id));
+    if (isUniqueViolation(error, 'agencies_name')) throw new Refused(M.agencyNameTaken(name), 'name');
     throw error;
   }
 }
@@ -181,22 +116,28 @@ export interface Merge {
   into: { id: number; name: string };
   membersMoved: number;
   rulesMoved: number;
-  hint?: string;
+  unmappedDomain?: UnmappedDomain;
 }
 
 /**
  * Moves FROM's members, domain rules and sub-agencies to INTO, then deletes FROM: how a
  * provisional agency is mapped onto a real one, and how a machinery-of-government merger is kept.
+ * FROM's history stays in the audit log, where agency.merged records both names.
  */
 export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, intoId: number, actor: Actor): Promise<Merge> {
-  if (fromId === intoId) throw new Refused(M.mergeIntoItself);
+  if (fromId === intoId) throw new Refused(M.mergeIntoItself, 'into_id');
   return inTransaction(deps.db, async (trx) => {
     // Locked in id order, so two merges of the same pair cannot deadlock; a sign-up joining FROM
     // at this moment waits for the merge (its foreign key check needs the row).
     const [first, second] = fromId < intoId ? [fromId, intoId] : [intoId, fromId];
-    const locked = new Map([[first, await findAgencyForUpdate(trx, first)], [second, await findAgencyForUpdate(trx, second)]]);
-    const from = locked.get(fromId)!;
-    const into = locked.get(intoId)!;
+    const locked = new Map([
+      [first, await lockAgency(trx, first)],
+      [second, await lockAgency(trx, second)],
+    ]);
+    const from = locked.get(fromId);
+    const into = locked.get(intoId);
+    if (!from) throw new Refused(M.agencyGone(fromId), '_form', 404);
+    if (!into) throw new Refused(M.agencyGone(intoId), 'into_id');
     const members = await trx.updateTable('members').set({ agency_id: intoId, updated_at: sql`now()` }).where('agency_id', '=', fromId).executeTakeFirst();
     const rules = await trx.updateTable('domain_rules').set({ agency_id: intoId, updated_at: sql`now()` }).where('agency_id', '=', fromId).executeTakeFirst();
     // INTO itself, if it was part of FROM, is left with no parent by the foreign key.
@@ -209,34 +150,20 @@ export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, into
       rulesMoved: Number(rules.numUpdatedRows),
     };
     await insertAuditEvent(trx, { ...actor, action: 'agency.merged', targetType: 'agency', targetId: intoId, details: { from: result.from, into: result.into, membersMoved: result.membersMoved, rulesMoved: result.rulesMoved } });
-    const hint = result.from.provisional ? await unmappedDomainHint(trx, from.name, intoId) : undefined;
-    return hint ? { ...result, hint } : result;
+    const unmappedDomain = result.from.provisional ? await findUnmappedDomain(trx, from.name) : undefined;
+    return unmappedDomain ? { ...result, unmappedDomain } : result;
   });
-}
-
-function checkAgencyName(input: string): string {
-  const name = input.trim().replace(/ {2,}/g, ' ');
-  if (name === '') throw new Refused(M.agencyNameRequired);
-  if (CONTROL_CHARACTERS.test(name)) throw new Refused(M.agencyNameControls);
-  if ([...name].length > AGENCY_NAME_MAX) throw new Refused(M.agencyNameTooLong(AGENCY_NAME_MAX));
-  return name;
-}
-
-async function findAgencyForUpdate(trx: Transaction<DB>, id: number) {
-  const agency = await trx.selectFrom('agencies').select(['id', 'name', 'provisional_at']).where('id', '=', id).forUpdate().executeTakeFirst();
-  if (!agency) throw new Refused(M.unknownAgency(String(id)));
-  return agency;
 }
 
 /**
  * A provisional agency is found by its domain when someone joins (findOrCreateProvisionalAgency),
  * so once it is renamed or merged away, the next member from that domain gets a new one, unless a
- * domain rule names an agency for them. Says which command would make the mapping stick.
+ * domain rule names an agency for them.
  */
-async function unmappedDomainHint(db: Db, provisionalName: string, agencyId: number): Promise<string | undefined> {
+async function findUnmappedDomain(db: Db, provisionalName: string): Promise<UnmappedDomain | undefined> {
   const domain = normaliseRuleDomain(provisionalName);
   if (!domain.ok) return undefined;
   const decision = decideDomain(domain.domain, await listDomainRules(db));
   if (!decision.allowed || decision.rule.agencyId !== null) return undefined;
-  return M.unmappedDomain(domain.domain, decision.rule.domain === domain.domain ? 'rule-change' : 'rule-add', agencyId);
+  return { domain: domain.domain, ruleExists: decision.rule.domain === domain.domain };
 }

@@ -4,25 +4,19 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Role } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
-import { parseWorkEmail } from '../auth/email-address.js';
+import { Refused } from '../../lib/errors.js';
 import { updateMemberRole } from '../auth/queries.js';
 import { endOtherSessions } from '../auth/sessions.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
 import type { Actor } from './actor.js';
-import { ADMIN_MESSAGES as M, Refused } from './messages.js';
+import { listMembersNoLongerAdmitted } from './domain-rules.js';
+import { ADMIN_MESSAGES as M } from './messages.js';
+import { lockMember, type MemberStatusRow } from './queries.js';
 
 /**
- * Roles and deactivation, as the operator changes them. A member is named by any form of their
- * address (`Jane.Citizen+x@Finance.gov.au` finds `jane.citizen@finance.gov.au`). Each change and
- * its audit row are one transaction.
+ * Roles and deactivation, as administrators change them on /admin and with `npm run admin` (which
+ * finds the member's id from their address). Each change and its audit row are one transaction.
  */
-
-interface MemberRow {
-  id: number;
-  canonicalEmail: string;
-  role: Role;
-  deactivatedAt: Date | null;
-}
 
 export interface RoleChange {
   memberId: number;
@@ -31,44 +25,85 @@ export interface RoleChange {
   to: Role;
 }
 
+async function lockedMember(trx: Transaction<DB>, memberId: number): Promise<MemberStatusRow> {
+  const member = await lockMember(trx, memberId);
+  if (!member) throw new Refused(M.memberGone, '_form', 404);
+  return member;
+}
+
 /**
  * Grants a role, or revokes one by setting 'member'. Sessions are left alone: every request
  * applies the limits of the member's current role (auth/current-member.ts).
  */
-export async function setRole(deps: Pick<Deps, 'db'>, email: string, role: Role, actor: Actor): Promise<RoleChange> {
-  const canonical = canonicalEmailOf(email);
+export async function setRole(deps: Pick<Deps, 'db'>, memberId: number, role: Role, actor: Actor): Promise<RoleChange> {
   return inTransaction(deps.db, async (trx) => {
-    const member = await findMemberForUpdate(trx, canonical);
-    if (member.role === role) throw new Refused(M.alreadyHasRole(canonical, role));
+    const member = await lockedMember(trx, memberId);
+    if (member.role === role) throw new Refused(M.alreadyHasRole(member.canonicalEmail, role), '_form', 409);
     await updateMemberRole(trx, member.id, role);
     await insertAuditEvent(trx, {
       ...actor,
       action: role === 'member' ? 'role.revoked' : 'role.granted',
       targetType: 'member',
       targetId: member.id,
-      details: { from: member.role, to: role },
+      subjectMemberId: member.id,
+      details: { before: { role: member.role }, after: { role } },
     });
-    return { memberId: member.id, canonicalEmail: canonical, from: member.role, to: role };
+    return { memberId: member.id, canonicalEmail: member.canonicalEmail, from: member.role, to: role };
   });
 }
 
 export interface Deactivation {
   memberId: number;
   canonicalEmail: string;
+  displayName: string;
   sessionsEnded: number;
 }
 
 /** Stops a member signing in and ends every session they have. */
-export async function deactivateMember(deps: Pick<Deps, 'db'>, email: string, actor: Actor): Promise<Deactivation> {
-  const canonical = canonicalEmailOf(email);
+export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number, actor: Actor): Promise<Deactivation> {
   return inTransaction(deps.db, async (trx) => {
-    const member = await findMemberForUpdate(trx, canonical);
-    if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(canonical));
-    const sessionsEnded = await markDeactivated(trx, member.id);
+    const member = await lockedMember(trx, memberId);
+    if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(member.canonicalEmail), '_form', 409);
+    const sessionsEnded = await deactivateLocked(trx, member, actor);
     // The library's kept cards name sharers: theirs now read "Former member".
     await bumpLibraryVersion(trx);
-    await insertAuditEvent(trx, { ...actor, action: 'member.deactivated', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { sessionsEnded } });
-    return { memberId: member.id, canonicalEmail: canonical, sessionsEnded };
+    return { memberId: member.id, canonicalEmail: member.canonicalEmail, displayName: member.displayName, sessionsEnded };
+  });
+}
+
+async function deactivateLocked(trx: Transaction<DB>, member: MemberStatusRow, actor: Actor, reason?: string): Promise<number> {
+  const sessionsEnded = await markDeactivated(trx, member.id);
+  await insertAuditEvent(trx, {
+    ...actor,
+    action: 'member.deactivated',
+    targetType: 'member',
+    targetId: member.id,
+    subjectMemberId: member.id,
+    details: { ...(reason ? { reason } : {}), before: { deactivated: false }, after: { deactivated: true }, sessionsEnded },
+  });
+  return sessionsEnded;
+}
+
+/**
+ * Deactivates the members a review page listed whose addresses the rules still refuse, in one
+ * transaction; anyone deactivated meanwhile, or admitted again by a rule added since, is left, and
+ * so is the administrator doing it (who would otherwise lock themselves out mid-review).
+ */
+export async function deactivateMembersNoLongerAdmitted(deps: Pick<Deps, 'db'>, memberIds: readonly number[], actor: Actor): Promise<number> {
+  const ids = [...new Set(memberIds)].filter((id) => !('actorMemberId' in actor) || id !== actor.actorMemberId);
+  return inTransaction(deps.db, async (trx) => {
+    // Rules are read after this lock, so a rule added meanwhile is either seen here or waits.
+    await sql`lock table domain_rules in share mode`.execute(trx);
+    const listed = await listMembersNoLongerAdmitted(trx, ids);
+    let deactivated = 0;
+    for (const { id } of listed) {
+      const member = await lockedMember(trx, id);
+      if (member.deactivatedAt) continue;
+      await deactivateLocked(trx, member, actor, 'domain no longer admitted');
+      deactivated += 1;
+    }
+    if (deactivated > 0) await bumpLibraryVersion(trx);
+    return deactivated;
   });
 }
 
@@ -79,26 +114,20 @@ export async function markDeactivated(trx: Transaction<DB>, memberId: number): P
 }
 
 /** Lets a deactivated member sign in again (with their old password, or after a reset). */
-export async function reactivateMember(deps: Pick<Deps, 'db'>, email: string, actor: Actor): Promise<{ memberId: number; canonicalEmail: string }> {
-  const canonical = canonicalEmailOf(email);
+export async function reactivateMember(deps: Pick<Deps, 'db'>, memberId: number, actor: Actor): Promise<{ memberId: number; canonicalEmail: string; displayName: string }> {
   return inTransaction(deps.db, async (trx) => {
-    const member = await findMemberForUpdate(trx, canonical);
-    if (!member.deactivatedAt) throw new Refused(M.notDeactivated(canonical));
+    const member = await lockedMember(trx, memberId);
+    if (!member.deactivatedAt) throw new Refused(M.notDeactivated(member.canonicalEmail), '_form', 409);
     await trx.updateTable('members').set({ deactivated_at: null, updated_at: sql`now()` }).where('id', '=', member.id).execute();
     await bumpLibraryVersion(trx);
-    await insertAuditEvent(trx, { ...actor, action: 'member.reactivated', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { deactivatedAt: member.deactivatedAt.toISOString() } });
-    return { memberId: member.id, canonicalEmail: canonical };
+    await insertAuditEvent(trx, {
+      ...actor,
+      action: 'member.reactivated',
+      targetType: 'member',
+      targetId: member.id,
+      subjectMemberId: member.id,
+      details: { before: { deactivatedAt: member.deactivatedAt.toISOString() }, after: { deactivatedAt: null } },
+    });
+    return { memberId: member.id, canonicalEmail: member.canonicalEmail, displayName: member.displayName };
   });
-}
-
-function canonicalEmailOf(input: string): string {
-  const parsed = parseWorkEmail(input);
-  if (!parsed.ok) throw new Refused(M.invalidEmail(input, parsed.reason));
-  return parsed.canonical;
-}
-
-async function findMemberForUpdate(trx: Transaction<DB>, canonicalEmail: string): Promise<MemberRow> {
-  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'role', 'deactivated_at']).where('canonical_email', '=', canonicalEmail).forUpdate().executeTakeFirst();
-  if (!row) throw new Refused(M.unknownMember(canonicalEmail));
-  return { id: row.id, canonicalEmail: row.canonical_email, role: row.role as Role, deactivatedAt: row.deactivated_at };
 }

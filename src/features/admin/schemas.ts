@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formToken, textField } from '../../lib/forms.js';
+import { databaseIdField, formToken, textField } from '../../lib/forms.js';
+import { parseRuleEntry } from '../auth/email-domain.js';
 import { databaseId } from '../discussions/schemas.js';
 import { ADMIN_MESSAGES as M } from './messages.js';
 
@@ -26,6 +27,13 @@ export const AGENCY_TYPE_NAMES: Record<AgencyType, string> = {
 
 export const AGENCIES_PER_PAGE = 50;
 export const INITIATIVE_TYPE_LIMITS = { name: 80 } as const;
+export const DOMAIN_RULE_LIMITS = { note: 500 } as const;
+export const AGENCY_LIMITS = { name: 200 } as const;
+// A page's "deactivate these members" form lists each one; past this the form asks for a narrower list.
+export const MAX_MEMBERS_PER_DEACTIVATION = 500;
+
+export const RULE_EFFECTS = ['allow', 'block'] as const;
+export type RuleEffect = (typeof RULE_EFFECTS)[number];
 
 /** Line breaks, other control characters and the invisible marks that reorder text. */
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -54,6 +62,77 @@ export type AgencyClassification = z.infer<typeof AgencyClassification>;
 
 export const AgencyClassificationForm = z.strictObject({ _csrf: z.string(), ...AgencyClassification.shape });
 export type AgencyClassificationForm = z.infer<typeof AgencyClassificationForm>;
+
+/**
+ * A rule's domain as an administrator writes it: `finance.gov.au` admits addresses at the domain
+ * and under it, `*.gov.au` only under it. The address parser's own domain rules apply (ASCII
+ * letters, digits and hyphens; an internationalised domain in its xn-- form), so a rule can never
+ * name a domain no address could have.
+ */
+export const RuleDomain = z.string({ error: M.ruleDomainRequired }).transform((input, ctx) => {
+  const entry = parseRuleEntry(input);
+  if (entry.ok) return { domain: entry.domain, admitsOwnDomain: entry.admitsOwnDomain };
+  ctx.addIssue({ code: 'custom', message: entry.reason });
+  return z.NEVER;
+});
+
+export const RuleEffect = z.enum(RULE_EFFECTS, { error: M.ruleEffectMissing });
+
+/** An empty note is no note; a note is one line, as the command's rules table prints it. */
+export const RuleNote = z
+  .string({ error: M.noteTooLong(DOMAIN_RULE_LIMITS.note) })
+  .transform((input) => input.trim())
+  .refine((note) => [...note].length <= DOMAIN_RULE_LIMITS.note, M.noteTooLong(DOMAIN_RULE_LIMITS.note))
+  .refine((note) => !/[\u0000-\u001f\u007f-\u009f]/.test(note), M.noteControls)
+  .transform((note) => (note === '' ? null : note));
+
+/** An agency chosen from a list, or empty for none. */
+const agencyChoice = z.union([z.literal('').transform(() => null), databaseIdField(M.unknownAgencyChoice)], { error: M.unknownAgencyChoice });
+
+/** "Who may join": addresses at the domain itself too, or only under it (a namespace such as gov.au). */
+const ownDomain = z.enum(['yes', 'no'], { error: M.ownDomainMissing }).transform((answer) => answer === 'yes');
+
+export const NewDomainRuleForm = z.strictObject({
+  _csrf: z.string(),
+  domain: RuleDomain,
+  effect: RuleEffect,
+  agency_id: agencyChoice,
+  note: RuleNote.default(null),
+});
+export type NewDomainRuleForm = z.infer<typeof NewDomainRuleForm>;
+
+/** A rule's domain and effect are what it is; to change either, add another and remove this one. */
+export const EditDomainRuleForm = z.strictObject({
+  _csrf: z.string(),
+  agency_id: agencyChoice,
+  note: RuleNote.default(null),
+  own_domain: ownDomain.optional(),
+});
+export type EditDomainRuleForm = z.infer<typeof EditDomainRuleForm>;
+
+/** The members listed on the review page, sent back as they were shown: only those are deactivated. */
+export const DeactivateMembersForm = z.strictObject({
+  _csrf: z.string(),
+  member: z
+    .union([z.string(), z.array(z.string())], { error: M.noMembersChosen })
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .pipe(z.array(databaseIdField(M.noMembersChosen)).min(1, M.noMembersChosen).max(MAX_MEMBERS_PER_DEACTIVATION, M.tooManyMembers(MAX_MEMBERS_PER_DEACTIVATION))),
+});
+export type DeactivateMembersForm = z.infer<typeof DeactivateMembersForm>;
+
+/** An agency's name: spaces tidied, on one line, with nothing invisible in it. */
+export const AgencyName = textField({ label: 'Name', max: AGENCY_LIMITS.name, required: M.agencyNameRequired })
+  .transform((name) => name.replace(/ {2,}/g, ' '))
+  .refine((name) => !CONTROL_CHARACTERS.test(name), M.agencyNameControls);
+
+export const NewAgencyForm = z.strictObject({ _csrf: z.string(), name: AgencyName, ...AgencyClassification.shape });
+export type NewAgencyForm = z.infer<typeof NewAgencyForm>;
+
+export const RenameAgencyForm = z.strictObject({ _csrf: z.string(), name: AgencyName });
+export type RenameAgencyForm = z.infer<typeof RenameAgencyForm>;
+
+export const MergeAgencyForm = z.strictObject({ _csrf: z.string(), into_id: databaseIdField(M.mergeTargetMissing) });
+export type MergeAgencyForm = z.infer<typeof MergeAgencyForm>;
 
 /** `/admin/agencies/:id`, `/admin/initiative-types/:id`: anything but an id names nothing (404). */
 export const AdminItemParams = z.object({ id: databaseId });

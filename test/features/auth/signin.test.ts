@@ -180,7 +180,7 @@ describe('POST /login', () => {
       expect((await signIn(new Browser(t.app), member.email, member.password)).statusCode).toBe(303);
       expect(await role()).toBe('administrator');
       // Revoked by hand, the role stays revoked though the address is still listed.
-      await setRole({ db: t.db }, member.email, 'member', { actorLabel: 'operator (npm run admin)' });
+      await setRole({ db: t.db }, member.id, 'member', { actorLabel: 'operator (npm run admin)' });
       expect((await signIn(new Browser(listed.app), member.email, member.password)).statusCode).toBe(303);
       expect(await role()).toBe('member');
     } finally {

@@ -2,18 +2,23 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import agencyRoutes from './agencies.js';
+import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
 import memberRoutes from './members.js';
 
 /**
- * /admin: every route registered here, now or later, is for administrators only (one guard for
- * the scope; test/features/foundation/access.test.ts walks them all as a member).
+ * /admin: every route registered here, now or later, is for administrators only. The scope's
+ * guards are the first lines below and nowhere else: the role, then any further check every
+ * /admin request must pass (a second factor, a recent password check) as one more onRequest hook
+ * on `app` beside it. test/features/foundation/access.test.ts walks every route as a visitor, a
+ * member, a moderator and an administrator.
  */
 const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   restrictToRole(app, 'administrator');
 
   app.get('/admin', async (_request, reply) => reply.view('admin/index', { title: 'Administration' }));
 
+  await app.register(domainRuleRoutes, { deps });
   await app.register(agencyRoutes, { deps });
   await app.register(initiativeTypeRoutes, { deps });
   await app.register(memberRoutes, { deps });

@@ -7,7 +7,8 @@ import { formToken, parseForm, parseParams, type FieldErrors } from '../../../li
 import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { administratorOf } from '../actor.js';
-import { addInitiativeType, findInitiativeType, listInitiativeTypes, moveInitiativeType, removeInitiativeType, renameInitiativeType, type InitiativeType } from '../initiative-types.js';
+import { addInitiativeType, moveInitiativeType, removeInitiativeType, renameInitiativeType } from '../initiative-types.js';
+import { findInitiativeType, listInitiativeTypes, type InitiativeType } from '../queries.js';
 import { ADMIN_MESSAGES as M } from '../messages.js';
 import { AdminItemParams, INITIATIVE_TYPE_LIMITS, MoveInitiativeTypeForm, NewInitiativeTypeForm, RenameInitiativeTypeForm } from '../schemas.js';
 

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../../deps.js';
-import { BadRequest, HttpError, NotFound } from '../../../lib/errors.js';
+import { BadRequest, NotFound } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, parseParams } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { administratorOf } from '../actor.js';
 import { deactivateMember, reactivateMember } from '../members.js';
-import { ADMIN_MESSAGES as M, Refused } from '../messages.js';
+import { ADMIN_MESSAGES as M } from '../messages.js';
+import { findMemberStatus } from '../queries.js';
 import { AdminItemParams } from '../schemas.js';
 
 /**
@@ -23,7 +24,7 @@ const CHANGES = {
 const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   async function memberFor(request: FastifyRequest) {
     const { id } = parseParams(AdminItemParams, request.params);
-    const member = await deps.db.selectFrom('members').select(['id', 'display_name', 'handle', 'canonical_email', 'deactivated_at']).where('id', '=', id).executeTakeFirst();
+    const member = await findMemberStatus(deps.db, id);
     if (!member) throw new NotFound();
     return member;
   }
@@ -38,13 +39,8 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
       const form = parseForm(ButtonForm, request.body);
       if (!form.ok) throw new BadRequest(form.errors._form);
       const member = await memberFor(request);
-      try {
-        await run(deps, member.canonical_email, administratorOf(request));
-      } catch (error) {
-        // Already as asked (a second press): said on the page, nothing written.
-        if (error instanceof Refused) throw new HttpError(409, error.message);
-        throw error;
-      }
+      // Already as asked (a second press): refused with 409, said on the page, nothing written.
+      await run(deps, member.id, administratorOf(request));
       setFlash(request, done(member.display_name));
       return redirectTo(reply, `/admin/members/${member.id}/${change === 'deactivate' ? 'reactivate' : 'deactivate'}`);
     });

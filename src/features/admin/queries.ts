@@ -1,0 +1,250 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import type { Db, Role } from '../../db/types.js';
+import type { AgencyType, Jurisdiction, RuleEffect } from './schemas.js';
+
+/**
+ * What administration reads and locks: domain rules, agencies, members and initiative types, as
+ * the /admin pages and `npm run admin` show them. Rules about them live in the services beside
+ * this file.
+ */
+
+export interface DomainRuleRow {
+  id: number;
+  domain: string;
+  effect: RuleEffect;
+  agencyId: number | null;
+  agencyName: string | null;
+  note: string | null;
+  admitsOwnDomain: boolean;
+}
+
+function domainRules(db: Db) {
+  return db
+    .selectFrom('domain_rules')
+    .leftJoin('agencies', 'agencies.id', 'domain_rules.agency_id')
+    .select(['domain_rules.id', 'domain_rules.domain', 'domain_rules.effect', 'domain_rules.agency_id', 'agencies.name as agency_name', 'domain_rules.note', 'domain_rules.admits_own_domain']);
+}
+
+function toRuleRow(row: { id: number; domain: string; effect: string; agency_id: number | null; agency_name: string | null; note: string | null; admits_own_domain: boolean }): DomainRuleRow {
+  // The table's check constraint holds the same two effects.
+  return { id: row.id, domain: row.domain, effect: row.effect as RuleEffect, agencyId: row.agency_id, agencyName: row.agency_name, note: row.note, admitsOwnDomain: row.admits_own_domain };
+}
+
+export async function listDomainRuleRows(db: Db): Promise<DomainRuleRow[]> {
+  const rows = await domainRules(db).orderBy('domain_rules.domain').orderBy('domain_rules.effect').execute();
+  return rows.map(toRuleRow);
+}
+
+export async function findDomainRule(db: Db, id: number): Promise<DomainRuleRow | undefined> {
+  const row = await domainRules(db).where('domain_rules.id', '=', id).executeTakeFirst();
+  return row && toRuleRow(row);
+}
+
+/** The command line names a rule by its domain and effect, which are unique together. */
+export async function findDomainRuleId(db: Db, domain: string, effect: RuleEffect): Promise<number | undefined> {
+  return (await db.selectFrom('domain_rules').select('id').where('domain', '=', domain).where('effect', '=', effect).executeTakeFirst())?.id;
+}
+
+export async function lockDomainRule(trx: Transaction<DB>, id: number) {
+  return trx.selectFrom('domain_rules').select(['id', 'domain', 'effect', 'agency_id', 'note', 'admits_own_domain']).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function countAllowRules(db: Db): Promise<number> {
+  const row = await db.selectFrom('domain_rules').select((eb) => eb.fn.countAll<number>().as('count')).where('effect', '=', 'allow').executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Each email domain active members sign in from, with how many of them do. */
+export async function countActiveMembersByDomain(db: Db): Promise<Array<{ domain: string; members: number }>> {
+  const rows = await db
+    .selectFrom('members')
+    .select([sql<string>`split_part(canonical_email, '@', 2)`.as('domain'), (eb) => eb.fn.countAll<number>().as('members')])
+    .where('deactivated_at', 'is', null)
+    .groupBy(sql`split_part(canonical_email, '@', 2)`)
+    .execute();
+  return rows.map((row) => ({ domain: row.domain, members: Number(row.members) }));
+}
+
+export interface MemberUnderReview {
+  id: number;
+  displayName: string;
+  handle: string;
+  canonicalEmail: string;
+  agencyName: string | null;
+}
+
+/** Active members whose addresses are at one of these domains, by address. */
+export async function listActiveMembersAtDomains(db: Db, domains: readonly string[], ids?: readonly number[]): Promise<MemberUnderReview[]> {
+  if (domains.length === 0 || ids?.length === 0) return [];
+  const rows = await db
+    .selectFrom('members')
+    .leftJoin('agencies', 'agencies.id', 'members.agency_id')
+    .select(['members.id', 'members.display_name', 'members.handle', 'members.canonical_email', 'agencies.name as agency_name'])
+    .where('members.deactivated_at', 'is', null)
+    .where(sql<string>`split_part(members.canonical_email, '@', 2)`, 'in', domains)
+    .$if(ids !== undefined, (qb) => qb.where('members.id', 'in', ids!))
+    .orderBy('members.canonical_email')
+    .execute();
+  return rows.map((row) => ({ id: row.id, displayName: row.display_name, handle: row.handle, canonicalEmail: row.canonical_email, agencyName: row.agency_name }));
+}
+
+export interface AgencyListing {
+  id: number;
+  name: string;
+  jurisdiction: Jurisdiction | null;
+  agencyType: AgencyType | null;
+  parentId: number | null;
+  parentName: string | null;
+  provisional: boolean;
+  /** Every member who belongs to it, deactivated or not. */
+  members: number;
+}
+
+function agencyListings(db: Db) {
+  return db
+    .selectFrom('agencies as ag')
+    .leftJoin('agencies as parent', 'parent.id', 'ag.parent_agency_id')
+    .select(['ag.id', 'ag.name', 'ag.jurisdiction', 'ag.agency_type', 'ag.provisional_at', 'ag.parent_agency_id', 'parent.name as parent_name'])
+    .select((eb) => eb.selectFrom('members as m').whereRef('m.agency_id', '=', 'ag.id').select(eb.fn.countAll<number>().as('n')).as('members'));
+}
+
+type AgencyRow = { id: number; name: string; jurisdiction: string | null; agency_type: string | null; provisional_at: Date | null; parent_agency_id: number | null; parent_name: string | null; members: number | null };
+
+function toListing(row: AgencyRow): AgencyListing {
+  return {
+    id: row.id,
+    name: row.name,
+    ...classificationOf(row),
+    parentId: row.parent_agency_id,
+    parentName: row.parent_name,
+    provisional: row.provisional_at !== null,
+    members: Number(row.members ?? 0),
+  };
+}
+
+export interface Classification {
+  jurisdiction: Jurisdiction | null;
+  agencyType: AgencyType | null;
+}
+
+// The table's check constraints hold the same lists as the schemas.
+export function classificationOf(row: { jurisdiction: string | null; agency_type: string | null }): Classification {
+  return { jurisdiction: row.jurisdiction as Jurisdiction | null, agencyType: row.agency_type as AgencyType | null };
+}
+
+/** Agencies by name (then id, so paging never shows one twice): all of them, or one page. */
+export async function listAgencies(db: Db, page?: { limit: number; offset: number }): Promise<AgencyListing[]> {
+  const rows = await agencyListings(db)
+    .orderBy(sql`lower(ag.name)`)
+    .orderBy('ag.id')
+    .$if(page !== undefined, (qb) => qb.limit(page!.limit).offset(page!.offset))
+    .execute();
+  return rows.map(toListing);
+}
+
+export async function countAgencies(db: Db): Promise<number> {
+  const row = await db.selectFrom('agencies').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function findAgency(db: Db, id: number): Promise<AgencyListing | undefined> {
+  const row = await agencyListings(db).where('ag.id', '=', id).executeTakeFirst();
+  return row && toListing(row);
+}
+
+/** Every agency's id and name, by name: the choices of an agency list on a form. */
+export async function listAgencyNames(db: Db): Promise<Array<{ id: number; name: string }>> {
+  return db.selectFrom('agencies').select(['id', 'name']).orderBy(sql`lower(name)`).orderBy('id').execute();
+}
+
+/** An agency named by its id (digits) or by its name, compared without regard to case. */
+export async function findAgencyByReference(db: Db, reference: string): Promise<{ id: number; name: string } | undefined> {
+  const trimmed = reference.trim();
+  const query = db.selectFrom('agencies').select(['id', 'name']);
+  return (/^\d{1,15}$/.test(trimmed) ? query.where('id', '=', Number(trimmed)) : query.where(sql<boolean>`lower(name) = lower(${trimmed})`)).executeTakeFirst();
+}
+
+export async function findAgencyNamed(db: Db, name: string, except?: number): Promise<{ id: number } | undefined> {
+  return db
+    .selectFrom('agencies')
+    .select('id')
+    .where(sql<boolean>`lower(name) = lower(${name})`)
+    .$if(except !== undefined, (qb) => qb.where('id', '<>', except!))
+    .executeTakeFirst();
+}
+
+export async function lockAgency(trx: Transaction<DB>, id: number) {
+  return trx.selectFrom('agencies').select(['id', 'name', 'jurisdiction', 'agency_type', 'provisional_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export interface MemberStatusRow {
+  id: number;
+  canonicalEmail: string;
+  displayName: string;
+  role: Role;
+  deactivatedAt: Date | null;
+}
+
+/** The command line names a member by their address. */
+export async function findMemberIdByEmail(db: Db, canonicalEmail: string): Promise<number | undefined> {
+  return (await db.selectFrom('members').select('id').where('canonical_email', '=', canonicalEmail).executeTakeFirst())?.id;
+}
+
+export async function findMemberStatus(db: Db, id: number) {
+  return db.selectFrom('members').select(['id', 'display_name', 'handle', 'canonical_email', 'deactivated_at']).where('id', '=', id).executeTakeFirst();
+}
+
+export async function lockMember(trx: Transaction<DB>, id: number): Promise<MemberStatusRow | undefined> {
+  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'deactivated_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+  return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, deactivatedAt: row.deactivated_at };
+}
+
+export interface InitiativeType {
+  id: number;
+  slug: string;
+  name: string;
+  /** 1 for the first in the list, whatever the stored positions are. */
+  position: number;
+  /** Resources tagged with it (removed ones too: they still refer to it). */
+  resources: number;
+}
+
+export function initiativeTypesInOrder(db: Db) {
+  return db.selectFrom('initiative_types as it').orderBy('it.position').orderBy(sql`lower(it.name)`).orderBy('it.id');
+}
+
+export async function listInitiativeTypes(db: Db): Promise<InitiativeType[]> {
+  const rows = await initiativeTypesInOrder(db)
+    .select(['it.id', 'it.slug', 'it.name'])
+    .select((eb) => eb.selectFrom('resource_initiative_types as rit').whereRef('rit.initiative_type_id', '=', 'it.id').select(eb.fn.countAll<number>().as('n')).as('resources'))
+    .execute();
+  return rows.map((row, index) => ({ id: row.id, slug: row.slug, name: row.name, position: index + 1, resources: Number(row.resources ?? 0) }));
+}
+
+export async function findInitiativeType(db: Db, id: number): Promise<InitiativeType | undefined> {
+  return (await listInitiativeTypes(db)).find((type) => type.id === id);
+}
+
+/** Every change to initiative types takes this first: readers (and resources' foreign key checks) are not held up. */
+export async function lockInitiativeTypes(trx: Transaction<DB>): Promise<void> {
+  await sql`lock table initiative_types in share row exclusive mode`.execute(trx);
+}
+
+/** The type with this name, compared without regard to case. */
+export async function findInitiativeTypeByName(trx: Transaction<DB>, name: string) {
+  return trx.selectFrom('initiative_types').select(['id', 'name']).where(sql<boolean>`lower(name) = lower(${name})`).executeTakeFirst();
+}
+
+/** The slug, or the first of slug-2, slug-3, … that no type has (slugs hold no LIKE wildcards). */
+export async function freeInitiativeTypeSlug(trx: Transaction<DB>, base: string): Promise<string> {
+  const rows = await trx
+    .selectFrom('initiative_types')
+    .select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .execute();
+  const taken = new Set(rows.map((row) => row.slug));
+  let slug = base;
+  for (let n = 2; taken.has(slug); n += 1) slug = `${base}-${n}`;
+  return slug;
+}
