@@ -19,7 +19,7 @@ export async function approveMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId
     if (!member) return { ok: false, error: 'not-awaiting' };
     await clearAwaitingApproval(trx, member.id);
     await deps.mail.queue(trx, 'moderation-member-approved', { to: member.email, subject: APPROVAL_MESSAGES.approvedSubject, data: { displayName: member.displayName, note }, links: { signInLink: '/login' } });
-    await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'member.approved', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: note ? { reason: note } : {} });
+    await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'member.approved', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { ...(note ? { reason: note } : {}), before: { awaitingApproval: true }, after: { awaitingApproval: false } } });
     return { ok: true, displayName: member.displayName };
   });
 }
@@ -32,7 +32,7 @@ export async function rejectMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId:
     await clearAwaitingApproval(trx, member.id);
     const sessionsEnded = await markDeactivated(trx, member.id);
     await deps.mail.queue(trx, 'moderation-member-rejected', { to: member.email, subject: APPROVAL_MESSAGES.rejectedSubject, data: { displayName: member.displayName, reason } });
-    await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'member.rejected', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { reason, sessionsEnded } });
+    await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'member.rejected', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { reason, before: { awaitingApproval: true, deactivated: false }, after: { awaitingApproval: false, deactivated: true }, sessionsEnded } });
     return { ok: true, displayName: member.displayName };
   });
 }

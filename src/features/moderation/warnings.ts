@@ -54,6 +54,7 @@ export async function warnMember(deps: Pick<Deps, 'db'>, moderator: Moderator, m
       .where('acknowledged_at', 'is', null)
       .executeTakeFirst();
     if (repeated) return { kind: 'already-warned', displayName: member.displayName };
+    const mustAcknowledgeBefore = await hasUnacknowledgedWarning(trx, member.id);
     const warning = await trx
       .insertInto('member_warnings')
       .values({ member_id: member.id, moderator_id: moderator.id, reason, post_id: about.post ?? null, resource_id: about.resource ?? null })
@@ -66,7 +67,7 @@ export async function warnMember(deps: Pick<Deps, 'db'>, moderator: Moderator, m
       targetType: 'member',
       targetId: member.id,
       subjectMemberId: member.id,
-      details: { reason, warningId: warning.id, ...(about.post !== undefined ? { postId: about.post } : {}), ...(about.resource !== undefined ? { resourceId: about.resource } : {}) },
+      details: { reason, warningId: warning.id, before: { mustAcknowledge: mustAcknowledgeBefore }, after: { mustAcknowledge: true }, ...(about.post !== undefined ? { postId: about.post } : {}), ...(about.resource !== undefined ? { resourceId: about.resource } : {}) },
     });
     if (place) await insertModerationNotifications(trx, { memberIds: [member.id], kind: 'moderation', actorId: null, threadId: place.threadId, postId: place.postId });
     return { kind: 'warned', displayName: member.displayName };

@@ -161,7 +161,7 @@ describe('GET /mod: members and posts waiting for approval', () => {
     expect(afterApproval).toContain(escapeLikeHandlebars(APPROVAL_MESSAGES.memberApproved(member.displayName)));
     expect(afterApproval).not.toContain(`id="member-${member.id}"`);
     const audit = await t.db.selectFrom('audit_events').select(['actor_member_id', 'details']).where('action', '=', 'member.approved').where('subject_member_id', '=', member.id).execute();
-    expect(audit).toEqual([{ actor_member_id: moderator.member.id, details: { reason: 'Welcome.' } }]);
+    expect(audit).toEqual([{ actor_member_id: moderator.member.id, details: { reason: 'Welcome.', before: { awaitingApproval: true }, after: { awaitingApproval: false } } }]);
     expect(await t.db.selectFrom('outbound_emails').select('to_address').execute()).toEqual([{ to_address: member.email }]);
 
     const refused = await moderator.browser.post(`/mod/approvals/posts/${postId}/reject`, { _csrf: _csrf!, reason: ' ' });
