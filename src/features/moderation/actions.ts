@@ -99,7 +99,7 @@ export async function keepItem(deps: Pick<Deps, 'db'>, moderator: Viewer, target
         const hiddenByFlags = post.hiddenAt !== null && post.hiddenBy === null && !post.deleted;
         const flaggerIds = await resolveOpenFlags(trx, target, { by: moderator.id, outcome: 'kept' });
         if (flaggerIds.length === 0 && !hiddenByFlags) return 'nothing-to-review';
-        if (hiddenByFlags) await setPostShown(trx, post.id);
+        if (hiddenByFlags) await setPostShown(trx, post);
         await insertAuditEvent(trx, { actorMemberId: moderator.id, action: 'flag.dismissed', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { before: { hidden: hiddenByFlags }, after: { hidden: false }, flagsResolved: flaggerIds.length } });
         await tellMembers(trx, { moderatorId: moderator.id, flaggerIds, threadId: post.threadId, postId: post.id });
         return 'kept';
@@ -124,7 +124,7 @@ export async function hidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, postId
   return withLockedPost(deps, postId, async (trx, post) => {
     if (post.deleted) throw new NotFound();
     if (post.hiddenBy !== null) return 'already-hidden';
-    await setPostHidden(trx, post.id, { by: moderator.id, reason });
+    await setPostHidden(trx, post, { by: moderator.id, reason });
     await record(trx, moderator, { kind: 'post', id: post.id }, {
       verb: 'hidden',
       outcome: 'hidden',
@@ -143,7 +143,7 @@ export async function unhidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, post
   return withLockedPost(deps, postId, async (trx, post) => {
     if (post.deleted) throw new NotFound();
     if (post.hiddenAt === null) return 'not-hidden';
-    await setPostShown(trx, post.id);
+    await setPostShown(trx, post);
     await record(trx, moderator, { kind: 'post', id: post.id }, {
       verb: 'unhidden',
       outcome: 'kept',

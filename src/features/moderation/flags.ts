@@ -52,7 +52,7 @@ export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewe
     if (locked.hiddenAt !== null || (await countOpenFlags(trx, target)) < deps.config.flagHideThreshold) return 'flagged';
     if ('position' in locked) {
       const before = await countContributions(trx, [locked.threadId]);
-      await setPostHidden(trx, target.id, { by: null, reason: null });
+      await setPostHidden(trx, locked, { by: null, reason: null });
       await settleCounts(trx, before, [locked.threadId]);
     } else {
       await setResourceHidden(trx, target.id, { by: null, reason: null });

@@ -173,6 +173,40 @@ describe('counts with hidden posts in hidden threads', () => {
   });
 });
 
+describe('a hidden first post', () => {
+  async function firstPostOf(threadId: number) {
+    return (await t.db.selectFrom('posts').select('id').where('thread_id', '=', threadId).where('position', '=', 1).executeTakeFirstOrThrow()).id;
+  }
+
+  it('takes its thread (and title) out of members’ lists, and brings it back when shown again', async () => {
+    const { threadId, category } = await threadWithHeldReply({ withHeldReply: false });
+    const { title } = await t.db.selectFrom('threads').select('title').where('id', '=', threadId).executeTakeFirstOrThrow();
+    const reader = await memberWithBrowser(t.app, t.db);
+    const firstPost = await firstPostOf(threadId);
+    expect((await moderator.browser.post(`/mod/posts/${firstPost}/hide`, { _csrf: moderatorCsrf, reason: 'The title names a colleague.' })).statusCode).toBe(303);
+    expect((await reader.browser.get(`/c/${category.slug}`)).body).not.toContain(title);
+    expect((await reader.browser.get(`/t/${threadId}`)).statusCode).toBe(404);
+    expect((await moderator.browser.get(`/c/${category.slug}`)).body).toContain(title);
+    await expectCountsTrue();
+
+    expect((await moderator.browser.post(`/mod/posts/${firstPost}/unhide`, { _csrf: moderatorCsrf })).statusCode).toBe(303);
+    expect((await reader.browser.get(`/c/${category.slug}`)).body).toContain(title);
+    await expectCountsTrue();
+  });
+
+  it('leaves a thread a moderator hid on its own account hidden when the post is shown again', async () => {
+    const { threadId } = await threadWithHeldReply({ withHeldReply: false });
+    await moderate(threadId, 'hide', { reason: 'Under review.' });
+    const firstPost = await firstPostOf(threadId);
+    expect((await moderator.browser.post(`/mod/posts/${firstPost}/hide`, { _csrf: moderatorCsrf, reason: 'Names a colleague.' })).statusCode).toBe(303);
+    expect((await moderator.browser.post(`/mod/posts/${firstPost}/unhide`, { _csrf: moderatorCsrf })).statusCode).toBe(303);
+    const thread = await t.db.selectFrom('threads').select(['hidden_at', 'hidden_reason']).where('id', '=', threadId).executeTakeFirstOrThrow();
+    expect(thread.hidden_at).not.toBeNull();
+    expect(thread.hidden_reason).toBe('Under review.');
+    await expectCountsTrue();
+  });
+});
+
 describe('counts with library resources', () => {
   async function flagThrice(resourceId: number) {
     for (let i = 0; i < 3; i += 1) {

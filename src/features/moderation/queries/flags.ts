@@ -94,17 +94,41 @@ export async function lockPost(db: Db, postId: number): Promise<LockedPost | und
   };
 }
 
-/** Hides the post (by a moderator with a reason, or by flags with neither), or changes who hid it and why. */
-export async function setPostHidden(db: Db, postId: number, hiding: { by: number | null; reason: string | null }): Promise<void> {
+/**
+ * Hides the post (by a moderator with a reason, or by flags with neither), or changes who hid it
+ * and why. A first post takes its thread with it: the title is written with the first post, and
+ * a title that breaches the code stays in every list otherwise (as Discourse unlists a topic
+ * whose first post is hidden). The thread takes the post's hidden_at, which is how showing the
+ * post again knows to bring the thread back; a thread hidden before, on its own account, stays.
+ */
+export async function setPostHidden(db: Db, post: Pick<LockedPost, 'id' | 'threadId' | 'position'>, hiding: { by: number | null; reason: string | null }): Promise<void> {
   await db
     .updateTable('posts')
     .set({ hidden_at: sql`coalesce(hidden_at, now())`, hidden_by: hiding.by, hidden_reason: hiding.reason })
-    .where('id', '=', postId)
+    .where('id', '=', post.id)
+    .execute();
+  if (post.position !== 1) return;
+  // Compared and copied in SQL: a JavaScript Date would drop the microseconds.
+  await db
+    .updateTable('threads')
+    .set((eb) => ({ hidden_at: sql<Date>`(select hidden_at from posts where id = ${post.id})`, hidden_reason: hiding.reason, version: eb('version', '+', 1), updated_at: sql`now()` }))
+    .where('id', '=', post.threadId)
+    .where('hidden_at', 'is', null)
     .execute();
 }
 
-export async function setPostShown(db: Db, postId: number): Promise<void> {
-  await db.updateTable('posts').set({ hidden_at: null, hidden_by: null, hidden_reason: null }).where('id', '=', postId).execute();
+/** Shows the post again, and its thread if hiding the post (a first post) had hidden it. */
+export async function setPostShown(db: Db, post: Pick<LockedPost, 'id' | 'threadId' | 'position'>): Promise<void> {
+  if (post.position === 1) {
+    await db
+      .updateTable('threads')
+      .set((eb) => ({ hidden_at: null, hidden_reason: null, version: eb('version', '+', 1), updated_at: sql`now()` }))
+      .where('id', '=', post.threadId)
+      .where('hidden_with_resource', '=', false)
+      .where(sql<boolean>`hidden_at = (select hidden_at from posts where id = ${post.id})`)
+      .execute();
+  }
+  await db.updateTable('posts').set({ hidden_at: null, hidden_by: null, hidden_reason: null }).where('id', '=', post.id).execute();
 }
 
 export async function setPostRestored(db: Db, postId: number): Promise<void> {
