@@ -53,8 +53,6 @@ export const QueueQuery = z.strictObject({
     .optional(),
 });
 
-
-
 export const MemberParams = z.object({ id: databaseIdField(M.badMemberId) });
 export type MemberParams = z.infer<typeof MemberParams>;
 
