@@ -89,6 +89,7 @@ export const ADMIN_MESSAGES = {
   moveTargetGone: 'The category chosen for the threads no longer exists: choose another',
   categoryRemoved: (name: string, threads: number, into: string | null) =>
     into === null ? `Removed the category “${name}”.` : `Removed the category “${name}”; its ${threads === 1 ? 'thread moved' : `${threads.toLocaleString('en-AU')} threads moved`} to “${into}”.`,
+  categoryCounts: (threads: number, posts: number) => `${threads === 1 ? '1 thread' : `${threads.toLocaleString('en-AU')} threads`} and ${posts === 1 ? '1 post' : `${posts.toLocaleString('en-AU')} posts`} members see`,
   threadsHeld: (threads: number) => (threads === 1 ? '1 thread' : `${threads.toLocaleString('en-AU')} threads`),
   categoryAlreadyRemoved: 'That category has already been removed; nothing more was written.',
 } as const;

@@ -286,6 +286,7 @@ describe('POST /admin/categories/:id/remove', () => {
 
     const page = await site.admin.browser.get(`${LIST}/${from.id}`);
     expect(page.body).toContain(`It holds ${M.threadsHeld(4)}`);
+    expect(page.body).toContain(M.categoryCounts(2, 5));
     expect(page.body).toContain(`<option value="${into.id}">${escapeLikeHandlebars(into.name)}</option>`);
     expect(page.body).not.toContain(`<option value="${from.id}">`);
     const response = await site.admin.browser.post(`${LIST}/${from.id}/remove`, { _csrf: site.csrf, move_to: String(into.id) });

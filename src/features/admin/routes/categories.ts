@@ -80,6 +80,7 @@ async function showCategory(deps: Deps, reply: FastifyReply, category: CategoryL
     category,
     library: category.slug === LIBRARY_CATEGORY,
     threadsHeld: M.threadsHeld(category.threadsHeld),
+    counts: M.categoryCounts(category.threadCount, category.postCount),
     csrfToken: reply.generateCsrf(),
     values: edit,
     remove: form === 'remove' ? values : {},
