@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { expectNoAxeViolations, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
+import { expectNoAxeViolations, pageCheck, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
+import { createCategory, createThreads } from '../support/forum-rows.js';
 import { createAgency, createMember } from '../support/members.js';
 
 // Issue 9, item 2: the administrator's form for an agency's jurisdiction and type, and the
 // initiative types list; issue 11: domain rules, the review of the members a removed rule
-// admitted, and merging agencies. Used by label as a person would, at a desktop and a phone width.
+// admitted, merging agencies, and categories. Used by label as a person would, at a desktop and a phone width.
 const session = useBrowserSession();
+const check = pageCheck('admin');
 
 describe('the administration pages', () => {
   it.each([1280, 320])('lets an administrator set an agency jurisdiction and type and add an initiative type at %i px', async (width) => {
@@ -77,5 +79,44 @@ describe('the administration pages', () => {
     await expect.poll(() => page.getByRole('status').textContent()).toContain(`Merged ${from.name} into ${into.name}`);
     expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
     await expectNoAxeViolations(page);
+  });
+
+  it.each([1280, 320])('lets an administrator add a category, close it to members, move it, and remove one that holds threads at %i px', async (width) => {
+    const { db } = session.site.t;
+    const administrator = await createMember(db, { role: 'administrator' });
+    const emptied = await createCategory(db);
+    await createThreads(db, emptied.id, administrator.id, 2);
+    const page = await session.openPage(width, 800);
+    await signInOnPage(page, session.site, administrator);
+
+    await page.goto(session.site.url('/admin'));
+    await Promise.all([page.waitForURL(session.site.url('/admin/categories')), page.getByRole('link', { name: 'Categories' }).click()]);
+    await check(page, 'categories', width);
+    const name = `Records keeping ${width}`;
+    await page.getByLabel('Name').fill(name);
+    await page.getByRole('button', { name: 'Add category' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Enter the category’s address');
+    await check(page, 'category-add-refused', width);
+    await page.getByLabel('Address').fill(`records-keeping-${width}`);
+    await page.getByRole('button', { name: 'Add category' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Added the category “${name}”.`);
+    await page.getByRole('button', { name: `Move up “${name}”` }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Moved “${name}”`);
+
+    await Promise.all([page.waitForURL(/\/admin\/categories\/\d+$/), page.getByRole('link', { name }).click()]);
+    await page.getByRole('radio', { name: 'Only moderators and administrators' }).first().check();
+    await page.getByRole('button', { name: 'Save category' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('only they can start threads in it');
+    await check(page, 'category-refused', width);
+    await page.getByRole('radio', { name: 'Only moderators and administrators' }).last().check();
+    await Promise.all([page.waitForURL(session.site.url('/admin/categories')), page.getByRole('button', { name: 'Save category' }).click()]);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`Saved the category “${name}”.`);
+
+    await page.goto(session.site.url(`/admin/categories/${emptied.id}`));
+    await check(page, 'category', width);
+    await page.getByLabel('Move its threads to').selectOption({ label: name });
+    await Promise.all([page.waitForURL(session.site.url('/admin/categories')), page.getByRole('button', { name: `Move the threads and remove ${emptied.name}` }).click()]);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`its 2 threads moved to “${name}”`);
+    await check(page, 'categories-after', width);
   });
 });

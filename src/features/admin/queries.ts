@@ -1,10 +1,11 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Db, Role } from '../../db/types.js';
+import { categoryColumns, toCategory, type Category } from '../discussions/queries/categories.js';
 import type { AgencyType, Jurisdiction, RuleEffect } from './schemas.js';
 
 /**
- * What administration reads and locks: domain rules, agencies, members and initiative types, as
+ * What administration reads and locks: domain rules, agencies, members, initiative types and categories, as
  * the /admin pages and `npm run admin` show them. Rules about them live in the services beside
  * this file.
  */
@@ -247,4 +248,57 @@ export async function freeInitiativeTypeSlug(trx: Transaction<DB>, base: string)
   let slug = base;
   for (let n = 2; taken.has(slug); n += 1) slug = `${base}-${n}`;
   return slug;
+}
+
+export interface CategoryListing extends Category {
+  /** Every thread in it, deleted, hidden and waiting ones too: removing the category moves them all. */
+  threadsHeld: number;
+  /** 1 for the first in the list, whatever the stored positions are. */
+  position: number;
+}
+
+export function categoriesInOrder(db: Db) {
+  return db.selectFrom('categories as c').orderBy('c.position').orderBy('c.id');
+}
+
+export async function listCategoryListings(db: Db): Promise<CategoryListing[]> {
+  const rows = await categoriesInOrder(db)
+    .select(categoryColumns.map((column) => `c.${column}` as const))
+    .select((eb) => eb.selectFrom('threads as t').whereRef('t.category_id', '=', 'c.id').select(eb.fn.countAll<string>().as('n')).as('threads_held'))
+    .execute();
+  return rows.map((row, index) => ({ ...toCategory(row), threadsHeld: Number(row.threads_held ?? 0), position: index + 1 }));
+}
+
+export async function findCategoryListing(db: Db, id: number): Promise<CategoryListing | undefined> {
+  return (await listCategoryListings(db)).find((category) => category.id === id);
+}
+
+/**
+ * Adding, changing and reordering categories take this first, so two administrators are taken one
+ * after the other; readers and the foreign key checks of threads being started are not held up.
+ */
+export async function lockCategories(trx: Transaction<DB>): Promise<void> {
+  await sql`lock table categories in share row exclusive mode`.execute(trx);
+}
+
+/** Another category with this name, compared without regard to case. */
+export async function findCategoryNamed(db: Db, name: string, except?: number): Promise<{ id: number } | undefined> {
+  return db
+    .selectFrom('categories')
+    .select('id')
+    .where(sql<boolean>`lower(name) = lower(${name})`)
+    .$if(except !== undefined, (qb) => qb.where('id', '<>', except!))
+    .executeTakeFirst();
+}
+
+const categoryRowColumns = ['id', 'slug', 'name', 'description', 'visible_to', 'threads_started_by', 'position'] as const;
+
+/** The categories' rows locked in id order, so two removals moving threads into each other wait rather than deadlock. */
+export async function lockCategoriesById(trx: Transaction<DB>, ids: number[]) {
+  return trx.selectFrom('categories').select(categoryRowColumns).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+}
+
+/** Every thread in the category, in id order (the order they are locked in). */
+export async function listThreadIdsIn(db: Db, categoryId: number): Promise<number[]> {
+  return (await db.selectFrom('threads').select('id').where('category_id', '=', categoryId).orderBy('id').execute()).map((row) => row.id);
 }

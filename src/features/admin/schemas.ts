@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { databaseIdField, formToken, textField } from '../../lib/forms.js';
 import { parseRuleEntry } from '../auth/email-domain.js';
+import type { Audience } from '../discussions/access.js';
 import { databaseId } from '../discussions/schemas.js';
 import { ADMIN_MESSAGES as M } from './messages.js';
 
@@ -148,9 +149,48 @@ export type NewInitiativeTypeForm = z.infer<typeof NewInitiativeTypeForm>;
 export const RenameInitiativeTypeForm = z.strictObject({ _csrf: z.string(), name: initiativeTypeName });
 export type RenameInitiativeTypeForm = z.infer<typeof RenameInitiativeTypeForm>;
 
-/** "Move up" and "Move down" send the place they move to, so pressing one twice moves once. */
-export const MoveInitiativeTypeForm = z.strictObject({
+/** "Move up" and "Move down" (initiative types, categories) send the place they move to, so pressing one twice moves once. */
+export const MoveToPositionForm = z.strictObject({
   _csrf: z.string(),
   position: z.string().regex(/^[1-9][0-9]{0,5}$/).transform(Number),
 });
-export type MoveInitiativeTypeForm = z.infer<typeof MoveInitiativeTypeForm>;
+export type MoveToPositionForm = z.infer<typeof MoveToPositionForm>;
+
+// The categories table's check constraints (migration 0006) hold the same limits, pattern and audiences.
+export const CATEGORY_LIMITS = { name: 80, slug: 60, description: 500 } as const;
+const SLUG_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const AUDIENCES = ['members', 'moderators'] as const satisfies readonly Audience[];
+
+const categoryName = textField({ label: 'Name', max: CATEGORY_LIMITS.name, required: M.categoryNameRequired }).refine((name) => !CONTROL_CHARACTERS.test(name), M.categoryNameControls);
+
+/** A category's address under /c: made once, when it is added (see categories.ts). */
+const categorySlug = textField({ label: 'Address', max: CATEGORY_LIMITS.slug, required: M.categorySlugRequired }).refine((slug) => SLUG_PATTERN.test(slug), M.categorySlugPattern);
+
+const categoryDescription = textField({ label: 'Description', max: CATEGORY_LIMITS.description, optional: true }).refine((text) => !CONTROL_CHARACTERS.test(text), M.categoryDescriptionControls);
+
+const audience = (missing: string) => z.enum(AUDIENCES, { error: missing });
+
+/** Who may see it and who may start threads in it: only those who see a category can start threads there. */
+const categorySettings = {
+  name: categoryName,
+  description: categoryDescription,
+  visible_to: audience(M.visibleToMissing),
+  threads_started_by: audience(M.threadsStartedByMissing),
+};
+
+function startersSeeIt(settings: { visible_to: Audience; threads_started_by: Audience }, ctx: z.RefinementCtx): void {
+  if (settings.visible_to === 'moderators' && settings.threads_started_by === 'members') ctx.addIssue({ code: 'custom', path: ['threads_started_by'], message: M.startersMustSeeIt });
+}
+
+export const NewCategoryForm = z.strictObject({ _csrf: z.string(), form_token: formToken, slug: categorySlug, ...categorySettings }).superRefine(startersSeeIt);
+export type NewCategoryForm = z.infer<typeof NewCategoryForm>;
+
+export const EditCategoryForm = z.strictObject({ _csrf: z.string(), ...categorySettings }).superRefine(startersSeeIt);
+export type EditCategoryForm = z.infer<typeof EditCategoryForm>;
+
+/** Removing a category: where its threads go, or empty when it holds none. */
+export const RemoveCategoryForm = z.strictObject({
+  _csrf: z.string(),
+  move_to: z.union([z.literal('').transform(() => null), databaseIdField(M.moveTargetUnknown)], { error: M.moveTargetUnknown }).default(null),
+});
+export type RemoveCategoryForm = z.infer<typeof RemoveCategoryForm>;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import agencyRoutes from './agencies.js';
+import categoryRoutes from './categories.js';
 import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
 import memberRoutes from './members.js';
@@ -20,6 +21,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
 
   await app.register(domainRuleRoutes, { deps });
   await app.register(agencyRoutes, { deps });
+  await app.register(categoryRoutes, { deps });
   await app.register(initiativeTypeRoutes, { deps });
   await app.register(memberRoutes, { deps });
 };

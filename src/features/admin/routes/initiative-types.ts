@@ -10,7 +10,7 @@ import { administratorOf } from '../actor.js';
 import { addInitiativeType, moveInitiativeType, removeInitiativeType, renameInitiativeType } from '../initiative-types.js';
 import { findInitiativeType, listInitiativeTypes, type InitiativeType } from '../queries.js';
 import { ADMIN_MESSAGES as M } from '../messages.js';
-import { AdminItemParams, INITIATIVE_TYPE_LIMITS, MoveInitiativeTypeForm, NewInitiativeTypeForm, RenameInitiativeTypeForm } from '../schemas.js';
+import { AdminItemParams, INITIATIVE_TYPE_LIMITS, MoveToPositionForm, NewInitiativeTypeForm, RenameInitiativeTypeForm } from '../schemas.js';
 
 const LIST = '/admin/initiative-types';
 const NAME_HINT = `At most ${INITIATIVE_TYPE_LIMITS.name} characters.`;
@@ -80,7 +80,7 @@ const initiativeTypeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     const { id } = parseParams(AdminItemParams, request.params);
     // The buttons send only places in the list: anything else is a stale page or a made-up form.
     const refuse = () => showList(deps, reply.code(422), { errors: { _form: M.badPosition } });
-    const form = parseForm(MoveInitiativeTypeForm, request.body);
+    const form = parseForm(MoveToPositionForm, request.body);
     if (!form.ok) return refuse();
     const moved = await moveInitiativeType(deps, id, form.data.position, administratorOf(request));
     if (!moved.ok && moved.reason === 'not-found') throw new NotFound();

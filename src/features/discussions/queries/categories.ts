@@ -23,9 +23,10 @@ export interface CategorySummary extends Category {
   unreadThreads: number;
 }
 
-const categoryColumns = ['id', 'slug', 'name', 'description', 'visible_to', 'threads_started_by', 'thread_count', 'post_count', 'last_posted_at'] as const;
+/** The columns toCategory reads (the admin pages list categories with them too). */
+export const categoryColumns = ['id', 'slug', 'name', 'description', 'visible_to', 'threads_started_by', 'thread_count', 'post_count', 'last_posted_at'] as const;
 
-function toCategory(row: { id: number; slug: string; name: string; description: string; visible_to: string; threads_started_by: string; thread_count: number; post_count: number; last_posted_at: Date | null }): Category {
+export function toCategory(row: { id: number; slug: string; name: string; description: string; visible_to: string; threads_started_by: string; thread_count: number; post_count: number; last_posted_at: Date | null }): Category {
   return {
     id: row.id,
     slug: row.slug,
