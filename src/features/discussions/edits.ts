@@ -71,7 +71,7 @@ class Stale extends Error {
  * A new version of a post, from a form opened at `version`: the replaced text kept as a
  * revision, the body re-rendered, the title (first post) retitled with its old one kept, and
  * the members it newly mentions told, in one transaction. Two forms opened at one version: the
- * first saves, the second gets the current text back. Edits spend the posting budget (an edit
+ * first saves, the second gets the current text back. Authors' edits spend the posting budget (an edit
  * can turn a harmless post into spam, and each one is a row kept for good).
  */
 export async function editPost(
@@ -79,14 +79,21 @@ export async function editPost(
   editor: Poster,
   post: PostToChange,
   input: { version: number; body: string; title?: string },
-  /** A moderator's edit: its revision is marked as theirs, and their audit row and notices commit with it. */
-  moderation?: { record: (trx: Transaction<DB>) => Promise<void> },
+  /**
+   * A moderator's edit: its revisions (body and title) are marked as theirs, and their audit row
+   * and notices, told the title it replaced if it retitled the thread, commit with it.
+   */
+  moderation?: { record: (trx: Transaction<DB>, retitled: { before: string; after: string } | undefined) => Promise<void> },
 ): Promise<EditResult> {
   const bodyChanged = input.body !== post.bodySource;
   const titleChanged = input.title !== undefined && editsTitle(post) && input.title !== post.threadTitle;
   if (!bodyChanged && !titleChanged) return { kind: 'unchanged' };
-  const budget = await claimPostingBudget(deps, editor, deps.db);
-  if (!budget.ok) return { kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds };
+  // A moderator correcting someone else's post is moderating, not posting: their own budget and
+  // their own unread warning do not stop it. Their own posts they edit as anyone would.
+  if (moderation === undefined || post.authorId === editor.id) {
+    const budget = await claimPostingBudget(deps, editor, deps.db);
+    if (!budget.ok) return { kind: 'rate-limited', retryAfterSeconds: budget.retryAfterSeconds };
+  }
   const body = renderBody(input.body);
 
   try {
@@ -102,8 +109,8 @@ export async function editPost(
       if (added.length > 0) {
         await insertPostNotifications(trx, { postId: post.id, threadId: post.threadId, categoryId: post.categoryId, actorId: editor.id, repliedToMemberId: null, mentionedHandles: added, newThread: false, mentionsOnly: true });
       }
-      if (titleChanged) await retitleThread(trx, post.threadId, { title: input.title!, slug: slugify(input.title!), replacedBy: editor.id });
-      await moderation?.record(trx);
+      const replacedTitle = titleChanged ? await retitleThread(trx, post.threadId, { title: input.title!, slug: slugify(input.title!), replacedBy: editor.id, byModerator: moderation !== undefined }) : undefined;
+      await moderation?.record(trx, replacedTitle === undefined ? undefined : { before: replacedTitle, after: input.title! });
     });
   } catch (error) {
     if (!(error instanceof Stale)) throw error;

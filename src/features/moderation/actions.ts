@@ -202,7 +202,7 @@ export async function restorePost(deps: Pick<Deps, 'db'>, moderator: Viewer, pos
  */
 export async function editPostAsModerator(deps: Deps, moderator: Poster, post: PostToChange, input: { version: number; body: string; title?: string }): Promise<EditResult> {
   return editPost(deps, moderator, post, input, {
-    record: (trx) =>
+    record: (trx, retitled) =>
       record(trx, moderator, { kind: 'post', id: post.id }, {
         verb: 'edited',
         outcome: 'edited',
@@ -210,7 +210,7 @@ export async function editPostAsModerator(deps: Deps, moderator: Poster, post: P
         threadId: post.threadId,
         postId: post.id,
         tellsAuthor: true,
-        details: { before: { version: input.version }, after: { version: input.version + 1 } },
+        details: { before: { version: input.version, ...(retitled && { title: retitled.before }) }, after: { version: input.version + 1, ...(retitled && { title: retitled.after }) } },
       }),
   });
 }

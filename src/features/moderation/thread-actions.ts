@@ -173,6 +173,8 @@ export function setThreadVisibility(which: Visibility, on: boolean, reason?: str
   return async (_trx: Db, thread: ThreadUnderAction): Promise<Decision> => {
     const current = which === 'hidden' ? thread.hiddenAt !== null : thread.deletedAt !== null;
     if (current === on) return { kind: 'unchanged' };
+    // Shown on its own, the discussion would show members the title and quotes of what they may not see.
+    if (which === 'hidden' && !on && thread.resourceHidden) return { kind: 'refused', field: '_form', message: THREAD_ACTION_MESSAGES.shownWithResource };
     const change = which === 'hidden' ? { hidden_at: on ? sql<Date>`now()` : null, hidden_reason: on ? (reason ?? null) : null, hidden_with_resource: false } : { deleted_at: on ? sql<Date>`now()` : null };
     const action = which === 'hidden' ? (on ? 'thread.hidden' : 'thread.unhidden') : on ? 'thread.deleted' : 'thread.undeleted';
     const message = which === 'hidden' ? (on ? THREAD_ACTION_MESSAGES.hidden : THREAD_ACTION_MESSAGES.unhidden) : on ? THREAD_ACTION_MESSAGES.deleted : THREAD_ACTION_MESSAGES.undeleted;

@@ -298,6 +298,18 @@ describe('delete, restore and edit', () => {
     // The same form again is stale: 409 with the current text, nothing written.
     await refusedWritingNothing(t.db, () => moderator.browser.post(`/mod/posts/${replyId}/edit`, { ...form, body: 'Another try.' }), 409);
   });
+
+  it('edits a member’s post while the moderator has a warning of their own to read (moderating is not posting), but not the moderator’s own post', async () => {
+    const { threadId, replyId, moderator } = await flaggedReply(1);
+    const ownReplyId = postIdFrom((await postReply(moderator.browser, threadId, { body: 'A moderator’s own reply.' })).headers.location);
+    await t.db.insertInto('member_warnings').values({ member_id: moderator.member.id, moderator_id: moderator.member.id, reason: 'Read the guidelines again.' }).execute();
+    const form = await moderator.browser.openForm(`/mod/posts/${replyId}/edit`);
+    const response = await moderator.browser.post(`/mod/posts/${replyId}/edit`, { ...form, body: 'A reply, edited by a warned moderator.' });
+    expect(response.statusCode, response.body.slice(0, 300)).toBe(303);
+    expect((await t.db.selectFrom('posts').select('body_source').where('id', '=', replyId).executeTakeFirstOrThrow()).body_source).toBe('A reply, edited by a warned moderator.');
+    const ownForm = await moderator.browser.openForm(`/mod/posts/${ownReplyId}/edit`);
+    await refusedWritingNothing(t.db, () => moderator.browser.post(`/mod/posts/${ownReplyId}/edit`, { ...ownForm, body: 'An edit the warning stops.' }), 403, escapeLikeHandlebars(M.mustAcknowledge));
+  });
 });
 
 describe('the thread page for staff', () => {

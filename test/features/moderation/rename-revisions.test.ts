@@ -57,6 +57,26 @@ describe('GET /p/:id/revisions after a moderator’s rename', () => {
         if (viewer !== moderator) expect(page.body).not.toContain(moderator.member.displayName);
       }
     });
+
+    it('marks a retitle by a moderator’s edit of the first post as theirs too, puts the titles on their audit row, and moves the thread’s version on', async () => {
+      const category = await createCategory(t.db);
+      const [threadId] = await createThreads(t.db, category.id, author.member.id, 1);
+      const firstPostId = await firstPostOf(t.db, threadId!);
+      const thread = () => t.db.selectFrom('threads').select(['title', 'version']).where('id', '=', threadId!).executeTakeFirstOrThrow();
+      const before = await thread();
+      const form = await moderator.browser.openForm(`/mod/posts/${firstPostId}/edit`);
+      const response = await moderator.browser.post(`/mod/posts/${firstPostId}/edit`, { ...form, body: 'Rewritten by a moderator.', title: 'A title chosen by a moderator' });
+      expect(response.statusCode, response.body.slice(0, 300)).toBe(303);
+      expect(await thread()).toEqual({ title: 'A title chosen by a moderator', version: before.version + 1 });
+      expect(await t.db.selectFrom('thread_title_revisions').select(['title', 'replaced_by', 'by_moderator']).where('thread_id', '=', threadId!).execute()).toEqual([
+        { title: 'Made for a test, number 1', replaced_by: moderator.member.id, by_moderator: true },
+      ]);
+      const audit = await t.db.selectFrom('audit_events').select('details').where('action', '=', 'post.edited').where('target_id', '=', String(firstPostId)).executeTakeFirstOrThrow();
+      expect(audit.details).toEqual({ before: { version: Number(form.version), title: 'Made for a test, number 1' }, after: { version: Number(form.version) + 1, title: 'A title chosen by a moderator' }, flagsResolved: 0 });
+      const page = await member.browser.get(`/p/${firstPostId}/revisions`);
+      expect(titlesSection(page.body)).toContain('“<bdi>Made for a test, number 1</bdi>”, replaced by a moderator');
+      expect(page.body).not.toContain(moderator.member.displayName);
+    });
   });
 
   describe('with MODERATOR_NAMES_SHOWN=true', () => {

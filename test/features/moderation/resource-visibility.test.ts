@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODERATION_MESSAGES as M } from '../../../src/features/moderation/messages.js';
+import { MODERATION_MESSAGES as M, THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/messages.js';
 import { LIBRARY_CATEGORY } from '../../../src/features/resources/sharing.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
@@ -109,6 +109,24 @@ describe('hiding a resource (POST /mod/resources/:id/hide)', () => {
     expect(await threadRow(resource.threadId)).toMatchObject({ hidden_reason: 'Off topic thread.', hidden_with_resource: false });
     expect(await categoryCounts(t.db, libraryId)).toEqual(before);
     expect((await member.browser.get(`/t/${resource.threadId}`)).statusCode).toBe(404);
+  });
+});
+
+describe('POST /mod/threads/:id/unhide on a hidden or removed resource’s discussion', () => {
+  it('is refused with 422 pointing to the resource, writing nothing: the discussion stays hidden until the resource is shown', async () => {
+    const hidden = await discussedResource();
+    await hide(hidden.id);
+    const removed = await discussedResource();
+    expect((await moderator.browser.post(`/mod/resources/${removed.id}/remove`, { _csrf: moderator.csrf, reason: REASON })).statusCode).toBe(303);
+    for (const resource of [hidden, removed]) {
+      expect(await threadRow(resource.threadId)).toMatchObject({ hidden_with_resource: true });
+      const page = await moderator.browser.get(`/mod/threads/${resource.threadId}`);
+      expect(page.body).not.toContain(`action="/mod/threads/${resource.threadId}/unhide"`);
+      await refusedWritingNothing(t.db, async () => threadAction(moderator.browser, resource.threadId, 'unhide', await moderationForm(moderator.browser, resource.threadId)), 422, escapeLikeHandlebars(THREAD_ACTION_MESSAGES.shownWithResource));
+      expect(await placesShowing(member.browser, resource)).toMatchObject({ page: 404, permalink: 404 });
+    }
+    expect((await unhide(moderator.browser, hidden.id, moderator.csrf)).statusCode).toBe(303);
+    expect(await threadRow(hidden.threadId)).toMatchObject({ hidden_at: null, hidden_with_resource: false });
   });
 });
 

@@ -5,6 +5,7 @@ import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, postReply, replyFormOf, threadPageOf } from '../../support/discussions.js';
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
 import type { TestMember } from '../../support/members.js';
+import { editForm, firstPostOf } from '../../support/edits.js';
 import { createResource } from '../../support/resources.js';
 import { auditRows, categoryCounts, moderationForm, refusedWritingNothing, threadAction } from '../../support/thread-moderation.js';
 
@@ -227,6 +228,16 @@ describe('POST /mod/threads/:id/rename', () => {
     expect(await t.db.selectFrom('threads').select(['title', 'slug']).where('id', '=', threadId).executeTakeFirstOrThrow()).toEqual({ title: 'A clearer title for this', slug: 'a-clearer-title-for-this' });
     expect(await t.db.selectFrom('thread_title_revisions').select(['title', 'replaced_by']).where('thread_id', '=', threadId).execute()).toEqual([{ title: 'Made for a test, number 1', replaced_by: moderator.member.id }]);
     expect((await auditRows(t.db, threadId))[0]).toMatchObject({ action: 'thread.renamed', details: { before: { title: 'Made for a test, number 1' }, after: { title: 'A clearer title for this' } } });
+  });
+
+  it('answers a rename form opened before the author retitled the thread with 409, writing nothing', async () => {
+    const { threadId } = await threadWithReplies(0);
+    const firstPostId = await firstPostOf(t.db, threadId);
+    const renameForm = await moderationForm(moderator.browser, threadId);
+    const edited = await author.browser.post(`/p/${firstPostId}/edit`, { ...(await editForm(author.browser, firstPostId)), body: 'Made for a test, edited.', title: 'The author’s corrected title' });
+    expect(edited.statusCode, edited.body.slice(0, 300)).toBe(303);
+    await refusedWritingNothing(t.db, [threadId], () => threadAction(moderator.browser, threadId, 'rename', { ...renameForm, title: 'A moderator’s title on a stale form' }), 409, THREAD_ACTION_MESSAGES.stale);
+    expect((await t.db.selectFrom('threads').select('title').where('id', '=', threadId).executeTakeFirstOrThrow()).title).toBe('The author’s corrected title');
   });
 
   it('refuses an empty, short, overlong, multi-line or NUL title with 422, and shows a script as text', async () => {

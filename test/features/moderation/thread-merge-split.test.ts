@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/messages.js';
+import { MODERATION_MESSAGES as M, THREAD_ACTION_MESSAGES } from '../../../src/features/moderation/messages.js';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
@@ -11,11 +11,15 @@ let t: TestApp;
 let moderator: { member: TestMember; browser: Browser };
 let author: { member: TestMember; browser: Browser };
 let replier: { member: TestMember; browser: Browser };
+let administrator: { member: TestMember; browser: Browser };
+let member: { member: TestMember; browser: Browser };
 beforeAll(async () => {
   t = await buildTestApp();
   moderator = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
   author = await memberWithBrowser(t.app, t.db);
   replier = await memberWithBrowser(t.app, t.db);
+  administrator = await memberWithBrowser(t.app, t.db, { role: 'administrator' });
+  member = await memberWithBrowser(t.app, t.db);
 });
 afterAll(async () => t.close());
 
@@ -33,6 +37,16 @@ async function threadWrittenAt(minutes: number[], category?: { id: number; slug:
   return { threadId: threadId!, category: home, postIds };
 }
 
+
+/** A thread of three posts, hidden by a moderator or deleted by one. */
+async function threadTakenAway(how: 'hide' | 'delete') {
+  const thread = await threadWrittenAt([0, 1, 2]);
+  const fields: Record<string, string> = how === 'hide' ? { reason: 'Discloses information that is not public.' } : {};
+  expect((await threadAction(moderator.browser, thread.threadId, how, { ...(await moderationForm(moderator.browser, thread.threadId)), ...fields })).statusCode).toBe(303);
+  return thread;
+}
+
+const mergeForm = async (threadId: number, into: number) => ({ ...(await moderationForm(moderator.browser, threadId)), into: String(into) });
 
 async function positions(threadId: number) {
   return t.db.selectFrom('posts').select(['id', 'position', 'reply_to_post_id']).where('thread_id', '=', threadId).orderBy('position').execute();
@@ -87,13 +101,46 @@ describe('POST /mod/threads/:id/merge', () => {
     await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'merge', form), 422, THREAD_ACTION_MESSAGES.chooseTarget);
   });
 
-  it('refuses to merge into a deleted thread, or to merge away a library resource’s thread, writing nothing', async () => {
+  it('refuses to merge into a deleted thread, to merge away a library resource’s thread or into one, writing nothing', async () => {
     const source = await threadWrittenAt([0, 1]);
     const gone = await threadWrittenAt([0]);
     await t.db.updateTable('threads').set({ deleted_at: new Date() }).where('id', '=', gone.threadId).execute();
     await refusedWritingNothing(t.db, [source.threadId, gone.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', { ...(await moderationForm(moderator.browser, source.threadId)), into: String(gone.threadId) }), 422, THREAD_ACTION_MESSAGES.targetGone);
     const resource = await createResource(t.db, { sharer: { id: author.member.id, agencyId: author.member.agencyId } });
     await refusedWritingNothing(t.db, [resource.threadId, source.threadId], async () => threadAction(moderator.browser, resource.threadId, 'merge', { ...(await moderationForm(moderator.browser, resource.threadId)), into: String(source.threadId) }), 422, THREAD_ACTION_MESSAGES.resourceThread);
+    await refusedWritingNothing(t.db, [source.threadId, resource.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', await mergeForm(source.threadId, resource.threadId)), 422, THREAD_ACTION_MESSAGES.intoResourceThread);
+  });
+
+  it('refuses to merge a hidden thread, or one a moderator deleted, with 422, writing nothing: its posts stay out of members’ sight', async () => {
+    const target = await threadWrittenAt([0]);
+    for (const how of ['hide', 'delete'] as const) {
+      const source = await threadTakenAway(how);
+      await refusedWritingNothing(t.db, [source.threadId, target.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', await mergeForm(source.threadId, target.threadId)), 422, THREAD_ACTION_MESSAGES.notShown);
+      expect((await member.browser.get(`/p/${source.postIds[1]}`)).statusCode).toBe(404);
+    }
+  });
+
+  it('refuses to merge into a hidden thread, with 422, writing nothing', async () => {
+    const source = await threadWrittenAt([0, 1]);
+    const hidden = await threadTakenAway('hide');
+    await refusedWritingNothing(t.db, [source.threadId, hidden.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', await mergeForm(source.threadId, hidden.threadId)), 422, THREAD_ACTION_MESSAGES.targetHidden);
+  });
+
+  it('refuses to merge a thread only staff see into one members see (422, writing nothing), and merges it into another staff-only thread', async () => {
+    const source = await threadWrittenAt([0, 1], await createCategory(t.db, { visibleTo: 'moderators' }));
+    const open = await threadWrittenAt([0]);
+    await refusedWritingNothing(t.db, [source.threadId, open.threadId], async () => threadAction(moderator.browser, source.threadId, 'merge', await mergeForm(source.threadId, open.threadId)), 422, THREAD_ACTION_MESSAGES.widerAudience);
+    expect((await member.browser.get(`/p/${source.postIds[1]}`)).statusCode).toBe(404);
+    const staffOnly = await threadWrittenAt([0], await createCategory(t.db, { visibleTo: 'moderators' }));
+    expect((await threadAction(moderator.browser, source.threadId, 'merge', await mergeForm(source.threadId, staffOnly.threadId))).statusCode).toBe(303);
+  });
+
+  it('refuses a moderator merging a member’s thread into an administrator’s (403), writing nothing; an administrator may', async () => {
+    const source = await threadWrittenAt([0, 1]);
+    const [adminThreadId] = await createThreads(t.db, (await createCategory(t.db)).id, administrator.member.id, 1);
+    await refusedWritingNothing(t.db, [source.threadId, adminThreadId!], async () => threadAction(moderator.browser, source.threadId, 'merge', await mergeForm(source.threadId, adminThreadId!)), 403, M.staffContentOnlyByAdministrators);
+    const form = { ...(await administrator.browser.openForm(`/mod/threads/${source.threadId}`)), into: String(adminThreadId) };
+    expect((await threadAction(administrator.browser, source.threadId, 'merge', form)).statusCode).toBe(303);
   });
 
   it('takes a double submit once: the second is refused as stale or merged, writing nothing', async () => {
@@ -163,6 +210,37 @@ describe('GET and POST /mod/threads/:id/split', () => {
     // The form comes back with the choice kept.
     expect(kept.body).toContain(`name="posts" value="${source.postIds[2]}" checked`);
     await refusedWritingNothing(t.db, ids, () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts: String(source.postIds[2]), title: '' }), 422, 'Enter a title');
+  });
+
+  it('refuses to split replies off a hidden thread, or one a moderator deleted, with 422, writing nothing: they stay out of members’ sight', async () => {
+    for (const how of ['hide', 'delete'] as const) {
+      const source = await threadTakenAway(how);
+      const hidden = await moderator.browser.openForm(`/mod/threads/${source.threadId}/split`);
+      const fields = { ...hidden, posts: String(source.postIds[2]), category: source.category.slug, title: 'Split off a thread taken away' };
+      await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'split', fields), 422, THREAD_ACTION_MESSAGES.notShown);
+      expect((await member.browser.get(`/p/${source.postIds[2]}`)).statusCode).toBe(404);
+    }
+  });
+
+  it('refuses to split replies off a thread only staff see into a category members see (422, writing nothing), and splits them into a staff-only one', async () => {
+    const source = await threadWrittenAt([0, 1, 2], await createCategory(t.db, { visibleTo: 'moderators' }));
+    const open = await createCategory(t.db);
+    const hidden = await moderator.browser.openForm(`/mod/threads/${source.threadId}/split`);
+    const fields = { ...hidden, posts: String(source.postIds[2]), title: 'A side conversation among staff' };
+    await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, category: open.slug }), 422, THREAD_ACTION_MESSAGES.widerAudience);
+    expect((await member.browser.get(`/p/${source.postIds[2]}`)).statusCode).toBe(404);
+    const staffOnly = await createCategory(t.db, { visibleTo: 'moderators' });
+    expect((await threadAction(moderator.browser, source.threadId, 'split', { ...fields, category: staffOnly.slug })).statusCode).toBe(303);
+  });
+
+  it('refuses a moderator splitting off an administrator’s reply, alone or among members’ (403), writing nothing', async () => {
+    const source = await threadWrittenAt([0, 1]);
+    const [adminReply] = await addReplies(t.db, source.threadId, administrator.member.id, 1);
+    const hidden = await moderator.browser.openForm(`/mod/threads/${source.threadId}/split`);
+    const fields = { ...hidden, category: source.category.slug, title: 'Split off by a moderator' };
+    for (const posts of [String(adminReply), [String(source.postIds[1]), String(adminReply)]]) {
+      await refusedWritingNothing(t.db, [source.threadId], () => threadAction(moderator.browser, source.threadId, 'split', { ...fields, posts }), 403, M.staffContentOnlyByAdministrators);
+    }
   });
 
   it('answers a split from a stale page with 409, writing nothing', async () => {

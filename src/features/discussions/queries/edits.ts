@@ -85,17 +85,22 @@ export async function insertPostRevision(db: Db, revision: { postId: number; ver
     .execute();
 }
 
-/** Retitles a thread (and its slug), keeping the title it replaced in thread_title_revisions. */
-export async function retitleThread(db: Db, threadId: number, change: { title: string; slug: string; replacedBy: number }): Promise<void> {
+/**
+ * Retitles a thread (and its slug), keeping the title it replaced in thread_title_revisions, and
+ * returns that title. The thread's version moves on, so a moderator's form opened before the
+ * retitle is stale rather than putting the old title back.
+ */
+export async function retitleThread(db: Db, threadId: number, change: { title: string; slug: string; replacedBy: number; byModerator?: boolean }): Promise<string> {
   const previous = await db
     .with('previous', (qb) => qb.selectFrom('threads').select(['id', 'title']).where('id', '=', threadId).forNoKeyUpdate())
     .updateTable('threads')
     .from('previous')
-    .set({ title: change.title, slug: change.slug, title_edited_at: sql`now()`, updated_at: sql`now()` })
+    .set((eb) => ({ title: change.title, slug: change.slug, title_edited_at: sql`now()`, version: eb('threads.version', '+', 1), updated_at: sql`now()` }))
     .whereRef('threads.id', '=', 'previous.id')
     .returning('previous.title')
     .executeTakeFirstOrThrow();
-  await db.insertInto('thread_title_revisions').values({ thread_id: threadId, title: previous.title, replaced_by: change.replacedBy }).execute();
+  await db.insertInto('thread_title_revisions').values({ thread_id: threadId, title: previous.title, replaced_by: change.replacedBy, by_moderator: change.byModerator ?? false }).execute();
+  return previous.title;
 }
 
 /** Marks the post deleted unless it already is; its position, or undefined. */

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
-import { audiencesFor, type Viewer } from '../../discussions/access.js';
+import { audiencesFor, type Audience, type Viewer } from '../../discussions/access.js';
 import { lockThreads } from '../../discussions/queries/counts.js';
 
 /** A thread as a moderator's action reads it, locked for the rest of the action's transaction. */
@@ -13,6 +13,8 @@ export interface ThreadUnderAction {
   categoryId: number;
   categorySlug: string;
   categoryName: string;
+  /** Who sees the thread's category: a merge or split must not show its posts to more people. */
+  categoryAudience: Audience;
   postCount: number;
   replyCount: number;
   lastPostedAt: Date;
@@ -28,6 +30,8 @@ export interface ThreadUnderAction {
   mergedIntoId: number | null;
   /** The library resource this thread discusses (removed or not: its page still links here). */
   resourceId: number | null;
+  /** Its resource is hidden or removed: the discussion is shown again with it, not on its own. */
+  resourceHidden: boolean;
 }
 
 function threadsForModerator(db: Db, moderator: Viewer) {
@@ -44,6 +48,7 @@ function threadsForModerator(db: Db, moderator: Viewer) {
       't.category_id',
       'c.slug as category_slug',
       'c.name as category_name',
+      'c.visible_to',
       't.post_count',
       't.reply_count',
       't.last_posted_at',
@@ -57,6 +62,7 @@ function threadsForModerator(db: Db, moderator: Viewer) {
       't.deleted_at',
       't.merged_into_id',
       'res.id as resource_id',
+      sql<boolean>`res.hidden_at is not null or res.removed_at is not null`.as('resource_hidden'),
     ])
     .where('c.visible_to', 'in', audiencesFor(moderator));
 }
@@ -73,6 +79,7 @@ function toThreadUnderAction(row: ThreadRow): ThreadUnderAction {
     categoryId: row.category_id,
     categorySlug: row.category_slug,
     categoryName: row.category_name,
+    categoryAudience: row.visible_to as Audience,
     postCount: row.post_count,
     replyCount: row.reply_count,
     lastPostedAt: row.last_posted_at,
@@ -86,6 +93,7 @@ function toThreadUnderAction(row: ThreadRow): ThreadUnderAction {
     deletedAt: row.deleted_at,
     mergedIntoId: row.merged_into_id,
     resourceId: row.resource_id,
+    resourceHidden: row.resource_hidden === true,
   };
 }
 
@@ -143,8 +151,9 @@ export async function insertTitleRevision(db: Db, revision: { threadId: number; 
 }
 
 /** A category a moderator may move a thread to: one that exists and that they may see. */
-export async function findCategoryForModerator(db: Db, moderator: Viewer, slug: string): Promise<{ id: number; slug: string; name: string } | undefined> {
-  return db.selectFrom('categories').select(['id', 'slug', 'name']).where('slug', '=', slug).where('visible_to', 'in', audiencesFor(moderator)).executeTakeFirst();
+export async function findCategoryForModerator(db: Db, moderator: Viewer, slug: string): Promise<{ id: number; slug: string; name: string; audience: Audience } | undefined> {
+  const row = await db.selectFrom('categories').select(['id', 'slug', 'name', 'visible_to']).where('slug', '=', slug).where('visible_to', 'in', audiencesFor(moderator)).executeTakeFirst();
+  return row && { id: row.id, slug: row.slug, name: row.name, audience: row.visible_to as Audience };
 }
 
 export async function listCategoriesForModerator(db: Db, moderator: Viewer): Promise<{ id: number; slug: string; name: string }[]> {

@@ -56,6 +56,7 @@ const moderationThreadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
       thread: stateOf(thread),
       stale,
       staleMessage: THREAD_ACTION_MESSAGES.stale,
+      shownWithResource: THREAD_ACTION_MESSAGES.shownWithResource,
       scopeChoices: [
         { value: 'category', label: 'In its category', checked: values.scope === 'category' },
         { value: 'site', label: 'Across the site: first in every category and on the home page', checked: values.scope === 'site' },
@@ -124,7 +125,7 @@ const moderationThreadRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
   action('unhide', ThreadActionForm, () => setThreadVisibility('hidden', false));
   action('delete', ThreadActionForm, () => setThreadVisibility('deleted', true));
   action('undelete', ThreadActionForm, () => setThreadVisibility('deleted', false));
-  action('merge', MergeThreadForm, (_moderator, form) => mergeThread(form.into), { alsoLock: (form) => [form.into] });
+  action('merge', MergeThreadForm, (moderator, form) => mergeThread(moderator, form.into), { alsoLock: (form) => [form.into] });
   action('split', SplitThreadForm, (moderator, form) => splitThread(moderator, { postIds: form.posts, categorySlug: form.category, title: form.title }), { page: 'split' });
 };
 
