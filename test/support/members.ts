@@ -105,9 +105,21 @@ export async function signIn(browser: Browser, email: string, password: string, 
  * unused first: a test signs the same member in several times within one 30-second step.
  */
 export async function passSecondStep(browser: Browser, db: Database['db'], memberId: number, at = browser.now()) {
-  await db.updateTable('totp_factors').set({ last_used_step: null }).where('member_id', '=', memberId).execute();
+  const code = await unspentTestCode(db, memberId, at);
   const hidden = await browser.openForm('/login/second-factor');
-  return browser.post('/login/second-factor', { ...hidden, code: totpCode(STAFF_TOTP_SECRET, at) });
+  return browser.post('/login/second-factor', { ...hidden, code });
+}
+
+/** The test authenticator's code at `at`, its time-step made unused for the member. */
+async function unspentTestCode(db: Database['db'], memberId: number, at: Date): Promise<string> {
+  await db.updateTable('totp_factors').set({ last_used_step: null }).where('member_id', '=', memberId).execute();
+  return totpCode(STAFF_TOTP_SECRET, at);
+}
+
+/** The code a member made with the test authenticator would type now, or undefined for one without it. */
+export async function testSecondFactorCode(email: string, at: Date): Promise<string | undefined> {
+  const factor = withSecondFactor.get(email.toLowerCase());
+  return factor && unspentTestCode(factor.db, factor.memberId, at);
 }
 
 /** The links in the newest queued email to an address (the queue keeps bodies until sent). */

@@ -104,7 +104,7 @@ const securityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
   async function showNewPasskey(request: FastifyRequest, reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors) {
     const member = request.member!;
     const options = await passkeyRegistrationOptions(deps, request, member);
-    return reply.view('auth/passkey-new', { title: 'Add a passkey', csrfToken: reply.generateCsrf(), options: JSON.stringify(options), values, errors, nameMax: PASSKEY_NAME_MAX, passkeyScripts: true, next: nextOf(request) });
+    return reply.view('auth/passkey-new', { title: 'Add a passkey', csrfToken: reply.generateCsrf(), registrationOptions: JSON.stringify(options), values, errors, nameMax: PASSKEY_NAME_MAX, passkeyScripts: true, next: nextOf(request) });
   }
 
   app.get(`${SECOND_FACTOR_SETUP_PAGE}/passkeys/new`, { config: setUp }, async (request, reply) => showNewPasskey(request, reply));
