@@ -60,11 +60,13 @@ const securityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     return reply.view('auth/recovery-codes', { title: 'Your recovery codes', codes, next: next || SECOND_FACTOR_SETUP_PAGE });
   }
 
+  function alreadySetUp(request: FastifyRequest, reply: FastifyReply) {
+    setFlash(request, SECOND_FACTOR_MESSAGES.totpAlready);
+    return redirectTo(reply, SECOND_FACTOR_SETUP_PAGE);
+  }
+
   app.get(`${SECOND_FACTOR_SETUP_PAGE}/totp`, { config: setUp }, async (request, reply) => {
-    if ((await findMemberFactors(deps.db, request.member!.id)).totpSince) {
-      setFlash(request, SECOND_FACTOR_MESSAGES.totpAlready);
-      return redirectTo(reply, SECOND_FACTOR_SETUP_PAGE);
-    }
+    if ((await findMemberFactors(deps.db, request.member!.id)).totpSince) return alreadySetUp(request, reply);
     return showTotpSetup(request, reply);
   });
 
@@ -72,14 +74,13 @@ const securityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     const form = parseForm(TotpSetupForm, request.body);
     if (!form.ok) return showTotpSetup(request, reply.code(422), { code: form.errors.code ?? form.errors._form ?? SECOND_FACTOR_MESSAGES.setupCodeShape });
     const secret = request.session.get('pendingTotpSecret');
+    // No secret waiting: a second submit of a set-up that went through (it lands once), or one that expired.
+    if (!secret && (await findMemberFactors(deps.db, request.member!.id)).totpSince) return alreadySetUp(request, reply);
     if (!secret) return showTotpSetup(request, reply.code(422), { code: SECOND_FACTOR_MESSAGES.setupExpired });
     const enrolled = await enrolTotp(deps, request.member!.id, secret, form.data.code, request.clientAddress);
     if (!enrolled.ok && enrolled.reason === 'wrong-code') return showTotpSetup(request, reply.code(422), { code: SECOND_FACTOR_MESSAGES.setupCodeWrong });
     request.session.set('pendingTotpSecret', undefined);
-    if (!enrolled.ok) {
-      setFlash(request, SECOND_FACTOR_MESSAGES.totpAlready);
-      return redirectTo(reply, SECOND_FACTOR_SETUP_PAGE);
-    }
+    if (!enrolled.ok) return alreadySetUp(request, reply);
     // Proving the app just now is this session passing it.
     request.session.set('secondFactorAt', deps.now().getTime());
     // Shown once, in this answer, never stored where they could be read back.
