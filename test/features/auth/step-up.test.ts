@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECOND_FACTOR_MESSAGES } from '../../../src/features/auth/second-factor/messages.js';
 import { totpCode } from '../../../src/features/auth/second-factor/totp.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
+import { requireRecentAuthentication } from '../../../src/plugins/second-factor.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { MINUTE, TestClock } from '../../support/clock.js';
 import { createMember, GOOD_PASSWORD, signedInBrowser, signIn, STAFF_TOTP_SECRET } from '../../support/members.js';
@@ -55,6 +56,13 @@ describe('staff without a second factor', () => {
     expect(await t.db.selectFrom('member_warnings').select('id').where('member_id', '=', member.id).execute()).toHaveLength(0);
   });
 
+  it('are sent from /admin to set one up too (restrictToRole brings the guard to every staff scope)', async () => {
+    const admin = await createMember(t.db, { role: 'administrator', secondFactor: false });
+    const browser = await signedInBrowser(t.app, admin, admin.password);
+    const response = await browser.get('/admin');
+    expect(response.headers.location).toBe('/settings/security?next=%2Fadmin');
+  });
+
   it('with a factor, reach /mod after the second step', async () => {
     const moderator = await createMember(t.db, { role: 'moderator' });
     const browser = new Browser(t.app);
@@ -78,6 +86,38 @@ describe('SECOND_FACTOR_REQUIRED_FOR=everyone', () => {
       expect((await browser.get('/c')).statusCode).toBe(200);
     } finally {
       await everyone.close();
+    }
+  });
+});
+
+describe('requireRecentAuthentication, for a scope such as /admin', () => {
+  it('lets pages through, and sends a change more than 10 minutes after the last check to confirm, back to the page the form was on', async () => {
+    let changes = 0;
+    const probed = await buildTestApp({
+      database: t.database,
+      now: clock.now,
+      async extraSiteRoutes(site) {
+        await site.register(async (scope) => {
+          requireRecentAuthentication(scope, clock.now, '/test/changes');
+          scope.get('/test/changes', async () => 'a page');
+          scope.post('/test/changes', async () => String((changes += 1)));
+        });
+      },
+    });
+    try {
+      const member = await createMember(t.db);
+      const browser = await signedInBrowser(probed.app, member, member.password);
+      const hidden = await browser.openForm('/settings');
+      expect((await browser.post('/test/changes', hidden)).body).toBe('1');
+      clock.advance(11 * MINUTE);
+      expect((await browser.get('/test/changes')).body).toBe('a page');
+      const refused = await browser.post('/test/changes', hidden, { referer: 'http://127.0.0.1:3000/test/changes?tab=2' });
+      expect(refused.headers.location).toBe('/confirm-identity?next=%2Ftest%2Fchanges%3Ftab%3D2');
+      const offSite = await browser.post('/test/changes', hidden, { referer: 'https://evil.example//evil.example' });
+      expect(offSite.headers.location).toBe('/confirm-identity?next=%2Ftest%2Fchanges');
+      expect(changes).toBe(1);
+    } finally {
+      await probed.close();
     }
   });
 });
