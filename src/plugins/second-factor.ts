@@ -15,7 +15,7 @@ import { routeAccess } from './access.js';
  */
 export const SECOND_FACTOR_SETUP_PAGE = '/settings/security';
 export const CONFIRM_IDENTITY_PAGE = '/confirm-identity';
-export const RECENT_AUTHENTICATION_MS = 10 * 60 * 1000;
+const RECENT_AUTHENTICATION_MS = 10 * 60 * 1000;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,7 +62,7 @@ export const secondFactorPolicy = fp<{ config: Config }>(
 );
 
 /** Whether the member proved who they are (password or factor) within the last ten minutes. */
-export function isRecentlyAuthenticated(request: FastifyRequest, now: Date): boolean {
+function isRecentlyAuthenticated(request: FastifyRequest, now: Date): boolean {
   const at = request.session.get('authenticatedAt');
   return at !== undefined && now.getTime() - at < RECENT_AUTHENTICATION_MS;
 }

@@ -92,6 +92,7 @@ describe('POST /settings/security/recovery-codes', () => {
     const { codes } = await setUpTotp(browser);
     const renewed = await browser.post('/settings/security/recovery-codes', await browser.openForm('/settings/security'));
     expect(renewed.statusCode).toBe(200);
+    expect(renewed.body).toContain(SECOND_FACTOR_MESSAGES.recoveryCodesRenewed);
     const fresh = [...renewed.body.matchAll(/<li><code>([A-Z2-7-]+)<\/code><\/li>/g)].map((m) => m[1]!);
     expect(fresh).toHaveLength(10);
     expect(fresh.filter((code) => codes.includes(code))).toEqual([]);

@@ -55,6 +55,7 @@ describe('setting up an authenticator app', () => {
     const codes = [...response.body.matchAll(/<li><code>([A-Z2-7-]+)<\/code><\/li>/g)].map((m) => m[1]!);
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
+    expect(response.body).toContain(SECOND_FACTOR_MESSAGES.totpAdded);
 
     const stored = await t.db.selectFrom('recovery_codes').select('code_hash').where('member_id', '=', member.id).execute();
     expect(stored).toHaveLength(10);

@@ -56,8 +56,8 @@ const securityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     });
   }
 
-  function showRecoveryCodes(reply: FastifyReply, codes: string[], next: string) {
-    return reply.view('auth/recovery-codes', { title: 'Your recovery codes', codes, next: next || SECOND_FACTOR_SETUP_PAGE });
+  function showRecoveryCodes(reply: FastifyReply, codes: string[], next: string, notice: string) {
+    return reply.view('auth/recovery-codes', { title: 'Your recovery codes', codes, next: next || SECOND_FACTOR_SETUP_PAGE, notice });
   }
 
   function alreadySetUp(request: FastifyRequest, reply: FastifyReply) {
@@ -84,7 +84,7 @@ const securityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     // Proving the app just now is this session passing it.
     request.session.set('secondFactorAt', deps.now().getTime());
     // Shown once, in this answer, never stored where they could be read back.
-    return showRecoveryCodes(reply, enrolled.recoveryCodes, nextOf(request));
+    return showRecoveryCodes(reply, enrolled.recoveryCodes, nextOf(request), SECOND_FACTOR_MESSAGES.totpAdded);
   });
 
   app.post(`${SECOND_FACTOR_SETUP_PAGE}/totp/remove`, change, async (request, reply) => {
@@ -99,7 +99,7 @@ const securityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
       setFlash(request, SECOND_FACTOR_MESSAGES.needsFactorFirst);
       return redirectTo(reply, SECOND_FACTOR_SETUP_PAGE);
     }
-    return showRecoveryCodes(reply, codes, '');
+    return showRecoveryCodes(reply, codes, '', SECOND_FACTOR_MESSAGES.recoveryCodesRenewed);
   });
 
   async function showNewPasskey(request: FastifyRequest, reply: FastifyReply, values: Record<string, string> = {}, errors?: FieldErrors) {
