@@ -143,6 +143,12 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: { section: 'Rate limits', default: '10', description: 'The same, in a member\'s first days (`NEW_MEMBER_DAYS`; a new account is the usual source of spam).' },
   NEW_MEMBER_DAYS: { section: 'Rate limits', default: '3', description: 'How many days after joining a member counts as new, for `RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR`.' },
   MEMBER_APPROVAL_REQUIRED: { section: 'Membership', default: 'false', description: 'When true, a member who verifies their email waits for a moderator\'s approval (in the review queue at `/mod`) before they can use the site; they are emailed either way.' },
+  SECOND_FACTOR_REQUIRED_FOR: {
+    section: 'Sessions and proxies',
+    default: 'staff',
+    description:
+      'Who must set up a second factor (an authenticator app or a passkey): `staff` (moderators and administrators, before any `/mod` or `/admin` page) or `everyone` (every member, before any page but the set-up). Members may always set one up in Settings.',
+  },
   FIRST_POSTS_HELD: { section: 'Membership', default: '0', description: 'A new member\'s first this many posts wait for a moderator\'s approval, seen only by them and staff until then; 0 holds none.' },
   REPEATED_TEXT_THREADS: { section: 'Membership', default: '3', description: 'A member who posts the same text (ignoring case and spacing) in this many threads within `REPEATED_TEXT_MINUTES` has the repeat held for a moderator.' },
   REPEATED_TEXT_MINUTES: { section: 'Membership', default: '10', description: 'The window, in minutes, for `REPEATED_TEXT_THREADS`.' },

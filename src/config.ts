@@ -178,6 +178,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_REACTIONS_PER_HOUR: positiveInt(100_000).default(300),
   NEW_MEMBER_DAYS: positiveInt(365).default(3),
   MEMBER_APPROVAL_REQUIRED: booleanText.default(false),
+  SECOND_FACTOR_REQUIRED_FOR: z.enum(['staff', 'everyone'], { error: 'must be staff or everyone' }).default('staff'),
   FIRST_POSTS_HELD: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be 0 or more').max(100, 'must be at most 100').default(0),
   REPEATED_TEXT_THREADS: positiveInt(100).default(3),
   REPEATED_TEXT_MINUTES: positiveInt(1440).default(10),
@@ -259,6 +260,8 @@ export interface Config {
   uploadMaxFileBytes: number;
   /** Open flags on one post or resource that hide it from members until a moderator reviews it (FLAG_HIDE_THRESHOLD). */
   flagHideThreshold: number;
+  /** Who must set up a second factor before using the site: staff (for /mod and /admin) or every member. */
+  secondFactorRequiredFor: 'staff' | 'everyone';
   /** Past this event-loop delay every page answers 503 (SECURITY.md, the bar item 12). */
   overloadEventLoopDelayMs: number;
   siteName: string;
@@ -388,6 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     overloadEventLoopDelayMs: e.OVERLOAD_EVENT_LOOP_DELAY_MS,
     uploadMaxFileBytes: e.UPLOAD_MAX_FILE_MB * 1024 * 1024,
     flagHideThreshold: e.FLAG_HIDE_THRESHOLD,
+    secondFactorRequiredFor: e.SECOND_FACTOR_REQUIRED_FOR,
     siteName: e.SITE_NAME,
     operatorName: e.OPERATOR_NAME,
     phaseBanner: e.PHASE_BANNER,

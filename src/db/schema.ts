@@ -222,6 +222,18 @@ export interface OutboundEmails {
   failed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
+export interface Passkeys {
+  id: GeneratedAlways<number>;
+  member_id: number;
+  credential_id: string;
+  public_key: Buffer;
+  counter: Generated<number>;
+  transports: Generated<(string)[]>;
+  name: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
 export interface PostReactions {
   post_id: number;
   member_id: number;
@@ -264,6 +276,14 @@ export interface Posts {
   hidden_by: number | null;
   held_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   held_reason: string | null;
+}
+
+export interface RecoveryCodes {
+  id: GeneratedAlways<number>;
+  member_id: number;
+  code_hash: string;
+  used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface ResourceInitiativeTypes {
@@ -344,6 +364,8 @@ export interface Sessions {
   ip_address: string | null;
   last_seen_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   absolute_expires_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  second_factor_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  authenticated_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface SigninLocks {
@@ -417,6 +439,13 @@ export interface Threads {
   hidden_with_resource: Generated<boolean>;
 }
 
+export interface TotpFactors {
+  member_id: number;
+  secret: string;
+  last_used_step: number | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DB {
   account_requests: AccountRequests;
   agencies: Agencies;
@@ -437,9 +466,11 @@ export interface DB {
   members: Members;
   notifications: Notifications;
   outbound_emails: OutboundEmails;
+  passkeys: Passkeys;
   post_reactions: PostReactions;
   post_revisions: PostRevisions;
   posts: Posts;
+  recovery_codes: RecoveryCodes;
   resource_initiative_types: ResourceInitiativeTypes;
   resource_library_version: ResourceLibraryVersion;
   resource_reactions: ResourceReactions;
@@ -454,4 +485,5 @@ export interface DB {
   thread_title_revisions: ThreadTitleRevisions;
   thread_watches: ThreadWatches;
   threads: Threads;
+  totp_factors: TotpFactors;
 }

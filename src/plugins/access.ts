@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
+import { requireSecondFactor } from './second-factor.js';
 
 /**
  * Who may reach a route. Every route is for signed-in, active members unless it says
@@ -33,6 +34,8 @@ export interface CurrentMember {
   openQueueItems: number;
   /** Signed in, but only to the page that says a moderator has yet to approve them. */
   awaitingApproval: boolean;
+  /** Has an authenticator app or a passkey (plugins/second-factor.ts). */
+  hasSecondFactor: boolean;
 }
 
 export interface RegisteredRoute {
@@ -101,6 +104,8 @@ export function restrictToRole(scope: FastifyInstance, access: StaffAccess): voi
   scope.addHook('onRequest', async (request) => {
     if (!request.member || !ADMITTED[access].includes(request.member.role)) throw new Forbidden(REFUSAL[access]);
   });
+  // Staff pages rest on more than a password (issue 11): the factor check runs after the role's.
+  requireSecondFactor(scope);
 }
 
 /** Where a member still waiting for a moderator's approval may go: that page, signing out, and the site's notices. */

@@ -33,6 +33,10 @@ declare module 'fastify' {
     absoluteExpiresAt?: number;
     userAgent?: string;
     ipAddress?: string;
+    /** When this session passed its member's second factor (features/auth/second-factor/). */
+    secondFactorAt?: number;
+    /** When its member last proved who they are, by password or a factor: step-up asks again after 10 minutes. */
+    authenticatedAt?: number;
     /**
      * The signed-in member as read with the session, in the same statement; never stored.
      * plugins/current-member.ts takes it instead of reading the member again.
@@ -76,6 +80,8 @@ export class PgSessionStore implements fastifySession.SessionStore {
       ip_address: rest.ipAddress ?? null,
       last_seen_at: rest.lastSeenAt ? new Date(rest.lastSeenAt) : null,
       absolute_expires_at: rest.absoluteExpiresAt ? new Date(rest.absoluteExpiresAt) : null,
+      second_factor_at: rest.secondFactorAt ? new Date(rest.secondFactorAt) : null,
+      authenticated_at: rest.authenticatedAt ? new Date(rest.authenticatedAt) : null,
       updated_at: this.now(),
     };
     const idHash = hashSessionId(sessionId);

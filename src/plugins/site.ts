@@ -12,6 +12,7 @@ import csrf from './csrf.js';
 import currentMember from './current-member.js';
 import { handleError } from './errors.js';
 import rateLimit from './rate-limit.js';
+import { secondFactorPolicy } from './second-factor.js';
 import session from './session.js';
 
 export interface SiteOptions {
@@ -39,6 +40,7 @@ export default fp<SiteOptions>(
     await site.register(csrf, { config, secrets: sessionSecrets });
     await site.register(currentMember, { db, now });
     await site.register(requireAccess);
+    await site.register(secondFactorPolicy, { config });
   },
   { name: 'site' },
 );

@@ -58,6 +58,9 @@ export function testConfig(env: Record<string, string> = {}, dataDir = fs.mkdtem
   });
 }
 
+// Each test app's clock, so a helper acting for a person (signIn's authenticator app) reads the time the app reads.
+const appClocks = new WeakMap<FastifyInstance, () => Date>();
+
 /** The real app on a fresh database, with its mail going to an on-disk mailbox. */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = testConfig(options.env);
@@ -72,6 +75,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const transport = options.transport ?? mailboxTransport(path.join(config.dataDir, 'mail'), config.mailFrom);
   const app = await buildApp({ config, database, transport, sessionSecrets: sessionSecretsFor(config), logStream, runJobs: false, extraSiteRoutes: options.extraSiteRoutes, now: options.now, hashingLimit: options.hashingLimit });
   await app.ready();
+  if (options.now) appClocks.set(app, options.now);
   return {
     app,
     config,
@@ -91,6 +95,11 @@ export class Browser {
   private cookies = new Map<string, string>();
 
   constructor(private readonly app: FastifyInstance, private readonly host = TEST_HOST) {}
+
+  /** The time by the app's clock (a test's TestClock, or now). */
+  now(): Date {
+    return appClocks.get(this.app)?.() ?? new Date();
+  }
 
   get cookieHeader(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');

@@ -5,6 +5,7 @@ import { chromium, type Browser as Chromium, type BrowserContext, type BrowserCo
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { PROJECT_ROOT } from '../../src/lib/paths.js';
 import { Browser, buildTestApp, type TestApp, type TestAppOptions } from './app.js';
+import { testSecondFactorCode } from './members.js';
 import { freePort } from './process.js';
 
 // The machine has no network: without these flags chromium keeps trying to reach Google's
@@ -31,9 +32,14 @@ export interface LiveSite {
  * POSTs are checked against its origin and the development mailbox against its host.
  * `options` passes the rest of buildTestApp's options (probe routes, a shared database).
  */
-export async function startSite(env: Record<string, string> = {}, options: Omit<TestAppOptions, 'env'> = {}): Promise<LiveSite> {
+export interface SiteOptions extends Omit<TestAppOptions, 'env'> {
+  /** The site's host name: `localhost` where an IP address will not do (WebAuthn's relying party id). */
+  hostname?: '127.0.0.1' | 'localhost';
+}
+
+export async function startSite(env: Record<string, string> = {}, { hostname = '127.0.0.1', ...options }: SiteOptions = {}): Promise<LiveSite> {
   const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${hostname}:${port}`;
   const t = await buildTestApp({ ...options, env: { PUBLIC_URL: origin, PORT: String(port), ...env } });
   try {
     await t.app.listen({ host: '127.0.0.1', port });
@@ -54,7 +60,7 @@ export interface BrowserSession {
  * One chromium and one live site for a test file: started before its tests, closed after, and
  * every test failed that made the page report a Content Security Policy violation.
  */
-export function useBrowserSession(env: Record<string, string> = {}, options: Omit<TestAppOptions, 'env'> = {}): BrowserSession {
+export function useBrowserSession(env: Record<string, string> = {}, options: SiteOptions = {}): BrowserSession {
   let site: LiveSite | undefined;
   let browser: Chromium | undefined;
   // Every context a test opened (a test may act as two members at once), closed after it.
@@ -100,7 +106,15 @@ export async function signInOnPage(page: Page, site: LiveSite, member: { email: 
   await page.goto(site.url('/login'));
   await page.getByLabel('Work email address').fill(member.email);
   await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await Promise.all([page.waitForURL(site.url('/')), page.getByRole('button', { name: 'Sign in' }).click()]);
+  const code = await testSecondFactorCode(member.email, injectAt(site).now());
+  if (code === undefined) {
+    await Promise.all([page.waitForURL(site.url('/')), page.getByRole('button', { name: 'Sign in' }).click()]);
+    return;
+  }
+  // Staff have the test authenticator app: its code, as they would type it.
+  await Promise.all([page.waitForURL(site.url('/login/second-factor')), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await page.getByLabel('Code from your authenticator app').fill(code);
+  await Promise.all([page.waitForURL(site.url('/')), page.getByRole('button', { name: 'Continue' }).click()]);
 }
 
 /** The contact form filled in by label, as a person would, ready to send. */

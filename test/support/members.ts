@@ -5,6 +5,7 @@ import { parseWorkEmail } from '../../src/features/auth/email-address.js';
 import { PasswordHasher } from '../../src/features/auth/password-hashing.js';
 import type { Role } from '../../src/db/types.js';
 import { findOrCreateProvisionalAgency } from '../../src/features/auth/queries.js';
+import { totpCode } from '../../src/features/auth/second-factor/totp.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { Browser } from './app.js';
@@ -49,7 +50,13 @@ export interface MemberOptions {
   agency?: Pick<TestAgency, 'id'>;
   password?: string;
   deactivated?: boolean;
+  /** An authenticator app (STAFF_TOTP_SECRET) that signIn passes for them; staff have one unless this says no. */
+  secondFactor?: boolean;
 }
+
+/** The authenticator app every test member with a second factor has; signIn answers its step for them. */
+export const STAFF_TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+const withSecondFactor = new Map<string, { db: Database['db']; memberId: number }>();
 
 export async function createMember(db: Database['db'], options: MemberOptions = {}): Promise<TestMember> {
   const suffix = randomBytes(4).toString('hex');
@@ -77,13 +84,42 @@ export async function createMember(db: Database['db'], options: MemberOptions = 
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  if (options.secondFactor ?? role !== 'member') {
+    await db.insertInto('totp_factors').values({ member_id: row.id, secret: STAFF_TOTP_SECRET }).execute();
+    withSecondFactor.set(address.address.toLowerCase(), { db, memberId: row.id });
+  }
   return { id: row.id, email: address.address, canonicalEmail: address.canonical, handle, displayName, role, agencyId, password };
 }
 
 /** Signs in through the real form; returns the response to the POST. */
 export async function signIn(browser: Browser, email: string, password: string, next?: string) {
   const hidden = await browser.openForm('/login');
-  return browser.post('/login', { ...hidden, email, password, ...(next ? { next } : {}) });
+  const response = await browser.post('/login', { ...hidden, email, password, ...(next ? { next } : {}) });
+  const factor = withSecondFactor.get(email.toLowerCase());
+  if (response.headers.location !== '/login/second-factor' || !factor) return response;
+  return passSecondStep(browser, factor.db, factor.memberId);
+}
+
+/**
+ * Answers the second step with the test authenticator's current code. Its time-step is made
+ * unused first: a test signs the same member in several times within one 30-second step.
+ */
+export async function passSecondStep(browser: Browser, db: Database['db'], memberId: number, at = browser.now()) {
+  const code = await unspentTestCode(db, memberId, at);
+  const hidden = await browser.openForm('/login/second-factor');
+  return browser.post('/login/second-factor', { ...hidden, code });
+}
+
+/** The test authenticator's code at `at`, its time-step made unused for the member. */
+async function unspentTestCode(db: Database['db'], memberId: number, at: Date): Promise<string> {
+  await db.updateTable('totp_factors').set({ last_used_step: null }).where('member_id', '=', memberId).execute();
+  return totpCode(STAFF_TOTP_SECRET, at);
+}
+
+/** The code a member made with the test authenticator would type now, or undefined for one without it. */
+export async function testSecondFactorCode(email: string, at: Date): Promise<string | undefined> {
+  const factor = withSecondFactor.get(email.toLowerCase());
+  return factor && unspentTestCode(factor.db, factor.memberId, at);
 }
 
 /** The links in the newest queued email to an address (the queue keeps bodies until sent). */

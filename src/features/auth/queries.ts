@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, Role } from '../../db/types.js';
 import { unreadNotificationCount } from '../discussions/queries/notifications.js';
 import { openQueueItemCount } from '../moderation/queries/queue-count.js';
+import { hasSecondFactor } from './second-factor/queries.js';
 import type { DomainRule } from './email-domain.js';
 
 /** What sign-in and the current-member check need; never the whole row. */
@@ -56,6 +57,8 @@ export interface SessionMember {
   openQueueItems: number;
   /** Verified, and waiting for a moderator's approval (MEMBER_APPROVAL_REQUIRED). */
   awaitingApproval: boolean;
+  /** Has set up an authenticator app or a passkey. */
+  hasSecondFactor: boolean;
 }
 
 const SESSION_MEMBER_COLUMNS = [
@@ -70,7 +73,7 @@ const SESSION_MEMBER_COLUMNS = [
   'members.awaiting_approval_since',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; has_second_factor: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -85,6 +88,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     unreadNotifications: Number(row.unread_notifications ?? 0),
     openQueueItems: Number(row.open_queue_items ?? 0),
     awaitingApproval: row.awaiting_approval_since !== null,
+    hasSecondFactor: row.has_second_factor === true,
   };
 }
 
@@ -95,6 +99,7 @@ export async function findSessionMember(db: Db, id: number): Promise<SessionMemb
     // The header's unread count in the same round trip, through the partial index on unread rows.
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
     .select((eb) => openQueueItemCount(eb).as('open_queue_items'))
+    .select((eb) => hasSecondFactor(eb).as('has_second_factor'))
     .where('members.id', '=', id)
     .executeTakeFirst();
   return row && toSessionMember(row);
@@ -112,6 +117,7 @@ export async function findLiveSession(db: Db, idHash: string, now: Date): Promis
     .select(SESSION_MEMBER_COLUMNS)
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
     .select((eb) => openQueueItemCount(eb).as('open_queue_items'))
+    .select((eb) => hasSecondFactor(eb).as('has_second_factor'))
     .where('sessions.id_hash', '=', idHash)
     .where('sessions.expires_at', '>', now)
     .executeTakeFirst();

@@ -188,20 +188,28 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
   return { ok: true, member: promote ? { ...active, role: 'administrator' } : active };
 }
 
-export type CurrentPasswordCheck = { ok: true } | { ok: false; reason: 'wrong' } | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
+export type ThrottledCheck = { ok: true } | { ok: false; reason: 'wrong' } | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
+export type CurrentPasswordCheck = ThrottledCheck;
 
 /**
- * The current password, asked for before a change: limited and counted like a sign-in, so a
- * stolen session cannot be used to guess it (or to keep argon2 busy for everyone else).
+ * A check of something only the member should know (their password, a code from their
+ * authenticator app), limited and counted like a sign-in: failures count toward the address's
+ * hourly limit and its lock, so a stolen session cannot be used to guess (or, for a password,
+ * to keep argon2 busy for everyone else).
  */
-export async function checkCurrentPassword(deps: Deps, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
+export async function checkLikeSignIn(deps: Deps, member: MemberCredentials, ipAddress: string, check: () => Promise<boolean>, { hashes }: { hashes: boolean }): Promise<ThrottledCheck> {
   const limited = [accountFailureCounter(member.canonicalEmail)];
-  const retryAfterSeconds = (await refusedFor(deps, limited)) ?? (await spendHashingBudget(deps, ipAddress));
+  const retryAfterSeconds = (await refusedFor(deps, limited)) ?? (hashes ? await spendHashingBudget(deps, ipAddress) : undefined);
   if (retryAfterSeconds !== undefined) return { ok: false, reason: 'rate-limited', retryAfterSeconds };
-  if (typeof password === 'string' && (await deps.hasher.verify(member.passwordHash, password))) return { ok: true };
+  if (await check()) return { ok: true };
   await countFailure(deps, limited);
   await recordFailure(deps, member.canonicalEmail, member, ipAddress);
   return { ok: false, reason: 'wrong' };
+}
+
+/** The current password, asked for before a change or to confirm it is still the member. */
+export async function checkCurrentPassword(deps: Deps, member: MemberCredentials, password: unknown, ipAddress: string): Promise<CurrentPasswordCheck> {
+  return checkLikeSignIn(deps, member, ipAddress, async () => typeof password === 'string' && (await deps.hasher.verify(member.passwordHash, password)), { hashes: true });
 }
 
 /** A failed check, counted (unless `claimed` already counted it) and locking the key at the allowance. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { PASSWORD_MESSAGES } from '../../../src/features/auth/password-messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
-import { createMember, isSignedIn, linksInLatestEmail, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
+import { createMember, isSignedIn, linksInLatestEmail, passSecondStep, signedInBrowser, signIn, type TestMember } from '../../support/members.js';
 import { askForReset, askToJoin, choosePassword, failSignIns, lockOut as lockOutMember, pressUnlock, resetPathFor } from '../../support/membership.js';
 
 // Members cannot be deleted and limits count per address: every test has its own addresses.
@@ -179,7 +179,11 @@ describe('password reset link', () => {
   it('emails a staff member about the new device a reset signs them in from', async () => {
     const moderator = await createMember(t.db, { email: address('moderator'), role: 'moderator' });
     const path = await resetPathFor(t.app, t.db, moderator);
-    expect((await choosePassword(t.app, path, NEW_PASSWORD)).statusCode).toBe(303);
+    const browser = new Browser(t.app);
+    expect((await choosePassword(t.app, path, NEW_PASSWORD, browser)).headers.location).toBe('/login/second-factor');
+    // Signed in, and so told, only once past the second factor.
+    expect((await emailsTo(moderator.email)).map((e) => e.kind)).toEqual(['auth.reset']);
+    expect((await passSecondStep(browser, t.db, moderator.id)).statusCode).toBe(303);
     expect((await emailsTo(moderator.email)).map((e) => e.kind)).toEqual(['auth.reset', 'auth.new-device']);
   });
 

@@ -14,16 +14,20 @@ const PUBLIC_ROUTES = [
   'GET /guidelines',
   'GET /healthz',
   'GET /login',
+  'GET /login/second-factor',
   'GET /password/forgot',
   'GET /password/reset/:token',
   'GET /privacy',
   'GET /readyz',
   'GET /signup',
   'GET /static/*',
+  'GET /static/vendor/simplewebauthn-browser.js',
   'GET /unlock/:token',
   'GET /verify/:token',
   'POST /contact',
   'POST /login',
+  'POST /login/second-factor',
+  'POST /login/second-factor/passkey',
   'POST /logout',
   'POST /password/forgot',
   'POST /password/reset/:token',
@@ -174,10 +178,10 @@ describe('who may see what', () => {
     }
   });
 
-  it('answers every public GET route signed out (a made-up link token gets the "link expired" page)', async () => {
+  it('answers every public GET route signed out (a made-up link token gets the "link expired" page; the second step, with no sign-in begun, sends the browser to sign in)', async () => {
     for (const route of PUBLIC_ROUTES.filter((r) => r.startsWith('GET '))) {
       const response = await new Browser(t.app).get(sampleUrl(route.slice(4)));
-      expect(response.statusCode, route).toBe(route.includes(':token') ? 400 : 200);
+      expect(response.statusCode, route).toBe(route.includes(':token') ? 400 : route === 'GET /login/second-factor' ? 303 : 200);
     }
   });
 });

@@ -5,6 +5,7 @@ import type { Role } from '../../../db/types.js';
 import type { Deps } from '../../../deps.js';
 import { siteCookie } from '../../../plugins/session.js';
 import type { SignInDevice } from '../devices.js';
+import { countMemberFactors } from '../second-factor/queries.js';
 import { limitsFor, sessionExpiresAt } from '../sessions.js';
 import { recordMemberSignIn, recordSignOut, type SignInRoute } from '../signed-in.js';
 
@@ -52,9 +53,72 @@ async function startMemberSession(request: FastifyRequest, member: { id: number;
 }
 
 /** Signs this browser in as the member: a new session, then the sign-in recorded. */
-export async function signInBrowser(deps: Deps, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, route: SignInRoute): Promise<void> {
+async function signInBrowser(deps: Deps, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, route: SignInRoute): Promise<void> {
   await startMemberSession(request, member, deps.now());
   await recordMemberSignIn(deps, member, route, browserDevice(request, reply, deps.config));
+}
+
+/** Where a sign-in waits between the password (or an emailed link) and the second factor. */
+export const SECOND_STEP_PAGE = '/login/second-factor';
+// Long enough to find a phone; the pending session is an anonymous one, gone after this.
+const SECOND_STEP_MS = 10 * 60 * 1000;
+
+export interface PendingSignIn {
+  memberId: number;
+  route: SignInRoute;
+  next: string;
+  startedAt: number;
+}
+
+declare module 'fastify' {
+  interface Session {
+    /** A member past the password (or a reset link) but not yet their second factor: not signed in. */
+    pendingSignIn?: PendingSignIn;
+  }
+}
+
+/**
+ * Every way in (password, a reset link, a verification link) comes through here, so none skips
+ * the second factor: a member with one gets a session that is not signed in and the second
+ * step; one without is signed in. Returns where to send the browser.
+ */
+export async function signInOrAskSecondFactor(deps: Deps, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, route: SignInRoute, next: string): Promise<string> {
+  if ((await countMemberFactors(deps.db, member.id)) === 0) {
+    await signInBrowser(deps, request, reply, member, route);
+    // The member has just typed their password (or chosen one): a check, for step-up.
+    request.session.set('authenticatedAt', deps.now().getTime());
+    return next;
+  }
+  await request.session.regenerate();
+  request.session.set('pendingSignIn', { memberId: member.id, route, next, startedAt: deps.now().getTime() });
+  return SECOND_STEP_PAGE;
+}
+
+/** The sign-in waiting for this browser's second factor, unless it has waited too long. */
+export function pendingSignIn(request: FastifyRequest, now: Date): PendingSignIn | undefined {
+  const pending = request.session.get('pendingSignIn');
+  return pending && now.getTime() - pending.startedAt < SECOND_STEP_MS ? pending : undefined;
+}
+
+/** The second factor passed: signed in at last, and counted as a recent check for step-up. */
+export async function completeSecondStep(deps: Deps, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, pending: PendingSignIn): Promise<void> {
+  await signInBrowser(deps, request, reply, member, pending.route);
+  const at = deps.now().getTime();
+  request.session.set('secondFactorAt', at);
+  request.session.set('authenticatedAt', at);
+}
+
+// What a session keeps when its id is renewed at step-up: everything but the notice.
+const KEPT_AT_STEP_UP = ['memberId', 'publicId', 'startedAt', 'lastSeenAt', 'expiresAt', 'absoluteExpiresAt', 'userAgent', 'ipAddress', 'secondFactorAt'] as const;
+
+/** A password or factor checked again (step-up): a new session id, and the time of the check. */
+export async function confirmAuthenticated(deps: Deps, request: FastifyRequest, { factor }: { factor: boolean }): Promise<void> {
+  const absoluteExpiresAt = request.session.get('absoluteExpiresAt');
+  await request.session.regenerate([...KEPT_AT_STEP_UP]);
+  const at = deps.now().getTime();
+  if (absoluteExpiresAt !== undefined) request.session.options({ maxAge: Math.max(0, absoluteExpiresAt - at) });
+  request.session.set('authenticatedAt', at);
+  if (factor) request.session.set('secondFactorAt', at);
 }
 
 /** Signs this browser out: the stored session goes, with an audit row when a member was signed in. */

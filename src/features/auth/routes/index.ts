@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { seedDomainRulesOnce } from '../domain-rules.js';
 import recoveryRoutes from './recovery.js';
+import secondStepRoutes from './second-step.js';
+import securityRoutes from './security.js';
 import settingsRoutes from './settings.js';
 import signinRoutes from './signin.js';
 import signupRoutes from './signup.js';
@@ -15,6 +17,8 @@ const auth: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(signinRoutes, { deps });
   await app.register(recoveryRoutes, { deps });
   await app.register(settingsRoutes, { deps });
+  await app.register(securityRoutes, { deps });
+  await app.register(secondStepRoutes, { deps });
 };
 
 export default auth;

@@ -12,7 +12,8 @@ import { findMemberCredentials } from '../queries.js';
 import { requestPasswordReset, resetPassword, unlockSignIn } from '../recovery.js';
 import { ButtonForm, ForgotPasswordForm, NewPasswordForm } from '../schemas.js';
 import { countFailedAttempt, findValidToken, type TokenPurpose } from '../tokens.js';
-import { existingDeviceId, signInBrowser } from './browser-session.js';
+import { SECOND_FACTOR_MESSAGES } from '../second-factor/messages.js';
+import { existingDeviceId, SECOND_STEP_PAGE, signInOrAskSecondFactor } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
@@ -62,9 +63,9 @@ const recoveryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     const reset = await resetPassword(deps, request.params.token, password.password, request.clientAddress);
     if (!reset.ok && reset.reason === 'rate-limited') throw new RateLimited(reset.retryAfterSeconds);
     if (!reset.ok) throw invalidLink('reset');
-    await signInBrowser(deps, request, reply, reset.member, 'reset');
-    setFlash(request, AUTH_MESSAGES.passwordReset);
-    return redirectTo(reply, '/');
+    const to = await signInOrAskSecondFactor(deps, request, reply, reset.member, 'reset', '/');
+    setFlash(request, to === SECOND_STEP_PAGE ? SECOND_FACTOR_MESSAGES.resetNeedsFactor : AUTH_MESSAGES.passwordReset);
+    return redirectTo(reply, to);
   });
 
   app.get<TokenParams>('/unlock/:token', { config: publicPage }, async (request, reply) => {

@@ -5,6 +5,7 @@ import { parseForm, type FieldErrors } from '../../../lib/forms.js';
 import { approximateNetwork } from '../../../lib/network.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import type { Deps } from '../../../deps.js';
+import { recentAuthentication } from '../../../plugins/second-factor.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { PASSWORD_MESSAGES } from '../password-messages.js';
 import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
@@ -63,7 +64,7 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
     return redirectTo(reply, '/settings');
   });
 
-  app.post('/settings/password', async (request, reply) => {
+  app.post('/settings/password', { preHandler: recentAuthentication(deps.now, '/settings') }, async (request, reply) => {
     const member = (await findMemberCredentials(deps.db, { id: request.member!.id }))!;
     const form = parseForm(PasswordChangeForm, request.body);
     // The raw values (formValues would drop a NUL that checkPassword must see and refuse).

@@ -8,7 +8,7 @@ import { MODERATION_MESSAGES } from '../../moderation/messages.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { SigninForm } from '../schemas.js';
 import { signIn } from '../signin.js';
-import { existingDeviceId, signInBrowser, signOutBrowser } from './browser-session.js';
+import { existingDeviceId, signInOrAskSecondFactor, signOutBrowser } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 
@@ -33,8 +33,7 @@ const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
       if (result.reason === 'suspended') return showSignin(reply.code(403), values, MODERATION_MESSAGES.suspendedUntil(formatDate(result.until, deps.config.timeZone), result.why));
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }
-    await signInBrowser(deps, request, reply, result.member, 'password');
-    return redirectTo(reply, safeNextPath(form.data.next));
+    return redirectTo(reply, await signInOrAskSecondFactor(deps, request, reply, result.member, 'password', safeNextPath(form.data.next)));
   });
 
   app.post('/logout', { config: publicPage }, async (request, reply) => {

@@ -12,7 +12,7 @@ import { checkPassword, PASSWORD_LIMITS } from '../password-policy.js';
 import { CompleteSignupForm, PROFILE_LIMITS, SignupForm } from '../schemas.js';
 import { completeSignup, findPendingSignup, requestSignup } from '../signup.js';
 import { countFailedAttempt } from '../tokens.js';
-import { signInBrowser } from './browser-session.js';
+import { signInOrAskSecondFactor } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 const passwordRule = PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max);
@@ -70,9 +70,10 @@ const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     if (!result.ok && result.error === 'handle-taken') return refuse({ handle: AUTH_MESSAGES.handleTaken });
     if (!result.ok && result.error === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
     if (!result.ok) throw invalidLink('verify');
-    await signInBrowser(deps, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup');
+    // A new member has no second factor yet; through here all the same, so no way in skips one.
+    const to = await signInOrAskSecondFactor(deps, request, reply, { id: result.memberId, email: pending.email, role: result.role }, 'signup', '/');
     setFlash(request, AUTH_MESSAGES.welcome);
-    return redirectTo(reply, '/');
+    return redirectTo(reply, to);
   });
 };
 
