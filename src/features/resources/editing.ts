@@ -9,8 +9,8 @@ import { retitleThread } from '../discussions/queries/edits.js';
 import { slugify } from '../discussions/slug.js';
 import { recordModerationAction, removeResourceAsModerator } from '../moderation/actions.js';
 import { resolveFlagsOnRemovedContent } from '../moderation/flags.js';
-import { findModeratedMember, findResourcePlace } from '../moderation/queries/members.js';
-import { checkMayModerateContentOf } from '../moderation/staff.js';
+import { findResourcePlace } from '../moderation/queries/members.js';
+import { checkMayModerateContentOf, mayModerateContentOf } from '../moderation/staff.js';
 import { renderContent } from './content.js';
 import { hideDiscussionWithResource } from './discussion.js';
 import { changeResourceFiles, fileChangeErrors, hasFileChanges, receivedFilesOf, type FileChanges } from './file-changes.js';
@@ -23,9 +23,9 @@ import { findResourceState, insertResourceRevision, lockResourceAtVersion, updat
 import type { ResourceInput } from './schemas.js';
 import { choiceErrors } from './sharing.js';
 
-/** Who may edit or remove a resource: the member who shared it, and moderators and administrators. */
-export function mayChangeResource(viewer: Viewer, resource: Pick<ResourceState, 'sharerId'>): boolean {
-  return resource.sharerId === viewer.id || isStaff(viewer.role);
+/** Who may edit or remove a resource: the member who shared it, and staff who may moderate what its sharer wrote. */
+export function mayChangeResource(viewer: Viewer, resource: Pick<ResourceState, 'sharerId' | 'sharerRole'>): boolean {
+  return resource.sharerId === viewer.id || (isStaff(viewer.role) && mayModerateContentOf(viewer, { id: resource.sharerId, role: resource.sharerRole }));
 }
 
 /**
@@ -36,9 +36,8 @@ export async function resourceInReach(deps: Pick<Deps, 'db'>, viewer: Viewer, id
   const resource = await findResourceState(deps.db, id);
   if (!resource || (resource.removed && !isStaff(viewer.role))) throw new NotFound();
   if (resource.hidden && resource.sharerId !== viewer.id && !isStaff(viewer.role)) throw new NotFound();
+  if (isStaff(viewer.role)) checkMayModerateContentOf(viewer, { id: resource.sharerId, role: resource.sharerRole });
   if (!mayChangeResource(viewer, resource)) throw new Forbidden(M.notYours);
-  // Staff changing what someone else shared moderate it: a moderator only a member's.
-  if (resource.sharerId !== viewer.id) checkMayModerateContentOf(viewer, await findModeratedMember(deps.db, resource.sharerId));
   // A hidden resource waits for a moderator: changing it then would change what they are judging.
   if (resource.hidden && !isStaff(viewer.role)) throw new Forbidden(M.isHidden);
   return resource;

@@ -182,6 +182,8 @@ describe('removing a resource', () => {
     for (const role of ['administrator', 'moderator'] as const) {
       const owner = await memberWithBrowser(t.app, t.db, { role });
       const resource = await createResource(t.db, { sharer: { id: owner.member.id, agencyId: owner.member.agencyId } });
+      expect(await resourcePageOf(moderator.browser, resource.id)).not.toContain(`href="/resources/${resource.id}/edit"`);
+      expect(await resourcePageOf(owner.browser, resource.id)).toContain(`href="/resources/${resource.id}/edit"`);
       expect((await moderator.browser.get(`/resources/${resource.id}/edit`)).statusCode).toBe(403);
       expect((await moderator.browser.get(`/resources/${resource.id}/remove`)).statusCode).toBe(403);
       const csrf = (await moderator.browser.openForm('/resources/new'))._csrf!;

@@ -9,7 +9,6 @@ import { resourcePath } from '../../resources/content.js';
 import { findResource, type Resource } from '../../resources/queries/resources.js';
 import { hideResource, keepItem, removeResourceAsModerator, unhideResource } from '../actions.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
-import { findModeratedMember } from '../queries/members.js';
 import { DeleteForm, MODERATION_LIMITS, HideForm, ItemParams } from '../schemas.js';
 import { checkMayModerateContentOf } from '../staff.js';
 
@@ -31,7 +30,7 @@ const resourceActionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
   const resourceOf = async (request: FastifyRequest): Promise<Resource> => {
     const resource = await findResource(deps.db, request.member!, parseParams(ItemParams, request.params).id);
     if (!resource || resource.removed) throw new NotFound();
-    checkMayModerateContentOf(request.member!, await findModeratedMember(deps.db, resource.sharerId));
+    checkMayModerateContentOf(request.member!, { id: resource.sharerId, role: resource.sharerRole });
     return resource;
   };
 

@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Resources } from '../../../db/schema.js';
-import type { Db } from '../../../db/types.js';
+import type { Db, Role } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { filesFromJson, resourceFilesOf, type AttachedFile } from '../files/queries.js';
@@ -27,6 +27,8 @@ export interface Resource {
   rendererVersion: number;
   externalUrl: string | null;
   sharerId: number;
+  /** Staff content is an administrator's to change, not a moderator's. */
+  sharerRole: Role;
   sharerName: string;
   /** Null once the sharer is shown as a former member: no link to their profile. */
   sharerHandle: string | null;
@@ -80,6 +82,7 @@ function resourceInSight(db: Db, viewer: Viewer, id: number) {
       'r.renderer_version',
       'r.external_url',
       'r.sharer_id',
+      's.role as sharer_role',
       shownName('s').as('sharer_name'),
       shownWhileActive('s', 's.handle').as('sharer_handle'),
       'r.agency_id',
@@ -116,6 +119,7 @@ function toResource(row: NonNullable<Awaited<ReturnType<ReturnType<typeof resour
     rendererVersion: row.renderer_version,
     externalUrl: row.external_url,
     sharerId: row.sharer_id,
+    sharerRole: row.sharer_role as Role,
     sharerName: row.sharer_name,
     sharerHandle: row.sharer_handle,
     agencyId: row.agency_id,
