@@ -181,7 +181,7 @@ export async function listNotifications(db: Db, viewer: Viewer, { limit, offset 
       threadTitle: gone && !ownThread ? null : row.title,
       withoutModerator: row.actor_id === null,
       threadGone,
-    categoryName: row.category_name,
+      categoryName: row.category_name,
       createdAt: row.created_at,
       read: row.read_at !== null,
     };
