@@ -63,6 +63,8 @@ export interface Deactivation {
 export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number, actor: Actor): Promise<Deactivation> {
   return inTransaction(deps.db, async (trx) => {
     const member = await lockedMember(trx, memberId);
+    // An administrator who deactivates themselves may be the last one: nobody could undo it from the site.
+    if ('actorMemberId' in actor && actor.actorMemberId === member.id) throw new Refused(M.notYourself, '_form', 409);
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(member.canonicalEmail), '_form', 409);
     const sessionsEnded = await deactivateLocked(trx, member, actor);
     // The library's kept cards name sharers: theirs now read "Former member".

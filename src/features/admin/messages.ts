@@ -8,6 +8,7 @@ export const ADMIN_MESSAGES = {
   alreadyDeactivated: (canonical: string) => `${canonical} is already deactivated; nothing changed`,
   notDeactivated: (canonical: string) => `${canonical} is not deactivated; nothing changed`,
   memberGone: 'That member no longer exists',
+  notYourself: 'You cannot deactivate yourself; ask another administrator, or use npm run admin',
   deactivatedInBrowser: (name: string) => `${name} is deactivated: they cannot sign in, and their sessions have ended.`,
   reactivatedInBrowser: (name: string) => `${name} is reactivated and can sign in again.`,
   ruleDomainRequired: 'Enter a domain, such as agency.gov.au',

@@ -4,6 +4,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { Forbidden, NotFound } from '../../lib/errors.js';
 import { mentionedHandles, renderMarkdown } from '../../lib/markdown.js';
+import { resolveFlagsOnRemovedContent } from '../moderation/flags.js';
 import { isStaff, type Viewer } from './access.js';
 import { DISCUSSION_MESSAGES } from './messages.js';
 import { claimPostingBudget, renderBody, type Poster } from './posting.js';
@@ -131,7 +132,7 @@ export async function deletePost(
   deps: Pick<Deps, 'db'>,
   viewer: Viewer,
   post: PostToChange,
-  /** A moderator's deletion: their audit row and notices commit with it, or not at all. */
+  /** A moderator's deletion: their audit row and notices commit with it, or not at all. Otherwise open flags on it close as deleted. */
   moderation?: { record: (trx: Transaction<DB>) => Promise<void> },
 ): Promise<DeleteResult> {
   if (post.deleted) return { kind: 'already-deleted', threadDeleted: post.threadDeleted };
@@ -144,7 +145,8 @@ export async function deletePost(
     const deletesThread = position === 1 && !(await hasLiveReplies(trx, threadId));
     if (deletesThread) await markThreadDeleted(trx, threadId);
     await settleCounts(trx, before, [threadId]);
-    await moderation?.record(trx);
+    if (moderation) await moderation.record(trx);
+    else await resolveFlagsOnRemovedContent(trx, { kind: 'post', id: post.id }, viewer.id === post.authorId ? null : viewer.id);
     return { kind: deletesThread ? 'thread-deleted' : 'post-deleted' };
   });
   if (result) return result;

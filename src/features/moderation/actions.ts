@@ -9,6 +9,7 @@ import { deletePost, editPost, type EditResult } from '../discussions/edits.js';
 import type { Poster } from '../discussions/posting.js';
 import { findPostToChange, type PostToChange } from '../discussions/queries/edits.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
+import { hideDiscussionWithResource } from '../resources/discussion.js';
 import { markResourceRemoved } from '../resources/queries/resources.js';
 import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import {
@@ -51,7 +52,7 @@ async function tellMembers(trx: Transaction<DB>, notice: { moderatorId: number; 
 }
 
 /** Resolves the item's open flags, audits the action and tells the members, in the caller's transaction. */
-async function record(
+export async function recordModerationAction(
   trx: Transaction<DB>,
   moderator: Viewer,
   target: FlagTarget,
@@ -125,7 +126,7 @@ export async function hidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, postId
     if (post.deleted) throw new NotFound();
     if (post.hiddenBy !== null) return 'already-hidden';
     await setPostHidden(trx, post, { by: moderator.id, reason });
-    await record(trx, moderator, { kind: 'post', id: post.id }, {
+    await recordModerationAction(trx, moderator, { kind: 'post', id: post.id }, {
       verb: 'hidden',
       outcome: 'hidden',
       subjectMemberId: post.authorId,
@@ -144,7 +145,7 @@ export async function unhidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, post
     if (post.deleted) throw new NotFound();
     if (post.hiddenAt === null) return 'not-hidden';
     await setPostShown(trx, post);
-    await record(trx, moderator, { kind: 'post', id: post.id }, {
+    await recordModerationAction(trx, moderator, { kind: 'post', id: post.id }, {
       verb: 'unhidden',
       outcome: 'kept',
       subjectMemberId: post.authorId,
@@ -161,7 +162,7 @@ export async function unhidePost(deps: Pick<Deps, 'db'>, moderator: Viewer, post
 export async function deletePostAsModerator(deps: Pick<Deps, 'db'>, moderator: Viewer, post: PostToChange, reason: string): Promise<'deleted' | 'already-deleted'> {
   const result = await deletePost(deps, moderator, post, {
     record: (trx) =>
-      record(trx, moderator, { kind: 'post', id: post.id }, {
+      recordModerationAction(trx, moderator, { kind: 'post', id: post.id }, {
         verb: 'deleted',
         outcome: 'deleted',
         subjectMemberId: post.authorId,
@@ -203,7 +204,7 @@ export async function restorePost(deps: Pick<Deps, 'db'>, moderator: Viewer, pos
 export async function editPostAsModerator(deps: Deps, moderator: Poster, post: PostToChange, input: { version: number; body: string; title?: string }): Promise<EditResult> {
   return editPost(deps, moderator, post, input, {
     record: (trx, retitled) =>
-      record(trx, moderator, { kind: 'post', id: post.id }, {
+      recordModerationAction(trx, moderator, { kind: 'post', id: post.id }, {
         verb: 'edited',
         outcome: 'edited',
         subjectMemberId: post.authorId,
@@ -223,7 +224,7 @@ export async function hideResource(deps: Pick<Deps, 'db'>, moderator: Viewer, re
     await setResourceHidden(trx, resource.id, { by: moderator.id, reason });
     await bumpLibraryVersion(trx);
     await hideResourceThread(trx, moderator, resource.threadId, reason);
-    await record(trx, moderator, { kind: 'resource', id: resource.id }, {
+    await recordModerationAction(trx, moderator, { kind: 'resource', id: resource.id }, {
       verb: 'hidden',
       outcome: 'hidden',
       subjectMemberId: resource.sharerId,
@@ -247,7 +248,7 @@ export async function unhideResource(deps: Pick<Deps, 'db'>, moderator: Viewer, 
     await setResourceShown(trx, resource.id);
     await bumpLibraryVersion(trx);
     await showResourceThread(trx, moderator, resource.threadId);
-    await record(trx, moderator, { kind: 'resource', id: resource.id }, {
+    await recordModerationAction(trx, moderator, { kind: 'resource', id: resource.id }, {
       verb: 'unhidden',
       outcome: 'kept',
       subjectMemberId: resource.sharerId,
@@ -263,9 +264,11 @@ export async function unhideResource(deps: Pick<Deps, 'db'>, moderator: Viewer, 
 /** Removes a resource from the library, as the resource page's remove action does, with the queue's record. */
 export async function removeResourceAsModerator(deps: Pick<Deps, 'db'>, moderator: Viewer, resourceId: number, reason: string): Promise<'removed' | 'already-removed'> {
   return withLockedResource(deps, resourceId, async (trx, resource) => {
-    if (!(await markResourceRemoved(trx, resource.id, moderator.id))) return 'already-removed';
+    const removed = await markResourceRemoved(trx, resource.id, moderator.id);
+    if (!removed) return 'already-removed';
+    await hideDiscussionWithResource(trx, removed.threadId, { actorMemberId: moderator.id });
     await bumpLibraryVersion(trx);
-    await record(trx, moderator, { kind: 'resource', id: resource.id }, {
+    await recordModerationAction(trx, moderator, { kind: 'resource', id: resource.id }, {
       verb: 'removed',
       outcome: 'deleted',
       subjectMemberId: resource.sharerId,

@@ -1,4 +1,5 @@
 import { inTransaction } from '../../db/transaction.js';
+import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { Forbidden, NotFound } from '../../lib/errors.js';
@@ -6,9 +7,11 @@ import type { Viewer } from '../discussions/access.js';
 import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { findPostToChange, type PostToChange } from '../discussions/queries/edits.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
-import { findResource, hideDiscussionWithResource, type Resource } from '../resources/queries/resources.js';
+import { hideDiscussionWithResource } from '../resources/discussion.js';
+import { findResource, type Resource } from '../resources/queries/resources.js';
 import { MODERATION_MESSAGES as M } from './messages.js';
-import { countOpenFlags, hasFlagged, insertFlag, lockPost, lockResource, setPostHidden, setResourceHidden, type FlagTarget } from './queries/flags.js';
+import { countOpenFlags, hasFlagged, insertFlag, insertModerationNotifications, lockPost, lockResource, resolveOpenFlags, setPostHidden, setResourceHidden, type FlagTarget } from './queries/flags.js';
+import { findPostPlace, findResourcePlace } from './queries/members.js';
 import type { FlagForm } from './schemas.js';
 import { refuseWhileWarned } from './warnings.js';
 
@@ -56,7 +59,7 @@ export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewe
       await settleCounts(trx, before, [locked.threadId]);
     } else {
       await setResourceHidden(trx, target.id, { by: null, reason: null });
-      await hideDiscussionWithResource(trx, locked.threadId);
+      await hideDiscussionWithResource(trx, locked.threadId, { actorLabel: 'system' });
       await bumpLibraryVersion(trx);
     }
     await insertAuditEvent(trx, {
@@ -69,4 +72,17 @@ export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewe
     });
     return 'flagged-and-hidden';
   });
+}
+
+/**
+ * Flagged content taken down outside the queue (its author deleted it, or removed what they
+ * shared): its open flags are resolved as deleted and the flaggers told, in the removal's
+ * transaction, so the queue never lists what is gone. `by` is staff acting outside the queue,
+ * null for the author.
+ */
+export async function resolveFlagsOnRemovedContent(trx: Db, target: FlagTarget, by: number | null): Promise<void> {
+  const flaggerIds = await resolveOpenFlags(trx, target, { by, outcome: 'deleted' });
+  if (flaggerIds.length === 0) return;
+  const place = target.kind === 'post' ? await findPostPlace(trx, target.id) : await findResourcePlace(trx, target.id);
+  if (place) await insertModerationNotifications(trx, { memberIds: flaggerIds, kind: 'flag_outcome', actorId: by, threadId: place.threadId, postId: place.postId });
 }

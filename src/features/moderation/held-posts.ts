@@ -6,7 +6,9 @@ import { isStaff } from '../discussions/access.js';
 import { renderBody, type Poster } from '../discussions/posting.js';
 import { countContributions, settleCounts } from '../discussions/queries/counts.js';
 import { insertPostNotifications } from '../discussions/queries/notifications.js';
-import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, lockMemberPosting, normalisedText, rejectHeldPostRow, releaseHeldPost, type HoldReason } from './queries/held-posts.js';
+import { APPROVAL_MESSAGES } from './messages.js';
+import { insertModerationNotifications } from './queries/flags.js';
+import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, lockMemberPosting, normalisedText, rejectHeldPostRow, releaseHeldPost, type HoldReason, type LockedHeldPost } from './queries/held-posts.js';
 
 /**
  * Whether a new post waits for a moderator, and why. A member's posts wait until FIRST_POSTS_HELD
@@ -26,6 +28,16 @@ export async function holdReasonFor(deps: Pick<Deps, 'config'>, db: Db, poster: 
   return otherThreads + 1 >= repeatedTextThreads ? 'repeated_text' : null;
 }
 
+/** The author hears the decision in the app and by email (with the reason for a rejection), in the decision's transaction. */
+async function tellAuthor(deps: Pick<Deps, 'mail'>, trx: Db, moderatorId: number, post: LockedHeldPost, decision: { approved: true } | { approved: false; reason: string }): Promise<void> {
+  await insertModerationNotifications(trx, { memberIds: [post.authorId], kind: 'moderation', actorId: moderatorId, threadId: post.threadId, postId: post.id });
+  if (post.authorEmail === null) return;
+  const data = { displayName: post.authorName, threadTitle: post.threadTitle };
+  await (decision.approved
+    ? deps.mail.queue(trx, 'moderation-post-approved', { to: post.authorEmail, subject: APPROVAL_MESSAGES.postApprovedSubject, data, links: { postLink: `/p/${post.id}` } })
+    : deps.mail.queue(trx, 'moderation-post-rejected', { to: post.authorEmail, subject: APPROVAL_MESSAGES.postRejectedSubject, data: { ...data, reason: decision.reason } }));
+}
+
 export type HeldPostDecision = { ok: true; threadId: number } | { ok: false; error: 'not-held' };
 
 /**
@@ -33,7 +45,7 @@ export type HeldPostDecision = { ok: true; threadId: number } | { ok: false; err
  * when posted, with its audit row, in one transaction. A post no longer held (decided a moment
  * ago by another moderator, or never held) changes nothing.
  */
-export async function approveHeldPost(deps: Pick<Deps, 'db'>, moderatorId: number, postId: number): Promise<HeldPostDecision> {
+export async function approveHeldPost(deps: Pick<Deps, 'db' | 'mail'>, moderatorId: number, postId: number): Promise<HeldPostDecision> {
   return inTransaction(deps.db, async (trx) => {
     const post = await lockHeldPost(trx, postId);
     if (!post) return { ok: false, error: 'not-held' };
@@ -50,17 +62,19 @@ export async function approveHeldPost(deps: Pick<Deps, 'db'>, moderatorId: numbe
       mentionedHandles: renderBody(post.bodySource).mentions,
       newThread,
     });
+    await tellAuthor(deps, trx, moderatorId, post, { approved: true });
     await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'post.approved', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { before: { held: true }, after: { held: false } } });
     return { ok: true, threadId: post.threadId };
   });
 }
 
 /** Rejecting deletes the post; its author reads the reason where it stood, and nobody else ever sees it. */
-export async function rejectHeldPost(deps: Pick<Deps, 'db'>, moderatorId: number, postId: number, reason: string): Promise<HeldPostDecision> {
+export async function rejectHeldPost(deps: Pick<Deps, 'db' | 'mail'>, moderatorId: number, postId: number, reason: string): Promise<HeldPostDecision> {
   return inTransaction(deps.db, async (trx) => {
     const post = await lockHeldPost(trx, postId);
     if (!post) return { ok: false, error: 'not-held' };
     await rejectHeldPostRow(trx, post.id, moderatorId, reason);
+    await tellAuthor(deps, trx, moderatorId, post, { approved: false, reason });
     await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'post.rejected', targetType: 'post', targetId: post.id, subjectMemberId: post.authorId, details: { reason, before: { deleted: false }, after: { deleted: true } } });
     return { ok: true, threadId: post.threadId };
   });

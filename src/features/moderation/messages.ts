@@ -96,6 +96,7 @@ export const ACTION_NAMES: Record<string, string> = {
   'resource.hidden_by_flags': 'Resource hidden by flags',
   'resource.unhidden': 'Resource shown again',
   'resource.removed': 'Resource removed',
+  'resource.edited': 'Resource edited by a moderator',
   'flag.dismissed': 'Flags dismissed',
 };
 
@@ -110,6 +111,8 @@ export const APPROVAL_MESSAGES = {
   postNotHeld: 'That post is not waiting for approval: another moderator may have decided already. The list below is up to date.',
   approvedSubject: (siteName: string) => `Your ${siteName} membership is approved`,
   rejectedSubject: (siteName: string) => `Your request to join ${siteName}`,
+  postApprovedSubject: (siteName: string) => `Your post on ${siteName} is approved`,
+  postRejectedSubject: (siteName: string) => `Your post on ${siteName} was not approved`,
   heldMarker: 'Waiting for a moderator: only you and the moderators can see this post until it is approved.',
   heldRejected: (reason: string) => `A moderator did not approve this post: ${reason}`,
 } as const;

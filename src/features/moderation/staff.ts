@@ -22,10 +22,14 @@ export function checkMayActOn(moderator: Moderator, member: ModeratedMember | un
 }
 
 /**
- * Whose posts and threads a moderator may act on: a member's and their own; a colleague's or an
- * administrator's only when an administrator acts (the rule warnings and suspensions follow).
+ * Whose posts, threads and resources a moderator may act on: a member's and their own; a
+ * colleague's or an administrator's only when an administrator acts (the rule warnings and
+ * suspensions follow).
  */
-export function checkMayModerateContentOf(moderator: Pick<Moderator, 'id' | 'role'>, author: ModeratedMember | undefined): void {
-  if (moderator.role === 'administrator' || author?.id === moderator.id) return;
-  if (author && author.role !== 'member') throw new Forbidden(M.staffContentOnlyByAdministrators);
+export function mayModerateContentOf(moderator: Pick<Moderator, 'id' | 'role'>, author: Pick<ModeratedMember, 'id' | 'role'>): boolean {
+  return moderator.role === 'administrator' || author.id === moderator.id || author.role === 'member';
+}
+
+export function checkMayModerateContentOf(moderator: Pick<Moderator, 'id' | 'role'>, author: Pick<ModeratedMember, 'id' | 'role'> | undefined): void {
+  if (author && !mayModerateContentOf(moderator, author)) throw new Forbidden(M.staffContentOnlyByAdministrators);
 }

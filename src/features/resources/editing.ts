@@ -7,7 +7,12 @@ import { isStaff, type Viewer } from '../discussions/access.js';
 import { claimPostingBudget, type Poster } from '../discussions/posting.js';
 import { retitleThread } from '../discussions/queries/edits.js';
 import { slugify } from '../discussions/slug.js';
+import { recordModerationAction, removeResourceAsModerator } from '../moderation/actions.js';
+import { resolveFlagsOnRemovedContent } from '../moderation/flags.js';
+import { findResourcePlace } from '../moderation/queries/members.js';
+import { checkMayModerateContentOf, mayModerateContentOf } from '../moderation/staff.js';
 import { renderContent } from './content.js';
+import { hideDiscussionWithResource } from './discussion.js';
 import { changeResourceFiles, fileChangeErrors, hasFileChanges, receivedFilesOf, type FileChanges } from './file-changes.js';
 import { withStoredFiles } from './files/service.js';
 import { RESOURCE_MESSAGES as M } from './messages.js';
@@ -18,9 +23,9 @@ import { findResourceState, insertResourceRevision, lockResourceAtVersion, updat
 import type { ResourceInput } from './schemas.js';
 import { choiceErrors } from './sharing.js';
 
-/** Who may edit or remove a resource: the member who shared it, and moderators and administrators. */
-export function mayChangeResource(viewer: Viewer, resource: Pick<ResourceState, 'sharerId'>): boolean {
-  return resource.sharerId === viewer.id || isStaff(viewer.role);
+/** Who may edit or remove a resource: the member who shared it, and staff who may moderate what its sharer wrote. */
+export function mayChangeResource(viewer: Viewer, resource: Pick<ResourceState, 'sharerId' | 'sharerRole'>): boolean {
+  return resource.sharerId === viewer.id || (isStaff(viewer.role) && mayModerateContentOf(viewer, { id: resource.sharerId, role: resource.sharerRole }));
 }
 
 /**
@@ -31,6 +36,7 @@ export async function resourceInReach(deps: Pick<Deps, 'db'>, viewer: Viewer, id
   const resource = await findResourceState(deps.db, id);
   if (!resource || (resource.removed && !isStaff(viewer.role))) throw new NotFound();
   if (resource.hidden && resource.sharerId !== viewer.id && !isStaff(viewer.role)) throw new NotFound();
+  if (isStaff(viewer.role)) checkMayModerateContentOf(viewer, { id: resource.sharerId, role: resource.sharerRole });
   if (!mayChangeResource(viewer, resource)) throw new Forbidden(M.notYours);
   // A hidden resource waits for a moderator: changing it then would change what they are judging.
   if (resource.hidden && !isStaff(viewer.role)) throw new Forbidden(M.isHidden);
@@ -124,8 +130,20 @@ export async function editResource(deps: Deps, editor: Poster, resource: Resourc
         await replaceTags(trx, resource.id, input.tags);
         if ((await replaceInitiativeTypes(trx, resource.id, input.initiativeTypes)) !== input.initiativeTypes.length) throw new Refused({ initiative_types: M.unknownInitiativeType });
         if (input.title !== previous.title) await retitleThread(trx, resource.threadId, { title: input.title, slug: slugify(input.title), replacedBy: editor.id });
-        // A moderator changing what a member shared is a moderation action.
-        if (editor.id !== resource.sharerId) await insertAuditEvent(trx, { actorMemberId: editor.id, action: 'resource.edited', targetType: 'resource', targetId: resource.id, details: { version: previous.version + 1 } });
+        // A moderator changing what a member shared is a moderation action, with the queue's record.
+        if (editor.id !== resource.sharerId) {
+          const place = await findResourcePlace(trx, resource.id);
+          if (!place) throw new Stale();
+          await recordModerationAction(trx, editor, { kind: 'resource', id: resource.id }, {
+            verb: 'edited',
+            outcome: 'edited',
+            subjectMemberId: resource.sharerId,
+            threadId: place.threadId,
+            postId: place.postId,
+            tellsAuthor: true,
+            details: { before: { version: previous.version, title: previous.title }, after: { version: previous.version + 1, title: input.title } },
+          });
+        }
         await bumpLibraryVersion(trx);
       }),
     );
@@ -138,11 +156,18 @@ export async function editResource(deps: Deps, editor: Poster, resource: Resourc
   return { kind: 'edited' };
 }
 
-/** Removes a resource from the library (members no longer see it; staff do, marked). Again is a no-op. */
+/**
+ * Removes a resource from the library (members no longer see it; staff do, marked), its
+ * discussion with it. Staff removing someone else's is the queue's removal; the sharer's own
+ * closes any flags on it. Again is a no-op.
+ */
 export async function removeResource(deps: Pick<Deps, 'db'>, remover: Viewer, resource: ResourceState): Promise<'removed' | 'already-removed'> {
+  if (remover.id !== resource.sharerId) return removeResourceAsModerator(deps, remover, resource.id, '');
   return inTransaction(deps.db, async (trx) => {
-    if (!(await markResourceRemoved(trx, resource.id, remover.id))) return 'already-removed';
-    if (remover.id !== resource.sharerId) await insertAuditEvent(trx, { actorMemberId: remover.id, action: 'resource.removed', targetType: 'resource', targetId: resource.id, details: { title: resource.title } });
+    const removed = await markResourceRemoved(trx, resource.id, remover.id);
+    if (!removed) return 'already-removed';
+    await hideDiscussionWithResource(trx, removed.threadId, { actorMemberId: remover.id });
+    await resolveFlagsOnRemovedContent(trx, { kind: 'resource', id: resource.id }, null);
     await bumpLibraryVersion(trx);
     return 'removed';
   });

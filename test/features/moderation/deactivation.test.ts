@@ -62,4 +62,11 @@ describe('POST /admin/members/:id/deactivate and /reactivate', () => {
     await refusedWritingNothing(t.db, () => moderator.browser.post(`/admin/members/${member.member.id}/deactivate`, { _csrf: moderator.csrf }), 403, PAGE_MESSAGES.administratorsOnly);
     await refusedWritingNothing(t.db, () => administrator.browser.post(`/admin/members/${member.member.id}/deactivate`, {}), 403);
   });
+
+  it('refuses an administrator deactivating themselves (409, said on the page), writing nothing and leaving them signed in', async () => {
+    const form = await administrator.browser.openForm(`/admin/members/${administrator.member.id}/deactivate`);
+    await refusedWritingNothing(t.db, () => administrator.browser.post(`/admin/members/${administrator.member.id}/deactivate`, { _csrf: form._csrf! }), 409, ADMIN_MESSAGES.notYourself);
+    expect((await t.db.selectFrom('members').select('deactivated_at').where('id', '=', administrator.member.id).executeTakeFirstOrThrow()).deactivated_at).toBeNull();
+    expect(await isSignedIn(administrator.browser)).toBe(true);
+  });
 });

@@ -167,6 +167,45 @@ describe('flagging a resource', () => {
     const { browser: moderator } = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
     const staffPage = await resourcePageOf(moderator, resource.id);
     expect(staffPage).toContain('<strong>Hidden.</strong>');
+
+    // Its discussion went with it, on the thread's own record, by the system.
+    const threadAudit = await t.db.selectFrom('audit_events').select(['action', 'actor_member_id', 'actor_label', 'subject_member_id', 'details']).where('target_type', '=', 'thread').where('target_id', '=', String(resource.threadId)).execute();
+    expect(threadAudit).toEqual([{ action: 'thread.hidden', actor_member_id: null, actor_label: 'system', subject_member_id: sharer.member.id, details: { reason: 'hidden with its resource', before: { hidden: false }, after: { hidden: true } } }]);
+  });
+});
+
+describe('flagged content its author takes down', () => {
+  it('closes the flags on a post its author deletes, as deleted, and tells the flagger without naming a thread that went with it', async () => {
+    const author = await memberWithBrowser(t.app, t.db);
+    const flagger = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(author.browser, 'questions', { title: 'WITHDRAWN-THREAD with one post', body: 'Spam, soon deleted.' });
+    const firstPostId = await firstPostOf(t.db, threadId);
+    expect((await flag(flagger.browser, `/p/${firstPostId}/flag`, { reason: 'spam', note: '' })).statusCode).toBe(303);
+    const form = await author.browser.openForm(`/p/${firstPostId}/delete`);
+    expect((await author.browser.post(`/p/${firstPostId}/delete`, form)).statusCode).toBe(303);
+
+    const flagRow = await t.db.selectFrom('flags').select(['resolved_at', 'resolved_by', 'outcome']).where('post_id', '=', firstPostId).executeTakeFirstOrThrow();
+    expect(flagRow).toMatchObject({ resolved_by: null, outcome: 'deleted' });
+    expect(flagRow.resolved_at).not.toBeNull();
+    const { browser: moderator } = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
+    expect((await moderator.get('/mod')).body).not.toContain(`/mod/posts/${firstPostId}/`);
+    const notices = (await flagger.browser.get('/notifications')).body;
+    expect(notices).toContain('Content you flagged has been removed');
+    expect(notices).not.toContain('WITHDRAWN-THREAD');
+  });
+
+  it('closes the flags on a resource its sharer removes, and tells the flagger', async () => {
+    const sharer = await memberWithBrowser(t.app, t.db);
+    const flagger = await memberWithBrowser(t.app, t.db);
+    const resource = await createResource(t.db, { sharer: sharer.member, title: 'WITHDRAWN-RESOURCE guide' });
+    expect((await flag(flagger.browser, `/resources/${resource.id}/flag`, { reason: 'spam', note: '' })).statusCode).toBe(303);
+    const form = await sharer.browser.openForm(`/resources/${resource.id}/remove`);
+    expect((await sharer.browser.post(`/resources/${resource.id}/remove`, form)).statusCode).toBe(303);
+
+    expect(await t.db.selectFrom('flags').select(['resolved_by', 'outcome']).where('resource_id', '=', resource.id).executeTakeFirstOrThrow()).toEqual({ resolved_by: null, outcome: 'deleted' });
+    const notices = (await flagger.browser.get('/notifications')).body;
+    expect(notices).toContain('Content you flagged is now hidden from members');
+    expect(notices).not.toContain('WITHDRAWN-RESOURCE');
   });
 });
 

@@ -42,7 +42,19 @@ async function decisionsWritten(postId: number) {
   const audits = await t.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).where('action', 'in', ['post.approved', 'post.rejected']).where('target_id', '=', String(postId)).executeTakeFirstOrThrow();
   const post = await t.db.selectFrom('posts').select(['held_at', 'deleted_at']).where('id', '=', postId).executeTakeFirstOrThrow();
   const notifications = await t.db.selectFrom('notifications').select((eb) => eb.fn.countAll<string>().as('n')).where('post_id', '=', postId).executeTakeFirstOrThrow();
-  return { audits: Number(audits.n), held: post.held_at !== null, deleted: post.deleted_at !== null, notifications: Number(notifications.n) };
+  return { audits: Number(audits.n), held: post.held_at !== null, deleted: post.deleted_at !== null, notifications: Number(notifications.n), emails: (await emailsTo(postId)).length };
+}
+
+/** The emails about a held post queued to its author. */
+async function emailsTo(postId: number) {
+  return t.db
+    .selectFrom('outbound_emails as e')
+    .innerJoin('members as m', 'm.email', 'e.to_address')
+    .innerJoin('posts as p', 'p.author_id', 'm.id')
+    .select(['e.kind', 'e.subject', 'e.text_body'])
+    .where('p.id', '=', postId)
+    .where('e.kind', 'like', 'moderation.post-%')
+    .execute();
 }
 
 describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
@@ -53,7 +65,7 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
     const row = await t.db.selectFrom('posts').select(['held_reason']).where('id', '=', postId).executeTakeFirstOrThrow();
     expect(row.held_reason).toBe('first_posts');
     expect(await counts(staffThreadId)).toEqual(before);
-    expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0 });
+    expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0, emails: 0 });
 
     const own = await threadPageOf(newcomer.browser, staffThreadId);
     expect(own).toContain('My very first reply');
@@ -70,7 +82,7 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
     expect(queue.body).toContain('My very first reply');
   });
 
-  it('is approved: counted, shown to all, the notifications sent and the approval audited, once', async () => {
+  it('is approved: counted, shown to all, the notifications sent, its author told in the app and by email, and the approval audited, once', async () => {
     const newcomer = await memberWithBrowser(t.app, t.db);
     const before = await counts(staffThreadId);
     const postId = await heldReply(newcomer.browser, staffThreadId, 'A reply that a moderator approves.');
@@ -84,17 +96,23 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
     const audit = await t.db.selectFrom('audit_events').select(['actor_member_id', 'subject_member_id']).where('action', '=', 'post.approved').where('target_id', '=', String(postId)).executeTakeFirstOrThrow();
     expect(audit).toEqual({ actor_member_id: moderatorId, subject_member_id: newcomer.member.id });
     expect(await threadPageOf(regular.browser, staffThreadId)).toContain('A reply that a moderator approves.');
+    const authorTold = await t.db.selectFrom('notifications').select('kind').where('post_id', '=', postId).where('member_id', '=', newcomer.member.id).execute();
+    expect(authorTold).toEqual([{ kind: 'moderation' }]);
+    const [email, ...more] = await emailsTo(postId);
+    expect(more).toEqual([]);
+    expect(email).toMatchObject({ kind: 'moderation.post-approved', subject: APPROVAL_MESSAGES.postApprovedSubject(t.config.siteName) });
+    expect(email!.text_body).toContain(`/p/${postId}`);
 
     // Double submit, and the member's next post (one approved is enough) is not held.
     const again = await decide(postId, 'approve');
     expect(again.statusCode).toBe(409);
     expect(again.body).toContain(APPROVAL_MESSAGES.postNotHeld);
-    expect(await decisionsWritten(postId)).toEqual({ audits: 1, held: false, deleted: false, notifications: notified });
+    expect(await decisionsWritten(postId)).toEqual({ audits: 1, held: false, deleted: false, notifications: notified, emails: 1 });
     const next = await heldReply(newcomer.browser, staffThreadId, 'A second reply, straight out.');
     expect(await decisionsWritten(next)).toMatchObject({ held: false });
   });
 
-  it('holds the whole thread when it starts one, until rejected with a reason the author reads', async () => {
+  it('holds the whole thread when it starts one, until rejected with a reason the author reads, on the page and in an email', async () => {
     const newcomer = await memberWithBrowser(t.app, t.db);
     const threadId = await startThread(newcomer.browser, 'questions', { title: 'A held thread about night shifts', body: 'Who covers the night shift?' });
     const firstPost = await t.db.selectFrom('posts').select('id').where('thread_id', '=', threadId).executeTakeFirstOrThrow();
@@ -106,7 +124,13 @@ describe('a new member’s first post (FIRST_POSTS_HELD=1)', () => {
 
     const rejected = await decide(firstPost.id, 'reject', 'Please ask this in <b>Practice</b>');
     expect(rejected.statusCode).toBe(303);
-    expect(await decisionsWritten(firstPost.id)).toEqual({ audits: 1, held: true, deleted: true, notifications: 0 });
+    expect(await decisionsWritten(firstPost.id)).toEqual({ audits: 1, held: true, deleted: true, notifications: 1, emails: 1 });
+    const [email] = await emailsTo(firstPost.id);
+    expect(email).toMatchObject({ kind: 'moderation.post-rejected', subject: APPROVAL_MESSAGES.postRejectedSubject(t.config.siteName) });
+    expect(email!.text_body).toContain('The reason: Please ask this in <b>Practice</b>');
+    const notices = await newcomer.browser.get('/notifications');
+    expect(notices.body).toContain('A moderator</bdi> took action on your post in “<bdi>A held thread about night shifts</bdi>”');
+    expect((await regular.browser.get('/notifications')).body).not.toContain('A held thread about night shifts');
     const own = await threadPageOf(newcomer.browser, threadId);
     expect(own).toContain(APPROVAL_MESSAGES.heldRejected('Please ask this in &lt;b&gt;Practice&lt;/b&gt;'));
     expect(own).not.toContain('Who covers the night shift?');
@@ -159,7 +183,7 @@ describe('POST /mod/approvals/posts/:id/reject and /approve, refused', () => {
     const response = await decide(postId, 'reject', reason);
     expect(response.statusCode).toBe(422);
     expect(response.body).toContain(message);
-    expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0 });
+    expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0, emails: 0 });
   });
 
   it('re-fills a hostile reason escaped', async () => {
@@ -175,7 +199,7 @@ describe('POST /mod/approvals/posts/:id/reject and /approve, refused', () => {
       const response = await decide(plain.id, action, action === 'reject' ? 'Off topic' : undefined);
       expect(response.statusCode).toBe(409);
     }
-    expect(await decisionsWritten(plain.id)).toEqual({ audits: 0, held: false, deleted: false, notifications: 0 });
+    expect(await decisionsWritten(plain.id)).toEqual({ audits: 0, held: false, deleted: false, notifications: 0, emails: 0 });
   });
 
   it.each(['99999999999999999999', '9223372036854775808', '0', 'abc'])('answers the id %s with 404', async (id) => {
@@ -187,7 +211,7 @@ describe('POST /mod/approvals/posts/:id/reject and /approve, refused', () => {
       const response = await decide(postId, action, 'Not for you', regular.browser);
       expect(response.statusCode).toBe(403);
     }
-    expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0 });
+    expect(await decisionsWritten(postId)).toEqual({ audits: 0, held: true, deleted: false, notifications: 0, emails: 0 });
   });
 });
 

@@ -282,6 +282,26 @@ describe('delete, restore and edit', () => {
     expect(await t.db.selectFrom('audit_events').select('action').where('target_id', '=', String(replyId)).where('action', 'in', ['post.deleted', 'post.undeleted']).orderBy('id').execute()).toEqual([{ action: 'post.deleted' }, { action: 'post.undeleted' }]);
   });
 
+  it('tells the flaggers of a first post whose deletion took its thread, without naming the thread', async () => {
+    const author = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(author.browser, 'questions', { title: 'ONE-POST-THREAD flagged', body: 'Spam and nothing else.' });
+    const firstPostId = (await t.db.selectFrom('posts').select('id').where('thread_id', '=', threadId).executeTakeFirstOrThrow()).id;
+    const flagger = await memberWithBrowser(t.app, t.db);
+    await flag(flagger.browser, `/p/${firstPostId}/flag`);
+    const moderator = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
+    const csrf = (await moderator.browser.openForm('/mod'))._csrf!;
+    expect((await moderator.browser.post(`/mod/posts/${firstPostId}/delete`, { _csrf: csrf, reason: 'Spam.' })).statusCode).toBe(303);
+    expect((await t.db.selectFrom('threads').select('deleted_at').where('id', '=', threadId).executeTakeFirstOrThrow()).deleted_at).not.toBeNull();
+
+    expect(await notificationsOf(flagger.member.id)).toEqual([{ kind: 'flag_outcome', post_id: firstPostId }]);
+    const page = (await flagger.browser.get('/notifications')).body;
+    expect(page).toContain('Content you flagged has been removed');
+    expect(page).not.toContain('ONE-POST-THREAD');
+    expect((await flagger.browser.get(`/p/${firstPostId}`)).statusCode).toBe(404);
+    // Its author reads what became of their own thread, by name.
+    expect((await author.browser.get('/notifications')).body).toContain('A moderator</bdi> deleted your thread “<bdi>ONE-POST-THREAD flagged</bdi>”');
+  });
+
   it('edits through the discussions edit path: the old text kept as a revision marked as a moderator’s, shown so in the history', async () => {
     const { replier, replyId, moderator } = await flaggedReply(1);
     const form = await moderator.browser.openForm(`/mod/posts/${replyId}/edit`);

@@ -203,7 +203,11 @@ const DRIVERS: Record<string, () => Promise<Case>> = {
       url: `/mod/resources/${resource.id}/remove`,
       fields: { reason: REASON },
       refused: { fields: { reason: OVERLONG }, status: 400 },
-      rows: () => [onResource(resource.id, 'resource.removed', { reason: REASON, title: resource.title, before: { removed: false }, after: { removed: true }, flagsResolved: 0 })],
+      // Its discussion goes with it, on the thread's own record.
+      rows: () => [
+        onThread(resource.threadId, 'thread.hidden', { reason: 'hidden with its resource', before: { hidden: false }, after: { hidden: true } }),
+        onResource(resource.id, 'resource.removed', { reason: REASON, title: resource.title, before: { removed: false }, after: { removed: true }, flagsResolved: 0 }),
+      ],
     };
   },
 

@@ -203,3 +203,43 @@ describe('POST /mod/resources/:id/unhide', () => {
     expect((await member.browser.get(`/resources/${resource.id}`)).statusCode).toBe(404);
   });
 });
+
+describe('a resource shared by staff', () => {
+  it('is not a moderator’s to hide, keep, unhide or remove: 403 with the reason, nothing written; an administrator may', async () => {
+    const administrator = await someone(t.app, t.db, 'administrator');
+    const colleague = await someone(t.app, t.db, 'moderator');
+    for (const owner of [administrator, colleague]) {
+      const resource = await createResource(t.db, { sharer: owner.member });
+      const refused = await moderator.browser.get(`/mod/resources/${resource.id}/hide`);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain(M.staffContentOnlyByAdministrators);
+      for (const [action, fields] of [['hide', { reason: REASON }], ['remove', { reason: REASON }], ['keep', {}], ['unhide', {}]] as const) {
+        await refusedWritingNothing(t.db, () => moderator.browser.post(`/mod/resources/${resource.id}/${action}`, { _csrf: moderator.csrf, ...fields }), 403, M.staffContentOnlyByAdministrators);
+      }
+      expect(await t.db.selectFrom('resources').select(['hidden_at', 'removed_at']).where('id', '=', resource.id).executeTakeFirstOrThrow()).toEqual({ hidden_at: null, removed_at: null });
+    }
+    const colleagues = await createResource(t.db, { sharer: colleague.member });
+    expect((await administrator.browser.post(`/mod/resources/${colleagues.id}/hide`, { _csrf: administrator.csrf, reason: REASON })).statusCode).toBe(303);
+  });
+});
+
+describe('the flaggers of a resource a moderator hides or removes', () => {
+  it.each(['hide', 'remove'])('hear the outcome once it is done (%s), without its title, which members may no longer read', async (action) => {
+    const title = `Flagged guide ${Math.random().toString(36).slice(2, 8)}`;
+    const created = await createResource(t.db, { sharer: sharer.member, title });
+    const resource = { ...created, title, firstPostId: await postAt(t.db, created.threadId, 1) };
+    const flagger = await someone(t.app, t.db);
+    expect((await flagger.browser.post(`/resources/${resource.id}/flag`, { _csrf: flagger.csrf, reason: 'spam' })).statusCode).toBe(303);
+    expect((await moderator.browser.post(`/mod/resources/${resource.id}/${action}`, { _csrf: moderator.csrf, reason: REASON })).statusCode).toBe(303);
+
+    const notices = await t.db.selectFrom('notifications').select(['id', 'kind']).where('member_id', '=', flagger.member.id).execute();
+    expect(notices.map((row) => row.kind)).toEqual(['flag_outcome']);
+    const page = await notificationsPage(flagger.browser);
+    expect(page).toContain('Content you flagged is now hidden from members');
+    expect(page).not.toContain(escapeLikeHandlebars(resource.title));
+    expect(page).not.toContain(escapeLikeHandlebars(REASON));
+    expect((await flagger.browser.get(`/p/${resource.firstPostId}`)).statusCode).toBe(404);
+    // The sharer still reads their own thread's title and the reason.
+    expect(await notificationsPage(sharer.browser)).toContain(escapeLikeHandlebars(resource.title));
+  });
+});

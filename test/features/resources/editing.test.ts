@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODERATION_MESSAGES } from '../../../src/features/moderation/messages.js';
 import { RESOURCE_MESSAGES as M } from '../../../src/features/resources/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser, threadPageOf } from '../../support/discussions.js';
@@ -63,12 +64,21 @@ describe('GET and POST /resources/:id/edit', () => {
     expect(await resourcePageOf(sharer.browser, resource.id)).toContain(M.nothingChanged);
   });
 
-  it('lets a moderator edit a member’s resource, and logs it', async () => {
-    const resource = await shared();
-    const fields = await editFields(moderator.browser, resource.id, { summary: 'Tidied by a moderator.' });
+  it('lets a moderator edit a member’s resource, on the sharer’s record with before and after, the sharer told', async () => {
+    const resource = await shared({ title: 'Records before a moderator' });
+    const fields = await editFields(moderator.browser, resource.id, { title: 'Records after a moderator', summary: 'Tidied by a moderator.' });
     expect((await moderator.browser.post(`/resources/${resource.id}/edit`, fields)).statusCode).toBe(303);
-    const audit = await t.db.selectFrom('audit_events').select(['actor_member_id', 'action']).where('target_type', '=', 'resource').where('target_id', '=', String(resource.id)).execute();
-    expect(audit).toEqual([{ actor_member_id: moderator.member.id, action: 'resource.edited' }]);
+    const audit = await t.db.selectFrom('audit_events').select(['actor_member_id', 'action', 'subject_member_id', 'details']).where('target_type', '=', 'resource').where('target_id', '=', String(resource.id)).execute();
+    expect(audit).toEqual([
+      {
+        actor_member_id: moderator.member.id,
+        action: 'resource.edited',
+        subject_member_id: sharer.member.id,
+        details: { before: { version: 1, title: 'Records before a moderator' }, after: { version: 2, title: 'Records after a moderator' }, flagsResolved: 0 },
+      },
+    ]);
+    expect(await t.db.selectFrom('notifications').select('kind').where('member_id', '=', sharer.member.id).where('thread_id', '=', resource.threadId).execute()).toEqual([{ kind: 'moderation' }]);
+    expect((await sharer.browser.get('/settings/moderation')).body).toContain('Resource edited by a moderator');
   });
 
   it('answers a stale form with 409, the resource as it is now and the editor’s text kept, and writes nothing', async () => {
@@ -147,13 +157,40 @@ describe('removing a resource', () => {
     await refused(() => sharer.browser.post(`/resources/${resource.id}/remove`, { _csrf: csrf }), 404);
   });
 
-  it('lets a moderator remove a member’s resource, logged, and tells them when it already was', async () => {
-    const resource = await shared();
+  it('lets a moderator remove a member’s resource as the queue does: on the sharer’s record, flags closed, flagger and sharer told; again says it already was', async () => {
+    const resource = await shared({ title: 'Records a moderator removes' });
+    const flagCsrf = (await other.browser.openForm(`/resources/${resource.id}/flag`))._csrf!;
+    expect((await other.browser.post(`/resources/${resource.id}/flag`, { _csrf: flagCsrf, reason: 'spam', note: '' })).statusCode).toBe(303);
     const csrf = (await moderator.browser.openForm(`/resources/${resource.id}/remove`))._csrf!;
     expect((await moderator.browser.post(`/resources/${resource.id}/remove`, { _csrf: csrf })).statusCode).toBe(303);
-    expect(await t.db.selectFrom('audit_events').select('action').where('target_id', '=', String(resource.id)).where('target_type', '=', 'resource').execute()).toEqual([{ action: 'resource.removed' }]);
+    const audit = await t.db.selectFrom('audit_events').select(['action', 'subject_member_id', 'details']).where('target_id', '=', String(resource.id)).where('target_type', '=', 'resource').execute();
+    expect(audit).toEqual([{ action: 'resource.removed', subject_member_id: sharer.member.id, details: { title: 'Records a moderator removes', before: { removed: false }, after: { removed: true }, flagsResolved: 1 } }]);
+    const threadAudit = await t.db.selectFrom('audit_events').select(['action', 'actor_member_id', 'details']).where('target_type', '=', 'thread').where('target_id', '=', String(resource.threadId)).execute();
+    expect(threadAudit).toEqual([{ action: 'thread.hidden', actor_member_id: moderator.member.id, details: { reason: 'hidden with its resource', before: { hidden: false }, after: { hidden: true } } }]);
+    expect(await t.db.selectFrom('flags').select('outcome').where('resource_id', '=', resource.id).execute()).toEqual([{ outcome: 'deleted' }]);
+    const told = await t.db.selectFrom('notifications').select(['member_id', 'kind']).where('thread_id', '=', resource.threadId).where('kind', 'in', ['flag_outcome', 'moderation']).orderBy('kind').execute();
+    expect(told).toEqual([
+      { member_id: other.member.id, kind: 'flag_outcome' },
+      { member_id: sharer.member.id, kind: 'moderation' },
+    ]);
+    expect((await sharer.browser.get('/settings/moderation')).body).toContain('Resource removed');
     const again = await refused(() => moderator.browser.post(`/resources/${resource.id}/remove`, { _csrf: csrf }), 303);
     expect(again.headers.location).toBe('/resources');
+  });
+
+  it('refuses a moderator an administrator’s or another moderator’s resource (403, the reason), editing or removing, writing nothing', async () => {
+    for (const role of ['administrator', 'moderator'] as const) {
+      const owner = await memberWithBrowser(t.app, t.db, { role });
+      const resource = await createResource(t.db, { sharer: { id: owner.member.id, agencyId: owner.member.agencyId } });
+      expect(await resourcePageOf(moderator.browser, resource.id)).not.toContain(`href="/resources/${resource.id}/edit"`);
+      expect(await resourcePageOf(owner.browser, resource.id)).toContain(`href="/resources/${resource.id}/edit"`);
+      expect((await moderator.browser.get(`/resources/${resource.id}/edit`)).statusCode).toBe(403);
+      expect((await moderator.browser.get(`/resources/${resource.id}/remove`)).statusCode).toBe(403);
+      const csrf = (await moderator.browser.openForm('/resources/new'))._csrf!;
+      await refused(() => moderator.browser.post(`/resources/${resource.id}/remove`, { _csrf: csrf }), 403, MODERATION_MESSAGES.staffContentOnlyByAdministrators);
+      await refused(() => moderator.browser.post(`/resources/${resource.id}/edit`, { _csrf: csrf, version: '1', kind: 'guide', title: 'Taken over', summary: 'A summary.', body: 'A body.' }), 403, MODERATION_MESSAGES.staffContentOnlyByAdministrators);
+      expect((await t.db.selectFrom('resources').select(['removed_at', 'version']).where('id', '=', resource.id).executeTakeFirstOrThrow())).toEqual({ removed_at: null, version: 1 });
+    }
   });
 
   it('refuses another member (403), a visitor (403) and an unexpected field (422), writing nothing', async () => {

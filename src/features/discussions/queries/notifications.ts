@@ -107,12 +107,10 @@ type NotificationTables = DB & { n: DB['notifications']; p: DB['posts']; t: DB['
 
 /** The rules of access.ts (audiencesFor, hidden things for staff only) for a notification's post, in SQL. */
 function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | 'c'>, isStaffReader: Expression<SqlBool>) {
-  // An outcome is about a post hidden or deleted as often as not: it still reaches the member
-  // (its page then shows them only the placeholder, with the reason to its author).
+  // An outcome is about a post or thread hidden or deleted as often as not (a resource's discussion
+  // leaves with the resource): it still reaches the member it was made for, and the page then
+  // names nothing they may no longer see (listNotifications).
   const outcome = eb('n.kind', 'in', MODERATION_NOTIFICATION_KINDS);
-  // So is a moderator's hiding or deleting of a member's own thread: the notice reaches its author
-  // (and leads to their moderation record, since the thread itself is gone for them).
-  const ownThreadActedOn = eb.and([eb('n.kind', '=', 'moderation'), eb('t.author_id', '=', eb.ref('n.member_id'))]);
   // A post waiting for a moderator, or one in a thread whose first post waits, exists only for
   // its author and staff; its author may still add a mention to it by editing, and a moderator
   // may reply in such a thread, so rows about it can be made before it is approved.
@@ -120,9 +118,9 @@ function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | '
   const threadHeld = sql<boolean>`exists (select from posts held_first where held_first.thread_id = t.id and held_first.position = 1 and held_first.held_at is not null)`;
   return eb.and([
     eb.or([eb('p.deleted_at', 'is', null), outcome]),
-    eb.or([eb('t.deleted_at', 'is', null), ownThreadActedOn]),
+    eb.or([eb('t.deleted_at', 'is', null), outcome]),
     eb.or([eb('p.hidden_at', 'is', null), isStaffReader, outcome]),
-    eb.or([eb('t.hidden_at', 'is', null), isStaffReader, ownThreadActedOn]),
+    eb.or([eb('t.hidden_at', 'is', null), isStaffReader, outcome]),
     eb.or([eb('p.held_at', 'is', null), isStaffReader, ownHeld('p')]),
     eb.or([eb.not(threadHeld), isStaffReader, ownHeld('t')]),
     eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
@@ -148,8 +146,11 @@ export interface NotificationItem {
   postId: number;
   /** The post replies to the thread, not to one of its posts. */
   repliesToThread: boolean;
-  threadTitle: string;
-  /** The reader's own thread, hidden or deleted by a moderator: what was done, and why when a reason was given. */
+  /** Null when the thread is gone for the reader and not theirs: its title is not theirs to read any more. */
+  threadTitle: string | null;
+  /** A flag's outcome with no moderator: its author took the content down. */
+  withoutModerator: boolean;
+  /** The thread, hidden or deleted, as the reader is told: what was done, and why when a reason was given. */
   threadGone: { as: 'hidden' | 'deleted'; reason: string | null } | null;
   categoryName: string;
   createdAt: Date;
@@ -160,24 +161,31 @@ export interface NotificationItem {
 export async function listNotifications(db: Db, viewer: Viewer, { limit, offset }: { limit: number; offset: number }): Promise<NotificationItem[]> {
   const rows = await visibleNotifications(db, viewer)
     .leftJoin('members as a', 'a.id', 'n.actor_id')
-    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 't.title', 't.hidden_at', 't.hidden_reason', 't.deleted_at', 'c.name as category_name', shownName<string | null>('a').as('actor_name')])
+    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 'n.actor_id', 't.author_id', 't.title', 't.hidden_at', 't.hidden_reason', 't.deleted_at', 'c.name as category_name', shownName<string | null>('a').as('actor_name')])
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc')
     .limit(limit)
     .offset(offset)
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    kind: row.kind as NotificationKind,
-    actorName: row.actor_name,
-    postId: row.post_id,
-    repliesToThread: row.reply_to_post_id === null,
-    threadTitle: row.title,
-    threadGone: threadGoneFor(viewer, row),
-    categoryName: row.category_name,
-    createdAt: row.created_at,
-    read: row.read_at !== null,
-  }));
+  return rows.map((row) => {
+    const gone = threadGoneFor(viewer, row);
+    const ownThread = row.author_id === viewer.id;
+    // The reason is told to the thread's author; a flagger or a reply's author learns only what became of it.
+    const threadGone = gone && !ownThread ? { as: gone.as, reason: null } : gone;
+    return {
+      id: row.id,
+      kind: row.kind as NotificationKind,
+      actorName: row.actor_name,
+      postId: row.post_id,
+      repliesToThread: row.reply_to_post_id === null,
+      threadTitle: gone && !ownThread ? null : row.title,
+      withoutModerator: row.actor_id === null,
+      threadGone,
+      categoryName: row.category_name,
+      createdAt: row.created_at,
+      read: row.read_at !== null,
+    };
+  });
 }
 
 /** Staff still see a hidden thread; nobody sees a deleted one. */

@@ -39,7 +39,7 @@ export async function countOpenFlags(db: Db, target: FlagTarget): Promise<number
 }
 
 /** Resolves the item's open flags with the moderator's outcome; the members who raised them. */
-export async function resolveOpenFlags(db: Db, target: FlagTarget, resolution: { by: number; outcome: FlagOutcome }): Promise<number[]> {
+export async function resolveOpenFlags(db: Db, target: FlagTarget, resolution: { by: number | null; outcome: FlagOutcome }): Promise<number[]> {
   const rows = await db
     .updateTable('flags')
     .set({ resolved_at: sql`now()`, resolved_by: resolution.by, outcome: resolution.outcome })

@@ -120,6 +120,10 @@ export interface LockedHeldPost {
   position: number;
   bodySource: string;
   replyToAuthorId: number | null;
+  /** Where the decision is emailed; null once the author is deactivated (nobody to tell). */
+  authorEmail: string | null;
+  authorName: string;
+  threadTitle: string;
 }
 
 /** Locks a post still waiting (its thread's row first, as every path does), so two decisions cannot both land. */
@@ -128,8 +132,9 @@ export async function lockHeldPost(db: Db, postId: number): Promise<LockedHeldPo
   const row = await db
     .selectFrom('posts as p')
     .innerJoin('threads as t', 't.id', 'p.thread_id')
+    .innerJoin('members as m', 'm.id', 'p.author_id')
     .leftJoin('posts as parent', 'parent.id', 'p.reply_to_post_id')
-    .select(['p.id', 'p.thread_id', 't.category_id', 't.author_id as thread_author_id', 'p.author_id', 'p.position', 'p.body_source', 'parent.author_id as parent_author_id'])
+    .select(['p.id', 'p.thread_id', 't.category_id', 't.author_id as thread_author_id', 't.title', 'p.author_id', 'p.position', 'p.body_source', 'parent.author_id as parent_author_id', 'm.email', 'm.display_name', 'm.deactivated_at'])
     .where('p.id', '=', postId)
     .where('p.held_at', 'is not', null)
     .where('p.deleted_at', 'is', null)
@@ -144,6 +149,9 @@ export async function lockHeldPost(db: Db, postId: number): Promise<LockedHeldPo
       position: row.position,
       bodySource: row.body_source,
       replyToAuthorId: row.parent_author_id,
+      authorEmail: row.deactivated_at === null ? row.email : null,
+      authorName: row.display_name,
+      threadTitle: row.title,
     }
   );
 }

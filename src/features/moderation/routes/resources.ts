@@ -10,6 +10,7 @@ import { findResource, type Resource } from '../../resources/queries/resources.j
 import { hideResource, keepItem, removeResourceAsModerator, unhideResource } from '../actions.js';
 import { MODERATION_MESSAGES as M } from '../messages.js';
 import { DeleteForm, MODERATION_LIMITS, HideForm, ItemParams } from '../schemas.js';
+import { checkMayModerateContentOf } from '../staff.js';
 
 function showHideForm(reply: FastifyReply, resource: Resource, values: Record<string, string> = {}, errors?: FieldErrors): FastifyReply {
   return reply.view('moderation/resource-hide', {
@@ -29,6 +30,7 @@ const resourceActionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
   const resourceOf = async (request: FastifyRequest): Promise<Resource> => {
     const resource = await findResource(deps.db, request.member!, parseParams(ItemParams, request.params).id);
     if (!resource || resource.removed) throw new NotFound();
+    checkMayModerateContentOf(request.member!, { id: resource.sharerId, role: resource.sharerRole });
     return resource;
   };
 

@@ -1,8 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import type { Resources } from '../../../db/schema.js';
-import type { Db } from '../../../db/types.js';
+import type { Db, Role } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
-import { countContributions, lockThreads, settleCounts } from '../../discussions/queries/counts.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { filesFromJson, resourceFilesOf, type AttachedFile } from '../files/queries.js';
 import { initiativeTypesOf, tagsOf, type InitiativeTypeRef } from './tags.js';
@@ -28,6 +27,8 @@ export interface Resource {
   rendererVersion: number;
   externalUrl: string | null;
   sharerId: number;
+  /** Staff content is an administrator's to change, not a moderator's. */
+  sharerRole: Role;
   sharerName: string;
   /** Null once the sharer is shown as a former member: no link to their profile. */
   sharerHandle: string | null;
@@ -81,6 +82,7 @@ function resourceInSight(db: Db, viewer: Viewer, id: number) {
       'r.renderer_version',
       'r.external_url',
       'r.sharer_id',
+      's.role as sharer_role',
       shownName('s').as('sharer_name'),
       shownWhileActive('s', 's.handle').as('sharer_handle'),
       'r.agency_id',
@@ -117,6 +119,7 @@ function toResource(row: NonNullable<Awaited<ReturnType<ReturnType<typeof resour
     rendererVersion: row.renderer_version,
     externalUrl: row.external_url,
     sharerId: row.sharer_id,
+    sharerRole: row.sharer_role as Role,
     sharerName: row.sharer_name,
     sharerHandle: row.sharer_handle,
     agencyId: row.agency_id,
@@ -202,8 +205,8 @@ export async function findResourceSources(db: Db, id: number) {
     .where('id', '=', id)
     .executeTakeFirst();
 }
-/** Marks the resource removed unless it already is; whether this call removed it. */
-export async function markResourceRemoved(db: Db, id: number, removedBy: number): Promise<boolean> {
+/** Marks the resource removed unless it already is; its discussion's thread when this call removed it. */
+export async function markResourceRemoved(db: Db, id: number, removedBy: number): Promise<{ threadId: number } | undefined> {
   const row = await db
     .updateTable('resources')
     .set({ removed_at: sql`now()`, removed_by: removedBy, featured_at: null, featured_by: null })
@@ -211,27 +214,22 @@ export async function markResourceRemoved(db: Db, id: number, removedBy: number)
     .where('removed_at', 'is', null)
     .returning('thread_id')
     .executeTakeFirst();
-  if (!row) return false;
-  await hideDiscussionWithResource(db, row.thread_id);
-  return true;
+  return row && { threadId: row.thread_id };
 }
 
 /**
- * A resource's discussion leaves with the resource (removed, or hidden by flags): it carries the
- * resource's title and its replies quote it. Marked as hidden with the resource unless it was
- * already hidden on its own account, so showing the resource again brings back only what this
- * took; the category's counts follow.
+ * Marks a shown thread hidden with its resource (the caller holds its lock and settles the
+ * counts); its author when this call hid it, undefined when it was hidden already.
  */
-export async function hideDiscussionWithResource(db: Db, threadId: number): Promise<void> {
-  await lockThreads(db, [threadId]);
-  const before = await countContributions(db, [threadId]);
-  await db
+export async function setThreadHiddenWithResource(db: Db, threadId: number): Promise<{ authorId: number } | undefined> {
+  const row = await db
     .updateTable('threads')
     .set((eb) => ({ hidden_at: sql`now()`, hidden_with_resource: true, version: eb('version', '+', 1), updated_at: sql`now()` }))
     .where('id', '=', threadId)
     .where('hidden_at', 'is', null)
-    .execute();
-  await settleCounts(db, before, [threadId]);
+    .returning('author_id')
+    .executeTakeFirst();
+  return row && { authorId: row.author_id };
 }
 
 /** Features the resource, or stops featuring it, unless it is removed; whether that changed anything. */

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../../db/types.js';
+import type { Db, Role } from '../../../db/types.js';
 import type { CaseStudySections, ResourceKind } from '../schemas.js';
 import { currentFilesOf, type CurrentFile } from './attachments.js';
 import { resourcesWithSharer, sectionsFrom, type RenderedContent } from './resources.js';
@@ -13,6 +13,8 @@ export interface ResourceState {
   id: number;
   threadId: number;
   sharerId: number;
+  /** Staff content is an administrator's to change, not a moderator's. */
+  sharerRole: Role;
   sharerName: string;
   version: number;
   removed: boolean;
@@ -39,6 +41,7 @@ function resourceStates(db: Db) {
       'r.id',
       'r.thread_id',
       'r.sharer_id',
+      's.role as sharer_role',
       shownName('s').as('sharer_name'),
       'r.version',
       'r.removed_at',
@@ -66,6 +69,7 @@ function toResourceState(row: ResourceStateRow): ResourceState {
     id: row.id,
     threadId: row.thread_id,
     sharerId: row.sharer_id,
+    sharerRole: row.sharer_role as Role,
     sharerName: row.sharer_name,
     version: row.version,
     removed: row.removed_at !== null,
