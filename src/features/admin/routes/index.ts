@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
+import { requireRecentAuthentication } from '../../../plugins/second-factor.js';
 import agencyRoutes from './agencies.js';
 import categoryRoutes from './categories.js';
 import domainRuleRoutes from './domain-rules.js';
@@ -16,6 +17,8 @@ import memberRoutes from './members.js';
  */
 const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   restrictToRole(app, 'administrator');
+  // Every change here needs a password or factor check within the last ten minutes (step-up).
+  requireRecentAuthentication(app, deps.now, '/admin');
 
   app.get('/admin', async (_request, reply) => reply.view('admin/index', { title: 'Administration' }));
 
