@@ -103,6 +103,9 @@ export function databaseIdField(message: string) {
     .transform(Number);
 }
 
+/** A query filter left empty is no filter: a form of filters sends every field, filled or not. */
+export const blankAsMissing = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 export const formToken = z.uuid({ error: 'This form is missing its token; reload the page and try again' });
 
 export type FieldErrors = Record<string, string>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseIdField, textField } from '../../lib/forms.js';
+import { blankAsMissing as optional, databaseIdField, textField } from '../../lib/forms.js';
 import { isCalendarDay } from '../../lib/time.js';
 import { DISCUSSION_MESSAGES } from '../discussions/messages.js';
 import { databaseId, THREAD_LIMITS } from '../discussions/schemas.js';
@@ -80,7 +80,6 @@ export const SuspendForm = z.strictObject({
 });
 export type SuspendForm = z.infer<typeof SuspendForm>;
 
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 // The last row shown: its time to the microsecond, as PostgreSQL wrote it, and its id.
 const CURSOR = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z_([1-9]\d{0,15})$/;
