@@ -163,3 +163,26 @@ export function refusalAsFieldErrors(error: unknown): FieldErrors {
   if (error instanceof Refused && error.statusCode === 422) return { [error.field]: error.message };
   throw error;
 }
+
+/**
+ * A list page's filters from its query string. On failure: the first problem, keyed by the filter
+ * it is about (so the summary links to it and the field says it too), and the filters as typed
+ * (single strings only) to re-fill the form beside it.
+ */
+export function parseFilterQuery<S extends z.ZodType>(
+  schema: S,
+  query: unknown,
+  fields: readonly string[],
+): { ok: true; data: z.infer<S> } | { ok: false; field: string; message: string; typed: Record<string, string> } {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const issue = parsed.error.issues[0];
+  const field = String(issue?.path[0] ?? '_form');
+  const raw = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  return {
+    ok: false,
+    field: fields.includes(field) ? field : '_form',
+    message: issue?.code === 'unrecognized_keys' ? PAGE_MESSAGES.unexpectedFilter : (issue?.message ?? ''),
+    typed: Object.fromEntries(fields.map((name) => [name, typeof raw[name] === 'string' ? raw[name].replace(/\0/g, '') : ''])),
+  };
+}

@@ -11,9 +11,10 @@ import { endOtherSessions } from '../auth/sessions.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
 import type { Actor } from './actor.js';
 import { listMembersNoLongerAdmitted } from './domain-rules.js';
+import { ROLE_NAMES } from '../../lib/messages.js';
 import { ADMIN_MESSAGES as M } from './messages.js';
 import { listMemberListings, lockActiveAdministrators, lockMember, type MemberFilters, type MemberStatusRow } from './queries.js';
-import { MEMBER_STATUS_NAMES, ROLE_NAMES } from './schemas.js';
+import { MEMBER_STATUS_NAMES } from './schemas.js';
 
 /**
  * Roles and deactivation, as administrators change them on /admin and with `npm run admin` (which

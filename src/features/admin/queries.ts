@@ -3,7 +3,7 @@ import type { DB } from '../../db/schema.js';
 import { containsPattern } from '../../lib/like-pattern.js';
 import type { Db, Role } from '../../db/types.js';
 import { categoryColumns, toCategory, type Category } from '../discussions/queries/categories.js';
-import type { AgencyType, Jurisdiction, MemberStatus, RuleEffect } from './schemas.js';
+import type { AgencyType, Jurisdiction, MailState, MemberStatus, RuleEffect } from './schemas.js';
 
 /**
  * What administration reads and locks: domain rules, agencies, members, initiative types and categories, as
@@ -278,6 +278,39 @@ export async function findMemberListing(db: Db, id: number): Promise<MemberListi
 export async function lockActiveAdministrators(trx: Transaction<DB>): Promise<number[]> {
   const rows = await trx.selectFrom('members').select('id').where('role', '=', 'administrator').where('deactivated_at', 'is', null).orderBy('id').forUpdate().execute();
   return rows.map((row) => row.id);
+}
+
+/** An unsent email as /admin/mail shows it: the address only by its domain, never in full. */
+export interface QueuedEmail {
+  id: number;
+  toDomain: string;
+  kind: string;
+  state: MailState;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  failedAt: Date | null;
+}
+
+const mailStateOf = sql<MailState>`case when status = 'failed' then 'failed' when attempts > 0 or status = 'sending' then 'retrying' else 'pending' end`;
+
+/** Unsent emails newest first, by id (the primary key) for keyset pages; sent ones are not listed. */
+export async function listQueuedEmails(db: Db, filters: { state?: MailState; before?: number }, limit: number): Promise<QueuedEmail[]> {
+  const rows = await db
+    .selectFrom('outbound_emails')
+    .select(['id', sql<string>`split_part(to_address, '@', 2)`.as('to_domain'), 'kind', mailStateOf.as('state'), 'attempts', 'last_error', 'created_at', 'next_attempt_at', 'failed_at'])
+    .where('status', '!=', 'sent')
+    .$if(filters.state !== undefined, (qb) => qb.where(mailStateOf, '=', filters.state!))
+    .$if(filters.before !== undefined, (qb) => qb.where('id', '<', filters.before!))
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ id: row.id, toDomain: row.to_domain, kind: row.kind, state: row.state, attempts: row.attempts, lastError: row.last_error, createdAt: row.created_at, nextAttemptAt: row.next_attempt_at, failedAt: row.failed_at }));
+}
+
+export async function lockQueuedEmail(trx: Transaction<DB>, id: number) {
+  return trx.selectFrom('outbound_emails').select(['id', 'status', 'kind', 'attempts', sql<string>`split_part(to_address, '@', 2)`.as('to_domain')]).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export interface InitiativeType {

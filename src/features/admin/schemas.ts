@@ -199,7 +199,6 @@ export const MEMBERS_PER_PAGE = 50;
 export const MEMBER_SEARCH_LIMIT = 100;
 
 export const ROLES = ['member', 'moderator', 'administrator'] as const;
-export const ROLE_NAMES: Record<(typeof ROLES)[number], string> = { member: 'Member', moderator: 'Moderator', administrator: 'Administrator' };
 
 /**
  * What a member row can be, as the members table holds it (migrations 0002, 0010): every member
@@ -225,3 +224,20 @@ export type MemberListQuery = z.infer<typeof MemberListQuery>;
 /** The same role names as `npm run admin -- grant` and `revoke`. */
 export const RoleForm = z.strictObject({ _csrf: z.string(), role: z.enum(ROLES, { error: M.chooseRole }) });
 export type RoleForm = z.infer<typeof RoleForm>;
+
+export const EMAILS_PER_PAGE = 50;
+
+/**
+ * The mail queue's unsent emails by where they are: not yet tried, tried and due again (or being
+ * sent), or given up on after every attempt (status failed, until someone retries it).
+ */
+export const MAIL_STATES = ['pending', 'retrying', 'failed'] as const;
+export type MailState = (typeof MAIL_STATES)[number];
+export const MAIL_STATE_NAMES: Record<MailState, string> = { pending: 'Waiting to be sent', retrying: 'Retrying', failed: 'Failed' };
+
+/** /admin/mail: which state to show (all three unless one is chosen) and the keyset cursor. */
+export const MailListQuery = z.strictObject({
+  state: blankAsMissing(z.enum(MAIL_STATES, { error: M.unknownMailState })),
+  before: blankAsMissing(databaseIdField(M.badMailCursor)),
+});
+export type MailListQuery = z.infer<typeof MailListQuery>;

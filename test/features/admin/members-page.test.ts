@@ -109,7 +109,7 @@ describe('GET /admin/members', () => {
     ['an unknown role', 'role=owner', 'role', M.unknownRoleFilter],
     ['an unverified status, which no member has', 'status=unverified', 'status', M.unknownStatusFilter],
     ['a cursor that is not an id', 'before=1.5', '_form', M.badMemberCursor],
-    ['a filter the page does not have', 'admin=1', '_form', M.unexpectedFilter],
+    ['a filter the page does not have', 'admin=1', '_form', PAGE_MESSAGES.unexpectedFilter],
   ])('answers %s with 400 and says what was wrong on the page', async (_case, query, field, message) => {
     const response = await site.admin.browser.get(`/admin/members?${query}`);
     expect(response.statusCode).toBe(400);

@@ -5,6 +5,7 @@ import agencyRoutes from './agencies.js';
 import categoryRoutes from './categories.js';
 import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
+import mailRoutes from './mail.js';
 import memberRoutes from './members.js';
 
 /**
@@ -24,6 +25,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   await app.register(categoryRoutes, { deps });
   await app.register(initiativeTypeRoutes, { deps });
   await app.register(memberRoutes, { deps });
+  await app.register(mailRoutes, { deps });
 };
 
 export default adminRoutes;

@@ -2,14 +2,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { BadRequest, NotFound, Refused } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
-import { parseForm, parseParams, type FieldErrors } from '../../../lib/forms.js';
+import { parseFilterQuery, parseForm, parseParams, type FieldErrors } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { administratorOf } from '../actor.js';
 import { deactivateMember, exportMembers, reactivateMember, setRole } from '../members.js';
+import { ROLE_NAMES } from '../../../lib/messages.js';
 import { ADMIN_MESSAGES as M } from '../messages.js';
 import { findMemberListing, findMemberStatus, listAgencyNames, listMemberListings, type MemberListing } from '../queries.js';
-import { AdminItemParams, MEMBER_SEARCH_LIMIT, MEMBER_STATUS_NAMES, MEMBER_STATUSES, MemberListQuery, MEMBERS_PER_PAGE, ROLE_NAMES, ROLES, RoleForm } from '../schemas.js';
+import { AdminItemParams, MEMBER_SEARCH_LIMIT, MEMBER_STATUS_NAMES, MEMBER_STATUSES, MemberListQuery, MEMBERS_PER_PAGE, ROLES, RoleForm } from '../schemas.js';
 
 /**
  * The members list with its search, filters and CSV export; a member's page with their role;
@@ -23,20 +24,10 @@ const CHANGES = {
 
 const FILTER_FIELDS = ['q', 'agency', 'role', 'status'] as const;
 
-/** The query as typed, to re-fill the filters beside a message about them: only single strings. */
-function typedFilters(query: unknown): Record<string, string> {
-  const raw = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
-  return Object.fromEntries(FILTER_FIELDS.map((field) => [field, typeof raw[field] === 'string' ? raw[field].replace(/\0/g, '') : '']));
-}
-
-/** The filters parsed, or the 400 page's message keyed by the field it is about (so the field says it too). */
-function parseFilters(query: unknown): { ok: true; data: MemberListQuery } | { ok: false; problem: FieldErrors } {
-  const parsed = MemberListQuery.safeParse(query ?? {});
-  if (parsed.success) return { ok: true, data: parsed.data };
-  const issue = parsed.error.issues[0];
-  const field = String(issue?.path[0] ?? '_form');
-  const message = issue?.code === 'unrecognized_keys' ? M.unexpectedFilter : (issue?.message ?? '');
-  return { ok: false, problem: { [(FILTER_FIELDS as readonly string[]).includes(field) ? field : '_form']: M.memberFilterProblem(message) } };
+/** The filters parsed, or the 400 page's message beside the filter it is about. */
+function parseFilters(query: unknown): { ok: true; data: MemberListQuery } | { ok: false; problem: FieldErrors; typed: Record<string, string> } {
+  const parsed = parseFilterQuery(MemberListQuery, query, FILTER_FIELDS);
+  return parsed.ok ? parsed : { ok: false, problem: { [parsed.field]: M.memberFilterProblem(parsed.message) }, typed: parsed.typed };
 }
 
 const labelled = <T extends string>(names: Record<T, string>, values: readonly T[]) => values.map((value) => ({ value, label: names[value] }));
@@ -86,7 +77,7 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
 
   app.get('/admin/members', async (request, reply) => {
     const parsed = parseFilters(request.query);
-    if (!parsed.ok) return showMembers(deps, reply.code(400), { filters: typedFilters(request.query), problem: parsed.problem });
+    if (!parsed.ok) return showMembers(deps, reply.code(400), { filters: parsed.typed, problem: parsed.problem });
     const { before, ...filters } = parsed.data;
     const rows = await listMemberListings(deps.db, parsed.data, MEMBERS_PER_PAGE + 1);
     const members = rows.slice(0, MEMBERS_PER_PAGE);
@@ -98,7 +89,7 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
 
   app.get('/admin/members.csv', async (request, reply) => {
     const parsed = parseFilters(request.query);
-    if (!parsed.ok) return showMembers(deps, reply.code(400), { filters: typedFilters(request.query), problem: parsed.problem });
+    if (!parsed.ok) return showMembers(deps, reply.code(400), { filters: parsed.typed, problem: parsed.problem });
     // Every page of the list, whatever page the link was on.
     const { q, agency, role, status } = parsed.data;
     const { csv } = await exportMembers(deps, { q, agency, role, status }, administratorOf(request));
