@@ -178,11 +178,16 @@ export function parseFilterQuery<S extends z.ZodType>(
   if (parsed.success) return { ok: true, data: parsed.data };
   const issue = parsed.error.issues[0];
   const field = String(issue?.path[0] ?? '_form');
-  const raw = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
   return {
     ok: false,
     field: fields.includes(field) ? field : '_form',
     message: issue?.code === 'unrecognized_keys' ? PAGE_MESSAGES.unexpectedFilter : (issue?.message ?? ''),
-    typed: Object.fromEntries(fields.map((name) => [name, typeof raw[name] === 'string' ? raw[name].replace(/\0/g, '') : ''])),
+    typed: typedFilters(query, fields),
   };
+}
+
+/** The filters as typed, to re-fill the form beside a message about them: single strings only, never a NUL. */
+export function typedFilters(query: unknown, fields: readonly string[]): Record<string, string> {
+  const raw = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  return Object.fromEntries(fields.map((name) => [name, typeof raw[name] === 'string' ? raw[name].replace(/\0/g, '') : '']));
 }

@@ -92,12 +92,14 @@ const logDay = () =>
     .refine(isCalendarDay, M.badDate)
     .refine((day) => day >= LOG_YEARS.first && day <= LOG_YEARS.last, M.dateOutOfRange);
 
-/** /mod/log's filters and its keyset cursor. */
+/** The audit log's filters (on /mod/log and /admin/audit) and its keyset cursor. */
 export const LogQuery = z
   .strictObject({
     actor: optional(databaseIdField(M.badActor)),
     member: optional(databaseIdField(M.badSubject)),
     action: optional(z.string({ error: M.badAction }).regex(/^[a-z_]{1,40}(\.[a-z_]{1,40})?$/, M.badAction)),
+    // As audit_events' own check has it.
+    target_type: optional(z.string({ error: M.badTargetType }).regex(/^[a-z][a-z_]{1,39}$/, M.badTargetType)),
     from: optional(logDay()),
     to: optional(logDay()),
     before: optional(

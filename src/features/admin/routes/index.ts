@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import agencyRoutes from './agencies.js';
+import auditRoutes from './audit.js';
 import categoryRoutes from './categories.js';
 import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
@@ -26,6 +27,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   await app.register(initiativeTypeRoutes, { deps });
   await app.register(memberRoutes, { deps });
   await app.register(mailRoutes, { deps });
+  await app.register(auditRoutes, { deps });
 };
 
 export default adminRoutes;
