@@ -103,6 +103,9 @@ export function databaseIdField(message: string) {
     .transform(Number);
 }
 
+/** A query filter left empty is no filter: a form of filters sends every field, filled or not. */
+export const blankAsMissing = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 export const formToken = z.uuid({ error: 'This form is missing its token; reload the page and try again' });
 
 export type FieldErrors = Record<string, string>;
@@ -159,4 +162,32 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.in
 export function refusalAsFieldErrors(error: unknown): FieldErrors {
   if (error instanceof Refused && error.statusCode === 422) return { [error.field]: error.message };
   throw error;
+}
+
+/**
+ * A list page's filters from its query string. On failure: the first problem, keyed by the filter
+ * it is about (so the summary links to it and the field says it too), and the filters as typed
+ * (single strings only) to re-fill the form beside it.
+ */
+export function parseFilterQuery<S extends z.ZodType>(
+  schema: S,
+  query: unknown,
+  fields: readonly string[],
+): { ok: true; data: z.infer<S> } | { ok: false; field: string; message: string; typed: Record<string, string> } {
+  const parsed = schema.safeParse(query ?? {});
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const issue = parsed.error.issues[0];
+  const field = String(issue?.path[0] ?? '_form');
+  return {
+    ok: false,
+    field: fields.includes(field) ? field : '_form',
+    message: issue?.code === 'unrecognized_keys' ? PAGE_MESSAGES.unexpectedFilter : (issue?.message ?? ''),
+    typed: typedFilters(query, fields),
+  };
+}
+
+/** The filters as typed, to re-fill the form beside a message about them: single strings only, never a NUL. */
+export function typedFilters(query: unknown, fields: readonly string[]): Record<string, string> {
+  const raw = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  return Object.fromEntries(fields.map((name) => [name, typeof raw[name] === 'string' ? raw[name].replace(/\0/g, '') : '']));
 }

@@ -31,6 +31,7 @@ export const PAGE_MESSAGES = {
   administratorsOnly: 'Only administrators can see this page or do this.',
   moderatorsOnly: 'Only moderators and administrators can see this page or do this.',
   tooManyFields: 'The form had far more fields than any form on this site. Reload the page and try again.',
+  unexpectedFilter: 'The address has a filter this page does not have',
   unexpectedField: 'The form contained a field Commons does not expect. Reload the page and try again.',
   invalidEncoding: 'The address or form contained characters that are not valid text (invalid encoding).',
 } as const;

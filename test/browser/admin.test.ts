@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { expectNoAxeViolations, pageCheck, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { createCategory, createThreads } from '../support/forum-rows.js';
+import { enqueueEmail } from '../../src/mail/outbox.js';
 import { createAgency, createMember } from '../support/members.js';
 
 // Issue 9, item 2: the administrator's form for an agency's jurisdiction and type, and the
 // initiative types list; issue 11: domain rules, the review of the members a removed rule
-// admitted, merging agencies, and categories. Used by label as a person would, at a desktop and a phone width.
+// admitted, merging agencies, categories, members, the mail queue and the audit log. Used by label as a person would, at a desktop and a phone width.
 const session = useBrowserSession();
 const check = pageCheck('admin');
 
@@ -118,5 +119,39 @@ describe('the administration pages', () => {
     await Promise.all([page.waitForURL(session.site.url('/admin/categories')), page.getByRole('button', { name: `Move the threads and remove ${emptied.name}` }).click()]);
     await expect.poll(() => page.getByRole('status').textContent()).toContain(`its 2 threads moved to “${name}”`);
     await check(page, 'categories-after', width);
+  });
+
+  it.each([1280, 320])('lets an administrator find a member, change their role, and read the mail queue and the audit log at %i px', async (width) => {
+    const { db } = session.site.t;
+    const administrator = await createMember(db, { role: 'administrator' });
+    const member = await createMember(db, { handle: `browser_found_${width}` });
+    await enqueueEmail(db, { to: `kim@browser-${width}.example`, subject: 'Subject', text: 'Body', kind: 'auth.verify' }).then((id) =>
+      db.updateTable('outbound_emails').set({ status: 'failed', attempts: 32, failed_at: new Date(), last_error: '550 mailbox unavailable' }).where('id', '=', id).execute(),
+    );
+    const page = await session.openPage(width, 800);
+    await signInOnPage(page, session.site, administrator);
+
+    await page.goto(session.site.url('/admin'));
+    await Promise.all([page.waitForURL(session.site.url('/admin/members')), page.getByRole('main').getByRole('link', { name: 'Members', exact: true }).click()]);
+    await page.getByLabel('Name, address or handle').fill(member.handle);
+    await Promise.all([page.waitForURL(/\/admin\/members\?/), page.getByRole('button', { name: 'Find' }).click()]);
+    await check(page, 'members-search', width);
+    await Promise.all([page.waitForURL(session.site.url(`/admin/members/${member.id}`)), page.getByRole('link', { name: member.displayName }).click()]);
+    await page.getByLabel('Role').selectOption({ label: 'Moderator' });
+    await page.getByRole('button', { name: 'Change role' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`${member.displayName} is now a moderator.`);
+    await check(page, 'member-role-changed', width);
+
+    await page.goto(session.site.url('/admin/mail?state=failed'));
+    await page.getByRole('button', { name: `Retry the email to …@browser-${width}.example` }).first().click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain(`The email to …@browser-${width}.example is queued again`);
+    await check(page, 'mail-retried', width);
+
+    await page.goto(session.site.url('/admin/audit?action=mail.retried'));
+    expect(await page.getByRole('table').textContent()).toContain('Failed email retried');
+    await check(page, 'audit-filtered', width);
+    await page.goto(session.site.url('/admin/members?status=unverified'));
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('The status must be Active, Suspended, Awaiting approval or Deactivated');
+    await check(page, 'members-filter-refused', width);
   });
 });

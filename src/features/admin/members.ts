@@ -4,14 +4,17 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Role } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
+import { csvLines } from '../../lib/csv.js';
 import { Refused } from '../../lib/errors.js';
 import { updateMemberRole } from '../auth/queries.js';
 import { endOtherSessions } from '../auth/sessions.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
 import type { Actor } from './actor.js';
 import { listMembersNoLongerAdmitted } from './domain-rules.js';
+import { ROLE_NAMES } from '../../lib/messages.js';
 import { ADMIN_MESSAGES as M } from './messages.js';
-import { lockMember, type MemberStatusRow } from './queries.js';
+import { listMemberListings, lockActiveAdministrators, lockMember, type MemberFilters, type MemberStatusRow } from './queries.js';
+import { MEMBER_STATUS_NAMES } from './schemas.js';
 
 /**
  * Roles and deactivation, as administrators change them on /admin and with `npm run admin` (which
@@ -37,8 +40,14 @@ async function lockedMember(trx: Transaction<DB>, memberId: number): Promise<Mem
  */
 export async function setRole(deps: Pick<Deps, 'db'>, memberId: number, role: Role, actor: Actor): Promise<RoleChange> {
   return inTransaction(deps.db, async (trx) => {
+    // Administrators are locked before the member (in id order), so two demotions at once queue rather than deadlock.
+    const administrators = role === 'administrator' ? [] : await lockActiveAdministrators(trx);
     const member = await lockedMember(trx, memberId);
     if (member.role === role) throw new Refused(M.alreadyHasRole(member.canonicalEmail, role), '_form', 409);
+    // Someone must be left who can give the role back (an administrator demoting themselves, too).
+    if (member.role === 'administrator' && member.deactivatedAt === null && administrators.every((id) => id === member.id)) {
+      throw new Refused(M.lastAdministrator, 'role');
+    }
     await updateMemberRole(trx, member.id, role);
     await insertAuditEvent(trx, {
       ...actor,
@@ -131,5 +140,29 @@ export async function reactivateMember(deps: Pick<Deps, 'db'>, memberId: number,
       details: { before: { deactivatedAt: member.deactivatedAt.toISOString() }, after: { deactivatedAt: null } },
     });
     return { memberId: member.id, canonicalEmail: member.canonicalEmail, displayName: member.displayName };
+  });
+}
+
+const EXPORT_BATCH = 1000;
+const EXPORT_HEADER = ['Name', 'Handle', 'Email', 'Agency', 'Role', 'Status', 'Joined', 'Last signed in'] as const;
+
+/**
+ * Every member the filters match, as CSV, and the audit row saying who took the list and with
+ * which filters (a list of addresses leaving the site is worth knowing about), in one transaction.
+ */
+export async function exportMembers(deps: Pick<Deps, 'db'>, filters: Omit<MemberFilters, 'before'>, actor: Actor): Promise<{ csv: string; rows: number }> {
+  return inTransaction(deps.db, async (trx) => {
+    const rows: Array<Array<string | null>> = [];
+    let before: number | undefined;
+    for (;;) {
+      const batch = await listMemberListings(trx, { ...filters, before }, EXPORT_BATCH);
+      for (const member of batch) {
+        rows.push([member.displayName, member.handle, member.canonicalEmail, member.agencyName, ROLE_NAMES[member.role], MEMBER_STATUS_NAMES[member.status], member.joinedAt.toISOString(), member.lastSignedInAt?.toISOString() ?? null]);
+      }
+      if (batch.length < EXPORT_BATCH) break;
+      before = batch.at(-1)!.id;
+    }
+    await insertAuditEvent(trx, { ...actor, action: 'members.exported', details: { filters, rows: rows.length } });
+    return { csv: csvLines(EXPORT_HEADER, rows), rows: rows.length };
   });
 }

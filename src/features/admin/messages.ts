@@ -1,3 +1,5 @@
+import { ACTION_NAMES } from '../moderation/messages.js';
+
 /**
  * What administration says on the /admin pages, and what `npm run admin` prints when a service
  * refuses (the command's own wording and hints are in src/cli/admin.ts); tests assert against
@@ -9,6 +11,21 @@ export const ADMIN_MESSAGES = {
   notDeactivated: (canonical: string) => `${canonical} is not deactivated; nothing changed`,
   memberGone: 'That member no longer exists',
   notYourself: 'You cannot deactivate yourself; ask another administrator, or use npm run admin',
+  lastAdministrator: 'This is the last active administrator: make someone else an administrator first',
+  chooseRole: 'Choose Member, Moderator or Administrator',
+  roleChanged: (name: string, role: string) => `${name} is now ${withArticle(role)}.`,
+  searchControls: 'Search cannot contain line breaks or invisible control characters',
+  unknownAgencyFilter: 'Choose an agency from the list',
+  unknownRoleFilter: 'The role must be Member, Moderator or Administrator',
+  unknownStatusFilter: 'The status must be Active, Suspended, Awaiting approval or Deactivated',
+  badMemberCursor: 'That page link is not valid; start again from the first page',
+  unknownMailState: 'The state must be Waiting to be sent, Retrying or Failed',
+  badMailCursor: 'That page link is not valid; start again from the first page',
+  mailFilterProblem: (problem: string) => `The emails could not be listed: ${problem}`,
+  emailGone: 'That email is no longer in the queue',
+  emailRetried: (domain: string) => `The email to …@${domain} is queued again, with a fresh set of attempts.`,
+  emailAlreadyQueued: (domain: string) => `The email to …@${domain} is already back in the queue; nothing changed.`,
+  memberFilterProblem: (problem: string) => `The members could not be filtered: ${problem}`,
   deactivatedInBrowser: (name: string) => `${name} is deactivated: they cannot sign in, and their sessions have ended.`,
   reactivatedInBrowser: (name: string) => `${name} is reactivated and can sign in again.`,
   ruleDomainRequired: 'Enter a domain, such as agency.gov.au',
@@ -94,6 +111,36 @@ export const ADMIN_MESSAGES = {
   threadsHeld: (threads: number) => (threads === 1 ? '1 thread' : `${threads.toLocaleString('en-AU')} threads`),
   categoryAlreadyRemoved: 'That category has already been removed; nothing more was written.',
 } as const;
+
+/** The audit log's names for actions: moderation's, and administration's, sign-in's and membership's. */
+export const AUDIT_ACTION_NAMES: Record<string, string> = {
+  ...ACTION_NAMES,
+  'role.granted': 'Role granted',
+  'role.revoked': 'Role revoked',
+  'members.exported': 'Members exported as CSV',
+  'mail.retried': 'Failed email retried',
+  'domain_rule.added': 'Domain rule added',
+  'domain_rule.changed': 'Domain rule changed',
+  'domain_rule.blocked': 'Domain rule turned into a block',
+  'domain_rule.removed': 'Domain rule removed',
+  'agency.added': 'Agency added',
+  'agency.classified': 'Agency jurisdiction or type set',
+  'agency.renamed': 'Agency renamed',
+  'agency.merged': 'Agency merged',
+  'initiative_type.added': 'Initiative type added',
+  'initiative_type.renamed': 'Initiative type renamed',
+  'initiative_type.moved': 'Initiative type moved',
+  'initiative_type.removed': 'Initiative type removed',
+  'member.joined': 'Member joined',
+  'signup.requested': 'Sign-up requested',
+  'signin.succeeded': 'Signed in',
+  'signin.failed': 'Sign-in failed',
+  'signin.locked': 'Sign-in locked',
+  'signin.unlocked': 'Sign-in unlocked',
+  'signin.new_device': 'Signed in on a new device',
+  'password.changed': 'Password changed',
+  'password.reset': 'Password reset',
+};
 
 function withArticle(word: string): string {
   return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;

@@ -1,8 +1,9 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { containsPattern } from '../../lib/like-pattern.js';
 import type { Db, Role } from '../../db/types.js';
 import { categoryColumns, toCategory, type Category } from '../discussions/queries/categories.js';
-import type { AgencyType, Jurisdiction, RuleEffect } from './schemas.js';
+import type { AgencyType, Jurisdiction, MailState, MemberStatus, RuleEffect } from './schemas.js';
 
 /**
  * What administration reads and locks: domain rules, agencies, members, initiative types and categories, as
@@ -199,6 +200,117 @@ export async function findMemberStatus(db: Db, id: number) {
 export async function lockMember(trx: Transaction<DB>, id: number): Promise<MemberStatusRow | undefined> {
   const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'deactivated_at']).where('id', '=', id).forUpdate().executeTakeFirst();
   return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, deactivatedAt: row.deactivated_at };
+}
+
+/** A member as the /admin/members list, the member page and the CSV export show them. */
+export interface MemberListing {
+  id: number;
+  displayName: string;
+  handle: string;
+  canonicalEmail: string;
+  agencyId: number | null;
+  agencyName: string | null;
+  role: Role;
+  status: MemberStatus;
+  suspendedUntil: Date | null;
+  joinedAt: Date;
+  lastSignedInAt: Date | null;
+}
+
+export interface MemberFilters {
+  q?: string;
+  agency?: number;
+  role?: Role;
+  status?: MemberStatus;
+  /** Only members with a smaller id: the keyset cursor, the last row of the page before. */
+  before?: number;
+}
+
+// One status per member, the most restrictive first, as the filter decides them.
+const statusOf = sql<MemberStatus>`case
+  when m.deactivated_at is not null then 'deactivated'
+  when m.suspended_until > now() then 'suspended'
+  when m.awaiting_approval_since is not null then 'awaiting_approval'
+  else 'active' end`;
+
+/**
+ * Members newest first (by id, so a page is a primary-key range scan). The search matches a
+ * substring of the name, address or handle, so it reads every row the other filters leave: a
+ * plain scan of members, cheap at the tens of thousands of members a government community has;
+ * past that, a pg_trgm index on the three columns serves the same query unchanged.
+ */
+export async function listMemberListings(db: Db, filters: MemberFilters, limit: number): Promise<MemberListing[]> {
+  const rows = await db
+    .selectFrom('members as m')
+    .leftJoin('agencies as a', 'a.id', 'm.agency_id')
+    .select(['m.id', 'm.display_name', 'm.handle', 'm.canonical_email', 'm.agency_id', 'a.name as agency_name', 'm.role', 'm.suspended_until', 'm.created_at', 'm.last_signed_in_at', statusOf.as('status')])
+    .$if(filters.q !== undefined, (qb) => {
+      const pattern = containsPattern(filters.q!);
+      return qb.where((eb) => eb.or([eb('m.display_name', 'ilike', pattern), eb('m.canonical_email', 'ilike', pattern), eb('m.handle', 'ilike', pattern)]));
+    })
+    .$if(filters.agency !== undefined, (qb) => qb.where('m.agency_id', '=', filters.agency!))
+    .$if(filters.role !== undefined, (qb) => qb.where('m.role', '=', filters.role!))
+    .$if(filters.status !== undefined, (qb) => qb.where(statusOf, '=', filters.status!))
+    .$if(filters.before !== undefined, (qb) => qb.where('m.id', '<', filters.before!))
+    .orderBy('m.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    displayName: row.display_name,
+    handle: row.handle,
+    canonicalEmail: row.canonical_email,
+    agencyId: row.agency_id,
+    agencyName: row.agency_name,
+    role: row.role as Role,
+    status: row.status,
+    suspendedUntil: row.suspended_until,
+    joinedAt: row.created_at,
+    lastSignedInAt: row.last_signed_in_at,
+  }));
+}
+
+export async function findMemberListing(db: Db, id: number): Promise<MemberListing | undefined> {
+  return (await listMemberListings(db, { before: id + 1 }, 1)).find((member) => member.id === id);
+}
+
+/** The active administrators, locked: whether one may stop being one is decided while nobody else can. */
+export async function lockActiveAdministrators(trx: Transaction<DB>): Promise<number[]> {
+  const rows = await trx.selectFrom('members').select('id').where('role', '=', 'administrator').where('deactivated_at', 'is', null).orderBy('id').forUpdate().execute();
+  return rows.map((row) => row.id);
+}
+
+/** An unsent email as /admin/mail shows it: the address only by its domain, never in full. */
+export interface QueuedEmail {
+  id: number;
+  toDomain: string;
+  kind: string;
+  state: MailState;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  failedAt: Date | null;
+}
+
+const mailStateOf = sql<MailState>`case when status = 'failed' then 'failed' when attempts > 0 or status = 'sending' then 'retrying' else 'pending' end`;
+
+/** Unsent emails newest first, by id (the primary key) for keyset pages; sent ones are not listed. */
+export async function listQueuedEmails(db: Db, filters: { state?: MailState; before?: number }, limit: number): Promise<QueuedEmail[]> {
+  const rows = await db
+    .selectFrom('outbound_emails')
+    .select(['id', sql<string>`split_part(to_address, '@', 2)`.as('to_domain'), 'kind', mailStateOf.as('state'), 'attempts', 'last_error', 'created_at', 'next_attempt_at', 'failed_at'])
+    .where('status', '!=', 'sent')
+    .$if(filters.state !== undefined, (qb) => qb.where(mailStateOf, '=', filters.state!))
+    .$if(filters.before !== undefined, (qb) => qb.where('id', '<', filters.before!))
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ id: row.id, toDomain: row.to_domain, kind: row.kind, state: row.state, attempts: row.attempts, lastError: row.last_error, createdAt: row.created_at, nextAttemptAt: row.next_attempt_at, failedAt: row.failed_at }));
+}
+
+export async function lockQueuedEmail(trx: Transaction<DB>, id: number) {
+  return trx.selectFrom('outbound_emails').select(['id', 'status', 'kind', 'attempts', sql<string>`split_part(to_address, '@', 2)`.as('to_domain')]).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export interface InitiativeType {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseIdField, formToken, textField } from '../../lib/forms.js';
+import { blankAsMissing, databaseIdField, formToken, textField } from '../../lib/forms.js';
 import { parseRuleEntry } from '../auth/email-domain.js';
 import type { Audience } from '../discussions/access.js';
 import { databaseId } from '../discussions/schemas.js';
@@ -194,3 +194,50 @@ export const RemoveCategoryForm = z.strictObject({
   move_to: z.union([z.literal('').transform(() => null), databaseIdField(M.moveTargetUnknown)], { error: M.moveTargetUnknown }).default(null),
 });
 export type RemoveCategoryForm = z.infer<typeof RemoveCategoryForm>;
+
+export const MEMBERS_PER_PAGE = 50;
+export const MEMBER_SEARCH_LIMIT = 100;
+
+export const ROLES = ['member', 'moderator', 'administrator'] as const;
+
+/**
+ * What a member row can be, as the members table holds it (migrations 0002, 0010): every member
+ * verified their address before the row was written (`verified_at` is not null), so there is no
+ * "unverified" member to list; a sign-up still waiting for its link is a signup request, not a member.
+ */
+export const MEMBER_STATUSES = ['active', 'suspended', 'awaiting_approval', 'deactivated'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+export const MEMBER_STATUS_NAMES: Record<MemberStatus, string> = { active: 'Active', suspended: 'Suspended', awaiting_approval: 'Awaiting approval', deactivated: 'Deactivated' };
+
+/** /admin/members and /admin/members.csv: one search box, three filters, and the keyset cursor (the last id shown). */
+export const MemberListQuery = z.strictObject({
+  q: blankAsMissing(
+    textField({ label: 'Search', max: MEMBER_SEARCH_LIMIT, optional: true }).refine((text) => !CONTROL_CHARACTERS.test(text), M.searchControls),
+  ),
+  agency: blankAsMissing(databaseIdField(M.unknownAgencyFilter)),
+  role: blankAsMissing(z.enum(ROLES, { error: M.unknownRoleFilter })),
+  status: blankAsMissing(z.enum(MEMBER_STATUSES, { error: M.unknownStatusFilter })),
+  before: blankAsMissing(databaseIdField(M.badMemberCursor)),
+});
+export type MemberListQuery = z.infer<typeof MemberListQuery>;
+
+/** The same role names as `npm run admin -- grant` and `revoke`. */
+export const RoleForm = z.strictObject({ _csrf: z.string(), role: z.enum(ROLES, { error: M.chooseRole }) });
+export type RoleForm = z.infer<typeof RoleForm>;
+
+export const EMAILS_PER_PAGE = 50;
+
+/**
+ * The mail queue's unsent emails by where they are: not yet tried, tried and due again (or being
+ * sent), or given up on after every attempt (status failed, until someone retries it).
+ */
+export const MAIL_STATES = ['pending', 'retrying', 'failed'] as const;
+export type MailState = (typeof MAIL_STATES)[number];
+export const MAIL_STATE_NAMES: Record<MailState, string> = { pending: 'Waiting to be sent', retrying: 'Retrying', failed: 'Failed' };
+
+/** /admin/mail: which state to show (all three unless one is chosen) and the keyset cursor. */
+export const MailListQuery = z.strictObject({
+  state: blankAsMissing(z.enum(MAIL_STATES, { error: M.unknownMailState })),
+  before: blankAsMissing(databaseIdField(M.badMailCursor)),
+});
+export type MailListQuery = z.infer<typeof MailListQuery>;

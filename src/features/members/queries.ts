@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/types.js';
 import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
 import { heldPostShownTo, heldThreadShownTo } from '../moderation/queries/held-posts.js';
+import { containsPattern } from '../../lib/like-pattern.js';
 
 /** What a profile shows of a member: never their email, role or anything about signing in. */
 export interface Profile {
@@ -119,12 +120,6 @@ export interface MemberListItem {
   handle: string;
   jobTitle: string | null;
   agencyName: string | null;
-}
-
-// LIKE's own wildcards and its escape character, typed into a search, stand for themselves.
-// Backslash is PostgreSQL's default LIKE escape, so no ESCAPE clause is needed.
-function containsPattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
 function activeMembers(db: Db, filter: MemberFilter) {

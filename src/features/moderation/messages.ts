@@ -55,6 +55,7 @@ export const MODERATION_MESSAGES = {
   unknownActor: 'that is not a moderator or administrator, now or before: choose one from the list',
   badSubject: 'the member must be a member id (a whole number)',
   badAction: 'the action must be a name such as member.warned',
+  badTargetType: 'the kind of thing acted on must be a name such as thread or domain_rule',
   badDate: 'dates must be written as 2027-03-31',
   dateOutOfRange: 'dates must fall between the years 2000 and 9998',
   datesReversed: 'the "from" date must not be after the "to" date',

@@ -84,6 +84,7 @@ export async function listLog(db: Db, filters: LogQuery, timeZone: string): Prom
   if (filters.actor !== undefined) query = query.where('e.actor_member_id', '=', filters.actor);
   if (filters.member !== undefined) query = query.where('e.subject_member_id', '=', filters.member);
   if (filters.action !== undefined) query = query.where('e.action', '=', filters.action);
+  if (filters.target_type !== undefined) query = query.where('e.target_type', '=', filters.target_type);
   if (filters.from !== undefined) query = query.where('e.occurred_at', '>=', startOfDayIn(filters.from, timeZone));
   if (filters.to !== undefined) query = query.where('e.occurred_at', '<', startOfDayIn(dayAfter(filters.to), timeZone));
   if (filters.before !== undefined) query = query.where(sql<boolean>`(e.occurred_at, e.id) < (${filters.before.occurredAt}::timestamptz, ${filters.before.id})`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseIdField, textField } from '../../lib/forms.js';
+import { blankAsMissing as optional, databaseIdField, textField } from '../../lib/forms.js';
 import { isCalendarDay } from '../../lib/time.js';
 import { DISCUSSION_MESSAGES } from '../discussions/messages.js';
 import { databaseId, THREAD_LIMITS } from '../discussions/schemas.js';
@@ -80,7 +80,6 @@ export const SuspendForm = z.strictObject({
 });
 export type SuspendForm = z.infer<typeof SuspendForm>;
 
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 // The last row shown: its time to the microsecond, as PostgreSQL wrote it, and its id.
 const CURSOR = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z_([1-9]\d{0,15})$/;
@@ -93,12 +92,14 @@ const logDay = () =>
     .refine(isCalendarDay, M.badDate)
     .refine((day) => day >= LOG_YEARS.first && day <= LOG_YEARS.last, M.dateOutOfRange);
 
-/** /mod/log's filters and its keyset cursor. */
+/** The audit log's filters (on /mod/log and /admin/audit) and its keyset cursor. */
 export const LogQuery = z
   .strictObject({
     actor: optional(databaseIdField(M.badActor)),
     member: optional(databaseIdField(M.badSubject)),
     action: optional(z.string({ error: M.badAction }).regex(/^[a-z_]{1,40}(\.[a-z_]{1,40})?$/, M.badAction)),
+    // As audit_events' own check has it.
+    target_type: optional(z.string({ error: M.badTargetType }).regex(/^[a-z][a-z_]{1,39}$/, M.badTargetType)),
     from: optional(logDay()),
     to: optional(logDay()),
     before: optional(

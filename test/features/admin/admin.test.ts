@@ -83,6 +83,8 @@ describe('grant and revoke', () => {
 
   it('revokes back to member, records role.revoked and leaves the sessions to pick up the new limits', async () => {
     const member = await createMember(db, { role: 'administrator' });
+    // Another stays, as the last active administrator cannot be demoted.
+    await createMember(db, { role: 'administrator' });
     await addSession(member.id);
     await setRole({ db }, member.id, 'member', operator);
     expect((await memberRow(member.id)).role).toBe('member');

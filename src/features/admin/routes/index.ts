@@ -3,9 +3,11 @@ import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import { requireRecentAuthentication } from '../../../plugins/second-factor.js';
 import agencyRoutes from './agencies.js';
+import auditRoutes from './audit.js';
 import categoryRoutes from './categories.js';
 import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
+import mailRoutes from './mail.js';
 import memberRoutes from './members.js';
 
 /**
@@ -27,6 +29,8 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   await app.register(categoryRoutes, { deps });
   await app.register(initiativeTypeRoutes, { deps });
   await app.register(memberRoutes, { deps });
+  await app.register(mailRoutes, { deps });
+  await app.register(auditRoutes, { deps });
 };
 
 export default adminRoutes;

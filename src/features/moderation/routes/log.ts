@@ -1,5 +1,6 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../../deps.js';
+import { parseFilterQuery, typedFilters } from '../../../lib/forms.js';
 import { ACTION_NAMES, MODERATION_MESSAGES as M } from '../messages.js';
 import { findLogTargets, listLog, listLogActors, memberHref, type LogActor, type LogTarget, type RecordEntry } from '../record.js';
 import { LogQuery } from '../schemas.js';
@@ -32,54 +33,78 @@ function aboutOf(entry: RecordEntry, targets: Map<string, LogTarget>): AboutPart
 
 const actorOption = (actor: LogActor) => ({ value: String(actor.id), label: `${actor.displayName} (${actor.role === 'member' ? 'former staff' : actor.role})` });
 
-const FILTER_FIELDS: readonly string[] = ['actor', 'member', 'action', 'from', 'to'];
+const FILTER_FIELDS: readonly string[] = ['actor', 'member', 'action', 'target_type', 'from', 'to'];
 
-/** The query as typed, to re-fill the filters beside a message about them: only single strings. */
-function typedFilters(query: unknown): Record<string, string> {
-  const raw = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
-  return Object.fromEntries(FILTER_FIELDS.map((field) => [field, typeof raw[field] === 'string' ? raw[field] : '']));
+/** What a log's page is: where it lives, what it is called, and the actions its filter names. */
+export interface LogPage {
+  path: string;
+  title: string;
+  lead: string;
+  actionNames: Record<string, string>;
 }
 
-function showLog(reply: FastifyReply, page: { actors: LogActor[]; filters: Record<string, string>; problem?: { field: unknown; message: string }; entries?: (RecordEntry & { actionName: string; about: AboutPart[]; actorFiltered: boolean })[]; olderHref?: string; paged?: boolean }) {
+export const MODERATION_LOG: LogPage = {
+  path: '/mod/log',
+  title: 'Moderation log',
+  lead: 'Every moderator and administrator action, newest first. The log cannot be changed.',
+  actionNames: ACTION_NAMES,
+};
+
+const TARGET_TYPES: Record<string, string> = { member: 'Member', post: 'Post', thread: 'Thread', resource: 'Resource', member_warning: 'Warning' };
+
+function showLog(reply: FastifyReply, log: LogPage, page: { actors: LogActor[]; filters: Record<string, string>; problem?: { field: string; message: string }; entries?: (RecordEntry & { actionName: string; about: AboutPart[]; actorFiltered: boolean })[]; olderHref?: string; paged?: boolean; targetTypes: Record<string, string> }) {
   return reply.view('moderation/log', {
-    title: 'Moderation log',
+    title: log.title,
+    lead: log.lead,
+    path: log.path,
     filters: page.filters,
     actors: page.actors.map(actorOption),
-    actions: Object.entries(ACTION_NAMES).map(([value, label]) => ({ value, label })),
+    actions: Object.entries(log.actionNames).map(([value, label]) => ({ value, label })),
+    targetTypes: Object.entries(page.targetTypes).map(([value, label]) => ({ value, label })),
     // Keyed by the field it is about, so the summary links to it and the field says it too.
-    problem: page.problem && { [FILTER_FIELDS.includes(String(page.problem.field)) ? String(page.problem.field) : '_form']: page.problem.message },
+    problem: page.problem && { [page.problem.field]: page.problem.message },
     entries: page.entries ?? [],
     olderHref: page.olderHref,
     paged: page.paged ?? false,
   });
 }
 
-/** /mod/log: the audit log, newest first, filtered by moderator, action, member and dates. */
-const logRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
-  app.get('/mod/log', async (request, reply) => {
+/**
+ * A page of the audit log, newest first, filtered by actor, action, member acted on, kind of
+ * thing acted on and dates: /mod/log here, /admin/audit with administration's names for actions
+ * and the things they act on.
+ */
+export function logHandler(deps: Deps, log: LogPage, extraTargetTypes: Record<string, string> = {}) {
+  const targetTypes = { ...TARGET_TYPES, ...extraTargetTypes };
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     const actors = await listLogActors(deps.db);
-    const parsed = LogQuery.safeParse(request.query ?? {});
-    const unknownActor = parsed.success && parsed.data.actor !== undefined && !actors.some((actor) => actor.id === parsed.data.actor);
-    if (!parsed.success || unknownActor) {
-      const issue = parsed.success ? { path: ['actor'], message: M.unknownActor } : parsed.error.issues[0];
-      return showLog(reply.code(400), { actors, filters: typedFilters(request.query), problem: { field: issue?.path[0], message: M.logFilterProblem(issue?.message ?? '') } });
+    const parsed = parseFilterQuery(LogQuery, request.query, FILTER_FIELDS);
+    const unknownActor = parsed.ok && parsed.data.actor !== undefined && !actors.some((actor) => actor.id === parsed.data.actor);
+    if (!parsed.ok || unknownActor) {
+      const problem = parsed.ok ? { field: 'actor', message: M.logFilterProblem(M.unknownActor) } : { field: parsed.field, message: M.logFilterProblem(parsed.message) };
+      return showLog(reply.code(400), log, { actors, filters: parsed.ok ? typedFilters(request.query, FILTER_FIELDS) : parsed.typed, problem, targetTypes });
     }
     const filters = parsed.data;
     const { entries, more } = await listLog(deps.db, filters, deps.config.timeZone);
     const targets = await findLogTargets(deps.db, request.member!, entries);
     const staff = new Set(actors.map((actor) => actor.id));
-    const shown = { actor: filters.actor?.toString() ?? '', member: filters.member?.toString() ?? '', action: filters.action ?? '', from: filters.from ?? '', to: filters.to ?? '' };
+    const shown = { actor: filters.actor?.toString() ?? '', member: filters.member?.toString() ?? '', action: filters.action ?? '', target_type: filters.target_type ?? '', from: filters.from ?? '', to: filters.to ?? '' };
     const kept = new URLSearchParams(Object.entries(shown).filter(([, value]) => value !== ''));
     const last = entries.at(-1);
     if (more && last) kept.set('before', last.cursor);
-    return showLog(reply, {
+    return showLog(reply, log, {
       actors,
       filters: shown,
-      entries: entries.map((entry) => ({ ...entry, actionName: ACTION_NAMES[entry.action] ?? entry.action, about: aboutOf(entry, targets), actorFiltered: entry.actorId !== null && staff.has(entry.actorId) })),
-      olderHref: more ? `/mod/log?${kept.toString()}` : undefined,
+      entries: entries.map((entry) => ({ ...entry, actionName: log.actionNames[entry.action] ?? entry.action, about: aboutOf(entry, targets), actorFiltered: entry.actorId !== null && staff.has(entry.actorId) })),
+      olderHref: more ? `${log.path}?${kept.toString()}` : undefined,
       paged: filters.before !== undefined,
+      targetTypes,
     });
-  });
+  };
+}
+
+const logRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+  app.get(MODERATION_LOG.path, logHandler(deps, MODERATION_LOG));
 };
 
 export default logRoutes;
