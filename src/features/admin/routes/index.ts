@@ -6,6 +6,7 @@ import categoryRoutes from './categories.js';
 import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
 import memberRoutes from './members.js';
+import settingRoutes from './settings.js';
 
 /**
  * /admin: every route registered here, now or later, is for administrators only. The scope's
@@ -24,6 +25,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   await app.register(categoryRoutes, { deps });
   await app.register(initiativeTypeRoutes, { deps });
   await app.register(memberRoutes, { deps });
+  await app.register(settingRoutes, { deps });
 };
 
 export default adminRoutes;

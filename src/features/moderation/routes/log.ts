@@ -65,7 +65,7 @@ const logRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
       return showLog(reply.code(400), { actors, filters: typedFilters(request.query), problem: { field: issue?.path[0], message: M.logFilterProblem(issue?.message ?? '') } });
     }
     const filters = parsed.data;
-    const { entries, more } = await listLog(deps.db, filters, deps.config.timeZone);
+    const { entries, more } = await listLog(deps.db, filters, deps.settings.current.TIME_ZONE);
     const targets = await findLogTargets(deps.db, request.member!, entries);
     const staff = new Set(actors.map((actor) => actor.id));
     const shown = { actor: filters.actor?.toString() ?? '', member: filters.member?.toString() ?? '', action: filters.action ?? '', from: filters.from ?? '', to: filters.to ?? '' };
