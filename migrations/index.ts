@@ -13,6 +13,7 @@ import * as m0011 from './0011_audit_subject.js';
 import * as m0012 from './0012_site_wide_pins.js';
 import * as m0013 from './0013_moderation_visibility.js';
 import * as m0014 from './0014_second_factor.js';
+import * as m0015 from './0015_setting_overrides.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_site_wide_pins': m0012,
   '0013_moderation_visibility': m0013,
   '0014_second_factor': m0014,
+  '0015_setting_overrides': m0015,
 };

@@ -34,6 +34,7 @@ import site from './plugins/site.js';
 import staticFiles from './plugins/static-files.js';
 import view from './plugins/view.js';
 import { serverOptions } from './server-options.js';
+import { SiteSettings } from './site-settings.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,22 +64,27 @@ export interface AppDependencies {
 export async function buildApp({ config, database, transport, sessionSecrets, redis, logStream, runJobs = true, extraSiteRoutes, now = () => new Date(), hashingLimit }: AppDependencies): Promise<FastifyInstance> {
   const { db } = database;
   const templates = loadTemplates();
-  const app = Fastify(serverOptions(config, templates, logStream));
+  const settings = new SiteSettings(db, config.site, now);
+  const app = Fastify(serverOptions(config, templates, settings, logStream));
   const mailWorker = new MailWorker({
     db,
     transport,
     maxAttempts: config.mail.maxAttempts,
     pollSeconds: config.mail.pollSeconds,
     log: app.log,
-    compose: (limit) => answerAccountRequests(deps, limit),
+    // Sign-up emails follow the sign-up settings: read again, if stale, before each batch.
+    compose: async (limit) => {
+      await settings.refreshIfStale();
+      return answerAccountRequests(deps, limit);
+    },
   });
   app.decorate('mailWorker', mailWorker);
-  const deps = createDeps({ db, config, templates, redis, now, hashingLimit, nudgeMail: () => mailWorker.nudge(), warn: (error, message) => app.log.warn({ err: error }, message) });
+  const deps = createDeps({ db, config, templates, redis, now, hashingLimit, settings, nudgeMail: () => mailWorker.nudge(), warn: (error, message) => app.log.warn({ err: error }, message) });
 
   // Infrastructure, for every request.
   await app.register(routeInventory);
   await app.register(clientAddress);
-  await app.register(view, { config, templates, now });
+  await app.register(view, { config, settings, templates, now });
   await app.register(securityHeaders, { config });
   await app.register(overload, { config });
   registerErrorPages(app);
@@ -90,6 +96,8 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   // The site: its infrastructure (plugins/site.ts), then the features.
   await app.register(async (features) => {
     await features.register(site, { config, db, redis, sessionSecrets, now });
+    // Before any page reads a setting administrators may change (site-settings.ts).
+    features.addHook('onRequest', () => settings.refreshIfStale());
     await features.register(pageRoutes, { deps });
     await features.register(authRoutes, { deps });
     await features.register(contactRoutes, { deps });

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
-import { isTimeZone } from './lib/time.js';
+import { isTimeZone, TIME_ZONES } from './lib/time.js';
 
 /**
  * Everything Commons reads from its environment, validated once at start-up. A bad value
@@ -196,6 +196,55 @@ type EnvShape = typeof EnvSchema.shape;
 /** Every environment variable Commons reads; each is described in config-docs.ts. */
 export type SettingName = keyof EnvShape;
 
+export const SITE_SETTING_GROUPS = ['Moderation', 'Approvals and new members', 'Rate limits', 'Site'] as const;
+
+export interface SiteSettingSpec {
+  group: (typeof SITE_SETTING_GROUPS)[number];
+  /** What /admin/settings calls it; its help is its description in config-docs.ts. */
+  label: string;
+  /** A list to choose from, for a text setting with a fixed set of values. */
+  choices?: readonly string[];
+}
+
+/**
+ * The settings administrators may change at /admin/settings (docs/decisions/0017-site-settings.md):
+ * the forum's behaviour, never its infrastructure. A value saved there overrides the environment's;
+ * code reads these from `deps.settings.current`, never from Config. Making another setting editable
+ * is one line here; its value is then checked by its EnvSchema field, as the environment's is.
+ */
+export const SITE_SETTINGS = {
+  FLAG_HIDE_THRESHOLD: { group: 'Moderation', label: 'Flags that hide a post or resource' },
+  MODERATOR_NAMES_SHOWN: { group: 'Moderation', label: 'Name the moderator to the member' },
+  MEMBER_APPROVAL_REQUIRED: { group: 'Approvals and new members', label: 'New members wait for approval' },
+  FIRST_POSTS_HELD: { group: 'Approvals and new members', label: "A new member's first posts held for approval" },
+  REPEATED_TEXT_THREADS: { group: 'Approvals and new members', label: 'Threads with the same text that hold a post' },
+  REPEATED_TEXT_MINUTES: { group: 'Approvals and new members', label: 'Minutes in which repeated text counts' },
+  NEW_MEMBER_DAYS: { group: 'Approvals and new members', label: 'Days a member counts as new' },
+  RATE_LIMIT_POSTS_PER_HOUR: { group: 'Rate limits', label: 'Posts per member an hour' },
+  RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: { group: 'Rate limits', label: 'Posts per new member an hour' },
+  RATE_LIMIT_REACTIONS_PER_HOUR: { group: 'Rate limits', label: 'Reactions per member an hour' },
+  RATE_LIMIT_SIGNUPS_PER_HOUR: { group: 'Rate limits', label: 'Sign-ups per client address an hour' },
+  RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: { group: 'Rate limits', label: 'Sign-up emails to one address an hour' },
+  OPERATOR_NAME: { group: 'Site', label: 'Operator' },
+  PHASE_BANNER: { group: 'Site', label: 'Show the beta banner' },
+  TIME_ZONE: { group: 'Site', label: 'Time zone', choices: TIME_ZONES },
+} as const satisfies { [K in SettingName]?: SiteSettingSpec };
+
+export type SiteSettingName = keyof typeof SITE_SETTINGS;
+export const SITE_SETTING_NAMES = Object.keys(SITE_SETTINGS) as SiteSettingName[];
+export type SiteSettingValues = { [K in SiteSettingName]: z.output<EnvShape[K]> };
+
+/** One editable setting's value parsed by its EnvSchema field: the same rules and messages as at start-up. */
+export function parseSiteSetting<K extends SiteSettingName>(name: K, text: string): { ok: true; value: SiteSettingValues[K] } | { ok: false; message: string } {
+  const parsed = EnvSchema.shape[name].safeParse(text);
+  return parsed.success ? { ok: true, value: parsed.data as SiteSettingValues[K] } : { ok: false, message: parsed.error.issues[0]?.message ?? 'is not valid' };
+}
+
+/** A value in the text form its environment variable takes (and setting_overrides stores). */
+export function siteSettingText(value: SiteSettingValues[SiteSettingName]): string {
+  return value === undefined ? '' : String(value);
+}
+
 export type Environment = 'development' | 'test' | 'production';
 
 export interface Config {
@@ -225,32 +274,23 @@ export interface Config {
     contactPerHour: number;
     signinAttemptsPerHour: number;
     signinFailuresPerHour: number;
-    signupsPerHour: number;
-    signupsPerEmailPerHour: number;
     resetsPerHour: number;
     /** Passwords hashed or checked for one client address a minute, across every route. */
     hashesPerMinute: number;
-    /** Threads and replies per member an hour, and in a member's first `newMemberDays` days. */
-    postsPerHour: number;
-    newMemberPostsPerHour: number;
-    newMemberDays: number;
-    reactionsPerHour: number;
     trusted: string[];
   };
-  /** What waits for a moderator: new members, a new member's first posts, text posted in several threads at once. */
-  approvals: {
-    memberApprovalRequired: boolean;
-    firstPostsHeld: number;
-    /** The same text in this many threads within this many minutes holds the latest one. */
-    repeatedTextThreads: number;
-    repeatedTextMinutes: number;
-  };
+  /**
+   * The settings administrators may change (SITE_SETTINGS), as the environment gives them or by
+   * default: what applies until /admin/settings says otherwise. Read the ones in force from
+   * `deps.settings.current`.
+   */
+  site: SiteSettingValues;
+  /** Which of them the environment set (the rest are defaults), for /admin/settings to say. */
+  siteFromEnvironment: ReadonlySet<SiteSettingName>;
   /** Seeded as allow rules on first start, once. */
   allowedEmailDomains: string[];
   /** Canonical addresses that become administrators when they verify. */
   adminEmails: string[];
-  /** Whether a member's record of actions on their content names the moderator, or says "a moderator". */
-  moderatorNamesShown: boolean;
   passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
   /** Hashes that may wait for a free slot; past it, 503 with Retry-After. */
   passwordHashQueue: number;
@@ -258,19 +298,11 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** The largest file a member may upload (UPLOAD_MAX_FILE_MB, in MiB). */
   uploadMaxFileBytes: number;
-  /** Open flags on one post or resource that hide it from members until a moderator reviews it (FLAG_HIDE_THRESHOLD). */
-  flagHideThreshold: number;
   /** Who must set up a second factor before using the site: staff (for /mod and /admin) or every member. */
   secondFactorRequiredFor: 'staff' | 'everyone';
   /** Past this event-loop delay every page answers 503 (SECURITY.md, the bar item 12). */
   overloadEventLoopDelayMs: number;
   siteName: string;
-  /** Who runs this Commons (the operating agency), named in the footer and the privacy notice. */
-  operatorName: string | undefined;
-  /** Whether pages carry the beta banner asking for feedback. */
-  phaseBanner: boolean;
-  /** The zone times are shown in, for members who have not chosen their own. */
-  timeZone: string;
   /** Whether the dev mailbox at /dev/mail exists: development or test without SMTP only. */
   devMailbox: boolean;
   /** Settings that are allowed but weaken something, logged at start-up. */
@@ -365,37 +397,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR,
       signinAttemptsPerHour: e.RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR,
       signinFailuresPerHour: e.RATE_LIMIT_SIGNIN_FAILURES_PER_HOUR,
-      signupsPerHour: e.RATE_LIMIT_SIGNUPS_PER_HOUR,
-      signupsPerEmailPerHour: e.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR,
       resetsPerHour: e.RATE_LIMIT_RESETS_PER_HOUR,
       hashesPerMinute: e.RATE_LIMIT_HASHES_PER_MINUTE,
-      postsPerHour: e.RATE_LIMIT_POSTS_PER_HOUR,
-      newMemberPostsPerHour: e.RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR,
-      newMemberDays: e.NEW_MEMBER_DAYS,
-      reactionsPerHour: e.RATE_LIMIT_REACTIONS_PER_HOUR,
       trusted: e.RATE_LIMIT_TRUSTED,
     },
-    approvals: {
-      memberApprovalRequired: e.MEMBER_APPROVAL_REQUIRED,
-      firstPostsHeld: e.FIRST_POSTS_HELD,
-      repeatedTextThreads: e.REPEATED_TEXT_THREADS,
-      repeatedTextMinutes: e.REPEATED_TEXT_MINUTES,
-    },
+    site: Object.fromEntries(SITE_SETTING_NAMES.map((name) => [name, e[name]])) as SiteSettingValues,
+    siteFromEnvironment: new Set(SITE_SETTING_NAMES.filter((name) => given[name] !== undefined)),
     allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS,
     adminEmails: e.ADMIN_EMAILS,
-    moderatorNamesShown: e.MODERATOR_NAMES_SHOWN,
     passwordHash: { memoryCost: e.PASSWORD_HASH_MEMORY_KIB, timeCost: e.PASSWORD_HASH_TIME_COST, parallelism: 1 },
     passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     overloadEventLoopDelayMs: e.OVERLOAD_EVENT_LOOP_DELAY_MS,
     uploadMaxFileBytes: e.UPLOAD_MAX_FILE_MB * 1024 * 1024,
-    flagHideThreshold: e.FLAG_HIDE_THRESHOLD,
     secondFactorRequiredFor: e.SECOND_FACTOR_REQUIRED_FOR,
     siteName: e.SITE_NAME,
-    operatorName: e.OPERATOR_NAME,
-    phaseBanner: e.PHASE_BANNER,
-    timeZone: e.TIME_ZONE,
     devMailbox: e.NODE_ENV !== 'production' && !e.SMTP_URL,
     warnings,
   };

@@ -8,6 +8,7 @@ import { addressList } from './lib/address-list.js';
 import { memoryCounters, redisCounters, type Counters } from './lib/counters.js';
 import { loadTemplates, type Templates } from './lib/templates.js';
 import { createMail, type Mail } from './mail/mail.js';
+import { SiteSettings } from './site-settings.js';
 
 /**
  * What every feature's services are given, built once (in app.ts for the site, in cli/run.ts
@@ -27,6 +28,8 @@ export interface Deps {
   isTrustedAddress: (address: string) => boolean;
   /** The clock sessions, locks and emails use; tests move it forward. */
   now: () => Date;
+  /** The settings administrators may change, as in force now (site-settings.ts): read them here, not from config. */
+  settings: SiteSettings;
 }
 
 export interface DepsOptions {
@@ -41,9 +44,11 @@ export interface DepsOptions {
   hashingLimit?: ConcurrencyLimit;
   /** Where a Redis outage is reported. */
   warn?: (error: unknown, message: string) => void;
+  /** The site settings in force, when the app made them before its deps (its error pages read them). */
+  settings?: SiteSettings;
 }
 
-export function createDeps({ db, config, templates = loadTemplates(), nudgeMail = () => {}, redis, now = () => new Date(), hashingLimit, warn = () => {} }: DepsOptions): Deps {
+export function createDeps({ db, config, templates = loadTemplates(), nudgeMail = () => {}, redis, now = () => new Date(), hashingLimit, warn = () => {}, settings = new SiteSettings(db, config.site, now) }: DepsOptions): Deps {
   return {
     db,
     config,
@@ -54,5 +59,6 @@ export function createDeps({ db, config, templates = loadTemplates(), nudgeMail 
     counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
     isTrustedAddress: addressList(config.rateLimit.trusted),
     now,
+    settings,
   };
 }

@@ -11,6 +11,7 @@ import { RequestLogController } from './plugins/request-log.js';
 import { INVALID_QUERY } from './plugins/request-target.js';
 import { securityHeadersWithoutHooks } from './plugins/security-headers.js';
 import { renderPage } from './plugins/view.js';
+import type { SiteSettings } from './site-settings.js';
 
 // SECURITY.md, the bar item 12.
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -22,7 +23,7 @@ function trustHops(hops: number) {
 }
 
 /** How Fastify itself is set up: limits, proxies, request ids, and what it answers on its own. */
-export function serverOptions(config: Config, templates: Templates, logStream?: DestinationStream): FastifyHttpOptions<Server> {
+export function serverOptions(config: Config, templates: Templates, settings: SiteSettings, logStream?: DestinationStream): FastifyHttpOptions<Server> {
   return {
     logger: loggerOptions(config.logLevel, logStream),
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -37,7 +38,7 @@ export function serverOptions(config: Config, templates: Templates, logStream?: 
     frameworkErrors: (error, _request, reply) => {
       const page = errorPageData(400, error.code === 'FST_ERR_BAD_URL' ? PAGE_MESSAGES.invalidEncoding : undefined);
       const plain = reply as FastifyReply;
-      const html = renderPage(templates, config, plain, 'errors/error', page);
+      const html = renderPage(templates, config, settings, plain, 'errors/error', page);
       return plain.code(400).headers(securityHeadersWithoutHooks(config)).type('text/html; charset=utf-8').send(html);
     },
     routerOptions: {

@@ -27,6 +27,8 @@ if (process.env.NODE_ENV === 'production') {
     if (applied.length > 0) console.log(`applied migrations: ${applied.join(', ')}`);
     // No mail worker runs here; nothing the seed does sends email (notifications stay in the app).
     const deps = createDeps({ db: database.db, config });
+    // The demo's times are on the site's clock, which /admin/settings may have changed.
+    await deps.settings.refresh();
     const report = await seedDemoData(deps, { actorLabel: 'seed' });
 
     if (report.agenciesAdded.length > 0) console.log(`added agencies: ${report.agenciesAdded.join(', ')}`);

@@ -368,6 +368,13 @@ export interface Sessions {
   authenticated_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
+export interface SettingOverrides {
+  name: string;
+  value: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_by: number | null;
+}
+
 export interface SigninLocks {
   canonical_email: string;
   consecutive_failures: Generated<number>;
@@ -478,6 +485,7 @@ export interface DB {
   resource_tags: ResourceTags;
   resources: Resources;
   sessions: Sessions;
+  setting_overrides: SettingOverrides;
   signin_locks: SigninLocks;
   signup_requests: SignupRequests;
   site_settings: SiteSettings;

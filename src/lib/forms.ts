@@ -56,7 +56,7 @@ export function trimInvisible(value: string): string {
   while (end > start && INVISIBLE.test(value[end - 1]!)) end -= 1;
   return value.slice(start, end);
 }
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface TextFieldOptions {
   label: string;

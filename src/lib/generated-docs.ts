@@ -1,5 +1,5 @@
 import { SETTING_DOCS, SETTING_SECTIONS, type SettingDoc } from '../config-docs.js';
-import { REQUIRED_IN_PRODUCTION, type SettingName } from '../config.js';
+import { REQUIRED_IN_PRODUCTION, SITE_SETTINGS, type SettingName } from '../config.js';
 import type { RegisteredRoute } from '../plugins/access.js';
 
 /**
@@ -16,7 +16,10 @@ function settingsInOrder(): [SettingName, SettingDoc][] {
 }
 
 function description(name: SettingName, doc: SettingDoc): string {
-  return REQUIRED_IN_PRODUCTION[name] ? `${doc.description} Required in production.` : doc.description;
+  const notes = [doc.description];
+  if (REQUIRED_IN_PRODUCTION[name]) notes.push('Required in production.');
+  if (Object.hasOwn(SITE_SETTINGS, name)) notes.push('Administrators can change it at `/admin/settings`, which then overrides this value.');
+  return notes.join(' ');
 }
 
 export function settingsTable(): string {
@@ -28,7 +31,7 @@ export function settingsTable(): string {
 }
 
 /** Markdown as a comment reads it: no code marks, links by their words. */
-function plainText(markdown: string): string {
+export function plainText(markdown: string): string {
   return markdown.replace(/\[([^\]]+)\]\(#[^)]+\)/g, '"$1" in README.md').replace(/`/g, '');
 }
 

@@ -5,6 +5,7 @@ import { unreadCountText } from '../features/discussions/notifications.js';
 import { takeFlash } from '../lib/flash.js';
 import { ROLE_NAMES } from '../lib/messages.js';
 import type { TemplateData, Templates } from '../lib/templates.js';
+import type { SiteSettings } from '../site-settings.js';
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -26,31 +27,33 @@ declare module 'fastify' {
 
 export interface ViewOptions {
   config: Config;
+  settings: SiteSettings;
   templates: Templates;
   /** The app's clock, for "5 minutes ago". */
   now: () => Date;
 }
 
 /** What any template may read about the site and the request; of the member, only their time zone. */
-function sharedData(config: Config, reply: FastifyReply, now: () => Date): TemplateData {
+function sharedData(config: Config, settings: SiteSettings, reply: FastifyReply, now: () => Date): TemplateData {
   const request = reply.request;
+  const site = settings.current;
   return {
     siteName: config.siteName,
-    operatorName: config.operatorName,
-    phaseBanner: config.phaseBanner,
+    operatorName: site.OPERATOR_NAME,
+    phaseBanner: site.PHASE_BANNER,
     currentPath: request.url.split('?')[0],
     // Times (the `time` helper, lib/templates.ts) in the member's own zone, or the site's.
-    timeZone: request.member?.timeZone ?? config.timeZone,
+    timeZone: request.member?.timeZone ?? site.TIME_ZONE,
     now: now(),
   };
 }
 
 /** The layout's data: the site's, the member's, and the page's own. */
-function pageData(config: Config, reply: FastifyReply, data: TemplateData, now: () => Date): TemplateData {
+function pageData(config: Config, settings: SiteSettings, reply: FastifyReply, data: TemplateData, now: () => Date): TemplateData {
   const request = reply.request;
   const member = request.member ?? null;
   return {
-    ...sharedData(config, reply, now),
+    ...sharedData(config, settings, reply, now),
     member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
     // The sign-out button in the header is a form: every signed-in page needs a token, and a
     // page with forms of its own passes its token (views/partials/csrf.hbs reads @root.csrfToken).
@@ -62,22 +65,22 @@ function pageData(config: Config, reply: FastifyReply, data: TemplateData, now: 
 }
 
 /** A page in the layout, as HTML. Also used where Fastify answers before any decorator exists. */
-export function renderPage(templates: Templates, config: Config, reply: FastifyReply, template: string, data: TemplateData, now = () => new Date()): string {
-  const page = pageData(config, reply, data, now);
+export function renderPage(templates: Templates, config: Config, settings: SiteSettings, reply: FastifyReply, template: string, data: TemplateData, now = () => new Date()): string {
+  const page = pageData(config, settings, reply, data, now);
   return templates.render('layouts/main', { ...page, body_html: templates.render(template, page) });
 }
 
 export default fp<ViewOptions>(
-  async (app, { config, templates, now }) => {
+  async (app, { config, settings, templates, now }) => {
     app.decorate('templates', templates);
     app.decorateReply('view', function view(this: FastifyReply, template: string, data: TemplateData = {}) {
-      return this.type('text/html; charset=utf-8').send(renderPage(templates, config, this, template, data, now));
+      return this.type('text/html; charset=utf-8').send(renderPage(templates, config, settings, this, template, data, now));
     });
     app.decorateReply('renderShared', function renderShared(this: FastifyReply, template: string, data: TemplateData) {
-      return templates.render(template, { ...sharedData(config, this, now), ...data });
+      return templates.render(template, { ...sharedData(config, settings, this, now), ...data });
     });
     app.decorateReply('viewRendered', function viewRendered(this: FastifyReply, bodyHtml: string, data: TemplateData = {}) {
-      return this.type('text/html; charset=utf-8').send(templates.render('layouts/main', { ...pageData(config, this, data, now), body_html: bodyHtml }));
+      return this.type('text/html; charset=utf-8').send(templates.render('layouts/main', { ...pageData(config, settings, this, data, now), body_html: bodyHtml }));
     });
   },
   { name: 'view' },

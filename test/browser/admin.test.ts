@@ -6,7 +6,7 @@ import { createAgency, createMember } from '../support/members.js';
 
 // Issue 9, item 2: the administrator's form for an agency's jurisdiction and type, and the
 // initiative types list; issue 11: domain rules, the review of the members a removed rule
-// admitted, merging agencies, categories, members, the mail queue and the audit log. Used by label as a person would, at a desktop and a phone width.
+// admitted, merging agencies, categories, members, the mail queue, the audit log and the settings. Used by label as a person would, at a desktop and a phone width.
 const session = useBrowserSession();
 const check = pageCheck('admin');
 
@@ -153,5 +153,32 @@ describe('the administration pages', () => {
     await page.goto(session.site.url('/admin/members?status=unverified'));
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('The status must be Active, Suspended, Awaiting approval or Deactivated');
     await check(page, 'members-filter-refused', width);
+  });
+
+  it.each([1280, 320])('lets an administrator change a setting, be told what is wrong, and reset it at %i px', async (width) => {
+    const administrator = await createMember(session.site.t.db, { role: 'administrator' });
+    const page = await session.openPage(width, 800);
+    await signInOnPage(page, session.site, administrator);
+
+    await page.goto(session.site.url('/admin'));
+    await Promise.all([page.waitForURL(session.site.url('/admin/settings')), page.getByRole('main').getByRole('link', { name: 'Settings', exact: true }).click()]);
+    await check(page, 'settings', width);
+
+    const threshold = page.getByLabel('Flags that hide a post or resource');
+    await threshold.fill('1001');
+    await page.getByRole('button', { name: 'Save these settings (moderation)' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Flags that hide a post or resource: must be at most 1000');
+    await check(page, 'settings-errors', width);
+
+    await threshold.fill(String(width === 320 ? 4 : 5));
+    await page.getByRole('button', { name: 'Save these settings (moderation)' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Saved: Flags that hide a post or resource.');
+    expect(await threshold.inputValue()).toBe(String(width === 320 ? 4 : 5));
+    await check(page, 'settings-saved', width);
+
+    await page.getByRole('button', { name: 'Reset to the default (Flags that hide a post or resource)' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Flags that hide a post or resource is back to the default.');
+    expect(await threshold.inputValue()).toBe('3');
+    await check(page, 'settings-reset', width);
   });
 });

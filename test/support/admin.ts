@@ -7,12 +7,13 @@ import { escapeLikeHandlebars } from './resources.js';
 
 type Db = Database['db'];
 
-/** Everything the domain-rule and agency pages can write: equal before and after means nothing was. */
+/** Everything the domain-rule, agency and settings pages can write: equal before and after means nothing was. */
 export async function adminState(db: Db) {
   return {
     rules: await db.selectFrom('domain_rules').select(['id', 'domain', 'effect', 'agency_id', 'note', 'admits_own_domain']).orderBy('id').execute(),
     agencies: await db.selectFrom('agencies').select(['id', 'name', 'jurisdiction', 'agency_type', 'parent_agency_id', 'provisional_at']).orderBy('id').execute(),
     members: await db.selectFrom('members').select(['id', 'agency_id', 'role', 'deactivated_at']).orderBy('id').execute(),
+    settings: await db.selectFrom('setting_overrides').select(['name', 'value', 'updated_by']).orderBy('name').execute(),
     auditEvents: Number((await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n),
   };
 }

@@ -64,7 +64,7 @@ describe('docker compose as shipped', () => {
     expect(config.adminEmails).toEqual(['lead@finance.gov.au']);
     expect(config.allowedEmailDomains).toEqual(['finance.gov.au']);
     expect(config.redisUrl).toBe('redis://cache:6379');
-    expect(config.rateLimit.signupsPerHour).toBe(40);
+    expect(config.site.RATE_LIMIT_SIGNUPS_PER_HOUR).toBe(40);
     expect(config.smtpUrl).toBe('smtps://relay.example.gov.au:465');
     expect(config.warnings).toEqual([]);
   });

@@ -114,17 +114,17 @@ describe('loadConfig', () => {
 
 describe('the settings of what a person sees', () => {
   it('shows times in Australia/Sydney unless TIME_ZONE names another zone, refusing one Intl does not know', () => {
-    expect(loadConfig({}).timeZone).toBe('Australia/Sydney');
-    expect(loadConfig({ TIME_ZONE: 'Australia/Perth' }).timeZone).toBe('Australia/Perth');
+    expect(loadConfig({}).site.TIME_ZONE).toBe('Australia/Sydney');
+    expect(loadConfig({ TIME_ZONE: 'Australia/Perth' }).site.TIME_ZONE).toBe('Australia/Perth');
     expect(problems({ TIME_ZONE: 'AEST' })).toEqual(['TIME_ZONE: must be a time zone name such as Australia/Sydney, Australia/Perth or UTC']);
   });
 
   it('names the operator when OPERATOR_NAME is set, on one line, and shows the beta banner unless PHASE_BANNER is false', () => {
-    expect(loadConfig({}).operatorName).toBeUndefined();
-    expect(loadConfig({ OPERATOR_NAME: ' Department of Example Services ' }).operatorName).toBe('Department of Example Services');
+    expect(loadConfig({}).site.OPERATOR_NAME).toBeUndefined();
+    expect(loadConfig({ OPERATOR_NAME: ' Department of Example Services ' }).site.OPERATOR_NAME).toBe('Department of Example Services');
     expect(problems({ OPERATOR_NAME: 'Department\nBcc: x@evil.example' })).toEqual(['OPERATOR_NAME: must be on one line']);
-    expect(loadConfig({}).phaseBanner).toBe(true);
-    expect(loadConfig({ PHASE_BANNER: 'false' }).phaseBanner).toBe(false);
+    expect(loadConfig({}).site.PHASE_BANNER).toBe(true);
+    expect(loadConfig({ PHASE_BANNER: 'false' }).site.PHASE_BANNER).toBe(false);
     expect(problems({ PHASE_BANNER: 'off' })).toEqual(['PHASE_BANNER: must be true or false']);
   });
 });

@@ -4,6 +4,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Db, Role } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
 import { memoryCounters } from '../../lib/counters.js';
+import { SiteSettings } from '../../site-settings.js';
 import { findSetting, upsertSetting } from '../auth/queries.js';
 import { setAnswer } from '../discussions/answers.js';
 import type { Poster } from '../discussions/posting.js';
@@ -52,7 +53,7 @@ interface Answer {
 export async function seedDemoForum(deps: Deps): Promise<DemoForumResult> {
   if ((await findSetting(deps.db, SEEDED)) !== undefined) return { kind: 'already-there' };
   const now = deps.now();
-  const timeOf = (post: DemoPost) => demoTime(post.at, now, deps.config.timeZone);
+  const timeOf = (post: DemoPost) => demoTime(post.at, now, deps.settings.current.TIME_ZONE);
   const cast = await findCast(deps.db);
   if (cast.kind === 'missing') return cast;
   await backdateJoining(deps.db, cast.posters, new Date(Math.min(...DEMO_THREADS.map((thread) => timeOf(thread).getTime())) - 14 * DAY_MS));
@@ -61,12 +62,7 @@ export async function seedDemoForum(deps: Deps): Promise<DemoForumResult> {
   // limits that guard the live site. The demo members post through the same services with the
   // limits lifted, counted on counters of their own, so nothing is left in a shared store
   // (Redis) to hold them back once they sign in.
-  const unlimited = Number.MAX_SAFE_INTEGER;
-  const posting: Deps = {
-    ...deps,
-    counters: memoryCounters(),
-    config: { ...deps.config, rateLimit: { ...deps.config.rateLimit, postsPerHour: unlimited, newMemberPostsPerHour: unlimited, reactionsPerHour: unlimited } },
-  };
+  const posting = withPostingLimitsLifted(deps);
   const result = { kind: 'added' as const, threads: 0, replies: 0 };
   const written: Written[] = [];
   const threadIds: number[] = [];
@@ -220,6 +216,13 @@ async function backdate(trx: Db, plan: { written: Written[]; answers: Answer[]; 
 
 function later(at: Date, minutes: number, now: Date): Date {
   return new Date(Math.min(at.getTime() + minutes * MINUTE_MS, now.getTime() - MINUTE_MS));
+}
+
+/** Deps whose members may post and react without limit, counted on counters of their own. */
+export function withPostingLimitsLifted(deps: Deps): Deps {
+  const unlimited = Number.MAX_SAFE_INTEGER;
+  const settings = { ...deps.settings.current, RATE_LIMIT_POSTS_PER_HOUR: unlimited, RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: unlimited, RATE_LIMIT_REACTIONS_PER_HOUR: unlimited };
+  return { ...deps, counters: memoryCounters(), settings: new SiteSettings(deps.db, settings, deps.now) };
 }
 
 /** '19d 09:40': nineteen days before `now`, at 9:40 on the clocks of `timeZone`. */

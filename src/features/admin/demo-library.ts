@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
-import { memoryCounters } from '../../lib/counters.js';
 import { findSetting, upsertSetting } from '../auth/queries.js';
 import { featureResource, resourceInReach } from '../resources/editing.js';
 import type { ReceivedFile } from '../resources/files/received-file.js';
@@ -16,7 +15,7 @@ import { shareResource } from '../resources/sharing.js';
 import type { Actor } from './actor.js';
 import { addAgency, classifyAgency } from './agencies.js';
 import { demoFileBytes } from './demo-files.js';
-import { demoFormToken, demoTime, findDemoPosters } from './demo-forum.js';
+import { demoFormToken, demoTime, findDemoPosters, withPostingLimitsLifted } from './demo-forum.js';
 import { DEMO_AGENCY_TYPES, DEMO_RESOURCES, type DemoResource } from './demo-resources-content.js';
 
 /**
@@ -43,8 +42,7 @@ export async function seedDemoLibrary(deps: Deps, actor: Actor): Promise<DemoLib
 
   // A dozen shares by six members in a second would trip the posting limits: lifted here, on
   // counters of the seed's own, as the demo forum does.
-  const unlimited = Number.MAX_SAFE_INTEGER;
-  const sharing: Deps = { ...deps, counters: memoryCounters(), config: { ...deps.config, rateLimit: { ...deps.config.rateLimit, postsPerHour: unlimited, newMemberPostsPerHour: unlimited, reactionsPerHour: unlimited } } };
+  const sharing = withPostingLimitsLifted(deps);
   const result = { kind: 'added' as const, resources: 0, files: 0 };
   const shared: Array<{ id: number; demo: DemoResource }> = [];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'commons-seed-'));
@@ -91,7 +89,7 @@ export async function seedDemoLibrary(deps: Deps, actor: Actor): Promise<DemoLib
   await inTransaction(deps.db, async (trx) => {
     const now = deps.now();
     for (const { id, demo } of shared) {
-      const at = demoTime(demo.at, now, deps.config.timeZone);
+      const at = demoTime(demo.at, now, deps.settings.current.TIME_ZONE);
       await trx.updateTable('resources').set({ created_at: at, updated_at: at }).where('id', '=', id).execute();
       await trx.updateTable('files').set({ uploaded_at: at }).where('resource_id', '=', id).execute();
       const thread = trx.selectFrom('resources').select('thread_id').where('id', '=', id);

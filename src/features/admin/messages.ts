@@ -110,6 +110,16 @@ export const ADMIN_MESSAGES = {
   categoryCounts: (threads: number, posts: number) => `${threads === 1 ? '1 thread' : `${threads.toLocaleString('en-AU')} threads`} and ${posts === 1 ? '1 post' : `${posts.toLocaleString('en-AU')} posts`} members see`,
   threadsHeld: (threads: number) => (threads === 1 ? '1 thread' : `${threads.toLocaleString('en-AU')} threads`),
   categoryAlreadyRemoved: 'That category has already been removed; nothing more was written.',
+  settingGivenTwice: 'give one value',
+  settingTooLong: (max: number) => `must be at most ${max} characters`,
+  settingNotText: 'must be plain text, without NUL or broken characters',
+  settingMissing: 'enter a value',
+  noSettingsGiven: 'The form named no setting to save. Reload the page and try again.',
+  settingNotEditable: 'That setting cannot be changed here: it is set in the environment only',
+  settingsSaved: (labels: string[]) => `Saved: ${labels.join(', ')}.`,
+  settingsUnchanged: 'Nothing changed: the settings already had those values.',
+  settingReset: (label: string, source: string) => `${label} is back to ${source}.`,
+  settingNotChanged: (label: string) => `Nothing changed: ${label} was not changed here.`,
 } as const;
 
 /** The audit log's names for actions: moderation's, and administration's, sign-in's and membership's. */

@@ -414,3 +414,37 @@ export async function lockCategoriesById(trx: Transaction<DB>, ids: number[]) {
 export async function listThreadIdsIn(db: Db, categoryId: number): Promise<number[]> {
   return (await db.selectFrom('threads').select('id').where('category_id', '=', categoryId).orderBy('id').execute()).map((row) => row.id);
 }
+
+/** A setting an administrator changed (setting_overrides), with who changed it last. */
+export interface SettingOverride {
+  name: string;
+  value: string;
+  updatedAt: Date;
+  updatedByName: string | null;
+}
+
+export async function listSettingOverrides(db: Db): Promise<SettingOverride[]> {
+  const rows = await db
+    .selectFrom('setting_overrides as s')
+    .leftJoin('members as m', 'm.id', 's.updated_by')
+    .select(['s.name', 's.value', 's.updated_at', 'm.display_name'])
+    .execute();
+  return rows.map((row) => ({ name: row.name, value: row.value, updatedAt: row.updated_at, updatedByName: row.display_name }));
+}
+
+/** Every change to the settings takes this first, so two saves of one form cannot both see the old value. */
+export async function lockSettingOverrides(trx: Transaction<DB>): Promise<void> {
+  await sql`lock table setting_overrides in share row exclusive mode`.execute(trx);
+}
+
+export async function upsertSettingOverride(trx: Transaction<DB>, name: string, value: string, updatedBy: number | null): Promise<void> {
+  await trx
+    .insertInto('setting_overrides')
+    .values({ name, value, updated_by: updatedBy })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ value, updated_by: updatedBy, updated_at: sql`now()` }))
+    .execute();
+}
+
+export async function deleteSettingOverride(trx: Transaction<DB>, name: string): Promise<void> {
+  await trx.deleteFrom('setting_overrides').where('name', '=', name).execute();
+}

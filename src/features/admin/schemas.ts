@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { blankAsMissing, databaseIdField, formToken, textField } from '../../lib/forms.js';
+import { EnvSchema, parseSiteSetting, SITE_SETTING_NAMES, SITE_SETTINGS, siteSettingText, type SiteSettingName, type SiteSettingSpec } from '../../config.js';
+import { blankAsMissing, databaseIdField, formToken, LONE_SURROGATE, textField } from '../../lib/forms.js';
 import { parseRuleEntry } from '../auth/email-domain.js';
 import type { Audience } from '../discussions/access.js';
 import { databaseId } from '../discussions/schemas.js';
@@ -241,3 +242,56 @@ export const MailListQuery = z.strictObject({
   before: blankAsMissing(databaseIdField(M.badMailCursor)),
 });
 export type MailListQuery = z.infer<typeof MailListQuery>;
+
+/** What a site setting is edited with, from what its environment variable holds. */
+export type SettingInput = { kind: 'boolean' } | { kind: 'number'; min?: number; max?: number } | { kind: 'choice'; choices: readonly string[] } | { kind: 'text' };
+
+export function settingInput(name: SiteSettingName): SettingInput {
+  const spec: SiteSettingSpec = SITE_SETTINGS[name];
+  if (spec.choices) return { kind: 'choice', choices: spec.choices };
+  const schema = EnvSchema.shape[name];
+  const inner = schema instanceof z.ZodDefault ? schema.unwrap() : schema;
+  if (inner instanceof z.ZodNumber) return { kind: 'number', min: inner.minValue ?? undefined, max: inner.maxValue ?? undefined };
+  return typeof schema.safeParse(undefined).data === 'boolean' ? { kind: 'boolean' } : { kind: 'text' };
+}
+
+// The setting_overrides table's check holds the same limit (migration 0015).
+export const SETTING_VALUE_MAX = 1000;
+
+/** Why a submitted value cannot be stored at all, before its own rules are asked. */
+function unstorable(name: SiteSettingName, value: unknown): string | undefined {
+  if (typeof value !== 'string') return M.settingGivenTwice;
+  if (value.length > SETTING_VALUE_MAX) return M.settingTooLong(SETTING_VALUE_MAX);
+  if (value.includes('\0') || LONE_SURROGATE.test(value)) return M.settingNotText;
+  // Numbers and yes-or-no need a value: an empty one would otherwise read as 0.
+  if (value.trim() === '' && settingInput(name).kind !== 'text') return M.settingMissing;
+  return undefined;
+}
+
+/**
+ * A save of one or more settings from /admin/settings: each value checked by its own EnvSchema
+ * field (the rules and words start-up uses), then turned into the text its variable takes. Only
+ * the settings in SITE_SETTINGS may be named; any other field refuses the form.
+ */
+export const SiteSettingsForm = z
+  .strictObject({ _csrf: z.string(), ...Object.fromEntries(SITE_SETTING_NAMES.map((name) => [name, z.unknown().optional()])) })
+  .transform((form, ctx) => {
+    const values: Partial<Record<SiteSettingName, string>> = {};
+    for (const name of SITE_SETTING_NAMES) {
+      const given = (form as Record<string, unknown>)[name];
+      if (given === undefined) continue;
+      const problem = unstorable(name, given);
+      const parsed = problem ? undefined : parseSiteSetting(name, given as string);
+      if (parsed?.ok) values[name] = siteSettingText(parsed.value);
+      else ctx.addIssue({ code: 'custom', path: [name], message: `${SITE_SETTINGS[name].label}: ${problem ?? (parsed as { message: string }).message}` });
+    }
+    if (Object.keys(values).length === 0 && ctx.issues.length === 0) ctx.addIssue({ code: 'custom', path: ['_form'], message: M.noSettingsGiven });
+    return values;
+  });
+export type SiteSettingsForm = z.infer<typeof SiteSettingsForm>;
+
+export const ResetSettingForm = z.strictObject({
+  _csrf: z.string(),
+  name: z.enum(SITE_SETTING_NAMES as [SiteSettingName, ...SiteSettingName[]], { error: M.settingNotEditable }),
+});
+export type ResetSettingForm = z.infer<typeof ResetSettingForm>;

@@ -34,7 +34,7 @@ export async function noteSignInDevice(deps: Deps, member: { id: number; email: 
     if (!(await recordMemberDevice(trx, member.id, hash, now))) return false;
     if (!notify || member.role === 'member') return true;
     const browser = describeBrowser(device.userAgent);
-    const timeZone = (await findMemberCredentials(trx, { id: member.id }))?.timeZone ?? deps.config.timeZone;
+    const timeZone = (await findMemberCredentials(trx, { id: member.id }))?.timeZone ?? deps.settings.current.TIME_ZONE;
     await deps.mail.queue(trx, 'auth-new-device', {
       to: member.email,
       subject: AUTH_MESSAGES.newDeviceSubject,

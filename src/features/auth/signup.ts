@@ -46,7 +46,7 @@ export async function requestSignup(deps: Pick<Deps, 'db'>, email: ParsedEmail, 
 export async function answerSignupRequest(deps: Deps, trx: Transaction<DB>, request: AccountRequest): Promise<void> {
   // Past 3 an hour for one address, quietly send nothing: the page looked the same.
   const perAddress = await deps.counters.hit(`signup:email:${request.canonicalEmail}`, 3600);
-  if (perAddress.count > deps.config.rateLimit.signupsPerEmailPerHour) return;
+  if (perAddress.count > deps.settings.current.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR) return;
 
   const member = await findMemberCredentials(trx, { canonicalEmail: request.canonicalEmail });
   if (member) {
@@ -120,7 +120,7 @@ async function createMember(deps: Deps, trx: Transaction<DB>, input: CompleteSig
     guidelinesVersion: request.guidelinesVersion,
     guidelinesAcceptedAt: request.createdAt,
     // An address ADMIN_EMAILS names is the operator's own choice, not a stranger to vet.
-    awaitingApproval: deps.config.approvals.memberApprovalRequired && role === 'member',
+    awaitingApproval: deps.settings.current.MEMBER_APPROVAL_REQUIRED && role === 'member',
   });
   await deleteSignupRequest(trx, request.canonicalEmail);
   await revokeTokens(trx, ['verify'], { canonicalEmail: request.canonicalEmail });

@@ -173,7 +173,7 @@ export const VERSIONS_PER_PAGE = 20;
  * The post's revisions page: anyone who may see the post may see how it changed; a deleted or
  * hidden post's history only staff (what it said is withheld from members everywhere).
  */
-export async function loadRevisions(deps: Pick<Deps, 'db' | 'config'>, viewer: Viewer, postId: number, page: number) {
+export async function loadRevisions(deps: Pick<Deps, 'db' | 'settings'>, viewer: Viewer, postId: number, page: number) {
   const post = await findPostToChange(deps.db, viewer, postId);
   if (!post || post.threadDeleted || ((post.deleted || post.hidden) && !isStaff(viewer.role))) return undefined;
   const pageCount = Math.ceil(post.version / VERSIONS_PER_PAGE);
@@ -202,7 +202,7 @@ export async function loadRevisions(deps: Pick<Deps, 'db' | 'config'>, viewer: V
   const titles = titleRevisions.map((revision) => ({
     title: revision.title,
     replacedAt: revision.replacedAt,
-    replacedBy: revision.byModerator && !deps.config.moderatorNamesShown ? 'a moderator' : (revision.replacedByName ?? 'a former member'),
+    replacedBy: revision.byModerator && !deps.settings.current.MODERATOR_NAMES_SHOWN ? 'a moderator' : (revision.replacedByName ?? 'a former member'),
   }));
   return { post, versions, titles, page, pageCount };
 }

@@ -19,10 +19,10 @@ const HOUR_SECONDS = 3600;
  * path comes through here, so here too a member with an unread warning is refused (a 403 linking
  * to it), read on `db`: the caller's transaction when it holds one.
  */
-export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'config' | 'now'>, poster: Poster, db: Db): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
+export async function claimPostingBudget(deps: Pick<Deps, 'counters' | 'settings' | 'now'>, poster: Poster, db: Db): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }> {
   await refuseWhileWarned(db, poster.id);
-  const isNew = deps.now().getTime() - poster.joinedAt.getTime() < deps.config.rateLimit.newMemberDays * DAY_MS;
-  const limit = isNew ? deps.config.rateLimit.newMemberPostsPerHour : deps.config.rateLimit.postsPerHour;
+  const isNew = deps.now().getTime() - poster.joinedAt.getTime() < deps.settings.current.NEW_MEMBER_DAYS * DAY_MS;
+  const limit = isNew ? deps.settings.current.RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR : deps.settings.current.RATE_LIMIT_POSTS_PER_HOUR;
   const window = await deps.counters.hit(`posts:member:${poster.id}`, HOUR_SECONDS);
   return window.count <= limit ? { ok: true } : { ok: false, retryAfterSeconds: window.resetInSeconds };
 }

@@ -22,11 +22,11 @@ export function helpfulRefusal(viewer: Viewer, post: Pick<PostLocation, 'authorI
  * it changed anything or not. A locked thread still takes them: locking ends the
  * conversation, not the thanks for what helped in it.
  */
-export async function setHelpful(deps: Pick<Deps, 'db' | 'counters' | 'config'>, viewer: Viewer, post: PostLocation, helpful: boolean): Promise<HelpfulResult> {
+export async function setHelpful(deps: Pick<Deps, 'db' | 'counters' | 'settings'>, viewer: Viewer, post: PostLocation, helpful: boolean): Promise<HelpfulResult> {
   const refusal = helpfulRefusal(viewer, post);
   if (refusal) return { kind: refusal };
   const window = await deps.counters.hit(`reactions:member:${viewer.id}`, HOUR_SECONDS);
-  if (window.count > deps.config.rateLimit.reactionsPerHour) return { kind: 'rate-limited', retryAfterSeconds: window.resetInSeconds };
+  if (window.count > deps.settings.current.RATE_LIMIT_REACTIONS_PER_HOUR) return { kind: 'rate-limited', retryAfterSeconds: window.resetInSeconds };
   return inTransaction(deps.db, async (trx): Promise<HelpfulResult> => {
     if (!(await lockMarkablePost(trx, post.id))) return { kind: 'gone' };
     await (helpful ? addHelpful : removeHelpful)(trx, post.id, viewer.id);

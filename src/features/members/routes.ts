@@ -73,7 +73,7 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
       title: page > 1 ? `${profile.displayName} (page ${page})` : profile.displayName,
       profile,
       isSelf: profile.id === viewer.id,
-      joinedOn: formatDate(profile.joinedAt, viewer.timeZone ?? deps.config.timeZone),
+      joinedOn: formatDate(profile.joinedAt, viewer.timeZone ?? deps.settings.current.TIME_ZONE),
       posts: posts.map((post) => ({ ...post, excerpt: excerpt(post.sourceStart, POST_EXCERPT_CHARS) })),
       emptyMessage: MEMBER_MESSAGES.noPosts,
       olderPostsNote: page === pageCount && postCount > listed ? MEMBER_MESSAGES.olderPostsNotListed(listed) : undefined,

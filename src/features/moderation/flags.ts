@@ -45,14 +45,14 @@ export type FlagResult = 'flagged' | 'flagged-and-hidden' | 'already-flagged';
  * counted one after another: the one that reaches FLAG_HIDE_THRESHOLD hides the item (with no
  * moderator and no reason: hidden by flags, until a moderator reviews it), once.
  */
-export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewer, target: FlagTarget, form: FlagForm): Promise<FlagResult> {
+export async function flagItem(deps: Pick<Deps, 'db' | 'settings'>, flagger: Viewer, target: FlagTarget, form: FlagForm): Promise<FlagResult> {
   return inTransaction(deps.db, async (trx) => {
     // Flagging is posting to the moderators: a member with an unread warning reads it first.
     await refuseWhileWarned(trx, flagger.id);
     const locked = target.kind === 'post' ? await lockPost(trx, target.id) : await lockResource(trx, target.id);
     if (!locked) throw new NotFound();
     if (!(await insertFlag(trx, target, { flaggerId: flagger.id, reason: form.reason, note: form.note }))) return 'already-flagged';
-    if (locked.hiddenAt !== null || (await countOpenFlags(trx, target)) < deps.config.flagHideThreshold) return 'flagged';
+    if (locked.hiddenAt !== null || (await countOpenFlags(trx, target)) < deps.settings.current.FLAG_HIDE_THRESHOLD) return 'flagged';
     if ('position' in locked) {
       const before = await countContributions(trx, [locked.threadId]);
       await setPostHidden(trx, locked, { by: null, reason: null });
@@ -68,7 +68,7 @@ export async function flagItem(deps: Pick<Deps, 'db' | 'config'>, flagger: Viewe
       targetType: target.kind,
       targetId: target.id,
       subjectMemberId: 'authorId' in locked ? locked.authorId : locked.sharerId,
-      details: { before: { hidden: false }, after: { hidden: true }, threshold: deps.config.flagHideThreshold },
+      details: { before: { hidden: false }, after: { hidden: true }, threshold: deps.settings.current.FLAG_HIDE_THRESHOLD },
     });
     return 'flagged-and-hidden';
   });

@@ -19,10 +19,10 @@ import { countApprovedPosts, countThreadsWithSameText, lockHeldPost, lockMemberP
  * Runs in the posting transaction, after taking the member's posting lock: two copies sent at
  * once each see the other, rather than both finding none.
  */
-export async function holdReasonFor(deps: Pick<Deps, 'config'>, db: Db, poster: Poster, bodySource: string, threadId: number | null): Promise<HoldReason | null> {
+export async function holdReasonFor(deps: Pick<Deps, 'settings'>, db: Db, poster: Poster, bodySource: string, threadId: number | null): Promise<HoldReason | null> {
   if (isStaff(poster.role)) return null;
   await lockMemberPosting(db, poster.id);
-  const { firstPostsHeld, repeatedTextThreads, repeatedTextMinutes } = deps.config.approvals;
+  const { FIRST_POSTS_HELD: firstPostsHeld, REPEATED_TEXT_THREADS: repeatedTextThreads, REPEATED_TEXT_MINUTES: repeatedTextMinutes } = deps.settings.current;
   if (firstPostsHeld > 0 && (await countApprovedPosts(db, poster.id, firstPostsHeld)) < firstPostsHeld) return 'first_posts';
   const otherThreads = await countThreadsWithSameText(db, poster.id, normalisedText(bodySource), threadId, repeatedTextMinutes);
   return otherThreads + 1 >= repeatedTextThreads ? 'repeated_text' : null;

@@ -14,12 +14,12 @@ import { checkMayActOn, type Moderator } from './staff.js';
  * there, the day the member may sign in again. It must be after today there and at most a year
  * from today (a suspension is a pause, not a quiet removal: that is deactivation's job).
  */
-export function suspensionEnd(deps: Pick<Deps, 'config' | 'now'>, until: string): { ok: true; endsAt: Date } | { ok: false; errors: FieldErrors } {
-  const today = dayIn(deps.now(), deps.config.timeZone);
+export function suspensionEnd(deps: Pick<Deps, 'settings' | 'now'>, until: string): { ok: true; endsAt: Date } | { ok: false; errors: FieldErrors } {
+  const today = dayIn(deps.now(), deps.settings.current.TIME_ZONE);
   const yearAhead = `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`;
   if (until <= today) return { ok: false, errors: { until: M.endDateNotFuture } };
   if (until > yearAhead) return { ok: false, errors: { until: M.endDateTooFar } };
-  return { ok: true, endsAt: startOfDayIn(until, deps.config.timeZone) };
+  return { ok: true, endsAt: startOfDayIn(until, deps.settings.current.TIME_ZONE) };
 }
 
 export function isSuspended(member: { suspendedUntil: Date | null }, now: Date): boolean {
@@ -33,7 +33,7 @@ export type SuspendResult = { kind: 'suspended'; displayName: string; endsAt: Da
  * transaction. The same suspension sent twice (a double submit) is answered as done and writes
  * nothing more; a different one while suspended is refused, so one cannot quietly replace another.
  */
-export async function suspendMember(deps: Pick<Deps, 'db' | 'config' | 'now'>, moderator: Moderator, memberId: number, form: { until: string; reason: string }): Promise<SuspendResult> {
+export async function suspendMember(deps: Pick<Deps, 'db' | 'settings' | 'now'>, moderator: Moderator, memberId: number, form: { until: string; reason: string }): Promise<SuspendResult> {
   return inTransaction(deps.db, async (trx) => {
     const member = checkMayActOn(moderator, await findModeratedMember(trx, memberId, { forUpdate: true }));
     const end = suspensionEnd(deps, form.until);

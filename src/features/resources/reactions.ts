@@ -18,11 +18,11 @@ export function mayMarkResourceHelpful(viewer: Viewer, resource: Pick<Resource, 
  * state wanted rather than a toggle, so a double submit changes it once, and every attempt
  * counts toward the same hourly limit as posts' reactions.
  */
-export async function setResourceHelpful(deps: Pick<Deps, 'db' | 'counters' | 'config'>, viewer: Viewer, resource: Pick<Resource, 'id' | 'sharerId' | 'removed' | 'hidden'>, helpful: boolean): Promise<ResourceHelpfulResult> {
+export async function setResourceHelpful(deps: Pick<Deps, 'db' | 'counters' | 'settings'>, viewer: Viewer, resource: Pick<Resource, 'id' | 'sharerId' | 'removed' | 'hidden'>, helpful: boolean): Promise<ResourceHelpfulResult> {
   if (resource.removed || resource.hidden) return { kind: 'gone' };
   if (resource.sharerId === viewer.id) return { kind: 'own-resource' };
   const window = await deps.counters.hit(`reactions:member:${viewer.id}`, HOUR_SECONDS);
-  if (window.count > deps.config.rateLimit.reactionsPerHour) return { kind: 'rate-limited', retryAfterSeconds: window.resetInSeconds };
+  if (window.count > deps.settings.current.RATE_LIMIT_REACTIONS_PER_HOUR) return { kind: 'rate-limited', retryAfterSeconds: window.resetInSeconds };
   return inTransaction(deps.db, async (trx): Promise<ResourceHelpfulResult> => {
     if (!(await lockLiveResource(trx, resource.id))) return { kind: 'gone' };
     await (helpful ? addResourceHelpful : removeResourceHelpful)(trx, resource.id, viewer.id);

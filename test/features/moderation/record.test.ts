@@ -97,7 +97,7 @@ async function threadCase(threadId: number, action: string, fields: Record<strin
 const aThread = async () => (await reply()).threadId;
 
 function daysAhead(days: number): string {
-  const [y, m, d] = dayIn(new Date(), t.config.timeZone).split('-').map(Number) as [number, number, number];
+  const [y, m, d] = dayIn(new Date(), t.config.site.TIME_ZONE).split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 

@@ -19,7 +19,7 @@ afterAll(async () => t.close());
 
 /** A day some days from today in the site's zone, as the date field sends it. */
 function daysAhead(days: number): string {
-  const today = dayIn(new Date(), t.config.timeZone);
+  const today = dayIn(new Date(), t.config.site.TIME_ZONE);
   const [y, m, d] = today.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
@@ -37,7 +37,7 @@ describe('POST /mod/members/:id/suspend', () => {
     const response = await suspend(moderator, member.member.id, { until, reason: 'Repeated personal attacks.' });
     expect(response.statusCode).toBe(303);
     const row = await t.db.selectFrom('members').select(['suspended_until', 'suspension_reason']).where('id', '=', member.member.id).executeTakeFirstOrThrow();
-    expect(row.suspended_until).toEqual(startOfDayIn(until, t.config.timeZone));
+    expect(row.suspended_until).toEqual(startOfDayIn(until, t.config.site.TIME_ZONE));
     expect(row.suspension_reason).toBe('Repeated personal attacks.');
     expect(await t.db.selectFrom('sessions').select('id_hash').where('member_id', '=', member.member.id).execute()).toEqual([]);
     expect(await isSignedIn(member.browser)).toBe(false);
@@ -51,7 +51,7 @@ describe('POST /mod/members/:id/suspend', () => {
     expect(wrongPassword.body).not.toContain('Repeated personal attacks.');
     const rightPassword = await signIn(new Browser(t.app), member.member.email, member.member.password);
     expect(rightPassword.statusCode).toBe(403);
-    expect(rightPassword.body).toContain(escapeLikeHandlebars(M.suspendedUntil(formatDate(row.suspended_until!, t.config.timeZone), 'Repeated personal attacks.')));
+    expect(rightPassword.body).toContain(escapeLikeHandlebars(M.suspendedUntil(formatDate(row.suspended_until!, t.config.site.TIME_ZONE), 'Repeated personal attacks.')));
     expect(await t.db.selectFrom('sessions').select('id_hash').where('member_id', '=', member.member.id).execute()).toEqual([]);
 
     // Lifted early: they sign in again, and it is on the record with what it undid.
@@ -79,7 +79,7 @@ describe('POST /mod/members/:id/suspend', () => {
 
   it('accepts a year from today, and takes a double submit as one suspension', async () => {
     const member = await someone(t.app, t.db);
-    const fields = { until: daysAhead(365).slice(0, 4) + dayIn(new Date(), t.config.timeZone).slice(4), reason: 'A long pause.' };
+    const fields = { until: daysAhead(365).slice(0, 4) + dayIn(new Date(), t.config.site.TIME_ZONE).slice(4), reason: 'A long pause.' };
     expect((await suspend(moderator, member.member.id, fields)).statusCode).toBe(303);
     await refusedWritingNothing(t.db, () => suspend(moderator, member.member.id, fields), 303);
     await refusedWritingNothing(t.db, () => suspend(moderator, member.member.id, { ...fields, reason: 'Another reason.' }), 409, M.alreadySuspended);

@@ -9,6 +9,7 @@ import domainRuleRoutes from './domain-rules.js';
 import initiativeTypeRoutes from './initiative-types.js';
 import mailRoutes from './mail.js';
 import memberRoutes from './members.js';
+import settingRoutes from './settings.js';
 
 /**
  * /admin: every route registered here, now or later, is for administrators only. The scope's
@@ -31,6 +32,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   await app.register(memberRoutes, { deps });
   await app.register(mailRoutes, { deps });
   await app.register(auditRoutes, { deps });
+  await app.register(settingRoutes, { deps });
 };
 
 export default adminRoutes;

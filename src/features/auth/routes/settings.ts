@@ -49,7 +49,7 @@ const settingsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps })
       hasOtherSessions: sessions.some((s) => !s.current),
       limits: PROFILE_LIMITS,
       timeZones: TIME_ZONE_CHOICES,
-      siteTimeZoneChoice: AUTH_MESSAGES.siteTimeZone(deps.config.timeZone),
+      siteTimeZoneChoice: AUTH_MESSAGES.siteTimeZone(deps.settings.current.TIME_ZONE),
       passwordRule: PASSWORD_MESSAGES.rule(PASSWORD_LIMITS.min, PASSWORD_LIMITS.max),
     });
   }

@@ -30,7 +30,7 @@ const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const result = await signIn(deps, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress, deviceId: existingDeviceId(request, deps.config) });
     if (!result.ok) {
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
-      if (result.reason === 'suspended') return showSignin(reply.code(403), values, MODERATION_MESSAGES.suspendedUntil(formatDate(result.until, deps.config.timeZone), result.why));
+      if (result.reason === 'suspended') return showSignin(reply.code(403), values, MODERATION_MESSAGES.suspendedUntil(formatDate(result.until, deps.settings.current.TIME_ZONE), result.why));
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }
     return redirectTo(reply, await signInOrAskSecondFactor(deps, request, reply, result.member, 'password', safeNextPath(form.data.next)));

@@ -29,7 +29,7 @@ function showStepTwo(reply: FastifyReply, token: string, email: string, values: 
 const signupRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.get('/signup', { config: publicPage }, async (request, reply) => (request.member ? redirectTo(reply, '/') : showSignup(reply)));
 
-  app.post('/signup', { config: { ...publicPage, rateLimit: { max: deps.config.rateLimit.signupsPerHour, timeWindow: 3_600_000 } } }, async (request, reply) => {
+  app.post('/signup', { config: { ...publicPage, rateLimit: { max: () => deps.settings.current.RATE_LIMIT_SIGNUPS_PER_HOUR, timeWindow: 3_600_000 } } }, async (request, reply) => {
     const form = parseForm(SignupForm, request.body);
     if (!form.ok) return showSignup(reply.code(422), form.values, form.errors);
     const { refused } = await requestSignup(deps, form.data.email, request.clientAddress);

@@ -85,7 +85,7 @@ export function logHandler(deps: Deps, log: LogPage, extraTargetTypes: Record<st
       return showLog(reply.code(400), log, { actors, filters: parsed.ok ? typedFilters(request.query, FILTER_FIELDS) : parsed.typed, problem, targetTypes });
     }
     const filters = parsed.data;
-    const { entries, more } = await listLog(deps.db, filters, deps.config.timeZone);
+    const { entries, more } = await listLog(deps.db, filters, deps.settings.current.TIME_ZONE);
     const targets = await findLogTargets(deps.db, request.member!, entries);
     const staff = new Set(actors.map((actor) => actor.id));
     const shown = { actor: filters.actor?.toString() ?? '', member: filters.member?.toString() ?? '', action: filters.action ?? '', target_type: filters.target_type ?? '', from: filters.from ?? '', to: filters.to ?? '' };

@@ -53,12 +53,12 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
       title: `Warn or suspend ${member.displayName}`,
       member,
       suspended,
-      suspendedUntil: suspended ? formatDate(member.suspendedUntil!, deps.config.timeZone) : undefined,
+      suspendedUntil: suspended ? formatDate(member.suspendedUntil!, deps.settings.current.TIME_ZONE) : undefined,
       values,
       errors,
       limits: MODERATION_LIMITS,
       reasonHint,
-      untilHint: `The member can sign in again from the start of this day (${deps.config.timeZone} time), at most a year from today.`,
+      untilHint: `The member can sign in again from the start of this day (${deps.settings.current.TIME_ZONE} time), at most a year from today.`,
     });
   }
 
@@ -71,7 +71,7 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const result = await suspendMember(deps, moderatorOf(request), id, form.data);
     if (result.kind === 'invalid') return showSuspend(request, reply.code(422), formValues(request.body), result.errors);
     if (result.kind === 'already-suspended') throw new HttpError(409, M.alreadySuspended);
-    setFlash(request, M.suspended(result.displayName, formatDate(result.endsAt, deps.config.timeZone)));
+    setFlash(request, M.suspended(result.displayName, formatDate(result.endsAt, deps.settings.current.TIME_ZONE)));
     return redirectTo(reply, `/mod/members/${id}/suspend`);
   });
 

@@ -37,7 +37,7 @@ const ownModerationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { de
       entries: entries.map((entry) => ({
         occurredAt: entry.occurredAt,
         actionName: ACTION_NAMES[entry.action] ?? entry.action,
-        by: deps.config.moderatorNamesShown ? entry.actorName : M.aModerator,
+        by: deps.settings.current.MODERATOR_NAMES_SHOWN ? entry.actorName : M.aModerator,
         reason: entry.reason,
       })),
     });

@@ -38,7 +38,7 @@ export async function showQueue(deps: Deps, reply: FastifyReply, shown: { page?:
     membersBacklog: counts.members > queue.members.length,
     postsBacklog: counts.posts > queue.posts.length,
     listed: APPROVALS_LISTED,
-    memberApprovalRequired: deps.config.approvals.memberApprovalRequired,
+    memberApprovalRequired: deps.settings.current.MEMBER_APPROVAL_REQUIRED,
     items: queue.items,
     csrfToken: reply.generateCsrf(),
     // Hiding and approving take reasons of one length: the migration's limit on every moderation reason.

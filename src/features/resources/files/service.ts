@@ -35,6 +35,6 @@ export function downloadDay(now: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
-export async function recordDownload(deps: Pick<Deps, 'db' | 'config' | 'now'>, fileId: number, memberId: number): Promise<void> {
-  await countDownload(deps.db, fileId, memberId, downloadDay(deps.now(), deps.config.timeZone));
+export async function recordDownload(deps: Pick<Deps, 'db' | 'settings' | 'now'>, fileId: number, memberId: number): Promise<void> {
+  await countDownload(deps.db, fileId, memberId, downloadDay(deps.now(), deps.settings.current.TIME_ZONE));
 }

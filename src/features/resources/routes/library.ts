@@ -12,7 +12,9 @@ const libraryRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) 
 
   app.get('/resources', async (request, reply) => {
     const query = parseQuery(LibraryQuery, request.query);
-    const page = await libraryPage(deps, cache, request.member!, query, (library) =>
+    // The key holds the zone the page is shown in: the member's, or the site's as it is now.
+    const viewer = { ...request.member!, timeZone: request.member!.timeZone ?? deps.settings.current.TIME_ZONE };
+    const page = await libraryPage(deps, cache, viewer, query, (library) =>
       reply.renderShared('resources/library', { ...library, emptyMessage: library.filtered ? M.noResources : M.emptyLibrary }),
     );
     return reply.viewRendered(page.bodyHtml, { title: page.title });
