@@ -165,10 +165,13 @@ describe('GET /resources', () => {
   });
 
   it('runs three statements for a view not kept, however many filters (the session, the counts with the page’s ids, the page), and two for a kept one (the session, the version)', async () => {
+    // Moving the clock on also makes the site settings' copy stale: their read (at most one every
+    // five seconds, src/site-settings.ts) is the instance's, not the page's.
+    const pageStatements = async (query: string) => (await recorder.during(() => library(query))).filter((text) => !/"setting_overrides"/.test(text));
     for (const query of ['', '?type=guide&initiative=service-delivery&agency_type=department', `?tag=records&agency=${agencies.alpha}&jurisdiction=commonwealth&sort=helpful`]) {
       clock.advance(31_000);
-      expect(await recorder.during(() => library(query)), query).toHaveLength(3);
-      expect(await recorder.during(() => library(query)), query).toHaveLength(2);
+      expect(await pageStatements(query), query).toHaveLength(3);
+      expect(await pageStatements(query), query).toHaveLength(2);
     }
   });
 });
