@@ -16,12 +16,20 @@ export function countedPost(alias = 'p'): RawBuilder<boolean> {
 }
 
 /**
+ * Whether thread `alias`'s first post is held (waiting, or rejected and kept held so its author
+ * reads why): the thread exists only for its author and staff. A lookup by posts_thread_position.
+ */
+export function firstPostHeld(alias = 't'): RawBuilder<boolean> {
+  return sql<boolean>`exists (select from posts held_first where held_first.thread_id = ${sql.ref(`${alias}.id`)} and held_first.position = 1 and held_first.held_at is not null)`;
+}
+
+/**
  * A thread (alias `t`) its category counts: not deleted (merged threads are deleted too), not
  * hidden, and not waiting for a moderator (its first post held).
  */
 export function countedThread(alias = 't'): RawBuilder<boolean> {
   const column = (name: string) => sql.ref(`${alias}.${name}`);
-  return sql<boolean>`(${column('deleted_at')} is null and ${column('hidden_at')} is null and not exists (select from posts held_first where held_first.thread_id = ${column('id')} and held_first.position = 1 and held_first.held_at is not null))`;
+  return sql<boolean>`(${column('deleted_at')} is null and ${column('hidden_at')} is null and not ${firstPostHeld(alias)})`;
 }
 
 /** What one thread adds to its category's counts. */

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import type { DB } from '../../../db/schema.js';
 import type { Db } from '../../../db/types.js';
 import { isStaff, STAFF_ROLES, type Viewer } from '../access.js';
+import { firstPostHeld } from './counts.js';
 import { shownName } from '../../members/names.js';
 
 /** Why a member hears about a post; when several apply, the first in this list wins. */
@@ -115,14 +116,13 @@ function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | '
   // its author and staff; its author may still add a mention to it by editing, and a moderator
   // may reply in such a thread, so rows about it can be made before it is approved.
   const ownHeld = (alias: 'p' | 't') => eb(`${alias}.author_id`, '=', eb.ref('n.member_id'));
-  const threadHeld = sql<boolean>`exists (select from posts held_first where held_first.thread_id = t.id and held_first.position = 1 and held_first.held_at is not null)`;
   return eb.and([
     eb.or([eb('p.deleted_at', 'is', null), outcome]),
     eb.or([eb('t.deleted_at', 'is', null), outcome]),
     eb.or([eb('p.hidden_at', 'is', null), isStaffReader, outcome]),
     eb.or([eb('t.hidden_at', 'is', null), isStaffReader, outcome]),
     eb.or([eb('p.held_at', 'is', null), isStaffReader, ownHeld('p')]),
-    eb.or([eb.not(threadHeld), isStaffReader, ownHeld('t')]),
+    eb.or([eb.not(firstPostHeld()), isStaffReader, ownHeld('t')]),
     eb.or([eb('c.visible_to', '=', 'members'), isStaffReader]),
   ]);
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import type { Viewer } from '../../discussions/access.js';
-import { lockThreadOfPost } from '../../discussions/queries/counts.js';
+import { firstPostHeld, lockThreadOfPost } from '../../discussions/queries/counts.js';
 
 export type HoldReason = 'first_posts' | 'repeated_text';
 
@@ -27,8 +27,7 @@ export function heldPostListed(post = 'p', thread = 't'): RawBuilder<boolean> {
  * for a moderator is its author's alone. A lookup by posts_thread_position per thread.
  */
 export function heldThreadShownTo(viewer: Viewer, alias = 't'): RawBuilder<boolean> {
-  const thread = sql.ref(`${alias}.id`);
-  return sql<boolean>`(${sql.ref(`${alias}.author_id`)} = ${viewer.id} or not exists (select from posts held_first where held_first.thread_id = ${thread} and held_first.position = 1 and held_first.held_at is not null))`;
+  return sql<boolean>`(${sql.ref(`${alias}.author_id`)} = ${viewer.id} or not ${firstPostHeld(alias)})`;
 }
 
 /**
