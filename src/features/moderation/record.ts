@@ -79,8 +79,9 @@ function dayAfter(day: string): string {
 }
 
 /** A page of the log, newest first, and whether there is an older page. */
-export async function listLog(db: Db, filters: LogQuery, timeZone: string): Promise<{ entries: RecordEntry[]; more: boolean }> {
+export async function listLog(db: Db, filters: LogQuery, timeZone: string, onlyActions?: readonly string[]): Promise<{ entries: RecordEntry[]; more: boolean }> {
   let query = baseQuery(db);
+  if (onlyActions !== undefined) query = query.where('e.action', 'in', onlyActions);
   if (filters.actor !== undefined) query = query.where('e.actor_member_id', '=', filters.actor);
   if (filters.member !== undefined) query = query.where('e.subject_member_id', '=', filters.member);
   if (filters.action !== undefined) query = query.where('e.action', '=', filters.action);

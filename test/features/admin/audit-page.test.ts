@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_ACTION_NAMES } from '../../../src/features/admin/messages.js';
@@ -21,6 +23,23 @@ async function logged(actorId: number, action: string, target: { type: string; i
 function reasonsOn(page: string): string[] {
   return [...page.matchAll(/<td data-label="Reason">([^<]*)<\/td>/g)].map((match) => match[1]!);
 }
+
+/** Every action the code writes as a literal ('thing.verb'), found in the source. */
+async function actionsWritten(): Promise<string[]> {
+  const files = (await readdir('src', { recursive: true })).filter((file) => file.endsWith('.ts'));
+  const found = new Set<string>();
+  for (const file of files) for (const match of (await readFile(join('src', file), 'utf8')).matchAll(/\baction: '([a-z_]+\.[a-z_]+)'/g)) found.add(match[1]!);
+  return [...found].sort();
+}
+
+describe('the audit log’s names', () => {
+  it('name every action the code records, so no row shows as a bare code', async () => {
+    const written = await actionsWritten();
+    // The scan must find the actions it is about, or it proves nothing.
+    expect(written).toEqual(expect.arrayContaining(['signin.succeeded', 'setting.changed', 'member.deactivated']));
+    expect(written.filter((action) => AUDIT_ACTION_NAMES[action] === undefined)).toEqual([]);
+  });
+});
 
 describe('GET /admin/audit', () => {
   it('lists every kind of event newest first, named, with administration filters for action and kind of thing acted on', async () => {

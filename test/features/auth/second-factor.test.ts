@@ -136,6 +136,11 @@ describe('signing in with a second factor', () => {
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/members');
     expect(await isSignedIn(browser)).toBe(true);
+    const audit = await t.db.selectFrom('audit_events').select(['action', 'details']).where('actor_member_id', '=', member.id).where('action', 'like', 'signin.%').orderBy('id').execute();
+    expect(audit.slice(-2)).toEqual([
+      { action: 'signin.succeeded', details: {} },
+      { action: 'signin.second_factor_passed', details: { via: 'totp' } },
+    ]);
   });
 
   it('refuses a code replayed within its window', async () => {
@@ -183,6 +188,8 @@ describe('signing in with a second factor', () => {
     expect(await isSignedIn(again)).toBe(false);
     const audit = await t.db.selectFrom('audit_events').select('action').where('actor_member_id', '=', member.id).where('action', '=', 'second_factor.recovery_code_used').execute();
     expect(audit).toHaveLength(1);
+    const passed = await t.db.selectFrom('audit_events').select('details').where('actor_member_id', '=', member.id).where('action', '=', 'signin.second_factor_passed').execute();
+    expect(passed).toEqual([{ details: { via: 'recovery-code' } }]);
   });
 
   it('never lets a password reset link skip the second step', async () => {

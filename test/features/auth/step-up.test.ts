@@ -151,6 +151,8 @@ describe('step-up', () => {
     expect(browser.cookieHeader).not.toBe(cookieBefore);
     expect((await changePassword(browser)).headers.location).toBe('/settings');
     expect(await passwordHash(member.id)).not.toBe(hash);
+    const confirmations = await t.db.selectFrom('audit_events').select('details').where('actor_member_id', '=', member.id).where('action', '=', 'identity.confirmed').execute();
+    expect(confirmations).toEqual([{ details: { via: 'password' } }]);
   });
 
   it('asks again before removing a factor, and takes a code as the check', async () => {
@@ -174,6 +176,8 @@ describe('step-up', () => {
       { action: 'second_factor.added', details: { after: 'totp' } },
       { action: 'second_factor.removed', details: { before: 'totp' } },
     ]);
+    const confirmations = await t.db.selectFrom('audit_events').select('details').where('actor_member_id', '=', member.id).where('action', '=', 'identity.confirmed').execute();
+    expect(confirmations).toEqual([{ details: { via: 'totp' } }]);
   });
 
   it('asks a staff session that has not passed its factor for the factor, not the password', async () => {

@@ -12,6 +12,7 @@ const AUDIT_LOG: LogPage = {
   title: 'Audit log',
   lead: 'Every recorded event, newest first: administration, moderation, sign-ins and membership. The log cannot be changed.',
   actionNames: AUDIT_ACTION_NAMES,
+  onlyNamedActions: false,
 };
 
 const ADMINISTRATION_TARGETS = { agency: 'Agency', domain_rule: 'Domain rule', initiative_type: 'Initiative type', outbound_email: 'Email' };

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
 import type { Role } from '../../../db/types.js';
 import type { Deps } from '../../../deps.js';
+import { insertAuditEvent } from '../../../lib/audit.js';
 import { siteCookie } from '../../../plugins/session.js';
 import type { SignInDevice } from '../devices.js';
 import { countMemberFactors } from '../second-factor/queries.js';
@@ -101,24 +102,31 @@ export function pendingSignIn(request: FastifyRequest, now: Date): PendingSignIn
 }
 
 /** The second factor passed: signed in at last, and counted as a recent check for step-up. */
-export async function completeSecondStep(deps: Deps, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, pending: PendingSignIn): Promise<void> {
+export async function completeSecondStep(deps: Deps, request: FastifyRequest, reply: FastifyReply, member: { id: number; email: string; role: Role }, pending: PendingSignIn, via: FactorUsed): Promise<void> {
   await signInBrowser(deps, request, reply, member, pending.route);
   const at = deps.now().getTime();
   request.session.set('secondFactorAt', at);
   request.session.set('authenticatedAt', at);
+  // The password step's row says the password was right; this one says the sign-in finished, and with what.
+  await insertAuditEvent(deps.db, { actorMemberId: member.id, action: 'signin.second_factor_passed', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress, details: { via } });
 }
+
+/** What a member proved themselves with, as the audit log records it. */
+export type FactorUsed = 'totp' | 'recovery-code' | 'passkey';
 
 // What a session keeps when its id is renewed at step-up: everything but the notice.
 const KEPT_AT_STEP_UP = ['memberId', 'publicId', 'startedAt', 'lastSeenAt', 'expiresAt', 'absoluteExpiresAt', 'userAgent', 'ipAddress', 'secondFactorAt'] as const;
 
 /** A password or factor checked again (step-up): a new session id, and the time of the check. */
-export async function confirmAuthenticated(deps: Deps, request: FastifyRequest, { factor }: { factor: boolean }): Promise<void> {
+export async function confirmAuthenticated(deps: Deps, request: FastifyRequest, via: FactorUsed | 'password'): Promise<void> {
+  const memberId = request.session.get('memberId')!;
   const absoluteExpiresAt = request.session.get('absoluteExpiresAt');
   await request.session.regenerate([...KEPT_AT_STEP_UP]);
   const at = deps.now().getTime();
   if (absoluteExpiresAt !== undefined) request.session.options({ maxAge: Math.max(0, absoluteExpiresAt - at) });
   request.session.set('authenticatedAt', at);
-  if (factor) request.session.set('secondFactorAt', at);
+  if (via !== 'password') request.session.set('secondFactorAt', at);
+  await insertAuditEvent(deps.db, { actorMemberId: memberId, action: 'identity.confirmed', targetType: 'member', targetId: memberId, ipAddress: request.clientAddress, details: { via } });
 }
 
 /** Signs this browser out: the stored session goes, with an audit row when a member was signed in. */

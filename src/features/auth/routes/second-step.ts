@@ -13,7 +13,7 @@ import { findMemberFactors } from '../second-factor/queries.js';
 import { ConfirmPasswordForm, PasskeyAssertionForm, SecondFactorCodeForm } from '../second-factor/schemas.js';
 import { checkSecondFactorCode, type SecondFactorCheck } from '../second-factor/service.js';
 import { checkCurrentPassword } from '../signin.js';
-import { completeSecondStep, confirmAuthenticated, pendingSignIn, SECOND_STEP_PAGE } from './browser-session.js';
+import { completeSecondStep, confirmAuthenticated, pendingSignIn, SECOND_STEP_PAGE, type FactorUsed } from './browser-session.js';
 
 const publicPage = { access: 'public' as const };
 const setUpPage = { secondFactorSetUp: true };
@@ -63,8 +63,8 @@ const secondStepRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     return showSecondStep(request, reply, found.member.id);
   });
 
-  async function finishSignIn(request: FastifyRequest, reply: FastifyReply, found: NonNullable<Awaited<ReturnType<typeof pendingMember>>>, codesLeft?: number) {
-    await completeSecondStep(deps, request, reply, found.member, found.pending);
+  async function finishSignIn(request: FastifyRequest, reply: FastifyReply, found: NonNullable<Awaited<ReturnType<typeof pendingMember>>>, via: FactorUsed, codesLeft?: number) {
+    await completeSecondStep(deps, request, reply, found.member, found.pending, via);
     if (codesLeft !== undefined) setFlash(request, SECOND_FACTOR_MESSAGES.recoveryCodeUsed(codesLeft));
     return redirectTo(reply, found.pending.next);
   }
@@ -76,7 +76,7 @@ const secondStepRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     if (!form.ok) return showSecondStep(request, reply.code(422), found.member.id, { code: form.errors.code ?? form.errors._form ?? SECOND_FACTOR_MESSAGES.codeShape });
     const result = await checkSecondFactorCode(deps, found.member, form.data.code, request.clientAddress);
     if (!result.ok) return showSecondStep(request, reply.code(422), found.member.id, { code: refusal(result) });
-    return finishSignIn(request, reply, found, result.via === 'recovery-code' ? result.codesLeft : undefined);
+    return finishSignIn(request, reply, found, result.via, result.via === 'recovery-code' ? result.codesLeft : undefined);
   });
 
   app.post(`${SECOND_STEP_PAGE}/passkey`, { config: publicPage }, async (request, reply) => {
@@ -85,7 +85,7 @@ const secondStepRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     const form = parseForm(PasskeyAssertionForm, request.body);
     const verified = form.ok && (await verifyPasskeyAssertion(deps, request, found.member.id, form.data.response));
     if (!verified) return showSecondStep(request, reply.code(422), found.member.id, { passkey: form.ok ? SECOND_FACTOR_MESSAGES.passkeyFailed : (form.errors.response ?? SECOND_FACTOR_MESSAGES.passkeyFailed) });
-    return finishSignIn(request, reply, found);
+    return finishSignIn(request, reply, found, 'passkey');
   });
 
   async function showConfirm(request: FastifyRequest, reply: FastifyReply, errors?: FieldErrors) {
@@ -97,8 +97,8 @@ const secondStepRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     return reply.view('auth/confirm-identity', { title: 'Confirm it is you', csrfToken: reply.generateCsrf(), next, email, factorOnly, errors, ...(await factorChoices(request, member.id)) });
   }
 
-  async function confirmed(request: FastifyRequest, reply: FastifyReply, factor: boolean, next: unknown, notice: string = SECOND_FACTOR_MESSAGES.confirmed) {
-    await confirmAuthenticated(deps, request, { factor });
+  async function confirmed(request: FastifyRequest, reply: FastifyReply, via: FactorUsed | 'password', next: unknown, notice: string = SECOND_FACTOR_MESSAGES.confirmed) {
+    await confirmAuthenticated(deps, request, via);
     setFlash(request, notice);
     return redirectTo(reply, safeNextPath(next));
   }
@@ -114,7 +114,7 @@ const secondStepRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     const checked = form.ok ? await checkCurrentPassword(deps, await memberCredentials(request), form.data.password, request.clientAddress) : ({ ok: false, reason: 'wrong' } as const);
     if (!checked.ok && checked.reason === 'rate-limited') throw new RateLimited(checked.retryAfterSeconds);
     if (!checked.ok) return showConfirm(request, reply.code(422), { password: AUTH_MESSAGES.currentPasswordWrong });
-    return confirmed(request, reply, false, form.ok ? form.data.next : undefined);
+    return confirmed(request, reply, 'password', form.ok ? form.data.next : undefined);
   });
 
   app.post(`${CONFIRM_IDENTITY_PAGE}/code`, { config: setUpPage }, async (request, reply) => {
@@ -122,14 +122,14 @@ const secondStepRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps 
     if (!form.ok) return showConfirm(request, reply.code(422), { code: form.errors.code ?? form.errors._form ?? SECOND_FACTOR_MESSAGES.codeShape });
     const result = await checkSecondFactorCode(deps, await memberCredentials(request), form.data.code, request.clientAddress);
     if (!result.ok) return showConfirm(request, reply.code(422), { code: refusal(result) });
-    return confirmed(request, reply, true, form.data.next, result.via === 'recovery-code' ? SECOND_FACTOR_MESSAGES.recoveryCodeUsed(result.codesLeft) : undefined);
+    return confirmed(request, reply, result.via, form.data.next, result.via === 'recovery-code' ? SECOND_FACTOR_MESSAGES.recoveryCodeUsed(result.codesLeft) : undefined);
   });
 
   app.post(`${CONFIRM_IDENTITY_PAGE}/passkey`, { config: setUpPage }, async (request, reply) => {
     const form = parseForm(PasskeyAssertionForm, request.body);
     const verified = form.ok && (await verifyPasskeyAssertion(deps, request, request.member!.id, form.data.response));
     if (!verified) return showConfirm(request, reply.code(422), { passkey: form.ok ? SECOND_FACTOR_MESSAGES.passkeyFailed : (form.errors.response ?? SECOND_FACTOR_MESSAGES.passkeyFailed) });
-    return confirmed(request, reply, true, form.data.next);
+    return confirmed(request, reply, 'passkey', form.data.next);
   });
 };
 

@@ -41,13 +41,16 @@ export interface LogPage {
   title: string;
   lead: string;
   actionNames: Record<string, string>;
+  /** The log holds only the actions it names: moderators see moderation, not sign-ins (with their addresses) or administration. */
+  onlyNamedActions: boolean;
 }
 
 export const MODERATION_LOG: LogPage = {
   path: '/mod/log',
   title: 'Moderation log',
-  lead: 'Every moderator and administrator action, newest first. The log cannot be changed.',
+  lead: 'Every moderation action, newest first. The log cannot be changed.',
   actionNames: ACTION_NAMES,
+  onlyNamedActions: true,
 };
 
 const TARGET_TYPES: Record<string, string> = { member: 'Member', post: 'Post', thread: 'Thread', resource: 'Resource', member_warning: 'Warning' };
@@ -85,7 +88,7 @@ export function logHandler(deps: Deps, log: LogPage, extraTargetTypes: Record<st
       return showLog(reply.code(400), log, { actors, filters: parsed.ok ? typedFilters(request.query, FILTER_FIELDS) : parsed.typed, problem, targetTypes });
     }
     const filters = parsed.data;
-    const { entries, more } = await listLog(deps.db, filters, deps.settings.current.TIME_ZONE);
+    const { entries, more } = await listLog(deps.db, filters, deps.settings.current.TIME_ZONE, log.onlyNamedActions ? Object.keys(log.actionNames) : undefined);
     const targets = await findLogTargets(deps.db, request.member!, entries);
     const staff = new Set(actors.map((actor) => actor.id));
     const shown = { actor: filters.actor?.toString() ?? '', member: filters.member?.toString() ?? '', action: filters.action ?? '', target_type: filters.target_type ?? '', from: filters.from ?? '', to: filters.to ?? '' };
