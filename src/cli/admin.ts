@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
@@ -5,10 +6,11 @@ import { pendingMigrations } from '../db/migrate.js';
 import type { DB } from '../db/schema.js';
 import type { Actor } from '../features/admin/actor.js';
 import { addAgency, classifyAgency, mergeAgencies, renameAgency, type ClassificationInput, type UnmappedDomain } from '../features/admin/agencies.js';
+import { addCategory, changeCategory, moveCategory, removeCategory, type CategorySettings } from '../features/admin/categories.js';
 import { addDomainRule, changeDomainRule, listDomainRuleDetails, removeDomainRule, type DomainRuleListing } from '../features/admin/domain-rules.js';
 import { deactivateMember, reactivateMember, setRole, type RoleChange } from '../features/admin/members.js';
-import { findAgencyByReference, findDomainRuleId, findMemberIdByEmail, listAgencies } from '../features/admin/queries.js';
-import { AgencyClassification, AgencyName, RuleDomain, RuleNote, type RuleEffect } from '../features/admin/schemas.js';
+import { findAgencyByReference, findDomainRuleId, findMemberIdByEmail, listAgencies, listCategoryListings } from '../features/admin/queries.js';
+import { AgencyClassification, AgencyName, CategorySettingsInput, CategorySlug, RuleDomain, RuleNote, type RuleEffect } from '../features/admin/schemas.js';
 import { parseWorkEmail } from '../features/auth/email-address.js';
 import { Refused } from '../lib/errors.js';
 import { runCommand } from './run.js';
@@ -50,6 +52,15 @@ agencies (a provisional agency is an email domain no administrator has mapped ye
                                          set an agency's jurisdiction or type; "" makes it not set
   agency-merge FROM_ID INTO_ID           move FROM's members and rules to INTO, then delete FROM
 
+categories (SLUG is the category's address, /c/SLUG; A is members or moderators)
+  categories                             list categories in order, with who sees them and threads held
+  category-add SLUG NAME [--description TEXT] [--visible A] [--starters A]
+                                         add one at the end; by default members see it and start
+                                         threads there (--starters members needs --visible members)
+  category-change SLUG [--name NAME] [--description TEXT] [--visible A] [--starters A]
+  category-move SLUG POSITION            move it to POSITION in the list (1 is first)
+  category-remove SLUG [--move-to SLUG]  remove it; one that holds threads needs --move-to
+
   help                                   this text`;
 
 // Who every change is recorded against in the audit log.
@@ -62,12 +73,15 @@ const CLI_MESSAGES = {
   invalidDomain: (input: string, reason: string) => `"${input}" is not a valid rule domain: ${reason}`,
   unknownRule: (domain: string, effect: string) => `There is no ${effect} rule for ${domain}; list the rules with: npm run admin -- rules`,
   unknownAgency: (reference: string) => `No agency has the id or name "${reference}"; list them with: npm run admin -- agencies`,
+  positionBeyondList: (count: number) => `There are ${count} categories: give a position from 1 to ${count}`,
+  unknownCategory: (slug: string) => `No category has the address /c/${slug}; list them with: npm run admin -- categories`,
   unmappedDomain: ({ domain, ruleExists }: UnmappedDomain, agencyId: number) =>
     `Members who join from ${domain} later still get a provisional agency of their own; to send them here, run: npm run admin -- ${ruleExists ? 'rule-change' : 'rule-add'} ${domain} allow --agency ${agencyId}`,
 } as const;
 const C = CLI_MESSAGES;
 
-type Options = { agency?: string | undefined; note?: string | undefined; jurisdiction?: string | undefined; type?: string | undefined; 'own-domain'?: string | undefined };
+const OPTION_NAMES = ['agency', 'note', 'jurisdiction', 'type', 'own-domain', 'name', 'description', 'visible', 'starters', 'move-to'] as const;
+type Options = Partial<Record<(typeof OPTION_NAMES)[number], string>>;
 type Action = (db: Kysely<DB>, config: Config) => Promise<string>;
 
 class UsageError extends Error {}
@@ -187,6 +201,66 @@ const COMMANDS: Record<string, Spec> = {
       };
     },
   },
+  categories: { args: [], action: () => listCategoryTable },
+  'category-add': {
+    args: ['SLUG', 'NAME'],
+    options: ['description', 'visible', 'starters'],
+    action: ([slug, name], { description, visible, starters }) => {
+      const settings = categorySettingsOf({ name: name!, description: description ?? '', visible_to: visible ?? 'members', threads_started_by: starters ?? 'members' });
+      const address = categorySlugOf(slug!);
+      return async (db) => {
+        const added = await addCategory({ db }, { ...settings, slug: address, formToken: randomUUID() }, OPERATOR);
+        return `added the category "${added.name}" at /c/${address}, last in the list`;
+      };
+    },
+  },
+  'category-change': {
+    args: ['SLUG'],
+    options: ['name', 'description', 'visible', 'starters'],
+    action: ([slug], options) => {
+      if (Object.values(options).every((value) => value === undefined)) throw new UsageError('category-change needs --name, --description, --visible or --starters');
+      const address = categorySlugOf(slug!);
+      return async (db) => {
+        const category = await categoryOf(db, address);
+        const settings = categorySettingsOf({
+          name: options.name ?? category.name,
+          description: options.description ?? category.description,
+          visible_to: options.visible ?? category.visibleTo,
+          threads_started_by: options.starters ?? category.threadsStartedBy,
+        });
+        const changed = await changeCategory({ db }, category.id, settings, OPERATOR);
+        return changed.changed ? `changed /c/${address}: ${describeCategory(settings)}` : `nothing changed: /c/${address} already has ${describeCategory(settings)}`;
+      };
+    },
+  },
+  'category-move': {
+    args: ['SLUG', 'POSITION'],
+    action: ([slug, position]) => {
+      const address = categorySlugOf(slug!);
+      if (!/^[1-9]\d{0,5}$/.test(position!)) throw new UsageError(`a position is a whole number from 1, not "${position}"`);
+      return async (db) => {
+        const categories = await listCategoryListings(db);
+        if (Number(position) > categories.length) throw new Refused(C.positionBeyondList(categories.length));
+        const moved = await moveCategory({ db }, (await categoryOf(db, address)).id, Number(position), OPERATOR);
+        return moved.changed ? `moved "${moved.name}" to position ${moved.position}` : `nothing changed: "${moved.name}" is already at position ${moved.position}`;
+      };
+    },
+  },
+  'category-remove': {
+    args: ['SLUG'],
+    options: ['move-to'],
+    action: ([slug], { 'move-to': moveTo }) => {
+      const address = categorySlugOf(slug!);
+      const target = moveTo === undefined ? undefined : categorySlugOf(moveTo);
+      return async (db) => {
+        const category = await categoryOf(db, address);
+        const into = target === undefined ? null : (await categoryOf(db, target)).id;
+        const removed = await removeCategory({ db }, category.id, into, OPERATOR);
+        if (removed.alreadyRemoved) return `nothing changed: /c/${address} was already removed`;
+        return removed.into === null ? `removed the category "${removed.name}"` : `removed the category "${removed.name}"; ${removed.threadsMoved} thread(s) moved to "${removed.into}"`;
+      };
+    },
+  },
 };
 
 /**
@@ -200,7 +274,7 @@ function parseCommandLine(argv: string[]): Action {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { agency: { type: 'string' }, note: { type: 'string' }, jurisdiction: { type: 'string' }, type: { type: 'string' }, 'own-domain': { type: 'string' } },
+      options: Object.fromEntries(OPTION_NAMES.map((option) => [option, { type: 'string' as const }])),
     });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -231,6 +305,19 @@ async function listAgencyTable(db: Kysely<DB>): Promise<string> {
     ['id', 'name', 'jurisdiction', 'type', 'status', 'members'],
     ...agencies.map((agency) => [String(agency.id), agency.name, agency.jurisdiction ?? '—', agency.agencyType ?? '—', agency.provisional ? 'provisional' : 'mapped', String(agency.members)]),
   ]);
+}
+
+async function listCategoryTable(db: Kysely<DB>): Promise<string> {
+  const categories = await listCategoryListings(db);
+  if (categories.length === 0) return 'no categories yet';
+  return formatTable([
+    ['position', 'slug', 'name', 'seen by', 'threads started by', 'threads'],
+    ...categories.map((category) => [String(category.position), category.slug, category.name, category.visibleTo, category.threadsStartedBy, String(category.threadsHeld)]),
+  ]);
+}
+
+function describeCategory(settings: CategorySettings): string {
+  return `name "${settings.name}", seen by ${settings.visibleTo}, threads started by ${settings.threadsStartedBy}`;
 }
 
 function describeRoleChange(change: RoleChange): string {
@@ -291,6 +378,31 @@ function noteOf(input: string): string | null {
   const parsed = RuleNote.safeParse(input);
   if (!parsed.success) throw new Refused(parsed.error.issues[0]!.message);
   return parsed.data;
+}
+
+function categorySlugOf(input: string): string {
+  const parsed = CategorySlug.safeParse(input);
+  if (!parsed.success) throw new UsageError(`not a category address: "${input}" (${parsed.error.issues[0]!.message})`);
+  return parsed.data;
+}
+
+type CategoryField = 'name' | 'description' | 'visible_to' | 'threads_started_by';
+
+/** The settings as the /admin form checks them; a refusal names the option it is about. */
+function categorySettingsOf(input: Record<CategoryField, string>): CategorySettings {
+  const parsed = CategorySettingsInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const option = { name: 'NAME', description: '--description', visible_to: '--visible', threads_started_by: '--starters' }[String(issue.path[0]) as CategoryField];
+    throw new UsageError(`${option}: ${issue.message}`);
+  }
+  return { name: parsed.data.name, description: parsed.data.description, visibleTo: parsed.data.visible_to, threadsStartedBy: parsed.data.threads_started_by };
+}
+
+async function categoryOf(db: Kysely<DB>, slug: string) {
+  const category = (await listCategoryListings(db)).find((listed) => listed.slug === slug);
+  if (!category) throw new Refused(C.unknownCategory(slug));
+  return category;
 }
 
 function agencyNameOf(input: string): string {

@@ -183,6 +183,10 @@ function startersSeeIt(settings: { visible_to: Audience; threads_started_by: Aud
   if (settings.visible_to === 'moderators' && settings.threads_started_by === 'members') ctx.addIssue({ code: 'custom', path: ['threads_started_by'], message: M.startersMustSeeIt });
 }
 
+/** A category's settings as `npm run admin` gives them, checked as the forms check them. */
+export const CategorySettingsInput = z.strictObject(categorySettings).superRefine(startersSeeIt);
+export const CategorySlug = categorySlug;
+
 export const NewCategoryForm = z.strictObject({ _csrf: z.string(), form_token: formToken, slug: categorySlug, ...categorySettings }).superRefine(startersSeeIt);
 export type NewCategoryForm = z.infer<typeof NewCategoryForm>;
 

@@ -105,7 +105,28 @@ describe('npm run admin and npm run seed as processes', () => {
     const set = runNode('cli/admin.js', { DATA_DIR: dataDir }, ['agency-set', listed![1]!, '--type', 'Service delivery', '--jurisdiction', '']);
     expect(await set.exited).toBe(0);
     expect(set.output().trim()).toBe(`agency ${listed![1]} (Department of Example Services): jurisdiction not set, type service_delivery`);
-  }, 180_000);
+
+    const admin = async (args: string[]) => {
+      const run = runNode('cli/admin.js', { DATA_DIR: dataDir }, args);
+      return { code: await run.exited, output: run.output().trim() };
+    };
+    // Checked as the /admin form checks them, before the database is opened.
+    expect(await admin(['category-add', 'Workforce Planning', 'Workforce planning'])).toMatchObject({ code: 2, output: expect.stringContaining('not a category address') });
+    expect(await admin(['category-add', 'workforce-planning', 'Workforce planning', '--visible', 'moderators'])).toMatchObject({ code: 2, output: expect.stringContaining(`--starters: ${M.startersMustSeeIt}`) });
+    expect(await admin(['category-add', 'workforce-planning', 'Workforce\nplanning'])).toMatchObject({ code: 2, output: expect.stringContaining('NAME: ') });
+    expect(await admin(['category-add', 'workforce-planning', 'Workforce planning', '--description', 'Who we will need, and how we find them.'])).toEqual({ code: 0, output: 'added the category "Workforce planning" at /c/workforce-planning, last in the list' });
+    expect(await admin(['category-add', 'workforce-again', 'workforce PLANNING'])).toEqual({ code: 1, output: M.categoryNameTaken('workforce PLANNING') });
+    expect(await admin(['category-move', 'workforce-planning', '99'])).toMatchObject({ code: 1, output: expect.stringMatching(/^There are \d+ categories/) });
+    expect(await admin(['category-move', 'workforce-planning', '1'])).toEqual({ code: 0, output: 'moved "Workforce planning" to position 1' });
+    expect(await admin(['category-change', 'workforce-planning', '--visible', 'moderators', '--starters', 'moderators'])).toEqual({ code: 0, output: 'changed /c/workforce-planning: name "Workforce planning", seen by moderators, threads started by moderators' });
+    const listedCategories = await admin(['categories']);
+    expect(listedCategories.output).toMatch(/^1\s+workforce-planning\s+Workforce planning\s+moderators\s+moderators\s+0$/m);
+    const questions = new RegExp(`^\\d+\\s+questions\\s+Questions and answers\\s+members\\s+members\\s+(\\d+)$`, 'm').exec(listedCategories.output);
+    expect(Number(questions?.[1])).toBeGreaterThan(0);
+    expect(await admin(['category-remove', 'questions'])).toEqual({ code: 1, output: M.moveTargetNeeded(Number(questions![1])) });
+    expect(await admin(['category-remove', 'no-such-category'])).toMatchObject({ code: 1, output: expect.stringContaining('No category has the address /c/no-such-category') });
+    expect(await admin(['category-remove', 'workforce-planning'])).toEqual({ code: 0, output: 'removed the category "Workforce planning"' });
+  }, 240_000);
 
   it('admin refuses clearly while another process holds the data directory', async () => {
     const dataDir = tempDataDir();
