@@ -9,7 +9,7 @@ import { decideDomain, normaliseRuleDomain } from '../auth/email-domain.js';
 import { listDomainRules } from '../auth/queries.js';
 import type { Actor } from './actor.js';
 import { ADMIN_MESSAGES as M } from './messages.js';
-import { classificationOf, findAgencyNamed, lockAgency, type Classification } from './queries.js';
+import { classificationOf, findAgencyNamed, isWithinAgency, lockAgency, lockAgencyTree, type Classification } from './queries.js';
 import type { AgencyClassification } from './schemas.js';
 
 /**
@@ -111,6 +111,40 @@ export async function renameAgency(deps: Pick<Deps, 'db'>, id: number, input: { 
   }
 }
 
+export interface ParentChange {
+  name: string;
+  parentName: string | null;
+  changed: boolean;
+}
+
+/**
+ * Makes an agency part of another (a division of a department, a regulator in a portfolio), or
+ * of none. An agency cannot be part of itself or of anything under it.
+ */
+export async function setAgencyParent(deps: Pick<Deps, 'db'>, id: number, parentId: number | null, actor: Actor): Promise<ParentChange> {
+  if (parentId === id) throw new Refused(M.parentItself, 'parent_id');
+  return inTransaction(deps.db, async (trx) => {
+    await lockAgencyTree(trx);
+    const agency = await lockAgency(trx, id);
+    if (!agency) throw new Refused(M.agencyGone(id), '_form', 404);
+    const parent = parentId === null ? undefined : await lockAgency(trx, parentId);
+    if (parentId !== null && !parent) throw new Refused(M.parentGone, 'parent_id');
+    if (parent && (await isWithinAgency(trx, parent.id, id))) throw new Refused(M.parentCycle(parent.name, agency.name), 'parent_id');
+    const parentName = parent?.name ?? null;
+    if (agency.parent_agency_id === parentId) return { name: agency.name, parentName, changed: false };
+    const before = agency.parent_agency_id === null ? null : await trx.selectFrom('agencies').select(['id', 'name']).where('id', '=', agency.parent_agency_id).executeTakeFirst();
+    await trx.updateTable('agencies').set({ parent_agency_id: parentId, updated_at: sql`now()` }).where('id', '=', id).execute();
+    await insertAuditEvent(trx, {
+      ...actor,
+      action: 'agency.parent_set',
+      targetType: 'agency',
+      targetId: id,
+      details: { name: agency.name, before: { parent: before ?? null }, after: { parent: parent ? { id: parent.id, name: parent.name } : null } },
+    });
+    return { name: agency.name, parentName, changed: true };
+  });
+}
+
 export interface Merge {
   from: { id: number; name: string; provisional: boolean };
   into: { id: number; name: string };
@@ -127,6 +161,7 @@ export interface Merge {
 export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, intoId: number, actor: Actor): Promise<Merge> {
   if (fromId === intoId) throw new Refused(M.mergeIntoItself, 'into_id');
   return inTransaction(deps.db, async (trx) => {
+    await lockAgencyTree(trx);
     // Locked in id order, so two merges of the same pair cannot deadlock; a sign-up joining FROM
     // at this moment waits for the merge (its foreign key check needs the row).
     const [first, second] = fromId < intoId ? [fromId, intoId] : [intoId, fromId];
@@ -140,7 +175,9 @@ export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, into
     if (!into) throw new Refused(M.agencyGone(intoId), 'into_id');
     const members = await trx.updateTable('members').set({ agency_id: intoId, updated_at: sql`now()` }).where('agency_id', '=', fromId).executeTakeFirst();
     const rules = await trx.updateTable('domain_rules').set({ agency_id: intoId, updated_at: sql`now()` }).where('agency_id', '=', fromId).executeTakeFirst();
-    // INTO itself, if it was part of FROM, is left with no parent by the foreign key.
+    // INTO somewhere under FROM takes FROM's place: left where it was, the sub-agencies that
+    // become INTO's would sit above it, a loop.
+    if (await isWithinAgency(trx, intoId, fromId)) await trx.updateTable('agencies').set({ parent_agency_id: from.parent_agency_id, updated_at: sql`now()` }).where('id', '=', intoId).execute();
     await trx.updateTable('agencies').set({ parent_agency_id: intoId, updated_at: sql`now()` }).where('parent_agency_id', '=', fromId).where('id', '<>', intoId).execute();
     await trx.deleteFrom('agencies').where('id', '=', fromId).execute();
     const result: Merge = {

@@ -177,7 +177,33 @@ export async function findAgencyNamed(db: Db, name: string, except?: number): Pr
 }
 
 export async function lockAgency(trx: Transaction<DB>, id: number) {
-  return trx.selectFrom('agencies').select(['id', 'name', 'jurisdiction', 'agency_type', 'provisional_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+  return trx.selectFrom('agencies').select(['id', 'name', 'jurisdiction', 'agency_type', 'provisional_at', 'parent_agency_id']).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Taken by every change to which agency is part of which: checking for a loop reads a chain of
+ * rows that a concurrent change elsewhere in the chain could close, so these changes take turns.
+ */
+export async function lockAgencyTree(trx: Transaction<DB>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('commons:agency-tree'))`.execute(trx);
+}
+
+/** Whether `agencyId` is `ancestorId` or sits somewhere under it. */
+export async function isWithinAgency(db: Db, agencyId: number, ancestorId: number): Promise<boolean> {
+  const found = await db
+    .withRecursive('chain(id, parent_agency_id)', (qb) =>
+      qb
+        .selectFrom('agencies')
+        .select(['id', 'parent_agency_id'])
+        .where('id', '=', agencyId)
+        // UNION, not UNION ALL: a loop already in the data ends the walk instead of running forever.
+        .union(qb.selectFrom('agencies as a').innerJoin('chain as c', 'c.parent_agency_id', 'a.id').select(['a.id', 'a.parent_agency_id'])),
+    )
+    .selectFrom('chain')
+    .select('id')
+    .where('id', '=', ancestorId)
+    .executeTakeFirst();
+  return found !== undefined;
 }
 
 export interface MemberStatusRow {

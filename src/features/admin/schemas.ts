@@ -133,6 +133,13 @@ export type NewAgencyForm = z.infer<typeof NewAgencyForm>;
 export const RenameAgencyForm = z.strictObject({ _csrf: z.string(), name: AgencyName });
 export type RenameAgencyForm = z.infer<typeof RenameAgencyForm>;
 
+/** The agency an agency is part of; empty for none. */
+export const AgencyParentForm = z.strictObject({
+  _csrf: z.string(),
+  parent_id: z.union([z.literal('').transform(() => null), databaseIdField(M.parentUnknown)], { error: M.parentUnknown }),
+});
+export type AgencyParentForm = z.infer<typeof AgencyParentForm>;
+
 export const MergeAgencyForm = z.strictObject({ _csrf: z.string(), into_id: databaseIdField(M.mergeTargetMissing) });
 export type MergeAgencyForm = z.infer<typeof MergeAgencyForm>;
 

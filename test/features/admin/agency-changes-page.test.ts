@@ -105,7 +105,7 @@ describe('POST /admin/agencies/:id/name', () => {
     const taken = await createAgency(site.t.db, { name: uniqueName('Taken Agency') });
     const url = `/admin/agencies/${agency.id}/name`;
     const same = await refusedWritingNothing(site.t.db, () => site.admin.browser.post(url, { _csrf: site.csrf, name: agency.name }), 303);
-    expect((await followed(same)).body).toContain(M.agencyUnchanged(agency.name));
+    expect((await followed(same)).body).toContain(M.agencyNameUnchanged(agency.name));
     await refusedWritingNothing(site.t.db, () => site.admin.browser.post(url, { _csrf: site.csrf, name: taken.name.toLowerCase() }), 422, M.agencyNameTaken(taken.name.toLowerCase()));
     await refusedWritingNothing(site.t.db, () => site.admin.browser.post(url, { _csrf: site.csrf, name: ' ' }), 422, M.agencyNameRequired);
     await refusedWritingNothing(site.t.db, () => site.admin.browser.post(url, { name: 'No token' }), 403);
@@ -148,5 +148,68 @@ describe('POST /admin/agencies/:id/merge', () => {
     await createMember(site.t.db, { agency });
     const response = await refusedWritingNothing(site.t.db, () => site.admin.browser.post(`/admin/agencies/${agency.id}/merge`, { _csrf: site.csrf, into_id: into === 'self' ? String(agency.id) : into }), 422, message);
     expect(response.body).toContain('id="error-into_id"');
+  });
+});
+
+describe('POST /admin/agencies/:id/parent', () => {
+  const parentOf = async (id: number) => (await site.t.db.selectFrom('agencies').select('parent_agency_id').where('id', '=', id).executeTakeFirstOrThrow()).parent_agency_id;
+  const setParent = (id: number, parentId: string) => site.admin.browser.post(`/admin/agencies/${id}/parent`, { _csrf: site.csrf, parent_id: parentId });
+
+  it('puts an agency under another, shows it, records before and after, and takes it out again', async () => {
+    const department = await createAgency(site.t.db, { name: uniqueName('Department of Parents') });
+    const division = await createAgency(site.t.db, { name: uniqueName('Division of Children') });
+    const response = await setParent(division.id, String(department.id));
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe(`/admin/agencies/${division.id}`);
+    expect(await parentOf(division.id)).toBe(department.id);
+    const page = await followed(response);
+    expect(page.body).toContain(escapeLikeHandlebars(M.parentSet(division.name, department.name)));
+    expect(page.body).toContain(`<option value="${department.id}" selected>`);
+    expect(await latestAudit(site.t.db, 'agency.parent_set')).toMatchObject({ actor_member_id: site.admin.member.id, target_id: String(division.id), details: { before: { parent: null }, after: { parent: { id: department.id, name: department.name } } } });
+
+    // The same again writes nothing.
+    await refusedWritingNothing(site.t.db, () => setParent(division.id, String(department.id)), 303);
+    const out = await setParent(division.id, '');
+    expect(out.statusCode).toBe(303);
+    expect(await parentOf(division.id)).toBeNull();
+    expect(await latestAudit(site.t.db, 'agency.parent_set')).toMatchObject({ details: { before: { parent: { id: department.id, name: department.name } }, after: { parent: null } } });
+  });
+
+  it.each([
+    ['itself', 'self', M.parentItself],
+    ['its own sub-agency, two levels down', 'grandchild', 'cycle'],
+    ['an agency that does not exist', '999999999', M.parentGone],
+    ['an id that is not one', '1 OR 1=1', M.parentUnknown],
+    ['a hostile value', '<script>alert(1)</script>', M.parentUnknown],
+  ])('refuses %s with 422 beside the list, writing nothing', async (_label, parent, message) => {
+    const top = await createAgency(site.t.db, { name: uniqueName('Top <b>Agency</b>') });
+    const child = await createAgency(site.t.db, { name: uniqueName('Child Agency') });
+    const grandchild = await createAgency(site.t.db, { name: uniqueName('Grandchild Agency') });
+    await site.t.db.updateTable('agencies').set({ parent_agency_id: top.id }).where('id', '=', child.id).execute();
+    await site.t.db.updateTable('agencies').set({ parent_agency_id: child.id }).where('id', '=', grandchild.id).execute();
+    const value = parent === 'self' ? String(top.id) : parent === 'grandchild' ? String(grandchild.id) : parent;
+    const response = await refusedWritingNothing(site.t.db, () => setParent(top.id, value), 422, message === 'cycle' ? M.parentCycle(grandchild.name, top.name) : message);
+    expect(response.body).toContain('id="error-parent_id"');
+  });
+
+  it('answers a missing field with 422 and an unknown agency with 404, writing nothing', async () => {
+    const agency = await createAgency(site.t.db, { name: uniqueName('Parentless') });
+    await refusedWritingNothing(site.t.db, () => site.admin.browser.post(`/admin/agencies/${agency.id}/parent`, { _csrf: site.csrf }), 422, M.parentUnknown);
+    await refusedWritingNothing(site.t.db, () => setParent(999_999_998, String(agency.id)), 404);
+  });
+
+  it('keeps the tree free of loops when an agency is merged into its own sub-agency', async () => {
+    const above = await createAgency(site.t.db, { name: uniqueName('Portfolio') });
+    const from = await createAgency(site.t.db, { name: uniqueName('Old Department') });
+    const between = await createAgency(site.t.db, { name: uniqueName('Old Division') });
+    const into = await createAgency(site.t.db, { name: uniqueName('Old Branch') });
+    await site.t.db.updateTable('agencies').set({ parent_agency_id: above.id }).where('id', '=', from.id).execute();
+    await site.t.db.updateTable('agencies').set({ parent_agency_id: from.id }).where('id', '=', between.id).execute();
+    await site.t.db.updateTable('agencies').set({ parent_agency_id: between.id }).where('id', '=', into.id).execute();
+    const response = await site.admin.browser.post(`/admin/agencies/${from.id}/merge`, { _csrf: site.csrf, into_id: String(into.id) });
+    expect(response.statusCode).toBe(303);
+    // INTO takes FROM's place under the portfolio; FROM's division moves under INTO.
+    expect(await parentOf(into.id)).toBe(above.id);
+    expect(await parentOf(between.id)).toBe(into.id);
   });
 });

@@ -7,7 +7,7 @@ import { redirectTo } from '../../../lib/next-path.js';
 import { paginate } from '../../../lib/pagination.js';
 import { PageQuery } from '../../discussions/schemas.js';
 import { administratorOf } from '../actor.js';
-import { addAgency, classifyAgency, mergeAgencies, renameAgency } from '../agencies.js';
+import { addAgency, classifyAgency, mergeAgencies, renameAgency, setAgencyParent } from '../agencies.js';
 import { ADMIN_MESSAGES as M } from '../messages.js';
 import { countAgencies, findAgency, listAgencies, listAgencyNames, type AgencyListing } from '../queries.js';
 import {
@@ -17,6 +17,7 @@ import {
   AGENCY_TYPE_NAMES,
   AGENCY_TYPES,
   AgencyClassificationForm,
+  AgencyParentForm,
   JURISDICTION_NAMES,
   JURISDICTIONS,
   MergeAgencyForm,
@@ -38,9 +39,9 @@ function described(agency: AgencyListing) {
   };
 }
 
-/** Which of the agency page's three forms was sent, with its values and messages after a refusal. */
+/** Which of the agency page's forms was sent, with its values and messages after a refusal. */
 interface AgencyPageState {
-  form?: 'classify' | 'rename' | 'merge';
+  form?: 'classify' | 'parent' | 'rename' | 'merge';
   values?: Record<string, string>;
   errors?: FieldErrors;
 }
@@ -53,6 +54,7 @@ async function showAgency(deps: Deps, reply: FastifyReply, agency: AgencyListing
     memberCount: M.memberCount(agency.members),
     csrfToken: reply.generateCsrf(),
     classification: form === 'classify' ? values : { jurisdiction: agency.jurisdiction ?? '', agency_type: agency.agencyType ?? '' },
+    parent: form === 'parent' ? values : { parent_id: agency.parentId === null ? '' : String(agency.parentId) },
     rename: form === 'rename' ? values : { name: agency.name },
     merge: form === 'merge' ? values : {},
     errors,
@@ -120,13 +122,26 @@ const agencyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     return redirectTo(reply, `${LIST}/${agency.id}`);
   });
 
+  app.post(`${LIST}/:id/parent`, async (request, reply) => {
+    const agency = await agencyFor(request);
+    const form = parseForm(AgencyParentForm, request.body);
+    if (!form.ok) return showAgency(deps, reply.code(422), agency, { form: 'parent', ...form });
+    try {
+      const change = await setAgencyParent(deps, agency.id, form.data.parent_id, administratorOf(request));
+      setFlash(request, change.changed ? M.parentSet(change.name, change.parentName) : M.parentUnchanged(change.name));
+      return redirectTo(reply, `${LIST}/${agency.id}`);
+    } catch (error) {
+      return showAgency(deps, reply.code(422), agency, { form: 'parent', values: { parent_id: String(form.data.parent_id ?? '') }, errors: refusalAsFieldErrors(error) });
+    }
+  });
+
   app.post(`${LIST}/:id/name`, async (request, reply) => {
     const agency = await agencyFor(request);
     const form = parseForm(RenameAgencyForm, request.body);
     if (!form.ok) return showAgency(deps, reply.code(422), agency, { form: 'rename', ...form });
     try {
       const renamed = await renameAgency(deps, agency.id, { name: form.data.name }, administratorOf(request));
-      setFlash(request, [renamed.changed ? M.agencyRenamed(renamed.from, renamed.to) : M.agencyUnchanged(renamed.to), renamed.unmappedDomain && M.unmappedDomain(renamed.unmappedDomain.domain)].filter(Boolean).join(' '));
+      setFlash(request, [renamed.changed ? M.agencyRenamed(renamed.from, renamed.to) : M.agencyNameUnchanged(renamed.to), renamed.unmappedDomain && M.unmappedDomain(renamed.unmappedDomain.domain)].filter(Boolean).join(' '));
       return redirectTo(reply, `${LIST}/${agency.id}`);
     } catch (error) {
       return showAgency(deps, reply.code(422), agency, { form: 'rename', values: { name: form.data.name }, errors: refusalAsFieldErrors(error) });
