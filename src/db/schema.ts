@@ -89,6 +89,7 @@ export interface EmailTokens {
   expires_at: ColumnType<Date, Date | string, Date | string>;
   used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   failed_attempts: Generated<number>;
+  email: string | null;
 }
 
 export interface FileBlobChunks {

@@ -62,7 +62,7 @@ export const secondFactorPolicy = fp<{ config: Config }>(
 );
 
 /** Whether the member proved who they are (password or factor) within the last ten minutes. */
-function isRecentlyAuthenticated(request: FastifyRequest, now: Date): boolean {
+export function isRecentlyAuthenticated(request: FastifyRequest, now: Date): boolean {
   const at = request.session.get('authenticatedAt');
   return at !== undefined && now.getTime() - at < RECENT_AUTHENTICATION_MS;
 }

@@ -176,6 +176,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'category.moved': 'Category moved',
   'category.removed': 'Category removed',
   'setting.changed': 'Setting changed',
+  'member.email_change_requested': 'Change of address asked for',
+  'member.email_changed': 'Address changed',
   'password.changed': 'Password changed',
   'password.reset': 'Password reset',
 };

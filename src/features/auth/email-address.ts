@@ -65,6 +65,11 @@ export function domainProblem(domain: string): string | undefined {
   return undefined;
 }
 
+/** The domain of an address already parsed (a canonical one, as stored). */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
+
 function canonicalAddress(localPart: string, domain: string): string {
   const untagged = localPart.split('+', 1)[0] ?? localPart;
   return `${untagged.toLowerCase()}@${domain}`;

@@ -15,6 +15,10 @@ const NEXT_STEPS: Record<TokenPurpose, Array<{ href: string; text: string }>> = 
     { href: '/login', text: 'Sign in' },
     { href: '/password/forgot', text: 'Reset your password' },
   ],
+  'email-change': [
+    { href: '/settings/email', text: 'Ask again to change your email address' },
+    { href: '/login', text: 'Sign in' },
+  ],
 };
 
 /**

@@ -46,6 +46,8 @@ export const AUTH_MESSAGES = {
     verify: 'Links in our emails work once, for a limited time. To join, start again with your work email address and we will send you a new link.',
     reset: 'Links in our emails work once, for a limited time. To reset your password, ask for a new link.',
     unlock: 'Links in our emails work once, for a limited time. If sign-in is still paused, reset your password or wait for the pause to end.',
+    'email-change':
+      'Links in our emails work once, for a limited time, and only while the new address can still join and no other member has it. To change your address, sign in and ask again.',
   },
   signInFailed: 'The email address or password is not right.',
   signInLocked: 'Sign-in for this address is paused after too many failed attempts. Try again later. If this address has an account, we have emailed it a link to unlock it, or you can reset your password.',
@@ -64,4 +66,13 @@ export const AUTH_MESSAGES = {
   resetSubject: (siteName: string) => `Reset your ${siteName} password`,
   unlockSubject: (siteName: string) => `Sign-in to ${siteName} was paused`,
   newDeviceSubject: (siteName: string) => `New sign-in to your ${siteName} account`,
+  emailChangeSameAddress: 'That is already your email address. Enter the new one',
+  emailChangeSent: (address: string) =>
+    `If ${address} can be used, we have sent it an email with a link. Open the link to finish changing your address; until then your account keeps its current address, which we have told about the change.`,
+  emailChanged: (address: string) => `Your email address is now ${address}. You have been signed out everywhere else.`,
+  emailChangedSignIn: (address: string) => `Your email address is now ${address}. Sign in with it.`,
+  emailChangeVerifySubject: (siteName: string) => `Confirm your new email address for ${siteName}`,
+  emailChangeTakenSubject: (siteName: string) => `Someone asked to move a ${siteName} account to this address`,
+  emailChangeNoticeSubject: (siteName: string) => `A change of email address was asked for on your ${siteName} account`,
+  emailChangedNoticeSubject: (siteName: string) => `The email address of your ${siteName} account has changed`,
 } as const;

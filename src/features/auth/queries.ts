@@ -206,6 +206,39 @@ export async function findOrCreateProvisionalAgency(db: Db, domain: string): Pro
   return created.id;
 }
 
+/** The agency a member at an admitted domain belongs to: the admitting rule's, or a provisional one named after the domain. */
+export async function agencyForAdmittedDomain(db: Db, domain: string, rule: DomainRule): Promise<number> {
+  return rule.agencyId ?? (await findOrCreateProvisionalAgency(db, domain));
+}
+
+export interface MemberAddress {
+  id: number;
+  email: string;
+  canonicalEmail: string;
+  agencyId: number | null;
+  deactivatedAt: Date | null;
+}
+
+/** A member's address and agency; `lock` holds the row until the transaction ends. */
+export async function findMemberAddress(db: Db, memberId: number, lock = false): Promise<MemberAddress | undefined> {
+  const row = await db
+    .selectFrom('members')
+    .select(['id', 'email', 'canonical_email', 'agency_id', 'deactivated_at'])
+    .where('id', '=', memberId)
+    .$if(lock, (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  return row && { id: row.id, email: row.email, canonicalEmail: row.canonical_email, agencyId: row.agency_id, deactivatedAt: row.deactivated_at };
+}
+
+/** A proven new address: the agency that admits it, and a fresh confirmation that it is a work address. */
+export async function updateMemberAddress(db: Db, memberId: number, address: { email: string; canonicalEmail: string; agencyId: number }): Promise<void> {
+  await db
+    .updateTable('members')
+    .set({ email: address.email, canonical_email: address.canonicalEmail, agency_id: address.agencyId, verified_at: sql`now()`, updated_at: sql`now()` })
+    .where('id', '=', memberId)
+    .execute();
+}
+
 /** Whether a member has this handle, compared as the unique index members_handle compares them. */
 export async function isHandleTaken(db: Db, handle: string): Promise<boolean> {
   const row = await db.selectFrom('members').select('id').where(sql<string>`lower(handle)`, '=', sql<string>`lower(${handle})`).executeTakeFirst();

@@ -89,6 +89,8 @@ export const ProfileForm = z.strictObject({
   time_zone: timeZone,
 });
 
+export const EmailChangeForm = z.strictObject({ _csrf: csrf, email: workEmail });
+
 export const PasswordChangeForm = z.strictObject({ _csrf: csrf, current_password: z.unknown(), new_password: z.unknown() });
 
 /** The id in /settings/sessions/:publicId/end; anything else is a page that does not exist. */

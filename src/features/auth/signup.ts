@@ -8,12 +8,12 @@ import { insertAuditEvent } from '../../lib/audit.js';
 import { GUIDELINES } from '../pages/guidelines.js';
 import { isAdminEmail } from './admin-emails.js';
 import { decideDomain, type DomainRule } from './email-domain.js';
-import type { ParsedEmail } from './email-address.js';
+import { domainOf, type ParsedEmail } from './email-address.js';
 import { spendHashingBudget } from './hashing-budget.js';
 import {
+  agencyForAdmittedDomain,
   deleteSignupRequest,
   findMemberCredentials,
-  findOrCreateProvisionalAgency,
   findSignupRequest,
   insertAccountRequest,
   insertMember,
@@ -103,10 +103,10 @@ async function createMember(deps: Deps, trx: Transaction<DB>, input: CompleteSig
   const token = await consumeToken(trx, 'verify', input.token);
   const request = token && (await findSignupRequest(trx, token.canonicalEmail));
   if (!token || !request) return { ok: false, error: 'invalid-link' };
-  const domain = request.canonicalEmail.slice(request.canonicalEmail.lastIndexOf('@') + 1);
+  const domain = domainOf(request.canonicalEmail);
   const decision = decideDomain(domain, rules);
   if (!decision.allowed) return { ok: false, error: 'invalid-link' };
-  const agencyId = decision.rule.agencyId ?? (await findOrCreateProvisionalAgency(trx, domain));
+  const agencyId = await agencyForAdmittedDomain(trx, domain, decision.rule);
   const role: Role = isAdminEmail(deps.config, request.canonicalEmail) ? 'administrator' : 'member';
   const memberId = await insertMember(trx, {
     email: request.email,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { seedDomainRulesOnce } from '../domain-rules.js';
+import emailChangeRoutes from './email-change.js';
 import recoveryRoutes from './recovery.js';
 import secondStepRoutes from './second-step.js';
 import securityRoutes from './security.js';
@@ -17,6 +18,7 @@ const auth: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(signinRoutes, { deps });
   await app.register(recoveryRoutes, { deps });
   await app.register(settingsRoutes, { deps });
+  await app.register(emailChangeRoutes, { deps });
   await app.register(securityRoutes, { deps });
   await app.register(secondStepRoutes, { deps });
 };
