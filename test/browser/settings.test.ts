@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/lib/paths.js';
 import { expectNoAxeViolations, injectAt, scrollWidth, signInOnPage, useBrowserSession } from '../support/browser.js';
 import { createMember, type TestMember } from '../support/members.js';
+import { emailedPath } from '../support/membership.js';
 
 // Issue 6, item 7: at 320 px the sessions table squeezed its buttons to one letter a line.
 const session = useBrowserSession({ TRUST_PROXY: '1' });
@@ -68,6 +69,35 @@ describe('the settings page on a narrow screen', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-1280.png'), fullPage: true });
     const headers = await page.getByRole('table', { name: 'Your sessions' }).getByRole('columnheader').allTextContents();
     expect(headers.map((text) => text.trim())).toEqual(['Browser', 'Network', 'Signed in', 'Last seen', 'Action']);
+    await expectNoAxeViolations(page);
+  });
+
+  it.each([1280, 320])('changes the address by a link to the new one, telling what is wrong first, at %i px', async (width) => {
+    const { db } = session.site.t;
+    const member = await createMember(db, { email: `moving.${width}@finance.gov.au` });
+    const page = await session.openPage(width, 800);
+    await signInOnPage(page, session.site, member);
+    await page.goto(session.site.url('/settings'));
+    await Promise.all([page.waitForURL(session.site.url('/settings/email')), page.getByRole('link', { name: /email address/i }).first().click()]);
+    await page.getByLabel('New work email address').fill(member.email);
+    await page.getByRole('button', { name: 'Email me a link' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is already your email address');
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+    await page.screenshot({ path: path.join(SCREENSHOTS, `email-change-refused-${width}.png`), fullPage: true });
+
+    const moved = `moved.${width}@health.gov.au`;
+    await page.getByLabel('New work email address').fill(moved);
+    await page.getByRole('button', { name: 'Email me a link' }).click();
+    await expect.poll(() => page.locator('main .lead').textContent()).toContain(`If ${moved} can be used, we have sent it an email`);
+    await expectNoAxeViolations(page);
+    await page.goto(session.site.url(await emailedPath(db, moved, '/email-change/')));
+    expect(await scrollWidth(page)).toBeLessThanOrEqual(width);
+    await expectNoAxeViolations(page);
+    await page.screenshot({ path: path.join(SCREENSHOTS, `email-change-confirm-${width}.png`), fullPage: true });
+    await page.getByRole('button', { name: 'Use this address' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain(`Your email address is now ${moved}`);
+    expect((await db.selectFrom('members').select('email').where('id', '=', member.id).executeTakeFirstOrThrow()).email).toBe(moved);
     await expectNoAxeViolations(page);
   });
 });
