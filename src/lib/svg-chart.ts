@@ -3,8 +3,8 @@
  * piece of text is XML-escaped here (labels are agency names and resource titles, which anyone
  * may type), which is why a template may print the result unescaped.
  *
- * The drawing is 400 units wide and scales to its container (viewBox, width 100%): at 320 px
- * the 13-unit text is still about 10 px. It is a picture of numbers a table beside it gives in
+ * The drawing is 320 units wide and scales to its container (viewBox, width 100%): on a 320 px
+ * screen the 12-unit text is still about 11 px. It is a picture of numbers a table beside it gives in
  * full, so the <svg> is one image (role="img") named by its <title> and <desc>; each bar's own
  * <title> (its full label and value) is a tooltip for sighted mouse users.
  */
@@ -21,10 +21,10 @@ export interface ChartText {
   description: string;
 }
 
-const WIDTH = 400;
-const FONT_SIZE = 13;
+const WIDTH = 320;
+const FONT_SIZE = 12;
 /** Characters of a bar's label shown before it is cut short with an ellipsis. */
-export const LABEL_CHARACTERS = 22;
+export const LABEL_CHARACTERS = 18;
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -80,7 +80,7 @@ const round = (value: number) => Math.round(value * 10) / 10;
  * resource. Labels longer than LABEL_CHARACTERS are cut short; the bar's <title> has the whole.
  */
 export function barChart(text: ChartText, data: readonly ChartDatum[]): string {
-  const labelWidth = 160;
+  const labelWidth = 130;
   const valueRoom = 48;
   const row = 24;
   const top = 8;
@@ -116,7 +116,7 @@ export function barChart(text: ChartText, data: readonly ChartDatum[]): string {
  * column's <title> names its own.
  */
 export function columnChart(text: ChartText, data: readonly ChartDatum[], labelEvery = 1): string {
-  const left = 40;
+  const left = 34;
   const right = 8;
   const top = 10;
   const plotHeight = 150;

@@ -25,7 +25,7 @@ describe('axisTicks', () => {
 describe('barChart', () => {
   it('is one image named by its title and description, scaling to its container', () => {
     const svg = barChart(TEXT, [{ label: 'Finance', value: 2 }]);
-    expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 400 \d+"[^>]* width="100%"[^>]* role="img" aria-labelledby="chart-test-title chart-test-desc"/);
+    expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 320 \d+"[^>]* width="100%"[^>]* role="img" aria-labelledby="chart-test-title chart-test-desc"/);
     expect(svg).toContain('<title id="chart-test-title">Members by agency</title>');
     expect(svg).toContain('<desc id="chart-test-desc">Three agencies.</desc>');
     expect(svg).not.toMatch(/ height="100%"/);
@@ -56,7 +56,7 @@ describe('barChart', () => {
 
   it('draws one data point as one bar reaching the axis top', () => {
     const svg = barChart(TEXT, [{ label: 'Only', value: 1 }]);
-    expect(barSizes(svg, 'width')).toEqual([192]);
+    expect(barSizes(svg, 'width')).toEqual([142]);
   });
 
   it('cuts a long label short with an ellipsis and keeps the whole of it in the bar\'s title', () => {
@@ -74,7 +74,7 @@ describe('barChart', () => {
     expect(svg).not.toContain('<script>');
     expect(svg).not.toContain('<b>');
     expect(svg).toContain('&lt;script&gt;alert(1)&lt;/script&gt;: 1</title>');
-    expect(svg).toContain('&lt;script&gt;alert(1)&lt;/scr…');
+    expect(svg).toContain('&lt;script&gt;alert(1)&lt;…');
     expect(svg).toContain('&quot;quoted&quot; &amp; &apos;single&apos;');
     expect(svg).toContain('aria-labelledby="x&quot;&gt;&lt;script&gt;-title');
     expect(svg).toContain('<desc id="x&quot;&gt;&lt;script&gt;-desc">A &amp; B</desc>');

@@ -60,7 +60,7 @@ describe('GET /admin/usage', () => {
       expect(page.body).toContain(`<title id="${titleId}">`);
       expect(page.body).toContain(`<desc id="${descId}">`);
     }
-    expect([...page.body.matchAll(/<table>\s*<caption>[^<]+<\/caption>/g)]).toHaveLength(4);
+    expect([...page.body.matchAll(/<table[^>]*>\s*<caption>[^<]+<\/caption>/g)]).toHaveLength(4);
     expect(page.body).not.toMatch(/<th>/);
     const headings = [...page.body.matchAll(/<h([1-6])/g)].map((match) => Number(match[1]));
     headings.forEach((level, index) => expect(level - (headings[index - 1] ?? 0)).toBeLessThanOrEqual(1));
@@ -88,6 +88,17 @@ describe('GET /admin/usage', () => {
     expect([...typesAfter.keys()]).toEqual(['Department', 'Regulator', 'Service delivery', 'Council', 'Statutory body', 'Other', 'Not set']);
     const page = await site.admin.browser.get('/admin/usage');
     expect(page.body).toContain(`<tr><th scope="row">${escapeLikeHandlebars(agency.name)}</th><td>2</td></tr>`);
+  });
+
+  it('draws the largest agencies as their own bars and the rest as one, while the table lists every agency', async () => {
+    for (let index = 0; index < 16; index += 1) await createMember(site.t.db, { agency: await createAgency(site.t.db) });
+    const agencies = (await csv('agencies')).slice(1);
+    const rest = agencies.slice(15);
+    const page = await site.admin.browser.get('/admin/usage');
+    const chart = page.body.slice(page.body.indexOf('<svg'), page.body.indexOf('</svg>'));
+    expect(chart.match(/<rect class="chart__bar"/g)).toHaveLength(16);
+    expect(chart).toContain(`<title>${rest.length} other agencies: ${rest.reduce((sum, row) => sum + Number(row[1]), 0)}</title>`);
+    for (const [name] of agencies) expect(page.body).toContain(`<th scope="row">${escapeLikeHandlebars(name!)}</th>`);
   });
 
   it('buckets a year of weeks in the site time zone, counting only posts members see, sign-ins, shares and joins', async () => {
@@ -137,7 +148,7 @@ describe('GET /admin/usage', () => {
     expect(change(week)).toEqual({ newMembers: 1, posts: 1, activeMembers: 3, resources: 1 });
     expect(change(previousWeek)).toEqual({ newMembers: 1, posts: 1, activeMembers: 1, resources: 0 });
     const page = await site.admin.browser.get('/admin/usage');
-    expect(page.body).toMatch(new RegExp(`<tr data-week="${week}"><th scope="row">[^<]+</th><td>${after.get(week)!.newMembers}</td><td>${after.get(week)!.posts}</td>`));
+    expect(page.body).toMatch(new RegExp(`<tr data-week="${week}"><th scope="row">[^<]+</th><td data-label="New members">${after.get(week)!.newMembers}</td><td data-label="Posts">${after.get(week)!.posts}</td>`));
   });
 
   it('lists the most downloaded resources in the library, most first, leaving out removed and never downloaded ones', async () => {
