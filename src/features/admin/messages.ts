@@ -25,6 +25,7 @@ export const ADMIN_MESSAGES = {
   emailGone: 'That email is no longer in the queue',
   emailRetried: (domain: string) => `The email to …@${domain} is queued again, with a fresh set of attempts.`,
   emailAlreadyQueued: (domain: string) => `The email to …@${domain} is already back in the queue; nothing changed.`,
+  usageFilterProblem: (problem: string) => `The usage could not be shown: ${problem}`,
   memberFilterProblem: (problem: string) => `The members could not be filtered: ${problem}`,
   deactivatedInBrowser: (name: string) => `${name} is deactivated: they cannot sign in, and their sessions have ended.`,
   reactivatedInBrowser: (name: string) => `${name} is reactivated and can sign in again.`,

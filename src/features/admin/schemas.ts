@@ -306,3 +306,6 @@ export const ResetSettingForm = z.strictObject({
   name: z.enum(SITE_SETTING_NAMES as [SiteSettingName, ...SiteSettingName[]], { error: M.settingNotEditable }),
 });
 export type ResetSettingForm = z.infer<typeof ResetSettingForm>;
+
+/** /admin/usage and its CSVs take no filters: anything in the address is refused, not ignored. */
+export const UsageQuery = z.strictObject({});

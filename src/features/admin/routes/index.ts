@@ -10,6 +10,7 @@ import initiativeTypeRoutes from './initiative-types.js';
 import mailRoutes from './mail.js';
 import memberRoutes from './members.js';
 import settingRoutes from './settings.js';
+import usageRoutes from './usage.js';
 
 /**
  * /admin: every route registered here, now or later, is for administrators only. The scope's
@@ -33,6 +34,7 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   await app.register(mailRoutes, { deps });
   await app.register(auditRoutes, { deps });
   await app.register(settingRoutes, { deps });
+  await app.register(usageRoutes, { deps });
 };
 
 export default adminRoutes;
