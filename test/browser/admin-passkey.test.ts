@@ -33,7 +33,8 @@ async function checkBothWidths(page: Page, name: string): Promise<void> {
 describe('an administrator with a passkey', () => {
   it('sets one up when first sent to /admin, signs in with it, adds a domain rule and an agency, changes a setting and reads the usage charts', { timeout: 240_000 }, async () => {
     const { db } = session.site.t;
-    const administrator = await createMember(db, { role: 'administrator', secondFactor: false });
+    const agency = await createAgency(db, { name: 'Bureau of <script>Usage</script> Charts' });
+    const administrator = await createMember(db, { role: 'administrator', secondFactor: false, agency });
     const page = await session.openPage(1280, 800);
     await addVirtualAuthenticator(page);
     await signInOnPage(page, session.site, administrator);
@@ -76,6 +77,17 @@ describe('an administrator with a passkey', () => {
     await page.getByRole('button', { name: 'Save these settings (moderation)' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Saved: Flags that hide a post or resource.');
     await checkBothWidths(page, 'setting-changed');
+
+    await page.goto(session.site.url('/admin'));
+    await Promise.all([page.waitForURL(session.site.url('/admin/usage')), page.getByRole('link', { name: 'Usage' }).click()]);
+    for (const chart of ['Active members by agency', 'Active members by type of agency', 'New members per week', 'Posts per week', 'Active members per week', 'Resources shared per week']) {
+      expect(await page.getByRole('img', { name: chart }).count(), chart).toBe(1);
+    }
+    await page.getByText('Members by agency as a table').click();
+    // A name with markup is text in the table and the drawing alike.
+    expect(await page.getByRole('table', { name: 'Active members by agency' }).textContent()).toContain(agency.name);
+    expect(await page.locator('svg script').count()).toBe(0);
+    await checkBothWidths(page, 'usage');
   });
 
   it('meets no accessibility fault on any /admin page, at 1280 and 320 px', { timeout: 240_000 }, async () => {
