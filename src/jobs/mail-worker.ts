@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { claimDueEmails, markEmailAttemptFailed, markEmailSent, releaseEmails, type ClaimedEmail } from '../mail/outbox.js';
-import { isPermanentFailure, type MailTransport } from '../mail/transport.js';
+import { inTransaction } from '../db/transaction.js';
+import { claimDueEmails, failEmailsWaitingFor, markEmailAttemptFailed, markEmailSent, releaseEmails, type ClaimedEmail } from '../mail/outbox.js';
+import { isPermanentFailure, isRecipientRefused, type MailTransport } from '../mail/transport.js';
 
 /**
  * Sends what the outbox holds. Safe with several app instances: each claim takes rows no other
@@ -39,6 +40,12 @@ export interface MailWorkerOptions {
    * worker's pace, off the request path: how long a request took tells nothing of its answer.
    */
   compose?: (limit: number) => Promise<number>;
+  /**
+   * What follows a hard bounce (the address refused for good), in the transaction that marks
+   * the email failed and gives up on the others waiting for the address: the site deactivates
+   * the member whose address it is (features/eligibility/bounces.ts).
+   */
+  onRecipientRefused?: (trx: Transaction<DB>, toAddress: string, error: string) => Promise<void>;
 }
 
 export class MailWorker {
@@ -134,6 +141,7 @@ export class MailWorker {
       await transport.send(email);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      if (isRecipientRefused(error)) return this.bounced(email, message);
       const giveUp = email.attempts >= maxAttempts || isPermanentFailure(error);
       await markEmailAttemptFailed(db, email, message, giveUp ? null : retryDelaySeconds(email.attempts));
       log.warn({ emailId: email.id, attempt: email.attempts, failed: giveUp, error: message }, giveUp ? 'email failed for good' : 'email will be retried');
@@ -142,5 +150,16 @@ export class MailWorker {
     // Sent: if this mark fails, the lease runs out and the email goes again (at least once).
     await markEmailSent(db, email);
     log.info({ emailId: email.id }, transport.delivered);
+  }
+
+  private async bounced(email: ClaimedEmail, message: string): Promise<void> {
+    const { db, log, onRecipientRefused } = this.options;
+    const others = await inTransaction(db, async (trx) => {
+      await markEmailAttemptFailed(trx, email, message, null);
+      const waiting = await failEmailsWaitingFor(trx, email.to, message);
+      await onRecipientRefused?.(trx, email.to, message);
+      return waiting;
+    });
+    log.warn({ emailId: email.id, attempt: email.attempts, failed: true, othersGivenUp: others, error: message }, 'the address refused the email for good');
   }
 }

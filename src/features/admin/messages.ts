@@ -181,6 +181,9 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'member.email_changed': 'Address changed',
   'password.changed': 'Password changed',
   'password.reset': 'Password reset',
+  'member.reconfirmation_reminded': 'Reminded to re-confirm their address',
+  'member.reconfirmation_requested': 'Asked for a re-confirmation link',
+  'member.reconfirmed': 'Address re-confirmed',
 };
 
 function withArticle(word: string): string {
