@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ELIGIBILITY_MESSAGES as M } from '../../../src/features/eligibility/messages.js';
 import { sendReconfirmationReminders } from '../../../src/features/eligibility/reminders.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
+import { SITE_SETTINGS } from '../../../src/config.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { TestClock } from '../../support/clock.js';
@@ -305,5 +306,37 @@ describe('signing in with an address no rule admits any more', () => {
     // Told again next time, without a second deactivation.
     expect((await signIn(new Browser(t.app), member.email, member.password)).body).toContain(escapeLikeHandlebars(M.deactivated.domain_not_admitted));
     expect(await auditFor(t.db, 'member.deactivated', member.id)).toHaveLength(1);
+  });
+});
+
+describe('the re-confirmation period setting', () => {
+  const label = escapeLikeHandlebars(SITE_SETTINGS.RECONFIRMATION_PERIOD_MONTHS.label);
+
+  it('is refused out of range or not a whole number, writing nothing, and applies at once when saved', async () => {
+    const { browser } = await memberWithBrowser(t.app, t.db, { role: 'administrator' });
+    const _csrf = (await browser.openForm('/admin/settings'))._csrf!;
+    for (const [value, message] of [
+      ['0', 'must be at least 1'],
+      ['37', 'must be at most 36'],
+      ['1.5', 'must be a whole number'],
+      ['twelve', 'must be a whole number'],
+      ['<script>alert(1)</script>', 'must be a whole number'],
+    ]) {
+      const before = await t.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const response = await browser.post('/admin/settings', { _csrf, RECONFIRMATION_PERIOD_MONTHS: value! });
+      expect(response.statusCode, value).toBe(422);
+      expect(response.body).toContain(`${label}: ${message}`);
+      expect(response.body).not.toContain('<script>alert(1)');
+      expect(await t.db.selectFrom('setting_overrides').select('name').execute()).toEqual([]);
+      expect(await t.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).toEqual(before);
+    }
+
+    const { member, browser: memberBrowser } = await memberWithBrowser(t.app, t.db);
+    await confirmedBefore(t.db, member.id, clock.now(), { months: 7 });
+    expect((await memberBrowser.get('/settings')).statusCode).toBe(200);
+    expect((await browser.post('/admin/settings', { _csrf, RECONFIRMATION_PERIOD_MONTHS: '6' })).statusCode).toBe(303);
+    expect((await memberBrowser.get('/settings')).headers.location).toBe('/reconfirm');
+    expect((await browser.post('/admin/settings', { _csrf, RECONFIRMATION_PERIOD_MONTHS: '12' })).statusCode).toBe(303);
+    expect((await memberBrowser.get('/settings')).statusCode).toBe(200);
   });
 });
