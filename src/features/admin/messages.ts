@@ -1,3 +1,4 @@
+import type { DeactivationReason } from './members.js';
 import { ACTION_NAMES } from '../moderation/messages.js';
 
 /**
@@ -129,6 +130,14 @@ export const ADMIN_MESSAGES = {
   settingReset: (label: string, source: string) => `${label} is back to ${source}.`,
   settingNotChanged: (label: string) => `Nothing changed: ${label} was not changed here.`,
 } as const;
+
+/** Why a member was deactivated, as their page on /admin says it; one deactivated before reasons were recorded reads as an administrator's. */
+export const DEACTIVATION_REASON_NAMES: Record<DeactivationReason, string> = {
+  administrator: 'by an administrator',
+  rejected: 'membership rejected by a moderator',
+  bounced: 'email to their address was refused for good',
+  domain_not_admitted: 'their email domain is no longer admitted',
+};
 
 /** The audit log's names for actions: moderation's, and administration's, sign-in's and membership's. */
 export const AUDIT_ACTION_NAMES: Record<string, string> = {

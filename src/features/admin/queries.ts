@@ -239,6 +239,8 @@ export interface MemberListing {
   agencyName: string | null;
   role: Role;
   status: MemberStatus;
+  /** Why, when deactivated (DeactivationReason in members.ts). */
+  deactivationReason: string | null;
   suspendedUntil: Date | null;
   joinedAt: Date;
   lastSignedInAt: Date | null;
@@ -270,7 +272,7 @@ export async function listMemberListings(db: Db, filters: MemberFilters, limit: 
   const rows = await db
     .selectFrom('members as m')
     .leftJoin('agencies as a', 'a.id', 'm.agency_id')
-    .select(['m.id', 'm.display_name', 'm.handle', 'm.canonical_email', 'm.agency_id', 'a.name as agency_name', 'm.role', 'm.suspended_until', 'm.created_at', 'm.last_signed_in_at', statusOf.as('status')])
+    .select(['m.id', 'm.display_name', 'm.handle', 'm.canonical_email', 'm.agency_id', 'a.name as agency_name', 'm.role', 'm.deactivation_reason', 'm.suspended_until', 'm.created_at', 'm.last_signed_in_at', statusOf.as('status')])
     .$if(filters.q !== undefined, (qb) => {
       const pattern = containsPattern(filters.q!);
       return qb.where((eb) => eb.or([eb('m.display_name', 'ilike', pattern), eb('m.canonical_email', 'ilike', pattern), eb('m.handle', 'ilike', pattern)]));
@@ -291,6 +293,7 @@ export async function listMemberListings(db: Db, filters: MemberFilters, limit: 
     agencyName: row.agency_name,
     role: row.role as Role,
     status: row.status,
+    deactivationReason: row.deactivation_reason,
     suspendedUntil: row.suspended_until,
     joinedAt: row.created_at,
     lastSignedInAt: row.last_signed_in_at,

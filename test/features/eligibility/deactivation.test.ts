@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEACTIVATION_REASON_NAMES } from '../../../src/features/admin/messages.js';
 import { deactivateBouncedMember } from '../../../src/features/eligibility/bounces.js';
 import { ELIGIBILITY_MESSAGES as M } from '../../../src/features/eligibility/messages.js';
 import { rejectMember } from '../../../src/features/moderation/approvals.js';
@@ -112,10 +113,13 @@ describe('reactivation by an administrator', () => {
     await enqueueEmail(t.db, plainEmail(member.email, 'Bounces'));
     await worker().runOnce();
     expect((await memberRow(t.db, member.id)).deactivation_reason).toBe('bounced');
+    const page = await administrator.browser.get(`/admin/members/${member.id}`);
+    expect(page.body).toContain(`Deactivated (${DEACTIVATION_REASON_NAMES.bounced})`);
 
     const response = await administrator.browser.post(`/admin/members/${member.id}/reactivate`, { _csrf: adminCsrf });
     expect(response.statusCode).toBe(303);
     expect(await memberRow(t.db, member.id)).toMatchObject({ deactivated_at: null, deactivation_reason: null });
+    expect((await administrator.browser.get(`/admin/members/${member.id}`)).body).not.toContain(DEACTIVATION_REASON_NAMES.bounced);
     expect(await auditFor(t.db, 'member.reactivated', member.id)).toEqual([
       expect.objectContaining({ actor_member_id: administrator.member.id, details: { before: { deactivatedAt: expect.any(String), reason: 'bounced' }, after: { deactivatedAt: null, reason: null } } }),
     ]);
