@@ -119,10 +119,14 @@ export const RECONFIRMATION_PAGE = '/reconfirm';
 export const RECONFIRMATION_LINK = '/reconfirm/:token';
 /**
  * Changing one's address (a member who moved agency re-confirms by proving a new one): the
- * address-change feature's page, open to a member held for re-confirmation.
+ * address-change feature's page and every route under it, open to a member held for re-confirmation.
  */
 export const ADDRESS_CHANGE_PAGE = '/settings/email';
-const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, ADDRESS_CHANGE_PAGE, '/logout']);
+const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, '/logout']);
+
+function openWhileReconfirmationDue(url: string): boolean {
+  return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || url === ADDRESS_CHANGE_PAGE || url.startsWith(`${ADDRESS_CHANGE_PAGE}/`);
+}
 
 /** Sends a member held to one page there (GET), or refuses anything else they try. */
 function holdTo(request: FastifyRequest, reply: FastifyReply, page: string, refusal: string) {
@@ -143,7 +147,7 @@ export const requireAccess = fp(
       if (request.member?.awaitingApproval && !request.is404 && !OPEN_WHILE_AWAITING_APPROVAL.has(url)) {
         return holdTo(request, reply, AWAITING_APPROVAL_PAGE, PAGE_MESSAGES.awaitingApproval);
       }
-      if (request.member?.reconfirmationDue && !request.is404 && !OPEN_WHILE_RECONFIRMATION_DUE.has(url)) {
+      if (request.member?.reconfirmationDue && !request.is404 && !openWhileReconfirmationDue(url)) {
         return holdTo(request, reply, RECONFIRMATION_PAGE, PAGE_MESSAGES.reconfirmationDue);
       }
       const access = routeAccess(request);
