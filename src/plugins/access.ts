@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
-import { requireSecondFactor } from './second-factor.js';
+import { EMAIL_CHANGE_LINK } from '../features/auth/email-change.js';
+import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
 
 /**
  * Who may reach a route. Every route is for signed-in, active members unless it says
@@ -119,13 +120,16 @@ export const RECONFIRMATION_PAGE = '/reconfirm';
 export const RECONFIRMATION_LINK = '/reconfirm/:token';
 /**
  * Changing one's address (a member who moved agency re-confirms by proving a new one): the
- * address-change feature's page and every route under it, open to a member held for re-confirmation.
+ * address-change page, the link sent to the new address, and the password or factor check the
+ * change may ask for, open to a member held for re-confirmation.
  */
 export const ADDRESS_CHANGE_PAGE = '/settings/email';
 const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, '/logout']);
 
 function openWhileReconfirmationDue(url: string): boolean {
-  return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || url === ADDRESS_CHANGE_PAGE || url.startsWith(`${ADDRESS_CHANGE_PAGE}/`);
+  // The imported names are read here, not when this module loads: second-factor.ts imports this one.
+  const addressChange = [ADDRESS_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, CONFIRM_IDENTITY_PAGE];
+  return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || addressChange.includes(url);
 }
 
 /** Sends a member held to one page there (GET), or refuses anything else they try. */

@@ -30,24 +30,6 @@ export async function claimMembersToRemind(trx: Transaction<DB>, now: Date, mont
   return rows.map((row) => ({ id: row.id, email: row.email, displayName: row.display_name, verifiedAt: row.verified_at }));
 }
 
-export interface MemberAddress {
-  id: number;
-  email: string;
-  canonicalEmail: string;
-  verifiedAt: Date;
-  deactivatedAt: Date | null;
-}
-
-export async function lockMemberAddress(trx: Transaction<DB>, memberId: number): Promise<MemberAddress | undefined> {
-  const row = await trx.selectFrom('members').select(['id', 'email', 'canonical_email', 'verified_at', 'deactivated_at']).where('id', '=', memberId).forUpdate().executeTakeFirst();
-  return row && { id: row.id, email: row.email, canonicalEmail: row.canonical_email, verifiedAt: row.verified_at, deactivatedAt: row.deactivated_at };
-}
-
-export async function findMemberAddress(db: Db, memberId: number): Promise<MemberAddress | undefined> {
-  const row = await db.selectFrom('members').select(['id', 'email', 'canonical_email', 'verified_at', 'deactivated_at']).where('id', '=', memberId).executeTakeFirst();
-  return row && { id: row.id, email: row.email, canonicalEmail: row.canonical_email, verifiedAt: row.verified_at, deactivatedAt: row.deactivated_at };
-}
-
 export async function findMemberIdByCanonicalEmail(db: Db, canonicalEmail: string): Promise<number | undefined> {
   return (await db.selectFrom('members').select('id').where('canonical_email', '=', canonicalEmail).executeTakeFirst())?.id;
 }

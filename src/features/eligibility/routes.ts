@@ -8,9 +8,9 @@ import { redirectTo } from '../../lib/next-path.js';
 import { formatDate } from '../../lib/time.js';
 import { RECONFIRMATION_PAGE, RECONFIRMATION_LINK } from '../../plugins/access.js';
 import { invalidLink } from '../auth/invalid-link.js';
+import { findMemberAddress } from '../auth/queries.js';
 import { reconfirmationDueAt } from './due.js';
 import { ELIGIBILITY_MESSAGES as M } from './messages.js';
-import { findMemberAddress } from './queries.js';
 import { RECONFIRM_LINKS_PER_HOUR, ReconfirmRequestForm } from './schemas.js';
 import { isLiveReconfirmationLink, reconfirmAddress, requestReconfirmationLink } from './service.js';
 

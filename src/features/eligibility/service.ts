@@ -5,17 +5,14 @@ import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
 import { deactivateWithin, lockDomainRulesForReading } from '../admin/members.js';
 import { decideDomain } from '../auth/email-domain.js';
-import { listDomainRules } from '../auth/queries.js';
+import { domainOf } from '../auth/email-address.js';
+import { findMemberAddress, listDomainRules, type MemberAddress } from '../auth/queries.js';
 import { consumeToken, findValidToken, issueToken, type ValidToken } from '../auth/tokens.js';
 import { ELIGIBILITY_MESSAGES as M } from './messages.js';
-import { findMemberAddress, hasRequestedWithFormToken, lockMemberAddress, updateAddressConfirmed, type MemberAddress } from './queries.js';
+import { hasRequestedWithFormToken, updateAddressConfirmed } from './queries.js';
 
 /** Changes the site makes itself (a domain no longer admitted, a bounced address) are recorded against this label. */
 export const SYSTEM_ACTOR = { actorLabel: 'system' } as const;
-
-function domainOf(canonicalEmail: string): string {
-  return canonicalEmail.slice(canonicalEmail.lastIndexOf('@') + 1);
-}
 
 /**
  * Deactivates the member, within the caller's transaction, when no domain rule admits their
@@ -44,7 +41,7 @@ export type LinkRequest = { ok: true; email: string } | { ok: false; error: 'rep
  */
 export async function requestReconfirmationLink(deps: Pick<Deps, 'db' | 'mail'>, memberId: number, formToken: string, ipAddress: string): Promise<LinkRequest> {
   return inTransaction(deps.db, async (trx) => {
-    const member = await lockMemberAddress(trx, memberId);
+    const member = await findMemberAddress(trx, memberId, true);
     if (!member || member.deactivatedAt) return { ok: false, error: 'gone' };
     if (await hasRequestedWithFormToken(trx, member.id, formToken)) return { ok: false, error: 'repeated' };
     const token = await issueToken(trx, 'reconfirm', member.canonicalEmail, member.id);
@@ -75,7 +72,7 @@ export type Reconfirmation = { ok: true; memberId: number } | { ok: false; error
 export async function reconfirmAddress(deps: Pick<Deps, 'db' | 'now'>, token: string, ipAddress: string): Promise<Reconfirmation> {
   return inTransaction(deps.db, async (trx) => {
     const link = await consumeToken(trx, 'reconfirm', token);
-    const member = link?.memberId ? await lockMemberAddress(trx, link.memberId) : undefined;
+    const member = link?.memberId ? await findMemberAddress(trx, link.memberId, true) : undefined;
     if (!fitsMember(link, member)) return { ok: false, error: 'invalid-link' };
     if (await deactivateUnlessAdmitted(trx, member)) return { ok: false, error: 'domain-not-admitted' };
     const confirmedAt = deps.now();

@@ -151,6 +151,18 @@ describe('past the re-confirmation date', () => {
     expect((await browser.get('/reconfirm')).headers.location).toBe('/login?next=%2Freconfirm');
   });
 
+  it('lets a member who moved agency prove their new address instead, which restores access', async () => {
+    const { member, browser } = await dueMemberWithBrowser();
+    const to = `moved.${randomBytes(4).toString('hex')}@${freshGovDomain()}`;
+    const hidden = await browser.openForm('/settings/email');
+    expect((await browser.post('/settings/email', { _csrf: hidden._csrf!, email: to })).statusCode).toBe(200);
+    const link = pathOf((await linksInLatestEmail(t.db, to))[0]!);
+    expect((await browser.get(link)).statusCode).toBe(200);
+    expect((await browser.post(link, await browser.openForm(link))).statusCode).toBe(303);
+    expect((await browser.get('/settings')).statusCode).toBe(200);
+    expect(Math.abs((await memberRow(t.db, member.id)).verified_at.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
   it('is not due a day before the date: the page is open, and says when', async () => {
     const { browser, member } = await memberWithBrowser(t.app, t.db);
     await confirmedBefore(t.db, member.id, clock.now(), { months: 12, days: -1 });
