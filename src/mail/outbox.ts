@@ -112,6 +112,11 @@ export async function markEmailAttemptFailed(db: Db, claim: Claim, error: string
     .execute();
 }
 
+/** Why an email to an address that refused mail for good was given up on unsent. */
+export function notTriedAfterRefusal(error: string): string {
+  return `Not tried: an earlier email to this address was refused for good (${error})`;
+}
+
 /**
  * Gives up on every email waiting for an address that refused mail for good (a hard bounce), so
  * none is tried against it again; they stay listed as failed, to be retried by hand.
@@ -119,7 +124,7 @@ export async function markEmailAttemptFailed(db: Db, claim: Claim, error: string
 export async function failEmailsWaitingFor(db: Db, toAddress: string, error: string): Promise<number> {
   const result = await db
     .updateTable('outbound_emails')
-    .set({ status: 'failed', failed_at: sql`now()`, last_error: oneLine(`Not tried: an earlier email to this address was refused for good (${error})`).slice(0, 1000) })
+    .set({ status: 'failed', failed_at: sql`now()`, last_error: oneLine(notTriedAfterRefusal(error)).slice(0, 1000) })
     .where('to_address', '=', toAddress)
     .where('status', '=', 'pending')
     .executeTakeFirst();

@@ -69,13 +69,19 @@ describe('a hard bounce', () => {
     // Another email to the address, waiting for a later try (as after a temporary refusal).
     const waiting = await enqueueEmail(t.db, plainEmail(member.email, 'Waiting'));
     await t.db.updateTable('outbound_emails').set({ next_attempt_at: sql`now() + interval '1 hour'` }).where('id', '=', waiting).execute();
+    // And one due now, claimed in the same batch as the first.
+    const sameBatch = await enqueueEmail(t.db, plainEmail(member.email, 'Same batch'));
     smtp.rejectWith(550);
-    expect(await worker().runOnce()).toBe(1);
-    const rows = await t.db.selectFrom('outbound_emails').select(['id', 'status', 'attempts', 'last_error']).where('id', 'in', [first, waiting]).orderBy('id').execute();
-    expect(rows[0]).toMatchObject({ id: first, status: 'failed', attempts: 1 });
-    expect(rows[0]!.last_error).toContain('550');
-    // Given up on without being tried.
-    expect(rows[1]).toMatchObject({ id: waiting, status: 'failed', attempts: 0 });
+    expect(await worker().runOnce()).toBe(2);
+    const rows = await t.db.selectFrom('outbound_emails').select(['id', 'status', 'attempts', 'last_error']).where('id', 'in', [first, waiting, sameBatch]).orderBy('id').execute();
+    expect(rows.map((row) => row.status)).toEqual(['failed', 'failed', 'failed']);
+    // Of the two claimed together, whichever went first was refused; the other was given up on unsent.
+    const notTried = /^Not tried: an earlier email to this address was refused for good \(.*550/;
+    const claimed = [rows[0]!, rows[2]!];
+    expect(claimed.filter((row) => !notTried.test(row.last_error ?? '')).map((row) => row.last_error)).toEqual([expect.stringContaining('550')]);
+    expect(claimed.filter((row) => notTried.test(row.last_error ?? ''))).toHaveLength(1);
+    // The one waiting for later, given up on without being claimed.
+    expect(rows[1]).toMatchObject({ id: waiting, attempts: 0, last_error: expect.stringMatching(notTried) });
     expect(smtp.received).toHaveLength(0);
 
     expect(await memberRow(t.db, member.id)).toMatchObject({ deactivation_reason: 'bounced', deactivated_at: expect.any(Date) });
