@@ -3,7 +3,7 @@ import type { DeactivationReason } from '../admin/members.js';
 /** What continuous eligibility says to members; tests assert against these. */
 export const ELIGIBILITY_MESSAGES = {
   pageTitle: 'Confirm your work email address',
-  dueSoon: (date: string) => `Once a year or so we ask every member to show that their work email address is still theirs. Yours is due by ${date}.`,
+  dueSoon: (date: string) => `We ask every member, now and then, to show that their work email address is still theirs. Yours is due by ${date}.`,
   overdue: (date: string) =>
     `We ask every member, now and then, to show that their work email address is still theirs, so that Commons stays a place for people working in government. Yours was due on ${date}, so until you confirm it you can only see this page.`,
   linkSent: (address: string) => `We have sent a link to ${address}. Open it within 24 hours to confirm your address.`,
