@@ -14,6 +14,7 @@ import * as m0012 from './0012_site_wide_pins.js';
 import * as m0013 from './0013_moderation_visibility.js';
 import * as m0014 from './0014_second_factor.js';
 import * as m0015 from './0015_setting_overrides.js';
+import * as m0016 from './0016_eligibility.js';
 import * as m0017 from './0017_address_change.js';
 import * as m0019 from './0019_usage_indexes.js';
 
@@ -37,6 +38,7 @@ export const migrations: Record<string, Migration> = {
   '0013_moderation_visibility': m0013,
   '0014_second_factor': m0014,
   '0015_setting_overrides': m0015,
+  '0016_eligibility': m0016,
   '0017_address_change': m0017,
   '0019_usage_indexes': m0019,
 };

@@ -10,6 +10,9 @@ import adminRoutes from './features/admin/routes/index.js';
 import moderationRoutes from './features/moderation/routes/index.js';
 import flagRoutes from './features/moderation/routes/flags.js';
 import awaitingApprovalRoutes from './features/moderation/routes/awaiting-approval.js';
+import eligibilityRoutes from './features/eligibility/routes.js';
+import { deactivateBouncedMember } from './features/eligibility/bounces.js';
+import { sendReconfirmationReminders } from './features/eligibility/reminders.js';
 import ownModerationRoutes from './features/moderation/routes/own.js';
 import authRoutes from './features/auth/routes/index.js';
 import contactRoutes from './features/contact/routes.js';
@@ -77,6 +80,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
       await settings.refreshIfStale();
       return answerAccountRequests(deps, limit);
     },
+    onRecipientRefused: deactivateBouncedMember,
   });
   app.decorate('mailWorker', mailWorker);
   const deps = createDeps({ db, config, templates, redis, now, hashingLimit, settings, nudgeMail: () => mailWorker.nudge(), warn: (error, message) => app.log.warn({ err: error }, message) });
@@ -95,7 +99,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
 
   // The site: its infrastructure (plugins/site.ts), then the features.
   await app.register(async (features) => {
-    await features.register(site, { config, db, redis, sessionSecrets, now });
+    await features.register(site, { config, db, redis, sessionSecrets, now, settings });
     // Before any page reads a setting administrators may change (site-settings.ts).
     features.addHook('onRequest', () => settings.refreshIfStale());
     await features.register(pageRoutes, { deps });
@@ -107,6 +111,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(flagRoutes, { deps });
     await features.register(moderationRoutes, { deps });
     await features.register(awaitingApprovalRoutes);
+    await features.register(eligibilityRoutes, { deps });
     await features.register(ownModerationRoutes, { deps });
     await features.register(adminRoutes, { deps });
     await features.register(fileRoutes, { deps });
@@ -114,6 +119,9 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     if (extraSiteRoutes) await features.register(extraSiteRoutes);
   });
 
-  if (runJobs) runJobsWithApp(app, { db, mailWorker, transport, mailRetentionDays: config.mail.retentionDays });
+  if (runJobs) runJobsWithApp(app, { db, mailWorker, transport, mailRetentionDays: config.mail.retentionDays, remindToReconfirm: async () => {
+        await settings.refreshIfStale();
+        return sendReconfirmationReminders(deps);
+      } });
   return app;
 }

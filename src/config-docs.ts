@@ -142,6 +142,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   UPLOAD_MAX_FILE_MB: { section: 'Rate limits', default: '25', description: 'The largest file a member may attach to a resource or a post, in MiB (1 to 1024); a larger one is refused with 413 at the first byte over.' },
   RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: { section: 'Rate limits', default: '10', description: 'The same, in a member\'s first days (`NEW_MEMBER_DAYS`; a new account is the usual source of spam).' },
   NEW_MEMBER_DAYS: { section: 'Rate limits', default: '3', description: 'How many days after joining a member counts as new, for `RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR`.' },
+  RECONFIRMATION_PERIOD_MONTHS: { section: 'Membership', default: '12', description: 'Every this many months (1 to 36) a member confirms their work address again by an emailed link; they are reminded two weeks before, and past the date they reach only the re-confirmation page until they follow the link.' },
   MEMBER_APPROVAL_REQUIRED: { section: 'Membership', default: 'false', description: 'When true, a member who verifies their email waits for a moderator\'s approval (in the review queue at `/mod`) before they can use the site; they are emailed either way.' },
   SECOND_FACTOR_REQUIRED_FOR: {
     section: 'Sessions and proxies',

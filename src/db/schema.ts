@@ -193,6 +193,8 @@ export interface Members {
   suspended_until: ColumnType<Date | null, Date | string | null, Date | string | null>;
   suspension_reason: string | null;
   awaiting_approval_since: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  deactivation_reason: string | null;
+  reconfirmation_reminded_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface Notifications {

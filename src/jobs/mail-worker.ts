@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { claimDueEmails, markEmailAttemptFailed, markEmailSent, releaseEmails, type ClaimedEmail } from '../mail/outbox.js';
-import { isPermanentFailure, type MailTransport } from '../mail/transport.js';
+import { inTransaction } from '../db/transaction.js';
+import { claimDueEmails, failEmailsWaitingFor, markEmailAttemptFailed, markEmailSent, notTriedAfterRefusal, releaseEmails, type ClaimedEmail } from '../mail/outbox.js';
+import { isPermanentFailure, isRecipientRefused, type MailTransport } from '../mail/transport.js';
 
 /**
  * Sends what the outbox holds. Safe with several app instances: each claim takes rows no other
@@ -39,6 +40,12 @@ export interface MailWorkerOptions {
    * worker's pace, off the request path: how long a request took tells nothing of its answer.
    */
   compose?: (limit: number) => Promise<number>;
+  /**
+   * What follows a hard bounce (the address refused for good), in the transaction that marks
+   * the email failed and gives up on the others waiting for the address: the site deactivates
+   * the member whose address it is (features/eligibility/bounces.ts).
+   */
+  onRecipientRefused?: (trx: Transaction<DB>, toAddress: string, error: string) => Promise<void>;
 }
 
 export class MailWorker {
@@ -118,29 +125,54 @@ export class MailWorker {
 
   private async sendOnce(): Promise<number> {
     const batch = await claimDueEmails(this.options.db, BATCH_SIZE, LEASE_SECONDS);
+    // Addresses that refused an email of this batch for good, with the refusal: the batch's
+    // other emails to them are given up on unsent, as the queued ones were.
+    const refused = new Map<string, string>();
     for (const [index, email] of batch.entries()) {
       if (this.halting) {
         await releaseEmails(this.options.db, batch.slice(index));
         break;
       }
-      await this.deliver(email);
+      const refusal = refused.get(email.to);
+      if (refusal !== undefined) await markEmailAttemptFailed(this.options.db, email, notTriedAfterRefusal(refusal), null);
+      else {
+        const refusedNow = await this.deliver(email);
+        if (refusedNow !== undefined) refused.set(email.to, refusedNow);
+      }
     }
     return batch.length;
   }
 
-  private async deliver(email: ClaimedEmail): Promise<void> {
+  /** Sends one email; returns the refusal when its address refused it for good. */
+  private async deliver(email: ClaimedEmail): Promise<string | undefined> {
     const { db, transport, maxAttempts, log } = this.options;
     try {
       await transport.send(email);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      if (isRecipientRefused(error)) {
+        await this.bounced(email, message);
+        return message;
+      }
       const giveUp = email.attempts >= maxAttempts || isPermanentFailure(error);
       await markEmailAttemptFailed(db, email, message, giveUp ? null : retryDelaySeconds(email.attempts));
       log.warn({ emailId: email.id, attempt: email.attempts, failed: giveUp, error: message }, giveUp ? 'email failed for good' : 'email will be retried');
-      return;
+      return undefined;
     }
     // Sent: if this mark fails, the lease runs out and the email goes again (at least once).
     await markEmailSent(db, email);
     log.info({ emailId: email.id }, transport.delivered);
+    return undefined;
+  }
+
+  private async bounced(email: ClaimedEmail, message: string): Promise<void> {
+    const { db, log, onRecipientRefused } = this.options;
+    const others = await inTransaction(db, async (trx) => {
+      await markEmailAttemptFailed(trx, email, message, null);
+      const waiting = await failEmailsWaitingFor(trx, email.to, message);
+      await onRecipientRefused?.(trx, email.to, message);
+      return waiting;
+    });
+    log.warn({ emailId: email.id, attempt: email.attempts, failed: true, othersGivenUp: others, error: message }, 'the address refused the email for good');
   }
 }

@@ -24,11 +24,16 @@ const HOURLY = 60 * 60 * 1000;
 const FIRST_RUN_AFTER_MS = 60 * 1000;
 
 export function scheduleMaintenance(db: Kysely<DB>, mailRetentionDays: number, log: FastifyBaseLogger): () => void {
-  const run = () =>
-    runMaintenance(db, mailRetentionDays).then(
-      (removed) => log.info(removed, 'maintenance removed expired rows'),
-      (error: unknown) => log.error({ err: error }, 'maintenance failed'),
-    );
+  return scheduleHourly(
+    () => runMaintenance(db, mailRetentionDays),
+    (removed) => log.info(removed, 'maintenance removed expired rows'),
+    (error) => log.error({ err: error }, 'maintenance failed'),
+  );
+}
+
+/** Runs a job soon after start and then hourly; returns what stops it. */
+export function scheduleHourly<T>(job: () => Promise<T>, done: (result: T) => void, failed: (error: unknown) => void): () => void {
+  const run = () => job().then(done, failed);
   const first = setTimeout(run, FIRST_RUN_AFTER_MS);
   const timer = setInterval(run, HOURLY);
   first.unref();

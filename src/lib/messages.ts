@@ -28,6 +28,7 @@ export const PAGE_MESSAGES = {
   formExpired: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
   signInFirst: 'Sign in to Commons to do that.',
   awaitingApproval: 'Your membership is waiting for a moderator’s approval: until then you cannot do this.',
+  reconfirmationDue: 'Confirm your work email address first: ask for a link on the page that explains why, and follow it.',
   administratorsOnly: 'Only administrators can see this page or do this.',
   moderatorsOnly: 'Only moderators and administrators can see this page or do this.',
   tooManyFields: 'The form had far more fields than any form on this site. Reload the page and try again.',

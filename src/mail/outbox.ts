@@ -112,6 +112,25 @@ export async function markEmailAttemptFailed(db: Db, claim: Claim, error: string
     .execute();
 }
 
+/** Why an email to an address that refused mail for good was given up on unsent. */
+export function notTriedAfterRefusal(error: string): string {
+  return `Not tried: an earlier email to this address was refused for good (${error})`;
+}
+
+/**
+ * Gives up on every email waiting for an address that refused mail for good (a hard bounce), so
+ * none is tried against it again; they stay listed as failed, to be retried by hand.
+ */
+export async function failEmailsWaitingFor(db: Db, toAddress: string, error: string): Promise<number> {
+  const result = await db
+    .updateTable('outbound_emails')
+    .set({ status: 'failed', failed_at: sql`now()`, last_error: oneLine(notTriedAfterRefusal(error)).slice(0, 1000) })
+    .where('to_address', '=', toAddress)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Hands back claims a stopping worker will not send, due at once and with the attempt unspent. */
 export async function releaseEmails(db: Db, claims: Claim[]): Promise<void> {
   for (const claim of claims) {

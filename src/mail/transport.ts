@@ -22,6 +22,15 @@ export function isPermanentFailure(error: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
+/**
+ * The receiving side refused the recipient for good (a 5xx answer to RCPT TO): the address does
+ * not take mail, as opposed to a relay refusing the message or the sender, which says nothing of
+ * the member's address.
+ */
+export function isRecipientRefused(error: unknown): boolean {
+  return isPermanentFailure(error) && (error as { command?: unknown }).command === 'RCPT TO';
+}
+
 export function toNodemailerMessage(from: string, email: ClaimedEmail): Mail.Options {
   return {
     from,

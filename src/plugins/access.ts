@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
-import { requireSecondFactor } from './second-factor.js';
+import { EMAIL_CHANGE_LINK } from '../features/auth/email-change.js';
+import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
 
 /**
  * Who may reach a route. Every route is for signed-in, active members unless it says
@@ -36,6 +37,8 @@ export interface CurrentMember {
   awaitingApproval: boolean;
   /** Has an authenticator app or a passkey (plugins/second-factor.ts). */
   hasSecondFactor: boolean;
+  /** Past the date to re-confirm their work address: held to the re-confirmation page (features/eligibility). */
+  reconfirmationDue: boolean;
 }
 
 export interface RegisteredRoute {
@@ -112,16 +115,44 @@ export function restrictToRole(scope: FastifyInstance, access: StaffAccess): voi
 export const AWAITING_APPROVAL_PAGE = '/awaiting-approval';
 const OPEN_WHILE_AWAITING_APPROVAL = new Set([AWAITING_APPROVAL_PAGE, '/logout', '/guidelines', '/privacy', '/accessibility', '/contact']);
 
+/** The page a member past their re-confirmation date is held to, and the emailed link that ends it. */
+export const RECONFIRMATION_PAGE = '/reconfirm';
+export const RECONFIRMATION_LINK = '/reconfirm/:token';
+/**
+ * Changing one's address (a member who moved agency re-confirms by proving a new one): the
+ * address-change page, the link sent to the new address, and the password or factor check the
+ * change may ask for, open to a member held for re-confirmation.
+ */
+export const ADDRESS_CHANGE_PAGE = '/settings/email';
+const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, '/logout']);
+
+function openWhileReconfirmationDue(url: string): boolean {
+  // The imported names are read here, not when this module loads: second-factor.ts imports this one.
+  const addressChange = [ADDRESS_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, CONFIRM_IDENTITY_PAGE];
+  return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || addressChange.includes(url);
+}
+
+/** Sends a member held to one page there (GET), or refuses anything else they try. */
+function holdTo(request: FastifyRequest, reply: FastifyReply, page: string, refusal: string) {
+  if (request.method === 'GET' || request.method === 'HEAD') return redirectTo(reply, page);
+  throw new Forbidden(refusal);
+}
+
 /**
  * The guard for the site's routes: signed-in members only unless the route is public; a member
- * awaiting approval is held to a few pages (not even the public home page, which shows them the forum).
+ * awaiting approval is held to a few pages (not even the public home page, which shows them the
+ * forum), and one past their re-confirmation date to the re-confirmation page (staff too: /admin
+ * is no exception).
  */
 export const requireAccess = fp(
   async (app) => {
     app.addHook('onRequest', async (request, reply) => {
-      if (request.member?.awaitingApproval && !request.is404 && !OPEN_WHILE_AWAITING_APPROVAL.has(request.routeOptions.url ?? '')) {
-        if (request.method === 'GET' || request.method === 'HEAD') return redirectTo(reply, AWAITING_APPROVAL_PAGE);
-        throw new Forbidden(PAGE_MESSAGES.awaitingApproval);
+      const url = request.routeOptions.url ?? '';
+      if (request.member?.awaitingApproval && !request.is404 && !OPEN_WHILE_AWAITING_APPROVAL.has(url)) {
+        return holdTo(request, reply, AWAITING_APPROVAL_PAGE, PAGE_MESSAGES.awaitingApproval);
+      }
+      if (request.member?.reconfirmationDue && !request.is404 && !openWhileReconfirmationDue(url)) {
+        return holdTo(request, reply, RECONFIRMATION_PAGE, PAGE_MESSAGES.reconfirmationDue);
       }
       const access = routeAccess(request);
       if (request.is404 || access === 'public' || access === 'dev-mailbox' || request.member) return;

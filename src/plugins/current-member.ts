@@ -4,14 +4,16 @@ import type { DB } from '../db/schema.js';
 import { findSessionMember } from '../features/auth/queries.js';
 import { LAST_SEEN_GRANULARITY_MS, sessionExpiresAt } from '../features/auth/sessions.js';
 import { insertAuditEvent } from '../lib/audit.js';
+import { reconfirmationDueAt } from '../features/eligibility/due.js';
+import type { SiteSettings } from '../site-settings.js';
 
 /**
  * Who is signed in, checked on every request: the member must still exist and be active, and
  * the session must be within the idle and absolute limits of the member's current role (a
  * demoted moderator's session gets the member limits at once, a promoted member's the staff ones).
  */
-export default fp<{ db: Kysely<DB>; now: () => Date }>(
-  async (app, { db, now }) => {
+export default fp<{ db: Kysely<DB>; now: () => Date; settings: SiteSettings }>(
+  async (app, { db, now, settings }) => {
     app.addHook('onRequest', async (request) => {
       const memberId = request.session.get('memberId');
       if (memberId === undefined) return;
@@ -29,7 +31,7 @@ export default fp<{ db: Kysely<DB>; now: () => Date }>(
         if (member) await insertAuditEvent(db, { actorLabel: 'system', action: 'session.ended_by_policy', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress });
         return;
       }
-      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role, timeZone: member.timeZone, joinedAt: member.joinedAt, unreadNotifications: member.unreadNotifications, openQueueItems: member.openQueueItems, awaitingApproval: member.awaitingApproval, hasSecondFactor: member.hasSecondFactor };
+      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role, timeZone: member.timeZone, joinedAt: member.joinedAt, unreadNotifications: member.unreadNotifications, openQueueItems: member.openQueueItems, awaitingApproval: member.awaitingApproval, hasSecondFactor: member.hasSecondFactor, reconfirmationDue: reconfirmationDueAt(member.verifiedAt, settings.current.RECONFIRMATION_PERIOD_MONTHS).getTime() <= at };
       if (at - lastSeenAt >= LAST_SEEN_GRANULARITY_MS) {
         request.session.set('lastSeenAt', at);
         request.session.set('expiresAt', sessionExpiresAt(member.role, startedAt, at));

@@ -14,6 +14,7 @@ import { handleError } from './errors.js';
 import rateLimit from './rate-limit.js';
 import { secondFactorPolicy } from './second-factor.js';
 import session from './session.js';
+import type { SiteSettings } from '../site-settings.js';
 
 export interface SiteOptions {
   config: Config;
@@ -21,6 +22,8 @@ export interface SiteOptions {
   redis: Redis | undefined;
   sessionSecrets: string[];
   now: () => Date;
+  /** The settings in force (the re-confirmation period decides who is held to its page). */
+  settings: SiteSettings;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface SiteOptions {
  * token, who is signed in, and members-only by default.
  */
 export default fp<SiteOptions>(
-  async (site, { config, db, redis, sessionSecrets, now }) => {
+  async (site, { config, db, redis, sessionSecrets, now, settings }) => {
     site.setErrorHandler(handleError);
     await site.register(rateLimit, { config, redis });
     // Forms only: the pages post urlencoded bodies, and nothing here reads JSON or plain text.
@@ -38,7 +41,7 @@ export default fp<SiteOptions>(
     await site.register(uploads, { config });
     await site.register(session, { config, db, secrets: sessionSecrets, now });
     await site.register(csrf, { config, secrets: sessionSecrets });
-    await site.register(currentMember, { db, now });
+    await site.register(currentMember, { db, now, settings });
     await site.register(requireAccess);
     await site.register(secondFactorPolicy, { config });
   },

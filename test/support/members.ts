@@ -81,6 +81,7 @@ export async function createMember(db: Database['db'], options: MemberOptions = 
       guidelines_accepted_at: sql`now()`,
       verified_at: sql`now()`,
       deactivated_at: options.deactivated ? sql`now()` : null,
+      deactivation_reason: options.deactivated ? 'administrator' : null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -68,6 +68,13 @@ export interface Deactivation {
   sessionsEnded: number;
 }
 
+/**
+ * Why a member was deactivated: they are told it when they sign in with the right password
+ * (eligibility/messages.ts). Stored in members.deactivation_reason; a deactivation recorded
+ * before reasons were, has none and reads as an administrator's.
+ */
+export type DeactivationReason = 'administrator' | 'rejected' | 'bounced' | 'domain_not_admitted';
+
 /** Stops a member signing in and ends every session they have. */
 export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number, actor: Actor): Promise<Deactivation> {
   return inTransaction(deps.db, async (trx) => {
@@ -75,24 +82,36 @@ export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number,
     // An administrator who deactivates themselves may be the last one: nobody could undo it from the site.
     if ('actorMemberId' in actor && actor.actorMemberId === member.id) throw new Refused(M.notYourself, '_form', 409);
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(member.canonicalEmail), '_form', 409);
-    const sessionsEnded = await deactivateLocked(trx, member, actor);
+    const sessionsEnded = await deactivateLocked(trx, member, actor, 'administrator');
     // The library's kept cards name sharers: theirs now read "Former member".
     await bumpLibraryVersion(trx);
     return { memberId: member.id, canonicalEmail: member.canonicalEmail, displayName: member.displayName, sessionsEnded };
   });
 }
 
-async function deactivateLocked(trx: Transaction<DB>, member: MemberStatusRow, actor: Actor, reason?: string): Promise<number> {
-  const sessionsEnded = await markDeactivated(trx, member.id);
+async function deactivateLocked(trx: Transaction<DB>, member: MemberStatusRow, actor: Actor, reason: DeactivationReason, details: Record<string, unknown> = {}): Promise<number> {
+  const sessionsEnded = await markDeactivated(trx, member.id, reason);
   await insertAuditEvent(trx, {
     ...actor,
     action: 'member.deactivated',
     targetType: 'member',
     targetId: member.id,
     subjectMemberId: member.id,
-    details: { ...(reason ? { reason } : {}), before: { deactivated: false }, after: { deactivated: true }, sessionsEnded },
+    details: { reason, ...details, before: { deactivated: false }, after: { deactivated: true }, sessionsEnded },
   });
   return sessionsEnded;
+}
+
+/**
+ * Deactivates a member, if still active, inside the caller's transaction, for a reason the site
+ * found itself (a bounced address, a domain no longer admitted); returns whether it did.
+ */
+export async function deactivateWithin(trx: Transaction<DB>, memberId: number, reason: DeactivationReason, actor: Actor, details: Record<string, unknown> = {}): Promise<boolean> {
+  const member = await lockMember(trx, memberId);
+  if (!member || member.deactivatedAt) return false;
+  await deactivateLocked(trx, member, actor, reason, details);
+  await bumpLibraryVersion(trx);
+  return true;
 }
 
 /**
@@ -104,13 +123,13 @@ export async function deactivateMembersNoLongerAdmitted(deps: Pick<Deps, 'db'>, 
   const ids = [...new Set(memberIds)].filter((id) => !('actorMemberId' in actor) || id !== actor.actorMemberId);
   return inTransaction(deps.db, async (trx) => {
     // Rules are read after this lock, so a rule added meanwhile is either seen here or waits.
-    await sql`lock table domain_rules in share mode`.execute(trx);
+    await lockDomainRulesForReading(trx);
     const listed = await listMembersNoLongerAdmitted(trx, ids);
     let deactivated = 0;
     for (const { id } of listed) {
       const member = await lockedMember(trx, id);
       if (member.deactivatedAt) continue;
-      await deactivateLocked(trx, member, actor, 'domain no longer admitted');
+      await deactivateLocked(trx, member, actor, 'domain_not_admitted');
       deactivated += 1;
     }
     if (deactivated > 0) await bumpLibraryVersion(trx);
@@ -118,9 +137,14 @@ export async function deactivateMembersNoLongerAdmitted(deps: Pick<Deps, 'db'>, 
   });
 }
 
+/** Holds the domain rules still until the transaction ends, so a decision read under it stands. */
+export async function lockDomainRulesForReading(trx: Transaction<DB>): Promise<void> {
+  await sql`lock table domain_rules in share mode`.execute(trx);
+}
+
 /** The deactivation itself, inside a caller's transaction (a rejected applicant too): returns the sessions it ended. */
-export async function markDeactivated(trx: Transaction<DB>, memberId: number): Promise<number> {
-  await trx.updateTable('members').set({ deactivated_at: sql`now()`, updated_at: sql`now()` }).where('id', '=', memberId).execute();
+export async function markDeactivated(trx: Transaction<DB>, memberId: number, reason: DeactivationReason): Promise<number> {
+  await trx.updateTable('members').set({ deactivated_at: sql`now()`, deactivation_reason: reason, updated_at: sql`now()` }).where('id', '=', memberId).execute();
   return endOtherSessions(trx, memberId, undefined);
 }
 
@@ -129,7 +153,7 @@ export async function reactivateMember(deps: Pick<Deps, 'db'>, memberId: number,
   return inTransaction(deps.db, async (trx) => {
     const member = await lockedMember(trx, memberId);
     if (!member.deactivatedAt) throw new Refused(M.notDeactivated(member.canonicalEmail), '_form', 409);
-    await trx.updateTable('members').set({ deactivated_at: null, updated_at: sql`now()` }).where('id', '=', member.id).execute();
+    await trx.updateTable('members').set({ deactivated_at: null, deactivation_reason: null, updated_at: sql`now()` }).where('id', '=', member.id).execute();
     await bumpLibraryVersion(trx);
     await insertAuditEvent(trx, {
       ...actor,
@@ -137,7 +161,7 @@ export async function reactivateMember(deps: Pick<Deps, 'db'>, memberId: number,
       targetType: 'member',
       targetId: member.id,
       subjectMemberId: member.id,
-      details: { before: { deactivatedAt: member.deactivatedAt.toISOString() }, after: { deactivatedAt: null } },
+      details: { before: { deactivatedAt: member.deactivatedAt.toISOString(), reason: member.deactivationReason }, after: { deactivatedAt: null, reason: null } },
     });
     return { memberId: member.id, canonicalEmail: member.canonicalEmail, displayName: member.displayName };
   });

@@ -1,3 +1,4 @@
+import type { DeactivationReason } from './members.js';
 import { ACTION_NAMES } from '../moderation/messages.js';
 
 /**
@@ -130,6 +131,14 @@ export const ADMIN_MESSAGES = {
   settingNotChanged: (label: string) => `Nothing changed: ${label} was not changed here.`,
 } as const;
 
+/** Why a member was deactivated, as their page on /admin says it; one deactivated before reasons were recorded reads as an administrator's. */
+export const DEACTIVATION_REASON_NAMES: Record<DeactivationReason, string> = {
+  administrator: 'by an administrator',
+  rejected: 'membership rejected by a moderator',
+  bounced: 'email to their address was refused for good',
+  domain_not_admitted: 'their email domain is no longer admitted',
+};
+
 /** The audit log's names for actions: moderation's, and administration's, sign-in's and membership's. */
 export const AUDIT_ACTION_NAMES: Record<string, string> = {
   ...ACTION_NAMES,
@@ -181,6 +190,9 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'member.email_changed': 'Address changed',
   'password.changed': 'Password changed',
   'password.reset': 'Password reset',
+  'member.reconfirmation_reminded': 'Reminded to re-confirm their address',
+  'member.reconfirmation_requested': 'Asked for a re-confirmation link',
+  'member.reconfirmed': 'Address re-confirmed',
 };
 
 function withArticle(word: string): string {

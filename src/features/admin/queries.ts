@@ -212,6 +212,7 @@ export interface MemberStatusRow {
   displayName: string;
   role: Role;
   deactivatedAt: Date | null;
+  deactivationReason: string | null;
 }
 
 /** The command line names a member by their address. */
@@ -224,8 +225,8 @@ export async function findMemberStatus(db: Db, id: number) {
 }
 
 export async function lockMember(trx: Transaction<DB>, id: number): Promise<MemberStatusRow | undefined> {
-  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'deactivated_at']).where('id', '=', id).forUpdate().executeTakeFirst();
-  return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, deactivatedAt: row.deactivated_at };
+  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'deactivated_at', 'deactivation_reason']).where('id', '=', id).forUpdate().executeTakeFirst();
+  return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, deactivatedAt: row.deactivated_at, deactivationReason: row.deactivation_reason };
 }
 
 /** A member as the /admin/members list, the member page and the CSV export show them. */
@@ -238,6 +239,8 @@ export interface MemberListing {
   agencyName: string | null;
   role: Role;
   status: MemberStatus;
+  /** Why, when deactivated (DeactivationReason in members.ts). */
+  deactivationReason: string | null;
   suspendedUntil: Date | null;
   joinedAt: Date;
   lastSignedInAt: Date | null;
@@ -269,7 +272,7 @@ export async function listMemberListings(db: Db, filters: MemberFilters, limit: 
   const rows = await db
     .selectFrom('members as m')
     .leftJoin('agencies as a', 'a.id', 'm.agency_id')
-    .select(['m.id', 'm.display_name', 'm.handle', 'm.canonical_email', 'm.agency_id', 'a.name as agency_name', 'm.role', 'm.suspended_until', 'm.created_at', 'm.last_signed_in_at', statusOf.as('status')])
+    .select(['m.id', 'm.display_name', 'm.handle', 'm.canonical_email', 'm.agency_id', 'a.name as agency_name', 'm.role', 'm.deactivation_reason', 'm.suspended_until', 'm.created_at', 'm.last_signed_in_at', statusOf.as('status')])
     .$if(filters.q !== undefined, (qb) => {
       const pattern = containsPattern(filters.q!);
       return qb.where((eb) => eb.or([eb('m.display_name', 'ilike', pattern), eb('m.canonical_email', 'ilike', pattern), eb('m.handle', 'ilike', pattern)]));
@@ -290,6 +293,7 @@ export async function listMemberListings(db: Db, filters: MemberFilters, limit: 
     agencyName: row.agency_name,
     role: row.role as Role,
     status: row.status,
+    deactivationReason: row.deactivation_reason,
     suspendedUntil: row.suspended_until,
     joinedAt: row.created_at,
     lastSignedInAt: row.last_signed_in_at,

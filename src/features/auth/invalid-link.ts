@@ -19,6 +19,7 @@ const NEXT_STEPS: Record<TokenPurpose, Array<{ href: string; text: string }>> = 
     { href: '/settings/email', text: 'Ask again to change your email address' },
     { href: '/login', text: 'Sign in' },
   ],
+  reconfirm: [{ href: '/reconfirm', text: 'Sign in and ask for a new link' }],
 };
 
 /**

@@ -48,6 +48,7 @@ export const AUTH_MESSAGES = {
     unlock: 'Links in our emails work once, for a limited time. If sign-in is still paused, reset your password or wait for the pause to end.',
     'email-change':
       'Links in our emails work once, for a limited time, and only while the new address can still join and no other member has it. To change your address, sign in and ask again.',
+    reconfirm: 'Links in our emails work once, for a limited time, and only for the address they were sent to. To confirm your address, sign in and ask for a new link.',
   },
   signInFailed: 'The email address or password is not right.',
   signInLocked: 'Sign-in for this address is paused after too many failed attempts. Try again later. If this address has an account, we have emailed it a link to unlock it, or you can reset your password.',

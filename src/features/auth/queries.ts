@@ -15,6 +15,8 @@ export interface MemberCredentials {
   role: Role;
   passwordHash: string;
   deactivatedAt: Date | null;
+  /** Why, when deactivated (admin/members.ts DeactivationReason); told only after the right password. */
+  deactivationReason: string | null;
   timeZone: string | null;
   /** Suspended by a moderator until then (past: no longer), with the reason they are told. */
   suspendedUntil: Date | null;
@@ -22,7 +24,7 @@ export interface MemberCredentials {
 }
 
 export async function findMemberCredentials(db: Db, by: { canonicalEmail: string } | { id: number }): Promise<MemberCredentials | undefined> {
-  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at', 'time_zone', 'suspended_until', 'suspension_reason']);
+  let query = db.selectFrom('members').select(['id', 'email', 'canonical_email', 'display_name', 'handle', 'role', 'password_hash', 'deactivated_at', 'deactivation_reason', 'time_zone', 'suspended_until', 'suspension_reason']);
   query = 'id' in by ? query.where('id', '=', by.id) : query.where('canonical_email', '=', by.canonicalEmail);
   const row = await query.executeTakeFirst();
   return (
@@ -35,6 +37,7 @@ export async function findMemberCredentials(db: Db, by: { canonicalEmail: string
       role: row.role as Role,
       passwordHash: row.password_hash,
       deactivatedAt: row.deactivated_at,
+      deactivationReason: row.deactivation_reason,
       timeZone: row.time_zone,
       suspendedUntil: row.suspended_until,
       suspensionReason: row.suspension_reason,
@@ -59,6 +62,8 @@ export interface SessionMember {
   awaitingApproval: boolean;
   /** Has set up an authenticator app or a passkey. */
   hasSecondFactor: boolean;
+  /** When their address was last proven theirs: joining, or the latest re-confirmation. */
+  verifiedAt: Date;
 }
 
 const SESSION_MEMBER_COLUMNS = [
@@ -71,9 +76,10 @@ const SESSION_MEMBER_COLUMNS = [
   'members.time_zone',
   'members.created_at as joined_at',
   'members.awaiting_approval_since',
+  'members.verified_at',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; has_second_factor: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; has_second_factor: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -89,6 +95,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     openQueueItems: Number(row.open_queue_items ?? 0),
     awaitingApproval: row.awaiting_approval_since !== null,
     hasSecondFactor: row.has_second_factor === true,
+    verifiedAt: row.verified_at,
   };
 }
 
@@ -217,17 +224,19 @@ export interface MemberAddress {
   canonicalEmail: string;
   agencyId: number | null;
   deactivatedAt: Date | null;
+  /** When the address was last proven theirs (joining, a re-confirmation, an address change). */
+  verifiedAt: Date;
 }
 
 /** A member's address and agency; `lock` holds the row until the transaction ends. */
 export async function findMemberAddress(db: Db, memberId: number, lock = false): Promise<MemberAddress | undefined> {
   const row = await db
     .selectFrom('members')
-    .select(['id', 'email', 'canonical_email', 'agency_id', 'deactivated_at'])
+    .select(['id', 'email', 'canonical_email', 'agency_id', 'deactivated_at', 'verified_at'])
     .where('id', '=', memberId)
     .$if(lock, (qb) => qb.forUpdate())
     .executeTakeFirst();
-  return row && { id: row.id, email: row.email, canonicalEmail: row.canonical_email, agencyId: row.agency_id, deactivatedAt: row.deactivated_at };
+  return row && { id: row.id, email: row.email, canonicalEmail: row.canonical_email, agencyId: row.agency_id, deactivatedAt: row.deactivated_at, verifiedAt: row.verified_at };
 }
 
 /** A proven new address: the agency that admits it, and a fresh confirmation that it is a work address. */

@@ -26,6 +26,7 @@ import {
   type SignInClaim,
 } from './queries.js';
 import { issueToken } from './tokens.js';
+import { deactivateIfNoLongerAdmitted } from '../eligibility/service.js';
 
 /**
  * Sign-in, with failures counted per submitted address whether or not it belongs to a member,
@@ -40,6 +41,7 @@ export type SignInResult =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'locked'; until: Date }
   | { ok: false; reason: 'suspended'; until: Date; why: string }
+  | { ok: false; reason: 'deactivated'; why: string | null }
   | { ok: false; reason: 'rate-limited'; retryAfterSeconds: number };
 
 export interface SignInAttempt {
@@ -147,23 +149,32 @@ export async function signIn(deps: Deps, attempt: SignInAttempt): Promise<SignIn
   }
 
   const member = canonical ? await findMemberCredentials(deps.db, { canonicalEmail: canonical }) : undefined;
-  // Same work for every address: a real hash, or the dummy one made at start-up.
+  // Same work for every address: a real hash (a deactivated member's too), or the dummy one made at start-up.
   const password = typeof attempt.password === 'string' && attempt.password.length <= PASSWORD_LIMITS.max * 4 ? normalisePassword(attempt.password) : undefined;
-  const active = member && !member.deactivatedAt ? member : undefined;
   let verified: boolean;
   try {
-    verified = password !== undefined && (active ? await deps.hasher.verify(active.passwordHash, password) : await deps.hasher.verifyDummy(password));
+    verified = password !== undefined && (member ? await deps.hasher.verify(member.passwordHash, password) : await deps.hasher.verifyDummy(password));
   } catch (error) {
     // Not checked (hashing overloaded): the attempt is no failure of the person's.
     await releaseSignInAttempt(deps.db, key);
     throw error;
   }
 
-  if (!verified || !active || password === undefined) {
+  if (!verified || !member || password === undefined) {
     await countFailure(deps, limited);
     await recordFailure(deps, key, member, attempt.ipAddress, claim);
     return { ok: false, reason: 'invalid' };
   }
+  // Told why only once the password is right: to a guesser a deactivated member is any address.
+  if (member.deactivatedAt) {
+    await clearSignInLock(deps.db, key);
+    return { ok: false, reason: 'deactivated', why: member.deactivationReason };
+  }
+  if (await deactivateIfNoLongerAdmitted(deps, member)) {
+    await clearSignInLock(deps.db, key);
+    return { ok: false, reason: 'deactivated', why: 'domain_not_admitted' };
+  }
+  const active = member;
   // Told only to someone who knew the password: to anyone else a suspended member is any address.
   if (active.suspendedUntil && active.suspendedUntil > deps.now()) {
     await clearSignInLock(deps.db, key);

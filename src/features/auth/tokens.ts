@@ -7,13 +7,14 @@ import type { Db } from '../../db/types.js';
  * POST (a GET only shows the page with the button, so mail scanners that open every link
  * cannot spend them).
  */
-export type TokenPurpose = 'verify' | 'reset' | 'unlock' | 'email-change';
+export type TokenPurpose = 'verify' | 'reset' | 'unlock' | 'reconfirm' | 'email-change';
 
 export const TOKEN_LIFETIME_SECONDS: Record<TokenPurpose, number> = {
   verify: 24 * 60 * 60,
   reset: 60 * 60,
   unlock: 60 * 60,
   'email-change': 24 * 60 * 60,
+  reconfirm: 24 * 60 * 60,
 };
 
 /**

@@ -30,7 +30,7 @@ export async function rejectMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId:
     const member = await lockMemberAwaitingApproval(trx, memberId);
     if (!member) return { ok: false, error: 'not-awaiting' };
     await clearAwaitingApproval(trx, member.id);
-    const sessionsEnded = await markDeactivated(trx, member.id);
+    const sessionsEnded = await markDeactivated(trx, member.id, 'rejected');
     await deps.mail.queue(trx, 'moderation-member-rejected', { to: member.email, subject: APPROVAL_MESSAGES.rejectedSubject, data: { displayName: member.displayName, reason } });
     await insertAuditEvent(trx, { actorMemberId: moderatorId, action: 'member.rejected', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { reason, before: { awaitingApproval: true, deactivated: false }, after: { awaitingApproval: false, deactivated: true }, sessionsEnded } });
     return { ok: true, displayName: member.displayName };

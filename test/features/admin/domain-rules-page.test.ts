@@ -212,7 +212,7 @@ describe('blocking and removing a rule, and reviewing the members it admitted', 
     const rows = await site.t.db.selectFrom('members').select(['id', 'deactivated_at']).where('id', 'in', [...admitted, elsewhere].map((m) => m.id)).execute();
     for (const row of rows) expect(row.deactivated_at === null, String(row.id)).toBe(row.id === elsewhere.id);
     expect(await isSignedIn(signedIn.browser)).toBe(false);
-    expect(await latestAudit(site.t.db, 'member.deactivated')).toMatchObject({ actor_member_id: site.admin.member.id, details: { reason: 'domain no longer admitted', before: { deactivated: false }, after: { deactivated: true } } });
+    expect(await latestAudit(site.t.db, 'member.deactivated')).toMatchObject({ actor_member_id: site.admin.member.id, details: { reason: 'domain_not_admitted', before: { deactivated: false }, after: { deactivated: true } } });
 
     const again = await refusedWritingNothing(site.t.db, () => site.admin.browser.post('/admin/domain-rules/review', { _csrf: site.csrf, member: ids }), 303);
     expect((await followed(again)).body).toContain(M.noMembersDeactivated);

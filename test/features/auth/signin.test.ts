@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSessionId } from '../../../src/plugins/session.js';
 import { setRole } from '../../../src/features/admin/members.js';
+import { ELIGIBILITY_MESSAGES } from '../../../src/features/eligibility/messages.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { HOUR, MINUTE, TestClock } from '../../support/clock.js';
@@ -82,11 +83,15 @@ describe('POST /login', () => {
     expect(await t.db.selectFrom('signin_locks').select('lock_count').where('canonical_email', '=', member.email).executeTakeFirst()).toBeUndefined();
   });
 
-  it('refuses a deactivated member with the ordinary message', async () => {
+  it('refuses a deactivated member with the ordinary message unless the password is right, and then says why', async () => {
     const member = await createMember(t.db, { deactivated: true });
+    const guessed = await signIn(new Browser(t.app), member.email, 'not-their-password-at-all-99');
+    expect(guessed.statusCode).toBe(422);
+    expect(guessed.body).toContain(AUTH_MESSAGES.signInFailed);
+    expect(guessed.body).not.toContain(ELIGIBILITY_MESSAGES.deactivated.administrator);
     const response = await signIn(new Browser(t.app), member.email, member.password);
-    expect(response.statusCode).toBe(422);
-    expect(response.body).toContain(AUTH_MESSAGES.signInFailed);
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain(ELIGIBILITY_MESSAGES.deactivated.administrator);
   });
 
   it('goes to a same-origin ?next= path and ignores any other', async () => {

@@ -2,6 +2,7 @@ import Tokens from '@fastify/csrf';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
+import { issueEmailChangeToken, issueToken } from '../../../src/features/auth/tokens.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, countRows, hiddenFields, TEST_HOST, type TestApp } from '../../support/app.js';
 import { createMember, GOOD_PASSWORD, linksInLatestEmail, pathOf, signIn, type TestMember } from '../../support/members.js';
@@ -60,6 +61,9 @@ describe('a visitor who is not signed in', () => {
       '/password/reset/:token': reset,
       '/unlock/:token': await emailedPath(member.email, '/unlock/'),
       '/verify/:token': await emailedPath('visitor.pages@finance.gov.au', '/verify/'),
+      // Asked for by a signed-in member; opened here in a browser that is not signed in.
+      '/reconfirm/:token': `/reconfirm/${await issueToken(t.db, 'reconfirm', member.canonicalEmail, member.id)}`,
+      '/email-change/:token': `/email-change/${await issueEmailChangeToken(t.db, member.id, { address: 'moved.visitor.pages@treasury.gov.au', canonical: 'moved.visitor.pages@treasury.gov.au' })}`,
     };
 
     const pages = t.app.routeInventory.filter((route) => route.method === 'GET' && route.access === 'public' && !route.url.startsWith('/static/')).map((route) => live[route.url] ?? route.url);

@@ -6,9 +6,9 @@ import { parseFilterQuery, parseForm, parseParams, type FieldErrors } from '../.
 import { redirectTo } from '../../../lib/next-path.js';
 import { ButtonForm } from '../../auth/schemas.js';
 import { administratorOf } from '../actor.js';
-import { deactivateMember, exportMembers, reactivateMember, setRole } from '../members.js';
+import { deactivateMember, exportMembers, reactivateMember, setRole, type DeactivationReason } from '../members.js';
 import { ROLE_NAMES } from '../../../lib/messages.js';
-import { ADMIN_MESSAGES as M } from '../messages.js';
+import { ADMIN_MESSAGES as M, DEACTIVATION_REASON_NAMES } from '../messages.js';
 import { findMemberListing, findMemberStatus, listAgencyNames, listMemberListings, type MemberListing } from '../queries.js';
 import { AdminItemParams, MEMBER_SEARCH_LIMIT, MEMBER_STATUS_NAMES, MEMBER_STATUSES, MemberListQuery, MEMBERS_PER_PAGE, ROLES, RoleForm } from '../schemas.js';
 
@@ -33,7 +33,8 @@ function parseFilters(query: unknown): { ok: true; data: MemberListQuery } | { o
 const labelled = <T extends string>(names: Record<T, string>, values: readonly T[]) => values.map((value) => ({ value, label: names[value] }));
 
 function asShown(member: MemberListing) {
-  return { ...member, roleName: ROLE_NAMES[member.role], statusName: MEMBER_STATUS_NAMES[member.status] };
+  const reason = member.status === 'deactivated' ? DEACTIVATION_REASON_NAMES[(member.deactivationReason ?? 'administrator') as DeactivationReason] : undefined;
+  return { ...member, roleName: ROLE_NAMES[member.role], statusName: MEMBER_STATUS_NAMES[member.status], deactivationReasonName: reason };
 }
 
 async function showMembers(deps: Deps, reply: FastifyReply, page: { filters: Record<string, string>; problem?: FieldErrors; members?: MemberListing[]; olderHref?: string; paged?: boolean }) {

@@ -6,6 +6,7 @@ import type { Deps } from '../../../deps.js';
 import { formatDate } from '../../../lib/time.js';
 import { MODERATION_MESSAGES } from '../../moderation/messages.js';
 import { AUTH_MESSAGES } from '../messages.js';
+import { deactivationMessage } from '../../eligibility/messages.js';
 import { SigninForm } from '../schemas.js';
 import { signIn } from '../signin.js';
 import { existingDeviceId, signInOrAskSecondFactor, signOutBrowser } from './browser-session.js';
@@ -30,6 +31,7 @@ const signinRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const result = await signIn(deps, { email: form.data.email, password: form.data.password, ipAddress: request.clientAddress, deviceId: existingDeviceId(request, deps.config) });
     if (!result.ok) {
       if (result.reason === 'rate-limited') throw new RateLimited(result.retryAfterSeconds);
+      if (result.reason === 'deactivated') return showSignin(reply.code(403), values, deactivationMessage(result.why));
       if (result.reason === 'suspended') return showSignin(reply.code(403), values, MODERATION_MESSAGES.suspendedUntil(formatDate(result.until, deps.settings.current.TIME_ZONE), result.why));
       return showSignin(reply.code(422), values, result.reason === 'locked' ? AUTH_MESSAGES.signInLocked : AUTH_MESSAGES.signInFailed);
     }

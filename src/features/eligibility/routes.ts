@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../deps.js';
+import { HttpError, NotFound, RateLimited } from '../../lib/errors.js';
+import { setFlash } from '../../lib/flash.js';
+import { parseForm, type FieldErrors } from '../../lib/forms.js';
+import { redirectTo } from '../../lib/next-path.js';
+import { formatDate } from '../../lib/time.js';
+import { RECONFIRMATION_PAGE, RECONFIRMATION_LINK } from '../../plugins/access.js';
+import { invalidLink } from '../auth/invalid-link.js';
+import { findMemberAddress } from '../auth/queries.js';
+import { reconfirmationDueAt } from './due.js';
+import { ELIGIBILITY_MESSAGES as M } from './messages.js';
+import { RECONFIRM_LINKS_PER_HOUR, ReconfirmRequestForm } from './schemas.js';
+import { isLiveReconfirmationLink, reconfirmAddress, requestReconfirmationLink } from './service.js';
+
+const LINK_WINDOW_SECONDS = 3600;
+
+/**
+ * Re-confirming a work address: the page a member past their date is held to (plugins/access.ts),
+ * open early to anyone signed in (the reminder links to it), and the emailed link, which works
+ * signed in or not, in whichever browser opens it.
+ */
+const eligibilityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+  async function showPage(request: FastifyRequest, reply: FastifyReply, errors?: FieldErrors) {
+    const member = await findMemberAddress(deps.db, request.member!.id);
+    if (!member) throw new NotFound();
+    const dueDate = formatDate(reconfirmationDueAt(member.verifiedAt, deps.settings.current.RECONFIRMATION_PERIOD_MONTHS), deps.settings.current.TIME_ZONE);
+    const due = request.member!.reconfirmationDue;
+    return reply.view('eligibility/reconfirm', {
+      title: M.pageTitle,
+      explanation: due ? M.overdue(dueDate) : M.dueSoon(dueDate),
+      due,
+      email: member.email,
+      csrfToken: reply.generateCsrf(),
+      formToken: randomUUID(),
+      errors,
+    });
+  }
+
+  app.get(RECONFIRMATION_PAGE, async (request, reply) => showPage(request, reply));
+
+  app.post(RECONFIRMATION_PAGE, async (request, reply) => {
+    const form = parseForm(ReconfirmRequestForm, request.body);
+    // The form has no field to point at: whatever is wrong with it is said once, above the button.
+    if (!form.ok) return showPage(request, reply.code(422), { _form: Object.values(form.errors)[0]! });
+    const member = request.member!;
+    const sent = await deps.counters.hit(`reconfirm:links:member:${member.id}`, LINK_WINDOW_SECONDS);
+    if (sent.count > RECONFIRM_LINKS_PER_HOUR) throw new RateLimited(sent.resetInSeconds);
+    const result = await requestReconfirmationLink(deps, member.id, form.data.form_token, request.clientAddress);
+    if (!result.ok && result.error === 'gone') throw new NotFound();
+    setFlash(request, result.ok ? M.linkSent(result.email) : M.linkAlreadySent);
+    return redirectTo(reply, RECONFIRMATION_PAGE);
+  });
+
+  app.get<{ Params: { token: string } }>(RECONFIRMATION_LINK, { config: { access: 'public' } }, async (request, reply) => {
+    if (!(await isLiveReconfirmationLink(deps, request.params.token))) throw invalidLink('reconfirm');
+    return reply.view('eligibility/confirm-link', { title: M.confirmTitle, token: request.params.token, csrfToken: reply.generateCsrf() });
+  });
+
+  app.post<{ Params: { token: string } }>(RECONFIRMATION_LINK, { config: { access: 'public' } }, async (request, reply) => {
+    const result = await reconfirmAddress(deps, request.params.token, request.clientAddress);
+    if (!result.ok && result.error === 'invalid-link') throw invalidLink('reconfirm');
+    if (!result.ok) throw new HttpError(403, M.deactivated.domain_not_admitted, {}, { title: M.domainNoLongerAdmittedTitle });
+    const signedInAsThem = request.member?.id === result.memberId;
+    setFlash(request, signedInAsThem ? M.reconfirmed : M.reconfirmedSignIn);
+    return redirectTo(reply, signedInAsThem ? '/' : '/login');
+  });
+};
+
+export default eligibilityRoutes;
