@@ -15,6 +15,7 @@ import * as m0013 from './0013_moderation_visibility.js';
 import * as m0014 from './0014_second_factor.js';
 import * as m0015 from './0015_setting_overrides.js';
 import * as m0017 from './0017_address_change.js';
+import * as m0018 from './0018_agency_coordinators.js';
 import * as m0019 from './0019_usage_indexes.js';
 
 /**
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
   '0014_second_factor': m0014,
   '0015_setting_overrides': m0015,
   '0017_address_change': m0017,
+  '0018_agency_coordinators': m0018,
   '0019_usage_indexes': m0019,
 };

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
+import { SECOND_FACTOR_MESSAGES } from '../features/auth/second-factor/messages.js';
 import { requireSecondFactor } from './second-factor.js';
 
 /**
@@ -11,7 +12,7 @@ import { requireSecondFactor } from './second-factor.js';
  * routes are marked by its scope (restrictToRole). A test walks every registered route and
  * checks this.
  */
-export type RouteAccess = 'public' | 'member' | 'moderator' | 'administrator' | 'dev-mailbox';
+export type RouteAccess = 'public' | 'member' | 'moderator' | 'administrator' | 'coordinator' | 'dev-mailbox';
 
 /** The roles a staff scope can be kept for; a moderators' scope admits administrators too. */
 export type StaffAccess = 'moderator' | 'administrator';
@@ -106,6 +107,22 @@ export function restrictToRole(scope: FastifyInstance, access: StaffAccess): voi
   });
   // Staff pages rest on more than a password (issue 11): the factor check runs after the role's.
   requireSecondFactor(scope);
+}
+
+/**
+ * Keeps every route registered in the calling scope for agency coordinators: members (of any
+ * role) with an appointment `appointed` finds now. The appointment is per agency and not a role,
+ * so the check asks the database rather than the member's role; like a staff scope's, it needs a
+ * second factor (coordinators see their colleagues' addresses and can deactivate them).
+ */
+export function restrictToCoordinators(scope: FastifyInstance, appointed: (request: FastifyRequest) => Promise<boolean>): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: 'coordinator' };
+  });
+  scope.addHook('onRequest', async (request) => {
+    if (!request.member || !(await appointed(request))) throw new Forbidden(PAGE_MESSAGES.coordinatorsOnly);
+  });
+  requireSecondFactor(scope, SECOND_FACTOR_MESSAGES.factorRequiredCoordinator);
 }
 
 /** Where a member still waiting for a moderator's approval may go: that page, signing out, and the site's notices. */
