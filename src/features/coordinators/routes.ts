@@ -92,7 +92,8 @@ const coordinatorRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
       agencyName,
       members: (await listMembersAwaitingApproval(deps.db, SIGN_UPS_LISTED, agencyId)).map((member) => ({ ...member, refusal: refusal?.id === member.id ? refusal : undefined })),
       approvalRequired: deps.settings.current.MEMBER_APPROVAL_REQUIRED,
-      notice,
+      // The layout's notice, where a flash would be: the page answers the refused form itself.
+      ...(notice ? { notice } : {}),
       csrfToken: reply.generateCsrf(),
       limits: MODERATION_LIMITS,
     });
