@@ -37,6 +37,8 @@ export interface CurrentMember {
   awaitingApproval: boolean;
   /** Has an authenticator app or a passkey (plugins/second-factor.ts). */
   hasSecondFactor: boolean;
+  /** Coordinates the agency they are in: the header links to /coordinator. */
+  coordinates: boolean;
 }
 
 export interface RegisteredRoute {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mergeAgencies } from '../../../src/features/admin/agencies.js';
 import { appointCoordinator, removeCoordinator } from '../../../src/features/coordinators/appointments.js';
 import { COORDINATOR_MESSAGES as M } from '../../../src/features/coordinators/messages.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
@@ -100,6 +101,17 @@ describe('POST /admin/agencies/:id/coordinators/:memberId/remove', () => {
     await refusedWritingNothing(site.t.db, () => remove(agency.id, member.id), 409, M.notCoordinator(agency.name));
     await refusedWritingNothing(site.t.db, () => remove(agency.id, 'x1'), 404);
     await refusedWritingNothing(site.t.db, () => remove(999_999_999, member.id), 404);
+  });
+});
+
+describe('merging agencies', () => {
+  it('moves the merged agency’s coordinators with its members, so they coordinate the agency they are now in', async () => {
+    const from = await createAgency(site.t.db);
+    const into = await createAgency(site.t.db);
+    const member = await createMember(site.t.db, { agency: from });
+    await appointCoordinator({ db: site.t.db }, from.id, member.id, OPERATOR);
+    await mergeAgencies({ db: site.t.db }, from.id, into.id, OPERATOR);
+    expect((await appointmentOf(member.id))?.agency_id).toBe(into.id);
   });
 });
 

@@ -55,6 +55,11 @@ describe('GET /coordinator', () => {
     expect(page.body).toContain('I confirm this list of 2 members is right as of');
     expect(page.body).toContain('name="member_count" value="2"');
     expect(page.body).toContain('href="/coordinator/sign-ups">1 sign-up from your agency');
+    expect(page.body).toContain('<a href="/coordinator" aria-current="page">My agency</a>');
+    const plain = await memberWithBrowser(t.app, t.db, { agency });
+    const settings = await plain.browser.get('/settings');
+    expect(settings.statusCode).toBe(200);
+    expect(settings.body).not.toContain('href="/coordinator"');
   });
 
   it('pages the list by name, and a page past the end is 404', async () => {
