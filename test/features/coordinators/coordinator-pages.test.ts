@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_MESSAGES } from '../../../src/features/admin/messages.js';
+import { ADMIN_MESSAGES, AUDIT_ACTION_NAMES } from '../../../src/features/admin/messages.js';
 import { COORDINATOR_MESSAGES as M } from '../../../src/features/coordinators/messages.js';
 import { MEMBERS_PER_PAGE } from '../../../src/features/coordinators/schemas.js';
 import { APPROVAL_MESSAGES } from '../../../src/features/moderation/messages.js';
@@ -181,6 +181,9 @@ describe('the quarterly attestation', () => {
     expect(page.body).toContain(escape(M.attested(2)));
     expect(page.body).toContain('Last confirmed by');
     expect((await admin.browser.get(`/admin/agencies/${agency.id}`)).body).toContain('Jo is on long leave.');
+    const log = await admin.browser.get('/admin/audit?action=agency.attested');
+    expect(log.statusCode).toBe(200);
+    expect(log.body).toContain(`<td data-label="Action">${AUDIT_ACTION_NAMES['agency.attested']}</td>`);
   });
 
   it('is not yet due for a coordinator appointed this quarter', async () => {
