@@ -16,6 +16,7 @@ import * as m0014 from './0014_second_factor.js';
 import * as m0015 from './0015_setting_overrides.js';
 import * as m0016 from './0016_eligibility.js';
 import * as m0017 from './0017_address_change.js';
+import * as m0018 from './0018_agency_coordinators.js';
 import * as m0019 from './0019_usage_indexes.js';
 
 /**
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '0015_setting_overrides': m0015,
   '0016_eligibility': m0016,
   '0017_address_change': m0017,
+  '0018_agency_coordinators': m0018,
   '0019_usage_indexes': m0019,
 };

@@ -7,6 +7,7 @@ import { createDeps } from './deps.js';
 import { answerAccountRequests } from './features/auth/account-requests.js';
 import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
 import adminRoutes from './features/admin/routes/index.js';
+import coordinatorRoutes from './features/coordinators/routes.js';
 import moderationRoutes from './features/moderation/routes/index.js';
 import flagRoutes from './features/moderation/routes/flags.js';
 import awaitingApprovalRoutes from './features/moderation/routes/awaiting-approval.js';
@@ -114,6 +115,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(eligibilityRoutes, { deps });
     await features.register(ownModerationRoutes, { deps });
     await features.register(adminRoutes, { deps });
+    await features.register(coordinatorRoutes, { deps });
     await features.register(fileRoutes, { deps });
     if (config.devMailbox) await features.register(devMailRoutes, { config });
     if (extraSiteRoutes) await features.register(extraSiteRoutes);

@@ -12,6 +12,8 @@ import { deactivateMember, reactivateMember, setRole, type RoleChange } from '..
 import { findAgencyByReference, findDomainRuleId, findMemberIdByEmail, listAgencies, listCategoryListings } from '../features/admin/queries.js';
 import { AgencyClassification, AgencyName, CategorySettingsInput, CategorySlug, RuleDomain, RuleNote, type RuleEffect } from '../features/admin/schemas.js';
 import { parseWorkEmail } from '../features/auth/email-address.js';
+import { appointCoordinator, removeCoordinator } from '../features/coordinators/appointments.js';
+import { listCoordinators } from '../features/coordinators/queries.js';
 import { Refused } from '../lib/errors.js';
 import { runCommand } from './run.js';
 import { formatTable } from './table.js';
@@ -60,6 +62,11 @@ categories (SLUG is the category's address, /c/SLUG; A is members or moderators)
   category-change SLUG [--name NAME] [--description TEXT] [--visible A] [--starters A]
   category-move SLUG POSITION            move it to POSITION in the list (1 is first)
   category-remove SLUG [--move-to SLUG]  remove it; one that holds threads needs --move-to
+
+agency coordinators (members who look after their own agency's list at /coordinator)
+  coordinators AGENCY_ID                 list an agency's coordinators
+  coordinator-appoint AGENCY_ID EMAIL    appoint an active member of the agency
+  coordinator-remove AGENCY_ID EMAIL     end their appointment
 
   help                                   this text`;
 
@@ -258,6 +265,37 @@ const COMMANDS: Record<string, Spec> = {
         const removed = await removeCategory({ db }, category.id, into, OPERATOR);
         if (removed.alreadyRemoved) return `nothing changed: /c/${address} was already removed`;
         return removed.into === null ? `removed the category "${removed.name}"` : `removed the category "${removed.name}"; ${removed.threadsMoved} thread(s) moved to "${removed.into}"`;
+      };
+    },
+  },
+  coordinators: {
+    args: ['AGENCY_ID'],
+    action: ([id]) => {
+      const agencyId = toId(id);
+      return async (db) => {
+        const coordinators = await listCoordinators(db, agencyId);
+        if (coordinators.length === 0) return `agency ${agencyId} has no coordinator`;
+        return formatTable([['EMAIL', 'NAME', 'APPOINTED', 'COORDINATING'], ...coordinators.map((c) => [c.canonicalEmail, c.displayName, c.appointedAt.toISOString(), c.coordinating ? 'yes' : 'no'])]);
+      };
+    },
+  },
+  'coordinator-appoint': {
+    args: ['AGENCY_ID', 'EMAIL'],
+    action: ([id, email]) => {
+      const agencyId = toId(id);
+      return async (db) => {
+        const appointed = await appointCoordinator({ db }, agencyId, await memberIdOf(db, email!), OPERATOR);
+        return `${appointed.displayName} now coordinates agency ${appointed.agencyId} (${appointed.agencyName})`;
+      };
+    },
+  },
+  'coordinator-remove': {
+    args: ['AGENCY_ID', 'EMAIL'],
+    action: ([id, email]) => {
+      const agencyId = toId(id);
+      return async (db) => {
+        const removed = await removeCoordinator({ db }, agencyId, await memberIdOf(db, email!), OPERATOR);
+        return `${removed.displayName} no longer coordinates agency ${removed.agencyId} (${removed.agencyName})`;
       };
     },
   },

@@ -23,6 +23,22 @@ export interface Agencies {
   agency_type: string | null;
 }
 
+export interface AgencyAttestations {
+  id: Generated<number>;
+  agency_id: number;
+  member_id: number;
+  attested_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  member_count: number;
+  note: string | null;
+}
+
+export interface AgencyCoordinators {
+  member_id: number;
+  agency_id: number;
+  appointed_by: number | null;
+  appointed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface AuditEvents {
   id: GeneratedAlways<number>;
   occurred_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -459,6 +475,8 @@ export interface TotpFactors {
 export interface DB {
   account_requests: AccountRequests;
   agencies: Agencies;
+  agency_attestations: AgencyAttestations;
+  agency_coordinators: AgencyCoordinators;
   audit_events: AuditEvents;
   categories: Categories;
   category_watches: CategoryWatches;

@@ -31,6 +31,7 @@ export const PAGE_MESSAGES = {
   reconfirmationDue: 'Confirm your work email address first: ask for a link on the page that explains why, and follow it.',
   administratorsOnly: 'Only administrators can see this page or do this.',
   moderatorsOnly: 'Only moderators and administrators can see this page or do this.',
+  coordinatorsOnly: 'Only an agency’s coordinators can see this page or do this; administrators look after every agency at /admin.',
   tooManyFields: 'The form had far more fields than any form on this site. Reload the page and try again.',
   unexpectedFilter: 'The address has a filter this page does not have',
   unexpectedField: 'The form contained a field Commons does not expect. Reload the page and try again.',

@@ -4,6 +4,7 @@ import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
 import { EMAIL_CHANGE_LINK } from '../features/auth/email-change.js';
+import { SECOND_FACTOR_MESSAGES } from '../features/auth/second-factor/messages.js';
 import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
 
 /**
@@ -12,7 +13,7 @@ import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
  * routes are marked by its scope (restrictToRole). A test walks every registered route and
  * checks this.
  */
-export type RouteAccess = 'public' | 'member' | 'moderator' | 'administrator' | 'dev-mailbox';
+export type RouteAccess = 'public' | 'member' | 'moderator' | 'administrator' | 'coordinator' | 'dev-mailbox';
 
 /** The roles a staff scope can be kept for; a moderators' scope admits administrators too. */
 export type StaffAccess = 'moderator' | 'administrator';
@@ -39,6 +40,8 @@ export interface CurrentMember {
   hasSecondFactor: boolean;
   /** Past the date to re-confirm their work address: held to the re-confirmation page (features/eligibility). */
   reconfirmationDue: boolean;
+  /** Coordinates the agency they are in: the header links to /coordinator. */
+  coordinates: boolean;
 }
 
 export interface RegisteredRoute {
@@ -109,6 +112,22 @@ export function restrictToRole(scope: FastifyInstance, access: StaffAccess): voi
   });
   // Staff pages rest on more than a password (issue 11): the factor check runs after the role's.
   requireSecondFactor(scope);
+}
+
+/**
+ * Keeps every route registered in the calling scope for agency coordinators: members (of any
+ * role) with an appointment `appointed` finds now. The appointment is per agency and not a role,
+ * so the check asks the database rather than the member's role; like a staff scope's, it needs a
+ * second factor (coordinators see their colleagues' addresses and can deactivate them).
+ */
+export function restrictToCoordinators(scope: FastifyInstance, appointed: (request: FastifyRequest) => Promise<boolean>): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: 'coordinator' };
+  });
+  scope.addHook('onRequest', async (request) => {
+    if (!request.member || !(await appointed(request))) throw new Forbidden(PAGE_MESSAGES.coordinatorsOnly);
+  });
+  requireSecondFactor(scope, SECOND_FACTOR_MESSAGES.factorRequiredCoordinator);
 }
 
 /** Where a member still waiting for a moderator's approval may go: that page, signing out, and the site's notices. */

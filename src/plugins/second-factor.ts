@@ -44,8 +44,8 @@ async function secondFactorGate(request: FastifyRequest, reply: FastifyReply, re
  * Every route in the calling scope needs a second factor passed in this session. restrictToRole
  * calls it, so every staff scope (/mod, /admin) has it without a line of its own.
  */
-export function requireSecondFactor(scope: FastifyInstance): void {
-  scope.addHook('onRequest', async (request, reply) => secondFactorGate(request, reply, SECOND_FACTOR_MESSAGES.factorRequired));
+export function requireSecondFactor(scope: FastifyInstance, required: string = SECOND_FACTOR_MESSAGES.factorRequired): void {
+  scope.addHook('onRequest', async (request, reply) => secondFactorGate(request, reply, required));
 }
 
 /** SECOND_FACTOR_REQUIRED_FOR=everyone: every member's page but setting up a factor (and signing out, which is public). */

@@ -174,6 +174,8 @@ export async function mergeAgencies(deps: Pick<Deps, 'db'>, fromId: number, into
     if (!from) throw new Refused(M.agencyGone(fromId), '_form', 404);
     if (!into) throw new Refused(M.agencyGone(intoId), 'into_id');
     const members = await trx.updateTable('members').set({ agency_id: intoId, updated_at: sql`now()` }).where('agency_id', '=', fromId).executeTakeFirst();
+    // Coordinators follow their members; FROM's attestations go with it (the audit log keeps them).
+    await trx.updateTable('agency_coordinators').set({ agency_id: intoId }).where('agency_id', '=', fromId).execute();
     const rules = await trx.updateTable('domain_rules').set({ agency_id: intoId, updated_at: sql`now()` }).where('agency_id', '=', fromId).executeTakeFirst();
     // INTO somewhere under FROM takes FROM's place: left where it was, the sub-agencies that
     // become INTO's would sit above it, a loop.

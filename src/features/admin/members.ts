@@ -13,6 +13,8 @@ import type { Actor } from './actor.js';
 import { listMembersNoLongerAdmitted } from './domain-rules.js';
 import { ROLE_NAMES } from '../../lib/messages.js';
 import { ADMIN_MESSAGES as M } from './messages.js';
+import { COORDINATOR_MESSAGES } from '../coordinators/messages.js';
+import { isCoordinator } from '../coordinators/queries.js';
 import { listMemberListings, lockActiveAdministrators, lockMember, type MemberFilters, type MemberStatusRow } from './queries.js';
 import { MEMBER_STATUS_NAMES } from './schemas.js';
 
@@ -73,16 +75,30 @@ export interface Deactivation {
  * (eligibility/messages.ts). Stored in members.deactivation_reason; a deactivation recorded
  * before reasons were, has none and reads as an administrator's.
  */
-export type DeactivationReason = 'administrator' | 'rejected' | 'bounced' | 'domain_not_admitted';
+export type DeactivationReason = 'administrator' | 'rejected' | 'bounced' | 'domain_not_admitted' | 'left_agency';
+
+export interface DeactivationOptions {
+  /** The coordinator's words, kept in the audit row's details. */
+  note?: string;
+  /**
+   * An agency coordinator's leaver (reason left_agency): only a plain member of that agency who coordinates nothing,
+   * checked on the locked row (the member may have moved agency since the page was shown).
+   */
+  withinAgency?: number;
+}
 
 /** Stops a member signing in and ends every session they have. */
-export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number, actor: Actor): Promise<Deactivation> {
+export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number, actor: Actor, options: DeactivationOptions = {}): Promise<Deactivation> {
   return inTransaction(deps.db, async (trx) => {
     const member = await lockedMember(trx, memberId);
     // An administrator who deactivates themselves may be the last one: nobody could undo it from the site.
     if ('actorMemberId' in actor && actor.actorMemberId === member.id) throw new Refused(M.notYourself, '_form', 409);
+    if (options.withinAgency !== undefined) {
+      if (member.agencyId !== options.withinAgency) throw new Refused(COORDINATOR_MESSAGES.notYourAgency, '_form', 404);
+      if (member.role !== 'member' || (await isCoordinator(trx, member.id))) throw new Refused(COORDINATOR_MESSAGES.onlyPlainMembers, '_form', 403);
+    }
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(member.canonicalEmail), '_form', 409);
-    const sessionsEnded = await deactivateLocked(trx, member, actor, 'administrator');
+    const sessionsEnded = await deactivateLocked(trx, member, actor, options.withinAgency === undefined ? 'administrator' : 'left_agency', options.note === undefined ? {} : { note: options.note });
     // The library's kept cards name sharers: theirs now read "Former member".
     await bumpLibraryVersion(trx);
     return { memberId: member.id, canonicalEmail: member.canonicalEmail, displayName: member.displayName, sessionsEnded };

@@ -137,6 +137,7 @@ export const DEACTIVATION_REASON_NAMES: Record<DeactivationReason, string> = {
   rejected: 'membership rejected by a moderator',
   bounced: 'email to their address was refused for good',
   domain_not_admitted: 'their email domain is no longer admitted',
+  left_agency: 'their agency’s coordinator recorded that they left',
 };
 
 /** The audit log's names for actions: moderation's, and administration's, sign-in's and membership's. */
@@ -155,6 +156,9 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'agency.renamed': 'Agency renamed',
   'agency.merged': 'Agency merged',
   'agency.parent_set': 'Agency’s parent set',
+  'agency.coordinator_appointed': 'Agency coordinator appointed',
+  'agency.coordinator_removed': 'Agency coordinator removed',
+  'agency.attested': 'Agency members list confirmed',
   'initiative_type.added': 'Initiative type added',
   'initiative_type.renamed': 'Initiative type renamed',
   'initiative_type.moved': 'Initiative type moved',

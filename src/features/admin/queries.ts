@@ -211,6 +211,7 @@ export interface MemberStatusRow {
   canonicalEmail: string;
   displayName: string;
   role: Role;
+  agencyId: number | null;
   deactivatedAt: Date | null;
   deactivationReason: string | null;
 }
@@ -225,8 +226,8 @@ export async function findMemberStatus(db: Db, id: number) {
 }
 
 export async function lockMember(trx: Transaction<DB>, id: number): Promise<MemberStatusRow | undefined> {
-  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'deactivated_at', 'deactivation_reason']).where('id', '=', id).forUpdate().executeTakeFirst();
-  return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, deactivatedAt: row.deactivated_at, deactivationReason: row.deactivation_reason };
+  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'agency_id', 'deactivated_at', 'deactivation_reason']).where('id', '=', id).forUpdate().executeTakeFirst();
+  return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, agencyId: row.agency_id, deactivatedAt: row.deactivated_at, deactivationReason: row.deactivation_reason };
 }
 
 /** A member as the /admin/members list, the member page and the CSV export show them. */

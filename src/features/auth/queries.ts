@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { DB } from '../../db/schema.js';
 import type { Db, Role } from '../../db/types.js';
 import { unreadNotificationCount } from '../discussions/queries/notifications.js';
 import { openQueueItemCount } from '../moderation/queries/queue-count.js';
@@ -64,6 +65,8 @@ export interface SessionMember {
   hasSecondFactor: boolean;
   /** When their address was last proven theirs: joining, or the latest re-confirmation. */
   verifiedAt: Date;
+  /** Appointed coordinator of the agency they are in, for the header's link (the /coordinator guard checks the rest). */
+  coordinates: boolean;
 }
 
 const SESSION_MEMBER_COLUMNS = [
@@ -79,7 +82,7 @@ const SESSION_MEMBER_COLUMNS = [
   'members.verified_at',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; has_second_factor: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; has_second_factor: boolean | null; coordinates: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -96,7 +99,12 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     awaitingApproval: row.awaiting_approval_since !== null,
     hasSecondFactor: row.has_second_factor === true,
     verifiedAt: row.verified_at,
+    coordinates: row.coordinates === true,
   };
+}
+
+function coordinatesOwnAgency(eb: ExpressionBuilder<DB, 'members'>) {
+  return sql<boolean>`exists (select 1 from agency_coordinators c where c.member_id = ${eb.ref('members.id')} and c.agency_id = ${eb.ref('members.agency_id')})`;
 }
 
 export async function findSessionMember(db: Db, id: number): Promise<SessionMember | undefined> {
@@ -107,6 +115,7 @@ export async function findSessionMember(db: Db, id: number): Promise<SessionMemb
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
     .select((eb) => openQueueItemCount(eb).as('open_queue_items'))
     .select((eb) => hasSecondFactor(eb).as('has_second_factor'))
+    .select((eb) => coordinatesOwnAgency(eb).as('coordinates'))
     .where('members.id', '=', id)
     .executeTakeFirst();
   return row && toSessionMember(row);
@@ -125,6 +134,7 @@ export async function findLiveSession(db: Db, idHash: string, now: Date): Promis
     .select((eb) => unreadNotificationCount(eb).as('unread_notifications'))
     .select((eb) => openQueueItemCount(eb).as('open_queue_items'))
     .select((eb) => hasSecondFactor(eb).as('has_second_factor'))
+    .select((eb) => coordinatesOwnAgency(eb).as('coordinates'))
     .where('sessions.id_hash', '=', idHash)
     .where('sessions.expires_at', '>', now)
     .executeTakeFirst();

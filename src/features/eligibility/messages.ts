@@ -22,6 +22,8 @@ export const ELIGIBILITY_MESSAGES = {
       'Your account has been deactivated because email to your address was refused as undeliverable (the mailbox may have been closed). Your posts and resources are kept. If you still work there, write to us through the contact page and an administrator can reactivate it.',
     domain_not_admitted:
       'Your account has been deactivated because addresses at your email domain can no longer join Commons: the domain is no longer on our list of government domains. Your posts and resources are kept. If you have moved to another agency, write to us through the contact page.',
+    left_agency:
+      'Your account has been deactivated because your agency’s coordinator recorded that you have left the agency. Your posts and resources are kept. If you have moved to another government agency, write to us through the contact page and an administrator can move your account to your new address.',
   } satisfies Record<DeactivationReason, string>,
 } as const;
 

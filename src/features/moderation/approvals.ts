@@ -7,15 +7,15 @@ import { clearAwaitingApproval, lockMemberAwaitingApproval } from './queries/app
 
 /**
  * A moderator's decision on a member who verified their email while MEMBER_APPROVAL_REQUIRED
- * was on. The decision, its audit row and the email telling the member are one transaction; a
+ * was on, or their agency coordinator's (`withinAgency`: only a member of that agency). The decision, its audit row and the email telling the member are one transaction; a
  * member no longer waiting (decided by another moderator a moment ago, or a double submit)
  * changes nothing.
  */
 export type MemberDecision = { ok: true; displayName: string } | { ok: false; error: 'not-awaiting' };
 
-export async function approveMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId: number, memberId: number, note: string): Promise<MemberDecision> {
+export async function approveMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId: number, memberId: number, note: string, withinAgency?: number): Promise<MemberDecision> {
   return inTransaction(deps.db, async (trx) => {
-    const member = await lockMemberAwaitingApproval(trx, memberId);
+    const member = await lockMemberAwaitingApproval(trx, memberId, withinAgency);
     if (!member) return { ok: false, error: 'not-awaiting' };
     await clearAwaitingApproval(trx, member.id);
     await deps.mail.queue(trx, 'moderation-member-approved', { to: member.email, subject: APPROVAL_MESSAGES.approvedSubject, data: { displayName: member.displayName, note }, links: { signInLink: '/login' } });
@@ -25,9 +25,9 @@ export async function approveMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId
 }
 
 /** Rejecting deactivates the account (kept, reversibly, as any deactivation is) and ends its sessions. */
-export async function rejectMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId: number, memberId: number, reason: string): Promise<MemberDecision> {
+export async function rejectMember(deps: Pick<Deps, 'db' | 'mail'>, moderatorId: number, memberId: number, reason: string, withinAgency?: number): Promise<MemberDecision> {
   return inTransaction(deps.db, async (trx) => {
-    const member = await lockMemberAwaitingApproval(trx, memberId);
+    const member = await lockMemberAwaitingApproval(trx, memberId, withinAgency);
     if (!member) return { ok: false, error: 'not-awaiting' };
     await clearAwaitingApproval(trx, member.id);
     const sessionsEnded = await markDeactivated(trx, member.id, 'rejected');

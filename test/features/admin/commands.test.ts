@@ -6,6 +6,7 @@ import { lockDataDir } from '../../../src/db/data-dir.js';
 import { DEMO_MEMBERS, generatePassword, seedDemoData } from '../../../src/features/admin/demo-data.js';
 import { DEMO_THREADS } from '../../../src/features/admin/demo-forum-content.js';
 import { ADMIN_MESSAGES as M } from '../../../src/features/admin/messages.js';
+import { COORDINATOR_MESSAGES } from '../../../src/features/coordinators/messages.js';
 import { decideDomain } from '../../../src/features/auth/email-domain.js';
 import { PasswordHasher } from '../../../src/features/auth/password-hashing.js';
 import { checkPassword } from '../../../src/features/auth/password-policy.js';
@@ -126,6 +127,12 @@ describe('npm run admin and npm run seed as processes', () => {
     expect(await admin(['category-remove', 'questions'])).toEqual({ code: 1, output: M.moveTargetNeeded(Number(questions![1])) });
     expect(await admin(['category-remove', 'no-such-category'])).toMatchObject({ code: 1, output: expect.stringContaining('No category has the address /c/no-such-category') });
     expect(await admin(['category-remove', 'workforce-planning'])).toEqual({ code: 0, output: 'removed the category "Workforce planning"' });
+    const agencyId = listed![1]!;
+    expect(await admin(['coordinator-appoint', agencyId, 'Sam.OConnor@Services.example'])).toEqual({ code: 0, output: `Sam O'Connor now coordinates agency ${agencyId} (Department of Example Services)` });
+    expect(await admin(['coordinator-appoint', agencyId, 'sam.oconnor@services.example'])).toEqual({ code: 1, output: COORDINATOR_MESSAGES.alreadyCoordinates("Sam O'Connor", 'Department of Example Services') });
+    expect(await admin(['coordinator-appoint', agencyId, 'mei.chen@council.services.example'])).toEqual({ code: 1, output: COORDINATOR_MESSAGES.notInAgency('Mei Chen', 'Department of Example Services') });
+    expect((await admin(['coordinators', agencyId])).output).toMatch(/^sam\.oconnor@services\.example\s+Sam O'Connor\s+\S+\s+yes$/m);
+    expect(await admin(['coordinator-remove', agencyId, 'sam.oconnor@services.example'])).toEqual({ code: 0, output: `Sam O'Connor no longer coordinates agency ${agencyId} (Department of Example Services)` });
   }, 240_000);
 
   it('admin refuses clearly while another process holds the data directory', async () => {
@@ -148,6 +155,8 @@ describe('npm run admin and npm run seed as processes', () => {
       [['rule-remove', 'x.gov.au', 'maybe']],
       [['revoke', 'a@b.gov.au', '--note', 'x']],
       [['agency-merge', '1', 'two']],
+      [['coordinator-appoint', 'finance', 'a@finance.gov.au']],
+      [['coordinator-remove', '1']],
       [['agency-set', '1'], 'agency-set needs --jurisdiction, --type or both'],
       [['agency-add', 'Somewhere', '--type', 'ministry'], M.unknownAgencyType],
       [['agency-set', '1', '--jurisdiction', 'federal'], M.unknownJurisdiction],

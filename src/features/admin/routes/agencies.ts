@@ -1,15 +1,20 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../../deps.js';
-import { NotFound } from '../../../lib/errors.js';
+import { BadRequest, NotFound, Refused } from '../../../lib/errors.js';
 import { setFlash } from '../../../lib/flash.js';
 import { parseForm, parseParams, refusalAsFieldErrors, parseQuery, type FieldErrors } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { paginate } from '../../../lib/pagination.js';
+import { ButtonForm } from '../../auth/schemas.js';
+import { appointCoordinator, removeCoordinator } from '../../coordinators/appointments.js';
+import { COORDINATOR_MESSAGES } from '../../coordinators/messages.js';
+import { findLatestAttestation, listCoordinators } from '../../coordinators/queries.js';
+import { AppointCoordinatorForm, CoordinatorParams } from '../../coordinators/schemas.js';
 import { PageQuery } from '../../discussions/schemas.js';
 import { administratorOf } from '../actor.js';
 import { addAgency, classifyAgency, mergeAgencies, renameAgency, setAgencyParent } from '../agencies.js';
 import { ADMIN_MESSAGES as M } from '../messages.js';
-import { countAgencies, findAgency, listAgencies, listAgencyNames, type AgencyListing } from '../queries.js';
+import { countAgencies, findAgency, findMemberIdByEmail, listAgencies, listAgencyNames, type AgencyListing } from '../queries.js';
 import {
   AdminItemParams,
   AGENCIES_PER_PAGE,
@@ -41,7 +46,7 @@ function described(agency: AgencyListing) {
 
 /** Which of the agency page's forms was sent, with its values and messages after a refusal. */
 interface AgencyPageState {
-  form?: 'classify' | 'parent' | 'rename' | 'merge';
+  form?: 'classify' | 'parent' | 'rename' | 'merge' | 'appoint';
   values?: Record<string, string>;
   errors?: FieldErrors;
 }
@@ -57,6 +62,9 @@ async function showAgency(deps: Deps, reply: FastifyReply, agency: AgencyListing
     parent: form === 'parent' ? values : { parent_id: agency.parentId === null ? '' : String(agency.parentId) },
     rename: form === 'rename' ? values : { name: agency.name },
     merge: form === 'merge' ? values : {},
+    appoint: form === 'appoint' ? values : {},
+    coordinators: await listCoordinators(deps.db, agency.id),
+    latestAttestation: await findLatestAttestation(deps.db, agency.id),
     errors,
     nameHint: NAME_HINT,
     limits: AGENCY_LIMITS,
@@ -145,6 +153,38 @@ const agencyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
       return redirectTo(reply, `${LIST}/${agency.id}`);
     } catch (error) {
       return showAgency(deps, reply.code(422), agency, { form: 'rename', values: { name: form.data.name }, errors: refusalAsFieldErrors(error) });
+    }
+  });
+
+  app.post(`${LIST}/:id/coordinators`, async (request, reply) => {
+    const agency = await agencyFor(request);
+    const form = parseForm(AppointCoordinatorForm, request.body);
+    if (!form.ok) return showAgency(deps, reply.code(422), agency, { form: 'appoint', ...form });
+    try {
+      const memberId = await findMemberIdByEmail(deps.db, form.data.email.canonical);
+      if (memberId === undefined) throw new Refused(COORDINATOR_MESSAGES.unknownMember(form.data.email.canonical), 'email');
+      const appointed = await appointCoordinator(deps, agency.id, memberId, administratorOf(request));
+      setFlash(request, COORDINATOR_MESSAGES.appointed(appointed.displayName, appointed.agencyName));
+      return redirectTo(reply, `${LIST}/${agency.id}#coordinators`);
+    } catch (error) {
+      const status = error instanceof Refused && error.statusCode !== 404 ? error.statusCode : 422;
+      return showAgency(deps, reply.code(status), agency, { form: 'appoint', values: { email: form.data.email.address }, errors: refusalAsFieldErrors(error) });
+    }
+  });
+
+  app.post(`${LIST}/:id/coordinators/:memberId/remove`, async (request, reply) => {
+    const { id, memberId } = parseParams(CoordinatorParams, request.params);
+    const form = parseForm(ButtonForm, request.body);
+    if (!form.ok) throw new BadRequest(form.errors._form);
+    const agency = await findAgency(deps.db, id);
+    if (!agency) throw new NotFound();
+    try {
+      const removed = await removeCoordinator(deps, agency.id, memberId, administratorOf(request));
+      setFlash(request, COORDINATOR_MESSAGES.removed(removed.displayName, removed.agencyName));
+      return redirectTo(reply, `${LIST}/${agency.id}#coordinators`);
+    } catch (error) {
+      if (!(error instanceof Refused) || error.statusCode === 404) throw error;
+      return showAgency(deps, reply.code(error.statusCode), agency, { errors: { _form: error.message } });
     }
   });
 

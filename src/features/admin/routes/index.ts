@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Deps } from '../../../deps.js';
 import { restrictToRole } from '../../../plugins/access.js';
 import { requireRecentAuthentication } from '../../../plugins/second-factor.js';
+import { listOverdueAttestations } from '../../coordinators/queries.js';
+import { quarterStart } from '../../coordinators/service.js';
 import agencyRoutes from './agencies.js';
 import auditRoutes from './audit.js';
 import categoryRoutes from './categories.js';
@@ -24,7 +26,10 @@ const adminRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =>
   // Every change here needs a password or factor check within the last ten minutes (step-up).
   requireRecentAuthentication(app, deps.now, '/admin');
 
-  app.get('/admin', async (_request, reply) => reply.view('admin/index', { title: 'Administration' }));
+  app.get('/admin', async (_request, reply) => {
+    const overdueAttestations = await listOverdueAttestations(deps.db, quarterStart(deps.now(), deps.settings.current.TIME_ZONE));
+    return reply.view('admin/index', { title: 'Administration', overdueAttestations });
+  });
 
   await app.register(domainRuleRoutes, { deps });
   await app.register(agencyRoutes, { deps });

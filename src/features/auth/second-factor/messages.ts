@@ -14,6 +14,7 @@ export const SECOND_FACTOR_MESSAGES = {
   needsFactorFirst: 'Set up an authenticator app or a passkey first.',
   secondStepExpired: 'Your sign-in took too long. Sign in again.',
   factorRequired: 'Staff pages need a second factor. Set up an authenticator app or a passkey to continue.',
+  factorRequiredCoordinator: 'Coordinators’ pages show your colleagues’ details, so they need a second factor. Set up an authenticator app or a passkey to continue.',
   factorRequiredEveryone: 'This site asks every member for a second factor. Set up an authenticator app or a passkey to continue.',
   confirmFactor: 'Confirm it is you with your second factor to continue.',
   confirmRequired: 'For your security, confirm it is you before making this change.',

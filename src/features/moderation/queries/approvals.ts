@@ -17,14 +17,15 @@ export function memberAwaitingApproval(alias = 'm'): RawBuilder<boolean> {
   return sql<boolean>`(${sql.ref(`${alias}.awaiting_approval_since`)} is not null and ${sql.ref(`${alias}.deactivated_at`)} is null)`;
 }
 
-/** Oldest first, so nobody waits behind later arrivals. */
-export async function listMembersAwaitingApproval(db: Db, limit: number): Promise<MemberAwaitingApproval[]> {
+/** Oldest first, so nobody waits behind later arrivals; only one agency's for its coordinator. */
+export async function listMembersAwaitingApproval(db: Db, limit: number, agencyId?: number): Promise<MemberAwaitingApproval[]> {
   const rows = await db
     .selectFrom('members as m')
     .leftJoin('agencies as ag', 'ag.id', 'm.agency_id')
     .select(['m.id', 'm.display_name', 'm.job_title', 'm.awaiting_approval_since', 'ag.name as agency_name'])
     .select(sql<string>`split_part(m.canonical_email, '@', 2)`.as('email_domain'))
     .where(memberAwaitingApproval())
+    .$if(agencyId !== undefined, (qb) => qb.where('m.agency_id', '=', agencyId!))
     .orderBy('m.awaiting_approval_since')
     .orderBy('m.id')
     .limit(limit)
@@ -32,13 +33,17 @@ export async function listMembersAwaitingApproval(db: Db, limit: number): Promis
   return rows.map((row) => ({ id: row.id, displayName: row.display_name, emailDomain: row.email_domain, agencyName: row.agency_name, jobTitle: row.job_title, awaitingSince: row.awaiting_approval_since! }));
 }
 
-/** Locks the member's row while they still wait, so two moderators' decisions cannot both land. */
-export async function lockMemberAwaitingApproval(db: Db, memberId: number): Promise<{ id: number; email: string; displayName: string } | undefined> {
+/**
+ * Locks the member's row while they still wait (and, for a coordinator, are still of their
+ * agency), so two decisions cannot both land.
+ */
+export async function lockMemberAwaitingApproval(db: Db, memberId: number, agencyId?: number): Promise<{ id: number; email: string; displayName: string } | undefined> {
   const row = await db
     .selectFrom('members')
     .select(['id', 'email', 'display_name'])
     .where('id', '=', memberId)
     .where(memberAwaitingApproval('members'))
+    .$if(agencyId !== undefined, (qb) => qb.where('agency_id', '=', agencyId!))
     .forUpdate()
     .executeTakeFirst();
   return row && { id: row.id, email: row.email, displayName: row.display_name };
