@@ -220,7 +220,9 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
   await sql`
     insert into members (id, email, canonical_email, display_name, handle, job_title, password_hash, role, agency_id, guidelines_version, guidelines_accepted_at, verified_at, created_at, updated_at)
     overriding system value
-    select m.id, m.email, m.canonical, m.name, m.handle, m.job_title, ${passwordHash}, m.role, m.agency_id, ${GUIDELINES.version}, now() - m.age * interval '1 second', now() - m.age * interval '1 second', now() - m.age * interval '1 second', now() - m.age * interval '1 second'
+    select m.id, m.email, m.canonical, m.name, m.handle, m.job_title, ${passwordHash}, m.role, m.agency_id, ${GUIDELINES.version}, now() - m.age * interval '1 second',
+      -- Each re-confirmed their address within the last 300 days, as a site running the yearly check has them.
+      now() - (m.age % ${300 * DAY_SECONDS}) * interval '1 second', now() - m.age * interval '1 second', now() - m.age * interval '1 second'
     from unnest(${members.id}::bigint[], ${members.email}::text[], ${members.canonical}::text[], ${members.name}::text[], ${members.handle}::text[], ${members.jobTitle}::text[], ${members.role}::text[], ${members.agencyId}::bigint[], ${members.ageSeconds}::int[])
       as m(id, email, canonical, name, handle, job_title, role, agency_id, age)
   `.execute(db);
