@@ -22,13 +22,26 @@ export function isPermanentFailure(error: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
+// The reply to RCPT TO: its code, then an enhanced status code (RFC 3463) when the server gives one.
+const SMTP_REPLY = /^(\d{3})[ -](?:(\d)\.(\d{1,3})\.(\d{1,3})\b)?/;
+// Without an enhanced code, the basic codes that mean "no such mailbox" (RFC 5321: 550 mailbox
+// unavailable, 551 user not local, 553 mailbox name not allowed), unless the text names a policy refusal.
+const NO_SUCH_MAILBOX_CODES = [550, 551, 553];
+
 /**
- * The receiving side refused the recipient for good (a 5xx answer to RCPT TO): the address does
- * not take mail, as opposed to a relay refusing the message or the sender, which says nothing of
- * the member's address.
+ * The receiving side said the recipient's mailbox does not exist (a hard bounce): a 5xx answer to
+ * RCPT TO whose enhanced status is 5.1.x (bad address: 5.1.1 no such user, 5.1.2 no such domain,
+ * 5.1.10 null MX…), or, without one, 550/551/553 with no 5.7 (policy) in the text. Any other
+ * refusal (5.7.x relay denied or blocklisted, 5.2.x full mailbox, 5.3.x/5.4.x/5.5.x system,
+ * network or protocol) fails the email alone and says nothing of the member's address: a relay
+ * refusing everyone must not deactivate everyone.
  */
 export function isRecipientRefused(error: unknown): boolean {
-  return isPermanentFailure(error) && (error as { command?: unknown }).command === 'RCPT TO';
+  if (!isPermanentFailure(error) || (error as { command?: unknown }).command !== 'RCPT TO') return false;
+  const { response, responseCode } = error as { response?: unknown; responseCode: number };
+  const reply = typeof response === 'string' ? SMTP_REPLY.exec(response.trim()) : null;
+  if (reply?.[2] !== undefined) return reply[2] === '5' && reply[3] === '1';
+  return NO_SUCH_MAILBOX_CODES.includes(responseCode) && !(typeof response === 'string' && /\b5\.7\.\d/.test(response));
 }
 
 export function toNodemailerMessage(from: string, email: ClaimedEmail): Mail.Options {

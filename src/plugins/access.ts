@@ -130,9 +130,16 @@ export function restrictToCoordinators(scope: FastifyInstance, appointed: (reque
   requireSecondFactor(scope, SECOND_FACTOR_MESSAGES.factorRequiredCoordinator);
 }
 
-/** Where a member still waiting for a moderator's approval may go: that page, signing out, and the site's notices. */
+/**
+ * What every member held to one page (awaiting approval, or past re-confirmation) may still
+ * reach besides it: signing out, and the site's notices, whose contact page the hold's messages
+ * point to.
+ */
+const OPEN_WHILE_HELD = ['/logout', '/guidelines', '/privacy', '/accessibility', '/contact'];
+
+/** Where a member still waiting for a moderator's approval may go: that page, and what is open to every held member. */
 export const AWAITING_APPROVAL_PAGE = '/awaiting-approval';
-const OPEN_WHILE_AWAITING_APPROVAL = new Set([AWAITING_APPROVAL_PAGE, '/logout', '/guidelines', '/privacy', '/accessibility', '/contact']);
+const OPEN_WHILE_AWAITING_APPROVAL = new Set([AWAITING_APPROVAL_PAGE, ...OPEN_WHILE_HELD]);
 
 /** The page a member past their re-confirmation date is held to, and the emailed link that ends it. */
 export const RECONFIRMATION_PAGE = '/reconfirm';
@@ -140,14 +147,16 @@ export const RECONFIRMATION_LINK = '/reconfirm/:token';
 /**
  * Changing one's address (a member who moved agency re-confirms by proving a new one): the
  * address-change page, the link sent to the new address, and the password or factor check the
- * change may ask for, open to a member held for re-confirmation.
+ * change may ask for (the page and its three forms: a sign-in older than ten minutes must pass
+ * it), open to a member held for re-confirmation.
  */
 export const ADDRESS_CHANGE_PAGE = '/settings/email';
-const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, '/logout']);
+const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, ...OPEN_WHILE_HELD]);
 
 function openWhileReconfirmationDue(url: string): boolean {
   // The imported names are read here, not when this module loads: second-factor.ts imports this one.
-  const addressChange = [ADDRESS_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, CONFIRM_IDENTITY_PAGE];
+  const confirmIdentity = [CONFIRM_IDENTITY_PAGE, `${CONFIRM_IDENTITY_PAGE}/password`, `${CONFIRM_IDENTITY_PAGE}/code`, `${CONFIRM_IDENTITY_PAGE}/passkey`];
+  const addressChange = [ADDRESS_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, ...confirmIdentity];
   return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || addressChange.includes(url);
 }
 

@@ -48,12 +48,18 @@ export function requireSecondFactor(scope: FastifyInstance, required: string = S
   scope.addHook('onRequest', async (request, reply) => secondFactorGate(request, reply, required));
 }
 
-/** SECOND_FACTOR_REQUIRED_FOR=everyone: every member's page but setting up a factor (and signing out, which is public). */
+/**
+ * SECOND_FACTOR_REQUIRED_FOR=everyone: every member's page but setting up a factor (and signing
+ * out, which is public). A member held to one page (awaiting approval, or past re-confirmation) is
+ * exempt while held: the hold sends them to its page and this would send them on to set up a
+ * factor, which the hold refuses, round and round. The hold already keeps them to pages that show
+ * and change nothing of anyone else's; the requirement applies again once it ends.
+ */
 export const secondFactorPolicy = fp<{ config: Config }>(
   async (app, { config }) => {
     if (config.secondFactorRequiredFor !== 'everyone') return;
     app.addHook('onRequest', async (request, reply) => {
-      if (request.is404 || request.member?.awaitingApproval || request.routeOptions.config.secondFactorSetUp) return;
+      if (request.is404 || request.member?.awaitingApproval || request.member?.reconfirmationDue || request.routeOptions.config.secondFactorSetUp) return;
       if (routeAccess(request) === 'public' || routeAccess(request) === 'dev-mailbox') return;
       return secondFactorGate(request, reply, SECOND_FACTOR_MESSAGES.factorRequiredEveryone);
     });

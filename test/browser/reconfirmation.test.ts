@@ -16,7 +16,7 @@ describe('re-confirming a work address (issue 11, item 4)', () => {
     const member = await createMember(db, { email: `reconfirming.${width}@finance.gov.au` });
     const page = await session.openPage(width, 800);
     await signInOnPage(page, session.site, member);
-    await db.updateTable('members').set({ verified_at: sql<Date>`now() - interval '13 months'` }).where('id', '=', member.id).execute();
+    await db.updateTable('members').set({ verified_at: sql<Date>`now() - interval '13 months'`, reconfirmation_reminded_at: sql<Date>`now() - interval '13 months' + interval '1 second'` }).where('id', '=', member.id).execute();
 
     await page.goto(session.site.url('/resources'));
     await page.waitForURL(session.site.url('/reconfirm'));

@@ -17,6 +17,8 @@ export class TestSmtpServer {
   readonly received: ReceivedMessage[] = [];
   private server: SMTPServer | undefined;
   private rejectCode: number | null = null;
+  private rejectText = 'rejected by the test server';
+  private rejectOnly: string | undefined;
   private boundPort = 0;
 
   get port(): number {
@@ -31,15 +33,20 @@ export class TestSmtpServer {
     return this.server !== undefined;
   }
 
-  /** From now on, answer every RCPT TO with this code (451, 550…), or accept again with null. */
-  rejectWith(code: number | null): void {
+  /**
+   * From now on, answer every RCPT TO (or only `address`'s) with this code (451, 550…) and text
+   * ("5.1.1 no such user"), or accept again with null.
+   */
+  rejectWith(code: number | null, { text = 'rejected by the test server', address }: { text?: string; address?: string } = {}): void {
     this.rejectCode = code;
+    this.rejectText = text;
+    this.rejectOnly = address;
   }
 
   /** Forgets what it received and accepts again. */
   reset(): void {
     this.received.length = 0;
-    this.rejectCode = null;
+    this.rejectWith(null);
   }
 
   async start(): Promise<void> {
@@ -52,8 +59,8 @@ export class TestSmtpServer {
       disableReverseLookup: true,
       closeTimeout: 1000,
       onRcptTo: (address, _session, callback) => {
-        if (this.rejectCode === null) return callback();
-        const error: SMTPServerError = new Error(`${address.address}: rejected by the test server`);
+        if (this.rejectCode === null || (this.rejectOnly !== undefined && this.rejectOnly !== address.address)) return callback();
+        const error: SMTPServerError = new Error(`${this.rejectText} (${address.address})`);
         error.responseCode = this.rejectCode;
         callback(error);
       },

@@ -120,11 +120,19 @@ async function deactivateLocked(trx: Transaction<DB>, member: MemberStatusRow, a
 
 /**
  * Deactivates a member, if still active, inside the caller's transaction, for a reason the site
- * found itself (a bounced address, a domain no longer admitted); returns whether it did.
+ * found itself (a bounced address, a domain no longer admitted); returns whether it did. The
+ * last active administrator is left active (nobody could reactivate anyone from the site), with
+ * an audit row saying so for whoever looks after the server.
  */
 export async function deactivateWithin(trx: Transaction<DB>, memberId: number, reason: DeactivationReason, actor: Actor, details: Record<string, unknown> = {}): Promise<boolean> {
+  // Administrators before the member, in the order setRole locks them, so the two queue rather than deadlock.
+  const administrators = await lockActiveAdministrators(trx);
   const member = await lockMember(trx, memberId);
   if (!member || member.deactivatedAt) return false;
+  if (member.role === 'administrator' && administrators.every((id) => id === member.id)) {
+    await insertAuditEvent(trx, { ...actor, action: 'member.deactivation_skipped', targetType: 'member', targetId: member.id, subjectMemberId: member.id, details: { reason, ...details, why: 'last active administrator' } });
+    return false;
+  }
   await deactivateLocked(trx, member, actor, reason, details);
   await bumpLibraryVersion(trx);
   return true;

@@ -197,6 +197,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'member.reconfirmation_reminded': 'Reminded to re-confirm their address',
   'member.reconfirmation_requested': 'Asked for a re-confirmation link',
   'member.reconfirmed': 'Address re-confirmed',
+  'member.deactivation_skipped': 'Not deactivated: the last active administrator',
 };
 
 function withArticle(word: string): string {

@@ -65,6 +65,8 @@ export interface SessionMember {
   hasSecondFactor: boolean;
   /** When their address was last proven theirs: joining, or the latest re-confirmation. */
   verifiedAt: Date;
+  /** When they were last reminded to re-confirm (features/eligibility/due.ts): none since verifiedAt means not this period. */
+  reconfirmationRemindedAt: Date | null;
   /** Appointed coordinator of the agency they are in, for the header's link (the /coordinator guard checks the rest). */
   coordinates: boolean;
 }
@@ -80,9 +82,10 @@ const SESSION_MEMBER_COLUMNS = [
   'members.created_at as joined_at',
   'members.awaiting_approval_since',
   'members.verified_at',
+  'members.reconfirmation_reminded_at',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; has_second_factor: boolean | null; coordinates: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; reconfirmation_reminded_at: Date | null; has_second_factor: boolean | null; coordinates: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -99,6 +102,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     awaitingApproval: row.awaiting_approval_since !== null,
     hasSecondFactor: row.has_second_factor === true,
     verifiedAt: row.verified_at,
+    reconfirmationRemindedAt: row.reconfirmation_reminded_at,
     coordinates: row.coordinates === true,
   };
 }

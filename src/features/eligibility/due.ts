@@ -15,3 +15,14 @@ export function reconfirmationDueAt(confirmedAt: Date, months: number): Date {
   due.setUTCDate(Math.min(day, lastDay));
   return due;
 }
+
+/**
+ * From when a member is held to the re-confirmation page: their date, but never before
+ * REMINDER_LEAD_DAYS after this period's reminder was sent, and not at all before it was (none
+ * since verifiedAt). So a site upgraded past the period, or an administrator shortening it, holds
+ * nobody unwarned: the reminder job reminds the overdue too, and they have the lead time to act.
+ */
+export function reconfirmationHeldFrom(verifiedAt: Date, remindedAt: Date | null, months: number): Date | null {
+  if (remindedAt === null || remindedAt < verifiedAt) return null;
+  return new Date(Math.max(reconfirmationDueAt(verifiedAt, months).getTime(), remindedAt.getTime() + REMINDER_LEAD_DAYS * 24 * 60 * 60 * 1000));
+}

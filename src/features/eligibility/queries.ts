@@ -49,3 +49,16 @@ export async function hasRequestedWithFormToken(trx: Transaction<DB>, memberId: 
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Whether the member has an emailed link to change their address that is unused and unexpired. */
+export async function hasLiveEmailChangeLink(db: Db, memberId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('email_tokens')
+    .select('id')
+    .where('member_id', '=', memberId)
+    .where('purpose', '=', 'email-change')
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .executeTakeFirst();
+  return row !== undefined;
+}

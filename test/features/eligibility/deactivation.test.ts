@@ -8,11 +8,12 @@ import { ELIGIBILITY_MESSAGES as M } from '../../../src/features/eligibility/mes
 import { rejectMember } from '../../../src/features/moderation/approvals.js';
 import { MailWorker } from '../../../src/jobs/mail-worker.js';
 import { enqueueEmail } from '../../../src/mail/outbox.js';
-import { smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
+import { isRecipientRefused, smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { createRepliedThread } from '../../support/forum-rows.js';
 import { createMember, signIn } from '../../support/members.js';
+import { emailedPath } from '../../support/membership.js';
 import { escapeLikeHandlebars } from '../../support/resources.js';
 import { startSmtpServer, type TestSmtpServer } from '../../support/smtp.js';
 import { auditFor, emailsTo, jobDeps, memberRow } from './support.js';
@@ -109,6 +110,102 @@ describe('a hard bounce', () => {
     await worker().runOnce();
     expect((await t.db.selectFrom('outbound_emails').select('status').where('id', '=', later).executeTakeFirstOrThrow()).status).toBe('pending');
     expect((await memberRow(t.db, member.id)).deactivated_at).toBeNull();
+  });
+});
+
+describe('which refusals are hard bounces', () => {
+  const rcptError = (responseCode: number, response: string, command = 'RCPT TO') => Object.assign(new Error(response), { responseCode, response, command });
+
+  it.each([
+    [550, '550 5.1.1 <a@b.gov.au>: Recipient address rejected: User unknown', true],
+    [550, '550-5.1.1 The email account that you tried to reach does not exist', true],
+    [553, '553 5.1.2 Bad destination system address', true],
+    [550, '550 5.1.10 Recipient address rejected: null MX', true],
+    [550, '550 Requested action not taken: mailbox unavailable', true],
+    [551, '551 User not local', true],
+    [553, '553 Mailbox name not allowed', true],
+    [554, '554 5.7.1 <a@b.gov.au>: Relay access denied', false],
+    [550, '550 5.7.1 Client host blocked using a blocklist', false],
+    [550, '550 Message rejected by policy 5.7.1', false],
+    [552, '552 5.2.2 Mailbox full', false],
+    [550, '550 5.2.1 Mailbox disabled', false],
+    [554, '554 5.3.4 Message too big for system', false],
+    [554, '554 5.4.4 Unable to route', false],
+    [501, '501 5.5.4 Syntax error in parameters', false],
+    [554, '554 Transaction failed', false],
+    [552, '552 Requested mail action aborted', false],
+    [451, '451 4.1.1 Temporary lookup failure', false],
+  ])('%i “%s” is a hard bounce: %s', (code, response, hard) => {
+    expect(isRecipientRefused(rcptError(code, response))).toBe(hard);
+  });
+
+  it('counts only refusals of the recipient, not of the sender or the message', () => {
+    expect(isRecipientRefused(rcptError(550, '550 5.1.1 User unknown', 'MAIL FROM'))).toBe(false);
+    expect(isRecipientRefused(rcptError(550, '550 5.1.1 User unknown', 'DATA'))).toBe(false);
+  });
+
+  it('fails the email of a policy refusal for good and deactivates nobody', async () => {
+    const member = await createMember(t.db);
+    smtp.rejectWith(554, { text: '5.7.1 Relay access denied' });
+    const refused = await enqueueEmail(t.db, plainEmail(member.email, 'Relay refuses'));
+    await worker().runOnce();
+    expect(await t.db.selectFrom('outbound_emails').select(['status', 'last_error']).where('id', '=', refused).executeTakeFirstOrThrow()).toMatchObject({ status: 'failed', last_error: expect.stringContaining('5.7.1') });
+    expect(await memberRow(t.db, member.id)).toMatchObject({ deactivated_at: null, deactivation_reason: null });
+    expect(await auditFor(t.db, 'member.deactivated', member.id)).toEqual([]);
+  });
+});
+
+describe('a hard bounce of a member changing their address', () => {
+  it('fails the notice to the old address but leaves the member active, and the link to the new one works', async () => {
+    const { member, browser } = await memberWithBrowser(t.app, t.db);
+    const to = `moved.${Date.now()}@treasury.gov.au`;
+    const hidden = await browser.openForm('/settings/email');
+    expect((await browser.post('/settings/email', { _csrf: hidden._csrf!, email: to })).statusCode).toBe(200);
+    // Read before it is sent: a sent email's body, which holds the link, is not kept.
+    const link = await emailedPath(t.db, to, '/email-change/');
+    smtp.rejectWith(550, { text: '5.1.1 User unknown', address: member.email });
+    await worker().runOnce();
+    expect(await emailsTo(t.db, member.email)).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(await emailsTo(t.db, to)).toEqual([expect.objectContaining({ status: 'sent' })]);
+    expect(await memberRow(t.db, member.id)).toMatchObject({ deactivated_at: null, deactivation_reason: null });
+    expect(await auditFor(t.db, 'member.deactivated', member.id)).toEqual([]);
+
+    expect((await browser.post(link, await browser.openForm(link))).statusCode).toBe(303);
+    expect((await t.db.selectFrom('members').select('email').where('id', '=', member.id).executeTakeFirstOrThrow()).email).toBe(to);
+  });
+
+  it('deactivates them once the link has expired', async () => {
+    const { member, browser } = await memberWithBrowser(t.app, t.db);
+    const hidden = await browser.openForm('/settings/email');
+    expect((await browser.post('/settings/email', { _csrf: hidden._csrf!, email: `late.${Date.now()}@treasury.gov.au` })).statusCode).toBe(200);
+    await t.db.updateTable('email_tokens').set({ expires_at: sql`now() - interval '1 second'` }).where('member_id', '=', member.id).where('purpose', '=', 'email-change').execute();
+    smtp.rejectWith(550, { text: '5.1.1 User unknown', address: member.email });
+    await worker().runOnce();
+    expect((await memberRow(t.db, member.id)).deactivation_reason).toBe('bounced');
+  });
+});
+
+describe('the last active administrator', () => {
+  it('is not deactivated by a bounce, and the audit log says so', async () => {
+    const last = await createMember(t.db, { role: 'administrator' });
+    // In a transaction rolled back at the end, so other tests' administrators are untouched.
+    const seen = await t.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('members').set({ deactivated_at: sql`now()` }).where('role', '=', 'administrator').where('deactivated_at', 'is', null).where('id', '!=', last.id).execute();
+        await deactivateBouncedMember(trx, last.email, '550 5.1.1 User unknown');
+        const row = await trx.selectFrom('members').select(['deactivated_at', 'deactivation_reason']).where('id', '=', last.id).executeTakeFirstOrThrow();
+        const audits = await trx.selectFrom('audit_events').select(['action', 'details']).where('target_id', '=', String(last.id)).execute();
+        throw Object.assign(new Error('rolled back'), { seen: { row, audits } });
+      })
+      .catch((error: { seen?: unknown }) => error.seen);
+    expect(seen).toEqual({
+      row: { deactivated_at: null, deactivation_reason: null },
+      audits: [{ action: 'member.deactivation_skipped', details: expect.objectContaining({ reason: 'bounced', why: 'last active administrator' }) }],
+    });
+    // With another administrator active, the same bounce deactivates them.
+    await t.db.transaction().execute((trx) => deactivateBouncedMember(trx, last.email, '550 5.1.1 User unknown'));
+    expect((await memberRow(t.db, last.id)).deactivation_reason).toBe('bounced');
   });
 });
 

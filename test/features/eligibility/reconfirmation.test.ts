@@ -11,7 +11,7 @@ import { TestClock } from '../../support/clock.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { createMember, linksInLatestEmail, pathOf, signIn } from '../../support/members.js';
 import { escapeLikeHandlebars } from '../../support/resources.js';
-import { auditFor, blockDomain, confirmedBefore, emailsTo, freshGovDomain, jobDeps, memberRow } from './support.js';
+import { auditFor, blockDomain, confirmedBefore, emailsTo, freshGovDomain, jobDeps, memberRow, overdueAndReminded } from './support.js';
 
 let t: TestApp;
 const clock = new TestClock();
@@ -25,7 +25,7 @@ afterAll(async () => t.close());
 /** A member signed in, then made past their date: their session goes on, and its next request finds them due. */
 async function dueMemberWithBrowser(options: Parameters<typeof createMember>[1] = {}) {
   const signedIn = await memberWithBrowser(t.app, t.db, options);
-  await confirmedBefore(t.db, signedIn.member.id, clock.now(), { months: 12, minutes: 1 });
+  await overdueAndReminded(t.db, signedIn.member.id, clock.now());
   return signedIn;
 }
 
@@ -131,7 +131,7 @@ describe('past the re-confirmation date', () => {
   it('holds an administrator too: /admin and its forms are out of reach until they re-confirm', async () => {
     const { browser, member } = await memberWithBrowser(t.app, t.db, { role: 'administrator' });
     const csrf = (await browser.openForm('/admin'))._csrf!;
-    await confirmedBefore(t.db, member.id, clock.now(), { months: 12, minutes: 1 });
+    await overdueAndReminded(t.db, member.id, clock.now());
     for (const path of ['/admin', '/admin/settings', '/mod']) expect((await browser.get(path)).headers.location, path).toBe('/reconfirm');
     const refused = await browser.post('/admin/settings', { _csrf: csrf, group: 'Site', OPERATOR_NAME: 'Taken over' });
     expect(refused.statusCode).toBe(403);
@@ -140,7 +140,7 @@ describe('past the re-confirmation date', () => {
 
   it('sends a member signing in to the re-confirmation page, and keeps sign-out and the address-change page open', async () => {
     const member = await createMember(t.db);
-    await confirmedBefore(t.db, member.id, clock.now(), { months: 12, minutes: 1 });
+    await overdueAndReminded(t.db, member.id, clock.now());
     const browser = new Browser(t.app);
     expect((await signIn(browser, member.email, member.password)).statusCode).toBe(303);
     expect((await browser.get('/')).headers.location).toBe('/reconfirm');
@@ -161,6 +161,32 @@ describe('past the re-confirmation date', () => {
     expect((await browser.post(link, await browser.openForm(link))).statusCode).toBe(303);
     expect((await browser.get('/settings')).statusCode).toBe(200);
     expect(Math.abs((await memberRow(t.db, member.id)).verified_at.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('lets a held member whose sign-in is more than ten minutes old confirm it is them, and so change their address', async () => {
+    const { member, browser } = await dueMemberWithBrowser();
+    const to = `moved.${randomBytes(4).toString('hex')}@${freshGovDomain()}`;
+    clock.advance(11 * 60_000);
+    const hidden = await browser.openForm('/settings/email');
+    const refused = await browser.post('/settings/email', { _csrf: hidden._csrf!, email: to });
+    expect(refused.statusCode).toBe(303);
+    expect(refused.headers.location).toBe('/confirm-identity?next=%2Fsettings%2Femail');
+    expect(await emailsTo(t.db, to)).toEqual([]);
+    const confirm = await browser.openForm('/confirm-identity?next=%2Fsettings%2Femail');
+    const confirmed = await browser.post('/confirm-identity/password', { ...confirm, password: member.password });
+    expect(confirmed.statusCode).toBe(303);
+    expect(confirmed.headers.location).toBe('/settings/email');
+    for (const path of ['/confirm-identity/code', '/confirm-identity/passkey']) {
+      expect((await browser.post(path, await browser.openForm('/confirm-identity'))).body, path).not.toContain(escapeLikeHandlebars(PAGE_MESSAGES.reconfirmationDue));
+    }
+    const again = await browser.openForm('/settings/email');
+    expect((await browser.post('/settings/email', { _csrf: again._csrf!, email: to })).statusCode).toBe(200);
+    expect(await emailsTo(t.db, to)).toHaveLength(1);
+  });
+
+  it('keeps the site’s notices and the contact page open to a held member, as to one awaiting approval', async () => {
+    const { browser } = await dueMemberWithBrowser();
+    for (const path of ['/contact', '/privacy', '/accessibility', '/guidelines']) expect((await browser.get(path)).statusCode, path).toBe(200);
   });
 
   it('is not due a day before the date: the page is open, and says when', async () => {
@@ -197,7 +223,7 @@ describe('the emailed link', () => {
     const link = await linkFor(browser, member.email);
     const hidden = await browser.openForm(link);
     expect((await browser.post(link, hidden)).statusCode).toBe(303);
-    await confirmedBefore(t.db, member.id, clock.now(), { months: 12, minutes: 1 });
+    await overdueAndReminded(t.db, member.id, clock.now());
     const response = await browser.post(link, { _csrf: hidden._csrf! });
     expect(response.statusCode).toBe(400);
     expect(await auditFor(t.db, 'member.reconfirmed', member.id)).toHaveLength(1);
@@ -344,11 +370,53 @@ describe('the re-confirmation period setting', () => {
     }
 
     const { member, browser: memberBrowser } = await memberWithBrowser(t.app, t.db);
-    await confirmedBefore(t.db, member.id, clock.now(), { months: 7 });
+    await overdueAndReminded(t.db, member.id, clock.now(), 7);
     expect((await memberBrowser.get('/settings')).statusCode).toBe(200);
     expect((await browser.post('/admin/settings', { _csrf, RECONFIRMATION_PERIOD_MONTHS: '6' })).statusCode).toBe(303);
     expect((await memberBrowser.get('/settings')).headers.location).toBe('/reconfirm');
     expect((await browser.post('/admin/settings', { _csrf, RECONFIRMATION_PERIOD_MONTHS: '12' })).statusCode).toBe(303);
     expect((await memberBrowser.get('/settings')).statusCode).toBe(200);
+  });
+});
+
+describe('a member past their date who was never reminded (a site upgraded, or the period shortened)', () => {
+  it('is not held until two weeks after the reminder the job then sends', async () => {
+    const member = await createMember(t.db);
+    await confirmedBefore(t.db, member.id, clock.now(), { months: 13 });
+    const browser = new Browser(t.app);
+    expect((await signIn(browser, member.email, member.password)).statusCode).toBe(303);
+    expect((await browser.get('/settings')).statusCode).toBe(200);
+
+    await sendReconfirmationReminders(jobDeps(t, clock.now));
+    expect(await emailsTo(t.db, member.email)).toEqual([expect.objectContaining({ kind: 'eligibility.reminder' })]);
+    expect((await browser.get('/settings')).statusCode).toBe(200);
+
+    clock.advance(14 * DAY - 60_000);
+    const before = new Browser(t.app);
+    expect((await signIn(before, member.email, member.password)).statusCode).toBe(303);
+    expect((await before.get('/settings')).statusCode).toBe(200);
+    clock.advance(2 * 60_000);
+    expect((await before.get('/settings')).headers.location).toBe('/reconfirm');
+  });
+});
+
+describe('SECOND_FACTOR_REQUIRED_FOR=everyone', () => {
+  it('leaves a held member without a factor on the re-confirmation page, not sent round to set one up and back', async () => {
+    const everyone = await buildTestApp({ env: { SECOND_FACTOR_REQUIRED_FOR: 'everyone' }, database: t.database, now: clock.now });
+    try {
+      const member = await createMember(t.db);
+      await overdueAndReminded(t.db, member.id, clock.now());
+      const browser = new Browser(everyone.app);
+      expect((await signIn(browser, member.email, member.password)).statusCode).toBe(303);
+      expect((await browser.get('/settings')).headers.location).toBe('/reconfirm');
+      expect((await browser.get('/reconfirm')).statusCode).toBe(200);
+      expect((await browser.post('/reconfirm', await browser.openForm('/reconfirm'))).headers.location).toBe('/reconfirm');
+      const link = pathOf((await linksInLatestEmail(t.db, member.email))[0]!);
+      expect((await browser.post(link, await browser.openForm(link))).headers.location).toBe('/');
+      // Re-confirmed, the requirement applies again.
+      expect((await browser.get('/settings')).headers.location).toBe('/settings/security?next=%2Fsettings');
+    } finally {
+      await everyone.close();
+    }
   });
 });

@@ -15,6 +15,15 @@ export async function confirmedBefore(db: Db, memberId: number, at: Date, { mont
     .execute();
 }
 
+/**
+ * Makes a member past their date and reminded long since (a second after their last
+ * confirmation): held from their next request.
+ */
+export async function overdueAndReminded(db: Db, memberId: number, at: Date, months = 12): Promise<void> {
+  await confirmedBefore(db, memberId, at, { months, minutes: 1 });
+  await db.updateTable('members').set({ reconfirmation_reminded_at: sql<Date>`verified_at + interval '1 second'` }).where('id', '=', memberId).execute();
+}
+
 /** The services' dependencies for the app under test, with a clock of the test's own (for the scheduled job). */
 export function jobDeps(t: TestApp, now: () => Date): Deps {
   return createDeps({ db: t.db, config: t.config, now });
