@@ -9,6 +9,7 @@ import { decideDomain } from './email-domain.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { agencyForAdmittedDomain, deleteSignupRequest, findMemberAddress, findMemberCredentials, listDomainRules, updateMemberAddress, type MemberAddress } from './queries.js';
 import { endOtherSessions } from './sessions.js';
+import { mayEmailAddress } from './signup.js';
 import { consumeToken, EVERY_PURPOSE, findValidToken, issueEmailChangeToken, revokeTokens } from './tokens.js';
 
 /**
@@ -36,7 +37,10 @@ export async function requestEmailChange(deps: Deps, memberId: number, email: Pa
   if (!decision.allowed) return { ok: false, reason: decision.reason };
   const repeat = await deps.counters.hit(`email-change:${memberId}:${email.canonical}`, REPEAT_WINDOW_SECONDS);
   if (repeat.count > 1) return { ok: true };
+  if (!(await mayEmailAddress(deps, email.canonical))) return { ok: true };
   await inTransaction(deps.db, async (trx) => {
+    // Two requests at once would each revoke the other's not-yet-written link and leave two live.
+    await findMemberAddress(trx, memberId, true);
     const holder = await findMemberCredentials(trx, { canonicalEmail: email.canonical });
     if (holder) {
       await deps.mail.queue(trx, 'auth-email-change-taken', { to: holder.email, subject: AUTH_MESSAGES.emailChangeTakenSubject, links: { signInLink: '/login', resetLink: '/password/forgot' } });
