@@ -143,6 +143,13 @@ describe('deactivating a leaver at /coordinator/members/:id/deactivate', () => {
     expect(signedIn.body).toContain(escape(ELIGIBILITY_MESSAGES.deactivated.left_agency));
   });
 
+  it('refuses a sign-up still waiting for approval (409), pointing to approving or rejecting it, writing nothing', async () => {
+    const { agency, browser } = await coordinatedAgency();
+    const waiting = await waitingMember(agency);
+    const refused = await refusedWritingNothing(t.db, () => post(browser, `/coordinator/members/${waiting.id}/deactivate`, { reason: 'Never started here' }), 409, M.awaitingApproval);
+    expect(refused.body).toContain('href="/coordinator/sign-ups"');
+  });
+
   it('refuses another agency’s member (404, however the id is guessed), staff and other coordinators (403) and themselves (409), writing nothing', async () => {
     const { agency, coordinator, browser } = await coordinatedAgency();
     const elsewhere = await createMember(t.db, { agency: await createAgency(t.db) });
