@@ -18,6 +18,8 @@ import { consumeToken, EVERY_PURPOSE, findValidToken, issueEmailChangeToken, rev
  * proves itself with an emailed link (as a sign-up does), and the old one is told.
  */
 
+/** Settings, Email address: where a member asks to move; the link sent to the new address starts with EMAIL_CHANGE_LINK. */
+export const EMAIL_CHANGE_PAGE = '/settings/email';
 export const EMAIL_CHANGE_LINK = '/email-change/';
 
 // A form sent twice (a double click, a reload) asks once: the repeat writes and mails nothing.
