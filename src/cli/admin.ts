@@ -80,7 +80,6 @@ const CLI_MESSAGES = {
   invalidDomain: (input: string, reason: string) => `"${input}" is not a valid rule domain: ${reason}`,
   unknownRule: (domain: string, effect: string) => `There is no ${effect} rule for ${domain}; list the rules with: npm run admin -- rules`,
   unknownAgency: (reference: string) => `No agency has the id or name "${reference}"; list them with: npm run admin -- agencies`,
-  positionBeyondList: (count: number) => `There are ${count} categories: give a position from 1 to ${count}`,
   unknownCategory: (slug: string) => `No category has the address /c/${slug}; list them with: npm run admin -- categories`,
   unmappedDomain: ({ domain, ruleExists }: UnmappedDomain, agencyId: number) =>
     `Members who join from ${domain} later still get a provisional agency of their own; to send them here, run: npm run admin -- ${ruleExists ? 'rule-change' : 'rule-add'} ${domain} allow --agency ${agencyId}`,
@@ -246,8 +245,6 @@ const COMMANDS: Record<string, Spec> = {
       const address = categorySlugOf(slug!);
       if (!/^[1-9]\d{0,5}$/.test(position!)) throw new UsageError(`a position is a whole number from 1, not "${position}"`);
       return async (db) => {
-        const categories = await listCategoryListings(db);
-        if (Number(position) > categories.length) throw new Refused(C.positionBeyondList(categories.length));
         const moved = await moveCategory({ db }, (await categoryOf(db, address)).id, Number(position), OPERATOR);
         return moved.changed ? `moved "${moved.name}" to position ${moved.position}` : `nothing changed: "${moved.name}" is already at position ${moved.position}`;
       };

@@ -154,7 +154,7 @@ export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.
 /** A query string: one that does not parse is a 400 page saying what was wrong (schemas word each message). */
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
   const parsed = schema.safeParse(query ?? {});
-  if (!parsed.success) throw new BadRequest(parsed.error.issues[0]?.message);
+  if (!parsed.success) throw new BadRequest(queryProblem(parsed.error.issues[0]));
   return parsed.data;
 }
 
@@ -162,6 +162,11 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.in
 export function refusalAsFieldErrors(error: unknown): FieldErrors {
   if (error instanceof Refused && error.statusCode === 422) return { [error.field]: error.message };
   throw error;
+}
+
+/** Zod's own words for a field the address should not have name it in code; a person reads this. */
+function queryProblem(issue: z.core.$ZodIssue | undefined): string {
+  return issue?.code === 'unrecognized_keys' ? PAGE_MESSAGES.unexpectedFilter : (issue?.message ?? '');
 }
 
 /**
@@ -181,7 +186,7 @@ export function parseFilterQuery<S extends z.ZodType>(
   return {
     ok: false,
     field: fields.includes(field) ? field : '_form',
-    message: issue?.code === 'unrecognized_keys' ? PAGE_MESSAGES.unexpectedFilter : (issue?.message ?? ''),
+    message: queryProblem(issue),
     typed: typedFilters(query, fields),
   };
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
-import { EMAIL_CHANGE_LINK } from '../features/auth/email-change.js';
+import { EMAIL_CHANGE_LINK, EMAIL_CHANGE_PAGE } from '../features/auth/email-change.js';
 import { SECOND_FACTOR_MESSAGES } from '../features/auth/second-factor/messages.js';
 import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
 
@@ -144,19 +144,18 @@ const OPEN_WHILE_AWAITING_APPROVAL = new Set([AWAITING_APPROVAL_PAGE, ...OPEN_WH
 /** The page a member past their re-confirmation date is held to, and the emailed link that ends it. */
 export const RECONFIRMATION_PAGE = '/reconfirm';
 export const RECONFIRMATION_LINK = '/reconfirm/:token';
+const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, ...OPEN_WHILE_HELD]);
+
 /**
  * Changing one's address (a member who moved agency re-confirms by proving a new one): the
  * address-change page, the link sent to the new address, and the password or factor check the
  * change may ask for (the page and its three forms: a sign-in older than ten minutes must pass
  * it), open to a member held for re-confirmation.
  */
-export const ADDRESS_CHANGE_PAGE = '/settings/email';
-const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATION_LINK, ...OPEN_WHILE_HELD]);
-
 function openWhileReconfirmationDue(url: string): boolean {
   // The imported names are read here, not when this module loads: second-factor.ts imports this one.
   const confirmIdentity = [CONFIRM_IDENTITY_PAGE, `${CONFIRM_IDENTITY_PAGE}/password`, `${CONFIRM_IDENTITY_PAGE}/code`, `${CONFIRM_IDENTITY_PAGE}/passkey`];
-  const addressChange = [ADDRESS_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, ...confirmIdentity];
+  const addressChange = [EMAIL_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, ...confirmIdentity];
   return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || addressChange.includes(url);
 }
 

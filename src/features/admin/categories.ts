@@ -102,7 +102,7 @@ export async function moveCategory(deps: Pick<Deps, 'db'>, id: number, position:
     const from = categories.findIndex((category) => category.id === id);
     if (from === -1) throw new Refused(M.categoryGone, '_form', 404);
     const moving = categories[from]!;
-    if (position > categories.length) throw new Refused(M.badPosition);
+    if (position > categories.length) throw new Refused(M.positionBeyondList(categories.length));
     if (from === position - 1) return { name: moving.name, position, changed: false };
     const order = categories.filter((category) => category.id !== id);
     order.splice(position - 1, 0, moving);

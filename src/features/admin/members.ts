@@ -96,6 +96,8 @@ export async function deactivateMember(deps: Pick<Deps, 'db'>, memberId: number,
     if (options.withinAgency !== undefined) {
       if (member.agencyId !== options.withinAgency) throw new Refused(COORDINATOR_MESSAGES.notYourAgency, '_form', 404);
       if (member.role !== 'member' || (await isCoordinator(trx, member.id))) throw new Refused(COORDINATOR_MESSAGES.onlyPlainMembers, '_form', 403);
+      // Rejecting is the way to turn a sign-up away: it tells them why, where this would not.
+      if (member.awaitingApproval && !member.deactivatedAt) throw new Refused(COORDINATOR_MESSAGES.awaitingApproval, '_form', 409);
     }
     if (member.deactivatedAt) throw new Refused(M.alreadyDeactivated(member.canonicalEmail), '_form', 409);
     const sessionsEnded = await deactivateLocked(trx, member, actor, options.withinAgency === undefined ? 'administrator' : 'left_agency', options.note === undefined ? {} : { note: options.note });

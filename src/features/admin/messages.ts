@@ -89,6 +89,7 @@ export const ADMIN_MESSAGES = {
   initiativeTypeUnchanged: (name: string) => `Nothing changed: the initiative type is already named “${name}”.`,
   initiativeTypeMoved: (name: string, position: number) => `Moved “${name}” to position ${position}.`,
   badPosition: 'That place is not in the list any more. Check the list below and try again.',
+  positionBeyondList: (count: number) => `There are ${count} categories: give a position from 1 to ${count}.`,
   initiativeTypeRemoved: (name: string) => `Removed the initiative type “${name}”.`,
   initiativeTypeAlreadyRemoved: 'That initiative type has already been removed.',
   initiativeTypeInUse: (name: string, resources: number) => `“${name}” cannot be removed while ${resources === 1 ? '1 resource uses' : `${resources} resources use`} it; rename it instead.`,

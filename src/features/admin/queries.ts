@@ -214,6 +214,7 @@ export interface MemberStatusRow {
   agencyId: number | null;
   deactivatedAt: Date | null;
   deactivationReason: string | null;
+  awaitingApproval: boolean;
 }
 
 /** The command line names a member by their address. */
@@ -226,8 +227,19 @@ export async function findMemberStatus(db: Db, id: number) {
 }
 
 export async function lockMember(trx: Transaction<DB>, id: number): Promise<MemberStatusRow | undefined> {
-  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'agency_id', 'deactivated_at', 'deactivation_reason']).where('id', '=', id).forUpdate().executeTakeFirst();
-  return row && { id: row.id, canonicalEmail: row.canonical_email, displayName: row.display_name, role: row.role as Role, agencyId: row.agency_id, deactivatedAt: row.deactivated_at, deactivationReason: row.deactivation_reason };
+  const row = await trx.selectFrom('members').select(['id', 'canonical_email', 'display_name', 'role', 'agency_id', 'deactivated_at', 'deactivation_reason', 'awaiting_approval_since']).where('id', '=', id).forUpdate().executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      canonicalEmail: row.canonical_email,
+      displayName: row.display_name,
+      role: row.role as Role,
+      agencyId: row.agency_id,
+      deactivatedAt: row.deactivated_at,
+      deactivationReason: row.deactivation_reason,
+      awaitingApproval: row.awaiting_approval_since !== null,
+    }
+  );
 }
 
 /** A member as the /admin/members list, the member page and the CSV export show them. */

@@ -9,6 +9,7 @@ import { decideDomain } from './email-domain.js';
 import { AUTH_MESSAGES } from './messages.js';
 import { agencyForAdmittedDomain, deleteSignupRequest, findMemberAddress, findMemberCredentials, listDomainRules, updateMemberAddress, type MemberAddress } from './queries.js';
 import { endOtherSessions } from './sessions.js';
+import { mayEmailAddress } from './signup.js';
 import { consumeToken, EVERY_PURPOSE, findValidToken, issueEmailChangeToken, revokeTokens } from './tokens.js';
 
 /**
@@ -17,6 +18,8 @@ import { consumeToken, EVERY_PURPOSE, findValidToken, issueEmailChangeToken, rev
  * proves itself with an emailed link (as a sign-up does), and the old one is told.
  */
 
+/** Settings, Email address: where a member asks to move; the link sent to the new address starts with EMAIL_CHANGE_LINK. */
+export const EMAIL_CHANGE_PAGE = '/settings/email';
 export const EMAIL_CHANGE_LINK = '/email-change/';
 
 // A form sent twice (a double click, a reload) asks once: the repeat writes and mails nothing.
@@ -36,7 +39,10 @@ export async function requestEmailChange(deps: Deps, memberId: number, email: Pa
   if (!decision.allowed) return { ok: false, reason: decision.reason };
   const repeat = await deps.counters.hit(`email-change:${memberId}:${email.canonical}`, REPEAT_WINDOW_SECONDS);
   if (repeat.count > 1) return { ok: true };
+  if (!(await mayEmailAddress(deps, email.canonical))) return { ok: true };
   await inTransaction(deps.db, async (trx) => {
+    // Two requests at once would each revoke the other's not-yet-written link and leave two live.
+    await findMemberAddress(trx, memberId, true);
     const holder = await findMemberCredentials(trx, { canonicalEmail: email.canonical });
     if (holder) {
       await deps.mail.queue(trx, 'auth-email-change-taken', { to: holder.email, subject: AUTH_MESSAGES.emailChangeTakenSubject, links: { signInLink: '/login', resetLink: '/password/forgot' } });

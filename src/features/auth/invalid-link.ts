@@ -1,4 +1,5 @@
 import { HttpError } from '../../lib/errors.js';
+import { EMAIL_CHANGE_PAGE } from './email-change.js';
 import { AUTH_MESSAGES } from './messages.js';
 import type { TokenPurpose } from './tokens.js';
 
@@ -16,7 +17,7 @@ const NEXT_STEPS: Record<TokenPurpose, Array<{ href: string; text: string }>> = 
     { href: '/password/forgot', text: 'Reset your password' },
   ],
   'email-change': [
-    { href: '/settings/email', text: 'Ask again to change your email address' },
+    { href: EMAIL_CHANGE_PAGE, text: 'Ask again to change your email address' },
     { href: '/login', text: 'Sign in' },
   ],
   reconfirm: [{ href: '/reconfirm', text: 'Sign in and ask for a new link' }],

@@ -42,11 +42,19 @@ export async function requestSignup(deps: Pick<Deps, 'db'>, email: ParsedEmail, 
   return {};
 }
 
+/**
+ * Counts one more link-bearing email to this address, from sign-up or a member's change of
+ * address alike, so neither mails any address past the hourly limit. Past it the caller quietly
+ * sends nothing: its page looks the same, telling nobody that the address was asked for.
+ */
+export async function mayEmailAddress(deps: Pick<Deps, 'counters' | 'settings'>, canonicalEmail: string): Promise<boolean> {
+  const perAddress = await deps.counters.hit(`signup:email:${canonicalEmail}`, 3600);
+  return perAddress.count <= deps.settings.current.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR;
+}
+
 /** The mail worker's answer to a sign-up request: a verify link, or to a member the "already a member" email. */
 export async function answerSignupRequest(deps: Deps, trx: Transaction<DB>, request: AccountRequest): Promise<void> {
-  // Past 3 an hour for one address, quietly send nothing: the page looked the same.
-  const perAddress = await deps.counters.hit(`signup:email:${request.canonicalEmail}`, 3600);
-  if (perAddress.count > deps.settings.current.RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR) return;
+  if (!(await mayEmailAddress(deps, request.canonicalEmail))) return;
 
   const member = await findMemberCredentials(trx, { canonicalEmail: request.canonicalEmail });
   if (member) {

@@ -19,6 +19,7 @@ export const COORDINATOR_MESSAGES = {
   alreadyAttested: 'You have already confirmed this list today; nothing has changed since.',
   notYourAgency: 'That member is not in your agency',
   onlyPlainMembers: 'Coordinators can deactivate members of their agency, but not moderators, administrators or other coordinators: ask an administrator',
+  awaitingApproval: 'That member is still waiting for approval, so there is nothing to deactivate: approve or reject their sign-up among the sign-ups waiting for approval instead.',
   leaverDeactivated: (name: string) => `${name} is deactivated: they can no longer sign in.`,
   memberAlreadyDecided: 'That sign-up was decided already (by you, a colleague or a moderator), or is not your agency’s.',
   memberApproved: (name: string) => `${name} is approved and can now take part.`,

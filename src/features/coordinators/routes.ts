@@ -8,13 +8,12 @@ import { paginate } from '../../lib/pagination.js';
 import { formatDate } from '../../lib/time.js';
 import { restrictToCoordinators } from '../../plugins/access.js';
 import { deactivateMember } from '../admin/members.js';
-import { PageQuery } from '../discussions/schemas.js';
 import { approveMember, rejectMember } from '../moderation/approvals.js';
-import { listMembersAwaitingApproval } from '../moderation/queries/approvals.js';
+import { countMembersAwaitingApproval, listMembersAwaitingApproval } from '../moderation/queries/approvals.js';
 import { ApproveForm, MODERATION_LIMITS, RejectForm } from '../moderation/schemas.js';
 import { COORDINATOR_MESSAGES as M } from './messages.js';
 import { countAgencyMembers, findAgencyMember, findCoordination, findMemberAgencyId, findLatestAttestation, listAgencyMembers, type Coordination } from './queries.js';
-import { AttestationForm, COORDINATOR_LIMITS, LeaverForm, MemberParams, MEMBERS_PER_PAGE } from './schemas.js';
+import { AttestationForm, COORDINATOR_LIMITS, LeaverForm, MemberParams, MEMBERS_PER_PAGE, MembersQuery, NoQuery } from './schemas.js';
 import { attestAgencyList, quarterStart } from './service.js';
 
 declare module 'fastify' {
@@ -61,7 +60,7 @@ const coordinatorRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
       latest,
       overdue: !latest || latest.attestedAt < quarterStart(now, timeZone),
       today: formatDate(now, timeZone),
-      signUps: (await listMembersAwaitingApproval(deps.db, SIGN_UPS_LISTED, agencyId)).length,
+      signUps: await countMembersAwaitingApproval(deps.db, agencyId),
       approvalRequired: deps.settings.current.MEMBER_APPROVAL_REQUIRED,
       csrfToken: reply.generateCsrf(),
       values: attestation.values ?? {},
@@ -70,7 +69,7 @@ const coordinatorRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
     });
   }
 
-  app.get(HOME, async (request, reply) => showMembers(request, reply, parseQuery(PageQuery, request.query).page ?? 1));
+  app.get(HOME, async (request, reply) => showMembers(request, reply, parseQuery(MembersQuery, request.query).page ?? 1));
 
   app.post(`${HOME}/attestations`, async (request, reply) => {
     const form = parseForm(AttestationForm, request.body);
@@ -99,7 +98,10 @@ const coordinatorRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
     });
   }
 
-  app.get(`${HOME}/sign-ups`, async (request, reply) => showSignUps(request, reply));
+  app.get(`${HOME}/sign-ups`, async (request, reply) => {
+    parseQuery(NoQuery, request.query);
+    return showSignUps(request, reply);
+  });
 
   for (const action of ['approve', 'reject'] as const) {
     app.post(`${HOME}/sign-ups/:id/${action}`, async (request, reply) => {
@@ -137,7 +139,10 @@ const coordinatorRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
     });
   }
 
-  app.get(`${HOME}/members/:id/deactivate`, async (request, reply) => showLeaver(request, reply));
+  app.get(`${HOME}/members/:id/deactivate`, async (request, reply) => {
+    parseQuery(NoQuery, request.query);
+    return showLeaver(request, reply);
+  });
 
   app.post(`${HOME}/members/:id/deactivate`, async (request, reply) => {
     const { id } = parseParams(MemberParams, request.params);

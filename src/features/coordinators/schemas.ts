@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { databaseIdField, textField } from '../../lib/forms.js';
 import { workEmail } from '../auth/schemas.js';
+import { PageQuery } from '../discussions/schemas.js';
 import { COORDINATOR_MESSAGES as M } from './messages.js';
 
 /** As the migration allows (agency_attestations.note); a leaver's reason, as moderation's reasons. */
 export const COORDINATOR_LIMITS = { note: 1000, reason: 1000 } as const;
 
 export const MEMBERS_PER_PAGE = 50;
+
+/** The coordinator's pages take only what they link to: anything else in the address is refused, not ignored. */
+export const MembersQuery = z.strictObject(PageQuery.shape);
+export const NoQuery = z.strictObject({});
 
 /** Appointing a coordinator on an agency's /admin page: the member's work address, as `npm run admin` parses it. */
 export const AppointCoordinatorForm = z.strictObject({ _csrf: z.string(), email: workEmail });

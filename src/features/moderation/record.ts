@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Role } from '../../db/types.js';
+import type { DeactivationReason } from '../admin/members.js';
+import { DEACTIVATION_REASON_NAMES } from '../admin/messages.js';
 import { audiencesFor, STAFF_ROLES, type Viewer } from '../discussions/access.js';
 import { threadPath } from '../discussions/routes/paths.js';
 import { resourcePath } from '../resources/content.js';
@@ -48,6 +50,7 @@ function baseQuery(db: Db) {
       'subject.handle as subject_handle',
       'subject.deactivated_at as subject_deactivated_at',
       sql<string | null>`e.details->>'reason'`.as('reason'),
+      sql<string | null>`e.details->>'note'`.as('note'),
       sql<string>`to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('occurred_at_text'),
     ]);
 }
@@ -69,8 +72,14 @@ function toEntry(row: Row): RecordEntry {
     subjectDeactivated: row.subject_deactivated_at !== null,
     targetType: row.target_type,
     targetId: row.target_id,
-    reason: row.reason,
+    reason: row.action === 'member.deactivated' ? deactivationReason(row.reason, row.note) : row.reason,
   };
+}
+
+/** A deactivation records a reason code, and a coordinator's own words beside it: people read both. */
+function deactivationReason(code: string | null, note: string | null): string | null {
+  const named = code !== null && Object.hasOwn(DEACTIVATION_REASON_NAMES, code) ? DEACTIVATION_REASON_NAMES[code as DeactivationReason] : code;
+  return [named, note].filter((part) => part !== null).join(': ') || null;
 }
 
 function dayAfter(day: string): string {

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_ACTION_NAMES } from '../../../src/features/admin/messages.js';
+import { AUDIT_ACTION_NAMES, DEACTIVATION_REASON_NAMES } from '../../../src/features/admin/messages.js';
 import { MODERATION_MESSAGES as MM } from '../../../src/features/moderation/messages.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { useAdministratorSite } from '../../support/admin.js';
@@ -63,6 +63,15 @@ describe('GET /admin/audit', () => {
     expect(reasonsOn(byAction.body).filter((reason) => reason.startsWith('audit-a'))).toEqual(['audit-a rule']);
     const bySubject = await site.admin.browser.get(`/admin/audit?member=${subject.id}`);
     expect(reasonsOn(bySubject.body)).toEqual(['audit-a warned']);
+  });
+
+  it('names a deactivation’s reason in words, with the coordinator’s note beside it', async () => {
+    const subject = await createMember(site.t.db);
+    const deactivated = (details: Record<string, unknown>) => ({ actor_member_id: site.admin.member.id, action: 'member.deactivated', target_type: 'member', target_id: String(subject.id), subject_member_id: subject.id, details: JSON.stringify(details) });
+    await site.t.db.insertInto('audit_events').values([deactivated({ reason: 'bounced' }), deactivated({ reason: 'left_agency', note: 'Moved to Treasury' })]).execute();
+    const page = await site.admin.browser.get(`/admin/audit?member=${subject.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(reasonsOn(page.body)).toEqual([escapeLikeHandlebars(`${DEACTIVATION_REASON_NAMES.left_agency}: Moved to Treasury`), DEACTIVATION_REASON_NAMES.bounced]);
   });
 
   it('filters by dates and pages by (time, id) through the shared log, keeping its filters', async () => {

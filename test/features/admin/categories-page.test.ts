@@ -242,8 +242,9 @@ describe('POST /admin/categories/:id/position', () => {
   });
 
   it('refuses a place past the end or not a place, writing nothing', async () => {
-    const [first] = await order();
-    await refusedWritingNothing(() => site.admin.browser.post(`${LIST}/${first}/position`, { _csrf: site.csrf, position: '999' }), 422, M.badPosition);
+    const listed = await order();
+    const first = listed[0];
+    await refusedWritingNothing(() => site.admin.browser.post(`${LIST}/${first}/position`, { _csrf: site.csrf, position: '999' }), 422, M.positionBeyondList(listed.length));
     await refusedWritingNothing(() => site.admin.browser.post(`${LIST}/${first}/position`, { _csrf: site.csrf, position: '0' }), 422, M.badPosition);
     await refusedWritingNothing(() => site.admin.browser.post(`${LIST}/${first}/position`, { position: '2' }), 403);
   });

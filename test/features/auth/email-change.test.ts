@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { SECOND_FACTOR_MESSAGES } from '../../../src/features/auth/second-factor/messages.js';
@@ -67,6 +68,25 @@ async function changeTokens(memberId: number) {
 
 async function memberRow(memberId: number) {
   return t.db.selectFrom('members').select(['email', 'canonical_email', 'agency_id', 'handle', 'verified_at']).where('id', '=', memberId).executeTakeFirstOrThrow();
+}
+
+/**
+ * Starts the requests while links cannot be written, and lets them go once both wait on a lock:
+ * they then meet as two requests at the same moment would, whatever the timing of the machine.
+ */
+async function heldTogether<T>(start: () => Array<Promise<T>>): Promise<T[]> {
+  let requests: Promise<T[]> | undefined;
+  await t.db.transaction().execute(async (trx) => {
+    await sql`lock table email_tokens in exclusive mode`.execute(trx);
+    requests = Promise.all(start());
+    for (let waited = 0; ; waited += 10) {
+      const { rows } = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(t.db);
+      if (rows[0]!.waiting >= 2) break;
+      if (waited > 5_000) throw new Error('the requests never both waited on a lock');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  });
+  return requests!;
 }
 
 /** Asks to move to `to` and returns the path of the link emailed there. */
@@ -167,6 +187,31 @@ describe('moving to a new address', () => {
     expect(await changeTokens(member.id)).toHaveLength(1);
     expect(await emailsTo(to)).toHaveLength(1);
     expect(await emailsTo(member.email)).toHaveLength(1);
+  });
+
+  it('leaves one live link when two addresses are asked for at once', async () => {
+    const { member, browser } = await memberSignedIn();
+    const hidden = await browser.openForm('/settings/email');
+    const addresses = [`first.${suffix()}@${NEW_AGENCY_DOMAIN}`, `second.${suffix()}@${NEW_AGENCY_DOMAIN}`];
+    const responses = await heldTogether(() => addresses.map((to) => browser.post('/settings/email', { ...hidden, email: to })));
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200]);
+    expect((await changeTokens(member.id)).filter((token) => token.used_at === null)).toHaveLength(1);
+  });
+
+  it('mails one address no more than sign-up would in an hour, answering the fourth ask the same and sending nothing', async () => {
+    const { member, browser } = await memberSignedIn();
+    const to = `popular.${suffix()}@${NEW_AGENCY_DOMAIN}`;
+    for (let ask = 1; ask <= 3; ask += 1) {
+      expect((await askToMove(browser, { email: to })).statusCode).toBe(200);
+      clock.advance(2 * MINUTE);
+    }
+    const before = await addressState();
+    const fourth = await askToMove(browser, { email: to });
+    expect(fourth.statusCode).toBe(200);
+    expect(fourth.body).toContain(shown(AUTH_MESSAGES.emailChangeSent(to)));
+    expect(await addressState()).toEqual(before);
+    expect(await emailsTo(to)).toHaveLength(3);
+    expect((await changeTokens(member.id)).filter((token) => token.used_at === null)).toHaveLength(1);
   });
 });
 

@@ -75,6 +75,22 @@ describe('GET /coordinator', () => {
     expect((await browser.get('/coordinator?page=x')).statusCode).toBe(400);
   });
 
+  it('counts every waiting sign-up of the agency, past the number the sign-ups page lists at once', async () => {
+    const { agency, browser } = await coordinatedAgency();
+    for (let i = 0; i < 51; i += 1) await waitingMember(agency);
+    expect((await browser.get('/coordinator')).body).toContain('51 sign-ups from your agency waiting for approval');
+  });
+
+  it('refuses what its pages do not take in the address (400), saying so', async () => {
+    const { agency, browser } = await coordinatedAgency();
+    const member = await createMember(t.db, { agency });
+    for (const path of ['/coordinator?x=%00', '/coordinator?page=1&admin=1', '/coordinator/sign-ups?x=1', `/coordinator/members/${member.id}/deactivate?reason=%3Cscript%3E`]) {
+      const response = await browser.get(path);
+      expect(response.statusCode, path).toBe(400);
+      expect(response.body).toContain(escape(PAGE_MESSAGES.unexpectedFilter));
+    }
+  });
+
   it('refuses a coordinator who has moved to another agency (403): the appointment counts only while they are of it', async () => {
     const { coordinator, browser } = await coordinatedAgency();
     await t.db.updateTable('members').set({ agency_id: (await createAgency(t.db)).id }).where('id', '=', coordinator.id).execute();
@@ -141,6 +157,13 @@ describe('deactivating a leaver at /coordinator/members/:id/deactivate', () => {
     const signedIn = await signIn(new Browser(t.app), leaver.email, leaver.password);
     expect(signedIn.statusCode).toBe(403);
     expect(signedIn.body).toContain(escape(ELIGIBILITY_MESSAGES.deactivated.left_agency));
+  });
+
+  it('refuses a sign-up still waiting for approval (409), pointing to approving or rejecting it, writing nothing', async () => {
+    const { agency, browser } = await coordinatedAgency();
+    const waiting = await waitingMember(agency);
+    const refused = await refusedWritingNothing(t.db, () => post(browser, `/coordinator/members/${waiting.id}/deactivate`, { reason: 'Never started here' }), 409, M.awaitingApproval);
+    expect(refused.body).toContain('href="/coordinator/sign-ups"');
   });
 
   it('refuses another agency’s member (404, however the id is guessed), staff and other coordinators (403) and themselves (409), writing nothing', async () => {

@@ -5,13 +5,12 @@ import { parseForm, type FieldErrors } from '../../../lib/forms.js';
 import { redirectTo } from '../../../lib/next-path.js';
 import { CONFIRM_IDENTITY_PAGE, isRecentlyAuthenticated, recentAuthentication } from '../../../plugins/second-factor.js';
 import { MAX_ADDRESS_LENGTH } from '../email-address.js';
-import { confirmEmailChange, EMAIL_CHANGE_LINK, findPendingEmailChange, requestEmailChange } from '../email-change.js';
+import { confirmEmailChange, EMAIL_CHANGE_LINK, EMAIL_CHANGE_PAGE, findPendingEmailChange, requestEmailChange } from '../email-change.js';
 import { invalidLink } from '../invalid-link.js';
 import { AUTH_MESSAGES } from '../messages.js';
 import { findProfile } from '../queries.js';
 import { ButtonForm, EmailChangeForm } from '../schemas.js';
 
-const EMAIL_SETTINGS_PAGE = '/settings/email';
 const publicPage = { access: 'public' as const };
 
 type TokenParams = { Params: { token: string } };
@@ -27,16 +26,16 @@ const emailChangeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
       values,
       errors,
       // Without a recent password or factor check the form would only lead there, losing what was typed.
-      confirmFirst: isRecentlyAuthenticated(request, deps.now()) ? undefined : `${CONFIRM_IDENTITY_PAGE}?next=${encodeURIComponent(EMAIL_SETTINGS_PAGE)}`,
+      confirmFirst: isRecentlyAuthenticated(request, deps.now()) ? undefined : `${CONFIRM_IDENTITY_PAGE}?next=${encodeURIComponent(EMAIL_CHANGE_PAGE)}`,
       maxLength: MAX_ADDRESS_LENGTH,
     });
   }
 
-  app.get(EMAIL_SETTINGS_PAGE, async (request, reply) => showForm(request, reply));
+  app.get(EMAIL_CHANGE_PAGE, async (request, reply) => showForm(request, reply));
 
   // Each request mails two addresses, as a sign-up mails one: the sign-up budget applies.
   const budget = { rateLimit: { max: () => deps.settings.current.RATE_LIMIT_SIGNUPS_PER_HOUR, timeWindow: 3_600_000 } };
-  app.post(EMAIL_SETTINGS_PAGE, { config: budget, preHandler: recentAuthentication(deps.now, EMAIL_SETTINGS_PAGE) }, async (request, reply) => {
+  app.post(EMAIL_CHANGE_PAGE, { config: budget, preHandler: recentAuthentication(deps.now, EMAIL_CHANGE_PAGE) }, async (request, reply) => {
     const form = parseForm(EmailChangeForm, request.body);
     if (!form.ok) return showForm(request, reply.code(422), form.values, form.errors);
     const result = await requestEmailChange(deps, request.member!.id, form.data.email, request.clientAddress);

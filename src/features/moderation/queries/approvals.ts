@@ -17,15 +17,25 @@ export function memberAwaitingApproval(alias = 'm'): RawBuilder<boolean> {
   return sql<boolean>`(${sql.ref(`${alias}.awaiting_approval_since`)} is not null and ${sql.ref(`${alias}.deactivated_at`)} is null)`;
 }
 
-/** Oldest first, so nobody waits behind later arrivals; only one agency's for its coordinator. */
-export async function listMembersAwaitingApproval(db: Db, limit: number, agencyId?: number): Promise<MemberAwaitingApproval[]> {
-  const rows = await db
+/** Everyone waiting, or only one agency's for its coordinator. */
+function membersAwaitingApproval(db: Db, agencyId?: number) {
+  return db
     .selectFrom('members as m')
+    .where(memberAwaitingApproval())
+    .$if(agencyId !== undefined, (qb) => qb.where('m.agency_id', '=', agencyId!));
+}
+
+export async function countMembersAwaitingApproval(db: Db, agencyId?: number): Promise<number> {
+  const row = await membersAwaitingApproval(db, agencyId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Oldest first, so nobody waits behind later arrivals. */
+export async function listMembersAwaitingApproval(db: Db, limit: number, agencyId?: number): Promise<MemberAwaitingApproval[]> {
+  const rows = await membersAwaitingApproval(db, agencyId)
     .leftJoin('agencies as ag', 'ag.id', 'm.agency_id')
     .select(['m.id', 'm.display_name', 'm.job_title', 'm.awaiting_approval_since', 'ag.name as agency_name'])
     .select(sql<string>`split_part(m.canonical_email, '@', 2)`.as('email_domain'))
-    .where(memberAwaitingApproval())
-    .$if(agencyId !== undefined, (qb) => qb.where('m.agency_id', '=', agencyId!))
     .orderBy('m.awaiting_approval_since')
     .orderBy('m.id')
     .limit(limit)
