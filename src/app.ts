@@ -20,6 +20,9 @@ import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
 import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
+import { sendDueNotificationEmails } from './features/notifications/email.js';
+import notificationRoutes from './features/notifications/routes.js';
+import { unsubscribeTokens as makeUnsubscribeTokens } from './features/notifications/unsubscribe.js';
 import memberRoutes from './features/members/routes.js';
 import pageRoutes from './features/pages/routes.js';
 import fileRoutes from './features/resources/files/routes.js';
@@ -69,6 +72,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   const { db } = database;
   const templates = loadTemplates();
   const settings = new SiteSettings(db, config.site, now);
+  const unsubscribeTokens = makeUnsubscribeTokens(sessionSecrets);
   const app = Fastify(serverOptions(config, templates, settings, logStream));
   const mailWorker = new MailWorker({
     db,
@@ -77,9 +81,10 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     pollSeconds: config.mail.pollSeconds,
     log: app.log,
     // Sign-up emails follow the sign-up settings: read again, if stale, before each batch.
+    // Notification emails that have come due are composed at the same pace.
     compose: async (limit) => {
       await settings.refreshIfStale();
-      return answerAccountRequests(deps, limit);
+      return Math.max(await answerAccountRequests(deps, limit), await sendDueNotificationEmails({ ...deps, unsubscribeTokens }, limit));
     },
     onRecipientRefused: deactivateBouncedMember,
   });
@@ -109,6 +114,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(discussionRoutes, { deps });
     await features.register(resourceRoutes, { deps });
     await features.register(memberRoutes, { deps });
+    await features.register(notificationRoutes, { deps, unsubscribeTokens });
     await features.register(flagRoutes, { deps });
     await features.register(moderationRoutes, { deps });
     await features.register(awaitingApprovalRoutes);
