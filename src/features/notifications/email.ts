@@ -61,7 +61,7 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
 
   await deps.mail.queue(trx, 'notification', {
     to: recipient.email,
-    subject: () => subjectOf(items, title, siteName),
+    subject: () => notificationSubject(items, latest.threadTitle, siteName),
     data: {
       displayName: recipient.display_name,
       threadTitle: title,
@@ -81,11 +81,13 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
   return true;
 }
 
-function subjectOf(items: NotificationItem[], title: string | null, siteName: string): string {
-  if (title === null) return `${siteName}: a moderation notice`;
+/** One line, whatever the title and names hold (outbox.ts makes it one line; this keeps it short). */
+export function notificationSubject(items: NotificationItem[], threadTitle: string | null, siteName: string): string {
+  if (threadTitle === null) return `${siteName}: a moderation notice`;
+  const title = shortened(threadTitle, TITLE_IN_SUBJECT);
   if (items.length > 1) return `${items.length} new in “${title}”`;
   const { actor, action } = describeNotification({ ...items[0]!, threadTitle: title });
-  return `${actor ?? ''} ${action} “${title}”`.trim();
+  return `${shortened(actor ?? '', NAME_IN_FROM)} ${action} “${title}”`.trim();
 }
 
 /**
