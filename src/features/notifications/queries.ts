@@ -73,8 +73,9 @@ export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<v
 
 /**
  * Who may be emailed about a thread now, with what the email needs: nobody deactivated,
- * suspended or still awaiting approval. Addresses that bounce are for the eligibility rule
- * (issue 11) to add here, the one place this job asks.
+ * suspended or still awaiting approval. A hard bounce deactivates the member (the eligibility
+ * rule, features/eligibility/bounces.ts), so it stops these emails here too; this is the one
+ * place the sender asks.
  */
 export async function findNotificationRecipient(db: Db, memberId: number) {
   return db

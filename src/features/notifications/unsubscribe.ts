@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
-import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { PREFERENCE_KINDS, type PreferenceKind } from './preferences.js';
 
@@ -58,18 +57,17 @@ export async function isUnsubscribeCurrent(deps: Pick<Deps, 'db'>, claim: Unsubs
  * statement; false when it was used already (or the member changed the kind since).
  */
 export async function unsubscribe(deps: Pick<Deps, 'db'>, claim: UnsubscribeClaim): Promise<boolean> {
-  return inTransaction(deps.db, async (trx) => {
-    const result =
-      claim.version === 0
-        ? await sql`
-            insert into notification_preferences (member_id, kind, delivery, version)
-            select id, ${claim.kind}, 'never', 1 from members where id = ${claim.memberId}
-            on conflict do nothing
-          `.execute(trx)
-        : await sql`
-            update notification_preferences set delivery = 'never', version = version + 1, updated_at = now()
-            where member_id = ${claim.memberId} and kind = ${claim.kind} and version = ${claim.version}
-          `.execute(trx);
-    return Number(result.numAffectedRows ?? 0) === 1;
-  });
+  // One statement each way: two clicks at once change the row once, and the second finds the version moved.
+  const result =
+    claim.version === 0
+      ? await sql`
+          insert into notification_preferences (member_id, kind, delivery, version)
+          select id, ${claim.kind}, 'never', 1 from members where id = ${claim.memberId}
+          on conflict do nothing
+        `.execute(deps.db)
+      : await sql`
+          update notification_preferences set delivery = 'never', version = version + 1, updated_at = now()
+          where member_id = ${claim.memberId} and kind = ${claim.kind} and version = ${claim.version}
+        `.execute(deps.db);
+  return Number(result.numAffectedRows ?? 0) === 1;
 }
