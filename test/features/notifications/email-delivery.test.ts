@@ -169,11 +169,26 @@ describe('what is not emailed', () => {
     expect(email!.subject).toBe('2 new in “Hidden since”');
   });
 
-  it('sends nothing to a deactivated member', async () => {
+  it('sends nothing about a post held for a moderator since', async () => {
+    const held = await aReplyTo('Held since');
+    await t.db.updateTable('posts').set({ held_at: new Date(), held_reason: 'repeated_text' }).where('id', '=', held.postId).execute();
+    await composeAfter(3);
+    expect(await queuedNotificationEmails(t.db, held.alex.member.email)).toEqual([]);
+  });
+
+  it('sends nothing to a deactivated member, or to a suspended one until the suspension ends', async () => {
     const { alex } = await aReplyTo('Gone away');
     await t.db.updateTable('members').set({ deactivated_at: new Date() }).where('id', '=', alex.member.id).execute();
+    const suspended = await aReplyTo('Suspended for now');
+    await t.db.updateTable('members').set({ suspended_until: new Date(Date.now() + 86_400_000), suspension_reason: 'Testing' }).where('id', '=', suspended.alex.member.id).execute();
     await composeAfter(3);
     expect(await queuedNotificationEmails(t.db, alex.member.email)).toEqual([]);
+    expect(await queuedNotificationEmails(t.db, suspended.alex.member.email)).toEqual([]);
+
+    await t.db.updateTable('members').set({ suspended_until: new Date(Date.now() - 1000) }).where('id', '=', suspended.alex.member.id).execute();
+    await reply(suspended.blair.browser, suspended.threadId, 'After the suspension');
+    await composeAfter(3);
+    expect(await queuedNotificationEmails(t.db, suspended.alex.member.email)).toHaveLength(1);
   });
 
   it('sends nothing for a kind set to never, and nothing straight away for one in the digest', async () => {

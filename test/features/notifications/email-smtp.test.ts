@@ -159,6 +159,28 @@ describe('notification email on the wire', () => {
   });
 });
 
+describe('a hard bounce', () => {
+  it('stops further notification email: the refused address’s member is deactivated, and a deactivated member is emailed nothing', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const first = await startThread(alex.browser, 'questions', { title: 'Bounce one', body: 'First question about bounces' });
+    expect((await postReply(blair.browser, first, { body: 'A reply' })).statusCode).toBe(303);
+    smtp.rejectWith(550);
+    await minutesPass(t.db, 3);
+    await drain();
+    smtp.rejectWith(null);
+    expect((await t.db.selectFrom('members').select('deactivated_at').where('id', '=', alex.member.id).executeTakeFirstOrThrow()).deactivated_at).not.toBeNull();
+
+    const second = await t.db.selectFrom('threads').select('category_id').where('id', '=', first).executeTakeFirstOrThrow();
+    const [postId] = await addReplies(t.db, first, blair.member.id, 1);
+    await t.db.transaction().execute((trx) => insertPostNotifications(trx, { postId: postId!, threadId: first, categoryId: second.category_id, actorId: blair.member.id, repliedToMemberId: alex.member.id, mentionedHandles: [], newThread: false }));
+    await minutesPass(t.db, 30);
+    await drain();
+    expect(receivedBy(alex.member.email)).toEqual([]);
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toHaveLength(1);
+  });
+});
+
 describe('the excerpt in the email', () => {
   it('is inert: a <script> and a javascript: link in the post are text, never markup or a link', async () => {
     const alex = await memberWithBrowser(t.app, t.db);
