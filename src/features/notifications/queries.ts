@@ -68,7 +68,8 @@ export async function settleNotificationEmail(db: Db, due: DueNotificationEmail,
 }
 
 export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<void> {
-  await db.updateTable('notifications').set({ emailed_at: sql`now()` }).where('id', 'in', ids).execute();
+  // One statement shape however many ids (decision 0010).
+  await db.updateTable('notifications').set({ emailed_at: sql`now()` }).where(sql<boolean>`id = any(${ids}::bigint[])`).execute();
 }
 
 /**
