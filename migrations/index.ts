@@ -19,6 +19,7 @@ import * as m0017 from './0017_address_change.js';
 import * as m0018 from './0018_agency_coordinators.js';
 import * as m0019 from './0019_usage_indexes.js';
 import * as m0020 from './0020_notification_email.js';
+import * as m0022 from './0022_digest.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0018_agency_coordinators': m0018,
   '0019_usage_indexes': m0019,
   '0020_notification_email': m0020,
+  '0022_digest': m0022,
 };

@@ -20,6 +20,7 @@ import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
 import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
+import { sendDueDigests } from './features/notifications/digest.js';
 import { sendDueNotificationEmails } from './features/notifications/email.js';
 import notificationRoutes from './features/notifications/routes.js';
 import { unsubscribeTokens as makeUnsubscribeTokens } from './features/notifications/unsubscribe.js';
@@ -81,10 +82,11 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     pollSeconds: config.mail.pollSeconds,
     log: app.log,
     // Sign-up emails follow the sign-up settings: read again, if stale, before each batch.
-    // Notification emails that have come due are composed at the same pace.
+    // Notification emails that have come due, and the daily digests, are composed at the same pace.
     compose: async (limit) => {
       await settings.refreshIfStale();
-      return Math.max(await answerAccountRequests(deps, limit), await sendDueNotificationEmails({ ...deps, unsubscribeTokens }, limit));
+      const notificationDeps = { ...deps, unsubscribeTokens };
+      return Math.max(await answerAccountRequests(deps, limit), await sendDueNotificationEmails(notificationDeps, limit), await sendDueDigests(notificationDeps, limit));
     },
     onRecipientRefused: deactivateBouncedMember,
   });

@@ -212,6 +212,9 @@ export interface Members {
   deactivation_reason: string | null;
   reconfirmation_reminded_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   notification_digest_hour: Generated<number>;
+  notification_digest_sent_for: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  notification_digest_sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  notification_digest_version: Generated<number>;
 }
 
 export interface NotificationEmails {

@@ -18,6 +18,8 @@ export interface EmailToQueue {
   links?: Record<string, string>;
   data?: Record<string, unknown>;
   replyTo?: string;
+  /** What the email is for in the operators' listings, when it is not the template's name (`notification.digest`). */
+  kind?: string;
   /** Headers for notification email: a sender's name, threading ids, and the unsubscribe path (made absolute here). */
   headers?: Omit<EmailExtras, 'replyTo' | 'listUnsubscribe'> & { unsubscribePath?: string };
 }
@@ -54,7 +56,7 @@ export function createMail(templates: Templates, config: Pick<Config, 'siteName'
         ...(templates.has(html) ? { html: templates.render(html, data) } : {}),
         // `auth-new-device` is listed to operators as `auth.new-device`: the feature, a dot,
         // then what the email is for (which may have hyphens of its own).
-        kind: template.replace('-', '.'),
+        kind: email.kind ?? template.replace('-', '.'),
         extras: extrasOf(config, email),
       });
       afterCommit(db, nudgeWorker);

@@ -46,15 +46,13 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
   const recipient = await findNotificationRecipient(trx, due.memberId);
   const thread = await findThreadForEmail(trx, due.threadId);
   if (!recipient || !thread) return false;
-  const items = await listNotificationsToEmail(trx, { id: recipient.id, role: recipient.role as Role }, due.threadId);
+  const items = await listNotificationsToEmail(trx, { id: recipient.id, role: recipient.role as Role }, { delivery: 'immediately', threadId: due.threadId });
   if (items.length === 0) return false;
 
   const { config } = deps;
   const siteName = config.siteName;
   const timeZone = recipient.time_zone ?? deps.settings.current.TIME_ZONE;
-  const preferences = await findNotificationPreferences(trx, recipient.id);
-  const kinds = [...new Set(items.map((item) => preferenceKindOf(item.kind)))];
-  const unsubscribePath = (kind: PreferenceKind) => `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId: recipient.id, kind, version: preferences.versions[kind] })}`;
+  const { kinds, unsubscribePath, reasons } = await unsubscribeChoices(deps, trx, recipient.id, items);
   const host = config.publicUrl.hostname;
   const latest = items[items.length - 1]!;
   const title = latest.threadTitle === null ? null : shortened(latest.threadTitle, TITLE_IN_SUBJECT);
@@ -65,8 +63,8 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
     data: {
       displayName: recipient.display_name,
       threadTitle: title,
-      items: items.map((item) => emailItem(item, timeZone, config)),
-      reasons: kinds.map((kind) => ({ reason: KIND_REASONS[kind], label: KIND_LABELS[kind], unsubscribeLink: siteLink(config, unsubscribePath(kind)) })),
+      sections: [{ heading: null, items: items.map((item) => emailItem(item, timeZone, config)) }],
+      reasons,
       protectiveWording: NOTIFICATION_MESSAGES.protectiveWording(siteName),
     },
     links: { settingsLink: '/settings/notifications', notificationsLink: '/notifications' },
@@ -79,6 +77,18 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
   });
   await markNotificationsEmailed(trx, items.map((item) => item.id));
   return true;
+}
+
+/**
+ * The kinds these notifications are of, in the order they came, each with why the member
+ * got it and its own signed unsubscribe link (the link for the kind's current version).
+ */
+export async function unsubscribeChoices(deps: NotificationEmailDeps, trx: Db, memberId: number, items: NotificationItem[]) {
+  const preferences = await findNotificationPreferences(trx, memberId);
+  const kinds = [...new Set(items.map((item) => preferenceKindOf(item.kind)))];
+  const unsubscribePath = (kind: PreferenceKind) => `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId, kind, version: preferences.versions[kind] })}`;
+  const reasons = kinds.map((kind) => ({ reason: KIND_REASONS[kind], label: KIND_LABELS[kind], unsubscribeLink: siteLink(deps.config, unsubscribePath(kind)) }));
+  return { kinds, unsubscribePath, reasons };
 }
 
 /** One line, whatever the title and names hold (outbox.ts makes it one line; this keeps it short). */
@@ -95,7 +105,7 @@ export function notificationSubject(items: NotificationItem[], threadTitle: stri
  * notice quotes nothing (its post may be hidden from everyone but staff) and links to the
  * notifications page, which says what was done.
  */
-function emailItem(item: NotificationItem & { bodySource: string }, timeZone: string, config: NotificationEmailDeps['config']) {
+export function emailItem(item: NotificationItem & { bodySource: string }, timeZone: string, config: NotificationEmailDeps['config']) {
   const { actor, action } = describeNotification(item);
   const moderation = (MODERATION_NOTIFICATION_KINDS as readonly string[]).includes(item.kind);
   return {

@@ -20,6 +20,15 @@ export const KIND_REASONS: Record<PreferenceKind, string> = {
   moderation: 'a moderator acted on your post or on something you flagged',
 };
 
+/** What a digest-wide unsubscribe link stops: every kind set to "In the daily digest". */
+export const DIGEST_LABEL = 'The daily digest (everything you chose to get “In the daily digest”)';
+
+/** The digest's sections beyond the kinds of notification (which are headed by KIND_LABELS). */
+export const DIGEST_HEADINGS = {
+  busyThreads: 'Busy threads in categories you watch',
+  newResources: 'New in the library',
+};
+
 export const DELIVERY_LABELS: Record<Delivery, string> = {
   immediately: 'Email me straight away',
   digest: 'In the daily digest',
@@ -30,6 +39,7 @@ export const NOTIFICATION_MESSAGES = {
   saved: 'Your email choices are saved.',
   chooseDelivery: 'Choose how you want to hear about this',
   chooseHour: 'Choose an hour from the list',
+  digestSubject: (siteName: string, day: string) => `Your ${siteName} digest for ${day}`,
   unsubscribed: (label: string) => `Done: we will not email you about “${label}” any more. You can change this in your settings at any time.`,
   unsubscribeRefused: 'This unsubscribe link is not valid. Nothing has changed. Check that you copied the whole link from the email, or choose what we email you about in your settings.',
   unsubscribeUsed: 'This unsubscribe link has already been used, or your choice for this kind of email has changed since it was sent. Nothing has changed. You can choose what we email you about in your settings.',

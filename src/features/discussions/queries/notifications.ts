@@ -202,23 +202,23 @@ function toNotificationItem(viewer: Viewer, row: NotificationRow): NotificationI
 }
 
 /**
- * A member's notifications in one thread that are still to be emailed: unread, not emailed, still
- * visible to them, and of a kind they take by email at once. Oldest first, with each post's source
- * for its excerpt. The caller holds the (member, thread) email row's lock, which keeps a second
- * sender off these rows.
+ * A member's notifications still to be emailed by this delivery: unread, not emailed, still
+ * visible to them, and of a kind they take that way; in one thread for the immediate emails,
+ * across all threads (up to `limit`) for the digest. Oldest first, with each post's source for
+ * its excerpt. The caller holds the lock that keeps a second sender off these rows: the
+ * (member, thread) email row for an immediate email, the member's row for the digest.
  */
-export async function listNotificationsToEmail(db: Db, viewer: Viewer, threadId: number): Promise<(NotificationItem & { bodySource: string })[]> {
-  const rows = await visibleNotifications(db, viewer)
+export async function listNotificationsToEmail(db: Db, viewer: Viewer, only: { delivery: 'immediately'; threadId: number } | { delivery: 'digest'; limit: number }): Promise<(NotificationItem & { bodySource: string; threadId: number })[]> {
+  const unsent = visibleNotifications(db, viewer)
     .leftJoin('members as a', 'a.id', 'n.actor_id')
-    .select([...ITEM_COLUMNS, 'p.body_source', shownName<string | null>('a').as('actor_name')])
-    .where('n.thread_id', '=', threadId)
+    .select([...ITEM_COLUMNS, 'p.body_source', 'n.thread_id', shownName<string | null>('a').as('actor_name')])
     .where('n.read_at', 'is', null)
     .where('n.emailed_at', 'is', null)
-    .where((eb) => eb(deliveryOf(eb.ref('n.member_id'), eb.ref('n.kind')), '=', 'immediately'))
+    .where((eb) => eb(deliveryOf(eb.ref('n.member_id'), eb.ref('n.kind')), '=', only.delivery))
     .orderBy('n.created_at')
-    .orderBy('n.id')
-    .execute();
-  return rows.map((row) => ({ ...toNotificationItem(viewer, row), bodySource: row.body_source }));
+    .orderBy('n.id');
+  const rows = await (only.delivery === 'immediately' ? unsent.where('n.thread_id', '=', only.threadId) : unsent.limit(only.limit)).execute();
+  return rows.map((row) => ({ ...toNotificationItem(viewer, row), bodySource: row.body_source, threadId: row.thread_id }));
 }
 
 /** Staff still see a hidden thread; nobody sees a deleted one. */
