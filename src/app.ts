@@ -86,7 +86,13 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     compose: async (limit) => {
       await settings.refreshIfStale();
       const notificationDeps = { ...deps, unsubscribeTokens };
-      return Math.max(await answerAccountRequests(deps, limit), await sendDueNotificationEmails(notificationDeps, limit), await sendDueDigests(notificationDeps, limit));
+      // A digest that cannot be composed (its transaction rolled back, so it is tried again next
+      // poll) must not hold up the emails already queued: logged, and the batch goes on.
+      const digests = await sendDueDigests(notificationDeps, limit).catch((error: unknown) => {
+        app.log.error({ err: error }, 'the daily digests could not be composed');
+        return 0;
+      });
+      return Math.max(await answerAccountRequests(deps, limit), await sendDueNotificationEmails(notificationDeps, limit), digests);
     },
     onRecipientRefused: deactivateBouncedMember,
   });

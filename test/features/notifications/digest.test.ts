@@ -253,6 +253,28 @@ describe('the daily digest', () => {
   });
 });
 
+describe('a digest that cannot be composed', () => {
+  it('is logged and holds up no other email', async () => {
+    const watcher = await watcherWithNews(null);
+    // A zone PostgreSQL does not know makes the claim fail (the settings form refuses one).
+    await setZone(watcher.member, 'Mars/Olympus_Mons');
+    try {
+      await t.db.insertInto('outbound_emails').values({ to_address: 'someone@example.gov.au', subject: 'Waiting', text_body: 'Waiting to be sent.', kind: 'test.waiting' }).execute();
+      scheduledAt = new Date('2027-01-09T21:00:00Z');
+      // Earlier tests' members come first in the claim's order: composing takes them until the batch with this one fails.
+      await t.app.mailWorker.composeAll();
+      expect(t.logs.some((line) => line.msg === 'the daily digests could not be composed')).toBe(true);
+      // Every email queued so far goes out, this file's earlier digests and the waiting one.
+      while ((await t.app.mailWorker.runOnce()) > 0);
+      expect(await t.db.selectFrom('outbound_emails').select('status').where('kind', '=', 'test.waiting').executeTakeFirstOrThrow()).toEqual({ status: 'sent' });
+      expect(await digestsTo(watcher.member)).toEqual([]);
+    } finally {
+      scheduledAt = undefined;
+      await setZone(watcher.member, null);
+    }
+  });
+});
+
 describe('the digest’s List-Unsubscribe link', () => {
   it('turns off every kind in the digest, once, with no session', async () => {
     const watcher = await watcherWithNews(null);
