@@ -149,6 +149,20 @@ describe('the daily digest', () => {
     expect(marks.map((row) => [row.post_id, row.emailed_at !== null])).toEqual([[await firstPostOf(newThread), true], [watchedReply, true], [heldReply, false]]);
   });
 
+  it('shows a resource’s hostile title and summary as inert text', async () => {
+    const reader = await memberWithBrowser(t.app, t.db);
+    const sharer = await memberWithBrowser(t.app, t.db);
+    await hadDigestJustNow(reader.member);
+    await createResource(t.db, { sharer: sharer.member, title: '<script>alert(1)</script> A guide', summary: '[click](javascript:alert(1)) <img src=x onerror=alert(1)>' });
+    await digestsAt('2027-01-09T21:00:00Z');
+    const [digest] = await digestsTo(reader.member);
+    expect(digest!.html).not.toContain('<script>');
+    expect(digest!.html).not.toContain('<img');
+    expect(digest!.html).not.toContain('href="javascript:');
+    expect(digest!.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; A guide');
+    expect(digest!.text).toContain('<script>alert(1)</script> A guide');
+  });
+
   it('sends nothing when nothing is new, and claims the day all the same', async () => {
     const quiet = await memberWithBrowser(t.app, t.db);
     await hadDigestJustNow(quiet.member);
@@ -187,6 +201,8 @@ describe('the daily digest', () => {
     const [perthDigest] = await digestsTo(perth.member);
     expect(perthDigest!.subject).toBe('Your Commons digest for 10 January 2027');
     expect(perthDigest!.text).toContain(`News for ${perth.member.handle}`);
+    // Times in the email are in the member's zone.
+    expect(perthDigest!.text).toMatch(/\d{1,2}:\d{2} [ap]m AWST/);
     expect(await digestsTo(sydney.member)).toHaveLength(1);
   });
 
