@@ -69,7 +69,7 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
     },
     links: { settingsLink: '/settings/notifications', notificationsLink: '/notifications' },
     headers: {
-      fromName: `${shortened(latest.actorName ?? siteName, NAME_IN_FROM)} via ${siteName}`,
+      fromName: fromName(latest, siteName),
       messageId: `<notification-${due.threadId}-${due.batch}.${recipient.id}@${host}>`,
       inReplyTo: `<thread-${due.threadId}.${recipient.id}@${host}>`,
       unsubscribePath: unsubscribePath(kinds[0]!),
@@ -89,6 +89,16 @@ export async function unsubscribeChoices(deps: NotificationEmailDeps, trx: Db, m
   const unsubscribePath = (kind: PreferenceKind) => `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId, kind, version: preferences.versions[kind] })}`;
   const reasons = kinds.map((kind) => ({ reason: KIND_REASONS[kind], label: KIND_LABELS[kind], unsubscribeLink: siteLink(deps.config, unsubscribePath(kind)) }));
   return { kinds, unsubscribePath, reasons };
+}
+
+/**
+ * Who the email says it is from: the member who acted, "via" the site. A moderator acts as "a
+ * moderator" in the app (describeNotification), so a moderation notice or a flag's outcome comes
+ * from the site alone and never names them.
+ */
+export function fromName(latest: NotificationItem, siteName: string): string {
+  if ((MODERATION_NOTIFICATION_KINDS as readonly string[]).includes(latest.kind)) return siteName;
+  return `${shortened(latest.actorName ?? siteName, NAME_IN_FROM)} via ${siteName}`;
 }
 
 /** One line, whatever the title and names hold (outbox.ts makes it one line; this keeps it short). */

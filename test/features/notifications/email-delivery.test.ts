@@ -132,6 +132,28 @@ describe('immediate notification emails', () => {
   });
 });
 
+describe('who an email is from', () => {
+  it('names no moderator: a moderation notice and a flag’s outcome come from the site alone', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const moderator = await memberWithBrowser(t.app, t.db);
+    await t.db.updateTable('members').set({ role: 'moderator' }).where('id', '=', moderator.member.id).execute();
+    const threadId = await startThread(alex.browser, 'questions', { title: 'Moderated here' });
+    const alexsReply = await reply(alex.browser, threadId, 'A reply a moderator acts on');
+    const blairsReply = await reply(blair.browser, threadId, 'A reply Alex flagged');
+    await insertModerationNotifications(t.db, { memberIds: [alex.member.id], kind: 'moderation', actorId: moderator.member.id, threadId, postId: alexsReply });
+    await insertModerationNotifications(t.db, { memberIds: [blair.member.id], kind: 'flag_outcome', actorId: moderator.member.id, threadId, postId: blairsReply });
+
+    await composeAfter(3);
+    for (const member of [alex, blair]) {
+      const emails = await queuedNotificationEmails(t.db, member.member.email);
+      expect(emails).toHaveLength(1);
+      expect(emails[0]!.headers.fromName).toBe('Commons');
+      for (const part of [emails[0]!.subject, emails[0]!.text, emails[0]!.html]) expect(part).not.toContain(moderator.member.displayName);
+    }
+  });
+});
+
 describe('what is not emailed', () => {
   async function aReplyTo(title: string) {
     const alex = await memberWithBrowser(t.app, t.db);
