@@ -56,6 +56,13 @@ async function reply(browser: Browser, threadId: number, body: string): Promise<
   return postIdFrom(response.headers.location);
 }
 
+/** Opens the thread as a member does: /t/:id sends them on to the thread's page, which moves their read position. */
+async function readThread(browser: Browser, threadId: number): Promise<void> {
+  const redirect = await browser.get(`/t/${threadId}`);
+  expect(redirect.statusCode).toBe(303);
+  expect((await browser.get(String(redirect.headers.location))).statusCode).toBe(200);
+}
+
 async function watchCategory(member: TestMember, categoryId: number): Promise<void> {
   await t.db.insertInto('category_watches').values({ member_id: member.id, category_id: categoryId }).execute();
 }
@@ -170,6 +177,13 @@ describe('the daily digest', () => {
     expect(await digestsTo(quiet.member)).toEqual([]);
     const row = await t.db.selectFrom('members').select(sql<string>`notification_digest_sent_for::text`.as('day')).where('id', '=', quiet.member.id).executeTakeFirstOrThrow();
     expect(row.day).toBe('2027-01-10');
+  });
+
+  it('leaves out what the member has already read in its thread', async () => {
+    const { member, browser, threadId } = await watcherWithNews(null);
+    await readThread(browser, threadId);
+    await digestsAt('2027-01-09T21:00:00Z');
+    expect(await digestsTo(member)).toEqual([]);
   });
 
   it('sends nothing to a member who takes nothing in the digest', async () => {

@@ -94,15 +94,17 @@ describe('immediate notification emails', () => {
     const alex = await memberWithBrowser(t.app, t.db);
     const blair = await memberWithBrowser(t.app, t.db);
     const casey = await memberWithBrowser(t.app, t.db);
+    const dana = await memberWithBrowser(t.app, t.db);
     const category = await createCategory(t.db);
     await choose(casey.browser, { watched_reply: 'immediately', watched_thread: 'immediately' });
     await t.db.insertInto('category_watches').values({ member_id: casey.member.id, category_id: category.id }).execute();
 
-    const threadId = await startThread(alex.browser, category.slug, { title: 'Kinds of email', body: `Hello @${blair.member.handle}` });
-    const first = await t.db.selectFrom('posts').select('id').where('thread_id', '=', threadId).where('position', '=', 1).executeTakeFirstOrThrow();
+    const threadId = await startThread(alex.browser, category.slug, { title: 'Kinds of email' });
     await t.db.insertInto('thread_watches').values({ member_id: casey.member.id, thread_id: threadId, level: 'watching' }).onConflict((oc) => oc.doNothing()).execute();
     const blairsReply = await reply(blair.browser, threadId, 'Thanks for asking.');
     const alexsReply = await reply(alex.browser, threadId, 'Could you say more?', blairsReply);
+    // After Blair's reply: replying moves Blair's read position past every post before it.
+    const mention = await reply(dana.browser, threadId, `Over to you, @${blair.member.handle}`);
     const pressed = await pressPostButton(alex.browser, blairsReply, 'answer', { answer: 'yes' }, await csrfOf(alex.browser));
     expect(pressed.statusCode, pressed.body).toBe(303);
     await insertModerationNotifications(t.db, { memberIds: [alex.member.id], kind: 'moderation', actorId: null, threadId, postId: alexsReply });
@@ -111,7 +113,7 @@ describe('immediate notification emails', () => {
     const blairs = await queuedNotificationEmails(t.db, blair.member.email);
     expect(blairs).toHaveLength(1);
     expect(blairs[0]!.text).toContain(`mentioned you in “Kinds of email”`);
-    expect(blairs[0]!.text).toContain(`${SITE}/p/${first.id}`);
+    expect(blairs[0]!.text).toContain(`${SITE}/p/${mention}`);
     expect(blairs[0]!.text).toContain(`replied to your post in “Kinds of email”`);
     expect(blairs[0]!.text).toContain(`${SITE}/p/${alexsReply}`);
     expect(blairs[0]!.text).toContain(`marked your reply as the answer in “Kinds of email”`);
@@ -169,6 +171,22 @@ describe('what is not emailed', () => {
     expect(await t.db.selectFrom('notifications').select('id').where('member_id', '=', alex.member.id).where('read_at', 'is', null).execute()).toEqual([]);
     await composeAfter(3);
     expect(await queuedNotificationEmails(t.db, alex.member.email)).toEqual([]);
+  });
+
+  it('sends nothing about a post the member has since read in its thread, and still sends what they have not reached', async () => {
+    const { alex, blair, threadId } = await aReplyTo('Read in the thread');
+    const redirect = await alex.browser.get(`/t/${threadId}`);
+    expect(redirect.statusCode).toBe(303);
+    expect((await alex.browser.get(String(redirect.headers.location))).statusCode).toBe(200);
+    await composeAfter(3);
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toEqual([]);
+
+    const later = await reply(blair.browser, threadId, 'Posted after Alex read the thread');
+    await composeAfter(10);
+    const [email, ...more] = await queuedNotificationEmails(t.db, alex.member.email);
+    expect(more).toEqual([]);
+    expect(email!.text).toContain(`${SITE}/p/${later}`);
+    expect(email!.text).not.toContain('A reply about Read in the thread');
   });
 
   it('sends nothing about a post hidden, a post deleted, or a thread moved to a category they cannot see, since', async () => {

@@ -106,8 +106,9 @@ export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Pr
  * category closed to members since then tells nobody anything (docs/decisions/0008).
  *
  * Email reads the same rows through the same `visibleTo` filter when it sends
- * (listNotificationsToEmail): only those with `read_at` and `emailed_at` both null, then sets
- * `emailed_at`. One opened in the app has `read_at`, so it is never emailed.
+ * (listNotificationsToEmail): only those with `read_at` and `emailed_at` both null, about a post
+ * the member has not since read in its thread (readInThread), then sets `emailed_at`. One opened
+ * in the app has `read_at`, so it is never emailed.
  */
 
 type NotificationTables = DB & { n: DB['notifications']; p: DB['posts']; t: DB['threads']; c: DB['categories'] };
@@ -214,11 +215,36 @@ export async function listNotificationsToEmail(db: Db, viewer: Viewer, only: { d
     .select([...ITEM_COLUMNS, 'p.body_source', 'n.thread_id', shownName<string | null>('a').as('actor_name')])
     .where('n.read_at', 'is', null)
     .where('n.emailed_at', 'is', null)
+    .where((eb) => eb.not(readInThread(eb)))
     .where((eb) => eb(deliveryOf(eb.ref('n.member_id'), eb.ref('n.kind')), '=', only.delivery))
     .orderBy('n.created_at')
     .orderBy('n.id');
   const rows = await (only.delivery === 'immediately' ? unsent.where('n.thread_id', '=', only.threadId) : unsent.limit(only.limit)).execute();
   return rows.map((row) => ({ ...toNotificationItem(viewer, row), bodySource: row.body_source, threadId: row.thread_id }));
+}
+
+/** What tells a member of a post someone wrote, as opposed to something done to their own. */
+const POST_NOTIFICATION_KINDS = ['reply', 'mention', 'watched_reply', 'watched_thread'] as const;
+
+/**
+ * The member read past the notification's post in the thread after it was made: opening the thread
+ * moves thread_reads, not the notification's `read_at`, and what they have read is not news. The
+ * time matters for a mention added by an edit to a post they had read before. An answer or a
+ * moderation notice is about their own post, which they have always "read", so it still goes.
+ */
+function readInThread(eb: ExpressionBuilder<NotificationTables, 'n' | 'p'>) {
+  return eb.and([
+    eb('n.kind', 'in', POST_NOTIFICATION_KINDS),
+    eb.exists(
+      eb
+        .selectFrom('thread_reads as r')
+        .select('r.member_id')
+        .whereRef('r.member_id', '=', 'n.member_id')
+        .whereRef('r.thread_id', '=', 'p.thread_id')
+        .whereRef('r.last_read_position', '>=', 'p.position')
+        .whereRef('r.updated_at', '>=', 'n.created_at'),
+    ),
+  ]);
 }
 
 /** Staff still see a hidden thread; nobody sees a deleted one. */
