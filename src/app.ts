@@ -85,14 +85,19 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     // Notification emails that have come due, and the daily digests, are composed at the same pace.
     compose: async (limit) => {
       await settings.refreshIfStale();
-      const notificationDeps = { ...deps, unsubscribeTokens };
-      // A digest that cannot be composed (its transaction rolled back, so it is tried again next
-      // poll) must not hold up the emails already queued: logged, and the batch goes on.
+      const notificationDeps = { ...deps, unsubscribeTokens, logError: (error: unknown, message: string) => app.log.error({ err: error }, message) };
+      // Notification emails or digests that cannot be composed (their transaction rolled back, so
+      // they are tried again next poll) must not hold up the emails already queued, password
+      // resets among them: logged, and the batch goes on.
+      const notifications = await sendDueNotificationEmails(notificationDeps, limit).catch((error: unknown) => {
+        app.log.error({ err: error }, 'the notification emails could not be composed');
+        return 0;
+      });
       const digests = await sendDueDigests(notificationDeps, limit).catch((error: unknown) => {
         app.log.error({ err: error }, 'the daily digests could not be composed');
         return 0;
       });
-      return Math.max(await answerAccountRequests(deps, limit), await sendDueNotificationEmails(notificationDeps, limit), digests);
+      return Math.max(await answerAccountRequests(deps, limit), notifications, digests);
     },
     onRecipientRefused: deactivateBouncedMember,
   });

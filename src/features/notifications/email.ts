@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db, Role } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
@@ -8,15 +9,21 @@ import { describeNotification } from '../discussions/notifications.js';
 import { listNotificationsToEmail, MODERATION_NOTIFICATION_KINDS, type NotificationItem } from '../discussions/queries/notifications.js';
 import { KIND_LABELS, KIND_REASONS, NOTIFICATION_MESSAGES } from './messages.js';
 import { findNotificationPreferences, preferenceKindOf, type PreferenceKind } from './preferences.js';
-import { claimDueNotificationEmails, findNotificationRecipient, findThreadForEmail, markNotificationsEmailed, settleNotificationEmail, type DueNotificationEmail } from './queries.js';
+import { claimDueNotificationEmails, findNotificationRecipient, findThreadForEmail, markNotificationsEmailed, postponeNotificationEmail, settleNotificationEmail, type DueNotificationEmail } from './queries.js';
 import type { UnsubscribeTokens } from './unsubscribe.js';
 
-export type NotificationEmailDeps = Pick<Deps, 'db' | 'config' | 'mail' | 'settings'> & { unsubscribeTokens: UnsubscribeTokens };
+export type NotificationEmailDeps = Pick<Deps, 'db' | 'config' | 'mail' | 'settings'> & {
+  unsubscribeTokens: UnsubscribeTokens;
+  /** Where an email that could not be composed is reported. */
+  logError: (error: unknown, message: string) => void;
+};
 
 // Titles and names are a member's words: kept short enough that the subject stays one readable line.
 const TITLE_IN_SUBJECT = 100;
 const NAME_IN_FROM = 100;
 const EXCERPT_CHARS = 300;
+// An email that failed is tried again after this, not on every poll, so one bad row cannot fill the log.
+const RETRY_FAILED_AFTER_MINUTES = 10;
 
 /** At most `max` characters (whole code points), with an ellipsis when cut. */
 export function shortened(text: string, max: number): string {
@@ -27,7 +34,8 @@ export function shortened(text: string, max: number): string {
 /**
  * Sends what is due: claims up to `limit` (member, thread) rows and, in one transaction, builds
  * one email per row from that thread's notifications the member has neither read nor been
- * emailed, still sees, and takes at once; marks them emailed and queues the email. Run by the
+ * emailed, still sees, and takes at once; marks them emailed and queues the email. A row that
+ * fails is logged and put off; the rest of the batch goes on. Run by the
  * mail worker before each batch, on every instance: SKIP LOCKED gives each row to one of them.
  * Returns how many rows it claimed.
  */
@@ -36,7 +44,17 @@ export async function sendDueNotificationEmails(deps: NotificationEmailDeps, lim
   return inTransaction(deps.db, async (trx) => {
     const due = await claimDueNotificationEmails(trx, { intervalMinutes: deps.settings.current.NOTIFICATION_EMAIL_INTERVAL_MINUTES, limit });
     for (const row of due) {
-      await settleNotificationEmail(trx, row, await queueNotificationEmail(deps, trx, row));
+      // Each row behind its own savepoint: one that fails is rolled back, logged and tried again
+      // later, and the others in the batch are still sent.
+      await sql`savepoint notification_email`.execute(trx);
+      try {
+        await settleNotificationEmail(trx, row, await queueNotificationEmail(deps, trx, row));
+        await sql`release savepoint notification_email`.execute(trx);
+      } catch (error) {
+        await sql`rollback to savepoint notification_email`.execute(trx);
+        await postponeNotificationEmail(trx, row, RETRY_FAILED_AFTER_MINUTES);
+        deps.logError(error, `the notification email to member ${row.memberId} about thread ${row.threadId} could not be composed`);
+      }
     }
     return due.length;
   });

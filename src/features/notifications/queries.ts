@@ -67,6 +67,16 @@ export async function settleNotificationEmail(db: Db, due: DueNotificationEmail,
     .execute();
 }
 
+/** A claimed row that could not be composed: due again in `minutes`, its notifications untouched. */
+export async function postponeNotificationEmail(db: Db, due: DueNotificationEmail, minutes: number): Promise<void> {
+  await db
+    .updateTable('notification_emails')
+    .set({ due_at: sql`now() + make_interval(mins => ${minutes})` })
+    .where('member_id', '=', due.memberId)
+    .where('thread_id', '=', due.threadId)
+    .execute();
+}
+
 export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<void> {
   // One statement shape however many ids (decision 0010).
   await db.updateTable('notifications').set({ emailed_at: sql`now()` }).where(sql<boolean>`id = any(${ids}::bigint[])`).execute();

@@ -250,3 +250,30 @@ describe('what is not emailed', () => {
     expect(await queuedNotificationEmails(t.db, alex.member.email)).toEqual([]);
   });
 });
+
+describe('an email that cannot be composed', () => {
+  it('is logged and tried again later, and the rest of the batch is still sent', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const casey = await memberWithBrowser(t.app, t.db);
+    // A zone the settings form would refuse makes composing Alex's email fail.
+    await t.db.updateTable('members').set({ time_zone: 'Mars/Olympus_Mons' }).where('id', '=', alex.member.id).execute();
+    const alexsThread = await startThread(alex.browser, 'questions', { title: 'Alex’s failing email' });
+    await reply(blair.browser, alexsThread, 'A reply Alex cannot be sent yet');
+    const caseysThread = await startThread(casey.browser, 'questions', { title: 'Casey’s email' });
+    await reply(blair.browser, caseysThread, 'A reply Casey is sent');
+
+    await composeAfter(3);
+    expect(await queuedNotificationEmails(t.db, casey.member.email)).toHaveLength(1);
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toEqual([]);
+    expect(t.logs.some((line) => line.msg === `the notification email to member ${alex.member.id} about thread ${alexsThread} could not be composed`)).toBe(true);
+    expect(await t.db.selectFrom('notifications').select('emailed_at').where('member_id', '=', alex.member.id).execute()).toEqual([{ emailed_at: null }]);
+
+    // Not on the next poll, but once its retry time has come, and by then the zone is fixed.
+    await t.db.updateTable('members').set({ time_zone: null }).where('id', '=', alex.member.id).execute();
+    await t.app.mailWorker.composeAll();
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toEqual([]);
+    await composeAfter(10);
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toHaveLength(1);
+  });
+});
