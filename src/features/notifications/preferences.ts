@@ -48,10 +48,12 @@ export async function findNotificationPreferences(db: Db, memberId: number): Pro
 /**
  * Writes the member's choices. Every kind saved gets a row, so a choice the member confirmed
  * stays theirs if a default changes later; a kind's version moves only when its choice does,
- * which is what retires the unsubscribe links already sent for it.
+ * which is what retires the unsubscribe links already sent for it. A kind with no row is at
+ * version 0 (what links sent before any choice are signed over): its first row stays at 0 when
+ * it confirms the default, and is 1 when it changes it.
  */
 export async function upsertDeliveries(db: Db, memberId: number, deliveries: Partial<Record<PreferenceKind, Delivery>>): Promise<void> {
-  const values = Object.entries(deliveries).map(([kind, delivery]) => ({ member_id: memberId, kind, delivery }));
+  const values = (Object.entries(deliveries) as [PreferenceKind, Delivery][]).map(([kind, delivery]) => ({ member_id: memberId, kind, delivery, version: delivery === DEFAULT_DELIVERY[kind] ? 0 : 1 }));
   if (values.length === 0) return;
   await db
     .insertInto('notification_preferences')

@@ -70,13 +70,15 @@ export async function isUnsubscribeCurrent(deps: Pick<Deps, 'db'>, claim: Unsubs
  */
 export async function unsubscribe(deps: Pick<Deps, 'db'>, claim: UnsubscribeClaim): Promise<boolean> {
   if (claim.kind === 'digest') return inTransaction(deps.db, (trx) => unsubscribeFromDigest(trx, claim));
-  // One statement each way: two clicks at once change the row once, and the second finds the version moved.
+  // One statement each way: two clicks at once change the row once, and the second finds the
+  // version moved. Version 0 may have no row yet, or one the member saved with the default.
   const result =
     claim.version === 0
       ? await sql`
           insert into notification_preferences (member_id, kind, delivery, version)
           select id, ${claim.kind}, 'never', 1 from members where id = ${claim.memberId}
-          on conflict do nothing
+          on conflict (member_id, kind) do update set delivery = 'never', version = 1, updated_at = now()
+          where notification_preferences.version = 0
         `.execute(deps.db)
       : await sql`
           update notification_preferences set delivery = 'never', version = version + 1, updated_at = now()

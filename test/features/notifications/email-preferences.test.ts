@@ -43,11 +43,12 @@ describe('/settings/notifications', () => {
     const saved = await stored(member.id);
     expect(saved.digestHour).toBe(17);
     expect(saved.preferences).toEqual([
-      { kind: 'answer', delivery: 'immediately', version: 1 },
+      // A default confirmed stays at version 0, so links sent before the member chose still work.
+      { kind: 'answer', delivery: 'immediately', version: 0 },
       { kind: 'mention', delivery: 'digest', version: 1 },
-      { kind: 'moderation', delivery: 'immediately', version: 1 },
-      { kind: 'reply', delivery: 'immediately', version: 1 },
-      { kind: 'watched_reply', delivery: 'digest', version: 1 },
+      { kind: 'moderation', delivery: 'immediately', version: 0 },
+      { kind: 'reply', delivery: 'immediately', version: 0 },
+      { kind: 'watched_reply', delivery: 'digest', version: 0 },
       { kind: 'watched_thread', delivery: 'never', version: 1 },
     ]);
     const page = await browser.get('/settings/notifications');
@@ -175,6 +176,16 @@ describe('unsubscribing from an email', () => {
     }
     expect((await visitor.get(`/unsubscribe/${memberId}.${kind}.${version}.${flipped}`)).body).toContain('This unsubscribe link is not valid. Nothing has changed.');
     expect((await stored(alex.member.id)).preferences).toEqual([]);
+  });
+
+  it('keeps a link working, once, when the member saves their settings without changing that kind', async () => {
+    const { alex, path } = await emailedReply();
+    const hidden = await alex.browser.openForm('/settings/notifications');
+    expect((await alex.browser.post('/settings/notifications', { ...hidden, ...DEFAULTS })).statusCode).toBe(303);
+    const visitor = new Browser(t.app);
+    expect((await visitor.postRaw(path, '', {}, { withOrigin: false })).statusCode).toBe(200);
+    expect((await stored(alex.member.id)).preferences).toContainEqual({ kind: 'reply', delivery: 'never', version: 1 });
+    await refusedLeaving(() => stored(alex.member.id), () => visitor.postRaw(path, '', {}, { withOrigin: false }), 410, 'already been used');
   });
 
   it('retires a link once the member changes that kind in their settings', async () => {
