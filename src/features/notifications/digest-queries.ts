@@ -23,7 +23,8 @@ export interface ClaimedDigest {
  * PostgreSQL's `at time zone`. "The hour has come" rather than "it is the hour": a member whose
  * hour passed while the site was down, or whose hour a DST change skipped, is taken once when
  * it next runs. Rows another instance holds are skipped, and the date only moves where it
- * differs, so each (member, date) is claimed once whatever runs beside this.
+ * is later than the one they had (moving west never brings a day back), so each (member, date)
+ * is claimed once whatever runs beside this.
  * Only members who take some kind in the digest are taken.
  */
 export async function claimDueDigests(db: Db, { at, siteTimeZone, limit }: { at: Date; siteTimeZone: string; limit: number }): Promise<ClaimedDigest[]> {
@@ -38,7 +39,8 @@ export async function claimDueDigests(db: Db, { at, siteTimeZone, limit }: { at:
       select m.id, ${local}::date as local_date, ${zone} as time_zone,
         coalesce(m.notification_digest_sent_at, now() - make_interval(hours => ${FIRST_WINDOW_HOURS})) as since
       from members m
-      where m.notification_digest_sent_for is distinct from ${local}::date
+      -- Only a later local date: a member who moves west must not have the day before again.
+      where (m.notification_digest_sent_for is null or m.notification_digest_sent_for < ${local}::date)
         and extract(hour from ${local}) >= m.notification_digest_hour
         and m.deactivated_at is null
         and (${takesDigest})

@@ -220,6 +220,18 @@ describe('the daily digest', () => {
     expect(await digestsTo(sydney.member)).toHaveLength(1);
   });
 
+  it('sends no second digest to a member who moves west into a local date before the one they had', async () => {
+    const sydney = await watcherWithNews('Australia/Sydney');
+    await digestsAt('2027-01-09T21:00:00Z'); // 08:00 on the 10th in Sydney
+    expect(await digestsTo(sydney.member)).toHaveLength(1);
+    await watchThread(sydney.member, sydney.threadId);
+    const poster = await memberWithBrowser(t.app, t.db);
+    await reply(poster.browser, sydney.threadId, 'News after the move');
+    await setZone(sydney.member, 'Pacific/Honolulu');
+    await digestsAt('2027-01-09T22:00:00Z'); // 12:00 on the 9th in Honolulu
+    expect(await digestsTo(sydney.member)).toHaveLength(1);
+  });
+
   it('follows the member’s own hour across the end of daylight saving', async () => {
     const early = await watcherWithNews('Australia/Sydney');
     await t.db.updateTable('members').set({ notification_digest_hour: 7 }).where('id', '=', early.member.id).execute();
