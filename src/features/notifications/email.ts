@@ -9,7 +9,7 @@ import { describeNotification } from '../discussions/notifications.js';
 import { listNotificationsToEmail, MODERATION_NOTIFICATION_KINDS, type NotificationItem } from '../discussions/queries/notifications.js';
 import { KIND_LABELS, KIND_REASONS, NOTIFICATION_MESSAGES } from './messages.js';
 import { findNotificationPreferences, preferenceKindOf, type PreferenceKind } from './preferences.js';
-import { claimDueNotificationEmails, findNotificationRecipient, findThreadForEmail, markNotificationsEmailed, postponeNotificationEmail, settleNotificationEmail, type DueNotificationEmail } from './queries.js';
+import { claimDueNotificationEmails, findNotificationRecipient, markNotificationsEmailed, postponeNotificationEmail, settleNotificationEmail, type DueNotificationEmail } from './queries.js';
 import type { UnsubscribeTokens } from './unsubscribe.js';
 
 export type NotificationEmailDeps = Pick<Deps, 'db' | 'config' | 'mail' | 'settings'> & {
@@ -62,8 +62,8 @@ export async function sendDueNotificationEmails(deps: NotificationEmailDeps, lim
 
 async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due: DueNotificationEmail): Promise<boolean> {
   const recipient = await findNotificationRecipient(trx, due.memberId);
-  const thread = await findThreadForEmail(trx, due.threadId);
-  if (!recipient || !thread) return false;
+  // A thread gone from the database has no notifications left to list.
+  if (!recipient) return false;
   const items = await listNotificationsToEmail(trx, { id: recipient.id, role: recipient.role as Role }, { delivery: 'immediately', threadId: due.threadId });
   if (items.length === 0) return false;
 

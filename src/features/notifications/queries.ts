@@ -98,7 +98,3 @@ export async function findNotificationRecipient(db: Db, memberId: number) {
     .where((eb) => eb.or([eb('suspended_until', 'is', null), eb('suspended_until', '<=', sql<Date>`now()`)]))
     .executeTakeFirst();
 }
-
-export async function findThreadForEmail(db: Db, threadId: number) {
-  return db.selectFrom('threads').select(['id', 'title']).where('id', '=', threadId).executeTakeFirst();
-}

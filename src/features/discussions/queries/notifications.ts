@@ -79,7 +79,7 @@ export interface MarkedAnswer {
  * to one who muted the thread, or to one who can no longer see the category or the thread.
  */
 export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Promise<void> {
-  await db
+  const rows = await db
     .insertInto('notifications')
     .columns(['member_id', 'kind', 'actor_id', 'thread_id', 'post_id'])
     .expression((eb) =>
@@ -96,8 +96,8 @@ export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Pr
     )
     .onConflict((oc) => oc.doNothing())
     .returning('id')
-    .execute()
-    .then((rows) => pendNotificationEmails(db, rows.map((row) => row.id)));
+    .execute();
+  await pendNotificationEmails(db, rows.map((row) => row.id));
 }
 
 /*

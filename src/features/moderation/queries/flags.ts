@@ -209,13 +209,13 @@ export async function insertModerationNotifications(
 ): Promise<void> {
   const memberIds = [...new Set(notice.memberIds)];
   if (memberIds.length === 0) return;
-  await db
+  const rows = await db
     .insertInto('notifications')
     .values(memberIds.map((memberId) => ({ member_id: memberId, kind: notice.kind, actor_id: notice.actorId, thread_id: notice.threadId, post_id: notice.postId })))
     .onConflict((oc) => oc.constraint('notifications_once').doUpdateSet(NOTIFIED_AGAIN))
     .returning('id')
-    .execute()
-    .then((rows) => pendNotificationEmails(db, rows.map((row) => row.id)));
+    .execute();
+  await pendNotificationEmails(db, rows.map((row) => row.id));
 }
 
 /** Tells a thread's author that a moderator hid or deleted it (the notice points at its first post; the reason is on their moderation record). */
