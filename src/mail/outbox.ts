@@ -41,7 +41,12 @@ export interface ClaimedEmail {
 
 /** Header values are one line: a CR or LF here would let a title inject headers. */
 export function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  // Bidi embeddings, overrides and isolates go (a header has no markup to isolate a name with, and
+  // an unclosed override reverses what follows it); C0 and C1 controls and line separators become a space.
+  return value
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .trim();
 }
 
 // Long enough for "<a display name of 100 characters> via <a site name of 60>".

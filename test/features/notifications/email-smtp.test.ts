@@ -59,11 +59,12 @@ describe('notification email on the wire', () => {
   });
 
   // PostgreSQL refuses NUL in text, so a name or title can never hold one; oneLine (mail/outbox.ts) strips it with the other controls.
-  it('makes a 1,000-character title and a display name with CR, LF and other controls one safe Subject and one From line', async () => {
+  it('makes a 1,000-character title and a display name with CR, LF, bidi and other controls one safe Subject and one From line', async () => {
     const alex = await memberWithBrowser(t.app, t.db);
     const blair = await memberWithBrowser(t.app, t.db);
     const threadId = await startThread(alex.browser, 'questions', { title: 'Injected' });
-    const hostileName = 'Blair\r\nBcc: victim@evil.example\r\n\u001b\u2028X-Evil: yes';
+    // With bidi controls (which could reverse the words around the name) and a C1 control (NEL).
+    const hostileName = 'Blair\u2066\r\nBcc: victim@evil.example\r\n\u001b\u0085\u2028X-Evil: yes\u202e';
     await t.db.updateTable('members').set({ display_name: hostileName }).where('id', '=', blair.member.id).execute();
     // The longest title a thread may have (150 characters), with a line break in it.
     await t.db.updateTable('threads').set({ title: `Long\r\nBcc: x@evil.example ${'t'.repeat(124)}` }).where('id', '=', threadId).execute();
