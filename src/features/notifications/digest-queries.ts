@@ -43,6 +43,10 @@ export async function claimDueDigests(db: Db, { at, siteTimeZone, limit }: { at:
       where (m.notification_digest_sent_for is null or m.notification_digest_sent_for < ${local}::date)
         and extract(hour from ${local}) >= m.notification_digest_hour
         and m.deactivated_at is null
+        -- Not claimed (so the day is not used up) while suspended or awaiting approval: they get
+        -- that day's digest once the suspension ends or they are approved.
+        and m.awaiting_approval_since is null
+        and (m.suspended_until is null or m.suspended_until <= now())
         and (${takesDigest})
       order by m.id
       limit ${limit}

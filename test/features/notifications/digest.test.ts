@@ -232,6 +232,16 @@ describe('the daily digest', () => {
     expect(await digestsTo(sydney.member)).toHaveLength(1);
   });
 
+  it('sends nothing while a member is suspended, and that day’s digest once the suspension ends', async () => {
+    const suspended = await watcherWithNews(null);
+    await t.db.updateTable('members').set({ suspended_until: sql`now() + interval '1 day'`, suspension_reason: 'Testing' }).where('id', '=', suspended.member.id).execute();
+    await digestsAt('2027-01-09T21:00:00Z');
+    expect(await digestsTo(suspended.member)).toEqual([]);
+    await t.db.updateTable('members').set({ suspended_until: sql`now() - interval '1 second'` }).where('id', '=', suspended.member.id).execute();
+    await digestsAt('2027-01-09T22:00:00Z');
+    expect(await digestsTo(suspended.member)).toHaveLength(1);
+  });
+
   it('follows the member’s own hour across the end of daylight saving', async () => {
     const early = await watcherWithNews('Australia/Sydney');
     await t.db.updateTable('members').set({ notification_digest_hour: 7 }).where('id', '=', early.member.id).execute();
