@@ -18,7 +18,9 @@ import * as m0016 from './0016_eligibility.js';
 import * as m0017 from './0017_address_change.js';
 import * as m0018 from './0018_agency_coordinators.js';
 import * as m0019 from './0019_usage_indexes.js';
+import * as m0020 from './0020_notification_email.js';
 import * as m0021 from './0021_deactivation_reasons_again.js';
+import * as m0022 from './0022_digest.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -44,5 +46,7 @@ export const migrations: Record<string, Migration> = {
   '0017_address_change': m0017,
   '0018_agency_coordinators': m0018,
   '0019_usage_indexes': m0019,
+  '0020_notification_email': m0020,
   '0021_deactivation_reasons_again': m0021,
+  '0022_digest': m0022,
 };

@@ -20,6 +20,10 @@ import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
 import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
+import { sendDueDigests } from './features/notifications/digest.js';
+import { sendDueNotificationEmails } from './features/notifications/email.js';
+import notificationRoutes from './features/notifications/routes.js';
+import { unsubscribeTokens as makeUnsubscribeTokens } from './features/notifications/unsubscribe.js';
 import memberRoutes from './features/members/routes.js';
 import pageRoutes from './features/pages/routes.js';
 import fileRoutes from './features/resources/files/routes.js';
@@ -69,6 +73,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   const { db } = database;
   const templates = loadTemplates();
   const settings = new SiteSettings(db, config.site, now);
+  const unsubscribeTokens = makeUnsubscribeTokens(sessionSecrets);
   const app = Fastify(serverOptions(config, templates, settings, logStream));
   const mailWorker = new MailWorker({
     db,
@@ -77,9 +82,22 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     pollSeconds: config.mail.pollSeconds,
     log: app.log,
     // Sign-up emails follow the sign-up settings: read again, if stale, before each batch.
+    // Notification emails that have come due, and the daily digests, are composed at the same pace.
     compose: async (limit) => {
       await settings.refreshIfStale();
-      return answerAccountRequests(deps, limit);
+      const notificationDeps = { ...deps, unsubscribeTokens, logError: (error: unknown, message: string) => app.log.error({ err: error }, message) };
+      // Notification emails or digests that cannot be composed (their transaction rolled back, so
+      // they are tried again next poll) must not hold up the emails already queued, password
+      // resets among them: logged, and the batch goes on.
+      const notifications = await sendDueNotificationEmails(notificationDeps, limit).catch((error: unknown) => {
+        app.log.error({ err: error }, 'the notification emails could not be composed');
+        return 0;
+      });
+      const digests = await sendDueDigests(notificationDeps, limit).catch((error: unknown) => {
+        app.log.error({ err: error }, 'the daily digests could not be composed');
+        return 0;
+      });
+      return Math.max(await answerAccountRequests(deps, limit), notifications, digests);
     },
     onRecipientRefused: deactivateBouncedMember,
   });
@@ -109,6 +127,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(discussionRoutes, { deps });
     await features.register(resourceRoutes, { deps });
     await features.register(memberRoutes, { deps });
+    await features.register(notificationRoutes, { deps, unsubscribeTokens });
     await features.register(flagRoutes, { deps });
     await features.register(moderationRoutes, { deps });
     await features.register(awaitingApprovalRoutes);

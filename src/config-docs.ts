@@ -153,6 +153,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   FIRST_POSTS_HELD: { section: 'Membership', default: '0', description: 'A new member\'s first this many posts wait for a moderator\'s approval, seen only by them and staff until then; 0 holds none.' },
   REPEATED_TEXT_THREADS: { section: 'Membership', default: '3', description: 'A member who posts the same text (ignoring case and spacing) in this many threads within `REPEATED_TEXT_MINUTES` has the repeat held for a moderator.' },
   REPEATED_TEXT_MINUTES: { section: 'Membership', default: '10', description: 'The window, in minutes, for `REPEATED_TEXT_THREADS`.' },
+  NOTIFICATION_EMAIL_INTERVAL_MINUTES: { section: 'Email', default: '10', description: 'A member gets at most one notification email per thread in this many minutes; what happens in between waits for the next one.' },
   RATE_LIMIT_REACTIONS_PER_HOUR: { section: 'Rate limits', default: '300', description: '"Helpful" reactions each member may give or take back in an hour.' },
   RATE_LIMIT_SIGNIN_ATTEMPTS_PER_HOUR: { section: 'Rate limits', default: '200', description: 'Every sign-in attempt from one client address per hour, a cap for abuse; past it, 429 with `Retry-After`.' },
   RATE_LIMIT_SIGNUPS_PER_HOUR: { section: 'Rate limits', default: '20', description: 'Sign-up requests per client address per hour (generous, for a department behind one gateway).' },

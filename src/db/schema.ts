@@ -211,6 +211,26 @@ export interface Members {
   awaiting_approval_since: ColumnType<Date | null, Date | string | null, Date | string | null>;
   deactivation_reason: string | null;
   reconfirmation_reminded_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  notification_digest_hour: Generated<number>;
+  notification_digest_sent_for: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  notification_digest_sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  notification_digest_version: Generated<number>;
+}
+
+export interface NotificationEmails {
+  member_id: number;
+  thread_id: number;
+  due_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  last_sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  batches: Generated<number>;
+}
+
+export interface NotificationPreferences {
+  member_id: number;
+  kind: string;
+  delivery: string;
+  version: Generated<number>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface Notifications {
@@ -222,6 +242,7 @@ export interface Notifications {
   post_id: number;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   read_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  emailed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface OutboundEmails {
@@ -492,6 +513,8 @@ export interface DB {
   member_devices: MemberDevices;
   member_warnings: MemberWarnings;
   members: Members;
+  notification_emails: NotificationEmails;
+  notification_preferences: NotificationPreferences;
   notifications: Notifications;
   outbound_emails: OutboundEmails;
   passkeys: Passkeys;

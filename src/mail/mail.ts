@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { afterCommit } from '../db/transaction.js';
 import type { Db } from '../db/types.js';
 import type { Templates } from '../lib/templates.js';
-import { enqueueEmail } from './outbox.js';
+import { enqueueEmail, type EmailExtras } from './outbox.js';
 
 /**
  * The one way a feature sends an email: `mail.queue(trx, 'auth-verify', { to, subject, links })`
@@ -18,6 +18,10 @@ export interface EmailToQueue {
   links?: Record<string, string>;
   data?: Record<string, unknown>;
   replyTo?: string;
+  /** What the email is for in the operators' listings, when it is not the template's name (`notification.digest`). */
+  kind?: string;
+  /** Headers for notification email: a sender's name, threading ids, and the unsubscribe path (made absolute here). */
+  headers?: Omit<EmailExtras, 'replyTo' | 'listUnsubscribe'> & { unsubscribePath?: string };
 }
 
 export interface Mail {
@@ -26,8 +30,17 @@ export interface Mail {
 }
 
 /** An absolute link on this site: hosts always come from PUBLIC_URL, never from a request. */
-function siteLink(config: Pick<Config, 'publicUrl'>, path: string): string {
+export function siteLink(config: Pick<Config, 'publicUrl'>, path: string): string {
   return new URL(path, config.publicUrl).toString();
+}
+
+function extrasOf(config: Pick<Config, 'publicUrl'>, email: EmailToQueue): EmailExtras {
+  const { unsubscribePath, ...headers } = email.headers ?? {};
+  return {
+    ...(email.replyTo ? { replyTo: email.replyTo } : {}),
+    ...headers,
+    ...(unsubscribePath ? { listUnsubscribe: siteLink(config, unsubscribePath) } : {}),
+  };
 }
 
 export function createMail(templates: Templates, config: Pick<Config, 'siteName' | 'publicUrl'>, nudgeWorker: () => void): Mail {
@@ -43,8 +56,8 @@ export function createMail(templates: Templates, config: Pick<Config, 'siteName'
         ...(templates.has(html) ? { html: templates.render(html, data) } : {}),
         // `auth-new-device` is listed to operators as `auth.new-device`: the feature, a dot,
         // then what the email is for (which may have hyphens of its own).
-        kind: template.replace('-', '.'),
-        ...(email.replyTo ? { extras: { replyTo: email.replyTo } } : {}),
+        kind: email.kind ?? template.replace('-', '.'),
+        extras: extrasOf(config, email),
       });
       afterCommit(db, nudgeWorker);
       return id;

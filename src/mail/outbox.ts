@@ -9,6 +9,14 @@ import type { Db } from '../db/types.js';
 
 export interface EmailExtras {
   replyTo?: string;
+  /** Who the email is from, shown before the site's own address ("Alex via Commons"). */
+  fromName?: string;
+  /** An https link that unsubscribes from this kind of email in one click (RFC 8058). */
+  listUnsubscribe?: string;
+  /** This email's own Message-ID, `<local@host>`. */
+  messageId?: string;
+  /** The Message-ID this email follows (In-Reply-To and References): mail clients group by it. */
+  inReplyTo?: string;
 }
 
 export interface OutgoingEmail {
@@ -33,7 +41,21 @@ export interface ClaimedEmail {
 
 /** Header values are one line: a CR or LF here would let a title inject headers. */
 export function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+  // Bidi embeddings, overrides and isolates go (a header has no markup to isolate a name with, and
+  // an unclosed override reverses what follows it); C0 and C1 controls and line separators become a space.
+  return value
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .trim();
+}
+
+// Long enough for "<a display name of 100 characters> via <a site name of 60>".
+const FROM_NAME_MAX = 170;
+
+/** Every extra becomes a header: each is made one line, and a display name no longer than FROM_NAME_MAX characters. */
+function oneLineExtras(extras: EmailExtras): EmailExtras {
+  const lines = Object.fromEntries(Object.entries(extras).map(([name, value]) => [name, oneLine(String(value))])) as EmailExtras;
+  return lines.fromName === undefined ? lines : { ...lines, fromName: Array.from(lines.fromName).slice(0, FROM_NAME_MAX).join('') };
 }
 
 export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number> {
@@ -44,7 +66,7 @@ export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number
       subject: oneLine(email.subject).slice(0, 300),
       text_body: email.text,
       html_body: email.html ?? null,
-      headers: JSON.stringify(email.extras ?? {}),
+      headers: JSON.stringify(oneLineExtras(email.extras ?? {})),
       kind: email.kind,
     })
     .returning('id')

@@ -44,16 +44,28 @@ export function isRecipientRefused(error: unknown): boolean {
   return NO_SUCH_MAILBOX_CODES.includes(responseCode) && !(typeof response === 'string' && /\b5\.7\.\d/.test(response));
 }
 
+/** MAIL_FROM's bare address (it may be `Name <address>`). */
+function addressOf(from: string): string {
+  return /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+}
+
 export function toNodemailerMessage(from: string, email: ClaimedEmail): Mail.Options {
+  const { replyTo, fromName, listUnsubscribe, messageId, inReplyTo } = email.extras;
   return {
-    from,
+    // Nodemailer quotes and encodes the name; outbox.ts made it one line.
+    from: fromName ? { name: fromName, address: addressOf(from) } : from,
     to: email.to,
     subject: email.subject,
     text: email.text,
     ...(email.html ? { html: email.html } : {}),
-    ...(email.extras.replyTo ? { replyTo: email.extras.replyTo } : {}),
-    // Replies to automated mail go nowhere useful; say so to auto-responders.
-    headers: { 'Auto-Submitted': 'auto-generated' },
+    ...(replyTo ? { replyTo } : {}),
+    ...(messageId ? { messageId } : {}),
+    ...(inReplyTo ? { inReplyTo, references: inReplyTo } : {}),
+    headers: {
+      // Replies to automated mail go nowhere useful; say so to auto-responders.
+      'Auto-Submitted': 'auto-generated',
+      ...(listUnsubscribe ? { 'List-Unsubscribe': `<${listUnsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+    },
     disableFileAccess: true,
     disableUrlAccess: true,
   };

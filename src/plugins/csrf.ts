@@ -38,6 +38,11 @@ declare module 'fastify' {
      * multipart body unread, since it has no token to show.
      */
     multipartForm?: boolean;
+    /**
+     * The route's signed link is its authority (the one-click unsubscribe of RFC 8058, which a
+     * mail provider POSTs from its own servers): no Origin and no form token are asked for.
+     */
+    signedLink?: boolean;
   }
 }
 
@@ -82,7 +87,7 @@ export default fp<{ config: Config; secrets: string[] }>(
     });
 
     app.addHook('onRequest', async (request) => {
-      if (SAFE_METHODS.has(request.method) || isSameOrigin(request, publicOrigin)) return;
+      if (SAFE_METHODS.has(request.method) || isSameOrigin(request, publicOrigin) || request.routeOptions.config.signedLink) return;
       request.log.warn({ origin: request.headers.origin ?? null, secFetchSite: request.headers['sec-fetch-site'] ?? null }, 'refused a cross-origin request');
       throw new Forbidden(PAGE_MESSAGES.formExpired);
     });
@@ -95,7 +100,7 @@ export default fp<{ config: Config; secrets: string[] }>(
     });
 
     app.addHook('preHandler', async (request) => {
-      if (SAFE_METHODS.has(request.method)) return;
+      if (SAFE_METHODS.has(request.method) || request.routeOptions.config.signedLink) return;
       if (request.routeOptions.config.multipartForm && isMultipart(request)) return;
       request.verifyCsrfToken((request.body as Record<string, unknown> | undefined)?._csrf);
     });

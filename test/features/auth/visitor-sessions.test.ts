@@ -1,8 +1,10 @@
 import Tokens from '@fastify/csrf';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionSecretsFor } from '../../../src/db/data-dir.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { issueEmailChangeToken, issueToken } from '../../../src/features/auth/tokens.js';
+import { unsubscribeTokens } from '../../../src/features/notifications/unsubscribe.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
 import { Browser, buildTestApp, countRows, hiddenFields, TEST_HOST, type TestApp } from '../../support/app.js';
 import { createMember, GOOD_PASSWORD, linksInLatestEmail, pathOf, signIn, type TestMember } from '../../support/members.js';
@@ -63,6 +65,8 @@ describe('a visitor who is not signed in', () => {
       '/verify/:token': await emailedPath('visitor.pages@finance.gov.au', '/verify/'),
       // Asked for by a signed-in member; opened here in a browser that is not signed in.
       '/reconfirm/:token': `/reconfirm/${await issueToken(t.db, 'reconfirm', member.canonicalEmail, member.id)}`,
+      // The unsubscribe link of a notification email, as the worker signs it.
+      '/unsubscribe/:token': `/unsubscribe/${unsubscribeTokens(sessionSecretsFor(t.config)).sign({ memberId: member.id, kind: 'reply', version: 0 })}`,
       '/email-change/:token': `/email-change/${await issueEmailChangeToken(t.db, member.id, { address: 'moved.visitor.pages@treasury.gov.au', canonical: 'moved.visitor.pages@treasury.gov.au' })}`,
     };
 

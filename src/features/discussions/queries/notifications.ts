@@ -4,6 +4,8 @@ import type { Db } from '../../../db/types.js';
 import { isStaff, STAFF_ROLES, type Viewer } from '../access.js';
 import { firstPostHeld } from './counts.js';
 import { shownName } from '../../members/names.js';
+import { pendNotificationEmails } from '../../notifications/queries.js';
+import { deliveryOf } from '../../notifications/preferences.js';
 
 /** Why a member hears about a post; when several apply, the first in this list wins. */
 export const NOTIFICATION_KINDS = ['answer', 'reply', 'mention', 'watched_reply', 'watched_thread'] as const;
@@ -34,7 +36,7 @@ export interface PostAudience {
 export async function insertPostNotifications(db: Db, audience: PostAudience): Promise<number> {
   const handles = audience.mentionedHandles.map((handle) => handle.toLowerCase());
   const watchers = !audience.mentionsOnly;
-  const result = await sql`
+  const result = await sql<{ id: number }>`
     with candidates (member_id, kind, rank) as (
       select ${audience.repliedToMemberId}::bigint, 'reply', 1 where ${audience.repliedToMemberId}::bigint is not null
       union all
@@ -57,8 +59,10 @@ export async function insertPostNotifications(db: Db, audience: PostAudience): P
       and (m.role in ('moderator', 'administrator') or (c.visible_to = 'members' and t.hidden_at is null))
       and not exists (select 1 from thread_watches w where w.member_id = chosen.member_id and w.thread_id = ${audience.threadId} and w.level = 'muted')
     on conflict do nothing
+    returning id
   `.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  await pendNotificationEmails(db, result.rows.map((row) => row.id));
+  return result.rows.length;
 }
 
 export interface MarkedAnswer {
@@ -75,7 +79,7 @@ export interface MarkedAnswer {
  * to one who muted the thread, or to one who can no longer see the category or the thread.
  */
 export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Promise<void> {
-  await db
+  const rows = await db
     .insertInto('notifications')
     .columns(['member_id', 'kind', 'actor_id', 'thread_id', 'post_id'])
     .expression((eb) =>
@@ -91,7 +95,9 @@ export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Pr
         .where((eb) => eb.not(eb.exists(eb.selectFrom('thread_watches as w').select('w.member_id').whereRef('w.member_id', '=', 'm.id').where('w.thread_id', '=', answer.threadId).where('w.level', '=', 'muted')))),
     )
     .onConflict((oc) => oc.doNothing())
+    .returning('id')
     .execute();
+  await pendNotificationEmails(db, rows.map((row) => row.id));
 }
 
 /*
@@ -99,9 +105,10 @@ export async function insertAnswerNotification(db: Db, answer: MarkedAnswer): Pr
  * row is read, not when it was made: a post deleted or hidden, a thread deleted or hidden, or a
  * category closed to members since then tells nobody anything (docs/decisions/0008).
  *
- * Email (a later feature) changes nothing here: its job adds an `emailed_at` column, reads the
- * rows with `read_at` and `emailed_at` both null through the same `visibleTo` filter, and sets
- * `emailed_at`. One opened in the app has `read_at`, so it is never emailed.
+ * Email reads the same rows through the same `visibleTo` filter when it sends
+ * (listNotificationsToEmail): only those with `read_at` and `emailed_at` both null, about a post
+ * the member has not since read in its thread (readInThread), then sets `emailed_at`. One opened
+ * in the app has `read_at`, so it is never emailed.
  */
 
 type NotificationTables = DB & { n: DB['notifications']; p: DB['posts']; t: DB['threads']; c: DB['categories'] };
@@ -128,7 +135,7 @@ function visibleTo(eb: ExpressionBuilder<NotificationTables, 'n' | 'p' | 't' | '
 }
 
 /** The member's notifications that they may still see, with their posts, threads and categories joined. */
-function visibleNotifications(db: Db, viewer: Viewer) {
+export function visibleNotifications(db: Db, viewer: Viewer) {
   return db
     .selectFrom('notifications as n')
     .innerJoin('posts as p', 'p.id', 'n.post_id')
@@ -161,31 +168,83 @@ export interface NotificationItem {
 export async function listNotifications(db: Db, viewer: Viewer, { limit, offset }: { limit: number; offset: number }): Promise<NotificationItem[]> {
   const rows = await visibleNotifications(db, viewer)
     .leftJoin('members as a', 'a.id', 'n.actor_id')
-    .select(['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 'n.actor_id', 't.author_id', 't.title', 't.hidden_at', 't.hidden_reason', 't.deleted_at', 'c.name as category_name', shownName<string | null>('a').as('actor_name')])
+    .select([...ITEM_COLUMNS, shownName<string | null>('a').as('actor_name')])
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc')
     .limit(limit)
     .offset(offset)
     .execute();
-  return rows.map((row) => {
-    const gone = threadGoneFor(viewer, row);
-    const ownThread = row.author_id === viewer.id;
-    // The reason is told to the thread's author; a flagger or a reply's author learns only what became of it.
-    const threadGone = gone && !ownThread ? { as: gone.as, reason: null } : gone;
-    return {
-      id: row.id,
-      kind: row.kind as NotificationKind,
-      actorName: row.actor_name,
-      postId: row.post_id,
-      repliesToThread: row.reply_to_post_id === null,
-      threadTitle: gone && !ownThread ? null : row.title,
-      withoutModerator: row.actor_id === null,
-      threadGone,
-      categoryName: row.category_name,
-      createdAt: row.created_at,
-      read: row.read_at !== null,
-    };
-  });
+  return rows.map((row) => toNotificationItem(viewer, row));
+}
+
+type NotificationRow = { id: number; kind: string; post_id: number; created_at: Date; read_at: Date | null; reply_to_post_id: number | null; actor_id: number | null; author_id: number; title: string; hidden_at: Date | null; hidden_reason: string | null; deleted_at: Date | null; category_name: string; actor_name: string | null };
+
+/** The columns toNotificationItem reads. */
+const ITEM_COLUMNS = ['n.id', 'n.kind', 'n.post_id', 'n.created_at', 'n.read_at', 'p.reply_to_post_id', 'n.actor_id', 't.author_id', 't.title', 't.hidden_at', 't.hidden_reason', 't.deleted_at', 'c.name as category_name'] as const;
+
+function toNotificationItem(viewer: Viewer, row: NotificationRow): NotificationItem {
+  const gone = threadGoneFor(viewer, row);
+  const ownThread = row.author_id === viewer.id;
+  // The reason is told to the thread's author; a flagger or a reply's author learns only what became of it.
+  const threadGone = gone && !ownThread ? { as: gone.as, reason: null } : gone;
+  return {
+    id: row.id,
+    kind: row.kind as NotificationKind,
+    actorName: row.actor_name,
+    postId: row.post_id,
+    repliesToThread: row.reply_to_post_id === null,
+    threadTitle: gone && !ownThread ? null : row.title,
+    withoutModerator: row.actor_id === null,
+    threadGone,
+    categoryName: row.category_name,
+    createdAt: row.created_at,
+    read: row.read_at !== null,
+  };
+}
+
+/**
+ * A member's notifications still to be emailed by this delivery: unread, not emailed, still
+ * visible to them, and of a kind they take that way; in one thread for the immediate emails,
+ * across all threads (up to `limit`) for the digest. Oldest first, with each post's source for
+ * its excerpt. The caller holds the lock that keeps a second sender off these rows: the
+ * (member, thread) email row for an immediate email, the member's row for the digest.
+ */
+export async function listNotificationsToEmail(db: Db, viewer: Viewer, only: { delivery: 'immediately'; threadId: number } | { delivery: 'digest'; limit: number }): Promise<(NotificationItem & { bodySource: string; threadId: number })[]> {
+  const unsent = visibleNotifications(db, viewer)
+    .leftJoin('members as a', 'a.id', 'n.actor_id')
+    .select([...ITEM_COLUMNS, 'p.body_source', 'n.thread_id', shownName<string | null>('a').as('actor_name')])
+    .where('n.read_at', 'is', null)
+    .where('n.emailed_at', 'is', null)
+    .where((eb) => eb.not(readInThread(eb)))
+    .where((eb) => eb(deliveryOf(eb.ref('n.member_id'), eb.ref('n.kind')), '=', only.delivery))
+    .orderBy('n.created_at')
+    .orderBy('n.id');
+  const rows = await (only.delivery === 'immediately' ? unsent.where('n.thread_id', '=', only.threadId) : unsent.limit(only.limit)).execute();
+  return rows.map((row) => ({ ...toNotificationItem(viewer, row), bodySource: row.body_source, threadId: row.thread_id }));
+}
+
+/** What tells a member of a post someone wrote, as opposed to something done to their own. */
+const POST_NOTIFICATION_KINDS = ['reply', 'mention', 'watched_reply', 'watched_thread'] as const;
+
+/**
+ * The member read past the notification's post in the thread after it was made: opening the thread
+ * moves thread_reads, not the notification's `read_at`, and what they have read is not news. The
+ * time matters for a mention added by an edit to a post they had read before. An answer or a
+ * moderation notice is about their own post, which they have always "read", so it still goes.
+ */
+function readInThread(eb: ExpressionBuilder<NotificationTables, 'n' | 'p'>) {
+  return eb.and([
+    eb('n.kind', 'in', POST_NOTIFICATION_KINDS),
+    eb.exists(
+      eb
+        .selectFrom('thread_reads as r')
+        .select('r.member_id')
+        .whereRef('r.member_id', '=', 'n.member_id')
+        .whereRef('r.thread_id', '=', 'p.thread_id')
+        .whereRef('r.last_read_position', '>=', 'p.position')
+        .whereRef('r.updated_at', '>=', 'n.created_at'),
+    ),
+  ]);
 }
 
 /** Staff still see a hidden thread; nobody sees a deleted one. */

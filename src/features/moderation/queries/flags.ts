@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import { lockThreadOfPost } from '../../discussions/queries/counts.js';
+import { pendNotificationEmails } from '../../notifications/queries.js';
 import type { FlagReason } from '../schemas.js';
 
 /** A flagged item: one post or one resource (the flags table holds exactly one of the two). */
@@ -191,13 +192,14 @@ export async function setResourceShown(db: Db, resourceId: number): Promise<void
 /**
  * A member has one notification per post and kind (the notifications_once constraint): a later
  * moderation action on the same post (hidden, then warned about; shown, then hidden again) brings
- * that one back, unread and dated now, rather than failing on the constraint.
+ * that one back, unread, not yet emailed and dated now, rather than failing on the constraint.
  */
 export const NOTIFIED_AGAIN = {
   actor_id: sql<number | null>`excluded.actor_id`,
   thread_id: sql<number>`excluded.thread_id`,
   created_at: sql<Date>`now()`,
   read_at: null,
+  emailed_at: null,
 };
 
 /** In-app notices of a moderator's decision: to the flaggers (flag_outcome) or the author (moderation). */
@@ -207,11 +209,13 @@ export async function insertModerationNotifications(
 ): Promise<void> {
   const memberIds = [...new Set(notice.memberIds)];
   if (memberIds.length === 0) return;
-  await db
+  const rows = await db
     .insertInto('notifications')
     .values(memberIds.map((memberId) => ({ member_id: memberId, kind: notice.kind, actor_id: notice.actorId, thread_id: notice.threadId, post_id: notice.postId })))
     .onConflict((oc) => oc.constraint('notifications_once').doUpdateSet(NOTIFIED_AGAIN))
+    .returning('id')
     .execute();
+  await pendNotificationEmails(db, rows.map((row) => row.id));
 }
 
 /** Tells a thread's author that a moderator hid or deleted it (the notice points at its first post; the reason is on their moderation record). */

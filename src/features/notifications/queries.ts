@@ -1,0 +1,100 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/types.js';
+import { deliveryOf } from './preferences.js';
+
+/*
+ * Every time here is the database's (now()), as the outbox's are: rows made in a post's
+ * transaction and the sender on any instance agree on one clock.
+ */
+
+/**
+ * How long a first notification waits for others in its thread, so a burst of replies makes one
+ * email. A constant, not a setting: the per-thread interval (NOTIFICATION_EMAIL_INTERVAL_MINUTES)
+ * is the knob administrators have.
+ */
+export const COALESCE_WINDOW_SECONDS = 120;
+
+/**
+ * Schedules an email for each (member, thread) of these new notifications whose kind the member
+ * takes at once, in the transaction that made them. A row already waiting keeps its time, so
+ * later notifications ride along with the first rather than pushing the email back.
+ */
+export async function pendNotificationEmails(db: Db, notificationIds: number[]): Promise<void> {
+  if (notificationIds.length === 0) return;
+  await sql`
+    insert into notification_emails (member_id, thread_id, due_at)
+    select distinct n.member_id, n.thread_id, now() + make_interval(secs => ${COALESCE_WINDOW_SECONDS})
+    from notifications n
+    where n.id = any(${notificationIds}::bigint[])
+      and ${deliveryOf(sql.ref('n.member_id'), sql.ref('n.kind'))} = 'immediately'
+    on conflict (member_id, thread_id) do update set due_at = coalesce(notification_emails.due_at, excluded.due_at)
+  `.execute(db);
+}
+
+export interface DueNotificationEmail {
+  memberId: number;
+  threadId: number;
+  /** How many emails this member has had about this thread, this one included: part of its Message-ID. */
+  batch: number;
+}
+
+/**
+ * Takes up to `limit` (member, thread) emails that are due and whose thread has not been emailed
+ * to the member within the interval. Rows another sender holds are skipped (SKIP LOCKED); the
+ * caller's transaction keeps them until it has queued the email and marked the notifications.
+ */
+export async function claimDueNotificationEmails(db: Db, { intervalMinutes, limit }: { intervalMinutes: number; limit: number }): Promise<DueNotificationEmail[]> {
+  const rows = await db
+    .selectFrom('notification_emails')
+    .select(['member_id', 'thread_id', 'batches'])
+    .where('due_at', '<=', sql<Date>`now()`)
+    .where((eb) => eb.or([eb('last_sent_at', 'is', null), eb('last_sent_at', '<=', sql<Date>`now() - make_interval(mins => ${intervalMinutes})`)]))
+    .orderBy('due_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+  return rows.map((row) => ({ memberId: row.member_id, threadId: row.thread_id, batch: row.batches + 1 }));
+}
+
+/** Done with a claimed row: sent (counting the batch and starting the interval), or nothing left to send. */
+export async function settleNotificationEmail(db: Db, due: DueNotificationEmail, sent: boolean): Promise<void> {
+  await db
+    .updateTable('notification_emails')
+    .set(sent ? { due_at: null, last_sent_at: sql`now()`, batches: due.batch } : { due_at: null })
+    .where('member_id', '=', due.memberId)
+    .where('thread_id', '=', due.threadId)
+    .execute();
+}
+
+/** A claimed row that could not be composed: due again in `minutes`, its notifications untouched. */
+export async function postponeNotificationEmail(db: Db, due: DueNotificationEmail, minutes: number): Promise<void> {
+  await db
+    .updateTable('notification_emails')
+    .set({ due_at: sql`now() + make_interval(mins => ${minutes})` })
+    .where('member_id', '=', due.memberId)
+    .where('thread_id', '=', due.threadId)
+    .execute();
+}
+
+export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<void> {
+  // One statement shape however many ids (decision 0010).
+  await db.updateTable('notifications').set({ emailed_at: sql`now()` }).where(sql<boolean>`id = any(${ids}::bigint[])`).execute();
+}
+
+/**
+ * Who may be emailed about a thread now, with what the email needs: nobody deactivated,
+ * suspended or still awaiting approval. A hard bounce deactivates the member (the eligibility
+ * rule, features/eligibility/bounces.ts), so it stops these emails here too; this is the one
+ * place the sender asks.
+ */
+export async function findNotificationRecipient(db: Db, memberId: number) {
+  return db
+    .selectFrom('members')
+    .select(['id', 'email', 'role', 'display_name', 'time_zone'])
+    .where('id', '=', memberId)
+    .where('deactivated_at', 'is', null)
+    .where('awaiting_approval_since', 'is', null)
+    .where((eb) => eb.or([eb('suspended_until', 'is', null), eb('suspended_until', '<=', sql<Date>`now()`)]))
+    .executeTakeFirst();
+}

@@ -1,0 +1,206 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
+import { buildTestApp, type TestApp } from '../../support/app.js';
+import { memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
+import { addReplies } from '../../support/forum-rows.js';
+import { createMember } from '../../support/members.js';
+import { decodeHeader, headerValues, minutesPass, queuedNotificationEmails } from '../../support/notification-email.js';
+import { startSmtpServer, type TestSmtpServer } from '../../support/smtp.js';
+import { insertPostNotifications, type NotificationItem } from '../../../src/features/discussions/queries/notifications.js';
+import { notificationSubject } from '../../../src/features/notifications/email.js';
+import { enqueueEmail } from '../../../src/mail/outbox.js';
+
+let smtp: TestSmtpServer;
+let transport: MailTransport;
+let t: TestApp;
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  t = await buildTestApp({ env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '10000' }, transport: (transport = smtpTransport(smtp.url, 'Commons <no-reply@commons.test>')) });
+});
+afterAll(async () => {
+  await t?.close();
+  await transport?.close();
+  await smtp?.stop();
+});
+beforeEach(async () => {
+  smtp.reset();
+  await smtp.start();
+});
+
+/** Runs the worker until a round claims nothing: composes what is due, sends what is queued. */
+async function drain(app = t.app): Promise<void> {
+  while ((await app.mailWorker.runOnce()) > 0);
+}
+
+function receivedBy(address: string) {
+  return smtp.received.filter((message) => message.recipients.includes(address));
+}
+
+describe('notification email on the wire', () => {
+  it('carries one-click unsubscribe, its Message-ID and the thread’s In-Reply-To and References', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(alex.browser, 'questions', { title: 'Headers' });
+    expect((await postReply(blair.browser, threadId, { body: 'A reply' })).statusCode).toBe(303);
+    await minutesPass(t.db, 3);
+    await drain();
+
+    const [message, ...more] = receivedBy(alex.member.email);
+    expect(more).toEqual([]);
+    expect(headerValues(message!.raw, 'List-Unsubscribe')).toEqual([expect.stringMatching(new RegExp(`^<http://127\\.0\\.0\\.1:3000/unsubscribe/${alex.member.id}\\.reply\\.0\\.[A-Za-z0-9_-]{43}>$`))]);
+    expect(headerValues(message!.raw, 'List-Unsubscribe-Post')).toEqual(['List-Unsubscribe=One-Click']);
+    expect(headerValues(message!.raw, 'Message-ID')).toEqual([`<notification-${threadId}-1.${alex.member.id}@127.0.0.1>`]);
+    expect(headerValues(message!.raw, 'In-Reply-To')).toEqual([`<thread-${threadId}.${alex.member.id}@127.0.0.1>`]);
+    expect(headerValues(message!.raw, 'References')).toEqual([`<thread-${threadId}.${alex.member.id}@127.0.0.1>`]);
+    expect(decodeHeader(headerValues(message!.raw, 'From')[0]!)).toBe(`${blair.member.displayName} via Commons <no-reply@commons.test>`);
+    expect(message!.raw).toMatch(/Content-Type: text\/plain/);
+    expect(message!.raw).toMatch(/Content-Type: text\/html/);
+  });
+
+  // PostgreSQL refuses NUL in text, so a name or title can never hold one; oneLine (mail/outbox.ts) strips it with the other controls.
+  it('makes a 1,000-character title and a display name with CR, LF, bidi and other controls one safe Subject and one From line', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(alex.browser, 'questions', { title: 'Injected' });
+    // With bidi controls (which could reverse the words around the name) and a C1 control (NEL).
+    const hostileName = 'Blair\u2066\r\nBcc: victim@evil.example\r\n\u001b\u0085\u2028X-Evil: yes\u202e';
+    await t.db.updateTable('members').set({ display_name: hostileName }).where('id', '=', blair.member.id).execute();
+    // The longest title a thread may have (150 characters), with a line break in it.
+    await t.db.updateTable('threads').set({ title: `Long\r\nBcc: x@evil.example ${'t'.repeat(124)}` }).where('id', '=', threadId).execute();
+    expect((await postReply(blair.browser, threadId, { body: 'A reply' })).statusCode).toBe(303);
+    await minutesPass(t.db, 3);
+    await drain();
+
+    const [message] = receivedBy(alex.member.email);
+    const subjects = headerValues(message!.raw, 'Subject');
+    expect(subjects).toHaveLength(1);
+    const subject = decodeHeader(subjects[0]!);
+    expect(subject).not.toMatch(/[\r\n\0]/);
+    expect(subject.startsWith('Blair Bcc: victim@evil.example X-Evil: yes replied to your thread “Long Bcc: x@evil.example ttt')).toBe(true);
+    expect(subject.endsWith('t…”')).toBe(true);
+    expect(Array.from(subject).length).toBeLessThanOrEqual(240);
+    const froms = headerValues(message!.raw, 'From');
+    expect(froms).toHaveLength(1);
+    expect(decodeHeader(froms[0]!)).toBe('"Blair Bcc: victim@evil.example X-Evil: yes via Commons" <no-reply@commons.test>');
+    expect(headerValues(message!.raw, 'Bcc')).toEqual([]);
+    expect(headerValues(message!.raw, 'X-Evil')).toEqual([]);
+    expect(message!.recipients).toEqual([alex.member.email]);
+  });
+
+  it('keeps a 1,000-character title and name with CR, LF and NUL to one short Subject line and one From line on the wire', async () => {
+    const hostile = `Name\r\nBcc: victim@evil.example\u0000${'n'.repeat(1000)}`;
+    const item: NotificationItem = { id: 1, kind: 'reply', actorName: hostile, postId: 1, repliesToThread: true, threadTitle: null, withoutModerator: false, threadGone: null, categoryName: 'Questions', createdAt: new Date(), read: false };
+    const subject = notificationSubject([item], `Title\r\nX-Evil: yes\u0000${'t'.repeat(1000)}`, 'Commons');
+    await enqueueEmail(t.db, { to: 'reader@agency.gov.au', subject, text: 'Hello', kind: 'notification', extras: { fromName: `${hostile} via Commons` } });
+    await drain();
+
+    const [message] = receivedBy('reader@agency.gov.au');
+    const subjects = headerValues(message!.raw, 'Subject');
+    expect(subjects).toHaveLength(1);
+    const decoded = decodeHeader(subjects[0]!);
+    expect(decoded).not.toMatch(/[\r\n\0]/);
+    expect(decoded).toMatch(/^Name Bcc: victim@evil\.example n+… replied to your thread “Title X-Evil: yes t+…”$/);
+    expect(Array.from(decoded).length).toBeLessThanOrEqual(240);
+    const froms = headerValues(message!.raw, 'From');
+    expect(froms).toHaveLength(1);
+    expect(decodeHeader(froms[0]!)).toMatch(/^"Name Bcc: victim@evil\.example n+" <no-reply@commons\.test>$/);
+    expect(headerValues(message!.raw, 'Bcc')).toEqual([]);
+    expect(headerValues(message!.raw, 'X-Evil')).toEqual([]);
+  });
+
+  it('sends each email once with two app instances composing and sending at the same time', async () => {
+    const second = await buildTestApp({ database: t.database, transport: smtpTransport(smtp.url, 'Commons <no-reply@commons.test>') });
+    try {
+      const author = await createMember(t.db);
+      const replier = await createMember(t.db);
+      const threads = [];
+      for (let n = 0; n < 12; n += 1) {
+        const member = await memberWithBrowser(t.app, t.db);
+        const threadId = await startThread(member.browser, 'questions', { title: `Parallel ${n}` });
+        const [postId] = await addReplies(t.db, threadId, replier.id, 1);
+        const category = await t.db.selectFrom('threads').select('category_id').where('id', '=', threadId).executeTakeFirstOrThrow();
+        await t.db.transaction().execute((trx) => insertPostNotifications(trx, { postId: postId!, threadId, categoryId: category.category_id, actorId: replier.id, repliedToMemberId: member.member.id, mentionedHandles: [], newThread: false }));
+        threads.push({ member: member.member, threadId });
+      }
+      expect(author.id).toBeGreaterThan(0);
+      await minutesPass(t.db, 3);
+      await Promise.all([drain(t.app), drain(second.app), drain(t.app), drain(second.app)]);
+      for (const { member } of threads) expect(receivedBy(member.email)).toHaveLength(1);
+      const emailed = await t.db.selectFrom('notifications').select('emailed_at').where('thread_id', 'in', threads.map((thread) => thread.threadId)).execute();
+      expect(emailed.every((row) => row.emailed_at !== null)).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('with the SMTP server down, queues twenty notification emails and sends each once when it is back', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    for (let n = 0; n < 20; n += 1) {
+      // Each its own words: the same text in several threads is held for a moderator.
+      const threadId = await startThread(alex.browser, 'questions', { title: `Outage ${n}`, body: `Question number ${n} about outages` });
+      expect((await postReply(blair.browser, threadId, { body: `Reply ${n}` })).statusCode).toBe(303);
+    }
+    await smtp.stop();
+    await minutesPass(t.db, 3);
+    await drain();
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toHaveLength(20);
+    const pending = await t.db.selectFrom('outbound_emails').select(['status', 'attempts']).where('to_address', '=', alex.member.email).execute();
+    expect(pending.every((row) => row.status === 'pending' && row.attempts === 1)).toBe(true);
+
+    await smtp.start();
+    await t.db.updateTable('outbound_emails').set({ next_attempt_at: sql`now()` }).where('status', '=', 'pending').execute();
+    await drain();
+    const received = receivedBy(alex.member.email);
+    expect(received).toHaveLength(20);
+    expect(new Set(received.map((message) => headerValues(message.raw, 'Message-ID')[0])).size).toBe(20);
+    await drain();
+    expect(receivedBy(alex.member.email)).toHaveLength(20);
+  });
+});
+
+describe('a hard bounce', () => {
+  it('stops further notification email: the refused address’s member is deactivated, and a deactivated member is emailed nothing', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const first = await startThread(alex.browser, 'questions', { title: 'Bounce one', body: 'First question about bounces' });
+    expect((await postReply(blair.browser, first, { body: 'A reply' })).statusCode).toBe(303);
+    smtp.rejectWith(550);
+    await minutesPass(t.db, 3);
+    await drain();
+    smtp.rejectWith(null);
+    expect((await t.db.selectFrom('members').select('deactivated_at').where('id', '=', alex.member.id).executeTakeFirstOrThrow()).deactivated_at).not.toBeNull();
+
+    const second = await t.db.selectFrom('threads').select('category_id').where('id', '=', first).executeTakeFirstOrThrow();
+    const [postId] = await addReplies(t.db, first, blair.member.id, 1);
+    await t.db.transaction().execute((trx) => insertPostNotifications(trx, { postId: postId!, threadId: first, categoryId: second.category_id, actorId: blair.member.id, repliedToMemberId: alex.member.id, mentionedHandles: [], newThread: false }));
+    await minutesPass(t.db, 30);
+    await drain();
+    expect(receivedBy(alex.member.email)).toEqual([]);
+    expect(await queuedNotificationEmails(t.db, alex.member.email)).toHaveLength(1);
+  });
+});
+
+describe('the excerpt in the email', () => {
+  it('is inert: a <script> and a javascript: link in the post are text, never markup or a link', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(alex.browser, 'questions', { title: 'Hostile excerpt' });
+    const response = await postReply(blair.browser, threadId, { body: 'Look <script>alert(1)</script> [here](javascript:alert(2)) <img src=x onerror=alert(3)> <a href="javascript:alert(4)">there</a>' });
+    expect(response.statusCode).toBe(303);
+    const postId = postIdFrom(response.headers.location);
+    await minutesPass(t.db, 3);
+    await t.app.mailWorker.composeAll();
+
+    const [email] = await queuedNotificationEmails(t.db, alex.member.email);
+    expect(email!.html).not.toMatch(/<script/i);
+    expect(email!.html).not.toMatch(/<img/i);
+    expect(email!.html).not.toMatch(/href="javascript:/i);
+    expect(email!.html).not.toMatch(/onerror=/i);
+    const hrefs = [...email!.html.matchAll(/href="([^"]*)"/g)].map((match) => match[1]!);
+    expect(hrefs.every((href) => href.startsWith('http://127.0.0.1:3000/'))).toBe(true);
+    expect(hrefs).toContain(`http://127.0.0.1:3000/p/${postId}`);
+    expect(email!.html).toContain('Look');
+  });
+});
