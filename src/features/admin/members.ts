@@ -16,7 +16,7 @@ import { ADMIN_MESSAGES as M } from './messages.js';
 import { COORDINATOR_MESSAGES } from '../coordinators/messages.js';
 import { isCoordinator } from '../coordinators/queries.js';
 import { listMemberListings, lockActiveAdministrators, lockMember, type MemberFilters, type MemberStatusRow } from './queries.js';
-import { MEMBER_STATUS_NAMES } from './schemas.js';
+import { MEMBER_STATUS_NAMES, type DeactivationReason } from './schemas.js';
 
 /**
  * Roles and deactivation, as administrators change them on /admin and with `npm run admin` (which
@@ -70,12 +70,7 @@ export interface Deactivation {
   sessionsEnded: number;
 }
 
-/**
- * Why a member was deactivated: they are told it when they sign in with the right password
- * (eligibility/messages.ts). Stored in members.deactivation_reason; a deactivation recorded
- * before reasons were, has none and reads as an administrator's.
- */
-export type DeactivationReason = 'administrator' | 'rejected' | 'bounced' | 'domain_not_admitted' | 'left_agency';
+export type { DeactivationReason };
 
 export interface DeactivationOptions {
   /** The coordinator's words, kept in the audit row's details. */

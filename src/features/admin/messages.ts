@@ -19,6 +19,8 @@ export const ADMIN_MESSAGES = {
   unknownAgencyFilter: 'Choose an agency from the list',
   unknownRoleFilter: 'The role must be Member, Moderator or Administrator',
   unknownStatusFilter: 'The status must be Active, Suspended, Awaiting approval or Deactivated',
+  unknownReasonFilter: 'Choose why deactivated from the list',
+  reasonWithOtherStatus: 'Only deactivated members have a reason for it: choose Deactivated or Any status',
   badMemberCursor: 'That page link is not valid; start again from the first page',
   unknownMailState: 'The state must be Waiting to be sent, Retrying or Failed',
   badMailCursor: 'That page link is not valid; start again from the first page',

@@ -3,7 +3,7 @@ import type { DB } from '../../db/schema.js';
 import { containsPattern } from '../../lib/like-pattern.js';
 import type { Db, Role } from '../../db/types.js';
 import { categoryColumns, toCategory, type Category } from '../discussions/queries/categories.js';
-import type { AgencyType, Jurisdiction, MailState, MemberStatus, RuleEffect } from './schemas.js';
+import type { AgencyType, DeactivationReason, Jurisdiction, MailState, MemberStatus, RuleEffect } from './schemas.js';
 
 /**
  * What administration reads and locks: domain rules, agencies, members, initiative types and categories, as
@@ -264,6 +264,8 @@ export interface MemberFilters {
   agency?: number;
   role?: Role;
   status?: MemberStatus;
+  /** Deactivated for this reason (one deactivated before reasons were recorded counts as an administrator's). */
+  reason?: DeactivationReason;
   /** Only members with a smaller id: the keyset cursor, the last row of the page before. */
   before?: number;
 }
@@ -293,6 +295,9 @@ export async function listMemberListings(db: Db, filters: MemberFilters, limit: 
     .$if(filters.agency !== undefined, (qb) => qb.where('m.agency_id', '=', filters.agency!))
     .$if(filters.role !== undefined, (qb) => qb.where('m.role', '=', filters.role!))
     .$if(filters.status !== undefined, (qb) => qb.where(statusOf, '=', filters.status!))
+    .$if(filters.reason !== undefined, (qb) =>
+      qb.where('m.deactivated_at', 'is not', null).where(sql<string>`coalesce(m.deactivation_reason, 'administrator')`, '=', filters.reason!),
+    )
     .$if(filters.before !== undefined, (qb) => qb.where('m.id', '<', filters.before!))
     .orderBy('m.id', 'desc')
     .limit(limit)

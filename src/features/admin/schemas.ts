@@ -221,7 +221,15 @@ export const MEMBER_STATUSES = ['active', 'suspended', 'awaiting_approval', 'dea
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 export const MEMBER_STATUS_NAMES: Record<MemberStatus, string> = { active: 'Active', suspended: 'Suspended', awaiting_approval: 'Awaiting approval', deactivated: 'Deactivated' };
 
-/** /admin/members and /admin/members.csv: one search box, three filters, and the keyset cursor (the last id shown). */
+/**
+ * Why a member was deactivated: they are told it when they sign in with the right password
+ * (eligibility/messages.ts). Stored in members.deactivation_reason; a deactivation recorded
+ * before reasons were, has none and reads as an administrator's.
+ */
+export const DEACTIVATION_REASONS = ['administrator', 'rejected', 'bounced', 'domain_not_admitted', 'left_agency'] as const;
+export type DeactivationReason = (typeof DEACTIVATION_REASONS)[number];
+
+/** /admin/members and /admin/members.csv: one search box, four filters, and the keyset cursor (the last id shown). */
 export const MemberListQuery = z.strictObject({
   q: blankAsMissing(
     textField({ label: 'Search', max: MEMBER_SEARCH_LIMIT, optional: true }).refine((text) => !CONTROL_CHARACTERS.test(text), M.searchControls),
@@ -229,7 +237,10 @@ export const MemberListQuery = z.strictObject({
   agency: blankAsMissing(databaseIdField(M.unknownAgencyFilter)),
   role: blankAsMissing(z.enum(ROLES, { error: M.unknownRoleFilter })),
   status: blankAsMissing(z.enum(MEMBER_STATUSES, { error: M.unknownStatusFilter })),
+  reason: blankAsMissing(z.enum(DEACTIVATION_REASONS, { error: M.unknownReasonFilter })),
   before: blankAsMissing(databaseIdField(M.badMemberCursor)),
+}).superRefine((query, context) => {
+  if (query.reason !== undefined && query.status !== undefined && query.status !== 'deactivated') context.addIssue({ code: 'custom', path: ['reason'], message: M.reasonWithOtherStatus });
 });
 export type MemberListQuery = z.infer<typeof MemberListQuery>;
 

@@ -81,6 +81,32 @@ describe('GET /admin/members', () => {
     expect(page.body).toContain('<td data-label="Status">Suspended</td>');
   });
 
+  it('filters deactivated members by why, an unrecorded reason counting as an administrator’s, and keeps the reason in the CSV link', async () => {
+    const agency = await createAgency(site.t.db, { name: 'Reason Filter Agency' });
+    const bounced = await createMember(site.t.db, { agency, deactivated: true });
+    const leaver = await createMember(site.t.db, { agency, deactivated: true });
+    const unrecorded = await createMember(site.t.db, { agency, deactivated: true });
+    const byAdministrator = await createMember(site.t.db, { agency, deactivated: true });
+    await createMember(site.t.db, { agency });
+    const setReason = (id: number, reason: string | null) => site.t.db.updateTable('members').set({ deactivation_reason: reason }).where('id', '=', id).execute();
+    await setReason(bounced.id, 'bounced');
+    await setReason(leaver.id, 'left_agency');
+    await setReason(unrecorded.id, null);
+    await setReason(byAdministrator.id, 'administrator');
+
+    const list = async (query: string) => listedIds((await site.admin.browser.get(`/admin/members?agency=${agency.id}&${query}`)).body);
+    expect(await list('reason=bounced')).toEqual([bounced.id]);
+    expect(await list('reason=left_agency&status=deactivated')).toEqual([leaver.id]);
+    expect(await list('reason=administrator')).toEqual([byAdministrator.id, unrecorded.id]);
+    expect(await list('reason=rejected')).toEqual([]);
+    const page = await site.admin.browser.get(`/admin/members?agency=${agency.id}&reason=bounced`);
+    expect(page.body).toContain('<option value="bounced" selected>Email to their address was refused for good</option>');
+    expect(page.body.replace(/&#x3D;/g, '=')).toContain(`/admin/members.csv?agency=${agency.id}&amp;reason=bounced`);
+    const csv = await site.admin.browser.get(`/admin/members.csv?agency=${agency.id}&reason=bounced`);
+    expect(csv.body.trim().split('\n')).toHaveLength(2);
+    expect(csv.body).toContain(bounced.canonicalEmail);
+  });
+
   it('pages by keyset: "Older members" continues after the last row shown, keeping the filters', async () => {
     const agency = await createAgency(site.t.db, { name: 'Paging Agency' });
     const ids: number[] = [];
@@ -108,6 +134,8 @@ describe('GET /admin/members', () => {
     ['a negative agency', 'agency=-1', 'agency', M.unknownAgencyFilter],
     ['an unknown role', 'role=owner', 'role', M.unknownRoleFilter],
     ['an unverified status, which no member has', 'status=unverified', 'status', M.unknownStatusFilter],
+    ['an unknown reason', 'reason=tired', 'reason', M.unknownReasonFilter],
+    ['a reason with a status other than deactivated', 'status=active&reason=bounced', 'reason', M.reasonWithOtherStatus],
     ['a cursor that is not an id', 'before=1.5', '_form', M.badMemberCursor],
     ['a filter the page does not have', 'admin=1', '_form', PAGE_MESSAGES.unexpectedFilter],
   ])('answers %s with 400 and says what was wrong on the page', async (_case, query, field, message) => {

@@ -10,7 +10,7 @@ import { deactivateMember, exportMembers, reactivateMember, setRole, type Deacti
 import { ROLE_NAMES } from '../../../lib/messages.js';
 import { ADMIN_MESSAGES as M, DEACTIVATION_REASON_NAMES } from '../messages.js';
 import { findMemberListing, findMemberStatus, listAgencyNames, listMemberListings, type MemberListing } from '../queries.js';
-import { AdminItemParams, MEMBER_SEARCH_LIMIT, MEMBER_STATUS_NAMES, MEMBER_STATUSES, MemberListQuery, MEMBERS_PER_PAGE, ROLES, RoleForm } from '../schemas.js';
+import { AdminItemParams, MEMBER_SEARCH_LIMIT, MEMBER_STATUS_NAMES, MEMBER_STATUSES, MemberListQuery, MEMBERS_PER_PAGE, DEACTIVATION_REASONS, ROLES, RoleForm } from '../schemas.js';
 
 /**
  * The members list with its search, filters and CSV export; a member's page with their role;
@@ -22,13 +22,15 @@ const CHANGES = {
   reactivate: { verb: 'Reactivate', run: reactivateMember, done: M.reactivatedInBrowser },
 } as const;
 
-const FILTER_FIELDS = ['q', 'agency', 'role', 'status'] as const;
+const FILTER_FIELDS = ['q', 'agency', 'role', 'status', 'reason'] as const;
 
 /** The filters parsed, or the 400 page's message beside the filter it is about. */
 function parseFilters(query: unknown): { ok: true; data: MemberListQuery } | { ok: false; problem: FieldErrors; typed: Record<string, string> } {
   const parsed = parseFilterQuery(MemberListQuery, query, FILTER_FIELDS);
   return parsed.ok ? parsed : { ok: false, problem: { [parsed.field]: M.memberFilterProblem(parsed.message) }, typed: parsed.typed };
 }
+
+const sentenceCase = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 const labelled = <T extends string>(names: Record<T, string>, values: readonly T[]) => values.map((value) => ({ value, label: names[value] }));
 
@@ -46,6 +48,7 @@ async function showMembers(deps: Deps, reply: FastifyReply, page: { filters: Rec
     agencies: (await listAgencyNames(deps.db)).map((agency) => ({ value: String(agency.id), label: agency.name })),
     roles: labelled(ROLE_NAMES, ROLES),
     statuses: labelled(MEMBER_STATUS_NAMES, MEMBER_STATUSES),
+    reasons: DEACTIVATION_REASONS.map((value) => ({ value, label: sentenceCase(DEACTIVATION_REASON_NAMES[value]) })),
     searchLimit: MEMBER_SEARCH_LIMIT,
     members: (page.members ?? []).map(asShown),
     csvHref: `/admin/members.csv${kept.size > 0 ? `?${kept.toString()}` : ''}`,
@@ -82,7 +85,7 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const { before, ...filters } = parsed.data;
     const rows = await listMemberListings(deps.db, parsed.data, MEMBERS_PER_PAGE + 1);
     const members = rows.slice(0, MEMBERS_PER_PAGE);
-    const shown = { q: filters.q ?? '', agency: filters.agency?.toString() ?? '', role: filters.role ?? '', status: filters.status ?? '' };
+    const shown = { q: filters.q ?? '', agency: filters.agency?.toString() ?? '', role: filters.role ?? '', status: filters.status ?? '', reason: filters.reason ?? '' };
     const older = new URLSearchParams(Object.entries(shown).filter(([, value]) => value !== ''));
     older.set('before', String(members.at(-1)?.id));
     return showMembers(deps, reply, { filters: shown, members, olderHref: rows.length > MEMBERS_PER_PAGE ? `/admin/members?${older.toString()}` : undefined, paged: before !== undefined });
@@ -92,8 +95,8 @@ const memberRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) =
     const parsed = parseFilters(request.query);
     if (!parsed.ok) return showMembers(deps, reply.code(400), { filters: parsed.typed, problem: parsed.problem });
     // Every page of the list, whatever page the link was on.
-    const { q, agency, role, status } = parsed.data;
-    const { csv } = await exportMembers(deps, { q, agency, role, status }, administratorOf(request));
+    const { q, agency, role, status, reason } = parsed.data;
+    const { csv } = await exportMembers(deps, { q, agency, role, status, reason }, administratorOf(request));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="members.csv"').send(csv);
   });
 
