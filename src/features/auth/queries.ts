@@ -240,17 +240,29 @@ export interface MemberAddress {
   deactivatedAt: Date | null;
   /** When the address was last proven theirs (joining, a re-confirmation, an address change). */
   verifiedAt: Date;
+  /** When they were last reminded to re-confirm it (eligibility/due.ts). */
+  reconfirmationRemindedAt: Date | null;
 }
 
 /** A member's address and agency; `lock` holds the row until the transaction ends. */
 export async function findMemberAddress(db: Db, memberId: number, lock = false): Promise<MemberAddress | undefined> {
   const row = await db
     .selectFrom('members')
-    .select(['id', 'email', 'canonical_email', 'agency_id', 'deactivated_at', 'verified_at'])
+    .select(['id', 'email', 'canonical_email', 'agency_id', 'deactivated_at', 'verified_at', 'reconfirmation_reminded_at'])
     .where('id', '=', memberId)
     .$if(lock, (qb) => qb.forUpdate())
     .executeTakeFirst();
-  return row && { id: row.id, email: row.email, canonicalEmail: row.canonical_email, agencyId: row.agency_id, deactivatedAt: row.deactivated_at, verifiedAt: row.verified_at };
+  return (
+    row && {
+      id: row.id,
+      email: row.email,
+      canonicalEmail: row.canonical_email,
+      agencyId: row.agency_id,
+      deactivatedAt: row.deactivated_at,
+      verifiedAt: row.verified_at,
+      reconfirmationRemindedAt: row.reconfirmation_reminded_at,
+    }
+  );
 }
 
 /** A proven new address: the agency that admits it, and a fresh confirmation that it is a work address. */

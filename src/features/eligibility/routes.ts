@@ -9,7 +9,7 @@ import { formatDate } from '../../lib/time.js';
 import { RECONFIRMATION_PAGE, RECONFIRMATION_LINK } from '../../plugins/access.js';
 import { invalidLink } from '../auth/invalid-link.js';
 import { findMemberAddress } from '../auth/queries.js';
-import { reconfirmationDueAt } from './due.js';
+import { reconfirmationDueAt, reconfirmationHeldFrom } from './due.js';
 import { ELIGIBILITY_MESSAGES as M } from './messages.js';
 import { RECONFIRM_LINKS_PER_HOUR, ReconfirmRequestForm } from './schemas.js';
 import { isLiveReconfirmationLink, reconfirmAddress, requestReconfirmationLink } from './service.js';
@@ -25,11 +25,15 @@ const eligibilityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
   async function showPage(request: FastifyRequest, reply: FastifyReply, errors?: FieldErrors) {
     const member = await findMemberAddress(deps.db, request.member!.id);
     if (!member) throw new NotFound();
-    const dueDate = formatDate(reconfirmationDueAt(member.verifiedAt, deps.settings.current.RECONFIRMATION_PERIOD_MONTHS), deps.settings.current.TIME_ZONE);
+    const months = deps.settings.current.RECONFIRMATION_PERIOD_MONTHS;
+    const dueAt = reconfirmationDueAt(member.verifiedAt, months);
     const due = request.member!.reconfirmationDue;
+    // Not yet held, the date that matters is the one they will be held from: for a member reminded
+    // late (a site upgraded, the period shortened) that is two weeks after the reminder, not the due date.
+    const date = formatDate(due ? dueAt : (reconfirmationHeldFrom(member.verifiedAt, member.reconfirmationRemindedAt, months) ?? dueAt), deps.settings.current.TIME_ZONE);
     return reply.view('eligibility/reconfirm', {
       title: M.pageTitle,
-      explanation: due ? M.overdue(dueDate) : M.dueSoon(dueDate),
+      explanation: due ? M.overdue(date) : M.dueSoon(date),
       due,
       email: member.email,
       csrfToken: reply.generateCsrf(),

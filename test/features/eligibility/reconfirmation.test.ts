@@ -6,6 +6,7 @@ import { sendReconfirmationReminders } from '../../../src/features/eligibility/r
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { SITE_SETTINGS } from '../../../src/config.js';
 import { PAGE_MESSAGES } from '../../../src/lib/messages.js';
+import { formatDate } from '../../../src/lib/time.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { TestClock } from '../../support/clock.js';
 import { memberWithBrowser } from '../../support/discussions.js';
@@ -390,6 +391,9 @@ describe('a member past their date who was never reminded (a site upgraded, or t
     await sendReconfirmationReminders(jobDeps(t, clock.now));
     expect(await emailsTo(t.db, member.email)).toEqual([expect.objectContaining({ kind: 'eligibility.reminder' })]);
     expect((await browser.get('/settings')).statusCode).toBe(200);
+    // The page names the day they will be held from, two weeks on, not the date already past.
+    const page = await browser.get('/reconfirm');
+    expect(page.body).toContain(escapeLikeHandlebars(M.dueSoon(formatDate(new Date(clock.now().getTime() + 14 * DAY), 'Australia/Sydney'))));
 
     clock.advance(14 * DAY - 60_000);
     const before = new Browser(t.app);
