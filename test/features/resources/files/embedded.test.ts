@@ -39,12 +39,10 @@ describe('uploads on the embedded database', () => {
     socket.write(`POST ${UPLOAD_PROBE} HTTP/1.1\r\nHost: ${TEST_HOST}\r\nOrigin: http://${TEST_HOST}\r\nCookie: ${member.browser.cookieHeader}\r\nContent-Type: ${body.contentType}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n`);
     socket.write(bytes.subarray(0, 1000));
 
-    // Half the file is in; pages that need the database answer at once meanwhile.
-    for (let i = 0; i < 5; i += 1) {
-      const started = Date.now();
-      expect((await member.browser.get('/c')).statusCode).toBe(200);
-      expect(Date.now() - started).toBeLessThan(2000);
-    }
+    // Half the file is in; pages that need the database answer meanwhile. Were the upload holding
+    // the one connection, these would wait for the rest of the file, which is only sent after
+    // them: the test would time out.
+    for (let i = 0; i < 5; i += 1) expect((await member.browser.get('/c')).statusCode).toBe(200);
     expect(answer).toBe('');
 
     const closed = new Promise<void>((resolve) => socket.on('close', resolve));
