@@ -88,7 +88,8 @@ describe('immediate notification emails', () => {
     expect(after[1]!.text).toContain(`${SITE}/p/${sixth}`);
     expect(after[1]!.text).not.toContain('Quick reply number');
     expect(after[1]!.headers.messageId).toBe(`<notification-${threadId}-2.${alex.member.id}@127.0.0.1>`);
-    expect(after[1]!.headers.inReplyTo).toBe(after[0]!.headers.inReplyTo);
+    expect(after[1]!.subject).toBe(after[0]!.subject);
+    expect(after[1]!.headers.inReplyTo).toBe(after[0]!.headers.messageId);
   });
 
   it('emails each kind with the right link: a reply to a post, a mention, the answer, watched replies and threads, a moderation notice', async () => {
