@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deactivateMember, reactivateMember } from '../../../src/features/admin/members.js';
+import { approveMember } from '../../../src/features/moderation/approvals.js';
+import { createDeps } from '../../../src/deps.js';
 import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import type { TestMember } from '../../support/members.js';
@@ -122,6 +124,18 @@ describe('when a member’s next digest is due', () => {
     await reactivateMember({ db: t.db }, member.id, operator);
     expect(await dueAt(member)).toBe('to work out');
     await pollAt('2027-01-09T20:00:00Z'); // 07:00 in Sydney
+    expect(await dueAt(member)).toBe('2027-01-09T21:00Z');
+  });
+
+  it('is none while the member awaits approval, and worked out once they are approved', async () => {
+    const { member } = await sydneyMember();
+    await t.db.updateTable('members').set({ awaiting_approval_since: sql`now()` }).where('id', '=', member.id).execute();
+    await pollAt('2027-01-09T19:00:00Z');
+    expect(await dueAt(member)).toBeNull();
+    const moderator = await memberWithBrowser(t.app, t.db, { role: 'moderator' });
+    expect(await approveMember(createDeps({ db: t.db, config: t.config }), moderator.member.id, member.id, '')).toMatchObject({ ok: true });
+    expect(await dueAt(member)).toBe('to work out');
+    await pollAt('2027-01-09T19:00:00Z');
     expect(await dueAt(member)).toBe('2027-01-09T21:00Z');
   });
 
