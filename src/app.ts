@@ -20,7 +20,7 @@ import contactRoutes from './features/contact/routes.js';
 import devMailRoutes from './features/dev-mail/routes.js';
 import discussionRoutes from './features/discussions/routes/index.js';
 import healthRoutes from './features/health/routes.js';
-import { sendDueDigests } from './features/notifications/digest.js';
+import { sendDueDigests, type DigestSchedule } from './features/notifications/digest.js';
 import { sendDueNotificationEmails } from './features/notifications/email.js';
 import notificationRoutes from './features/notifications/routes.js';
 import { unsubscribeTokens as makeUnsubscribeTokens } from './features/notifications/unsubscribe.js';
@@ -75,6 +75,9 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   const settings = new SiteSettings(db, config.site, now);
   const unsubscribeTokens = makeUnsubscribeTokens(sessionSecrets);
   const app = Fastify(serverOptions(config, templates, settings, logStream));
+  // Per process: its first poll works out again the digests of members on the site's time zone,
+  // which may have changed while it was stopped.
+  const digestSchedule: DigestSchedule = {};
   const mailWorker = new MailWorker({
     db,
     transport,
@@ -93,7 +96,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
         app.log.error({ err: error }, 'the notification emails could not be composed');
         return 0;
       });
-      const digests = await sendDueDigests(notificationDeps, limit).catch((error: unknown) => {
+      const digests = await sendDueDigests(notificationDeps, limit, digestSchedule).catch((error: unknown) => {
         app.log.error({ err: error }, 'the daily digests could not be composed');
         return 0;
       });

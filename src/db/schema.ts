@@ -215,6 +215,7 @@ export interface Members {
   notification_digest_sent_for: ColumnType<Date | null, Date | string | null, Date | string | null>;
   notification_digest_sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   notification_digest_version: Generated<number>;
+  notification_digest_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface NotificationEmails {
@@ -223,6 +224,7 @@ export interface NotificationEmails {
   due_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   last_sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   batches: Generated<number>;
+  first_message_id: string | null;
 }
 
 export interface NotificationPreferences {

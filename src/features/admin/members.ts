@@ -7,6 +7,7 @@ import { insertAuditEvent } from '../../lib/audit.js';
 import { csvLines } from '../../lib/csv.js';
 import { Refused } from '../../lib/errors.js';
 import { updateMemberRole } from '../auth/queries.js';
+import { DIGEST_TO_SCHEDULE } from '../notifications/digest-queries.js';
 import { endOtherSessions } from '../auth/sessions.js';
 import { bumpLibraryVersion } from '../resources/queries/library.js';
 import type { Actor } from './actor.js';
@@ -165,7 +166,7 @@ export async function lockDomainRulesForReading(trx: Transaction<DB>): Promise<v
 
 /** The deactivation itself, inside a caller's transaction (a rejected applicant too): returns the sessions it ended. */
 export async function markDeactivated(trx: Transaction<DB>, memberId: number, reason: DeactivationReason): Promise<number> {
-  await trx.updateTable('members').set({ deactivated_at: sql`now()`, deactivation_reason: reason, updated_at: sql`now()` }).where('id', '=', memberId).execute();
+  await trx.updateTable('members').set({ deactivated_at: sql`now()`, deactivation_reason: reason, notification_digest_due_at: null, updated_at: sql`now()` }).where('id', '=', memberId).execute();
   return endOtherSessions(trx, memberId, undefined);
 }
 
@@ -174,7 +175,7 @@ export async function reactivateMember(deps: Pick<Deps, 'db'>, memberId: number,
   return inTransaction(deps.db, async (trx) => {
     const member = await lockedMember(trx, memberId);
     if (!member.deactivatedAt) throw new Refused(M.notDeactivated(member.canonicalEmail), '_form', 409);
-    await trx.updateTable('members').set({ deactivated_at: null, deactivation_reason: null, updated_at: sql`now()` }).where('id', '=', member.id).execute();
+    await trx.updateTable('members').set({ deactivated_at: null, deactivation_reason: null, notification_digest_due_at: DIGEST_TO_SCHEDULE, updated_at: sql`now()` }).where('id', '=', member.id).execute();
     await bumpLibraryVersion(trx);
     await insertAuditEvent(trx, {
       ...actor,

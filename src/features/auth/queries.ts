@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Db, Role } from '../../db/types.js';
 import { unreadNotificationCount } from '../discussions/queries/notifications.js';
+import { DIGEST_TO_SCHEDULE } from '../notifications/digest-queries.js';
 import { openQueueItemCount } from '../moderation/queries/queue-count.js';
 import { hasSecondFactor } from './second-factor/queries.js';
 import type { DomainRule } from './email-domain.js';
@@ -432,9 +433,10 @@ export async function findProfile(db: Db, memberId: number): Promise<Profile> {
 }
 
 export async function updateProfile(db: Db, memberId: number, profile: Omit<Profile, 'email' | 'handle'>): Promise<void> {
+  // The zone may have changed: the daily digest's hour is worked out again (digest-queries.ts).
   await db
     .updateTable('members')
-    .set({ display_name: profile.displayName, job_title: profile.jobTitle, bio: profile.bio, time_zone: profile.timeZone, updated_at: sql`now()` })
+    .set({ display_name: profile.displayName, job_title: profile.jobTitle, bio: profile.bio, time_zone: profile.timeZone, notification_digest_due_at: DIGEST_TO_SCHEDULE, updated_at: sql`now()` })
     .where('id', '=', memberId)
     .execute();
 }

@@ -4,7 +4,7 @@ import type { Deps } from '../../deps.js';
 import { formatDate } from '../../lib/time.js';
 import { siteLink } from '../../mail/mail.js';
 import { listNotificationsToEmail } from '../discussions/queries/notifications.js';
-import { claimDueDigests, findDigestVersion, listBusyWatchedThreads, listNewResources, type ClaimedDigest } from './digest-queries.js';
+import { claimDueDigests, findDigestVersion, scheduleChangedDigests, listBusyWatchedThreads, listNewResources, type ClaimedDigest } from './digest-queries.js';
 import { emailItem, shortened, unsubscribeChoices, type NotificationEmailDeps } from './email.js';
 import { DIGEST_HEADINGS, KIND_LABELS, NOTIFICATION_MESSAGES } from './messages.js';
 import { PREFERENCE_KINDS, preferenceKindOf, type PreferenceKind } from './preferences.js';
@@ -17,20 +17,31 @@ const DIGEST_NOTIFICATIONS = 60;
 const SUMMARY_CHARS = 300;
 const TITLE_CHARS = 100;
 
+/** What one process remembers between polls: the site time zone it last worked digests out in. */
+export interface DigestSchedule {
+  siteTimeZone?: string;
+}
+
 /**
- * The daily digest, a step of the mail worker on every instance: claims up to `limit` members
- * whose digest hour has come today in their zone (by `deps.now()`), and in the same transaction
- * queues each one's digest (or nothing, when nothing is new) and marks the notifications it
- * carries as emailed, so neither an immediate email nor tomorrow's digest repeats them.
- * Returns how many members it claimed.
+ * The daily digest, a step of the mail worker on every instance: works out the next digest of
+ * members whose choices, zone, hour or status changed (and, when the site's time zone is not the
+ * one this process last saw, of every member on it), then claims up to `limit` members whose
+ * digest is due (by `deps.now()`), and in the same transaction queues each one's digest (or
+ * nothing, when nothing is new) and marks the notifications it carries as emailed, so neither an
+ * immediate email nor tomorrow's digest repeats them. Returns how many members it claimed.
  */
-export async function sendDueDigests(deps: DigestDeps, limit: number): Promise<number> {
+export async function sendDueDigests(deps: DigestDeps, limit: number, schedule: DigestSchedule = {}): Promise<number> {
   await deps.settings.refreshIfStale();
-  return inTransaction(deps.db, async (trx) => {
-    const due = await claimDueDigests(trx, { at: deps.now(), siteTimeZone: deps.settings.current.TIME_ZONE, limit });
+  const siteTimeZone = deps.settings.current.TIME_ZONE;
+  const claimed = await inTransaction(deps.db, async (trx) => {
+    const at = deps.now();
+    await scheduleChangedDigests(trx, { at, siteTimeZone, limit, siteTimeZoneChanged: schedule.siteTimeZone !== siteTimeZone });
+    const due = await claimDueDigests(trx, { at, siteTimeZone, limit });
     for (const digest of due) await queueDigest(deps, trx, digest);
     return due.length;
   });
+  schedule.siteTimeZone = siteTimeZone;
+  return claimed;
 }
 
 async function queueDigest(deps: DigestDeps, trx: Db, digest: ClaimedDigest): Promise<void> {
@@ -66,7 +77,7 @@ async function queueDigest(deps: DigestDeps, trx: Db, digest: ClaimedDigest): Pr
   ].filter((section) => section.items.length > 0);
   const { reasons } = await unsubscribeChoices(deps, trx, recipient.id, notifications);
   const digestVersion = (await findDigestVersion(trx, recipient.id)) ?? 0;
-  const digestUnsubscribePath = `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId: recipient.id, kind: 'digest', version: digestVersion })}`;
+  const digestUnsubscribePath = `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId: recipient.id, choices: [{ kind: 'digest', version: digestVersion }] })}`;
   const day = formatDate(new Date(`${digest.localDate}T12:00:00Z`), 'UTC');
 
   await deps.mail.queue(trx, 'notification', {

@@ -60,24 +60,28 @@ export async function sendDueNotificationEmails(deps: NotificationEmailDeps, lim
   });
 }
 
-async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due: DueNotificationEmail): Promise<boolean> {
+/** Queues the email for a claimed row; returns its Message-ID, or nothing when there was nothing to send. */
+async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due: DueNotificationEmail): Promise<string | undefined> {
   const recipient = await findNotificationRecipient(trx, due.memberId);
   // A thread gone from the database has no notifications left to list.
-  if (!recipient) return false;
+  if (!recipient) return undefined;
   const items = await listNotificationsToEmail(trx, { id: recipient.id, role: recipient.role as Role }, { delivery: 'immediately', threadId: due.threadId });
-  if (items.length === 0) return false;
+  if (items.length === 0) return undefined;
 
   const { config } = deps;
   const siteName = config.siteName;
   const timeZone = recipient.time_zone ?? deps.settings.current.TIME_ZONE;
-  const { kinds, unsubscribePath, reasons } = await unsubscribeChoices(deps, trx, recipient.id, items);
+  const { everyKindPath, reasons } = await unsubscribeChoices(deps, trx, recipient.id, items);
   const host = config.publicUrl.hostname;
   const latest = items[items.length - 1]!;
   const title = latest.threadTitle === null ? null : shortened(latest.threadTitle, TITLE_IN_SUBJECT);
+  // Unique per email; the first about the thread is the one every later email follows, so mail
+  // clients (Gmail: the same subject too) show them as one conversation.
+  const messageId = `<notification-${due.threadId}-${due.batch}.${recipient.id}@${host}>`;
 
   await deps.mail.queue(trx, 'notification', {
     to: recipient.email,
-    subject: () => notificationSubject(items, latest.threadTitle, siteName),
+    subject: () => notificationSubject(latest.threadTitle, siteName),
     data: {
       displayName: recipient.display_name,
       threadTitle: title,
@@ -88,25 +92,27 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
     links: { settingsLink: '/settings/notifications', notificationsLink: '/notifications' },
     headers: {
       fromName: fromName(latest, siteName),
-      messageId: `<notification-${due.threadId}-${due.batch}.${recipient.id}@${host}>`,
-      inReplyTo: `<thread-${due.threadId}.${recipient.id}@${host}>`,
-      unsubscribePath: unsubscribePath(kinds[0]!),
+      messageId,
+      ...(due.firstMessageId ? { inReplyTo: due.firstMessageId } : {}),
+      // The mail client's button stops every kind this email carries; the footer, one kind each.
+      unsubscribePath: everyKindPath,
     },
   });
   await markNotificationsEmailed(trx, items.map((item) => item.id));
-  return true;
+  return messageId;
 }
 
 /**
- * The kinds these notifications are of, in the order they came, each with why the member
- * got it and its own signed unsubscribe link (the link for the kind's current version).
+ * The kinds these notifications are of, in the order they came, each with why the member got it
+ * and its own signed unsubscribe link (the link for the kind's current version); and one link
+ * signed over all of them, for the List-Unsubscribe header.
  */
 export async function unsubscribeChoices(deps: NotificationEmailDeps, trx: Db, memberId: number, items: NotificationItem[]) {
   const preferences = await findNotificationPreferences(trx, memberId);
   const kinds = [...new Set(items.map((item) => preferenceKindOf(item.kind)))];
-  const unsubscribePath = (kind: PreferenceKind) => `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId, kind, version: preferences.versions[kind] })}`;
-  const reasons = kinds.map((kind) => ({ reason: KIND_REASONS[kind], label: KIND_LABELS[kind], unsubscribeLink: siteLink(deps.config, unsubscribePath(kind)) }));
-  return { kinds, unsubscribePath, reasons };
+  const unsubscribePath = (chosen: PreferenceKind[]) => `/unsubscribe/${deps.unsubscribeTokens.sign({ memberId, choices: chosen.map((kind) => ({ kind, version: preferences.versions[kind] })) })}`;
+  const reasons = kinds.map((kind) => ({ reason: KIND_REASONS[kind], label: KIND_LABELS[kind], unsubscribeLink: siteLink(deps.config, unsubscribePath([kind])) }));
+  return { everyKindPath: unsubscribePath(kinds), reasons };
 }
 
 /**
@@ -119,13 +125,14 @@ export function fromName(latest: NotificationItem, siteName: string): string {
   return `${shortened(latest.actorName ?? siteName, NAME_IN_FROM)} via ${siteName}`;
 }
 
-/** One line, whatever the title and names hold (outbox.ts makes it one line; this keeps it short). */
-export function notificationSubject(items: NotificationItem[], threadTitle: string | null, siteName: string): string {
+/**
+ * The thread's title, the same for every email about it (what happened is in the body): Gmail
+ * groups a conversation only when the subjects match. One line, whatever the title holds
+ * (outbox.ts makes it one line; this keeps it short).
+ */
+export function notificationSubject(threadTitle: string | null, siteName: string): string {
   if (threadTitle === null) return `${siteName}: a moderation notice`;
-  const title = shortened(threadTitle, TITLE_IN_SUBJECT);
-  if (items.length > 1) return `${items.length} new in “${title}”`;
-  const { actor, action } = describeNotification({ ...items[0]!, threadTitle: title });
-  return `${shortened(actor ?? '', NAME_IN_FROM)} ${action} “${title}”`.trim();
+  return shortened(threadTitle, TITLE_IN_SUBJECT);
 }
 
 /**

@@ -40,7 +40,7 @@ export const NOTIFICATION_MESSAGES = {
   chooseDelivery: 'Choose how you want to hear about this',
   chooseHour: 'Choose an hour from the list',
   digestSubject: (siteName: string, day: string) => `Your ${siteName} digest for ${day}`,
-  unsubscribed: (label: string) => `Done: we will not email you about “${label}” any more. You can change this in your settings at any time.`,
+  unsubscribed: (labels: string[]) => `Done: we will not email you about ${labels.map((label) => `“${label}”`).join(' or ')} any more. You can change this in your settings at any time.`,
   unsubscribeRefused: 'This unsubscribe link is not valid. Nothing has changed. Check that you copied the whole link from the email, or choose what we email you about in your settings.',
   unsubscribeUsed: 'This unsubscribe link has already been used, or your choice for this kind of email has changed since it was sent. Nothing has changed. You can choose what we email you about in your settings.',
   // The guidelines' protective wording ("Protect information that is not public"), for the footer of every notification email.

@@ -36,6 +36,8 @@ export interface DueNotificationEmail {
   threadId: number;
   /** How many emails this member has had about this thread, this one included: part of its Message-ID. */
   batch: number;
+  /** The Message-ID of the first email to this member about this thread, which later ones follow; null before it. */
+  firstMessageId: string | null;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface DueNotificationEmail {
 export async function claimDueNotificationEmails(db: Db, { intervalMinutes, limit }: { intervalMinutes: number; limit: number }): Promise<DueNotificationEmail[]> {
   const rows = await db
     .selectFrom('notification_emails')
-    .select(['member_id', 'thread_id', 'batches'])
+    .select(['member_id', 'thread_id', 'batches', 'first_message_id'])
     .where('due_at', '<=', sql<Date>`now()`)
     .where((eb) => eb.or([eb('last_sent_at', 'is', null), eb('last_sent_at', '<=', sql<Date>`now() - make_interval(mins => ${intervalMinutes})`)]))
     .orderBy('due_at')
@@ -54,14 +56,17 @@ export async function claimDueNotificationEmails(db: Db, { intervalMinutes, limi
     .forUpdate()
     .skipLocked()
     .execute();
-  return rows.map((row) => ({ memberId: row.member_id, threadId: row.thread_id, batch: row.batches + 1 }));
+  return rows.map((row) => ({ memberId: row.member_id, threadId: row.thread_id, batch: row.batches + 1, firstMessageId: row.first_message_id }));
 }
 
-/** Done with a claimed row: sent (counting the batch and starting the interval), or nothing left to send. */
-export async function settleNotificationEmail(db: Db, due: DueNotificationEmail, sent: boolean): Promise<void> {
+/**
+ * Done with a claimed row: sent (counting the batch, starting the interval, and keeping the first
+ * email's Message-ID for the later ones to follow), or nothing left to send (no `sentMessageId`).
+ */
+export async function settleNotificationEmail(db: Db, due: DueNotificationEmail, sentMessageId: string | undefined): Promise<void> {
   await db
     .updateTable('notification_emails')
-    .set(sent ? { due_at: null, last_sent_at: sql`now()`, batches: due.batch } : { due_at: null })
+    .set(sentMessageId ? { due_at: null, last_sent_at: sql`now()`, batches: due.batch, first_message_id: due.firstMessageId ?? sentMessageId } : { due_at: null })
     .where('member_id', '=', due.memberId)
     .where('thread_id', '=', due.threadId)
     .execute();

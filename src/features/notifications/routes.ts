@@ -7,14 +7,14 @@ import { DELIVERY_LABELS, DIGEST_LABEL, KIND_LABELS, NOTIFICATION_MESSAGES } fro
 import { DELIVERIES, findNotificationPreferences, PREFERENCE_KINDS } from './preferences.js';
 import { DIGEST_HOURS, NotificationPreferencesForm, UnsubscribeParams } from './schemas.js';
 import { saveNotificationPreferences } from './service.js';
-import { isUnsubscribeCurrent, unsubscribe, type UnsubscribeKind, type UnsubscribeTokens } from './unsubscribe.js';
+import { isUnsubscribeCurrent, unsubscribe, type UnsubscribeClaim, type UnsubscribeTokens } from './unsubscribe.js';
 
 const SETTINGS_PAGE = '/settings/notifications';
 
 // The signed token in the link is the authority: no session, no Origin check and no form token,
 // so a mail provider's one-click POST (RFC 8058) works, and a forged request can do no more than
 // the link's holder could by clicking it: turn off that one kind for that one member, once.
-const labelOf = (kind: UnsubscribeKind) => (kind === 'digest' ? DIGEST_LABEL : KIND_LABELS[kind]);
+const labelsOf = (claim: UnsubscribeClaim) => claim.choices.map(({ kind }) => (kind === 'digest' ? DIGEST_LABEL : KIND_LABELS[kind]));
 
 const unsubscribeRoute = { config: { access: 'public' as const, signedLink: true } };
 
@@ -65,14 +65,14 @@ const notificationRoutes: FastifyPluginAsync<{ deps: Deps; unsubscribeTokens: Un
   app.get('/unsubscribe/:token', unsubscribeRoute, async (request, reply) => {
     const checked = await claimOf(request, reply);
     if (!checked.claim) return checked.refused;
-    return reply.view('notifications/unsubscribe', { title: 'Stop these emails', label: labelOf(checked.claim.kind), action: `/unsubscribe/${checked.token}` });
+    return reply.view('notifications/unsubscribe', { title: 'Stop these emails', labels: labelsOf(checked.claim), several: checked.claim.choices.length > 1, action: `/unsubscribe/${checked.token}` });
   });
 
   app.post('/unsubscribe/:token', unsubscribeRoute, async (request, reply) => {
     const checked = await claimOf(request, reply);
     if (!checked.claim) return checked.refused;
     if (!(await unsubscribe(deps, checked.claim))) return showUsed(reply);
-    return reply.view('notifications/unsubscribed', { title: 'You have unsubscribed', message: NOTIFICATION_MESSAGES.unsubscribed(labelOf(checked.claim.kind)) });
+    return reply.view('notifications/unsubscribed', { title: 'You have unsubscribed', message: NOTIFICATION_MESSAGES.unsubscribed(labelsOf(checked.claim)) });
   });
 };
 

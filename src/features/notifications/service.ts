@@ -1,5 +1,6 @@
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
+import { rescheduleDigest } from './digest-queries.js';
 import { PREFERENCE_KINDS, updateDigestHour, upsertDeliveries } from './preferences.js';
 import type { NotificationPreferencesForm } from './schemas.js';
 
@@ -11,5 +12,6 @@ export async function saveNotificationPreferences(deps: Pick<Deps, 'db'>, member
   await inTransaction(deps.db, async (trx) => {
     await upsertDeliveries(trx, memberId, Object.fromEntries(PREFERENCE_KINDS.map((kind) => [kind, form[kind]])));
     await updateDigestHour(trx, memberId, form.digest_hour);
+    await rescheduleDigest(trx, memberId);
   });
 }

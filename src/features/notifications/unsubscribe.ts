@@ -3,26 +3,34 @@ import { sql } from 'kysely';
 import { inTransaction } from '../../db/transaction.js';
 import type { Db } from '../../db/types.js';
 import type { Deps } from '../../deps.js';
-import { findDigestVersion } from './digest-queries.js';
+import { findDigestVersion, rescheduleDigest } from './digest-queries.js';
 import { findNotificationPreferences, PREFERENCE_KINDS, upsertDeliveries, type Delivery, type PreferenceKind } from './preferences.js';
 
 /**
- * Signed one-click unsubscribe links (RFC 8058). A token names a member, one kind and that
- * kind's preference version, with an HMAC-SHA256 under a key derived from each session secret
- * (the newest signs; any verifies, so rotating SESSION_SECRET keeps recent emails' links). Using
- * it moves the version, so it works once; so does the member changing that kind themself.
- * `digest` names the daily digest as a whole (its List-Unsubscribe header): its version is the
- * member's own, and using it sets every kind then in the digest to "never" (decision 0021).
+ * Signed one-click unsubscribe links (RFC 8058). A token names a member, the kinds it turns off
+ * and each kind's preference version, with an HMAC-SHA256 under a key derived from each session
+ * secret (the newest signs; any verifies, so rotating SESSION_SECRET keeps recent emails' links).
+ * Using it moves those versions, so it works once; so does the member changing one of those
+ * kinds themself. A footer link names one kind; an immediate email's List-Unsubscribe header
+ * names every kind in that email (a mention and a reply in one thread), so the mail client's
+ * button stops all it carried. `digest` names the daily digest as a whole (its List-Unsubscribe
+ * header), always alone: its version is the member's own, and using it sets every kind then in
+ * the digest to "never" (decision 0021).
  */
 
-/** What a link can turn off: one kind, or the whole digest. */
+/** What a link can turn off: kinds, or the whole digest. */
 export const UNSUBSCRIBE_KINDS = [...PREFERENCE_KINDS, 'digest'] as const;
 export type UnsubscribeKind = (typeof UNSUBSCRIBE_KINDS)[number];
 
-export interface UnsubscribeClaim {
-  memberId: number;
+export interface UnsubscribeChoice {
   kind: UnsubscribeKind;
   version: number;
+}
+
+export interface UnsubscribeClaim {
+  memberId: number;
+  /** One or more kinds, each once; `digest` only alone. */
+  choices: UnsubscribeChoice[];
 }
 
 export interface UnsubscribeTokens {
@@ -31,22 +39,31 @@ export interface UnsubscribeTokens {
   verify(token: string): UnsubscribeClaim | undefined;
 }
 
-const TOKEN = /^(\d{1,15})\.([a-z_]{1,20})\.(\d{1,9})\.([A-Za-z0-9_-]{43})$/;
+// member . kind-kind . version-version . signature: one kind reads as links sent before several could.
+const TOKEN = /^(\d{1,15})\.([a-z_]{1,20}(?:-[a-z_]{1,20}){0,5})\.(\d{1,9}(?:-\d{1,9}){0,5})\.([A-Za-z0-9_-]{43})$/;
+
+function isWellFormed(kinds: string[], versions: string[]): kinds is UnsubscribeKind[] {
+  if (kinds.length !== versions.length || new Set(kinds).size !== kinds.length) return false;
+  if (!kinds.every((kind) => (UNSUBSCRIBE_KINDS as readonly string[]).includes(kind))) return false;
+  return kinds.length === 1 || !kinds.includes('digest');
+}
 
 export function unsubscribeTokens(sessionSecrets: string[]): UnsubscribeTokens {
   // A key of its own, so an unsubscribe signature can never stand in for a session or form one.
   const keys = sessionSecrets.map((secret) => createHmac('sha256', secret).update('commons notification unsubscribe v1').digest());
-  const mac = (key: Buffer, claim: UnsubscribeClaim) => createHmac('sha256', key).update(`${claim.memberId}:${claim.kind}:${claim.version}`).digest();
+  const fields = (claim: UnsubscribeClaim) => [String(claim.memberId), claim.choices.map((choice) => choice.kind).join('-'), claim.choices.map((choice) => String(choice.version)).join('-')];
+  const mac = (key: Buffer, claim: UnsubscribeClaim) => createHmac('sha256', key).update(fields(claim).join(':')).digest();
   return {
     sign(claim) {
-      return `${claim.memberId}.${claim.kind}.${claim.version}.${mac(keys[0]!, claim).toString('base64url')}`;
+      return [...fields(claim), mac(keys[0]!, claim).toString('base64url')].join('.');
     },
     verify(token) {
       const match = TOKEN.exec(token);
       if (!match) return undefined;
-      const kind = match[2] as UnsubscribeKind;
-      if (!UNSUBSCRIBE_KINDS.includes(kind)) return undefined;
-      const claim = { memberId: Number(match[1]), kind, version: Number(match[3]) };
+      const kinds = match[2]!.split('-');
+      const versions = match[3]!.split('-');
+      if (!isWellFormed(kinds, versions)) return undefined;
+      const claim = { memberId: Number(match[1]), choices: kinds.map((kind, index) => ({ kind, version: Number(versions[index]) })) };
       // Compared as text, not decoded: the last base64url character has two unused bits, and
       // decoding would let four spellings of one signature through. Both are 43 ASCII characters.
       const given = Buffer.from(match[4]!, 'ascii');
@@ -55,35 +72,59 @@ export function unsubscribeTokens(sessionSecrets: string[]): UnsubscribeTokens {
   };
 }
 
-/** Whether a verified claim is still current: the kind's version has not moved since it was signed. */
+/** Whether a verified claim is still current: none of its kinds' versions has moved since it was signed. */
 export async function isUnsubscribeCurrent(deps: Pick<Deps, 'db'>, claim: UnsubscribeClaim): Promise<boolean> {
   const member = await deps.db.selectFrom('members').select('id').where('id', '=', claim.memberId).executeTakeFirst();
   if (!member) return false;
-  if (claim.kind === 'digest') return (await findDigestVersion(deps.db, claim.memberId)) === claim.version;
-  const row = await deps.db.selectFrom('notification_preferences').select('version').where('member_id', '=', claim.memberId).where('kind', '=', claim.kind).executeTakeFirst();
-  return (row?.version ?? 0) === claim.version;
+  const [first] = claim.choices;
+  if (first!.kind === 'digest') return (await findDigestVersion(deps.db, claim.memberId)) === first!.version;
+  const { versions } = await findNotificationPreferences(deps.db, claim.memberId);
+  return claim.choices.every((choice) => versions[choice.kind as PreferenceKind] === choice.version);
+}
+
+/** Raised inside the transaction when one of the kinds was used already: rolls the others back. */
+class AlreadyUsed extends Error {}
+
+/**
+ * Sets the claim's kinds to "never" if every one is current, moving their versions, in one
+ * transaction; false when one was used already (or the member changed it since), and then nothing
+ * changes. The member's next digest is worked out again: they may take nothing in it now.
+ */
+export async function unsubscribe(deps: Pick<Deps, 'db'>, claim: UnsubscribeClaim): Promise<boolean> {
+  try {
+    return await inTransaction(deps.db, async (trx) => {
+      const [first] = claim.choices;
+      if (first!.kind === 'digest') {
+        if (!(await unsubscribeFromDigest(trx, claim.memberId, first!.version))) return false;
+      } else {
+        for (const choice of claim.choices) if (!(await unsubscribeFromKind(trx, claim.memberId, choice))) throw new AlreadyUsed();
+      }
+      await rescheduleDigest(trx, claim.memberId);
+      return true;
+    });
+  } catch (error) {
+    if (error instanceof AlreadyUsed) return false;
+    throw error;
+  }
 }
 
 /**
- * Sets that one kind to "never" if the claim is current, moving its version in the same
- * statement; false when it was used already (or the member changed the kind since).
+ * One statement each: two clicks at once change the row once, and the second finds the version
+ * moved. Version 0 may have no row yet, or one the member saved with the default.
  */
-export async function unsubscribe(deps: Pick<Deps, 'db'>, claim: UnsubscribeClaim): Promise<boolean> {
-  if (claim.kind === 'digest') return inTransaction(deps.db, (trx) => unsubscribeFromDigest(trx, claim));
-  // One statement each way: two clicks at once change the row once, and the second finds the
-  // version moved. Version 0 may have no row yet, or one the member saved with the default.
+async function unsubscribeFromKind(trx: Db, memberId: number, choice: UnsubscribeChoice): Promise<boolean> {
   const result =
-    claim.version === 0
+    choice.version === 0
       ? await sql`
           insert into notification_preferences (member_id, kind, delivery, version)
-          select id, ${claim.kind}, 'never', 1 from members where id = ${claim.memberId}
+          select id, ${choice.kind}, 'never', 1 from members where id = ${memberId}
           on conflict (member_id, kind) do update set delivery = 'never', version = 1, updated_at = now()
           where notification_preferences.version = 0
-        `.execute(deps.db)
+        `.execute(trx)
       : await sql`
           update notification_preferences set delivery = 'never', version = version + 1, updated_at = now()
-          where member_id = ${claim.memberId} and kind = ${claim.kind} and version = ${claim.version}
-        `.execute(deps.db);
+          where member_id = ${memberId} and kind = ${choice.kind} and version = ${choice.version}
+        `.execute(trx);
   return Number(result.numAffectedRows ?? 0) === 1;
 }
 
@@ -92,16 +133,16 @@ export async function unsubscribe(deps: Pick<Deps, 'db'>, claim: UnsubscribeClai
  * find it moved), then sets every kind the member takes in the digest to "never", which moves
  * those kinds' versions too: their links in the same email are spent with it.
  */
-async function unsubscribeFromDigest(trx: Db, claim: UnsubscribeClaim): Promise<boolean> {
+async function unsubscribeFromDigest(trx: Db, memberId: number, version: number): Promise<boolean> {
   const moved = await trx
     .updateTable('members')
     .set((eb) => ({ notification_digest_version: eb('notification_digest_version', '+', 1) }))
-    .where('id', '=', claim.memberId)
-    .where('notification_digest_version', '=', claim.version)
+    .where('id', '=', memberId)
+    .where('notification_digest_version', '=', version)
     .executeTakeFirst();
   if (Number(moved.numUpdatedRows) !== 1) return false;
-  const { deliveries } = await findNotificationPreferences(trx, claim.memberId);
+  const { deliveries } = await findNotificationPreferences(trx, memberId);
   const never: Partial<Record<PreferenceKind, Delivery>> = Object.fromEntries(PREFERENCE_KINDS.filter((kind) => deliveries[kind] === 'digest').map((kind) => [kind, 'never']));
-  await upsertDeliveries(trx, claim.memberId, never);
+  await upsertDeliveries(trx, memberId, never);
   return true;
 }

@@ -66,7 +66,7 @@ describe('a visitor who is not signed in', () => {
       // Asked for by a signed-in member; opened here in a browser that is not signed in.
       '/reconfirm/:token': `/reconfirm/${await issueToken(t.db, 'reconfirm', member.canonicalEmail, member.id)}`,
       // The unsubscribe link of a notification email, as the worker signs it.
-      '/unsubscribe/:token': `/unsubscribe/${unsubscribeTokens(sessionSecretsFor(t.config)).sign({ memberId: member.id, kind: 'reply', version: 0 })}`,
+      '/unsubscribe/:token': `/unsubscribe/${unsubscribeTokens(sessionSecretsFor(t.config)).sign({ memberId: member.id, choices: [{ kind: 'reply', version: 0 }] })}`,
       '/email-change/:token': `/email-change/${await issueEmailChangeToken(t.db, member.id, { address: 'moved.visitor.pages@treasury.gov.au', canonical: 'moved.visitor.pages@treasury.gov.au' })}`,
     };
 

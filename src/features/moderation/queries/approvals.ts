@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
+import { DIGEST_TO_SCHEDULE } from '../../notifications/digest-queries.js';
 
 /** A member waiting for approval, as the approvals page lists them. */
 export interface MemberAwaitingApproval {
@@ -60,5 +61,5 @@ export async function lockMemberAwaitingApproval(db: Db, memberId: number, agenc
 }
 
 export async function clearAwaitingApproval(db: Db, memberId: number): Promise<void> {
-  await db.updateTable('members').set({ awaiting_approval_since: null, updated_at: sql`now()` }).where('id', '=', memberId).execute();
+  await db.updateTable('members').set({ awaiting_approval_since: null, notification_digest_due_at: DIGEST_TO_SCHEDULE, updated_at: sql`now()` }).where('id', '=', memberId).execute();
 }
