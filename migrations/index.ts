@@ -21,6 +21,7 @@ import * as m0019 from './0019_usage_indexes.js';
 import * as m0020 from './0020_notification_email.js';
 import * as m0021 from './0021_deactivation_reasons_again.js';
 import * as m0022 from './0022_digest.js';
+import * as m0024 from './0024_outbox_priority_and_bounces.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '0020_notification_email': m0020,
   '0021_deactivation_reasons_again': m0021,
   '0022_digest': m0022,
+  '0024_outbox_priority_and_bounces': m0024,
 };
