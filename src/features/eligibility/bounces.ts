@@ -32,10 +32,14 @@ export async function deactivateBouncedMember(trx: Transaction<DB>, address: str
   const memberId = await findMemberIdByCanonicalEmail(trx, parsed.canonical);
   if (memberId === undefined) return;
   const response = smtpResponse.slice(0, SMTP_RESPONSE_CHARS);
-  if (!(await hasLiveEmailChangeLink(trx, memberId))) await deactivateWithin(trx, memberId, 'bounced', SYSTEM_ACTOR, { smtpResponse: response });
+  if (await hasLiveEmailChangeLink(trx, memberId)) {
+    await insertAuditEvent(trx, { ...SYSTEM_ACTOR, action: 'member.email_bounced', targetType: 'member', targetId: memberId, subjectMemberId: memberId, details: { smtpResponse: response, why: 'address change under way' } });
+  } else {
+    // Audited there: deactivated, or not as the last active administrator.
+    await deactivateWithin(trx, memberId, 'bounced', SYSTEM_ACTOR, { smtpResponse: response });
+  }
   // After the rule: deactivateWithin locks the administrators before the member, and so must this.
-  const stillActive = await recordEmailBounce(trx, memberId, response);
-  if (stillActive) await insertAuditEvent(trx, { ...SYSTEM_ACTOR, action: 'member.email_bounced', targetType: 'member', targetId: memberId, subjectMemberId: memberId, details: { smtpResponse: response } });
+  await recordEmailBounce(trx, memberId, response);
 }
 
 /**

@@ -63,15 +63,9 @@ export async function hasLiveEmailChangeLink(db: Db, memberId: number): Promise<
   return row !== undefined;
 }
 
-/** Records that the member's address refused email for good; returns whether they are still active. */
-export async function recordEmailBounce(trx: Transaction<DB>, memberId: number, smtpResponse: string): Promise<boolean> {
-  const row = await trx
-    .updateTable('members')
-    .set({ email_bounced_at: sql`now()`, email_bounce_response: smtpResponse })
-    .where('id', '=', memberId)
-    .returning('deactivated_at')
-    .executeTakeFirstOrThrow();
-  return row.deactivated_at === null;
+/** Records that the member's address refused email for good: when, and the server's reply. */
+export async function recordEmailBounce(trx: Transaction<DB>, memberId: number, smtpResponse: string): Promise<void> {
+  await trx.updateTable('members').set({ email_bounced_at: sql`now()`, email_bounce_response: smtpResponse }).where('id', '=', memberId).execute();
 }
 
 /** Forgets the member's recorded bounce; returns the bounce it forgot, if there was one. */
