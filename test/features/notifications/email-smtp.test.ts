@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
 import { buildTestApp, type TestApp } from '../../support/app.js';
-import { memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
+import { csrfOf, memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
+import { escapeLikeHandlebars } from '../../support/resources.js';
 import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
 import { createMember } from '../../support/members.js';
 import { decodeHeader, headerValues, minutesPass, queuedNotificationEmails } from '../../support/notification-email.js';
@@ -43,6 +44,28 @@ function receivedBy(address: string) {
   return smtp.received.filter((message) => message.recipients.includes(address));
 }
 
+// The headers a notification email carries, each once: anything else would have been injected.
+const NOTIFICATION_HEADERS = ['from', 'to', 'subject', 'auto-submitted', 'message-id', 'in-reply-to', 'references', 'list-unsubscribe', 'list-unsubscribe-post', 'date', 'mime-version', 'content-type', 'content-transfer-encoding'];
+
+/**
+ * The header block is CRLF lines only, each at most 998 characters (RFC 5322), a folded line
+ * going on with white space; unfolded, it names each expected header once and nothing else, and
+ * no value holds a control character or a Unicode line break.
+ */
+function expectOneSafeHeaderBlock(raw: string): void {
+  const block = raw.slice(0, raw.indexOf('\r\n\r\n'));
+  expect(block).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
+  const lines = block.split('\r\n');
+  expect(lines.every((line) => line.length <= 998)).toBe(true);
+  const unfolded = block.replace(/\r\n[ \t]+/g, ' ').split('\r\n');
+  const names = unfolded.map((line) => line.slice(0, line.indexOf(':')).toLowerCase());
+  expect(names.filter((name) => !NOTIFICATION_HEADERS.includes(name))).toEqual([]);
+  expect(new Set(names).size).toBe(names.length);
+  for (const name of ['from', 'to', 'subject', 'message-id']) expect(names).toContain(name);
+  for (const line of unfolded) expect(decodeHeader(line)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+  expect(Array.from(decodeHeader(headerValues(raw, 'Subject')[0]!)).length).toBeLessThanOrEqual(240);
+}
+
 describe('notification email on the wire', () => {
   it('carries one-click unsubscribe, its Message-ID and the thread’s In-Reply-To and References', async () => {
     const alex = await memberWithBrowser(t.app, t.db);
@@ -79,6 +102,7 @@ describe('notification email on the wire', () => {
     await drain();
 
     const [message] = receivedBy(alex.member.email);
+    expectOneSafeHeaderBlock(message!.raw);
     const subjects = headerValues(message!.raw, 'Subject');
     expect(subjects).toHaveLength(1);
     const subject = decodeHeader(subjects[0]!);
@@ -102,6 +126,7 @@ describe('notification email on the wire', () => {
     await drain();
 
     const [message] = receivedBy('reader@agency.gov.au');
+    expectOneSafeHeaderBlock(message!.raw);
     const subjects = headerValues(message!.raw, 'Subject');
     expect(subjects).toHaveLength(1);
     const decoded = decodeHeader(subjects[0]!);
@@ -113,6 +138,53 @@ describe('notification email on the wire', () => {
     expect(decodeHeader(froms[0]!)).toMatch(/^"Name Bcc: victim@evil\.example n+" <no-reply@commons\.test>$/);
     expect(headerValues(message!.raw, 'Bcc')).toEqual([]);
     expect(headerValues(message!.raw, 'X-Evil')).toEqual([]);
+  });
+
+  it('refuses CR, LF, NUL and 1,000 characters in a title and a display name at the forms, and what the forms store reaches the wire as one Subject and one From line', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const profile = async (displayName: string) => blair.browser.post('/settings/profile', { _csrf: await csrfOf(blair.browser), display_name: displayName, job_title: '', bio: '', time_zone: '' });
+    const newThread = async (title: string) => alex.browser.post('/c/questions/new', { ...(await alex.browser.openForm('/c/questions/new')), title, body: `A question titled ${title.length} long` });
+    for (const [refused, message] of [
+      ['Blair\r\nBcc: victim@evil.example', 'Display name must be on one line'],
+      ['Blair\u0000Bcc', 'Display name must not contain NUL characters'],
+      ['n'.repeat(1000), 'Display name must be at most 80 characters (it is 1,000)'],
+    ] as const) {
+      const response = await profile(refused);
+      expect(response.statusCode).toBe(422);
+      expect(response.body).toContain(escapeLikeHandlebars(message));
+    }
+    for (const [refused, message] of [
+      ['Title\r\nBcc: victim@evil.example', 'Title must be on one line'],
+      ['Title\u0000X-Evil: yes', 'Title must not contain NUL characters'],
+      ['t'.repeat(1000), 'Title must be at most 150 characters (it is 1,000)'],
+    ] as const) {
+      const response = await newThread(refused);
+      expect(response.statusCode).toBe(422);
+      expect(response.body).toContain(escapeLikeHandlebars(message));
+    }
+
+    // What the forms let through: Unicode's own line breaks (LINE SEPARATOR in a name; NEL and
+    // PARAGRAPH SEPARATOR in a title), a bidi override, and the longest title allowed.
+    const name = 'Blair\u2028Bcc: victim@evil.example';
+    expect((await profile(name)).statusCode).toBe(303);
+    const title = `Broken\u0085Bcc: x@evil.example\u2029X-Evil: yes\u202e ${'t'.repeat(100)}`.slice(0, 150);
+    const created = await newThread(title);
+    expect(created.statusCode, created.body).toBe(303);
+    const threadId = Number(/^\/t\/(\d+)/.exec(String(created.headers.location))![1]);
+    expect(await t.db.selectFrom('members').select('display_name').where('id', '=', blair.member.id).executeTakeFirstOrThrow()).toEqual({ display_name: name });
+    expect(await t.db.selectFrom('threads').select('title').where('id', '=', threadId).executeTakeFirstOrThrow()).toEqual({ title });
+    expect((await postReply(blair.browser, threadId, { body: 'A reply' })).statusCode).toBe(303);
+    await minutesPass(t.db, 3);
+    await drain();
+
+    const [message, ...more] = receivedBy(alex.member.email);
+    expect(more).toEqual([]);
+    expectOneSafeHeaderBlock(message!.raw);
+    const subject = decodeHeader(headerValues(message!.raw, 'Subject')[0]!);
+    expect(subject).toMatch(/^Blair Bcc: victim@evil\.example replied to your thread “Broken Bcc: x@evil\.example X-Evil: yes t+…”$/);
+    expect(decodeHeader(headerValues(message!.raw, 'From')[0]!)).toBe('"Blair Bcc: victim@evil.example via Commons" <no-reply@commons.test>');
+    expect(message!.recipients).toEqual([alex.member.email]);
   });
 
   it('sends each email once with two app instances composing and sending at the same time', async () => {
