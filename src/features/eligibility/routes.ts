@@ -58,7 +58,7 @@ const eligibilityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
     return redirectTo(reply, RECONFIRMATION_PAGE);
   });
 
-  // The bounce banner's button (views/layouts/main.hbs): back to the page it was pressed on, or home.
+  // The bounce banner's button (views/layouts/main.hbs); the home page then says what it did.
   app.post(RETRY_ADDRESS_PATH, async (request, reply) => {
     const form = parseForm(RetryAddressForm, request.body);
     if (!form.ok) throw new HttpError(422, Object.values(form.errors)[0]!);

@@ -145,21 +145,16 @@ describe('notification email on the wire', () => {
     const blair = await memberWithBrowser(t.app, t.db);
     const profile = async (displayName: string) => blair.browser.post('/settings/profile', { _csrf: await csrfOf(blair.browser), display_name: displayName, job_title: '', bio: '', time_zone: '' });
     const newThread = async (title: string) => alex.browser.post('/c/questions/new', { ...(await alex.browser.openForm('/c/questions/new')), title, body: `A question titled ${title.length} long` });
-    for (const [refused, message] of [
-      ['Blair\r\nBcc: victim@evil.example', 'Display name must be on one line'],
-      ['Blair\u0000Bcc', 'Display name must not contain NUL characters'],
-      ['n'.repeat(1000), 'Display name must be at most 80 characters (it is 1,000)'],
-    ] as const) {
-      const response = await profile(refused);
-      expect(response.statusCode).toBe(422);
-      expect(response.body).toContain(escapeLikeHandlebars(message));
-    }
-    for (const [refused, message] of [
-      ['Title\r\nBcc: victim@evil.example', 'Title must be on one line'],
-      ['Title\u0000X-Evil: yes', 'Title must not contain NUL characters'],
-      ['t'.repeat(1000), 'Title must be at most 150 characters (it is 1,000)'],
-    ] as const) {
-      const response = await newThread(refused);
+    const refusals = [
+      { send: profile, value: 'Blair\r\nBcc: victim@evil.example', message: 'Display name must be on one line' },
+      { send: profile, value: 'Blair\u0000Bcc', message: 'Display name must not contain NUL characters' },
+      { send: profile, value: 'n'.repeat(1000), message: 'Display name must be at most 80 characters (it is 1,000)' },
+      { send: newThread, value: 'Title\r\nBcc: victim@evil.example', message: 'Title must be on one line' },
+      { send: newThread, value: 'Title\u0000X-Evil: yes', message: 'Title must not contain NUL characters' },
+      { send: newThread, value: 't'.repeat(1000), message: 'Title must be at most 150 characters (it is 1,000)' },
+    ];
+    for (const { send, value, message } of refusals) {
+      const response = await send(value);
       expect(response.statusCode).toBe(422);
       expect(response.body).toContain(escapeLikeHandlebars(message));
     }
