@@ -250,7 +250,8 @@ describe('notification email on the wire', () => {
     await secondsPass(3600);
     await drain();
     expect(smtp.received.filter((message) => message.recipients.some((recipient) => addresses.includes(recipient)))).toHaveLength(COUNT);
-  });
+    // A hundred members, rows and five passes of twenty batches: more than the default 30 s on a busy machine.
+  }, 120_000);
 });
 
 describe('a hard bounce', () => {
