@@ -85,8 +85,13 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     pollSeconds: config.mail.pollSeconds,
     log: app.log,
     // Sign-up emails follow the sign-up settings: read again, if stale, before each batch.
-    // Notification emails that have come due, and the daily digests, are composed at the same pace.
     compose: async (limit) => {
+      await settings.refreshIfStale();
+      return answerAccountRequests(deps, limit);
+    },
+    // Notification emails that have come due, and the daily digests, are composed after each
+    // batch is sent, so the morning's digests never hold up a password reset already queued.
+    composeNotifications: async (limit) => {
       await settings.refreshIfStale();
       const notificationDeps = { ...deps, unsubscribeTokens, logError: (error: unknown, message: string) => app.log.error({ err: error }, message) };
       // Notification emails or digests that cannot be composed (their transaction rolled back, so
@@ -100,7 +105,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
         app.log.error({ err: error }, 'the daily digests could not be composed');
         return 0;
       });
-      return Math.max(await answerAccountRequests(deps, limit), notifications, digests);
+      return Math.max(notifications, digests);
     },
     onRecipientRefused: deactivateBouncedMember,
   });

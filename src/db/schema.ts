@@ -216,6 +216,8 @@ export interface Members {
   notification_digest_sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   notification_digest_version: Generated<number>;
   notification_digest_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  email_bounced_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  email_bounce_response: string | null;
 }
 
 export interface NotificationEmails {
@@ -262,6 +264,7 @@ export interface OutboundEmails {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   sent_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   failed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  priority: Generated<number>;
 }
 
 export interface Passkeys {

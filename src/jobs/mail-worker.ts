@@ -19,7 +19,8 @@ const MAX_RETRY_SECONDS = 3600;
 const BATCH_SIZE = 5;
 // A claimed email whose worker died is due again after this long.
 const LEASE_SECONDS = 300;
-// Recorded requests turned into emails before each batch is sent.
+// Recorded requests turned into emails before each batch is sent, and notification emails and
+// digests (each) composed after it: the bound on how long composing holds up the next batch.
 const COMPOSE_BATCH = 20;
 
 /** Seconds to wait after the given (1-based) failed attempt; up to 10% later, never earlier. */
@@ -40,6 +41,13 @@ export interface MailWorkerOptions {
    * worker's pace, off the request path: how long a request took tells nothing of its answer.
    */
   compose?: (limit: number) => Promise<number>;
+  /**
+   * Composes up to `limit` notification emails and digests that have come due; returns the most
+   * it took of either. Run after each batch is sent, so composing the morning's digests never
+   * holds up a password reset already queued: each pass answers requests, sends a batch (the most
+   * urgent first, mail/outbox.ts), and only then composes.
+   */
+  composeNotifications?: (limit: number) => Promise<number>;
   /**
    * What follows a hard bounce (the address refused for good), in the transaction that marks
    * the email failed and gives up on the others waiting for the address: the site deactivates
@@ -101,18 +109,21 @@ export class MailWorker {
   private async drain(): Promise<void> {
     let full: boolean;
     do {
-      const composed = await this.composeOnce();
-      full = (await this.sendOnce()) === BATCH_SIZE || composed === COMPOSE_BATCH;
+      const answered = await this.composeRequests();
+      const sent = await this.sendOnce();
+      const composed = this.stopped ? 0 : await this.composeNotifications();
+      full = sent === BATCH_SIZE || answered === COMPOSE_BATCH || composed === COMPOSE_BATCH;
     } while (full && !this.stopped);
   }
 
-  /** Composes a batch of recorded requests, then claims and sends one batch of emails; returns how many emails it claimed. */
+  /** Composes a batch of recorded requests and of notifications, then claims and sends one batch of emails; returns how many emails it claimed. */
   async runOnce(): Promise<number> {
-    await this.composeOnce();
+    await this.composeRequests();
+    await this.composeNotifications();
     return this.sendOnce();
   }
 
-  /** Turns every recorded request into the email it calls for (or none), sending nothing; returns how many were answered. */
+  /** Turns every recorded request and due notification into the email it calls for (or none), sending nothing; returns how many were composed. */
   async composeAll(): Promise<number> {
     let total = 0;
     for (let composed = await this.composeOnce(); composed > 0; composed = await this.composeOnce()) total += composed;
@@ -120,7 +131,15 @@ export class MailWorker {
   }
 
   private async composeOnce(): Promise<number> {
+    return (await this.composeRequests()) + (await this.composeNotifications());
+  }
+
+  private async composeRequests(): Promise<number> {
     return (await this.options.compose?.(COMPOSE_BATCH)) ?? 0;
+  }
+
+  private async composeNotifications(): Promise<number> {
+    return (await this.options.composeNotifications?.(COMPOSE_BATCH)) ?? 0;
   }
 
   private async sendOnce(): Promise<number> {

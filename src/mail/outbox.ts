@@ -58,6 +58,42 @@ function oneLineExtras(extras: EmailExtras): EmailExtras {
   return lines.fromName === undefined ? lines : { ...lines, fromName: Array.from(lines.fromName).slice(0, FROM_NAME_MAX).join('') };
 }
 
+/** How soon a queued email goes, most urgent first: the worker claims by this, then by when it is due. */
+export const EMAIL_PRIORITY = { account: 0, notification: 1, digest: 2 } as const;
+
+/**
+ * Every kind of email the site queues, with its priority (views/emails names the templates; a
+ * test checks each queued kind is here). Account and security emails — sign-up links, password
+ * resets, address changes, unlock links, answers to people who wrote in — go before notifications,
+ * and the daily digests, queued for every member at once, go last: at 08:00 a password reset
+ * waits for no digest.
+ */
+export const EMAIL_PRIORITIES: Readonly<Record<string, number>> = {
+  'auth.verify': EMAIL_PRIORITY.account,
+  'auth.already-member': EMAIL_PRIORITY.account,
+  'auth.reset': EMAIL_PRIORITY.account,
+  'auth.unlock': EMAIL_PRIORITY.account,
+  'auth.new-device': EMAIL_PRIORITY.account,
+  'auth.email-change': EMAIL_PRIORITY.account,
+  'auth.email-change-notice': EMAIL_PRIORITY.account,
+  'auth.email-change-taken': EMAIL_PRIORITY.account,
+  'auth.email-changed': EMAIL_PRIORITY.account,
+  'contact.message': EMAIL_PRIORITY.account,
+  'eligibility.reconfirm': EMAIL_PRIORITY.account,
+  'eligibility.reminder': EMAIL_PRIORITY.account,
+  'moderation.member-approved': EMAIL_PRIORITY.account,
+  'moderation.member-rejected': EMAIL_PRIORITY.account,
+  'moderation.post-approved': EMAIL_PRIORITY.notification,
+  'moderation.post-rejected': EMAIL_PRIORITY.notification,
+  notification: EMAIL_PRIORITY.notification,
+  'notification.digest': EMAIL_PRIORITY.digest,
+};
+
+/** A kind missing from the list (a test's own) goes with the notifications: neither ahead of a reset nor behind a digest. */
+export function emailPriority(kind: string): number {
+  return Object.hasOwn(EMAIL_PRIORITIES, kind) ? EMAIL_PRIORITIES[kind]! : EMAIL_PRIORITY.notification;
+}
+
 export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number> {
   const row = await db
     .insertInto('outbound_emails')
@@ -68,6 +104,7 @@ export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number
       html_body: email.html ?? null,
       headers: JSON.stringify(oneLineExtras(email.extras ?? {})),
       kind: email.kind,
+      priority: emailPriority(email.kind),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -75,7 +112,8 @@ export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number
 }
 
 /**
- * Takes up to `limit` due emails for this worker. Rows being sent by another worker are
+ * Takes up to `limit` due emails for this worker, the most urgent kind first (EMAIL_PRIORITIES),
+ * then the longest due; the index outbound_emails_claim serves this order. Rows being sent by another worker are
  * skipped (SKIP LOCKED); a claim is a lease: if this worker dies mid-send, the email is due
  * again once the lease ends.
  */
@@ -93,13 +131,16 @@ export async function claimDueEmails(db: Db, limit: number, leaseSeconds: number
         .select('id')
         .where('status', 'in', ['pending', 'sending'])
         .where(sql<boolean>`next_attempt_at <= now()`)
+        .orderBy('priority')
         .orderBy('next_attempt_at')
         .limit(limit)
         .forUpdate()
         .skipLocked(),
     )
-    .returning(['id', 'to_address', 'subject', 'text_body', 'html_body', 'headers', 'attempts'])
+    .returning(['id', 'to_address', 'subject', 'text_body', 'html_body', 'headers', 'attempts', 'priority'])
     .execute();
+  // UPDATE … RETURNING keeps no order: the batch is sent the most urgent first, then oldest first.
+  rows.sort((a, b) => a.priority - b.priority || a.id - b.id);
   return rows.map((row) => ({
     id: row.id,
     to: row.to_address,

@@ -6,6 +6,7 @@ import { redirectTo } from '../lib/next-path.js';
 import { EMAIL_CHANGE_LINK, EMAIL_CHANGE_PAGE } from '../features/auth/email-change.js';
 import { SECOND_FACTOR_MESSAGES } from '../features/auth/second-factor/messages.js';
 import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
+import type { EmailBounce } from '../features/auth/queries.js';
 
 /**
  * Who may reach a route. Every route is for signed-in, active members unless it says
@@ -42,6 +43,8 @@ export interface CurrentMember {
   reconfirmationDue: boolean;
   /** Coordinates the agency they are in: the header links to /coordinator. */
   coordinates: boolean;
+  /** Their address refused email for good: every page says so until they change it or ask to try again (features/eligibility/bounces.ts). */
+  emailBounce: EmailBounce | null;
 }
 
 export interface RegisteredRoute {

@@ -31,7 +31,7 @@ export default fp<{ db: Kysely<DB>; now: () => Date; settings: SiteSettings }>(
         if (member) await insertAuditEvent(db, { actorLabel: 'system', action: 'session.ended_by_policy', targetType: 'member', targetId: member.id, ipAddress: request.clientAddress });
         return;
       }
-      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role, timeZone: member.timeZone, joinedAt: member.joinedAt, unreadNotifications: member.unreadNotifications, openQueueItems: member.openQueueItems, awaitingApproval: member.awaitingApproval, hasSecondFactor: member.hasSecondFactor, coordinates: member.coordinates, reconfirmationDue: (reconfirmationHeldFrom(member.verifiedAt, member.reconfirmationRemindedAt, settings.current.RECONFIRMATION_PERIOD_MONTHS)?.getTime() ?? Infinity) <= at };
+      request.member = { id: member.id, displayName: member.displayName, handle: member.handle, role: member.role, timeZone: member.timeZone, joinedAt: member.joinedAt, unreadNotifications: member.unreadNotifications, openQueueItems: member.openQueueItems, awaitingApproval: member.awaitingApproval, hasSecondFactor: member.hasSecondFactor, coordinates: member.coordinates, emailBounce: member.emailBounce, reconfirmationDue: (reconfirmationHeldFrom(member.verifiedAt, member.reconfirmationRemindedAt, settings.current.RECONFIRMATION_PERIOD_MONTHS)?.getTime() ?? Infinity) <= at };
       if (at - lastSeenAt >= LAST_SEEN_GRANULARITY_MS) {
         request.session.set('lastSeenAt', at);
         request.session.set('expiresAt', sessionExpiresAt(member.role, startedAt, at));

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
 import { unreadCountText } from '../features/discussions/notifications.js';
+import { EMAIL_BOUNCE_BANNER } from '../features/eligibility/messages.js';
 import { takeFlash } from '../lib/flash.js';
 import { ROLE_NAMES } from '../lib/messages.js';
 import type { TemplateData, Templates } from '../lib/templates.js';
@@ -55,6 +56,8 @@ function pageData(config: Config, settings: SiteSettings, reply: FastifyReply, d
   return {
     ...sharedData(config, settings, reply, now),
     member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
+    // Every page says so while the member's address refuses email (features/eligibility/bounces.ts).
+    emailBounce: member?.emailBounce ? { ...member.emailBounce, ...EMAIL_BOUNCE_BANNER } : null,
     // The sign-out button in the header is a form: every signed-in page needs a token, and a
     // page with forms of its own passes its token (views/partials/csrf.hbs reads @root.csrfToken).
     csrfToken: data.csrfToken ?? (member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined),

@@ -201,6 +201,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'member.reconfirmation_requested': 'Asked for a re-confirmation link',
   'member.reconfirmed': 'Address re-confirmed',
   'member.deactivation_skipped': 'Not deactivated: the last active administrator',
+  'member.email_bounced': 'Email to their address refused for good (kept active: address change under way)',
+  'member.email_bounce_cleared': 'Asked for their address to be tried again',
 };
 
 function withArticle(word: string): string {

@@ -70,6 +70,13 @@ export interface SessionMember {
   reconfirmationRemindedAt: Date | null;
   /** Appointed coordinator of the agency they are in, for the header's link (the /coordinator guard checks the rest). */
   coordinates: boolean;
+  /** Their address refused email for good (features/eligibility/bounces.ts): when, and the receiving server's reply. */
+  emailBounce: EmailBounce | null;
+}
+
+export interface EmailBounce {
+  at: Date;
+  response: string;
 }
 
 const SESSION_MEMBER_COLUMNS = [
@@ -84,9 +91,11 @@ const SESSION_MEMBER_COLUMNS = [
   'members.awaiting_approval_since',
   'members.verified_at',
   'members.reconfirmation_reminded_at',
+  'members.email_bounced_at',
+  'members.email_bounce_response',
 ] as const;
 
-type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; reconfirmation_reminded_at: Date | null; has_second_factor: boolean | null; coordinates: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
+type SessionMemberRow = { member_id: number; display_name: string; handle: string; role: string; deactivated_at: Date | null; suspended_until: Date | null; time_zone: string | null; joined_at: Date; awaiting_approval_since: Date | null; verified_at: Date; reconfirmation_reminded_at: Date | null; email_bounced_at: Date | null; email_bounce_response: string | null; has_second_factor: boolean | null; coordinates: boolean | null; unread_notifications: string | null; open_queue_items: string | null };
 
 function toSessionMember(row: SessionMemberRow): SessionMember {
   return {
@@ -105,6 +114,7 @@ function toSessionMember(row: SessionMemberRow): SessionMember {
     verifiedAt: row.verified_at,
     reconfirmationRemindedAt: row.reconfirmation_reminded_at,
     coordinates: row.coordinates === true,
+    emailBounce: row.email_bounced_at === null ? null : { at: row.email_bounced_at, response: row.email_bounce_response ?? '' },
   };
 }
 
@@ -270,7 +280,8 @@ export async function findMemberAddress(db: Db, memberId: number, lock = false):
 export async function updateMemberAddress(db: Db, memberId: number, address: { email: string; canonicalEmail: string; agencyId: number }): Promise<void> {
   await db
     .updateTable('members')
-    .set({ email: address.email, canonical_email: address.canonicalEmail, agency_id: address.agencyId, verified_at: sql`now()`, updated_at: sql`now()` })
+    // A new address has refused nothing: a bounce recorded against the old one goes with it.
+    .set({ email: address.email, canonical_email: address.canonicalEmail, agency_id: address.agencyId, verified_at: sql`now()`, updated_at: sql`now()`, email_bounced_at: null, email_bounce_response: null })
     .where('id', '=', memberId)
     .execute();
 }

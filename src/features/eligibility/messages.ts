@@ -1,4 +1,8 @@
 import type { DeactivationReason } from '../admin/members.js';
+import { EMAIL_CHANGE_PAGE } from '../auth/email-change.js';
+
+/** Where the bounce banner's button asks for the member's address to be tried again. */
+export const RETRY_ADDRESS_PATH = `${EMAIL_CHANGE_PAGE}/try-again`;
 
 /** What continuous eligibility says to members; tests assert against these. */
 export const ELIGIBILITY_MESSAGES = {
@@ -14,6 +18,8 @@ export const ELIGIBILITY_MESSAGES = {
   domainNoLongerAdmittedTitle: 'Your address can no longer be used on Commons',
   reminderSubject: (siteName: string) => `Please confirm your work email address for ${siteName}`,
   reconfirmSubject: (siteName: string) => `Confirm your work email address for ${siteName}`,
+  bounceRetried: 'We will email your address again. If it is refused again, this message comes back.',
+  bounceNoneToRetry: 'Your address is already being emailed as usual.',
   /** Told after the right password only, so nothing leaks to someone guessing. */
   deactivated: {
     administrator: 'Your account has been deactivated by an administrator. Your posts and resources are kept. If you think this is a mistake, write to us through the contact page.',
@@ -25,6 +31,19 @@ export const ELIGIBILITY_MESSAGES = {
     left_agency:
       'Your account has been deactivated because your agency’s coordinator recorded that you have left the agency. Your posts and resources are kept. If you have moved to another government agency, write to us through the contact page and an administrator can move your account to your new address.',
   } satisfies Record<DeactivationReason, string>,
+} as const;
+
+/** The banner every page shows while the member's address refuses email (views/layouts/main.hbs). */
+export const EMAIL_BOUNCE_BANNER = {
+  title: 'Email to your address is not getting through',
+  explanation: 'The mail server for your address refused an email we sent you as undeliverable, so we have stopped sending you notification emails and daily digests.',
+  when: 'Refused',
+  reply: 'The server’s reply:',
+  whatToDo: 'If your work address has changed, change it in your settings. If you think it works again (a full mailbox, a passing fault), ask us to try it again.',
+  changeAddress: 'Change your address',
+  changeLink: EMAIL_CHANGE_PAGE,
+  retry: 'Try my address again',
+  retryAction: RETRY_ADDRESS_PATH,
 } as const;
 
 /** The reason a deactivated member is told; one recorded before reasons were reads as an administrator's. */

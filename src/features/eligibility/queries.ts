@@ -62,3 +62,16 @@ export async function hasLiveEmailChangeLink(db: Db, memberId: number): Promise<
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Records that the member's address refused email for good: when, and the server's reply. */
+export async function recordEmailBounce(trx: Transaction<DB>, memberId: number, smtpResponse: string): Promise<void> {
+  await trx.updateTable('members').set({ email_bounced_at: sql`now()`, email_bounce_response: smtpResponse }).where('id', '=', memberId).execute();
+}
+
+/** Forgets the member's recorded bounce; returns the bounce it forgot, if there was one. */
+export async function clearEmailBounce(trx: Transaction<DB>, memberId: number): Promise<{ at: Date; response: string | null } | undefined> {
+  const before = await trx.selectFrom('members').select(['email_bounced_at', 'email_bounce_response']).where('id', '=', memberId).forUpdate().executeTakeFirst();
+  if (!before?.email_bounced_at) return undefined;
+  await trx.updateTable('members').set({ email_bounced_at: null, email_bounce_response: null }).where('id', '=', memberId).execute();
+  return { at: before.email_bounced_at, response: before.email_bounce_response };
+}

@@ -9,9 +9,10 @@ import { formatDate } from '../../lib/time.js';
 import { RECONFIRMATION_PAGE, RECONFIRMATION_LINK } from '../../plugins/access.js';
 import { invalidLink } from '../auth/invalid-link.js';
 import { findMemberAddress } from '../auth/queries.js';
+import { retryBouncedAddress } from './bounces.js';
 import { reconfirmationDueAt, reconfirmationHeldFrom } from './due.js';
-import { ELIGIBILITY_MESSAGES as M } from './messages.js';
-import { RECONFIRM_LINKS_PER_HOUR, ReconfirmRequestForm } from './schemas.js';
+import { ELIGIBILITY_MESSAGES as M, RETRY_ADDRESS_PATH } from './messages.js';
+import { RECONFIRM_LINKS_PER_HOUR, ReconfirmRequestForm, RetryAddressForm } from './schemas.js';
 import { isLiveReconfirmationLink, reconfirmAddress, requestReconfirmationLink } from './service.js';
 
 const LINK_WINDOW_SECONDS = 3600;
@@ -55,6 +56,15 @@ const eligibilityRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
     if (!result.ok && result.error === 'gone') throw new NotFound();
     setFlash(request, result.ok ? M.linkSent(result.email) : M.linkAlreadySent);
     return redirectTo(reply, RECONFIRMATION_PAGE);
+  });
+
+  // The bounce banner's button (views/layouts/main.hbs); the home page then says what it did.
+  app.post(RETRY_ADDRESS_PATH, async (request, reply) => {
+    const form = parseForm(RetryAddressForm, request.body);
+    if (!form.ok) throw new HttpError(422, Object.values(form.errors)[0]!);
+    const retried = await retryBouncedAddress(deps, request.member!.id, request.clientAddress);
+    setFlash(request, retried ? M.bounceRetried : M.bounceNoneToRetry);
+    return redirectTo(reply, '/');
   });
 
   app.get<{ Params: { token: string } }>(RECONFIRMATION_LINK, { config: { access: 'public' } }, async (request, reply) => {

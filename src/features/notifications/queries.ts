@@ -89,9 +89,10 @@ export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<v
 
 /**
  * Who may be emailed about a thread now, with what the email needs: nobody deactivated,
- * suspended or still awaiting approval. A hard bounce deactivates the member (the eligibility
- * rule, features/eligibility/bounces.ts), so it stops these emails here too; this is the one
- * place the sender asks.
+ * suspended or still awaiting approval, and nobody whose address refused email for good (a hard
+ * bounce: features/eligibility/bounces.ts records it, and the rule there may deactivate them
+ * too) until it changes or they ask to try it again. This is the one place the sender and the
+ * digest ask.
  */
 export async function findNotificationRecipient(db: Db, memberId: number) {
   return db
@@ -99,6 +100,7 @@ export async function findNotificationRecipient(db: Db, memberId: number) {
     .select(['id', 'email', 'role', 'display_name', 'time_zone'])
     .where('id', '=', memberId)
     .where('deactivated_at', 'is', null)
+    .where('email_bounced_at', 'is', null)
     .where('awaiting_approval_since', 'is', null)
     .where((eb) => eb.or([eb('suspended_until', 'is', null), eb('suspended_until', '<=', sql<Date>`now()`)]))
     .executeTakeFirst();

@@ -2,13 +2,15 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
 import { buildTestApp, type TestApp } from '../../support/app.js';
-import { memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
-import { addReplies } from '../../support/forum-rows.js';
+import { csrfOf, memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
+import { escapeLikeHandlebars } from '../../support/resources.js';
+import { addReplies, createCategory, createThreads } from '../../support/forum-rows.js';
 import { createMember } from '../../support/members.js';
 import { decodeHeader, headerValues, minutesPass, queuedNotificationEmails } from '../../support/notification-email.js';
 import { startSmtpServer, type TestSmtpServer } from '../../support/smtp.js';
 import { insertPostNotifications } from '../../../src/features/discussions/queries/notifications.js';
 import { notificationSubject } from '../../../src/features/notifications/email.js';
+import { retryDelaySeconds } from '../../../src/jobs/mail-worker.js';
 import { enqueueEmail } from '../../../src/mail/outbox.js';
 
 let smtp: TestSmtpServer;
@@ -28,6 +30,11 @@ beforeEach(async () => {
   await smtp.start();
 });
 
+/** As if `seconds` had passed for every email waiting to be tried again (the queue's times are the database's). */
+async function secondsPass(seconds: number): Promise<void> {
+  await t.db.updateTable('outbound_emails').set({ next_attempt_at: sql`next_attempt_at - make_interval(secs => ${seconds})` }).where('status', '=', 'pending').execute();
+}
+
 /** Runs the worker until a round claims nothing: composes what is due, sends what is queued. */
 async function drain(app = t.app): Promise<void> {
   while ((await app.mailWorker.runOnce()) > 0);
@@ -35,6 +42,28 @@ async function drain(app = t.app): Promise<void> {
 
 function receivedBy(address: string) {
   return smtp.received.filter((message) => message.recipients.includes(address));
+}
+
+// The headers a notification email carries, each once: anything else would have been injected.
+const NOTIFICATION_HEADERS = ['from', 'to', 'subject', 'auto-submitted', 'message-id', 'in-reply-to', 'references', 'list-unsubscribe', 'list-unsubscribe-post', 'date', 'mime-version', 'content-type', 'content-transfer-encoding'];
+
+/**
+ * The header block is CRLF lines only, each at most 998 characters (RFC 5322), a folded line
+ * going on with white space; unfolded, it names each expected header once and nothing else, and
+ * no value holds a control character or a Unicode line break.
+ */
+function expectOneSafeHeaderBlock(raw: string): void {
+  const block = raw.slice(0, raw.indexOf('\r\n\r\n'));
+  expect(block).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
+  const lines = block.split('\r\n');
+  expect(lines.every((line) => line.length <= 998)).toBe(true);
+  const unfolded = block.replace(/\r\n[ \t]+/g, ' ').split('\r\n');
+  const names = unfolded.map((line) => line.slice(0, line.indexOf(':')).toLowerCase());
+  expect(names.filter((name) => !NOTIFICATION_HEADERS.includes(name))).toEqual([]);
+  expect(new Set(names).size).toBe(names.length);
+  for (const name of ['from', 'to', 'subject', 'message-id']) expect(names).toContain(name);
+  for (const line of unfolded) expect(decodeHeader(line)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+  expect(Array.from(decodeHeader(headerValues(raw, 'Subject')[0]!)).length).toBeLessThanOrEqual(240);
 }
 
 describe('notification email on the wire', () => {
@@ -74,6 +103,7 @@ describe('notification email on the wire', () => {
     await drain();
 
     const [message] = receivedBy(alex.member.email);
+    expectOneSafeHeaderBlock(message!.raw);
     const subjects = headerValues(message!.raw, 'Subject');
     expect(subjects).toHaveLength(1);
     const subject = decodeHeader(subjects[0]!);
@@ -96,6 +126,7 @@ describe('notification email on the wire', () => {
     await drain();
 
     const [message] = receivedBy('reader@agency.gov.au');
+    expectOneSafeHeaderBlock(message!.raw);
     const subjects = headerValues(message!.raw, 'Subject');
     expect(subjects).toHaveLength(1);
     const decoded = decodeHeader(subjects[0]!);
@@ -107,6 +138,49 @@ describe('notification email on the wire', () => {
     expect(decodeHeader(froms[0]!)).toMatch(/^"Name Bcc: victim@evil\.example n+" <no-reply@commons\.test>$/);
     expect(headerValues(message!.raw, 'Bcc')).toEqual([]);
     expect(headerValues(message!.raw, 'X-Evil')).toEqual([]);
+  });
+
+  it('refuses CR, LF, NUL and 1,000 characters in a title and a display name at the forms, and what the forms store reaches the wire as one Subject and one From line', async () => {
+    const alex = await memberWithBrowser(t.app, t.db);
+    const blair = await memberWithBrowser(t.app, t.db);
+    const profile = async (displayName: string) => blair.browser.post('/settings/profile', { _csrf: await csrfOf(blair.browser), display_name: displayName, job_title: '', bio: '', time_zone: '' });
+    const newThread = async (title: string) => alex.browser.post('/c/questions/new', { ...(await alex.browser.openForm('/c/questions/new')), title, body: `A question titled ${title.length} long` });
+    const refusals = [
+      { send: profile, value: 'Blair\r\nBcc: victim@evil.example', message: 'Display name must be on one line' },
+      { send: profile, value: 'Blair\u0000Bcc', message: 'Display name must not contain NUL characters' },
+      { send: profile, value: 'n'.repeat(1000), message: 'Display name must be at most 80 characters (it is 1,000)' },
+      { send: newThread, value: 'Title\r\nBcc: victim@evil.example', message: 'Title must be on one line' },
+      { send: newThread, value: 'Title\u0000X-Evil: yes', message: 'Title must not contain NUL characters' },
+      { send: newThread, value: 't'.repeat(1000), message: 'Title must be at most 150 characters (it is 1,000)' },
+    ];
+    for (const { send, value, message } of refusals) {
+      const response = await send(value);
+      expect(response.statusCode).toBe(422);
+      expect(response.body).toContain(escapeLikeHandlebars(message));
+    }
+
+    // What the forms let through: Unicode's own line breaks (LINE SEPARATOR in a name; NEL and
+    // PARAGRAPH SEPARATOR in a title), a bidi override, and the longest title allowed.
+    const name = 'Blair\u2028Bcc: victim@evil.example';
+    expect((await profile(name)).statusCode).toBe(303);
+    const title = `Broken\u0085Bcc: x@evil.example\u2029X-Evil: yes\u202e ${'t'.repeat(100)}`.slice(0, 150);
+    const created = await newThread(title);
+    expect(created.statusCode, created.body).toBe(303);
+    const threadId = Number(/^\/t\/(\d+)/.exec(String(created.headers.location))![1]);
+    expect(await t.db.selectFrom('members').select('display_name').where('id', '=', blair.member.id).executeTakeFirstOrThrow()).toEqual({ display_name: name });
+    expect(await t.db.selectFrom('threads').select('title').where('id', '=', threadId).executeTakeFirstOrThrow()).toEqual({ title });
+    expect((await postReply(blair.browser, threadId, { body: 'A reply' })).statusCode).toBe(303);
+    await minutesPass(t.db, 3);
+    await drain();
+
+    const [message, ...more] = receivedBy(alex.member.email);
+    expect(more).toEqual([]);
+    expectOneSafeHeaderBlock(message!.raw);
+    const subject = decodeHeader(headerValues(message!.raw, 'Subject')[0]!);
+    // The thread's title is the Subject (one conversation per thread), cut short on one line.
+    expect(subject).toMatch(/^Broken Bcc: x@evil\.example X-Evil: yes t+…$/);
+    expect(decodeHeader(headerValues(message!.raw, 'From')[0]!)).toBe('"Blair Bcc: victim@evil.example via Commons" <no-reply@commons.test>');
+    expect(message!.recipients).toEqual([alex.member.email]);
   });
 
   it('sends each email once with two app instances composing and sending at the same time', async () => {
@@ -134,30 +208,51 @@ describe('notification email on the wire', () => {
     }
   });
 
-  it('with the SMTP server down, queues twenty notification emails and sends each once when it is back', async () => {
-    const alex = await memberWithBrowser(t.app, t.db);
-    const blair = await memberWithBrowser(t.app, t.db);
-    for (let n = 0; n < 20; n += 1) {
-      // Each its own words: the same text in several threads is held for a moderator.
-      const threadId = await startThread(alex.browser, 'questions', { title: `Outage ${n}`, body: `Question number ${n} about outages` });
-      expect((await postReply(blair.browser, threadId, { body: `Reply ${n}` })).statusCode).toBe(303);
-    }
+  it('with the SMTP server down for the whole test, queues 100 notification emails and each arrives once when it is back', async () => {
+    const COUNT = 100;
     await smtp.stop();
+    const replier = await createMember(t.db);
+    const category = await createCategory(t.db);
+    const authors = [];
+    for (let n = 0; n < COUNT; n += 1) {
+      // A hundred members, each replied to in a thread of their own: a hundred emails, none coalesced with another.
+      const author = await createMember(t.db);
+      const [threadId] = await createThreads(t.db, category.id, author.id, 1);
+      const [postId] = await addReplies(t.db, threadId!, replier.id, 1);
+      await t.db.transaction().execute((trx) => insertPostNotifications(trx, { postId: postId!, threadId: threadId!, categoryId: category.id, actorId: replier.id, repliedToMemberId: author.id, mentionedHandles: [], newThread: false }));
+      authors.push(author);
+    }
+    const addresses = authors.map((author) => author.email);
+    const queued = () => t.db.selectFrom('outbound_emails').select(['status', 'attempts', 'headers']).where('kind', '=', 'notification').where('to_address', 'in', addresses).execute();
     await minutesPass(t.db, 3);
-    await drain();
-    expect(await queuedNotificationEmails(t.db, alex.member.email)).toHaveLength(20);
-    const pending = await t.db.selectFrom('outbound_emails').select(['status', 'attempts']).where('to_address', '=', alex.member.email).execute();
-    expect(pending.every((row) => row.status === 'pending' && row.attempts === 1)).toBe(true);
+
+    // Several passes against the refusing port, each after the back-off has passed (moved on, not slept through).
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      await drain();
+      const rows = await queued();
+      expect(rows).toHaveLength(COUNT);
+      expect(rows.every((row) => row.status === 'pending' && row.attempts === attempt)).toBe(true);
+      // Backing off: nothing is due until the delay has passed.
+      expect(await t.app.mailWorker.runOnce()).toBe(0);
+      await secondsPass(retryDelaySeconds(attempt, 1));
+    }
+    expect(smtp.received).toEqual([]);
 
     await smtp.start();
-    await t.db.updateTable('outbound_emails').set({ next_attempt_at: sql`now()` }).where('status', '=', 'pending').execute();
     await drain();
-    const received = receivedBy(alex.member.email);
-    expect(received).toHaveLength(20);
-    expect(new Set(received.map((message) => headerValues(message.raw, 'Message-ID')[0])).size).toBe(20);
+    const received = smtp.received.filter((message) => message.recipients.some((recipient) => addresses.includes(recipient)));
+    expect(received).toHaveLength(COUNT);
+    expect(new Set(received.flatMap((message) => message.recipients))).toEqual(new Set(addresses));
+    const messageIds = received.map((message) => headerValues(message.raw, 'Message-ID')[0]);
+    expect(new Set(messageIds).size).toBe(COUNT);
+    expect(new Set(messageIds)).toEqual(new Set((await queued()).map((row) => (row.headers as { messageId: string }).messageId)));
+    expect((await queued()).every((row) => row.status === 'sent' && row.attempts === 4)).toBe(true);
+    // Nothing is sent twice, however often the worker runs.
+    await secondsPass(3600);
     await drain();
-    expect(receivedBy(alex.member.email)).toHaveLength(20);
-  });
+    expect(smtp.received.filter((message) => message.recipients.some((recipient) => addresses.includes(recipient)))).toHaveLength(COUNT);
+    // A hundred members, rows and five passes of twenty batches: more than the default 30 s on a busy machine.
+  }, 120_000);
 });
 
 describe('emails about one thread, as mail clients group them', () => {
