@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../src/db/database.js';
-import { RENDERER_VERSION } from '../../src/lib/markdown.js';
+import { renderBody } from '../../src/features/discussions/posting.js';
 
 type Db = Database['db'];
 
@@ -28,8 +28,8 @@ export async function writeThread(db: Db, options: { categoryId: number; authorI
       author_id: post.authorId,
       position: index + 1,
       body_source: post.body,
-      body_html: '<p>written for search</p>',
-      renderer_version: RENDERER_VERSION,
+      body_html: renderBody(post.body).bodyHtml,
+      renderer_version: renderBody(post.body).rendererVersion,
       form_token: randomUUID(),
       created_at: createdAt,
     }));
