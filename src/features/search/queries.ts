@@ -93,19 +93,24 @@ function createdBetween(column: string, filters: SearchFilters): RawBuilder<bool
     and (${to}::date is null or ${ref} < (${to}::date + 1)::timestamp at time zone ${filters.timeZone}::text)`;
 }
 
-// Threads and posts go by their author's agency; null parameters leave a filter out, so every
-// combination of filters is one statement with one plan (docs/decisions/0010).
-function byAuthorAgency(author: string, filters: SearchFilters): RawBuilder<boolean> {
+// The filters threads and posts share, for the row `alias` (t or p): category (of thread t),
+// author, the author's agency, dates. Null parameters leave a filter out, so every combination
+// of filters is one statement with one plan (docs/decisions/0010).
+function forumFilters(alias: 't' | 'p', filters: SearchFilters): RawBuilder<boolean> {
+  const category = filters.categoryId ?? null;
+  const author = filters.authorId ?? null;
   const agency = filters.agencyId ?? null;
   const agencyType = filters.agencyType ?? null;
-  return sql<boolean>`((${agency}::bigint is null and ${agencyType}::text is null) or exists (
-    select from members am left join agencies aa on aa.id = am.agency_id
-    where am.id = ${sql.ref(author)} and (${agency}::bigint is null or am.agency_id = ${agency}::bigint) and (${agencyType}::text is null or aa.agency_type = ${agencyType}::text)))`;
+  const authorColumn = sql.ref(`${alias}.author_id`);
+  return sql<boolean>`(${category}::bigint is null or t.category_id = ${category}::bigint)
+      and (${author}::bigint is null or ${authorColumn} = ${author}::bigint)
+      and ((${agency}::bigint is null and ${agencyType}::text is null) or exists (
+        select from members am left join agencies aa on aa.id = am.agency_id
+        where am.id = ${authorColumn} and (${agency}::bigint is null or am.agency_id = ${agency}::bigint) and (${agencyType}::text is null or aa.agency_type = ${agencyType}::text)))
+      and ${createdBetween(`${alias}.created_at`, filters)}`;
 }
 
 function threadHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
-  const category = filters.categoryId ?? null;
-  const author = filters.authorId ?? null;
   return sql`(select 'thread'::text as kind, t.id, t.created_at, ts_rank(${WEIGHTS}::float4[], t.search_vector, ${tsquery(text)}, 1) as rank
     from threads t join categories c on c.id = t.category_id
     where t.search_vector @@ ${tsquery(text)}
@@ -113,16 +118,11 @@ function threadHits(viewer: Viewer, text: string, filters: SearchFilters): RawBu
       and c.visible_to = any(${audiencesFor(viewer)}::text[])
       -- A resource's discussion thread is found as the resource.
       and not exists (select from resources tr where tr.thread_id = t.id)
-      and (${category}::bigint is null or t.category_id = ${category}::bigint)
-      and (${author}::bigint is null or t.author_id = ${author}::bigint)
-      and ${byAuthorAgency('t.author_id', filters)}
-      and ${createdBetween('t.created_at', filters)}
+      and ${forumFilters('t', filters)}
     order by t.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
 }
 
 function postHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
-  const category = filters.categoryId ?? null;
-  const author = filters.authorId ?? null;
   const visible = isStaff(viewer.role) ? sql`p.deleted_at is null and t.deleted_at is null` : sql`${countedPost('p')} and ${countedThread('t')}`;
   return sql`(select 'post'::text as kind, p.id, p.created_at, ts_rank(${WEIGHTS}::float4[], p.search_vector, ${tsquery(text)}, 1) as rank
     from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id
@@ -131,10 +131,7 @@ function postHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuil
       and c.visible_to = any(${audiencesFor(viewer)}::text[])
       ${filters.kinds.includes('thread') ? sql`-- A first post under a matching title is that thread's result already.
       and not (p.position = 1 and t.search_vector @@ ${tsquery(text)} and not exists (select from resources tr where tr.thread_id = t.id))` : sql``}
-      and (${category}::bigint is null or t.category_id = ${category}::bigint)
-      and (${author}::bigint is null or p.author_id = ${author}::bigint)
-      and ${byAuthorAgency('p.author_id', filters)}
-      and ${createdBetween('p.created_at', filters)}
+      and ${forumFilters('p', filters)}
     order by p.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
 }
 
