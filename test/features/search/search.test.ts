@@ -9,6 +9,7 @@ import { createCategory } from '../../support/forum-rows.js';
 import { createAgency, type TestMember } from '../../support/members.js';
 import { createResource } from '../../support/resources.js';
 import { resultLinks, resultTitles, writeThread } from '../../support/search.js';
+import { replaceTags } from '../../../src/features/resources/queries/tags.js';
 
 let database: Database;
 let t: TestApp;
@@ -127,6 +128,14 @@ describe('GET /search: the words', () => {
     const page = await search(q('queues'));
     expect(resultTitles(page)).toEqual(['Call centre queues']);
     expect(resultLinks(page)[0]).toMatch(/^\/resources\/\d+\/call-centre-queues$/);
+  });
+
+  it('follows a resource\'s tags as they change (kept by the database whatever writes them)', async () => {
+    const resource = await createResource(t.db, { sharer: { id: alice.id, agencyId: agencies.alpha }, title: 'Leaflet on tides', kind: 'policy', summary: 'When the water comes in.', body: 'High and low.', tags: ['estuary'] });
+    expect(resultTitles(await search(q('estuary')))).toEqual(['Leaflet on tides']);
+    await replaceTags(t.db, resource.id, ['mangroves']);
+    expect(resultTitles(await search(q('estuary')))).toEqual([]);
+    expect(resultTitles(await search(q('mangroves')))).toEqual(['Leaflet on tides']);
   });
 
   it('explains an empty or stop-word-only search instead of showing everything', async () => {
