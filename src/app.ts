@@ -28,6 +28,7 @@ import memberRoutes from './features/members/routes.js';
 import pageRoutes from './features/pages/routes.js';
 import fileRoutes from './features/resources/files/routes.js';
 import resourceRoutes from './features/resources/routes/index.js';
+import searchRoutes from './features/search/routes.js';
 import { runJobsWithApp } from './jobs/index.js';
 import { MailWorker } from './jobs/mail-worker.js';
 import { loadTemplates } from './lib/templates.js';
@@ -135,6 +136,7 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     await features.register(discussionRoutes, { deps });
     await features.register(resourceRoutes, { deps });
     await features.register(memberRoutes, { deps });
+    await features.register(searchRoutes, { deps });
     await features.register(notificationRoutes, { deps, unsubscribeTokens });
     await features.register(flagRoutes, { deps });
     await features.register(moderationRoutes, { deps });

@@ -13,6 +13,8 @@ interface ColumnRow {
   is_nullable: 'YES' | 'NO';
   column_default: string | null;
   is_identity: 'YES' | 'NO';
+  /** 'ALWAYS' for a stored generated column (search vectors): read, never written. */
+  is_generated: 'ALWAYS' | 'NEVER';
 }
 
 // [select, insert and update] types for each PostgreSQL type.
@@ -36,6 +38,8 @@ const TS_TYPES: Record<string, [string, string, string]> = {
   timestamptz: ['Date', 'Date | string', 'Date | string'],
   timestamp: ['Date', 'Date | string', 'Date | string'],
   date: ['Date', 'Date | string', 'Date | string'],
+  // Full-text search vectors, as PostgreSQL writes them out ('word':1A); only ever generated.
+  tsvector: ['string', 'string', 'string'],
 };
 
 function pascalCase(name: string): string {
@@ -48,6 +52,7 @@ function columnType(column: ColumnRow): string {
   if (!types) throw new Error(`describe-schema: no TypeScript type for ${column.table_name}.${column.column_name} (${column.udt_name})`);
   let [select, insert, update] = types.map((type) => (isArray ? `(${type})[]` : type)) as [string, string, string];
   if (column.is_nullable === 'YES') [select, insert, update] = [`${select} | null`, `${insert} | null`, `${update} | null`];
+  if (column.is_generated === 'ALWAYS') return `GeneratedAlways<${select}>`;
   if (column.is_identity === 'YES' && column.column_default === null) return `GeneratedAlways<${select}>`;
   if (column.column_default !== null) insert = `${insert} | undefined`;
   if (insert === select && update === select) return select;
@@ -57,7 +62,7 @@ function columnType(column: ColumnRow): string {
 
 export async function describeSchema(db: Kysely<any>): Promise<string> {
   const { rows } = await sql<ColumnRow>`
-    select c.table_name, c.column_name, c.udt_name, c.is_nullable, c.column_default, c.is_identity
+    select c.table_name, c.column_name, c.udt_name, c.is_nullable, c.column_default, c.is_identity, c.is_generated
     from information_schema.columns c
     join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
     where c.table_schema = 'public' and t.table_type = 'BASE TABLE' and c.table_name not like 'kysely\\_%'

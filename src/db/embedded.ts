@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 /**
@@ -34,6 +35,8 @@ export interface EmbeddedOptions {
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const db = await PGlite.create({
+    // Trigram matching (search's near misses, migration 0025): a contrib extension PGlite loads on request.
+    extensions: { pg_trgm },
     ...(options.pgdataDir ? { dataDir: options.pgdataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });

@@ -321,6 +321,7 @@ export interface Posts {
   hidden_by: number | null;
   held_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   held_reason: string | null;
+  search_vector: GeneratedAlways<string | null>;
 }
 
 export interface RecoveryCodes {
@@ -395,6 +396,8 @@ export interface Resources {
   hidden_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   hidden_reason: string | null;
   hidden_by: number | null;
+  search_tags: Generated<string>;
+  search_vector: GeneratedAlways<string | null>;
 }
 
 export interface Sessions {
@@ -489,6 +492,7 @@ export interface Threads {
   hidden_reason: string | null;
   merged_into_id: number | null;
   hidden_with_resource: Generated<boolean>;
+  search_vector: GeneratedAlways<string | null>;
 }
 
 export interface TotpFactors {

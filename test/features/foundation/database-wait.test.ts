@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, runNode, waitForOutput, type ServerProcess } from '../../support/process.js';
@@ -56,7 +57,8 @@ describe('an unreachable database at start-up', () => {
     const server = start({ PORT: String(port), DATABASE_URL: `postgres://postgres@127.0.0.1:${dbPort}/postgres`, DATABASE_POOL_SIZE: '1', DATABASE_WAIT_SECONDS: '120' });
     await waitForOutput(server, 'waiting for the database', 60_000);
 
-    const pglite = await PGlite.create();
+    // Standing in for a PostgreSQL server, with the contrib extension the migrations create (0025).
+    const pglite = await PGlite.create({ extensions: { pg_trgm } });
     const socket = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: dbPort, maxConnections: 1 });
     await socket.start();
     try {

@@ -1,0 +1,20 @@
+/** What search says to the person searching; tests assert against these. */
+export const SEARCH_MESSAGES = {
+  emptyQuery: 'Type a word or two to search for: a thread title, something a member wrote, or a resource.',
+  onlyCommonWords: 'Those are all very common words (like “the” or “and”), which search leaves out. Add a more particular word.',
+  onlyExclusions: 'Search needs at least one word to look for, not only words to leave out (those starting with a minus sign).',
+  badKind: 'Choose threads, posts or resources',
+  badCategory: 'There is no such category',
+  badType: 'Choose a type of resource from the list',
+  badInitiativeType: 'There is no such initiative type',
+  badAgency: 'There is no such agency',
+  badAgencyType: 'Choose a type of agency from the list',
+  badAuthor: 'There is no member with that handle',
+  badDate: 'Enter a date as year-month-day, for example 2026-03-31',
+  datesReversed: 'The “from” date must be on or before the “to” date',
+  badSort: 'Sort by relevance or newest',
+  oneValueEach: 'Choose one value for each filter',
+  resultCount: (total: number, capped: boolean) => (capped ? `More than ${total.toLocaleString('en-AU')} results` : total === 1 ? '1 result' : `${total.toLocaleString('en-AU')} results`),
+  cappedNote: (shown: number) => `Only the ${shown.toLocaleString('en-AU')} most recent matches of each kind are ranked: add a word or a filter to narrow the search.`,
+  noResults: 'Nothing matched. Try fewer or different words, or remove a filter.',
+} as const;

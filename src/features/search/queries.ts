@@ -1,0 +1,359 @@
+import { sql, type RawBuilder } from 'kysely';
+import { fixedLimit } from '../../db/fixed-limit.js';
+import type { Db } from '../../db/types.js';
+import { containsPattern } from '../../lib/like-pattern.js';
+import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
+import { countedPost, countedThread } from '../discussions/queries/counts.js';
+import { shownName } from '../members/names.js';
+import type { SearchSort } from './schemas.js';
+
+/*
+ * Full-text search over threads (their titles), posts (their bodies) and resources (title,
+ * summary, tags, description and case-study sections), with the weighted tsvectors and GIN
+ * indexes of migration 0025 (docs/decisions/0024). What the viewer may not see is left out in
+ * the SQL, before anything is counted or ranked.
+ */
+
+export type HitKind = 'thread' | 'post' | 'resource';
+
+/** What narrows a search. Every filter is optional; a kind a filter cannot apply to is left out by the caller (`kinds`). */
+export interface SearchFilters {
+  kinds: readonly HitKind[];
+  categoryId?: number | undefined;
+  /** resources.kind */
+  resourceKind?: string | undefined;
+  initiativeTypeId?: number | undefined;
+  /** The resource's agency, or the author's for threads and posts. */
+  agencyId?: number | undefined;
+  agencyType?: string | undefined;
+  authorId?: number | undefined;
+  /** Calendar dates (YYYY-MM-DD), inclusive, in `timeZone`. */
+  from?: string | undefined;
+  to?: string | undefined;
+  timeZone: string;
+}
+
+export interface SearchPage {
+  sort: SearchSort;
+  offset: number;
+  limit: number;
+}
+
+export interface SearchHitRef {
+  kind: HitKind;
+  id: number;
+}
+
+export interface SearchCounts {
+  /** Matching items the viewer may see, counted no further than CANDIDATES_PER_KIND of each kind. */
+  total: number;
+  /** Whether some kind had more matches than were counted and ranked. */
+  capped: boolean;
+  /** The page's items, in order. */
+  page: SearchHitRef[];
+}
+
+/**
+ * Each kind's matches are read newest first and no further than this, then ranked: a query of
+ * one very common word matches a good part of a million posts, and ranking all of them would
+ * read them all. The most relevant of the newest thousand is what a member asking "has anyone
+ * dealt with this?" wants; a narrower query or a filter reaches further back.
+ */
+export const CANDIDATES_PER_KIND = 1000;
+
+// ts_rank's weights for D, C, B, A: a title (A) counts five times a body (C).
+const WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
+// Highlight markers that cannot be HTML: control characters, stripped from the text first, so
+// the snippet can be escaped whole and only the markers made into <mark> (highlightedHtml).
+export const MARK_START = '\u0001';
+export const MARK_STOP = '\u0002';
+const SNIPPET_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_STOP}, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`;
+const TITLE_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_STOP}, HighlightAll=true`;
+
+/** The words as a tsquery: "quoted phrases", -exclusions and OR, never a syntax error. */
+function tsquery(text: string): RawBuilder<unknown> {
+  return sql`websearch_to_tsquery('english', ${text}::text)`;
+}
+
+/** What a query comes to once stop words are dropped: nothing, only exclusions, or something to find. */
+export async function analyseQuery(db: Db, text: string): Promise<'empty' | 'only-exclusions' | 'searchable'> {
+  const { rows } = await sql<{ nodes: number; tree: string }>`select numnode(${tsquery(text)}) as nodes, querytree(${tsquery(text)}) as tree`.execute(db);
+  const row = rows[0]!;
+  if (row.nodes === 0) return 'empty';
+  // querytree leaves out what an index cannot find (a negation on its own): 'T' means nothing is left.
+  return row.tree === 'T' ? 'only-exclusions' : 'searchable';
+}
+
+// A date filter's bounds, as instants at midnight in the viewer's zone; null leaves it open.
+function createdBetween(column: string, filters: SearchFilters): RawBuilder<boolean> {
+  const ref = sql.ref(column);
+  const from = filters.from ?? null;
+  const to = filters.to ?? null;
+  return sql<boolean>`(${from}::date is null or ${ref} >= (${from}::date)::timestamp at time zone ${filters.timeZone}::text)
+    and (${to}::date is null or ${ref} < (${to}::date + 1)::timestamp at time zone ${filters.timeZone}::text)`;
+}
+
+// The filters threads and posts share, for the row `alias` (t or p): category (of thread t),
+// author, the author's agency, dates. Null parameters leave a filter out, so every combination
+// of filters is one statement with one plan (docs/decisions/0010).
+function forumFilters(alias: 't' | 'p', filters: SearchFilters): RawBuilder<boolean> {
+  const category = filters.categoryId ?? null;
+  const author = filters.authorId ?? null;
+  const agency = filters.agencyId ?? null;
+  const agencyType = filters.agencyType ?? null;
+  const authorColumn = sql.ref(`${alias}.author_id`);
+  return sql<boolean>`(${category}::bigint is null or t.category_id = ${category}::bigint)
+      and (${author}::bigint is null or ${authorColumn} = ${author}::bigint)
+      and ((${agency}::bigint is null and ${agencyType}::text is null) or exists (
+        select from members am left join agencies aa on aa.id = am.agency_id
+        where am.id = ${authorColumn} and (${agency}::bigint is null or am.agency_id = ${agency}::bigint) and (${agencyType}::text is null or aa.agency_type = ${agencyType}::text)))
+      and ${createdBetween(`${alias}.created_at`, filters)}`;
+}
+
+function threadHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
+  return sql`(select 'thread'::text as kind, t.id, t.created_at, ts_rank(${WEIGHTS}::float4[], t.search_vector, ${tsquery(text)}, 1) as rank
+    from threads t join categories c on c.id = t.category_id
+    where t.search_vector @@ ${tsquery(text)}
+      and ${isStaff(viewer.role) ? sql`t.deleted_at is null` : countedThread('t')}
+      and c.visible_to = any(${audiencesFor(viewer)}::text[])
+      -- A resource's discussion thread is found as the resource.
+      and not exists (select from resources tr where tr.thread_id = t.id)
+      and ${forumFilters('t', filters)}
+    order by t.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
+}
+
+function postHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
+  const visible = isStaff(viewer.role) ? sql`p.deleted_at is null and t.deleted_at is null` : sql`${countedPost('p')} and ${countedThread('t')}`;
+  return sql`(select 'post'::text as kind, p.id, p.created_at, ts_rank(${WEIGHTS}::float4[], p.search_vector, ${tsquery(text)}, 1) as rank
+    from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id
+    where p.search_vector @@ ${tsquery(text)}
+      and ${visible}
+      and c.visible_to = any(${audiencesFor(viewer)}::text[])
+      ${filters.kinds.includes('thread') ? sql`-- A first post under a matching title is that thread's result already.
+      and not (p.position = 1 and t.search_vector @@ ${tsquery(text)} and not exists (select from resources tr where tr.thread_id = t.id))` : sql``}
+      and ${forumFilters('p', filters)}
+    order by p.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
+}
+
+function resourceHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
+  const kind = filters.resourceKind ?? null;
+  const initiative = filters.initiativeTypeId ?? null;
+  const agency = filters.agencyId ?? null;
+  const agencyType = filters.agencyType ?? null;
+  const author = filters.authorId ?? null;
+  // Staff see what moderators hid (marked so); a removed resource is gone for everyone, as a deleted post is.
+  const visible = isStaff(viewer.role) ? sql`r.removed_at is null` : sql`r.removed_at is null and r.hidden_at is null`;
+  return sql`(select 'resource'::text as kind, r.id, r.created_at, ts_rank(${WEIGHTS}::float4[], r.search_vector, ${tsquery(text)}, 1) as rank
+    from resources r left join agencies ra on ra.id = r.agency_id
+    where r.search_vector @@ ${tsquery(text)}
+      and ${visible}
+      and (${kind}::text is null or r.kind = ${kind}::text)
+      and (${initiative}::bigint is null or exists (select from resource_initiative_types rit where rit.resource_id = r.id and rit.initiative_type_id = ${initiative}::bigint))
+      and (${agency}::bigint is null or r.agency_id = ${agency}::bigint)
+      and (${agencyType}::text is null or ra.agency_type = ${agencyType}::text)
+      and (${author}::bigint is null or r.sharer_id = ${author}::bigint)
+      and ${createdBetween('r.created_at', filters)}
+    order by r.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
+}
+
+const ORDER: Record<SearchSort, RawBuilder<unknown>> = {
+  relevance: sql`rank desc, created_at desc, kind, id desc`,
+  newest: sql`created_at desc, kind, id desc`,
+};
+
+/**
+ * The matching items the viewer may see, counted, and one page of them in order: one statement.
+ * Each kind's matches come from its GIN index, newest first, at most CANDIDATES_PER_KIND (+1,
+ * to know there were more); only those are ranked.
+ */
+export async function searchContent(db: Db, viewer: Viewer, text: string, filters: SearchFilters, page: SearchPage): Promise<SearchCounts> {
+  const parts: RawBuilder<unknown>[] = [];
+  if (filters.kinds.includes('thread')) parts.push(threadHits(viewer, text, filters));
+  if (filters.kinds.includes('post')) parts.push(postHits(viewer, text, filters));
+  if (filters.kinds.includes('resource')) parts.push(resourceHits(viewer, text, filters));
+  if (parts.length === 0) return { total: 0, capped: false, page: [] };
+  const { rows } = await sql<{ kinds: string[]; counts: number[]; page: string[] | null }>`
+    with hits as materialized (${sql.join(parts, sql` union all `)}),
+    per_kind as (select kind, count(*)::int as count from hits group by kind)
+    select array(select kind from per_kind) as kinds, array(select count from per_kind) as counts,
+      array(select kind || ':' || id from hits order by ${ORDER[page.sort]} limit ${fixedLimit(page.limit)} offset ${page.offset}::bigint) as page
+  `.execute(db);
+  const row = rows[0]!;
+  const counts = row.counts.map(Number);
+  const capped = counts.some((count) => count > CANDIDATES_PER_KIND);
+  // What is past the cap was only read to know there was more: it is neither counted nor shown.
+  const total = counts.reduce((sum, count) => sum + Math.min(count, CANDIDATES_PER_KIND), 0);
+  const refs = (row.page ?? []).map((value) => {
+    const [kind, id] = value.split(':');
+    return { kind: kind as HitKind, id: Number(id) };
+  });
+  return { total, capped, page: refs };
+}
+
+/** A result as the page shows it; the *_marked texts hold MARK_START/MARK_STOP around matches. */
+export interface SearchHit {
+  kind: HitKind;
+  id: number;
+  title_marked: string;
+  snippet_marked: string;
+  createdAt: Date;
+  authorName: string;
+  /** The category's, for threads and posts; the resource's kind, for resources. */
+  placeName: string;
+  categorySlug: string | null;
+  /** The thread's slug, for threads and posts. */
+  slug: string | null;
+  /** For posts: where they are (the thread page at the post). */
+  threadId: number | null;
+  position: number | null;
+  hidden: boolean;
+}
+
+interface HitRow {
+  kind: HitKind;
+  id: number;
+  title_marked: string;
+  snippet_marked: string;
+  created_at: Date;
+  author_name: string;
+  place_name: string;
+  category_slug: string | null;
+  slug: string | null;
+  thread_id: string | null;
+  position: number | null;
+  hidden: boolean;
+}
+
+// The sentinels are taken out of the text first, so only ts_headline's own mark anything.
+function plain(column: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`translate(${column}, ${MARK_START + MARK_STOP}::text, '')`;
+}
+
+/**
+ * The page's items with their highlighted titles and snippets: ts_headline runs on these twenty
+ * rows only. The caller found them visible a moment ago (searchContent); each is looked up by
+ * its key.
+ */
+export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[]): Promise<SearchHit[]> {
+  const ids = (kind: HitKind) => refs.filter((ref) => ref.kind === kind).map((ref) => ref.id);
+  const q = tsquery(text);
+  const { rows } = await sql<HitRow>`
+    select 'thread' as kind, t.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}) as title_marked,
+      ts_headline('english', ${plain(sql`coalesce(fp.body_source, '')`)}, ${q}, ${SNIPPET_OPTIONS}) as snippet_marked,
+      t.created_at, ${shownName('a')} as author_name, c.name as place_name, c.slug as category_slug, t.slug, null::bigint as thread_id, null::int as position,
+      t.hidden_at is not null as hidden
+    from threads t join categories c on c.id = t.category_id join members a on a.id = t.author_id
+      left join posts fp on fp.thread_id = t.id and fp.position = 1
+    where t.id = any(${ids('thread')}::bigint[])
+    union all
+    select 'post', p.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}),
+      ts_headline('english', ${plain(sql`p.body_source`)}, ${q}, ${SNIPPET_OPTIONS}),
+      p.created_at, ${shownName('a')}, c.name, c.slug, t.slug, p.thread_id, p.position, p.hidden_at is not null or t.hidden_at is not null
+    from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id join members a on a.id = p.author_id
+    where p.id = any(${ids('post')}::bigint[])
+    union all
+    select 'resource', r.id, ts_headline('english', ${plain(sql`r.title`)}, ${q}, ${TITLE_OPTIONS}),
+      ts_headline('english', ${plain(sql`r.summary || ' ' || r.body_source || ' ' || coalesce(r.context_source, '') || ' ' || coalesce(r.approach_source, '') || ' ' || coalesce(r.outcome_source, '') || ' ' || coalesce(r.lessons_source, '')`)}, ${q}, ${SNIPPET_OPTIONS}),
+      r.created_at, ${shownName('a')}, r.kind, null, null, null, null, r.hidden_at is not null
+    from resources r join members a on a.id = r.sharer_id
+    where r.id = any(${ids('resource')}::bigint[])
+  `.execute(db);
+  const byKey = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row]));
+  return refs.flatMap((ref) => {
+    const row = byKey.get(`${ref.kind}:${ref.id}`);
+    if (!row) return [];
+    return [
+      {
+        kind: row.kind,
+        id: Number(row.id),
+        title_marked: row.title_marked,
+        snippet_marked: row.snippet_marked,
+        createdAt: row.created_at,
+        authorName: row.author_name,
+        placeName: row.place_name,
+        categorySlug: row.category_slug,
+        slug: row.slug,
+        threadId: row.thread_id === null ? null : Number(row.thread_id),
+        position: row.position,
+        hidden: row.hidden,
+      },
+    ];
+  });
+}
+
+/** What the filters name, looked up in one round trip: each undefined when it names nothing the viewer may see. */
+export interface FilterTargets {
+  category: { id: number; name: string } | undefined;
+  initiative: { id: number; name: string } | undefined;
+  agency: { id: number; name: string } | undefined;
+  author: { id: number; name: string; handle: string } | undefined;
+}
+
+export async function findFilterTargets(db: Db, viewer: Viewer, names: { category?: string | undefined; initiative?: string | undefined; agencyId?: number | undefined; author?: string | undefined }): Promise<FilterTargets> {
+  const { rows } = await sql<{ target: keyof FilterTargets; id: number; name: string; handle: string | null }>`
+    select 'category' as target, id, name, null as handle from categories where slug = ${names.category ?? null}::text and visible_to = any(${audiencesFor(viewer)}::text[])
+    union all
+    select 'initiative', id, name, null from initiative_types where slug = ${names.initiative ?? null}::text
+    union all
+    select 'agency', id, name, null from agencies where id = ${names.agencyId ?? null}::bigint
+    union all
+    select 'author', id, display_name, handle from members where lower(handle) = lower(${names.author ?? null}::text)
+      ${isStaff(viewer.role) ? sql`` : sql`and deactivated_at is null`}
+  `.execute(db);
+  const found = (target: keyof FilterTargets) => rows.find((row) => row.target === target);
+  const ref = (target: keyof FilterTargets) => {
+    const row = found(target);
+    return row && { id: Number(row.id), name: row.name };
+  };
+  const author = found('author');
+  return { category: ref('category'), initiative: ref('initiative'), agency: ref('agency'), author: author && { id: Number(author.id), name: author.name, handle: author.handle! } };
+}
+
+export interface MemberMatch {
+  displayName: string;
+  handle: string;
+  agencyName: string | null;
+}
+
+export const MEMBERS_SHOWN = 5;
+export const TAGS_SHOWN = 8;
+
+/**
+ * Active members whose name or handle holds the words, or nearly does (pg_trgm's `<%`: a word
+ * similarity of at least pg_trgm.word_similarity_threshold, 0.6 by default, so "jon smth" finds
+ * Jon Smith): the trigram index members_search_names answers both tests. Best match first.
+ */
+export async function findMembersLike(db: Db, text: string): Promise<MemberMatch[]> {
+  const { rows } = await sql<{ display_name: string; handle: string; agency_name: string | null }>`
+    select m.display_name, m.handle, ag.name as agency_name
+    from members m left join agencies ag on ag.id = m.agency_id
+    where m.deactivated_at is null
+      and ((m.display_name || ' ' || m.handle) ilike ${containsPattern(text)}::text or ${text}::text <% (m.display_name || ' ' || m.handle))
+    order by word_similarity(${text}::text, m.display_name || ' ' || m.handle) desc, m.display_name, m.id
+    limit ${fixedLimit(MEMBERS_SHOWN)}
+  `.execute(db);
+  return rows.map((row) => ({ displayName: row.display_name, handle: row.handle, agencyName: row.agency_name }));
+}
+
+/**
+ * Tags of resources the viewer may see that are the words as a tag, or nearly (a trigram
+ * similarity, by resource_tags_similar), with how many resources carry each.
+ */
+export async function findTagsLike(db: Db, viewer: Viewer, tag: string): Promise<{ tag: string; count: number }[]> {
+  const { rows } = await sql<{ tag: string; count: number }>`
+    select rt.tag, count(*)::int as count
+    from resource_tags rt join resources r on r.id = rt.resource_id
+    where rt.tag % ${tag}::text
+      and r.removed_at is null ${isStaff(viewer.role) ? sql`` : sql`and r.hidden_at is null`}
+    group by rt.tag
+    order by similarity(rt.tag, ${tag}::text) desc, count(*) desc, rt.tag
+    limit ${fixedLimit(TAGS_SHOWN)}
+  `.execute(db);
+  return rows;
+}
+
+/** The categories the viewer may see, in the administrators' order: the filter form's list. */
+export async function listCategoryChoices(db: Db, viewer: Viewer): Promise<{ value: string; label: string }[]> {
+  const rows = await db.selectFrom('categories').select(['slug', 'name']).where('visible_to', 'in', audiencesFor(viewer)).orderBy('position').orderBy('id').execute();
+  return rows.map((row) => ({ value: row.slug, label: row.name }));
+}
