@@ -6,7 +6,7 @@ import { PasswordHasher } from '../src/features/auth/password-hashing.js';
 import { slugify } from '../src/features/discussions/slug.js';
 import { GUIDELINES } from '../src/features/pages/guidelines.js';
 import { RENDERER_VERSION, renderMarkdown } from '../src/lib/markdown.js';
-import { AGENCIES, JOB_TITLES, personFor, pick, postBody, seededRandom, threadTitle, type Random } from './forum-text.js';
+import { AGENCIES, JOB_TITLES, personFor, pick, postBody, searchFragments, seededRandom, threadTitle, type Random } from './forum-text.js';
 
 /**
  * Fills a freshly migrated database with a forum for the discussions benchmark: members,
@@ -28,11 +28,21 @@ export interface ForumSize {
   posts: number;
   /** The posts of the one long thread (part of `posts`). */
   longThreadPosts: number;
+  /**
+   * Search's sizes (issue 13): each post ends with one or two sentences from a pool of this many
+   * (bench/forum-text.ts, searchFragments), so words run from common to rare as in a real forum;
+   * the pool is the same at every size, so a word matches the same share of posts at each.
+   */
+  searchFragments?: number;
 }
+
+const SEARCH_FRAGMENTS = 30_000;
 
 export const FORUM_SIZES = {
   full: { members: 10_000, threads: 20_000, posts: 200_000, longThreadPosts: 5_000 },
   small: { members: 1_000, threads: 2_000, posts: 20_000, longThreadPosts: 500 },
+  million: { members: 50_000, threads: 100_000, posts: 1_000_000, longThreadPosts: 5_000, searchFragments: SEARCH_FRAGMENTS },
+  hundredk: { members: 5_000, threads: 10_000, posts: 100_000, longThreadPosts: 2_500, searchFragments: SEARCH_FRAGMENTS },
 } as const satisfies Record<string, ForumSize>;
 export type ForumSizeName = keyof typeof FORUM_SIZES;
 
@@ -169,6 +179,22 @@ function replyShape(): { parentPosition: RawBuilder<number | null>; depth: RawBu
 }
 
 /**
+ * The posts' search sentences are appended in SQL, source and HTML alike, as a paragraph of
+ * their own: this holds only if the app's renderer makes exactly that of them, so it is checked
+ * here, for every sentence and for a body of each kind followed by two of them.
+ */
+function checkFragmentsRender(bodies: { source: string[]; html: string[] }, fragments: string[]): void {
+  for (const fragment of fragments) {
+    if (renderMarkdown(fragment) !== `<p>${fragment}</p>\n`) throw new Error(`seedForum: the search sentence "${fragment}" does not render as a plain paragraph`);
+  }
+  if (fragments.length < 2) return;
+  bodies.source.forEach((source, i) => {
+    const tail = `${fragments[i % fragments.length]!} ${fragments[(i + 1) % fragments.length]!}`;
+    if (renderMarkdown(`${source}\n\n${tail}`) !== `${bodies.html[i]!}<p>${tail}</p>\n`) throw new Error(`seedForum: body ${i} followed by search sentences does not render as the body and a paragraph`);
+  });
+}
+
+/**
  * Seeds `size` into `db`, which must be freshly migrated (no members, no threads). Every
  * member's password is FORUM_PASSWORD, hashed once with cheap argon2 settings (1 MiB, t = 1):
  * run the app with PASSWORD_HASH_MEMORY_KIB=1024 and PASSWORD_HASH_TIME_COST=1, or sign-in
@@ -232,8 +258,12 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
   const mentionable = members.handle.slice(STAFF, STAFF + 200);
   const sources = Array.from({ length: DISTINCT_BODIES }, () => postBody(random, mentionable));
   const bodies = { id: sources.map((_, i) => i), source: sources, html: sources.map(renderMarkdown) };
+  // Search's sizes: each post ends with a paragraph of one or two sentences from this pool (its
+  // own generator, so the other sizes' forums stay as they were).
+  const fragments = searchFragments(seededRandom(13), size.searchFragments ?? 0);
+  checkFragmentsRender(bodies, fragments);
   const { plan, longIndex } = planThreads(random, size, categoryIds);
-  step(`${DISTINCT_BODIES} bodies rendered and ${size.threads.toLocaleString('en-AU')} threads planned`);
+  step(`${DISTINCT_BODIES} bodies${fragments.length ? ` and ${fragments.length.toLocaleString('en-AU')} search sentences` : ''} rendered and ${size.threads.toLocaleString('en-AU')} threads planned`);
 
   // One connection for the session's temporary tables; commits need not wait for the disk, and
   // the app's 10 s statement timeout is for requests, not for filling a table.
@@ -252,7 +282,11 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
         ${plan.postCount}::int[], ${plan.firstPostId}::bigint[], ${plan.ageSeconds}::int[], ${plan.spacingSeconds}::float8[], ${plan.answerPosition}::int[], ${plan.reactions}::bool[])
         as p(id, category_id, author_id, pool_base, pool_size, pool_modulus, post_count, first_post_id, age_seconds, spacing_seconds, answer_position, reactions)
     `.execute(conn);
-    await sql`analyze forum_bodies, forum_plan`.execute(conn);
+    await sql`
+      create temporary table forum_fragments on commit preserve rows as
+      select * from unnest(${fragments.map((_, i) => i)}::int[], ${fragments}::text[]) as f(id, text)
+    `.execute(conn);
+    await sql`analyze forum_bodies, forum_plan, forum_fragments`.execute(conn);
 
     // Threads: last activity and poster are filled in from the posts below.
     await sql`
@@ -275,6 +309,8 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
         case when s.position = 1 then t.author_id else ${participant(sql`${hash('s.position', 3)} % t.pool_size`)} end as author_id,
         s.position, t.first_post_id - 1 + ${shape.parentPosition} as reply_to_post_id, ${shape.depth} as depth,
         ${hash('s.position', 6)} % ${DISTINCT_BODIES} as body_id,
+        case when ${fragments.length} > 0 then ${hash('s.position', 7)} % ${Math.max(1, fragments.length)} end as fragment_id,
+        case when ${fragments.length} > 0 and ${hash('s.position', 8)} % 2 = 0 then ${hash('s.position', 9)} % ${Math.max(1, fragments.length)} end as second_fragment_id,
         case when t.reactions and ${hash('s.position', 4)} % 100 < 12 then 1 + ${hash('s.position', 5)} % 5 else 0 end as helpful_count,
         s.position = t.answer_position as answer,
         t.author_id as thread_author_id,
@@ -283,15 +319,37 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
       cross join lateral generate_series(1, t.post_count) as s(position)
     `.execute(conn);
     await sql`analyze forum_posts`.execute(conn);
+    // The posts' full-text index (migration 0025) is built once after the insert, in a few
+    // seconds, rather than kept up row by row through it (minutes at a million posts): its
+    // definition is read back from the database, so it is the migration's own.
+    const textIndexes = (
+      await sql<{ definition: string; name: string }>`
+        select pg_get_indexdef(i.indexrelid) as definition, c.relname as name
+        from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam
+        where i.indrelid = 'posts'::regclass and am.amname = 'gin'
+      `.execute(conn)
+    ).rows;
+    for (const index of textIndexes) await sql`drop index ${sql.id(index.name)}`.execute(conn);
     await sql`
       insert into posts (id, thread_id, author_id, position, reply_to_post_id, depth, body_source, body_html, renderer_version, form_token, helpful_count, answered_at, answered_by, created_at)
       overriding system value
-      select p.id, p.thread_id, p.author_id, p.position, p.reply_to_post_id, p.depth, b.source, b.html, ${RENDERER_VERSION}, gen_random_uuid(), p.helpful_count,
+      select p.id, p.thread_id, p.author_id, p.position, p.reply_to_post_id, p.depth,
+        -- The search sentences as a paragraph of their own: what renderMarkdown makes of them (checkFragmentsRender).
+        b.source || coalesce(E'\n\n' || f.text || coalesce(' ' || g.text, ''), ''),
+        b.html || coalesce('<p>' || f.text || coalesce(' ' || g.text, '') || E'</p>\n', ''),
+        ${RENDERER_VERSION}, gen_random_uuid(), p.helpful_count,
         case when p.answer then p.created_at + interval '1 day' end, case when p.answer then p.thread_author_id end, p.created_at
       from forum_posts p join forum_bodies b on b.id = p.body_id
+        left join forum_fragments f on f.id = p.fragment_id left join forum_fragments g on g.id = p.second_fragment_id
       order by p.id
     `.execute(conn);
     step(`${size.posts.toLocaleString('en-AU')} posts`);
+    if (textIndexes.length > 0) {
+      await sql`set maintenance_work_mem = '256MB'`.execute(conn);
+      for (const index of textIndexes) await sql.raw(index.definition).execute(conn);
+      await sql`reset maintenance_work_mem`.execute(conn);
+      step(`the posts' full-text index${textIndexes.length > 1 ? 'es' : ''} built`);
+    }
 
     await sql`select setval(pg_get_serial_sequence('members', 'id'), (select max(id) from members))`.execute(conn);
     await sql`select setval(pg_get_serial_sequence('threads', 'id'), (select max(id) from threads))`.execute(conn);
@@ -360,7 +418,7 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
     `.execute(conn);
     step('notifications');
 
-    await sql`drop table forum_plan, forum_bodies, forum_posts, forum_posters`.execute(conn);
+    await sql`drop table forum_plan, forum_bodies, forum_fragments, forum_posts, forum_posters`.execute(conn);
     // The planner needs statistics, and index-only scans a visibility map: as autovacuum would leave them.
     for (const table of ['members', 'threads', 'posts', 'post_reactions', 'thread_reads', 'thread_watches', 'category_watches', 'notifications', 'categories', 'agencies']) {
       await sql`vacuum (analyze) ${sql.table(table)}`.execute(conn);

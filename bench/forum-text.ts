@@ -227,3 +227,90 @@ export function postBody(random: Random, mentionHandles: readonly string[]): str
   if (random() < 0.3) blocks.push(pick(random, CLOSERS));
   return blocks.join('\n\n');
 }
+
+/*
+ * Search's vocabulary (issue 13). The bodies above come from a few dozen sentences, so every
+ * word in them is in a good share of the posts, and no word is rare. A forum's text has a long
+ * tail: a town, a tool, an event named by a handful of posts among a million. The sizes made for
+ * the search benchmark add to each post one or two sentences from a pool of fragments made
+ * here: templates whose slots are filled from word lists, each list drawn log-uniformly (a word's
+ * chance about 1 / its rank, as words go in text), so the first of each list is common and the
+ * last rare. Plain words only (no Markdown, nothing HTML escapes): a fragment renders as itself
+ * in a paragraph, which bench/forum-seed.ts checks with the app's renderer.
+ */
+
+const NOUNS = [
+  'comments', 'posts', 'approvals', 'records', 'captions', 'videos', 'guidelines', 'campaigns', 'accounts', 'reports', 'images', 'messages', 'replies',
+  'passwords', 'templates', 'rosters', 'complaints', 'corrections', 'transcripts', 'newsletters', 'surveys', 'dashboards', 'hashtags', 'livestreams',
+  'webinars', 'podcasts', 'infographics', 'storyboards', 'thumbnails', 'polls', 'carousels', 'contracts', 'invoices', 'licences', 'consent forms',
+  'screenshots', 'handovers', 'inductions', 'audits', 'risk registers', 'spreadsheets', 'calendars', 'workflows', 'inboxes', 'tickets', 'sentiment scores',
+  'rumours', 'scams', 'phishing attempts', 'impersonators', 'verification badges', 'style sheets', 'glossaries', 'translations', 'subtitles', 'interpreters',
+  'media releases', 'talking points', 'briefing notes', 'ministerials', 'estimates questions', 'freedom of information requests', 'retention schedules',
+  'disposal authorities', 'metadata fields', 'archive exports', 'backup codes', 'recovery emails', 'service desk tickets', 'chatbot scripts', 'quick replies',
+  'auto responses', 'block lists', 'keyword filters', 'profanity filters', 'escalation matrices', 'duty statements', 'position descriptions', 'key messages',
+  'readability scores', 'colour palettes', 'brand guidelines', 'logo lockups', 'watermarks', 'alt descriptions', 'audio tracks', 'sign language videos',
+  'easy read versions', 'plain English summaries', 'usability tests', 'focus groups', 'stakeholder maps', 'heat maps', 'click maps', 'tracking pixels',
+  'cookie banners', 'privacy notices', 'privacy impact assessments', 'threat assessments', 'incident logs', 'shift notes', 'welfare checks', 'debriefs',
+];
+const PLATFORMS = [
+  'Facebook', 'Instagram', 'LinkedIn', 'YouTube', 'TikTok', 'Threads', 'Bluesky', 'Mastodon', 'Reddit', 'WhatsApp', 'Hootsuite', 'Canva', 'Sprout Social',
+  'Buffer', 'Meltwater', 'Brandwatch', 'Sprinklr', 'Yammer', 'Teams', 'SharePoint', 'Trello', 'Asana', 'Airtable', 'Zendesk', 'Mailchimp', 'Figma',
+  'Premiere', 'CapCut', 'Descript', 'Vimeo', 'Flickr', 'Pinterest', 'Snapchat', 'Nextdoor', 'Discord', 'Telegram', 'WeChat', 'Loomly', 'Agorapulse', 'Talkwalker',
+];
+const PLACES = [
+  'Sydney', 'Melbourne', 'Brisbane', 'Perth', 'Adelaide', 'Hobart', 'Canberra', 'Darwin', 'Geelong', 'Newcastle', 'Wollongong', 'Townsville', 'Cairns',
+  'Toowoomba', 'Ballarat', 'Bendigo', 'Launceston', 'Mackay', 'Rockhampton', 'Bundaberg', 'Parramatta', 'Penrith', 'Ipswich', 'Logan', 'Gosford', 'Albury',
+  'Wodonga', 'Wagga Wagga', 'Mildura', 'Dubbo', 'Tamworth', 'Orange', 'Bathurst', 'Lismore', 'Grafton', 'Armidale', 'Shepparton', 'Warrnambool', 'Horsham',
+  'Traralgon', 'Gladstone', 'Emerald', 'Longreach', 'Mount Isa', 'Gympie', 'Hervey Bay', 'Nambour', 'Queanbeyan', 'Goulburn', 'Cooma', 'Bega', 'Moruya',
+  'Kempsey', 'Taree', 'Coffs Harbour', 'Port Macquarie', 'Ballina', 'Byron Bay', 'Murwillumbah', 'Moree', 'Narrabri', 'Gunnedah', 'Mudgee', 'Parkes',
+  'Forbes', 'Griffith', 'Leeton', 'Deniliquin', 'Echuca', 'Swan Hill', 'Ararat', 'Portland', 'Colac', 'Bairnsdale', 'Lakes Entrance', 'Mansfield',
+  'Benalla', 'Wangaratta', 'Castlemaine', 'Stawell', 'Devonport', 'Burnie', 'Queenstown', 'Smithton', 'Scottsdale', 'Alice Springs', 'Katherine',
+  'Tennant Creek', 'Nhulunbuy', 'Jabiru', 'Karratha', 'Port Hedland', 'Geraldton', 'Albany', 'Bunbury', 'Esperance', 'Kalgoorlie', 'Carnarvon', 'Exmouth',
+  'Derby', 'Kununurra', 'Halls Creek', 'Newman', 'Tom Price', 'Northam', 'Narrogin', 'Merredin', 'Manjimup', 'Busselton', 'Margaret River', 'Whyalla',
+  'Port Augusta', 'Port Lincoln', 'Ceduna', 'Mount Gambier', 'Murray Bridge', 'Victor Harbor', 'Renmark', 'Roxby Downs', 'Naracoorte', 'Coober Pedy',
+  'Broken Hill', 'Thursday Island', 'Weipa', 'Yulara',
+];
+const EVENTS = [
+  'bushfire season', 'floods', 'budget', 'election', 'heatwave', 'cyclone', 'storm season', 'school holidays', 'restructure', 'census', 'outbreak',
+  'vaccination rollout', 'by-election', 'drought', 'Anzac Day service', 'NAIDOC Week', 'Reconciliation Week', 'royal commission', 'senate estimates',
+  'machinery of government change', 'data breach', 'system outage', 'website migration', 'hailstorm', 'earthquake', 'landslide', 'boil water notice',
+  'fish kill', 'mouse plague', 'locust swarm', 'algal bloom', 'shark sighting',
+];
+const VERBS = [
+  'reviewed', 'rewrote', 'trialled', 'dropped', 'simplified', 'automated', 'audited', 'archived', 'scheduled', 'paused', 'escalated', 'published',
+  'tested', 'measured', 'documented', 'rostered', 'approved', 'translated', 'moderated', 'migrated', 'benchmarked', 'consolidated', 'retired', 'piloted',
+  'outsourced', 'insourced', 'digitised', 'reconciled', 'triaged', 'decommissioned', 'storyboarded', 'geotagged', 'redacted', 'declassified',
+];
+const QUALITIES = [
+  'slower', 'faster', 'clearer', 'harder', 'easier', 'cheaper', 'busier', 'quieter', 'messier', 'stricter', 'shorter', 'longer', 'noisier', 'calmer',
+  'friendlier', 'angrier', 'patchier', 'costlier', 'sturdier', 'flimsier', 'livelier', 'gloomier', 'trickier', 'thornier',
+];
+const ROLES = [
+  'duty officer', 'records manager', 'community manager', 'media adviser', 'executive', 'minister', 'legal team', 'privacy officer', 'accessibility lead',
+  'web team', 'contact centre', 'service desk', 'procurement officer', 'security adviser', 'chief information officer', 'deputy secretary',
+  'graduate', 'contractor', 'volunteer coordinator', 'ombudsman',
+];
+
+/** An item of `items`, the first most often: rank r comes with chance about 1 / (r ln n). */
+export function zipfPick<T>(random: Random, items: readonly T[]): T {
+  const rank = Math.floor(Math.exp(random() * Math.log(items.length + 1)));
+  return items[Math.min(items.length, Math.max(1, rank)) - 1]!;
+}
+
+const FRAGMENT_SHAPES: readonly ((random: Random) => string)[] = [
+  (r) => `In ${zipfPick(r, PLACES)} we ${zipfPick(r, VERBS)} the ${zipfPick(r, NOUNS)} before the ${zipfPick(r, EVENTS)}.`,
+  (r) => `The ${zipfPick(r, NOUNS)} on ${zipfPick(r, PLATFORMS)} were ${zipfPick(r, QUALITIES)} than we expected during the ${zipfPick(r, EVENTS)}.`,
+  (r) => `Our team ${zipfPick(r, VERBS)} the ${zipfPick(r, NOUNS)} and the ${zipfPick(r, NOUNS)} for the ${zipfPick(r, PLACES)} office.`,
+  (r) => `Has anyone used ${zipfPick(r, PLATFORMS)} for ${zipfPick(r, NOUNS)} with a ${zipfPick(r, ROLES)} signing off?`,
+  (r) => `We keep the ${zipfPick(r, NOUNS)} in ${zipfPick(r, PLATFORMS)} so the ${zipfPick(r, ROLES)} can find them after the ${zipfPick(r, EVENTS)}.`,
+  (r) => `After the ${zipfPick(r, EVENTS)} in ${zipfPick(r, PLACES)} the ${zipfPick(r, NOUNS)} took ${2 + Math.floor(r() * 11)} weeks to sort out.`,
+  (r) => `The ${zipfPick(r, ROLES)} asked for ${zipfPick(r, NOUNS)} every ${pick(r, ['morning', 'week', 'fortnight', 'month', 'quarter'])}, which made the ${zipfPick(r, NOUNS)} ${zipfPick(r, QUALITIES)}.`,
+  (r) => `Moving from ${zipfPick(r, PLATFORMS)} to ${zipfPick(r, PLATFORMS)} made our ${zipfPick(r, NOUNS)} ${zipfPick(r, QUALITIES)} but the ${zipfPick(r, NOUNS)} ${zipfPick(r, QUALITIES)}.`,
+  (r) => `Our ${zipfPick(r, PLACES)} colleagues ${zipfPick(r, VERBS)} their ${zipfPick(r, NOUNS)} and said the ${zipfPick(r, ROLES)} noticed straight away.`,
+  (r) => `For the ${zipfPick(r, EVENTS)} the ${zipfPick(r, ROLES)} ${zipfPick(r, VERBS)} the ${zipfPick(r, NOUNS)} on ${zipfPick(r, PLATFORMS)}.`,
+];
+
+/** `count` sentences for the search benchmark's posts, the same for the same generator. */
+export function searchFragments(random: Random, count: number): string[] {
+  return Array.from({ length: count }, () => pick(random, FRAGMENT_SHAPES)(random));
+}

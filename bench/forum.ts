@@ -15,6 +15,7 @@ import { seedLibrary, type SeededLibrary } from './library-seed.js';
 import { Client } from './load.js';
 import { cpuMillis, sampleResidentMemory, residentBytes, startServer, type ChildServer } from './processes.js';
 import { APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
+import { quantile } from './stats.js';
 import { envInt, freePort, LogWatch, progress } from './site.js';
 
 /**
@@ -48,7 +49,35 @@ const REPLY_BODIES = 50;
 // Issue 9: the library's pages are measured with this many resources.
 const RESOURCES = envInt('BENCH_RESOURCES', 5_000, 1, 100_000);
 
-const TARGETS = { shareOfReference: 1 / 3, p99Ms: 50, repliesPerSecond: 200, threadPageBytes: 40 * 1024, rssBytes: 200 * 1024 * 1024 };
+const TARGETS = { shareOfReference: 1 / 3, p99Ms: 50, repliesPerSecond: 200, threadPageBytes: 40 * 1024, rssBytes: 200 * 1024 * 1024, searchP95Ms: 50, searchGrowth: 2 };
+// Issue 13: "p95 under 50 ms for one- to three-word queries at 10 concurrent searchers".
+const SEARCHERS = envInt('BENCH_SEARCHERS', 10, 1, 500);
+
+/**
+ * What the search scenario asks, each connection going round the list from its own place: common
+ * words of the forum's own sentences, words of the search sentences (bench/forum-text.ts) from
+ * their lists' common heads to their rare tails, two and three words (all must match), and quoted
+ * phrases. Each must find something at every size; the report shows how much each matched.
+ */
+const SEARCH_QUERIES: readonly { q: string; about: string }[] = [
+  { q: 'comments', about: 'common word' },
+  { q: 'records', about: 'common word' },
+  { q: 'captions', about: 'common word' },
+  { q: 'Facebook', about: 'common word (search sentences and links)' },
+  { q: 'moderation guideline', about: 'two common words' },
+  { q: 'password manager', about: 'two words of one sentence' },
+  { q: 'bushfire season', about: 'two words, titles and posts' },
+  { q: 'Bendigo', about: 'place, middling' },
+  { q: 'Kununurra', about: 'place, rare' },
+  { q: 'Coober Pedy', about: 'two words, rare place' },
+  { q: 'locust swarm', about: 'two words, rare event' },
+  { q: 'Talkwalker', about: 'tool, rarest of its list' },
+  { q: '"holding statement"', about: 'phrase' },
+  { q: '"after hours"', about: 'phrase, common' },
+  { q: 'live captions press', about: 'three words' },
+  { q: 'records retention schedules', about: 'three words' },
+  { q: 'TikTok security guidance', about: 'three words, titles and posts' },
+];
 
 // Beyond the bench's usual settings. Posting limits (60 an hour a member) would refuse the
 // reply scenarios within a second, and one address signs in every member.
@@ -81,6 +110,25 @@ interface Scenario {
   path: string;
   /** A POST: each request's own form (a fresh form_token) and where it goes. */
   form?: (member: Member) => { path: string; body: string };
+  /** GETs of these paths in turn (each connection from its own place in the list), each response checked by `check`; `path` is the first. */
+  rotation?: { label: string; path: string }[];
+  /** What a response of the rotation must hold: undefined if it does, else what is wrong. */
+  check?: (body: string) => string | undefined;
+  /** Connections, if not BENCH_CONNECTIONS. */
+  connections?: number;
+}
+
+/** One path of a rotation, measured. */
+interface PathMeasured {
+  label: string;
+  path: string;
+  requests: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** What the first response said of its results (search: the summary line). */
+  summary: string;
+  failures: number;
 }
 
 interface DatabaseCounters {
@@ -95,7 +143,11 @@ interface Measured {
   skipped?: string;
   requestsPerSecond: number;
   p50: number;
+  /** From every measured response's time (autocannon's own percentiles have no p95). */
+  p95: number;
   p99: number;
+  /** A rotation's paths, each on its own. */
+  paths?: PathMeasured[];
   /** The body of one response (GET), or undefined (POST: a redirect). */
   bytes: number | undefined;
   peakRss: number;
@@ -122,19 +174,54 @@ interface SizeReport {
   consistent: boolean;
 }
 
-function cannon(scenario: Scenario, origin: string, members: Member[], length: { seconds: number } | { requests: number; limitMs: number }): Promise<autocannon.Result> {
+interface Timed {
+  result: autocannon.Result;
+  /** Every response's time in ms, and for a rotation each path's (by its index) and what its checks found. */
+  latencies: number[];
+  byPath: { latencies: number[]; failures: number; summary: string | undefined }[];
+}
+
+function cannon(scenario: Scenario, origin: string, members: Member[], length: { seconds: number } | { requests: number; limitMs: number }): Promise<Timed> {
   let next = 0;
-  return new Promise((resolve, reject) => {
+  const latencies: number[] = [];
+  const byPath = (scenario.rotation ?? []).map(() => ({ latencies: [] as number[], failures: 0, summary: undefined as string | undefined }));
+  // autocannon calls a request's onResponse and then, at once, emits 'response' with its time:
+  // the path answered is handed from the one to the other.
+  let answered: number | undefined;
+  return new Promise<Timed>((resolve, reject) => {
     running = autocannon(
       {
         url: origin,
-        connections: CONNECTIONS,
+        connections: scenario.connections ?? CONNECTIONS,
         ...('seconds' in length ? { duration: length.seconds } : { amount: length.requests }),
         timeout: 30,
         // Each connection is one member: 50 connections, 50 members (their sessions and tokens).
         setupClient: (client) => {
           const member = members[next++ % members.length]!;
           const headers: Record<string, string> = scenario.signedIn ? { cookie: member.cookie } : {};
+          if (scenario.rotation) {
+            const rotation = scenario.rotation;
+            const start = (next - 1) % rotation.length;
+            client.setRequests(
+              rotation.map((_, i) => {
+                const index = (start + i) % rotation.length;
+                return {
+                  method: 'GET' as const,
+                  path: rotation[index]!.path,
+                  headers,
+                  onResponse: (status: number, body: string) => {
+                    answered = index;
+                    // Another status is counted as unexpected already (statusCodeStats).
+                    const problem = status === 200 ? scenario.check?.(body) : `status ${status}`;
+                    const seen = byPath[index]!;
+                    if (problem && status === 200) seen.failures += 1;
+                    seen.summary ??= problem ?? /<p class="meta" role="status">([^<]*)<\/p>/.exec(body)?.[1] ?? '';
+                  },
+                };
+              }),
+            );
+            return;
+          }
           if (!scenario.form) {
             client.setRequests([{ method: 'GET', path: scenario.path, headers }]);
             return;
@@ -145,14 +232,23 @@ function cannon(scenario: Scenario, origin: string, members: Member[], length: {
           ]);
         },
       },
-      (error: unknown, result: autocannon.Result) => (error ? reject(error) : resolve(result)),
+      (error: unknown, result: autocannon.Result) => (error ? reject(error) : resolve({ result, latencies, byPath })),
     );
+    running.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+      latencies.push(responseTime);
+      if (answered !== undefined) byPath[answered]!.latencies.push(responseTime);
+      answered = undefined;
+    });
     if ('limitMs' in length) {
       const instance = running;
       const limit = setTimeout(() => instance.stop(), length.limitMs);
       instance.once('done', () => clearTimeout(limit));
     }
   });
+}
+
+function searchPath(q: string): string {
+  return `/search?${new URLSearchParams({ q }).toString()}`;
 }
 
 async function databaseCounters(stats: pg.Client, bench: pg.Client, databaseName: string): Promise<DatabaseCounters> {
@@ -294,6 +390,16 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
         form: (member) => replyForm(member, replyThreads[Math.floor(Math.random() * replyThreads.length)]!),
       },
       { name: 'reply to the long thread', about: 'POST /t/:id/reply, every reply to the long thread (its watchers are notified; replies take its row lock in turn)', server: 'app', signedIn: true, path: `${longPath}/reply`, form: (member) => replyForm(member, forum.longThread.id) },
+      {
+        name: 'search',
+        about: `GET /search?q=, ${SEARCH_QUERIES.length} queries of one to three words in turn (below), ${SEARCHERS} connections (signed-in members); each response must list results`,
+        server: 'app',
+        signedIn: true,
+        path: searchPath(SEARCH_QUERIES[0]!.q),
+        rotation: SEARCH_QUERIES.map((query) => ({ label: query.q, path: searchPath(query.q) })),
+        check: (body) => (body.includes('class="resource-list__item"') ? undefined : 'no results listed'),
+        connections: SEARCHERS,
+      },
     ];
 
     const loadAtStart = os.loadavg();
@@ -308,24 +414,24 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
         const probe = await prober.request({ method: 'GET', path: scenario.path, headers: scenario.signedIn ? { cookie: members[0]!.cookie } : {} }, true).finally(() => prober.close());
         if (probe.status !== 200) {
           progress(`${scenario.name}: GET ${scenario.path} answered ${probe.status}; skipped`);
-          measured.push({ scenario, skipped: `GET ${scenario.path} answered ${probe.status}`, requestsPerSecond: NaN, p50: NaN, p99: NaN, bytes: undefined, peakRss: NaN, statuses: {}, unexpected: 0, transactionsPerRequest: NaN, blocksPerRequest: NaN, serverCpuMs: NaN, databaseCpuMs: NaN, notificationsPerPost: undefined });
+          measured.push({ scenario, skipped: `GET ${scenario.path} answered ${probe.status}`, requestsPerSecond: NaN, p50: NaN, p95: NaN, p99: NaN, bytes: undefined, peakRss: NaN, statuses: {}, unexpected: 0, transactionsPerRequest: NaN, blocksPerRequest: NaN, serverCpuMs: NaN, databaseCpuMs: NaN, notificationsPerPost: undefined });
           continue;
         }
         bytes = Buffer.byteLength(probe.body);
       }
-      progress(`${sizeName}: ${scenario.name}: ${WARMUP_REQUESTS} requests to warm up, ${SECONDS} s measured, ${CONNECTIONS} connections`);
+      progress(`${sizeName}: ${scenario.name}: ${WARMUP_REQUESTS} requests to warm up, ${SECONDS} s measured, ${scenario.connections ?? CONNECTIONS} connections`);
       const rss = sampleResidentMemory(app.pid);
       const warmup = WARMUP_REQUESTS > 0 ? await cannon(scenario, origin, members, { requests: WARMUP_REQUESTS, limitMs: WARMUP_LIMIT_MS }) : undefined;
       const serverPid = scenario.server === 'app' ? app.pid : reference.pid;
       const serverCpuBefore = cpuMillis(serverPid) ?? NaN;
       const databaseCpuBefore = await backendCpu(stats, databaseName);
-      const result = await cannon(scenario, origin, members, { seconds: SECONDS });
+      const { result, latencies, byPath } = await cannon(scenario, origin, members, { seconds: SECONDS });
       const serverCpu = (cpuMillis(serverPid) ?? NaN) - serverCpuBefore;
       const databaseCpu = [...(await backendCpu(stats, databaseName))].reduce((sum, [pid, ms]) => sum + ms - (databaseCpuBefore.get(pid) ?? 0), 0);
       const peakRss = rss.stop();
       await sleep(STATS_SETTLE_MS);
       const after = await databaseCounters(stats, bench, databaseName);
-      const requests = result.requests.total + (warmup?.requests.total ?? 0);
+      const requests = result.requests.total + (warmup?.result.requests.total ?? 0);
       const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, { count: n }]) => [status, n ?? 0]));
       const expected = scenario.form ? '303' : '200';
       const posted = after.posts - counters.posts;
@@ -333,11 +439,17 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
         scenario,
         requestsPerSecond: result.requests.total / result.duration,
         p50: result.latency.p50,
+        p95: quantile(latencies, 0.95),
         p99: result.latency.p99,
+        paths: scenario.rotation?.map((entry, i) => {
+          const seen = byPath[i]!;
+          return { ...entry, requests: seen.latencies.length, p50: quantile(seen.latencies, 0.5), p95: quantile(seen.latencies, 0.95), p99: quantile(seen.latencies, 0.99), summary: seen.summary ?? '', failures: seen.failures };
+        }),
         bytes,
         peakRss,
         statuses,
-        unexpected: result.requests.total - (statuses[expected] ?? 0) + result.errors,
+        // A rotation's responses that were 200 but failed their check count too.
+        unexpected: result.requests.total - (statuses[expected] ?? 0) + result.errors + byPath.reduce((sum, seen) => sum + seen.failures, 0),
         transactionsPerRequest: scenario.server === 'app' ? (after.transactions - counters.transactions) / requests : NaN,
         blocksPerRequest: (after.blocks - counters.blocks) / requests,
         serverCpuMs: serverCpu / result.requests.total,
@@ -345,7 +457,7 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
         notificationsPerPost: scenario.form && posted > 0 ? (after.notifications - counters.notifications) / posted : undefined,
       });
       const last = measured.at(-1)!;
-      progress(`${sizeName}: ${scenario.name}: ${fixed(last.requestsPerSecond, 0)}/s, p50 ${last.p50} ms, p99 ${last.p99} ms, peak RSS ${mib(peakRss)}, statuses ${JSON.stringify(statuses)}`);
+      progress(`${sizeName}: ${scenario.name}: ${fixed(last.requestsPerSecond, 0)}/s, p50 ${last.p50} ms, p95 ${fixed(last.p95)} ms, p99 ${last.p99} ms, peak RSS ${mib(peakRss)}, statuses ${JSON.stringify(statuses)}`);
       counters = after;
     }
     const loadAtEnd = os.loadavg();
@@ -391,22 +503,28 @@ function reportSize(report: SizeReport): string {
   out.push(`- Load average (1, 5, 15 min) at the first scenario: ${report.loadAverages.start.map((v) => v.toFixed(2)).join(' ')}; after the last: ${report.loadAverages.end.map((v) => v.toFixed(2)).join(' ')}`);
   out.push(`- App RSS after start-up ${mib(report.rssAfterStart)}; peak over the whole run (sign-ins and scenarios) ${mib(report.peakRss)}`);
   out.push('');
-  out.push('| Scenario | Req/s | × reference | p50 ms | p99 ms | Response | App peak RSS | Server CPU ms / req | DB CPU ms / req | × reference by CPU | DB transactions / req | DB blocks / req | Statuses |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push('| Scenario | Req/s | × reference | p50 ms | p95 ms | p99 ms | Response | App peak RSS | Server CPU ms / req | DB CPU ms / req | × reference by CPU | DB transactions / req | DB blocks / req | Statuses |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const m of report.measured) {
     if (m.skipped) {
-      out.push(`| ${m.scenario.name} | not measured: ${m.skipped} | | | | | | | | | | | |`);
+      out.push(`| ${m.scenario.name} | not measured: ${m.skipped} | | | | | | | | | | | | |`);
       continue;
     }
     const ratio = reference && m !== reference ? fixed(m.requestsPerSecond / reference.requestsPerSecond, 2) : '';
     const cpuRatio = reference && m !== reference ? fixed(cpuShare(m, reference), 2) : '';
     const statuses = Object.entries(m.statuses).map(([status, n]) => `${status}×${count(n)}`).join(', ');
     out.push(
-      `| ${m.scenario.name} | ${fixed(m.requestsPerSecond, 0)} | ${ratio} | ${m.p50} | ${m.p99} | ${m.bytes === undefined ? '303' : kb(m.bytes)} | ${m.scenario.server === 'app' ? mib(m.peakRss) : ''} | ${fixed(m.serverCpuMs, 2)} | ${fixed(m.databaseCpuMs, 2)} | ${cpuRatio} | ${fixed(m.transactionsPerRequest)} | ${fixed(m.blocksPerRequest, 0)} | ${statuses}${m.unexpected ? `, **${m.unexpected} unexpected**` : ''} |`,
+      `| ${m.scenario.name} | ${fixed(m.requestsPerSecond, 0)} | ${ratio} | ${m.p50} | ${fixed(m.p95, 0)} | ${m.p99} | ${m.bytes === undefined ? '303' : kb(m.bytes)} | ${m.scenario.server === 'app' ? mib(m.peakRss) : ''} | ${fixed(m.serverCpuMs, 2)} | ${fixed(m.databaseCpuMs, 2)} | ${cpuRatio} | ${fixed(m.transactionsPerRequest)} | ${fixed(m.blocksPerRequest, 0)} | ${statuses}${m.unexpected ? `, **${m.unexpected} unexpected**` : ''} |`,
     );
   }
   out.push('');
   for (const m of report.measured) out.push(`- ${m.scenario.name}: ${m.scenario.about}${m.notificationsPerPost !== undefined ? `; ${fixed(m.notificationsPerPost, 2)} notifications made per reply` : ''}`);
+  for (const m of report.measured.filter((m) => m.paths)) {
+    out.push('', `${m.scenario.name}, path by path (the same measured run: each connection goes round the paths in turn):`, '');
+    out.push('| Path | Requests | p50 ms | p95 ms | p99 ms | Results (the page says) | Failed checks |');
+    out.push('|---|---:|---:|---:|---:|---|---:|');
+    for (const path of m.paths!) out.push(`| \`${path.path}\` | ${count(path.requests)} | ${fixed(path.p50, 0)} | ${fixed(path.p95, 0)} | ${fixed(path.p99, 0)} | ${path.summary} | ${path.failures} |`);
+  }
   out.push(`- Thread post counts agree with their posts after the replies: ${report.consistent ? 'yes' : '**no**'}`);
   out.push(`- App log: ${report.logWarnings}`);
   out.push('', ...targets(report), '');
@@ -439,6 +557,8 @@ function targets(report: SizeReport): string[] {
     const share = reference ? m.requestsPerSecond / reference.requestsPerSecond : NaN;
     lines.push(`- ${m.scenario.name}: ${fixed(share, 2)} of the reference's requests/s (target ≥ ${fixed(TARGETS.shareOfReference, 2)}): ${verdict(share >= TARGETS.shareOfReference)} (${fixed(reference ? cpuShare(m, reference) : NaN, 2)} by CPU per request)`);
   }
+  const search = find('search');
+  if (search) lines.push(`- search (issue 13): p95 ${fixed(search.p95, 0)} ms at ${search.scenario.connections} concurrent searchers (target < ${TARGETS.searchP95Ms} ms): ${verdict(search.p95 < TARGETS.searchP95Ms && search.unexpected === 0)}`);
   const reply = find('reply');
   if (reply) lines.push(`- replies: ${fixed(reply.requestsPerSecond, 0)}/s with ${fixed(reply.notificationsPerPost ?? NaN, 2)} notifications each (target ≥ ${TARGETS.repliesPerSecond}/s): ${verdict(reply.requestsPerSecond >= TARGETS.repliesPerSecond && reply.unexpected === 0)}`);
   const thread = find('thread page 1');
@@ -451,14 +571,20 @@ function reportGrowth(reports: SizeReport[]): string {
   if (reports.length < 2) return '';
   const [large, small] = [...reports].sort((a, b) => b.forum.counts.posts - a.forum.counts.posts);
   const out = [`### Growth: ${large!.sizeName} (${count(large!.forum.counts.posts)} posts) against ${small!.sizeName} (${count(small!.forum.counts.posts)} posts)`, ''];
-  out.push('| Scenario | Req/s small | Req/s large | large ÷ small | p99 ms small | p99 ms large | CPU ms / req (server + DB) small | large | DB blocks / req small | large |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| Scenario | Req/s small | Req/s large | large ÷ small | p95 ms small | p95 ms large | p95 large ÷ small | p99 ms small | p99 ms large | CPU ms / req (server + DB) small | large | DB blocks / req small | large |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const m of large!.measured) {
     // Deep pages differ in number between sizes (80 % of the way through the long thread).
     const key = (name: string) => name.replace(/^thread page (?!1$)\d+$/, 'thread page deep');
     const other = small!.measured.find((s) => key(s.scenario.name) === key(m.scenario.name));
     if (!other || m.skipped || other.skipped) continue;
-    out.push(`| ${key(m.scenario.name)} | ${fixed(other.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond / other.requestsPerSecond, 2)} | ${other.p99} | ${m.p99} | ${fixed(other.serverCpuMs + other.databaseCpuMs, 2)} | ${fixed(m.serverCpuMs + m.databaseCpuMs, 2)} | ${fixed(other.blocksPerRequest, 0)} | ${fixed(m.blocksPerRequest, 0)} |`);
+    out.push(`| ${key(m.scenario.name)} | ${fixed(other.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond, 0)} | ${fixed(m.requestsPerSecond / other.requestsPerSecond, 2)} | ${fixed(other.p95, 0)} | ${fixed(m.p95, 0)} | ${fixed(m.p95 / other.p95, 2)} | ${other.p99} | ${m.p99} | ${fixed(other.serverCpuMs + other.databaseCpuMs, 2)} | ${fixed(m.serverCpuMs + m.databaseCpuMs, 2)} | ${fixed(other.blocksPerRequest, 0)} | ${fixed(m.blocksPerRequest, 0)} |`);
+  }
+  const search = large!.measured.find((m) => m.scenario.name === 'search' && !m.skipped);
+  const smallSearch = small!.measured.find((m) => m.scenario.name === 'search' && !m.skipped);
+  if (search && smallSearch) {
+    const growth = search.p95 / smallSearch.p95;
+    out.push('', `- search (issue 13): p95 ${fixed(search.p95, 0)} ms at ${count(large!.forum.counts.posts)} posts against ${fixed(smallSearch.p95, 0)} ms at ${count(small!.forum.counts.posts)}: ${fixed(growth, 2)}× (target within ${TARGETS.searchGrowth}×): ${growth <= TARGETS.searchGrowth ? 'met' : '**missed**'}`);
   }
   return out.join('\n');
 }
