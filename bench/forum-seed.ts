@@ -29,9 +29,11 @@ export interface ForumSize {
   /** The posts of the one long thread (part of `posts`). */
   longThreadPosts: number;
   /**
-   * Search's sizes (issue 13): each post ends with one or two sentences from a pool of this many
-   * (bench/forum-text.ts, searchFragments), so words run from common to rare as in a real forum;
-   * the pool is the same at every size, so a word matches the same share of posts at each.
+   * Search's sizes (issue 13): a post is one or two sentences from a pool of this many
+   * (bench/forum-text.ts, searchFragments), after one of the usual bodies in a third of the posts,
+   * so words run from common to rare as in a real forum rather than each being in a share of the
+   * posts no smaller than one body's; the pool is the same at every size, so a word matches the
+   * same share of posts at each.
    */
   searchFragments?: number;
 }
@@ -180,8 +182,8 @@ function replyShape(): { parentPosition: RawBuilder<number | null>; depth: RawBu
 
 /**
  * The posts' search sentences are appended in SQL, source and HTML alike, as a paragraph of
- * their own: this holds only if the app's renderer makes exactly that of them, so it is checked
- * here, for every sentence and for a body of each kind followed by two of them.
+ * their own (or as the whole post): this holds only if the app's renderer makes exactly that of
+ * them, so it is checked here, for every sentence, for pairs, and for each body followed by a pair.
  */
 function checkFragmentsRender(bodies: { source: string[]; html: string[] }, fragments: string[]): void {
   for (const fragment of fragments) {
@@ -190,6 +192,7 @@ function checkFragmentsRender(bodies: { source: string[]; html: string[] }, frag
   if (fragments.length < 2) return;
   bodies.source.forEach((source, i) => {
     const tail = `${fragments[i % fragments.length]!} ${fragments[(i + 1) % fragments.length]!}`;
+    if (renderMarkdown(tail) !== `<p>${tail}</p>\n`) throw new Error(`seedForum: the search sentences "${tail}" do not render as a plain paragraph`);
     if (renderMarkdown(`${source}\n\n${tail}`) !== `${bodies.html[i]!}<p>${tail}</p>\n`) throw new Error(`seedForum: body ${i} followed by search sentences does not render as the body and a paragraph`);
   });
 }
@@ -258,8 +261,8 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
   const mentionable = members.handle.slice(STAFF, STAFF + 200);
   const sources = Array.from({ length: DISTINCT_BODIES }, () => postBody(random, mentionable));
   const bodies = { id: sources.map((_, i) => i), source: sources, html: sources.map(renderMarkdown) };
-  // Search's sizes: each post ends with a paragraph of one or two sentences from this pool (its
-  // own generator, so the other sizes' forums stay as they were).
+  // Search's sizes: each post is, or ends with, a paragraph of one or two sentences from this pool
+  // (its own generator, so the other sizes' forums stay as they were).
   const fragments = searchFragments(seededRandom(13), size.searchFragments ?? 0);
   checkFragmentsRender(bodies, fragments);
   const { plan, longIndex } = planThreads(random, size, categoryIds);
@@ -311,6 +314,7 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
         ${hash('s.position', 6)} % ${DISTINCT_BODIES} as body_id,
         case when ${fragments.length} > 0 then ${hash('s.position', 7)} % ${Math.max(1, fragments.length)} end as fragment_id,
         case when ${fragments.length} > 0 and ${hash('s.position', 8)} % 2 = 0 then ${hash('s.position', 9)} % ${Math.max(1, fragments.length)} end as second_fragment_id,
+        ${fragments.length} = 0 or ${hash('s.position', 10)} % 3 = 0 as with_body,
         case when t.reactions and ${hash('s.position', 4)} % 100 < 12 then 1 + ${hash('s.position', 5)} % 5 else 0 end as helpful_count,
         s.position = t.answer_position as answer,
         t.author_id as thread_author_id,
@@ -335,8 +339,8 @@ export async function seedForum(db: Kysely<DB>, size: ForumSize, progress: (mess
       overriding system value
       select p.id, p.thread_id, p.author_id, p.position, p.reply_to_post_id, p.depth,
         -- The search sentences as a paragraph of their own: what renderMarkdown makes of them (checkFragmentsRender).
-        b.source || coalesce(E'\n\n' || f.text || coalesce(' ' || g.text, ''), ''),
-        b.html || coalesce('<p>' || f.text || coalesce(' ' || g.text, '') || E'</p>\n', ''),
+        case when p.with_body then b.source else '' end || case when p.with_body and f.id is not null then E'\n\n' else '' end || coalesce(f.text || coalesce(' ' || g.text, ''), ''),
+        case when p.with_body then b.html else '' end || coalesce('<p>' || f.text || coalesce(' ' || g.text, '') || E'</p>\n', ''),
         ${RENDERER_VERSION}, gen_random_uuid(), p.helpful_count,
         case when p.answer then p.created_at + interval '1 day' end, case when p.answer then p.thread_author_id end, p.created_at
       from forum_posts p join forum_bodies b on b.id = p.body_id
