@@ -201,7 +201,10 @@ function cannon(scenario: Scenario, origin: string, members: Member[], length: {
           const headers: Record<string, string> = scenario.signedIn ? { cookie: member.cookie } : {};
           if (scenario.rotation) {
             const rotation = scenario.rotation;
-            const start = (next - 1) % rotation.length;
+            // The connections' starting places spread evenly over the list, so a short run at a
+            // few requests per connection still asks each query.
+            const connections = scenario.connections ?? CONNECTIONS;
+            const start = Math.floor((((next - 1) % connections) * rotation.length) / connections);
             client.setRequests(
               rotation.map((_, i) => {
                 const index = (start + i) % rotation.length;
