@@ -29,6 +29,11 @@ function isDatabaseBusy(error: Error): boolean {
   return /timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(error.message);
 }
 
+/** A statement cancelled at the database's statement_timeout (SQLSTATE 57014, query_canceled). */
+function isStatementTimeout(error: Error): boolean {
+  return (error as { code?: unknown }).code === '57014';
+}
+
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) {
     return renderError(reply, error.statusCode, error.message || undefined, error.headers, error.page);
@@ -40,6 +45,13 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   if (isDatabaseBusy(error)) {
     request.log.warn({ err: error }, 'no database connection came free in time');
+    return renderError(reply, 503, undefined, { 'retry-after': '5' });
+  }
+  if (isStatementTimeout(error)) {
+    // The page is the busy one, with a time to come back (the database may be swamped, and this
+    // very request may go through later), but a statement that outlasts the limit is also
+    // something to fix: logged as an error.
+    request.log.error({ err: error }, 'a database statement ran past its time limit');
     return renderError(reply, 503, undefined, { 'retry-after': '5' });
   }
   request.log.error({ err: error }, 'request failed');

@@ -233,6 +233,17 @@ describe('a database pool with no free connection', () => {
   });
 });
 
+describe('a statement past the database’s time limit', () => {
+  it('answers 503 with Retry-After and the busy page, and logs it as an error to fix', async () => {
+    const logsBefore = t.logs.length;
+    const response = await new Browser(t.app).get('/test/statement-timeout');
+    expect(response.statusCode).toBe(503);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(response.body).toContain('Commons is busy');
+    expect(errorLines(t.logs.slice(logsBefore)).map((line) => line.msg)).toEqual(['a database statement ran past its time limit']);
+  });
+});
+
 describe('error pages carry the security headers', () => {
   async function badContactForm(): Promise<LightMyRequestResponse> {
     const browser = new Browser(t.app);
@@ -257,6 +268,7 @@ describe('error pages carry the security headers', () => {
     [422, 'a bad contact form', badContactForm],
     [500, 'a failing route', () => new Browser(t.app).get('/test/fails')],
     [503, 'a busy database pool', () => new Browser(t.app).get('/test/pool-busy')],
+    [503, 'a statement past its time limit', () => new Browser(t.app).get('/test/statement-timeout')],
   ])('%i (%s)', async (status, _case, send) => {
     const response = await send();
     expect(response.statusCode).toBe(status);
