@@ -4,6 +4,7 @@ import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
 import { EMAIL_CHANGE_LINK, EMAIL_CHANGE_PAGE } from '../features/auth/email-change.js';
+import { RETRY_ADDRESS_PATH } from '../features/eligibility/messages.js';
 import { SECOND_FACTOR_MESSAGES } from '../features/auth/second-factor/messages.js';
 import { CONFIRM_IDENTITY_PAGE, requireSecondFactor } from './second-factor.js';
 import type { EmailBounce } from '../features/auth/queries.js';
@@ -151,14 +152,15 @@ const OPEN_WHILE_RECONFIRMATION_DUE = new Set([RECONFIRMATION_PAGE, RECONFIRMATI
 
 /**
  * Changing one's address (a member who moved agency re-confirms by proving a new one): the
- * address-change page, the link sent to the new address, and the password or factor check the
+ * address-change page, the link sent to the new address, asking for a bouncing address to be tried
+ * again (its banner shows on the held page too), and the password or factor check the
  * change may ask for (the page and its three forms: a sign-in older than ten minutes must pass
  * it), open to a member held for re-confirmation.
  */
 function openWhileReconfirmationDue(url: string): boolean {
   // The imported names are read here, not when this module loads: second-factor.ts imports this one.
   const confirmIdentity = [CONFIRM_IDENTITY_PAGE, `${CONFIRM_IDENTITY_PAGE}/password`, `${CONFIRM_IDENTITY_PAGE}/code`, `${CONFIRM_IDENTITY_PAGE}/passkey`];
-  const addressChange = [EMAIL_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, ...confirmIdentity];
+  const addressChange = [EMAIL_CHANGE_PAGE, `${EMAIL_CHANGE_LINK}:token`, RETRY_ADDRESS_PATH, ...confirmIdentity];
   return OPEN_WHILE_RECONFIRMATION_DUE.has(url) || addressChange.includes(url);
 }
 

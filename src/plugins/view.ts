@@ -55,9 +55,12 @@ function pageData(config: Config, settings: SiteSettings, reply: FastifyReply, d
   const member = request.member ?? null;
   return {
     ...sharedData(config, settings, reply, now),
-    member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications) },
-    // Every page says so while the member's address refuses email (features/eligibility/bounces.ts).
-    emailBounce: member?.emailBounce ? { ...member.emailBounce, ...EMAIL_BOUNCE_BANNER } : null,
+    // A member held to one page (awaiting approval, or past their re-confirmation date) sees no
+    // links or search box in the header: each would only lead back to that page.
+    member: member && { ...member, roleName: ROLE_NAMES[member.role], unreadShown: unreadCountText(member.unreadNotifications), held: member.awaitingApproval || member.reconfirmationDue },
+    // Every page says so while the member's address refuses email (features/eligibility/bounces.ts);
+    // not to one awaiting approval, who is sent no notification email to miss.
+    emailBounce: member?.emailBounce && !member.awaitingApproval ? { ...member.emailBounce, ...EMAIL_BOUNCE_BANNER } : null,
     // The sign-out button in the header is a form: every signed-in page needs a token, and a
     // page with forms of its own passes its token (views/partials/csrf.hbs reads @root.csrfToken).
     csrfToken: data.csrfToken ?? (member && typeof reply.generateCsrf === 'function' ? reply.generateCsrf() : undefined),

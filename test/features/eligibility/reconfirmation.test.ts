@@ -185,6 +185,31 @@ describe('past the re-confirmation date', () => {
     expect(await emailsTo(t.db, to)).toHaveLength(1);
   });
 
+  it('shows a held member no header links or search box, only their name and Sign out', async () => {
+    const { browser, member } = await dueMemberWithBrowser();
+    const page = await browser.get('/reconfirm');
+    const header = page.body.slice(page.body.indexOf('<header'), page.body.indexOf('</header>'));
+    expect(header).toContain(member.displayName);
+    expect(header).toContain('action="/logout"');
+    for (const link of ['href="/c"', 'href="/resources"', 'href="/notifications"', 'href="/settings"', 'action="/search"']) expect(header, link).not.toContain(link);
+    // Re-confirmed, the header is whole again.
+    await t.db.updateTable('members').set({ verified_at: clock.now() }).where('id', '=', member.id).execute();
+    const after = await browser.get('/settings');
+    expect(after.body).toContain('href="/c"');
+    expect(after.body).toContain('action="/search"');
+  });
+
+  it('lets a held member whose address bounced ask for it to be tried again from the held page', async () => {
+    const { browser, member } = await dueMemberWithBrowser();
+    await t.db.updateTable('members').set({ email_bounced_at: clock.now(), email_bounce_response: '550 5.1.1 <x>: mailbox unavailable' }).where('id', '=', member.id).execute();
+    const page = await browser.get('/reconfirm');
+    expect(page.body).toContain('action="/settings/email/try-again"');
+    const hidden = await browser.openForm('/reconfirm');
+    const retried = await browser.post('/settings/email/try-again', { _csrf: hidden._csrf! });
+    expect(retried.statusCode).toBe(303);
+    expect(await t.db.selectFrom('members').select('email_bounced_at').where('id', '=', member.id).executeTakeFirstOrThrow()).toEqual({ email_bounced_at: null });
+  });
+
   it('keeps the site’s notices and the contact page open to a held member, as to one awaiting approval', async () => {
     const { browser } = await dueMemberWithBrowser();
     for (const path of ['/contact', '/privacy', '/accessibility', '/guidelines']) expect((await browser.get(path)).statusCode, path).toBe(200);
