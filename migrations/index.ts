@@ -24,6 +24,7 @@ import * as m0022 from './0022_digest.js';
 import * as m0023 from './0023_digest_due_and_threading.js';
 import * as m0024 from './0024_outbox_priority_and_bounces.js';
 import * as m0025 from './0025_search.js';
+import * as m0026 from './0026_known_time_zone.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -55,4 +56,5 @@ export const migrations: Record<string, Migration> = {
   '0023_digest_due_and_threading': m0023,
   '0024_outbox_priority_and_bounces': m0024,
   '0025_search': m0025,
+  '0026_known_time_zone': m0026,
 };

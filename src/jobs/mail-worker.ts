@@ -50,8 +50,9 @@ export interface MailWorkerOptions {
   composeNotifications?: (limit: number) => Promise<number>;
   /**
    * What follows a hard bounce (the address refused for good), in the transaction that marks
-   * the email failed and gives up on the others waiting for the address: the site deactivates
-   * the member whose address it is (features/eligibility/bounces.ts).
+   * the email failed and gives up on the others waiting for the address: the site records the
+   * bounce on the member whose address it is, and the eligibility rule decides whether to
+   * deactivate them (features/eligibility/bounces.ts).
    */
   onRecipientRefused?: (trx: Transaction<DB>, toAddress: string, error: string) => Promise<void>;
 }

@@ -99,7 +99,8 @@ export async function enqueueEmail(db: Db, email: OutgoingEmail): Promise<number
     .insertInto('outbound_emails')
     .values({
       to_address: oneLine(email.to),
-      subject: oneLine(email.subject).slice(0, 300),
+      // By code point, so a cut never leaves half a surrogate pair.
+      subject: Array.from(oneLine(email.subject)).slice(0, 300).join(''),
       text_body: email.text,
       html_body: email.html ?? null,
       headers: JSON.stringify(oneLineExtras(email.extras ?? {})),

@@ -29,7 +29,8 @@ export async function rescheduleDigest(db: Db, memberId: number): Promise<void> 
   await db.updateTable('members').set({ notification_digest_due_at: DIGEST_TO_SCHEDULE }).where('id', '=', memberId).execute();
 }
 
-const zoneOf = (siteTimeZone: string) => sql`coalesce(m.time_zone, ${siteTimeZone})`;
+// The member's zone, or the site's when they chose none or PostgreSQL does not know theirs (migration 0026).
+const zoneOf = (siteTimeZone: string) => sql`known_time_zone_or(m.time_zone, ${siteTimeZone})`;
 
 function takesDigest(): RawBuilder<boolean> {
   const kinds = sql.join(

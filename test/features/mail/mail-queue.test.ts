@@ -237,6 +237,12 @@ describe('mail queue', () => {
     expect(smtp.received).toHaveLength(0);
   });
 
+  it('cuts an overlong subject to 300 characters by code point, never through a surrogate pair', async () => {
+    const id = await enqueueEmail(db, plainEmail(`${'a'.repeat(299)}${'🙂'.repeat(5)}`));
+    const row = await db.selectFrom('outbound_emails').select('subject').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.subject).toBe(`${'a'.repeat(299)}🙂`);
+  });
+
   it('backs off from 30 seconds to at most an hour, so the default attempts span more than a day', () => {
     expect(defaults.maxAttempts).toBe(32);
     const attempts = Array.from({ length: defaults.maxAttempts - 1 }, (_, i) => i + 1);

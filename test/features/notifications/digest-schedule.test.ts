@@ -154,6 +154,18 @@ describe('when a member’s next digest is due', () => {
     await pollAt('2027-01-11T21:00:00Z');
     expect(await sentFor(member)).toBe('2027-01-12');
   });
+
+  it('follows the site’s zone for a member whose zone PostgreSQL does not know, and holds up no one else’s digest', async () => {
+    // Saved when Node knew the zone and the database's tz data did not (Europe/Kyiv on an older server).
+    const { member: unknownZone } = await memberWithBrowser(t.app, t.db);
+    await t.db.updateTable('members').set({ time_zone: 'Europe/Atlantis' }).where('id', '=', unknownZone.id).execute();
+    const { member: sydney } = await sydneyMember();
+    await pollAt('2027-02-09T19:00:00Z');
+    expect(await dueAt(unknownZone)).toBe('2027-02-09T21:00Z'); // 08:00 in the site's zone, Sydney
+    await pollAt('2027-02-09T21:00:00Z');
+    expect(await sentFor(sydney)).toBe('2027-02-10');
+    expect(await sentFor(unknownZone)).toBe('2027-02-10');
+  });
 });
 
 describe('the next digest across Sydney’s daylight saving changes', () => {

@@ -186,7 +186,6 @@ describe('notification email on the wire', () => {
   it('sends each email once with two app instances composing and sending at the same time', async () => {
     const second = await buildTestApp({ database: t.database, transport: smtpTransport(smtp.url, 'Commons <no-reply@commons.test>') });
     try {
-      const author = await createMember(t.db);
       const replier = await createMember(t.db);
       const threads = [];
       for (let n = 0; n < 12; n += 1) {
@@ -197,7 +196,6 @@ describe('notification email on the wire', () => {
         await t.db.transaction().execute((trx) => insertPostNotifications(trx, { postId: postId!, threadId, categoryId: category.category_id, actorId: replier.id, repliedToMemberId: member.member.id, mentionedHandles: [], newThread: false }));
         threads.push({ member: member.member, threadId });
       }
-      expect(author.id).toBeGreaterThan(0);
       await minutesPass(t.db, 3);
       await Promise.all([drain(t.app), drain(second.app), drain(t.app), drain(second.app)]);
       for (const { member } of threads) expect(receivedBy(member.email)).toHaveLength(1);
