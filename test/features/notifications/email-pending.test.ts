@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markNotificationsEmailed } from '../../../src/features/notifications/queries.js';
-import { buildTestApp, type Browser, type TestApp } from '../../support/app.js';
-import { memberWithBrowser, postIdFrom, postReply, startThread } from '../../support/discussions.js';
-import { minutesPass, queuedNotificationEmails } from '../../support/notification-email.js';
+import { buildTestApp, type TestApp } from '../../support/app.js';
+import { memberWithBrowser, startThread } from '../../support/discussions.js';
+import { chooseEmail as choose, minutesPass, queuedNotificationEmails, replyTo as reply } from '../../support/notification-email.js';
 import { moderationForm, threadAction } from '../../support/thread-moderation.js';
 
 /*
@@ -23,19 +23,6 @@ afterAll(async () => t.close());
 async function composeAfter(minutes: number): Promise<void> {
   await minutesPass(t.db, minutes);
   await t.app.mailWorker.composeAll();
-}
-
-async function reply(browser: Browser, threadId: number, body: string): Promise<number> {
-  const response = await postReply(browser, threadId, { body });
-  expect(response.statusCode, response.body).toBe(303);
-  return postIdFrom(response.headers.location);
-}
-
-async function choose(browser: Browser, choices: Record<string, string>): Promise<void> {
-  const hidden = await browser.openForm('/settings/notifications');
-  const defaults = { reply: 'immediately', mention: 'immediately', watched_reply: 'digest', watched_thread: 'digest', answer: 'immediately', moderation: 'immediately', digest_hour: '8' };
-  const response = await browser.post('/settings/notifications', { ...hidden, ...defaults, ...choices });
-  expect(response.statusCode, response.body).toBe(303);
 }
 
 async function merge(sourceId: number, targetId: number): Promise<void> {
