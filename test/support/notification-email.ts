@@ -1,5 +1,8 @@
 import { sql } from 'kysely';
+import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import type { Browser } from './app.js';
+import { postIdFrom, postReply } from './discussions.js';
 
 /**
  * Notification emails as the queue holds them, and as an SMTP server receives them. The sender
@@ -48,4 +51,19 @@ export function decodeHeader(value: string): string {
       ? Buffer.from(text, 'base64').toString('utf8')
       : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
   );
+}
+
+/** A reply (to the thread, or to one of its posts) that must be taken; its post id. */
+export async function replyTo(browser: Browser, threadId: number, body: string, replyTo?: number): Promise<number> {
+  const response = await postReply(browser, threadId, { body, ...(replyTo ? { reply_to: String(replyTo) } : {}) });
+  expect(response.statusCode, response.body).toBe(303);
+  return postIdFrom(response.headers.location);
+}
+
+/** Saves the member's email choices: these, and the defaults for the rest. */
+export async function chooseEmail(browser: Browser, choices: Record<string, string>): Promise<void> {
+  const hidden = await browser.openForm('/settings/notifications');
+  const defaults = { reply: 'immediately', mention: 'immediately', watched_reply: 'digest', watched_thread: 'digest', answer: 'immediately', moderation: 'immediately', digest_hour: '8' };
+  const response = await browser.post('/settings/notifications', { ...hidden, ...defaults, ...choices });
+  expect(response.statusCode, response.body).toBe(303);
 }

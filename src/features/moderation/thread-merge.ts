@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/types.js';
 import type { Audience, Viewer } from '../discussions/access.js';
 import { slugify } from '../discussions/slug.js';
-import { carryThreadReferences, clearAnswerIfTargetHasOne, clearFirstPostAnswer, cutRepliesAcross, findFirstPostId, findPostsByIds, insertSplitThread, movePosts, renumberPosts } from './queries/thread-posts.js';
+import { carrySplitNotifications, carryThreadReferences, clearAnswerIfTargetHasOne, clearFirstPostAnswer, cutRepliesAcross, findFirstPostId, findPostsByIds, insertSplitThread, movePosts, renumberPosts } from './queries/thread-posts.js';
 import { findModeratedMember } from './queries/members.js';
 import { findCategoryForModerator, updateThreadAtVersion, type ThreadUnderAction } from './queries/threads.js';
 import { checkMayModerateContentOf } from './staff.js';
@@ -94,6 +94,7 @@ export function splitThread(moderator: Viewer, input: SplitInput) {
         const first = posts[0]!;
         const newThreadId = await insertSplitThread(db, { categoryId: category.id, authorId: first.authorId, title: input.title, slug: slugify(input.title), formToken: randomUUID() });
         await movePosts(db, posts.map((post) => post.id), thread.id, newThreadId);
+        await carrySplitNotifications(db, posts.map((post) => post.id), thread.id, newThreadId);
         await cutRepliesAcross(db, thread.id, newThreadId);
         await renumberPosts(db, newThreadId, first.id);
         await clearFirstPostAnswer(db, newThreadId);

@@ -48,7 +48,10 @@ async function queueDigest(deps: DigestDeps, trx: Db, digest: ClaimedDigest): Pr
   const recipient = await findNotificationRecipient(trx, digest.memberId);
   if (!recipient) return;
   const viewer = { id: recipient.id, role: recipient.role as Role };
-  const notifications = await listNotificationsToEmail(trx, viewer, { delivery: 'digest', limit: DIGEST_NOTIFICATIONS });
+  const listed = await listNotificationsToEmail(trx, viewer, { delivery: 'digest', limit: DIGEST_NOTIFICATIONS });
+  // Marking is the claim: what an immediate email took meanwhile (its kind switched) is left out here.
+  const marked = new Set(await markNotificationsEmailed(trx, listed.map((item) => item.id)));
+  const notifications = listed.filter((item) => marked.has(item.id));
   const busy = await listBusyWatchedThreads(trx, viewer, digest.since, [...new Set(notifications.map((item) => item.threadId))]);
   const resources = await listNewResources(trx, recipient.id, digest.since);
   if (notifications.length === 0 && busy.length === 0 && resources.length === 0) return;
@@ -100,5 +103,4 @@ async function queueDigest(deps: DigestDeps, trx: Db, digest: ClaimedDigest): Pr
       unsubscribePath: digestUnsubscribePath,
     },
   });
-  await markNotificationsEmailed(trx, notifications.map((item) => item.id));
 }

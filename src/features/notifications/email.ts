@@ -65,7 +65,11 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
   const recipient = await findNotificationRecipient(trx, due.memberId);
   // A thread gone from the database has no notifications left to list.
   if (!recipient) return undefined;
-  const items = await listNotificationsToEmail(trx, { id: recipient.id, role: recipient.role as Role }, { delivery: 'immediately', threadId: due.threadId });
+  const listed = await listNotificationsToEmail(trx, { id: recipient.id, role: recipient.role as Role }, { delivery: 'immediately', threadId: due.threadId });
+  // Marked first, and only what this marked is sent: a digest composing at the same moment may
+  // have taken some of them (markNotificationsEmailed).
+  const claimed = new Set(await markNotificationsEmailed(trx, listed.map((item) => item.id)));
+  const items = listed.filter((item) => claimed.has(item.id));
   if (items.length === 0) return undefined;
 
   const { config } = deps;
@@ -98,7 +102,6 @@ async function queueNotificationEmail(deps: NotificationEmailDeps, trx: Db, due:
       unsubscribePath: everyKindPath,
     },
   });
-  await markNotificationsEmailed(trx, items.map((item) => item.id));
   return messageId;
 }
 

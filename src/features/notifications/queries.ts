@@ -82,9 +82,52 @@ export async function postponeNotificationEmail(db: Db, due: DueNotificationEmai
     .execute();
 }
 
-export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<void> {
+/**
+ * Marks these notifications emailed and returns the ids it marked: only those no other sender has
+ * marked. The row locks make it a claim: a sender that lost the race for a notification gets no
+ * id for it (the update waits for the winner, then finds emailed_at set), so it must send only what
+ * this returns.
+ */
+export async function markNotificationsEmailed(db: Db, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
   // One statement shape however many ids (decision 0010).
-  await db.updateTable('notifications').set({ emailed_at: sql`now()` }).where(sql<boolean>`id = any(${ids}::bigint[])`).execute();
+  const rows = await db
+    .updateTable('notifications')
+    .set({ emailed_at: sql`now()` })
+    .where(sql<boolean>`id = any(${ids}::bigint[])`)
+    .where('emailed_at', 'is', null)
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * After a member's choices change: pends an email for each thread where they have notifications
+ * neither read nor emailed of a kind they now take at once (those that waited for the digest, or
+ * were set to never), by the usual rule; the digest no longer carries them.
+ */
+export async function pendMemberNotificationEmails(db: Db, memberId: number): Promise<void> {
+  const rows = await db.selectFrom('notifications').select('id').where('member_id', '=', memberId).where('emailed_at', 'is', null).where('read_at', 'is', null).execute();
+  await pendNotificationEmails(
+    db,
+    rows.map((row) => row.id),
+  );
+}
+
+/**
+ * A thread merged into another: its members' waiting emails wait for the target instead, since
+ * its notifications now point there. A member with a row for the target already keeps the earlier
+ * time and the target's first Message-ID (and its interval); rows left on the merged thread go.
+ */
+export async function moveNotificationEmails(db: Db, from: number, to: number): Promise<void> {
+  await sql`
+    insert into notification_emails (member_id, thread_id, due_at, last_sent_at, first_message_id)
+    select member_id, ${to}, due_at, last_sent_at, first_message_id from notification_emails where thread_id = ${from} and due_at is not null
+    on conflict (member_id, thread_id) do update set
+      due_at = least(notification_emails.due_at, excluded.due_at),
+      first_message_id = coalesce(notification_emails.first_message_id, excluded.first_message_id)
+  `.execute(db);
+  await db.deleteFrom('notification_emails').where('thread_id', '=', from).execute();
 }
 
 /**

@@ -2,6 +2,7 @@ import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { rescheduleDigest } from './digest-queries.js';
 import { PREFERENCE_KINDS, updateDigestHour, upsertDeliveries } from './preferences.js';
+import { pendMemberNotificationEmails } from './queries.js';
 import type { NotificationPreferencesForm } from './schemas.js';
 
 /**
@@ -13,5 +14,7 @@ export async function saveNotificationPreferences(deps: Pick<Deps, 'db'>, member
     await upsertDeliveries(trx, memberId, Object.fromEntries(PREFERENCE_KINDS.map((kind) => [kind, form[kind]])));
     await updateDigestHour(trx, memberId, form.digest_hour);
     await rescheduleDigest(trx, memberId);
+    // Notifications of a kind now taken at once, that waited for the digest or for nothing.
+    await pendMemberNotificationEmails(trx, memberId);
   });
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertModerationNotifications } from '../../../src/features/moderation/queries/flags.js';
-import { buildTestApp, TEST_ORIGIN, type Browser, type TestApp } from '../../support/app.js';
-import { csrfOf, memberWithBrowser, postIdFrom, postReply, pressPostButton, startThread } from '../../support/discussions.js';
+import { buildTestApp, TEST_ORIGIN, type TestApp } from '../../support/app.js';
+import { csrfOf, memberWithBrowser, pressPostButton, startThread } from '../../support/discussions.js';
 import { createCategory } from '../../support/forum-rows.js';
-import { minutesPass, queuedNotificationEmails } from '../../support/notification-email.js';
+import { chooseEmail as choose, minutesPass, queuedNotificationEmails, replyTo as reply } from '../../support/notification-email.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -18,19 +18,6 @@ const SITE = TEST_ORIGIN;
 async function composeAfter(minutes: number): Promise<void> {
   await minutesPass(t.db, minutes);
   await t.app.mailWorker.composeAll();
-}
-
-async function reply(browser: Browser, threadId: number, body: string, replyTo?: number): Promise<number> {
-  const response = await postReply(browser, threadId, { body, ...(replyTo ? { reply_to: String(replyTo) } : {}) });
-  expect(response.statusCode, response.body).toBe(303);
-  return postIdFrom(response.headers.location);
-}
-
-async function choose(browser: Browser, choices: Record<string, string>): Promise<void> {
-  const hidden = await browser.openForm('/settings/notifications');
-  const defaults = { reply: 'immediately', mention: 'immediately', watched_reply: 'digest', watched_thread: 'digest', answer: 'immediately', moderation: 'immediately', digest_hour: '8' };
-  const response = await browser.post('/settings/notifications', { ...hidden, ...defaults, ...choices });
-  expect(response.statusCode, response.body).toBe(303);
 }
 
 describe('immediate notification emails', () => {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../../db/types.js';
+import { moveNotificationEmails, pendNotificationEmails } from '../../notifications/queries.js';
 
 /**
  * Numbers a thread's posts 1, 2, 3… again: the first post stays first, the rest follow by when
@@ -51,7 +52,7 @@ export async function clearAnswerIfTargetHasOne(db: Db, sourceId: number, target
   `.execute(db);
 }
 
-/** What refers to a merged thread follows its posts: watches (kept once) and notifications. */
+/** What refers to a merged thread follows its posts: watches (kept once), notifications and the emails waiting for them. */
 export async function carryThreadReferences(db: Db, from: number, to: number): Promise<void> {
   await sql`
     insert into thread_watches (member_id, thread_id, level)
@@ -59,6 +60,25 @@ export async function carryThreadReferences(db: Db, from: number, to: number): P
     on conflict (member_id, thread_id) do nothing
   `.execute(db);
   await db.updateTable('notifications').set({ thread_id: to }).where('thread_id', '=', from).execute();
+  await moveNotificationEmails(db, from, to);
+}
+
+/**
+ * Notifications about posts split off follow them to the new thread; those not yet emailed (nor
+ * read) are pended there by the usual rule, so an immediate email still goes, about the new thread.
+ */
+export async function carrySplitNotifications(db: Db, postIds: number[], from: number, to: number): Promise<void> {
+  const moved = await db
+    .updateTable('notifications')
+    .set({ thread_id: to })
+    .where('thread_id', '=', from)
+    .where(sql<boolean>`post_id = any(${postIds}::bigint[])`)
+    .returning(['id', 'emailed_at', 'read_at'])
+    .execute();
+  await pendNotificationEmails(
+    db,
+    moved.filter((row) => row.emailed_at === null && row.read_at === null).map((row) => row.id),
+  );
 }
 
 /** A post of a thread as the split page lists it. */
