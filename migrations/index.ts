@@ -25,6 +25,7 @@ import * as m0023 from './0023_digest_due_and_threading.js';
 import * as m0024 from './0024_outbox_priority_and_bounces.js';
 import * as m0025 from './0025_search.js';
 import * as m0026 from './0026_known_time_zone.js';
+import * as m0027 from './0027_search_newest_first.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   '0024_outbox_priority_and_bounces': m0024,
   '0025_search': m0025,
   '0026_known_time_zone': m0026,
+  '0027_search_newest_first': m0027,
 };

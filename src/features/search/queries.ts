@@ -54,12 +54,27 @@ export interface SearchCounts {
 }
 
 /**
- * Each kind's matches are read newest first and no further than this, then ranked: a query of
- * one very common word matches a good part of a million posts, and ranking all of them would
- * read them all. The most relevant of the newest thousand is what a member asking "has anyone
- * dealt with this?" wants; a narrower query or a filter reaches further back.
+ * Each kind's newest matches the viewer may see, no more than this, are what is ranked: a query
+ * of one very common word matches a good part of a million posts, and ranking them all would
+ * read them all. The most relevant of the newest hundred is what a member asking "has anyone
+ * dealt with this?" wants first; a narrower query or a filter reaches further back.
  */
-export const CANDIDATES_PER_KIND = 1000;
+export const CANDIDATES_PER_KIND = 100;
+
+/**
+ * How many of a kind's newest rows the first pass reads one by one, testing each against the
+ * query. A common word fills its candidates within a few hundred rows, and the full-text index
+ * would cost as much as all of its matches in the whole forum (tens of thousands at a million
+ * posts); a rarer one falls through to the windows below.
+ */
+const WALK_ROWS = 2000;
+
+/**
+ * Past the walk, the index is asked for matches since an instant: first WINDOW_GROWTH times as
+ * far back as the walk reached, then that again, then without a bound. Each window costs about
+ * as much as its matches, so each is asked only when the last one held too few.
+ */
+const WINDOW_GROWTH = 10;
 
 // ts_rank's weights for D, C, B, A: a title (A) counts five times a body (C).
 const WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
@@ -110,10 +125,36 @@ function forumFilters(alias: 't' | 'p', filters: SearchFilters): RawBuilder<bool
       and ${createdBetween(`${alias}.created_at`, filters)}`;
 }
 
-function threadHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
-  return sql`(select 'thread'::text as kind, t.id, t.created_at, ts_rank(${WEIGHTS}::float4[], t.search_vector, ${tsquery(text)}, 1) as rank
-    from threads t join categories c on c.id = t.category_id
-    where t.search_vector @@ ${tsquery(text)}
+/** Where a kind's matches are looked for: among its newest WALK_ROWS rows, or since an instant by its index (null: all of it). */
+type Reach = 'walk' | { since: Date | null };
+
+// Each kind's table, its alias in the statements below, and the column that takes a row out of
+// the forum for everyone (what the walk's index, migration 0027 or resources_newest, leaves out).
+const KIND_TABLES = {
+  thread: { table: 'threads', alias: 't', gone: 'deleted_at' },
+  post: { table: 'posts', alias: 'p', gone: 'deleted_at' },
+  resource: { table: 'resources', alias: 'r', gone: 'removed_at' },
+} as const satisfies Record<HitKind, { table: string; alias: string; gone: string }>;
+
+/** A kind's rows to search, as a FROM item under its alias, and the condition its reach adds. */
+function reachOf(kind: HitKind, reach: Reach): { rows: RawBuilder<unknown>; since: RawBuilder<unknown> } {
+  const { table, alias, gone } = KIND_TABLES[kind];
+  if (reach === 'walk') {
+    return {
+      rows: sql`(select * from ${sql.table(table)} where ${sql.ref(gone)} is null order by created_at desc limit ${fixedLimit(WALK_ROWS)}) ${sql.id(alias)}`,
+      since: sql``,
+    };
+  }
+  return { rows: sql`${sql.table(table)} ${sql.id(alias)}`, since: reach.since === null ? sql`` : sql`and ${sql.ref(`${alias}.created_at`)} >= ${reach.since}::timestamptz` };
+}
+
+// Each kind's matches the viewer may see within its reach, newest first, at most
+// CANDIDATES_PER_KIND + 1 (to know there were more), with the vector to rank them by.
+function threadHits(viewer: Viewer, text: string, filters: SearchFilters, reach: Reach): RawBuilder<unknown> {
+  const { rows, since } = reachOf('thread', reach);
+  return sql`(select 'thread'::text as kind, t.id, t.created_at, t.search_vector
+    from ${rows} join categories c on c.id = t.category_id
+    where t.search_vector @@ ${tsquery(text)} ${since}
       and ${isStaff(viewer.role) ? sql`t.deleted_at is null` : countedThread('t')}
       and c.visible_to = any(${audiencesFor(viewer)}::text[])
       -- A resource's discussion thread is found as the resource.
@@ -122,11 +163,12 @@ function threadHits(viewer: Viewer, text: string, filters: SearchFilters): RawBu
     order by t.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
 }
 
-function postHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
+function postHits(viewer: Viewer, text: string, filters: SearchFilters, reach: Reach): RawBuilder<unknown> {
+  const { rows, since } = reachOf('post', reach);
   const visible = isStaff(viewer.role) ? sql`p.deleted_at is null and t.deleted_at is null` : sql`${countedPost('p')} and ${countedThread('t')}`;
-  return sql`(select 'post'::text as kind, p.id, p.created_at, ts_rank(${WEIGHTS}::float4[], p.search_vector, ${tsquery(text)}, 1) as rank
-    from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id
-    where p.search_vector @@ ${tsquery(text)}
+  return sql`(select 'post'::text as kind, p.id, p.created_at, p.search_vector
+    from ${rows} join threads t on t.id = p.thread_id join categories c on c.id = t.category_id
+    where p.search_vector @@ ${tsquery(text)} ${since}
       and ${visible}
       and c.visible_to = any(${audiencesFor(viewer)}::text[])
       ${filters.kinds.includes('thread') ? sql`-- A first post under a matching title is that thread's result already.
@@ -135,7 +177,8 @@ function postHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuil
     order by p.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
 }
 
-function resourceHits(viewer: Viewer, text: string, filters: SearchFilters): RawBuilder<unknown> {
+function resourceHits(viewer: Viewer, text: string, filters: SearchFilters, reach: Reach): RawBuilder<unknown> {
+  const { rows, since } = reachOf('resource', reach);
   const kind = filters.resourceKind ?? null;
   const initiative = filters.initiativeTypeId ?? null;
   const agency = filters.agencyId ?? null;
@@ -143,9 +186,9 @@ function resourceHits(viewer: Viewer, text: string, filters: SearchFilters): Raw
   const author = filters.authorId ?? null;
   // Staff see what moderators hid (marked so); a removed resource is gone for everyone, as a deleted post is.
   const visible = isStaff(viewer.role) ? sql`r.removed_at is null` : sql`r.removed_at is null and r.hidden_at is null`;
-  return sql`(select 'resource'::text as kind, r.id, r.created_at, ts_rank(${WEIGHTS}::float4[], r.search_vector, ${tsquery(text)}, 1) as rank
-    from resources r left join agencies ra on ra.id = r.agency_id
-    where r.search_vector @@ ${tsquery(text)}
+  return sql`(select 'resource'::text as kind, r.id, r.created_at, r.search_vector
+    from ${rows} left join agencies ra on ra.id = r.agency_id
+    where r.search_vector @@ ${tsquery(text)} ${since}
       and ${visible}
       and (${kind}::text is null or r.kind = ${kind}::text)
       and (${initiative}::bigint is null or exists (select from resource_initiative_types rit where rit.resource_id = r.id and rit.initiative_type_id = ${initiative}::bigint))
@@ -156,38 +199,78 @@ function resourceHits(viewer: Viewer, text: string, filters: SearchFilters): Raw
     order by r.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
 }
 
-const ORDER: Record<SearchSort, RawBuilder<unknown>> = {
-  relevance: sql`rank desc, created_at desc, kind, id desc`,
-  newest: sql`created_at desc, kind, id desc`,
-};
+const HITS_OF = { thread: threadHits, post: postHits, resource: resourceHits } as const;
+
+interface Candidate extends SearchHitRef {
+  createdAt: Date;
+  rank: number;
+}
+
+/** The kinds' candidates within their reaches, in one statement; ranked here, on at most CANDIDATES_PER_KIND + 1 rows a kind. */
+async function findCandidates(db: Db, viewer: Viewer, text: string, filters: SearchFilters, reaches: Map<HitKind, Reach>): Promise<Map<HitKind, Candidate[]>> {
+  const parts = [...reaches].map(([kind, reach]) => HITS_OF[kind](viewer, text, filters, reach));
+  const { rows } = await sql<{ kind: HitKind; id: string; created_at: Date; rank: number }>`
+    select kind, id, created_at, ts_rank(${WEIGHTS}::float4[], search_vector, ${tsquery(text)}, 1) as rank
+    from (${sql.join(parts, sql` union all `)}) hits
+  `.execute(db);
+  const found = new Map<HitKind, Candidate[]>([...reaches.keys()].map((kind) => [kind, []]));
+  for (const row of rows) found.get(row.kind)!.push({ kind: row.kind, id: Number(row.id), createdAt: row.created_at, rank: row.rank });
+  return found;
+}
 
 /**
- * The matching items the viewer may see, counted, and one page of them in order: one statement.
- * Each kind's matches come from its GIN index, newest first, at most CANDIDATES_PER_KIND (+1,
- * to know there were more); only those are ranked.
+ * For each kind, the instants its windows reach back to (WINDOW_GROWTH and WINDOW_GROWTH²
+ * times as far back as its walk read); none for a kind whose walk read every row it has.
+ */
+async function findWindows(db: Db, kinds: HitKind[]): Promise<Map<HitKind, Date[]>> {
+  const edges = kinds.map((kind) => {
+    const { table, gone } = KIND_TABLES[kind];
+    return sql`select ${kind}::text as kind, (select created_at from ${sql.table(table)} where ${sql.ref(gone)} is null order by created_at desc offset ${fixedLimit(WALK_ROWS - 1)} limit 1) as edge`;
+  });
+  const { rows } = await sql<{ kind: HitKind; near: Date | null; far: Date | null }>`
+    select kind, now() - (now() - edge) * ${WINDOW_GROWTH}::int as near, now() - (now() - edge) * ${WINDOW_GROWTH * WINDOW_GROWTH}::int as far
+    from (${sql.join(edges, sql` union all `)}) edges
+  `.execute(db);
+  return new Map(rows.flatMap((row) => (row.near === null || row.far === null ? [] : [[row.kind, [row.near, row.far]] as const])));
+}
+
+const ORDERINGS: Record<SearchSort, (a: Candidate, b: Candidate) => number> = {
+  relevance: (a, b) => b.rank - a.rank || newestFirst(a, b),
+  newest: (a, b) => newestFirst(a, b),
+};
+
+function newestFirst(a: Candidate, b: Candidate): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || b.id - a.id;
+}
+
+/**
+ * The matching items the viewer may see, counted, and one page of them in order. Each kind's
+ * newest CANDIDATES_PER_KIND matches are found within a bounded amount of work where the query
+ * allows (docs/decisions/0025): first among its newest WALK_ROWS rows (one statement for all
+ * kinds); for a kind that found too few there, by its full-text index within windows reaching
+ * further back, the last without a bound. Only those candidates are ranked.
  */
 export async function searchContent(db: Db, viewer: Viewer, text: string, filters: SearchFilters, page: SearchPage): Promise<SearchCounts> {
-  const parts: RawBuilder<unknown>[] = [];
-  if (filters.kinds.includes('thread')) parts.push(threadHits(viewer, text, filters));
-  if (filters.kinds.includes('post')) parts.push(postHits(viewer, text, filters));
-  if (filters.kinds.includes('resource')) parts.push(resourceHits(viewer, text, filters));
-  if (parts.length === 0) return { total: 0, capped: false, page: [] };
-  const { rows } = await sql<{ kinds: string[]; counts: number[]; page: string[] | null }>`
-    with hits as materialized (${sql.join(parts, sql` union all `)}),
-    per_kind as (select kind, count(*)::int as count from hits group by kind)
-    select array(select kind from per_kind) as kinds, array(select count from per_kind) as counts,
-      array(select kind || ':' || id from hits order by ${ORDER[page.sort]} limit ${fixedLimit(page.limit)} offset ${page.offset}::bigint) as page
-  `.execute(db);
-  const row = rows[0]!;
-  const counts = row.counts.map(Number);
-  const capped = counts.some((count) => count > CANDIDATES_PER_KIND);
-  // What is past the cap was only read to know there was more: it is neither counted nor shown.
-  const total = counts.reduce((sum, count) => sum + Math.min(count, CANDIDATES_PER_KIND), 0);
-  const refs = (row.page ?? []).map((value) => {
-    const [kind, id] = value.split(':');
-    return { kind: kind as HitKind, id: Number(id) };
-  });
-  return { total, capped, page: refs };
+  if (filters.kinds.length === 0) return { total: 0, capped: false, page: [] };
+  const found = await findCandidates(db, viewer, text, filters, new Map(filters.kinds.map((kind) => [kind, 'walk'])));
+  const short = (kinds: Iterable<HitKind>) => [...kinds].filter((kind) => found.get(kind)!.length <= CANDIDATES_PER_KIND);
+  let open = short(filters.kinds);
+  if (open.length > 0) {
+    const windows = await findWindows(db, open);
+    // A kind whose walk read all its rows has found all its matches.
+    open = open.filter((kind) => windows.has(kind));
+    for (const step of [0, 1, 2]) {
+      if (open.length === 0) break;
+      const reaches = new Map<HitKind, Reach>(open.map((kind) => [kind, { since: windows.get(kind)![step] ?? null }]));
+      // Each window holds the last one's matches: what it finds replaces them.
+      for (const [kind, candidates] of await findCandidates(db, viewer, text, filters, reaches)) found.set(kind, candidates);
+      open = short(open);
+    }
+  }
+  const kept = [...found.values()].flatMap((candidates) => candidates.slice(0, CANDIDATES_PER_KIND));
+  const capped = [...found.values()].some((candidates) => candidates.length > CANDIDATES_PER_KIND);
+  kept.sort(ORDERINGS[page.sort]);
+  return { total: kept.length, capped, page: kept.slice(page.offset, page.offset + page.limit).map(({ kind, id }) => ({ kind, id })) };
 }
 
 /** A result as the page shows it; the *_marked texts hold MARK_START/MARK_STOP around matches. */
