@@ -189,6 +189,14 @@ function makeExcerpt(source: string, maxChars: number): string {
   return `${kept.trimEnd()}…`;
 }
 
+/**
+ * The text a reader sees of a source, quotes and code included, on one line: words, not
+ * syntax, and a link's text, not its address (search cuts its snippets from it).
+ */
+export function markdownText(source: string): string {
+  return plainText(md.parse(source, {}), false);
+}
+
 function plainText(tokens: Token[], skipQuotes: boolean): string {
   const parts: string[] = [];
   let quoteDepth = 0;

@@ -7,7 +7,8 @@ import { writeThread } from '../support/search.js';
 
 // Issue 13: a member searches from the header, narrows the results with a filter, removes its
 // chip, and opens a post found deep in a thread, landing at that post; axe on every page, a
-// screenshot of each at a desktop and a phone width.
+// screenshot of each at a desktop and a phone width. On a phone the results come before the
+// filters, which a link near the top reaches.
 const session = useBrowserSession();
 const check = pageCheck('search');
 
@@ -29,13 +30,26 @@ describe('search', () => {
     await Promise.all([page.waitForURL(/\/search\?q=/), page.getByRole('search', { name: 'Site' }).getByRole('button', { name: 'Search' }).click()]);
     await expect.poll(() => page.getByRole('heading', { level: 2 }).first().textContent()).toContain(`Results for “${word}”`);
     expect(await page.locator('.search__results > li').count()).toBe(3);
+    // The first result is in the first screenful, above the filters on a phone, beside them on a wide screen.
+    const firstResult = (await page.locator('.search__results > li').first().boundingBox())!;
+    const filters = (await page.getByRole('search', { name: 'Search with filters' }).boundingBox())!;
+    expect(firstResult.y + firstResult.height).toBeLessThan(800);
+    if (width === 320) expect(filters.y).toBeGreaterThan(firstResult.y + firstResult.height);
+    else expect(filters.x).toBeGreaterThan(firstResult.x + firstResult.width);
     await check(page, 'results', width);
 
+    if (width === 320) {
+      await page.getByRole('link', { name: 'Change the words or filters' }).click();
+      // Scrolled down to the filters: their top at the viewport's.
+      await expect.poll(async () => Math.round((await page.locator('#search-filters').boundingBox())!.y)).toBe(0);
+    }
     await page.getByLabel('Show', { exact: true }).selectOption('posts');
     await Promise.all([page.waitForURL(/kind=posts/), page.getByRole('search', { name: 'Search with filters' }).getByRole('button', { name: 'Search' }).click()]);
     expect(await page.locator('.search__results > li').count()).toBe(1);
     const chips = page.getByRole('list', { name: 'Filters in use' });
     expect(await chips.textContent()).toContain('Only posts');
+    // The chips stay near the top, above the results.
+    expect((await chips.boundingBox())!.y).toBeLessThan((await page.locator('.search__results').boundingBox())!.y);
     await check(page, 'filtered', width);
 
     await Promise.all([page.waitForURL((url) => !url.search.includes('kind=')), chips.getByRole('link', { name: 'Remove the filter Only posts' }).click()]);

@@ -49,3 +49,8 @@ export function resultLinks(html: string): string[] {
   const list = /<ol class="resource-list search__results">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
   return [...list.matchAll(/<p class="resource-list__title">[\s\S]*?<a href="([^"]+)">/g)].map((match) => match[1]!);
 }
+
+/** The results' snippets as HTML, in order. */
+export function resultSnippets(html: string): string[] {
+  return [...html.matchAll(/<p class="search__snippet">([\s\S]*?)<\/p>/g)].map((match) => match[1]!);
+}

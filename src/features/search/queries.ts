@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { fixedLimit } from '../../db/fixed-limit.js';
 import type { Db } from '../../db/types.js';
 import { containsPattern } from '../../lib/like-pattern.js';
+import { markdownText } from '../../lib/markdown.js';
 import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
 import { countedPost, countedThread } from '../discussions/queries/counts.js';
 import { shownName } from '../members/names.js';
@@ -296,7 +297,9 @@ interface HitRow {
   kind: HitKind;
   id: number;
   title_marked: string;
-  snippet_marked: string;
+  /** Plain text the snippet starts with (a resource's summary), then Markdown. */
+  plain_source: string;
+  markdown_source: string;
   created_at: Date;
   author_name: string;
   place_name: string;
@@ -312,17 +315,39 @@ function plain(column: RawBuilder<unknown>): RawBuilder<string> {
   return sql<string>`translate(${column}, ${MARK_START + MARK_STOP}::text, '')`;
 }
 
+/*
+ * ts_headline parses all the text it is given, so a snippet is cut from the start of what the
+ * reader sees, no more than SNIPPET_TEXT_MAX characters (a match further into a long post shows
+ * that start, unhighlighted); Markdown yields less text than its source, so twice that much
+ * source is read, enough to fill it.
+ */
+export const SNIPPET_TEXT_MAX = 5_000;
+const SNIPPET_SOURCE_READ = 2 * SNIPPET_TEXT_MAX;
+
+/** The text as far as SNIPPET_TEXT_MAX allows, cut after a whole word where there is one. */
+function snippetText(row: HitRow): string {
+  const text = `${row.plain_source} ${markdownText(row.markdown_source)}`.trim();
+  if (text.length <= SNIPPET_TEXT_MAX) return text;
+  const space = text.lastIndexOf(' ', SNIPPET_TEXT_MAX);
+  // A cut inside a word never splits a surrogate pair.
+  const end = space > 0 ? space : SNIPPET_TEXT_MAX - (/[\uD800-\uDBFF]/.test(text[SNIPPET_TEXT_MAX - 1]!) ? 1 : 0);
+  return text.slice(0, end);
+}
+
 /**
  * The page's items with their highlighted titles and snippets: ts_headline runs on these twenty
  * rows only. The caller found them visible a moment ago (searchContent); each is looked up by
- * its key.
+ * its key. Snippets are highlighted in a second statement, over the text the reader sees: the
+ * Markdown rendered to text here by the parser that renders it for the page (markdownText), as
+ * PostgreSQL cannot read Markdown and the stored HTML would need its tags stripped and its
+ * entities decoded in SQL.
  */
 export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[]): Promise<SearchHit[]> {
   const ids = (kind: HitKind) => refs.filter((ref) => ref.kind === kind).map((ref) => ref.id);
   const q = tsquery(text);
   const { rows } = await sql<HitRow>`
     select 'thread' as kind, t.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}) as title_marked,
-      ts_headline('english', ${plain(sql`coalesce(fp.body_source, '')`)}, ${q}, ${SNIPPET_OPTIONS}) as snippet_marked,
+      '' as plain_source, left(coalesce(fp.body_source, ''), ${SNIPPET_SOURCE_READ}::int) as markdown_source,
       t.created_at, ${shownName('a')} as author_name, c.name as place_name, c.slug as category_slug, t.slug, null::bigint as thread_id, null::int as position,
       t.hidden_at is not null as hidden
     from threads t join categories c on c.id = t.category_id join members a on a.id = t.author_id
@@ -330,38 +355,52 @@ export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[])
     where t.id = any(${ids('thread')}::bigint[])
     union all
     select 'post', p.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}),
-      ts_headline('english', ${plain(sql`p.body_source`)}, ${q}, ${SNIPPET_OPTIONS}),
+      '', left(p.body_source, ${SNIPPET_SOURCE_READ}::int),
       p.created_at, ${shownName('a')}, c.name, c.slug, t.slug, p.thread_id, p.position, p.hidden_at is not null or t.hidden_at is not null
     from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id join members a on a.id = p.author_id
     where p.id = any(${ids('post')}::bigint[])
     union all
     select 'resource', r.id, ts_headline('english', ${plain(sql`r.title`)}, ${q}, ${TITLE_OPTIONS}),
-      ts_headline('english', ${plain(sql`r.summary || ' ' || r.body_source || ' ' || coalesce(r.context_source, '') || ' ' || coalesce(r.approach_source, '') || ' ' || coalesce(r.outcome_source, '') || ' ' || coalesce(r.lessons_source, '')`)}, ${q}, ${SNIPPET_OPTIONS}),
+      -- The summary is plain text; the description and case-study sections are Markdown, each a block of its own.
+      r.summary, left(concat_ws(E'\n\n', r.body_source, r.context_source, r.approach_source, r.outcome_source, r.lessons_source), ${SNIPPET_SOURCE_READ}::int),
       r.created_at, ${shownName('a')}, r.kind, null, null, null, null, r.hidden_at is not null
     from resources r join members a on a.id = r.sharer_id
     where r.id = any(${ids('resource')}::bigint[])
   `.execute(db);
   const byKey = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row]));
-  return refs.flatMap((ref) => {
-    const row = byKey.get(`${ref.kind}:${ref.id}`);
-    if (!row) return [];
-    return [
-      {
-        kind: row.kind,
-        id: Number(row.id),
-        title_marked: row.title_marked,
-        snippet_marked: row.snippet_marked,
-        createdAt: row.created_at,
-        authorName: row.author_name,
-        placeName: row.place_name,
-        categorySlug: row.category_slug,
-        slug: row.slug,
-        threadId: row.thread_id === null ? null : Number(row.thread_id),
-        position: row.position,
-        hidden: row.hidden,
-      },
-    ];
-  });
+  const found = refs.flatMap((ref) => byKey.get(`${ref.kind}:${ref.id}`) ?? []);
+  const snippets = await highlightSnippets(db, q, found.map(snippetText));
+  return found.map((row, index) => ({
+    kind: row.kind,
+    id: Number(row.id),
+    title_marked: row.title_marked,
+    snippet_marked: snippets[index]!,
+    createdAt: row.created_at,
+    authorName: row.author_name,
+    placeName: row.place_name,
+    categorySlug: row.category_slug,
+    slug: row.slug,
+    threadId: row.thread_id === null ? null : Number(row.thread_id),
+    position: row.position,
+    hidden: row.hidden,
+  }));
+}
+
+// ts_headline's parser reads `<…>` as an HTML tag and leaves it out of a fragment, but in plain
+// text it is what the reader sees (`a <script> tag`, `x<y`): it stands in as another control
+// character while the headline is made.
+const LESS_THAN_STAND_IN = '\u0003';
+
+/** ts_headline over each text, in one statement, in the order given. */
+async function highlightSnippets(db: Db, q: RawBuilder<unknown>, texts: string[]): Promise<string[]> {
+  if (texts.length === 0) return [];
+  const standIn = sql`translate(texts.text, ${`<${MARK_START}${MARK_STOP}${LESS_THAN_STAND_IN}`}::text, ${LESS_THAN_STAND_IN}::text)`;
+  const { rows } = await sql<{ snippet_marked: string }>`
+    select translate(ts_headline('english', ${standIn}, ${q}, ${SNIPPET_OPTIONS}), ${LESS_THAN_STAND_IN}::text, '<') as snippet_marked
+    from unnest(${texts}::text[]) with ordinality as texts(text, n)
+    order by texts.n
+  `.execute(db);
+  return rows.map((row) => row.snippet_marked);
 }
 
 /** What the filters name, looked up in one round trip: each undefined when it names nothing the viewer may see. */

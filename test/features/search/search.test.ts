@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { Database } from '../../../src/db/database.js';
 import { SEARCH_MESSAGES as M } from '../../../src/features/search/messages.js';
+import { SNIPPET_TEXT_MAX } from '../../../src/features/search/queries.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { memberWithBrowser } from '../../support/discussions.js';
 import { createCategory } from '../../support/forum-rows.js';
 import { createAgency, type TestMember } from '../../support/members.js';
 import { createResource } from '../../support/resources.js';
-import { resultLinks, resultTitles, writeThread } from '../../support/search.js';
+import { resultLinks, resultSnippets, resultTitles, writeThread } from '../../support/search.js';
 import { replaceTags } from '../../../src/features/resources/queries/tags.js';
 
 let database: Database;
@@ -152,6 +153,52 @@ describe('GET /search: the words', () => {
     expect(await search(q('bob_builder'))).toContain('href="/u/bob_builder"');
     const tag = await search(q('procurment'));
     expect(tag).toContain(`href="${attribute('/resources?tag=procurement')}"`);
+  });
+});
+
+describe('GET /search: snippets', () => {
+  // A heading, a tag typed as text, emphasis, a link, code and a quote, around the word.
+  const markdown = (word: string) => `# Notes on the ${word}\n\nA <script>alert(1)</script> tag, **strongly** backed: the _${word}_ plan, [field guide](https://example.org/secret-path), \`npm run ${word}\`.\n\n> Keep the ${word} list.`;
+
+  function expectPlainText(snippet: string, word: string): void {
+    expect(snippet).toContain(`Notes on the <mark>${word}</mark> A &lt;script&gt;alert(1)&lt;/script&gt; tag, strongly backed: the <mark>${word}</mark> plan, field guide, npm run <mark>${word}</mark>. Keep the <mark>${word}</mark> list`);
+    expect(snippet).not.toContain('example.org');
+    expect(snippet.replace(/<\/?mark>/g, '')).not.toMatch(/[<>]/);
+  }
+
+  it('shows a thread\'s first post and a post as the text a reader sees, not their Markdown', async () => {
+    const thread = await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Numbat sightings', body: markdown('numbat'), replies: [{ authorId: bob.id, body: markdown('numbats') }] });
+    const page = await search(q('numbat'));
+    expect(resultLinks(page)).toEqual([`/t/${thread.threadId}/written-for-search`, `/p/${thread.postIds[1]}`]);
+    const [first, reply] = resultSnippets(page);
+    expectPlainText(first!, 'numbat');
+    expectPlainText(reply!, 'numbats');
+    expect(page).not.toMatch(/<script>alert/);
+  });
+
+  it('makes a long post\'s snippet from its first SNIPPET_TEXT_MAX characters only (ts_headline reads all it is given)', async () => {
+    const filler = 'filler '.repeat(SNIPPET_TEXT_MAX / 7);
+    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'A long read', body: `**Opening** words. ${filler} quoll` });
+    const [snippet] = resultSnippets(await search(q('quoll')));
+    expect(snippet).toMatch(/^Opening words\. filler/);
+    expect(snippet).not.toContain('<mark>');
+  });
+
+  it('shows a resource\'s summary, description and case-study sections as the text a reader sees', async () => {
+    await createResource(t.db, {
+      sharer: { id: bob.id, agencyId: agencies.beta },
+      title: 'Wetland survey',
+      kind: 'case_study',
+      summary: 'Summary.',
+      body: markdown('bilby'),
+      sections: { context: 'The **context**.', approach: 'An [approach](https://example.org/approach).', outcome: '## Outcome', lessons: '> `Bettong` counts **doubled** [in a year](https://example.org/bettong).' },
+    });
+    const [snippet] = resultSnippets(await search(q('bilby')));
+    expect(snippet).toMatch(/^Summary. Notes on/);
+    expectPlainText(snippet!, 'bilby');
+    const [sections] = resultSnippets(await search(q('bettong')));
+    expect(sections).toContain('The context. An approach. Outcome <mark>Bettong</mark> counts doubled in a year');
+    expect(sections).not.toContain('example.org');
   });
 });
 
