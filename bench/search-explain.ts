@@ -8,8 +8,9 @@ import { SearchQuery } from '../src/features/search/schemas.js';
 /**
  * `node dist/bench/search-explain.js <query>...` with DATABASE_URL at a seeded forum: runs the
  * search route's service as a member (no filters, page 1), times each statement it runs, and
- * shows EXPLAIN (ANALYZE, BUFFERS) of each, with a custom plan and with the generic plan a
- * prepared statement is given after five runs.
+ * shows EXPLAIN (ANALYZE, BUFFERS) of each that took over EXPLAIN_OVER ms (20; EXPLAIN_ALL=1 for
+ * every one), with a custom plan and with the generic plan a prepared statement is given after
+ * five runs.
  */
 const url = process.env.DATABASE_URL!;
 const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -23,32 +24,6 @@ const literal = (value: unknown): string => {
   if (value instanceof Date) return pg.Client.prototype.escapeLiteral(value.toISOString());
   return pg.Client.prototype.escapeLiteral(String(value));
 };
-if (process.env.SIMULATE) {
-  // As the app runs it: the counting statement prepared once on a connection, then run for each
-  // query in turn, so PostgreSQL's plan cache picks custom or generic plans as it does there.
-  const runs: { q: string; query: CompiledQuery }[] = [];
-  for (const q of process.argv.slice(2)) {
-    captured.length = 0;
-    await searchSite({ db, settings: undefined as never } as never, viewer as never, SearchQuery.parse({ q }));
-    const counting = captured.find((c) => c.sql.includes('with hits as materialized'));
-    if (counting) runs.push({ q, query: counting });
-  }
-  await pool.query(`prepare counting as ${runs[0]!.query.sql}`);
-  for (let round = 0; round < 2; round += 1) {
-    for (const run of runs) {
-      const t0 = performance.now();
-      await pool.query(`execute counting(${run.query.parameters.map(literal).join(', ')})`);
-      console.log(`round ${round + 1}: ${run.q}: ${(performance.now() - t0).toFixed(1)} ms`);
-    }
-  }
-  for (const run of runs) {
-    const plan = (await pool.query(`explain (analyze, buffers) execute counting(${run.query.parameters.map(literal).join(', ')})`)).rows.map((r) => r['QUERY PLAN'] as string);
-    const buffers = plan.find((line) => line.includes('Buffers'))?.trim();
-    console.log(`${run.q}: ${plan.some((line) => /websearch_to_tsquery\([^)]*\$\d/.test(line)) ? 'generic' : 'custom'} plan, ${plan.find((line) => line.startsWith('Execution Time'))}, ${buffers}`);
-  }
-  await db.destroy();
-  process.exit(0);
-}
 for (const q of process.argv.slice(2)) {
   captured.length = 0;
   const started = performance.now();
@@ -59,7 +34,7 @@ for (const q of process.argv.slice(2)) {
     await pool.query(query.sql, query.parameters as unknown[]);
     const ms = performance.now() - t0;
     console.log(`\n--- statement ${i + 1}: ${ms.toFixed(1)} ms: ${query.sql.replace(/\s+/g, ' ').slice(0, 120)}`);
-    if (process.env.EXPLAIN_ALL || ms > 5) {
+    if (process.env.EXPLAIN_ALL || ms > Number(process.env.EXPLAIN_OVER ?? 20)) {
       const custom = await pool.query(`explain (analyze, buffers) ${query.sql}`, query.parameters as unknown[]);
       console.log('custom plan:\n' + custom.rows.map((r) => r['QUERY PLAN']).join('\n'));
       await pool.query(`prepare explained as ${query.sql}`);
