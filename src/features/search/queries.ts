@@ -63,19 +63,26 @@ export interface SearchCounts {
 export const CANDIDATES_PER_KIND = 100;
 
 /**
- * How many of a kind's newest rows the first pass reads one by one, testing each against the
- * query. A common word fills its candidates within a few hundred rows, and the full-text index
- * would cost as much as all of its matches in the whole forum (tens of thousands at a million
- * posts); a rarer one falls through to the windows below.
+ * How many of a kind's newest rows the walk reads one by one, testing each against the query. A
+ * common word fills its candidates within a few hundred rows, where the full-text index would
+ * cost as much as all its matches in the whole forum (tens of thousands at a million posts); a
+ * rarer one goes on to the index (searchContent). Resources are read fewer: a resource's vector
+ * (its description and case-study sections) is long enough to be stored out of line, so each
+ * costs several reads, and a library holds thousands, not millions.
  */
-const WALK_ROWS = 2000;
+const WALK_ROWS: Record<HitKind, number> = { thread: 2000, post: 2000, resource: 500 };
 
-/**
- * Past the walk, the index is asked for matches since an instant: first WINDOW_GROWTH times as
- * far back as the walk reached, then that again, then without a bound. Each window costs about
- * as much as its matches, so each is asked only when the last one held too few.
+/*
+ * A walked kind that found k matches, too few, among its WALK_ROWS rows asks its index next, and
+ * what the walk found says how rare the words are. Reading a match from the index costs about 7
+ * µs (its row, its thread, its category), and a window's bound about 0.1 µs a row in it (from the
+ * created-at index), measured at a million posts: so with fewer than FEW_TO_ESTIMATE matches all
+ * of them are read at once (a few hundred in a million), and with more, a window reaching
+ * WINDOW_MARGIN × (CANDIDATES_PER_KIND + 1) / k times as far back as the walk, where about twice
+ * the matches needed should be; then, if it held too few, all of them.
  */
-const WINDOW_GROWTH = 10;
+const FEW_TO_ESTIMATE = 3;
+const WINDOW_MARGIN = 2;
 
 // ts_rank's weights for D, C, B, A: a title (A) counts five times a body (C).
 const WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
@@ -142,7 +149,7 @@ function reachOf(kind: HitKind, reach: Reach): { rows: RawBuilder<unknown>; sinc
   const { table, alias, gone } = KIND_TABLES[kind];
   if (reach === 'walk') {
     return {
-      rows: sql`(select * from ${sql.table(table)} where ${sql.ref(gone)} is null order by created_at desc limit ${fixedLimit(WALK_ROWS)}) ${sql.id(alias)}`,
+      rows: sql`(select * from ${sql.table(table)} where ${sql.ref(gone)} is null order by created_at desc limit ${fixedLimit(WALK_ROWS[kind])}) ${sql.id(alias)}`,
       since: sql``,
     };
   }
@@ -220,19 +227,20 @@ async function findCandidates(db: Db, viewer: Viewer, text: string, filters: Sea
 }
 
 /**
- * For each kind, the instants its windows reach back to (WINDOW_GROWTH and WINDOW_GROWTH²
- * times as far back as its walk read); none for a kind whose walk read every row it has.
+ * For each kind, the instant its window reaches back to: `multiple` times as far back as its walk
+ * reached, or null (no bound) where the multiple is null. A kind whose walk read every row it has
+ * has found all its matches, and is left out.
  */
-async function findWindows(db: Db, kinds: HitKind[]): Promise<Map<HitKind, Date[]>> {
-  const edges = kinds.map((kind) => {
+async function findWindowStarts(db: Db, multiples: Map<HitKind, number | null>): Promise<Map<HitKind, Date | null>> {
+  const edges = [...multiples].map(([kind, multiple]) => {
     const { table, gone } = KIND_TABLES[kind];
-    return sql`select ${kind}::text as kind, (select created_at from ${sql.table(table)} where ${sql.ref(gone)} is null order by created_at desc offset ${fixedLimit(WALK_ROWS - 1)} limit 1) as edge`;
+    return sql`select ${kind}::text as kind, ${multiple}::int as multiple,
+      (select created_at from ${sql.table(table)} where ${sql.ref(gone)} is null order by created_at desc offset ${fixedLimit(WALK_ROWS[kind] - 1)} limit 1) as edge`;
   });
-  const { rows } = await sql<{ kind: HitKind; near: Date | null; far: Date | null }>`
-    select kind, now() - (now() - edge) * ${WINDOW_GROWTH}::int as near, now() - (now() - edge) * ${WINDOW_GROWTH * WINDOW_GROWTH}::int as far
-    from (${sql.join(edges, sql` union all `)}) edges
+  const { rows } = await sql<{ kind: HitKind; edge: Date | null; start: Date | null }>`
+    select kind, edge, now() - (now() - edge) * multiple as start from (${sql.join(edges, sql` union all `)}) edges
   `.execute(db);
-  return new Map(rows.flatMap((row) => (row.near === null || row.far === null ? [] : [[row.kind, [row.near, row.far]] as const])));
+  return new Map(rows.flatMap((row) => (row.edge === null ? [] : [[row.kind, row.start] as const])));
 }
 
 const ORDERINGS: Record<SearchSort, (a: Candidate, b: Candidate) => number> = {
@@ -246,27 +254,31 @@ function newestFirst(a: Candidate, b: Candidate): number {
 
 /**
  * The matching items the viewer may see, counted, and one page of them in order. Each kind's
- * newest CANDIDATES_PER_KIND matches are found within a bounded amount of work where the query
- * allows (docs/decisions/0025): first among its newest WALK_ROWS rows (one statement for all
- * kinds); for a kind that found too few there, by its full-text index within windows reaching
- * further back, the last without a bound. Only those candidates are ranked.
+ * newest CANDIDATES_PER_KIND matches are found within a bounded amount of work where the words
+ * allow (docs/decisions/0025): first among its newest WALK_ROWS rows, all kinds in one
+ * statement; a kind that found too few there then asks its index, within a window or not as the
+ * walk's finds suggest, and last without a bound. Only those candidates are ranked.
  */
 export async function searchContent(db: Db, viewer: Viewer, text: string, filters: SearchFilters, page: SearchPage): Promise<SearchCounts> {
   if (filters.kinds.length === 0) return { total: 0, capped: false, page: [] };
   const found = await findCandidates(db, viewer, text, filters, new Map(filters.kinds.map((kind) => [kind, 'walk'])));
-  const short = (kinds: Iterable<HitKind>) => [...kinds].filter((kind) => found.get(kind)!.length <= CANDIDATES_PER_KIND);
-  let open = short(filters.kinds);
-  if (open.length > 0) {
-    const windows = await findWindows(db, open);
-    // A kind whose walk read all its rows has found all its matches.
-    open = open.filter((kind) => windows.has(kind));
-    for (const step of [0, 1, 2]) {
-      if (open.length === 0) break;
-      const reaches = new Map<HitKind, Reach>(open.map((kind) => [kind, { since: windows.get(kind)![step] ?? null }]));
-      // Each window holds the last one's matches: what it finds replaces them.
-      for (const [kind, candidates] of await findCandidates(db, viewer, text, filters, reaches)) found.set(kind, candidates);
-      open = short(open);
-    }
+  const short = (kinds: readonly HitKind[]) => kinds.filter((kind) => found.get(kind)!.length <= CANDIDATES_PER_KIND);
+  const walkedShort = short(filters.kinds);
+  if (walkedShort.length > 0) {
+    const multiples = new Map(
+      walkedShort.map((kind) => {
+        const walkFound = found.get(kind)!.length;
+        return [kind, walkFound < FEW_TO_ESTIMATE ? null : Math.ceil((WINDOW_MARGIN * (CANDIDATES_PER_KIND + 1)) / walkFound)];
+      }),
+    );
+    const starts = await findWindowStarts(db, multiples);
+    // Each reach holds the last one's matches: what it finds replaces them.
+    const search = async (kinds: HitKind[], since: (kind: HitKind) => Date | null) => {
+      if (kinds.length === 0) return;
+      for (const [kind, candidates] of await findCandidates(db, viewer, text, filters, new Map(kinds.map((kind) => [kind, { since: since(kind) }])))) found.set(kind, candidates);
+    };
+    await search([...starts.keys()], (kind) => starts.get(kind)!);
+    await search(short([...starts.keys()].filter((kind) => starts.get(kind) !== null)), () => null);
   }
   const kept = [...found.values()].flatMap((candidates) => candidates.slice(0, CANDIDATES_PER_KIND));
   const capped = [...found.values()].some((candidates) => candidates.length > CANDIDATES_PER_KIND);
