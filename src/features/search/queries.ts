@@ -7,6 +7,7 @@ import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
 import { countedPost, countedThread } from '../discussions/queries/counts.js';
 import { shownName } from '../members/names.js';
 import type { SearchSort } from './schemas.js';
+import { queryLexemes, snippetSource, SNIPPET_TEXT_MAX, wordsPattern } from './snippets.js';
 
 /*
  * Full-text search over threads (their titles), posts (their bodies) and resources (title,
@@ -320,6 +321,7 @@ interface HitRow {
   thread_id: string | null;
   position: number | null;
   hidden: boolean;
+  query_tree: string;
 }
 
 // The sentinels are taken out of the text first, so only ts_headline's own mark anything.
@@ -327,18 +329,14 @@ function plain(column: RawBuilder<unknown>): RawBuilder<string> {
   return sql<string>`translate(${column}, ${MARK_START + MARK_STOP}::text, '')`;
 }
 
-/*
- * ts_headline parses all the text it is given, so a snippet is cut from the start of what the
- * reader sees, no more than SNIPPET_TEXT_MAX characters (a match further into a long post shows
- * that start, unhighlighted); Markdown yields less text than its source, so twice that much
- * source is read, enough to fill it.
+/**
+ * A result's snippet text: a resource's summary, then the text of the piece of its Markdown
+ * around the first place the words occur (snippetSource), or of its start when the summary holds
+ * them; no more than SNIPPET_TEXT_MAX characters, cut after a whole word where there is one.
  */
-export const SNIPPET_TEXT_MAX = 5_000;
-const SNIPPET_SOURCE_READ = 2 * SNIPPET_TEXT_MAX;
-
-/** The text as far as SNIPPET_TEXT_MAX allows, cut after a whole word where there is one. */
-function snippetText(row: HitRow): string {
-  const text = `${row.plain_source} ${markdownText(row.markdown_source)}`.trim();
+function snippetText(row: HitRow, words: RegExp | null): string {
+  const inSummary = words !== null && words.test(row.plain_source);
+  const text = `${row.plain_source} ${markdownText(snippetSource(row.markdown_source, inSummary ? null : words))}`.trim();
   if (text.length <= SNIPPET_TEXT_MAX) return text;
   const space = text.lastIndexOf(' ', SNIPPET_TEXT_MAX);
   // A cut inside a word never splits a surrogate pair.
@@ -352,14 +350,17 @@ function snippetText(row: HitRow): string {
  * its key. Snippets are highlighted in a second statement, over the text the reader sees: the
  * Markdown rendered to text here by the parser that renders it for the page (markdownText), as
  * PostgreSQL cannot read Markdown and the stored HTML would need its tags stripped and its
- * entities decoded in SQL.
+ * entities decoded in SQL. Whole sources are read, as the words may be anywhere in them; only a
+ * piece of each around the words is parsed and highlighted (snippets.ts).
  */
 export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[]): Promise<SearchHit[]> {
   const ids = (kind: HitKind) => refs.filter((ref) => ref.kind === kind).map((ref) => ref.id);
   const q = tsquery(text);
+  // The query's lexemes (querytree: what the index looks for, exclusions left out) come with each row, for snippetSource.
   const { rows } = await sql<HitRow>`
+    select hits.*, querytree(${q}) as query_tree from (
     select 'thread' as kind, t.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}) as title_marked,
-      '' as plain_source, left(coalesce(fp.body_source, ''), ${SNIPPET_SOURCE_READ}::int) as markdown_source,
+      '' as plain_source, coalesce(fp.body_source, '') as markdown_source,
       t.created_at, ${shownName('a')} as author_name, c.name as place_name, c.slug as category_slug, t.slug, null::bigint as thread_id, null::int as position,
       t.hidden_at is not null as hidden
     from threads t join categories c on c.id = t.category_id join members a on a.id = t.author_id
@@ -367,21 +368,23 @@ export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[])
     where t.id = any(${ids('thread')}::bigint[])
     union all
     select 'post', p.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}),
-      '', left(p.body_source, ${SNIPPET_SOURCE_READ}::int),
+      '', p.body_source,
       p.created_at, ${shownName('a')}, c.name, c.slug, t.slug, p.thread_id, p.position, p.hidden_at is not null or t.hidden_at is not null
     from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id join members a on a.id = p.author_id
     where p.id = any(${ids('post')}::bigint[])
     union all
     select 'resource', r.id, ts_headline('english', ${plain(sql`r.title`)}, ${q}, ${TITLE_OPTIONS}),
       -- The summary is plain text; the description and case-study sections are Markdown, each a block of its own.
-      r.summary, left(concat_ws(E'\n\n', r.body_source, r.context_source, r.approach_source, r.outcome_source, r.lessons_source), ${SNIPPET_SOURCE_READ}::int),
+      r.summary, concat_ws(E'\n\n', r.body_source, r.context_source, r.approach_source, r.outcome_source, r.lessons_source),
       r.created_at, ${shownName('a')}, r.kind, null, null, null, null, r.hidden_at is not null
     from resources r join members a on a.id = r.sharer_id
     where r.id = any(${ids('resource')}::bigint[])
+    ) hits
   `.execute(db);
   const byKey = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row]));
   const found = refs.flatMap((ref) => byKey.get(`${ref.kind}:${ref.id}`) ?? []);
-  const snippets = await highlightSnippets(db, q, found.map(snippetText));
+  const words = wordsPattern(queryLexemes(rows[0]?.query_tree ?? ''));
+  const snippets = await highlightSnippets(db, q, found.map((row) => snippetText(row, words)));
   return found.map((row, index) => ({
     kind: row.kind,
     id: Number(row.id),

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { Database } from '../../../src/db/database.js';
 import { SEARCH_MESSAGES as M } from '../../../src/features/search/messages.js';
-import { SNIPPET_TEXT_MAX } from '../../../src/features/search/queries.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { memberWithBrowser } from '../../support/discussions.js';
@@ -176,11 +175,42 @@ describe('GET /search: snippets', () => {
     expect(page).not.toMatch(/<script>alert/);
   });
 
-  it('makes a long post\'s snippet from its first SNIPPET_TEXT_MAX characters only (ts_headline reads all it is given)', async () => {
-    const filler = 'filler '.repeat(SNIPPET_TEXT_MAX / 7);
-    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'A long read', body: `**Opening** words. ${filler} quoll` });
+  // Words that are not the ones searched for, in sentences of 140 characters.
+  const filler = (characters: number) => 'Plain words about nothing much in particular, written to make a long post longer and the search for its words harder. '.repeat(Math.ceil(characters / 120));
+
+  it('shows the words of a long post where they are, highlighted, not its start', async () => {
+    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'A long read', body: `**Opening** words. ${filler(20_000)}A quoll at the end.` });
     const [snippet] = resultSnippets(await search(q('quoll')));
-    expect(snippet).toMatch(/^Opening words\. filler/);
+    expect(snippet).toContain('A <mark>quoll</mark> at the end');
+    expect(snippet).not.toContain('Opening');
+  });
+
+  it('starts at the paragraph that holds the words', async () => {
+    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Three paragraphs', body: `First paragraph. ${filler(3_000)}\n\nSecond paragraph: the **potoroo** lives here.\n\nThird paragraph. ${filler(3_000)}` });
+    const [snippet] = resultSnippets(await search(q('potoroo')));
+    expect(snippet).toContain('Second paragraph: the <mark>potoroo</mark> lives here');
+    expect(snippet).not.toContain('First paragraph');
+  });
+
+  it('finds a word whose stem is not its start (policies: polici, policy)', async () => {
+    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Leave', body: `${filler(3_000)}\n\nOur new policy on leave.` });
+    const [snippet] = resultSnippets(await search(q('policies')));
+    expect(snippet).toContain('Our new <mark>policy</mark> on leave');
+  });
+
+  it('shows the text of a link the words are in, never its address, even when the snippet starts inside the text', async () => {
+    const linkText = `${'a very long link text '.repeat(20)}about the bandicoot survey`;
+    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Links', body: `${filler(3_000)} See [${linkText}](https://example.org/bandicoot-secret) for more.` });
+    const [snippet] = resultSnippets(await search(q('bandicoot')));
+    expect(snippet).toContain('about the <mark>bandicoot</mark> survey for more');
+    expect(snippet).not.toContain('example.org');
+    expect(snippet).not.toContain('](');
+  });
+
+  it('shows the start of a thread\'s first post when the words are only in its title', async () => {
+    await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Wallaby crossings', body: `Opening line of the body. ${filler(3_000)}` });
+    const [snippet] = resultSnippets(await search(q('wallaby')));
+    expect(snippet).toMatch(/^Opening line of the body\. Plain words/);
     expect(snippet).not.toContain('<mark>');
   });
 
