@@ -183,7 +183,7 @@ export async function searchSite(deps: Pick<Deps, 'db' | 'settings'>, viewer: Vi
   const tag = normaliseTag(q);
   const [members, tags] = await Promise.all([
     firstPage && unfiltered && [...q].length >= 3 ? findMembersLike(deps.db, q) : [],
-    firstPage && (unfiltered || query.kind === 'resources') && tag.length >= 3 ? findTagsLike(deps.db, viewer, tag) : [],
+    firstPage && (unfiltered || query.kind === 'resources') && tag.length >= 3 ? findTagsLike(deps.db, viewer, tag, !/\s/.test(q.trim())) : [],
   ]);
   const pagingQuery = Object.fromEntries(new URLSearchParams(searchHref(state).split('?')[1] ?? ''));
   return {

@@ -145,13 +145,16 @@ describe('GET /search: the words', () => {
     expect(await search(q('-procurement'))).toContain(M.onlyExclusions);
   });
 
-  it('finds members by name or handle, near misses too, and tags by name', async () => {
+  it('finds members by name or handle, near misses too, and tags by name (near misses of one word)', async () => {
     const byName = await search(q('alice walker'));
     expect(byName).toContain('href="/u/alice_walker"');
     expect(await search(q('alise walker'))).toContain('href="/u/alice_walker"');
     expect(await search(q('bob_builder'))).toContain('href="/u/bob_builder"');
     const tag = await search(q('procurment'));
     expect(tag).toContain(`href="${attribute('/resources?tag=procurement')}"`);
+    // Several words find a tag that is those words, not one near them.
+    expect(await search(q('social media'))).toContain(`href="${attribute('/resources?tag=social-media')}"`);
+    expect(await search(q('social medium'))).not.toContain(`href="${attribute('/resources?tag=social-media')}"`);
   });
 });
 
