@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Forbidden } from '../lib/errors.js';
 import { PAGE_MESSAGES } from '../lib/messages.js';
 import { redirectTo } from '../lib/next-path.js';
@@ -52,6 +52,8 @@ export interface RegisteredRoute {
   method: string;
   url: string;
   access: RouteAccess;
+  /** The route's config as the app ended up with it (its CSRF exemptions, its own rate limit). */
+  config: FastifyContextConfig;
 }
 
 declare module 'fastify' {
@@ -86,6 +88,9 @@ export const routeInventory = fp(
           // Read when asked: a scope's own onRoute hook (see markPublic) runs after this one.
           get access() {
             return (route.config as { access?: RouteAccess } | undefined)?.access ?? 'member';
+          },
+          get config() {
+            return (route.config ?? {}) as FastifyContextConfig;
           },
         });
       }
