@@ -193,7 +193,7 @@ function makeExcerpt(source: string, maxChars: number): string {
  * The text a reader sees of a source, quotes and code included, on one line: words, not
  * syntax, and a link's text, not its address (search cuts its snippets from it).
  */
-export function markdownText(source: string): string {
+export function readableText(source: string): string {
   return plainText(md.parse(source, {}), false);
 }
 

@@ -7,7 +7,8 @@ import { renderBody } from '../../src/features/discussions/posting.js';
 import { insertPost } from '../../src/features/discussions/queries/posts.js';
 import { insertThread } from '../../src/features/discussions/queries/threads.js';
 import { slugify } from '../../src/features/discussions/slug.js';
-import { renderContent } from '../../src/features/resources/content.js';
+import { markdownText, renderContent } from '../../src/features/resources/content.js';
+import { RESOURCE_MESSAGES } from '../../src/features/resources/messages.js';
 import { bumpLibraryVersion } from '../../src/features/resources/queries/library.js';
 import { insertResource } from '../../src/features/resources/queries/resources.js';
 import { insertInitiativeTypes, insertTags } from '../../src/features/resources/queries/tags.js';
@@ -74,7 +75,7 @@ export async function createResource(db: Db, options: ResourceOptions): Promise<
     threadId,
     formToken,
   }))!;
-  await insertPost(db, { threadId, authorId: options.sharer.id, position: 1, replyToPostId: null, depth: 0, ...renderBody(`About [the resource](/resources/${id}).`), formToken }, { id: category.id, newThread: true, counted: true });
+  await insertPost(db, { threadId, authorId: options.sharer.id, position: 1, replyToPostId: null, depth: 0, ...renderBody(RESOURCE_MESSAGES.firstPost(markdownText(title), id)), formToken }, { id: category.id, newThread: true, counted: true });
   await insertTags(db, id, options.tags ?? []);
   await insertInitiativeTypes(db, id, options.initiativeTypes ?? ['service-delivery']);
   await db

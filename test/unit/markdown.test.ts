@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { excerpt, isAllowedHref, markdownText, mentionedHandles, quoteAsMarkdown, RENDERER_VERSION, renderMarkdown } from '../../src/lib/markdown.js';
+import { excerpt, isAllowedHref, readableText, mentionedHandles, quoteAsMarkdown, RENDERER_VERSION, renderMarkdown } from '../../src/lib/markdown.js';
 
 const REL = 'rel="nofollow ugc noopener noreferrer"';
 const inline = (source: string) => renderMarkdown(source).replace(/^<p>|<\/p>\n$/g, '');
@@ -201,9 +201,9 @@ describe('excerpt', () => {
   });
 });
 
-describe('markdownText', () => {
+describe('readableText', () => {
   it('gives all the text a reader sees, quotes and code included, and no link addresses', () => {
-    expect(markdownText('> **Bob** wrote:\n>\n> Original\n\n## My [answer](https://a.example/x) &amp; `npm test`\n\n```\nselect 1;\n```')).toBe(
+    expect(readableText('> **Bob** wrote:\n>\n> Original\n\n## My [answer](https://a.example/x) &amp; `npm test`\n\n```\nselect 1;\n```')).toBe(
       'Bob wrote: Original My answer & npm test select 1;',
     );
   });

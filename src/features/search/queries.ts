@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { fixedLimit } from '../../db/fixed-limit.js';
 import type { Db } from '../../db/types.js';
 import { containsPattern } from '../../lib/like-pattern.js';
-import { markdownText } from '../../lib/markdown.js';
+import { readableText } from '../../lib/markdown.js';
 import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
 import { countedPost, countedThread } from '../discussions/queries/counts.js';
 import { shownName } from '../members/names.js';
@@ -118,19 +118,26 @@ function createdBetween(column: string, filters: SearchFilters): RawBuilder<bool
 }
 
 // The filters threads and posts share, for the row `alias` (t or p): category (of thread t),
-// author, the author's agency, dates. Null parameters leave a filter out, so every combination
-// of filters is one statement with one plan (docs/decisions/0010).
+// author, the author's agency, dates. Null parameters leave a filter out, so the combinations of
+// filters are few statements, each with one plan (docs/decisions/0010): with and without an
+// agency filter.
 function forumFilters(alias: 't' | 'p', filters: SearchFilters): RawBuilder<boolean> {
   const category = filters.categoryId ?? null;
   const author = filters.authorId ?? null;
   const agency = filters.agencyId ?? null;
   const agencyType = filters.agencyType ?? null;
   const authorColumn = sql.ref(`${alias}.author_id`);
+  // The agency filters are a list of authors the planner can hash or drive from (a semi-join),
+  // present only when given: as a per-row test they read every match of the words (0025).
+  const byAgency =
+    agency === null && agencyType === null
+      ? sql``
+      : sql`and ${authorColumn} in (
+        select am.id from members am left join agencies aa on aa.id = am.agency_id
+        where (${agency}::bigint is null or am.agency_id = ${agency}::bigint) and (${agencyType}::text is null or aa.agency_type = ${agencyType}::text))`;
   return sql<boolean>`(${category}::bigint is null or t.category_id = ${category}::bigint)
       and (${author}::bigint is null or ${authorColumn} = ${author}::bigint)
-      and ((${agency}::bigint is null and ${agencyType}::text is null) or exists (
-        select from members am left join agencies aa on aa.id = am.agency_id
-        where am.id = ${authorColumn} and (${agency}::bigint is null or am.agency_id = ${agency}::bigint) and (${agencyType}::text is null or aa.agency_type = ${agencyType}::text)))
+      ${byAgency}
       and ${createdBetween(`${alias}.created_at`, filters)}`;
 }
 
@@ -180,8 +187,10 @@ function postHits(viewer: Viewer, text: string, filters: SearchFilters, reach: R
     where p.search_vector @@ ${tsquery(text)} ${since}
       and ${visible}
       and c.visible_to = any(${audiencesFor(viewer)}::text[])
-      ${filters.kinds.includes('thread') ? sql`-- A first post under a matching title is that thread's result already.
-      and not (p.position = 1 and t.search_vector @@ ${tsquery(text)} and not exists (select from resources tr where tr.thread_id = t.id))` : sql``}
+      -- A resource discussion's first post is the library's stock text about the resource, which
+      -- is the result; a first post under a title that is itself a result is that thread's result.
+      and not (p.position = 1 and (exists (select from resources tr where tr.thread_id = t.id)
+        ${filters.kinds.includes('thread') ? sql`or (t.search_vector @@ ${tsquery(text)} and ${forumFilters('t', filters)})` : sql``}))
       and ${forumFilters('p', filters)}
     order by p.created_at desc limit ${fixedLimit(CANDIDATES_PER_KIND + 1)})`;
 }
@@ -336,7 +345,7 @@ function plain(column: RawBuilder<unknown>): RawBuilder<string> {
  */
 function snippetText(row: HitRow, words: RegExp | null): string {
   const inSummary = words !== null && words.test(row.plain_source);
-  const text = `${row.plain_source} ${markdownText(snippetSource(row.markdown_source, inSummary ? null : words))}`.trim();
+  const text = `${row.plain_source} ${readableText(snippetSource(row.markdown_source, inSummary ? null : words))}`.trim();
   if (text.length <= SNIPPET_TEXT_MAX) return text;
   const space = text.lastIndexOf(' ', SNIPPET_TEXT_MAX);
   // A cut inside a word never splits a surrogate pair.
@@ -348,14 +357,17 @@ function snippetText(row: HitRow, words: RegExp | null): string {
  * The page's items with their highlighted titles and snippets: ts_headline runs on these twenty
  * rows only. The caller found them visible a moment ago (searchContent); each is looked up by
  * its key. Snippets are highlighted in a second statement, over the text the reader sees: the
- * Markdown rendered to text here by the parser that renders it for the page (markdownText), as
+ * Markdown rendered to text here by the parser that renders it for the page (readableText), as
  * PostgreSQL cannot read Markdown and the stored HTML would need its tags stripped and its
  * entities decoded in SQL. Whole sources are read, as the words may be anywhere in them; only a
  * piece of each around the words is parsed and highlighted (snippets.ts).
  */
-export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[]): Promise<SearchHit[]> {
+export async function listSearchHits(db: Db, viewer: Viewer, text: string, refs: SearchHitRef[]): Promise<SearchHit[]> {
   const ids = (kind: HitKind) => refs.filter((ref) => ref.kind === kind).map((ref) => ref.id);
   const q = tsquery(text);
+  // A thread's snippet is its first post, which may be deleted (the thread kept for its replies)
+  // or hidden while the thread is shown: then there is no snippet, not the post.
+  const firstPostShown = isStaff(viewer.role) ? sql`fp.deleted_at is null` : countedPost('fp');
   // The query's lexemes (querytree: what the index looks for, exclusions left out) come with each row, for snippetSource.
   const { rows } = await sql<HitRow>`
     select hits.*, querytree(${q}) as query_tree from (
@@ -364,7 +376,7 @@ export async function listSearchHits(db: Db, text: string, refs: SearchHitRef[])
       t.created_at, ${shownName('a')} as author_name, c.name as place_name, c.slug as category_slug, t.slug, null::bigint as thread_id, null::int as position,
       t.hidden_at is not null as hidden
     from threads t join categories c on c.id = t.category_id join members a on a.id = t.author_id
-      left join posts fp on fp.thread_id = t.id and fp.position = 1
+      left join posts fp on fp.thread_id = t.id and fp.position = 1 and ${firstPostShown}
     where t.id = any(${ids('thread')}::bigint[])
     union all
     select 'post', p.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}),

@@ -163,7 +163,7 @@ export async function searchSite(deps: Pick<Deps, 'db' | 'settings'>, viewer: Vi
   const counts = await searchContent(deps.db, viewer, q, filters, { sort, offset: (page - 1) * RESULTS_PER_PAGE, limit: RESULTS_PER_PAGE });
   const pageCount = Math.max(1, Math.ceil(counts.total / RESULTS_PER_PAGE));
   if (page > pageCount) throw new NotFound();
-  const hits = await listSearchHits(deps.db, q, counts.page);
+  const hits = await listSearchHits(deps.db, viewer, q, counts.page);
 
   const state: SearchState = { q, sort, ...Object.fromEntries(FILTER_KEYS.flatMap((key) => (query[key] === undefined ? [] : [[key, String(query[key])]]))) };
   const chipLabels: Record<FilterKey, string | undefined> = {

@@ -261,6 +261,36 @@ describe('GET /search: what the searcher may see', () => {
   });
 });
 
+describe('GET /search: a thread\'s first post and a resource\'s discussion', () => {
+  it('shows no snippet from a first post that is deleted, or hidden in a thread shown again', async () => {
+    const deleted = await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Quoll plans', body: 'Quoll budget figures SECRETDELETED', replies: [{ authorId: bob.id, body: 'A reply that keeps the thread.' }] });
+    await t.db.updateTable('posts').set({ deleted_at: sql`now()` }).where('id', '=', deleted.postIds[0]!).execute();
+    const hidden = await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Quoll fences', body: 'Quoll fence costs SECRETHIDDEN' });
+    await t.db.updateTable('posts').set({ hidden_at: sql`now()`, hidden_reason: 'off topic' }).where('id', '=', hidden.postIds[0]!).execute();
+    const member = await search(q('quoll', '&kind=threads'));
+    expect(resultTitles(member).sort()).toEqual(['Quoll fences', 'Quoll plans']);
+    expect(member).not.toContain('SECRETDELETED');
+    expect(member).not.toContain('SECRETHIDDEN');
+    expect(await search(q('quoll', '&kind=threads'), moderator)).not.toContain('SECRETDELETED');
+  });
+
+  it('finds a resource once, as itself, not also as its discussion\'s first post (the library\'s stock text)', async () => {
+    const resource = await createResource(t.db, { sharer: { id: alice.id, agencyId: agencies.alpha }, title: 'Platypus fencing guide', kind: 'guide', summary: 'Fences that keep platypus habitat safe.' });
+    const page = await search(q('platypus'));
+    expect(resultLinks(page)).toHaveLength(1);
+    expect(resultLinks(page)[0]).toMatch(new RegExp(`^/resources/${resource.id}/`));
+    // Words of the stock text itself find no resource's discussion.
+    expect(resultLinks(await search(q('experiences variations')))).toEqual([]);
+  });
+
+  it('keeps a first post whose thread is outside a date filter (a thread split off later)', async () => {
+    const split = await writeThread(t.db, { categoryId: general.id, authorId: alice.id, title: 'Bettong survey', body: 'The bettong survey results.' });
+    await t.db.updateTable('posts').set({ created_at: daysAgo(60) }).where('id', '=', split.postIds[0]!).execute();
+    const before = daysAgo(30).toISOString().slice(0, 10);
+    expect(resultLinks(await search(q('bettong', `&to=${before}`)))).toEqual([`/p/${split.postIds[0]}`]);
+  });
+});
+
 describe('GET /search: filters', () => {
   it('narrows to one kind', async () => {
     expect(resultTitles(await search(q('procurement', '&kind=threads')))).toEqual(['Procurement panels for cloud services']);
