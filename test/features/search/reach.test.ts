@@ -12,10 +12,10 @@ import { resultLinks, writeThread } from '../../support/search.js';
 
 /*
  * Search reads a kind's newest 2,000 rows one by one, then asks the full-text index within a
- * window ten times as far back, then without a bound (queries.ts, docs/decisions/0025). A forum
- * of 2,600 posts whose newest 2,000 hold none of some words shows the window and the unbounded
- * search find what the walk cannot, and that what is counted is each kind's newest
- * CANDIDATES_PER_KIND matches.
+ * window sized by what the walk found, or without a bound when it found fewer than three
+ * (queries.ts, docs/decisions/0025). A forum of 2,600 posts whose newest 2,000 hold few or none
+ * of some words shows the window and the unbounded search find what the walk cannot, and that
+ * what is counted is each kind's newest CANDIDATES_PER_KIND matches.
  */
 
 let database: Database;
@@ -35,22 +35,23 @@ beforeAll(async () => {
   const category = await createCategory(t.db);
   const thread = await writeThread(t.db, { categoryId: category.id, authorId: author.member.id, title: 'A long running thread', body: 'Where it began.', createdAt: new Date(Date.now() - 400 * 86_400_000) });
   // Post n (1 = newest) was written n minutes ago, and says what `words` gives it; the zanzibar
-  // posts were written n days ago, far beyond the window.
+  // posts and the two oldest kookaburra ones were written n days ago, far beyond any window.
   const words = sql<string>`case
-      when g between 2101 and 2150 or g between 2501 and 2560 then 'yeti'
+      when g between 1900 and 1904 or g between 2101 and 2150 or g between 2501 and 2560 then 'yeti'
       when g in (2400, 2450, 2599) then 'zanzibar'
+      when g in (10, 11, 12, 2300, 2350) then 'kookaburra'
       when g % 20 = 0 then 'walrus'
       else 'filler' end`;
   await sql`
     insert into posts (thread_id, author_id, position, body_source, body_html, renderer_version, form_token, created_at)
     select ${thread.threadId}::bigint, ${author.member.id}::bigint, g + 1, 'Post ' || g || ' about ' || ${words}, '<p>Post ' || g || ' about ' || ${words} || '</p>', ${RENDERER_VERSION}::int, gen_random_uuid(),
-      now() - g * case when ${words} = 'zanzibar' then interval '1 day' else interval '1 minute' end
+      now() - g * case when ${words} = 'zanzibar' or g in (2300, 2350) then interval '1 day' else interval '1 minute' end
     from generate_series(1, ${FILLER_POSTS}::int) g
   `.execute(t.db);
   const position = async (n: number) => (await t.db.selectFrom('posts').select('id').where('thread_id', '=', thread.threadId).where('position', '=', n + 1).executeTakeFirstOrThrow()).id;
   posts.hiddenOld = await position(2599);
   posts.newestWalrus = await position(20);
-  posts.newestYeti = await position(2101);
+  posts.newestYeti = await position(1900);
   posts.oldestYeti = await position(2560);
   await t.db.updateTable('posts').set({ hidden_at: sql`now()`, hidden_reason: 'off topic' }).where('id', '=', posts.hiddenOld).execute();
 }, 120_000);
@@ -83,8 +84,13 @@ describe('GET /search on a forum larger than the walk', () => {
     expect((await search(reader, `q=walrus&page=${lastPage + 1}`)).statusCode).toBe(404);
   });
 
+  it('reads all of a word\'s matches when the window, sized by the walk\'s three, holds too few', async () => {
+    const page = await search(reader, 'q=kookaburra');
+    expect(page.body).toContain(M.resultCount(5, false));
+  });
+
   it('keeps the newest matches when the window finds more than enough', async () => {
-    // 50 yeti posts just past the walk and 60 older, all within the window.
+    // 5 yeti posts in the walk size a window that holds them, 50 just past the walk and 60 older.
     const pages = await Promise.all([1, 2, 3, 4, 5].map((page) => search(reader, `q=yeti&sort=newest&page=${page}`)));
     const links = pages.flatMap((page) => resultLinks(page.body));
     expect(pages[0]!.body).toContain(M.resultCount(CANDIDATES_PER_KIND, true));
