@@ -1,6 +1,7 @@
 /** What search says to the person searching; tests assert against these. */
 export const SEARCH_MESSAGES = {
   emptyQuery: 'Type a word or two to search for: a thread title, something a member wrote, or a resource.',
+  noWords: 'That has no words in it, only punctuation. Type a word or two to search for.',
   onlyCommonWords: 'Those are all very common words (like “the” or “and”), which search leaves out. Add a more particular word.',
   onlyExclusions: 'Search needs at least one word to look for, not only words to leave out (those starting with a minus sign).',
   badKind: 'Choose threads, posts or resources',
@@ -16,5 +17,6 @@ export const SEARCH_MESSAGES = {
   oneValueEach: 'Choose one value for each filter',
   resultCount: (total: number, capped: boolean) => (capped ? `More than ${total.toLocaleString('en-AU')} results` : total === 1 ? '1 result' : `${total.toLocaleString('en-AU')} results`),
   cappedNote: (shown: number) => `Only the ${shown.toLocaleString('en-AU')} most recent matches of each kind are ranked: add a word or a filter to narrow the search.`,
-  noResults: 'Nothing matched. Try fewer or different words, or remove a filter.',
+  noResults: 'Nothing matched. Try fewer or different words.',
+  noResultsFiltered: 'Nothing matched with these filters. Remove a filter, or try other words.',
 } as const;

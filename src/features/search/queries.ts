@@ -464,8 +464,8 @@ export interface MemberMatch {
   agencyName: string | null;
 }
 
-export const MEMBERS_SHOWN = 5;
-export const TAGS_SHOWN = 8;
+const MEMBERS_SHOWN = 5;
+const TAGS_SHOWN = 8;
 
 /**
  * Active members whose name or handle holds the words, or nearly does (pg_trgm's `<%`: a word

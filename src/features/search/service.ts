@@ -1,3 +1,4 @@
+import Handlebars from 'handlebars';
 import type { Deps } from '../../deps.js';
 import { NotFound } from '../../lib/errors.js';
 import { paginate, type Pagination } from '../../lib/pagination.js';
@@ -24,12 +25,6 @@ import {
 } from './queries.js';
 import { FILTER_KEYS, RESULTS_PER_PAGE, SEARCH_KINDS, SEARCH_SORTS, type FilterKey, type SearchKind, type SearchQuery, type SearchSort } from './schemas.js';
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;', '=': '&#61;' };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`=]/g, (character) => HTML_ESCAPES[character]!);
-}
-
 /**
  * ts_headline's output as HTML: every piece of text escaped, and only the highlight markers
  * (control characters the text itself cannot hold: queries.ts strips them first) made into
@@ -45,7 +40,7 @@ export function highlightedHtml(marked: string): string {
     } else if (part === MARK_STOP) {
       if (open) html += '</mark>';
       open = false;
-    } else html += escapeHtml(part);
+    } else html += Handlebars.escapeExpression(part);
   }
   return open ? `${html}</mark>` : html;
 }
@@ -117,6 +112,8 @@ export interface SearchView {
   q: string;
   summary: string;
   cappedNote: string | undefined;
+  /** What the page says when nothing matched. */
+  noResults: string;
   hits: ShownHit[];
   chips: Chip[];
   clearAllHref: string;
@@ -138,7 +135,7 @@ export async function searchSite(deps: Pick<Deps, 'db' | 'settings'>, viewer: Vi
   const q = query.q;
   if (q === '') return { kind: 'explained', message: M.emptyQuery, q };
   const analysed = await analyseQuery(deps.db, q);
-  if (analysed !== 'searchable') return { kind: 'explained', message: analysed === 'empty' ? M.onlyCommonWords : M.onlyExclusions, q };
+  if (analysed !== 'searchable') return { kind: 'explained', message: analysed === 'only-exclusions' ? M.onlyExclusions : /[\p{L}\p{N}]/u.test(q) ? M.onlyCommonWords : M.noWords, q };
 
   const named = await findFilterTargets(deps.db, viewer, { category: query.category, initiative: query.initiative, agencyId: query.agency, author: query.author });
   if (query.category !== undefined && !named.category) return { kind: 'refused', field: 'category', message: M.badCategory };
@@ -192,6 +189,7 @@ export async function searchSite(deps: Pick<Deps, 'db' | 'settings'>, viewer: Vi
       q,
       summary: M.resultCount(counts.total, counts.capped),
       cappedNote: counts.capped ? M.cappedNote(CANDIDATES_PER_KIND) : undefined,
+      noResults: unfiltered ? M.noResults : M.noResultsFiltered,
       hits: hits.map(showHit),
       chips,
       clearAllHref: searchHref({ q, sort }),
