@@ -25,4 +25,14 @@ describe('search snippets: the piece of a source around the words', () => {
     expect(piece).not.toContain('](');
     expect(piece.endsWith('[guide')).toBe(true);
   });
+
+  it('starts at the words where a reader sees them, not inside a link\'s address', () => {
+    const longAddress = `https://example.org/${'x'.repeat(400)}/bilby-notes`;
+    const source = `See [the report](${longAddress}) and <${longAddress}> for more about the bilby.`;
+    const piece = snippetSource(source, wordsPattern(['bilbi']));
+    expect(piece).toContain('for more about the bilby.');
+    expect(piece.startsWith('for more about')).toBe(true);
+    // Only in an address: the source's start.
+    expect(snippetSource(`See [it](${longAddress}) now.`, wordsPattern(['bilbi'])).startsWith('See [it]')).toBe(true);
+  });
 });

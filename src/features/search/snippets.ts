@@ -60,10 +60,37 @@ function escapeRegExp(text: string): string {
  * do not occur (a thread found by its title) or no words are given.
  */
 export function snippetSource(source: string, words: RegExp | null): string {
-  const at = words?.exec(source)?.index ?? 0;
+  const at = words ? firstShownMatch(source, words) : 0;
   const start = pieceStart(source, at);
   if (source.length - start <= SNIPPET_SOURCE_MAX) return source.slice(start);
   return cutEnd(source.slice(start, start + SNIPPET_SOURCE_MAX), at - start);
+}
+
+/**
+ * Where the words first occur in what a reader sees: the index (built from the source) also
+ * holds the words of link addresses, and a piece started inside `](address)` or `<address>`
+ * would show the address's tail as text. 0 when they occur only there, or not within the first
+ * MATCHES_LOOKED_AT (a post of nothing but links is not searched through).
+ */
+function firstShownMatch(source: string, words: RegExp): number {
+  let looked = 0;
+  for (const match of source.matchAll(new RegExp(words.source, `${words.flags.replace('g', '')}g`))) {
+    if (!insideLinkAddress(source, match.index!)) return match.index!;
+    looked += 1;
+    if (looked === MATCHES_LOOKED_AT) break;
+  }
+  return 0;
+}
+
+const MATCHES_LOOKED_AT = 20;
+
+// An address runs from `](` or `<scheme:` to its `)` or `>`, with no whitespace in it.
+const LINK_ADDRESS_BEFORE = /(?:\]\(|<[a-z][a-z0-9+.-]*:)\S*$/i;
+
+function insideLinkAddress(source: string, at: number): boolean {
+  const before = source.slice(Math.max(0, at - SNIPPET_SOURCE_MAX), at);
+  const address = LINK_ADDRESS_BEFORE.exec(before);
+  return address !== null && !/[)>]/.test(before.slice(address.index + 2));
 }
 
 function pieceStart(source: string, at: number): number {
