@@ -26,6 +26,7 @@ import * as m0024 from './0024_outbox_priority_and_bounces.js';
 import * as m0025 from './0025_search.js';
 import * as m0026 from './0026_known_time_zone.js';
 import * as m0027 from './0027_search_newest_first.js';
+import * as m0028 from './0028_search_tags_on_update.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   '0025_search': m0025,
   '0026_known_time_zone': m0026,
   '0027_search_newest_first': m0027,
+  '0028_search_tags_on_update': m0028,
 };

@@ -136,6 +136,13 @@ describe('GET /search: the words', () => {
     await replaceTags(t.db, resource.id, ['mangroves']);
     expect(resultTitles(await search(q('estuary')))).toEqual([]);
     expect(resultTitles(await search(q('mangroves')))).toEqual(['Leaflet on tides']);
+    // An administrator's SQL: renaming the tag, then moving it to another resource.
+    await t.db.updateTable('resource_tags').set({ tag: 'saltmarsh' }).where('resource_id', '=', resource.id).execute();
+    expect(resultTitles(await search(q('mangroves')))).toEqual([]);
+    expect(resultTitles(await search(q('saltmarsh')))).toEqual(['Leaflet on tides']);
+    const other = await createResource(t.db, { sharer: { id: alice.id, agencyId: agencies.alpha }, title: 'Leaflet on currents', kind: 'policy', summary: 'Where the water goes.', body: 'Out and back.' });
+    await t.db.updateTable('resource_tags').set({ resource_id: other.id }).where('resource_id', '=', resource.id).execute();
+    expect(resultTitles(await search(q('saltmarsh')))).toEqual(['Leaflet on currents']);
   });
 
   it('explains an empty or stop-word-only search instead of showing everything', async () => {
