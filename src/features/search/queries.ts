@@ -2,12 +2,11 @@ import { sql, type RawBuilder } from 'kysely';
 import { fixedLimit } from '../../db/fixed-limit.js';
 import type { Db } from '../../db/types.js';
 import { containsPattern } from '../../lib/like-pattern.js';
-import { readableText } from '../../lib/markdown.js';
 import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
 import { countedPost, countedThread } from '../discussions/queries/counts.js';
 import { shownName } from '../members/names.js';
 import type { SearchSort } from './schemas.js';
-import { queryLexemes, snippetSource, SNIPPET_TEXT_MAX, wordsPattern } from './snippets.js';
+import { queryLexemes, snippetText, wordsPattern } from './snippets.js';
 
 /*
  * Full-text search over threads (their titles), posts (their bodies) and resources (title,
@@ -339,21 +338,6 @@ function plain(column: RawBuilder<unknown>): RawBuilder<string> {
 }
 
 /**
- * A result's snippet text: a resource's summary, then the text of the piece of its Markdown
- * around the first place the words occur (snippetSource), or of its start when the summary holds
- * them; no more than SNIPPET_TEXT_MAX characters, cut after a whole word where there is one.
- */
-function snippetText(row: HitRow, words: RegExp | null): string {
-  const inSummary = words !== null && words.test(row.plain_source);
-  const text = `${row.plain_source} ${readableText(snippetSource(row.markdown_source, inSummary ? null : words))}`.trim();
-  if (text.length <= SNIPPET_TEXT_MAX) return text;
-  const space = text.lastIndexOf(' ', SNIPPET_TEXT_MAX);
-  // A cut inside a word never splits a surrogate pair.
-  const end = space > 0 ? space : SNIPPET_TEXT_MAX - (/[\uD800-\uDBFF]/.test(text[SNIPPET_TEXT_MAX - 1]!) ? 1 : 0);
-  return text.slice(0, end);
-}
-
-/**
  * The page's items with their highlighted titles and snippets: ts_headline runs on these twenty
  * rows only. The caller found them visible a moment ago (searchContent); each is looked up by
  * its key. Snippets are highlighted in a second statement, over the text the reader sees: the
@@ -396,7 +380,7 @@ export async function listSearchHits(db: Db, viewer: Viewer, text: string, refs:
   const byKey = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row]));
   const found = refs.flatMap((ref) => byKey.get(`${ref.kind}:${ref.id}`) ?? []);
   const words = wordsPattern(queryLexemes(rows[0]?.query_tree ?? ''));
-  const snippets = await highlightSnippets(db, q, found.map((row) => snippetText(row, words)));
+  const snippets = await highlightSnippets(db, q, found.map((row) => snippetText(row.plain_source, row.markdown_source, words)));
   return found.map((row, index) => ({
     kind: row.kind,
     id: Number(row.id),

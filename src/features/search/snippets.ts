@@ -1,3 +1,5 @@
+import { readableText } from '../../lib/markdown.js';
+
 /*
  * The piece of a result's Markdown its snippet is made from. Parsing Markdown and ts_headline
  * both cost in proportion to what they are given (ts_headline about 0.27 ms a KB), and a page
@@ -142,4 +144,19 @@ function cutEnd(piece: string, match: number): string {
   const words = space > match ? piece.slice(0, space) : piece.slice(0, highSurrogateLast ? -1 : piece.length);
   const openAddress = /\]\([^)]*$/.exec(words);
   return openAddress ? words.slice(0, openAddress.index) : words;
+}
+
+/**
+ * A result's snippet text: a resource's summary, then the text of the piece of its Markdown
+ * around the first place the words occur (snippetSource), or of its start when the summary holds
+ * them; no more than SNIPPET_TEXT_MAX characters, cut after a whole word where there is one.
+ */
+export function snippetText(plainSource: string, markdownSource: string, words: RegExp | null): string {
+  const inSummary = words !== null && words.test(plainSource);
+  const text = `${plainSource} ${readableText(snippetSource(markdownSource, inSummary ? null : words))}`.trim();
+  if (text.length <= SNIPPET_TEXT_MAX) return text;
+  const space = text.lastIndexOf(' ', SNIPPET_TEXT_MAX);
+  // A cut inside a word never splits a surrogate pair.
+  const end = space > 0 ? space : SNIPPET_TEXT_MAX - (/[\uD800-\uDBFF]/.test(text[SNIPPET_TEXT_MAX - 1]!) ? 1 : 0);
+  return text.slice(0, end);
 }
