@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.js';
 import { parseFilterQuery } from '../../lib/forms.js';
 import { listAgencyChoices, listInitiativeTypes } from '../resources/queries/choices.js';
 import type { Viewer } from '../discussions/access.js';
-import { listCategoryChoices } from './queries.js';
+import { listCategoryChoices } from './queries/lookups.js';
 import { FILTER_KEYS, SEARCH_MAX, SearchQuery } from './schemas.js';
 import { fixedChoices, searchSite } from './service.js';
 

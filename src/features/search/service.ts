@@ -8,26 +8,15 @@ import { threadPath } from '../discussions/routes/paths.js';
 import { resourcePath } from '../resources/content.js';
 import { RESOURCE_KINDS, normaliseTag, type ResourceKind } from '../resources/schemas.js';
 import { SEARCH_MESSAGES as M } from './messages.js';
-import {
-  analyseQuery,
-  CANDIDATES_PER_KIND,
-  findFilterTargets,
-  findMembersLike,
-  findTagsLike,
-  listSearchHits,
-  MARK_START,
-  MARK_STOP,
-  searchContent,
-  type HitKind,
-  type MemberMatch,
-  type SearchFilters,
-  type SearchHit,
-} from './queries.js';
+import { CANDIDATES_PER_KIND, searchContent, type HitKind, type SearchFilters } from './queries/candidates.js';
+import { listSearchHits, type SearchHit } from './queries/hits.js';
+import { findFilterTargets, findMembersLike, findTagsLike, type MemberMatch } from './queries/lookups.js';
+import { analyseQuery, MARK_START, MARK_STOP } from './queries/words.js';
 import { FILTER_KEYS, RESULTS_PER_PAGE, SEARCH_KINDS, SEARCH_SORTS, type FilterKey, type SearchKind, type SearchQuery, type SearchSort } from './schemas.js';
 
 /**
  * ts_headline's output as HTML: every piece of text escaped, and only the highlight markers
- * (control characters the text itself cannot hold: queries.ts strips them first) made into
+ * (control characters the text itself cannot hold: queries/hits.ts strips them first) made into
  * <mark>, balanced whatever order they come in.
  */
 export function highlightedHtml(marked: string): string {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../../src/db/database.js';
 import { RENDERER_VERSION } from '../../../src/lib/markdown.js';
 import { SEARCH_MESSAGES as M } from '../../../src/features/search/messages.js';
-import { CANDIDATES_PER_KIND } from '../../../src/features/search/queries.js';
+import { CANDIDATES_PER_KIND } from '../../../src/features/search/queries/candidates.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { createTestDatabase } from '../../support/database.js';
 import { memberWithBrowser } from '../../support/discussions.js';
@@ -13,7 +13,7 @@ import { resultLinks, writeThread } from '../../support/search.js';
 /*
  * Search reads a kind's newest 2,000 rows one by one, then asks the full-text index within a
  * window sized by what the walk found, or without a bound when it found fewer than three
- * (queries.ts, docs/decisions/0025). A forum of 2,600 posts whose newest 2,000 hold few or none
+ * (queries/candidates.ts, docs/decisions/0025). A forum of 2,600 posts whose newest 2,000 hold few or none
  * of some words shows the window and the unbounded search find what the walk cannot, and that
  * what is counted is each kind's newest CANDIDATES_PER_KIND matches.
  */

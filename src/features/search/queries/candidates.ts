@@ -1,17 +1,16 @@
 import { sql, type RawBuilder } from 'kysely';
-import { fixedLimit } from '../../db/fixed-limit.js';
-import type { Db } from '../../db/types.js';
-import { containsPattern } from '../../lib/like-pattern.js';
-import { audiencesFor, isStaff, type Viewer } from '../discussions/access.js';
-import { countedPost, countedThread } from '../discussions/queries/counts.js';
-import { shownName } from '../members/names.js';
-import type { SearchSort } from './schemas.js';
-import { queryLexemes, snippetText, wordsPattern } from './snippets.js';
+import { fixedLimit } from '../../../db/fixed-limit.js';
+import type { Db } from '../../../db/types.js';
+import { audiencesFor, isStaff, type Viewer } from '../../discussions/access.js';
+import { countedPost, countedThread } from '../../discussions/queries/counts.js';
+import type { SearchSort } from '../schemas.js';
+import { tsquery } from './words.js';
 
 /*
  * Full-text search over threads (their titles), posts (their bodies) and resources (title,
  * summary, tags, description and case-study sections), with the weighted tsvectors and GIN
- * indexes of migration 0025 (docs/decisions/0024). What the viewer may not see is left out in
+ * indexes of migration 0025 (docs/decisions/0024): which of them match, found within bounded
+ * work (docs/decisions/0025), counted and ranked. What the viewer may not see is left out in
  * the SQL, before anything is counted or ranked.
  */
 
@@ -83,29 +82,8 @@ const WALK_ROWS: Record<HitKind, number> = { thread: 2000, post: 2000, resource:
  */
 const FEW_TO_ESTIMATE = 3;
 const WINDOW_MARGIN = 2;
-
 // ts_rank's weights for D, C, B, A: a title (A) counts five times a body (C).
 const WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
-// Highlight markers that cannot be HTML: control characters, stripped from the text first, so
-// the snippet can be escaped whole and only the markers made into <mark> (highlightedHtml).
-export const MARK_START = '\u0001';
-export const MARK_STOP = '\u0002';
-const SNIPPET_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_STOP}, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`;
-const TITLE_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_STOP}, HighlightAll=true`;
-
-/** The words as a tsquery: "quoted phrases", -exclusions and OR, never a syntax error. */
-function tsquery(text: string): RawBuilder<unknown> {
-  return sql`websearch_to_tsquery('english', ${text}::text)`;
-}
-
-/** What a query comes to once stop words are dropped: nothing, only exclusions, or something to find. */
-export async function analyseQuery(db: Db, text: string): Promise<'empty' | 'only-exclusions' | 'searchable'> {
-  const { rows } = await sql<{ nodes: number; tree: string }>`select numnode(${tsquery(text)}) as nodes, querytree(${tsquery(text)}) as tree`.execute(db);
-  const row = rows[0]!;
-  if (row.nodes === 0) return 'empty';
-  // querytree leaves out what an index cannot find (a negation on its own): 'T' means nothing is left.
-  return row.tree === 'T' ? 'only-exclusions' : 'searchable';
-}
 
 // A date filter's bounds, as instants at midnight in the viewer's zone; null leaves it open.
 function createdBetween(column: string, filters: SearchFilters): RawBuilder<boolean> {
@@ -293,203 +271,4 @@ export async function searchContent(db: Db, viewer: Viewer, text: string, filter
   const capped = [...found.values()].some((candidates) => candidates.length > CANDIDATES_PER_KIND);
   kept.sort(ORDERINGS[page.sort]);
   return { total: kept.length, capped, page: kept.slice(page.offset, page.offset + page.limit).map(({ kind, id }) => ({ kind, id })) };
-}
-
-/** A result as the page shows it; the *_marked texts hold MARK_START/MARK_STOP around matches. */
-export interface SearchHit {
-  kind: HitKind;
-  id: number;
-  title_marked: string;
-  snippet_marked: string;
-  createdAt: Date;
-  authorName: string;
-  /** The category's, for threads and posts; the resource's kind, for resources. */
-  placeName: string;
-  categorySlug: string | null;
-  /** The thread's slug, for threads and posts. */
-  slug: string | null;
-  /** For posts: where they are (the thread page at the post). */
-  threadId: number | null;
-  position: number | null;
-  hidden: boolean;
-}
-
-interface HitRow {
-  kind: HitKind;
-  id: number;
-  title_marked: string;
-  /** Plain text the snippet starts with (a resource's summary), then Markdown. */
-  plain_source: string;
-  markdown_source: string;
-  created_at: Date;
-  author_name: string;
-  place_name: string;
-  category_slug: string | null;
-  slug: string | null;
-  thread_id: string | null;
-  position: number | null;
-  hidden: boolean;
-  query_tree: string;
-}
-
-// The sentinels are taken out of the text first, so only ts_headline's own mark anything.
-function plain(column: RawBuilder<unknown>): RawBuilder<string> {
-  return sql<string>`translate(${column}, ${MARK_START + MARK_STOP}::text, '')`;
-}
-
-/**
- * The page's items with their highlighted titles and snippets: ts_headline runs on these twenty
- * rows only. The caller found them visible a moment ago (searchContent); each is looked up by
- * its key. Snippets are highlighted in a second statement, over the text the reader sees: the
- * Markdown rendered to text here by the parser that renders it for the page (readableText), as
- * PostgreSQL cannot read Markdown and the stored HTML would need its tags stripped and its
- * entities decoded in SQL. Whole sources are read, as the words may be anywhere in them; only a
- * piece of each around the words is parsed and highlighted (snippets.ts).
- */
-export async function listSearchHits(db: Db, viewer: Viewer, text: string, refs: SearchHitRef[]): Promise<SearchHit[]> {
-  const ids = (kind: HitKind) => refs.filter((ref) => ref.kind === kind).map((ref) => ref.id);
-  const q = tsquery(text);
-  // A thread's snippet is its first post, which may be deleted (the thread kept for its replies)
-  // or hidden while the thread is shown: then there is no snippet, not the post.
-  const firstPostShown = isStaff(viewer.role) ? sql`fp.deleted_at is null` : countedPost('fp');
-  // The query's lexemes (querytree: what the index looks for, exclusions left out) come with each row, for snippetSource.
-  const { rows } = await sql<HitRow>`
-    select hits.*, querytree(${q}) as query_tree from (
-    select 'thread' as kind, t.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}) as title_marked,
-      '' as plain_source, coalesce(fp.body_source, '') as markdown_source,
-      t.created_at, ${shownName('a')} as author_name, c.name as place_name, c.slug as category_slug, t.slug, null::bigint as thread_id, null::int as position,
-      t.hidden_at is not null as hidden
-    from threads t join categories c on c.id = t.category_id join members a on a.id = t.author_id
-      left join posts fp on fp.thread_id = t.id and fp.position = 1 and ${firstPostShown}
-    where t.id = any(${ids('thread')}::bigint[])
-    union all
-    select 'post', p.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}),
-      '', p.body_source,
-      p.created_at, ${shownName('a')}, c.name, c.slug, t.slug, p.thread_id, p.position, p.hidden_at is not null or t.hidden_at is not null
-    from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id join members a on a.id = p.author_id
-    where p.id = any(${ids('post')}::bigint[])
-    union all
-    select 'resource', r.id, ts_headline('english', ${plain(sql`r.title`)}, ${q}, ${TITLE_OPTIONS}),
-      -- The summary is plain text; the description and case-study sections are Markdown, each a block of its own.
-      r.summary, concat_ws(E'\n\n', r.body_source, r.context_source, r.approach_source, r.outcome_source, r.lessons_source),
-      r.created_at, ${shownName('a')}, r.kind, null, null, null, null, r.hidden_at is not null
-    from resources r join members a on a.id = r.sharer_id
-    where r.id = any(${ids('resource')}::bigint[])
-    ) hits
-  `.execute(db);
-  const byKey = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row]));
-  const found = refs.flatMap((ref) => byKey.get(`${ref.kind}:${ref.id}`) ?? []);
-  const words = wordsPattern(queryLexemes(rows[0]?.query_tree ?? ''));
-  const snippets = await highlightSnippets(db, q, found.map((row) => snippetText(row.plain_source, row.markdown_source, words)));
-  return found.map((row, index) => ({
-    kind: row.kind,
-    id: Number(row.id),
-    title_marked: row.title_marked,
-    snippet_marked: snippets[index]!,
-    createdAt: row.created_at,
-    authorName: row.author_name,
-    placeName: row.place_name,
-    categorySlug: row.category_slug,
-    slug: row.slug,
-    threadId: row.thread_id === null ? null : Number(row.thread_id),
-    position: row.position,
-    hidden: row.hidden,
-  }));
-}
-
-// ts_headline's parser reads `<…>` as an HTML tag and leaves it out of a fragment, but in plain
-// text it is what the reader sees (`a <script> tag`, `x<y`): it stands in as another control
-// character while the headline is made.
-const LESS_THAN_STAND_IN = '\u0003';
-
-/** ts_headline over each text, in one statement, in the order given. */
-async function highlightSnippets(db: Db, q: RawBuilder<unknown>, texts: string[]): Promise<string[]> {
-  if (texts.length === 0) return [];
-  const standIn = sql`translate(texts.text, ${`<${MARK_START}${MARK_STOP}${LESS_THAN_STAND_IN}`}::text, ${LESS_THAN_STAND_IN}::text)`;
-  const { rows } = await sql<{ snippet_marked: string }>`
-    select translate(ts_headline('english', ${standIn}, ${q}, ${SNIPPET_OPTIONS}), ${LESS_THAN_STAND_IN}::text, '<') as snippet_marked
-    from unnest(${texts}::text[]) with ordinality as texts(text, n)
-    order by texts.n
-  `.execute(db);
-  return rows.map((row) => row.snippet_marked);
-}
-
-/** What the filters name, looked up in one round trip: each undefined when it names nothing the viewer may see. */
-export interface FilterTargets {
-  category: { id: number; name: string } | undefined;
-  initiative: { id: number; name: string } | undefined;
-  agency: { id: number; name: string } | undefined;
-  author: { id: number; name: string; handle: string } | undefined;
-}
-
-export async function findFilterTargets(db: Db, viewer: Viewer, names: { category?: string | undefined; initiative?: string | undefined; agencyId?: number | undefined; author?: string | undefined }): Promise<FilterTargets> {
-  const { rows } = await sql<{ target: keyof FilterTargets; id: number; name: string; handle: string | null }>`
-    select 'category' as target, id, name, null as handle from categories where slug = ${names.category ?? null}::text and visible_to = any(${audiencesFor(viewer)}::text[])
-    union all
-    select 'initiative', id, name, null from initiative_types where slug = ${names.initiative ?? null}::text
-    union all
-    select 'agency', id, name, null from agencies where id = ${names.agencyId ?? null}::bigint
-    union all
-    select 'author', id, display_name, handle from members where lower(handle) = lower(${names.author ?? null}::text)
-      ${isStaff(viewer.role) ? sql`` : sql`and deactivated_at is null`}
-  `.execute(db);
-  const found = (target: keyof FilterTargets) => rows.find((row) => row.target === target);
-  const ref = (target: keyof FilterTargets) => {
-    const row = found(target);
-    return row && { id: Number(row.id), name: row.name };
-  };
-  const author = found('author');
-  return { category: ref('category'), initiative: ref('initiative'), agency: ref('agency'), author: author && { id: Number(author.id), name: author.name, handle: author.handle! } };
-}
-
-export interface MemberMatch {
-  displayName: string;
-  handle: string;
-  agencyName: string | null;
-}
-
-const MEMBERS_SHOWN = 5;
-const TAGS_SHOWN = 8;
-
-/**
- * Active members whose name or handle holds the words, or nearly does (pg_trgm's `<%`: a word
- * similarity of at least pg_trgm.word_similarity_threshold, 0.6 by default, so "jon smth" finds
- * Jon Smith): the trigram index members_search_names answers both tests. Best match first.
- */
-export async function findMembersLike(db: Db, text: string): Promise<MemberMatch[]> {
-  const { rows } = await sql<{ display_name: string; handle: string; agency_name: string | null }>`
-    select m.display_name, m.handle, ag.name as agency_name
-    from members m left join agencies ag on ag.id = m.agency_id
-    where m.deactivated_at is null
-      and ((m.display_name || ' ' || m.handle) ilike ${containsPattern(text)}::text or ${text}::text <% (m.display_name || ' ' || m.handle))
-    order by word_similarity(${text}::text, m.display_name || ' ' || m.handle) desc, m.display_name, m.id
-    limit ${fixedLimit(MEMBERS_SHOWN)}
-  `.execute(db);
-  return rows.map((row) => ({ displayName: row.display_name, handle: row.handle, agencyName: row.agency_name }));
-}
-
-/**
- * Tags of resources the viewer may see that are the words as a tag or, for one word, nearly (a
- * trigram similarity, by resource_tags_similar), with how many resources carry each. Near misses
- * are for one word only: PostgreSQL reckons the similarity test cheap and so tests every tag row
- * rather than use the index (28 ms for a three-word search against 12,400 tag rows, where the
- * exact tag is an index lookup), and several words as one tag rarely come near a tag but as it is.
- */
-export async function findTagsLike(db: Db, viewer: Viewer, tag: string, nearMisses: boolean): Promise<{ tag: string; count: number }[]> {
-  const { rows } = await sql<{ tag: string; count: number }>`
-    select rt.tag, count(*)::int as count
-    from resource_tags rt join resources r on r.id = rt.resource_id
-    where ${nearMisses ? sql`rt.tag % ${tag}::text` : sql`rt.tag = ${tag}::text`}
-      and r.removed_at is null ${isStaff(viewer.role) ? sql`` : sql`and r.hidden_at is null`}
-    group by rt.tag
-    order by similarity(rt.tag, ${tag}::text) desc, count(*) desc, rt.tag
-    limit ${fixedLimit(TAGS_SHOWN)}
-  `.execute(db);
-  return rows;
-}
-
-/** The categories the viewer may see, in the administrators' order: the filter form's list. */
-export async function listCategoryChoices(db: Db, viewer: Viewer): Promise<{ value: string; label: string }[]> {
-  const rows = await db.selectFrom('categories').select(['slug', 'name']).where('visible_to', 'in', audiencesFor(viewer)).orderBy('position').orderBy('id').execute();
-  return rows.map((row) => ({ value: row.slug, label: row.name }));
 }
