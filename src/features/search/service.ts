@@ -63,6 +63,19 @@ function kindsFor(query: SearchQuery): HitKind[] {
   return kinds;
 }
 
+/**
+ * A filter that cannot apply to any kind the search would read (a resource type with only
+ * threads, a category with only resources): refused with why, rather than answered with nothing.
+ */
+function conflictingFilter(query: SearchQuery): { field: FilterKey; message: string } | undefined {
+  const forumOnly = query.kind === 'threads' || query.kind === 'posts';
+  if (query.kind === 'resources' && query.category !== undefined) return { field: 'category', message: M.categoryNotForResources };
+  if (forumOnly && query.type !== undefined) return { field: 'type', message: M.onlyForResources };
+  if (forumOnly && query.initiative !== undefined) return { field: 'initiative', message: M.onlyForResources };
+  if (query.category !== undefined && (query.type !== undefined || query.initiative !== undefined)) return { field: 'category', message: M.categoryOrResourceFilters };
+  return undefined;
+}
+
 export interface ShownHit {
   kindLabel: string;
   href: string;
@@ -125,6 +138,9 @@ export async function searchSite(deps: Pick<Deps, 'db' | 'settings'>, viewer: Vi
   if (q === '') return { kind: 'explained', message: M.emptyQuery, q };
   const analysed = await analyseQuery(deps.db, q);
   if (analysed !== 'searchable') return { kind: 'explained', message: analysed === 'only-exclusions' ? M.onlyExclusions : /[\p{L}\p{N}]/u.test(q) ? M.onlyCommonWords : M.noWords, q };
+
+  const conflict = conflictingFilter(query);
+  if (conflict) return { kind: 'refused', ...conflict };
 
   const named = await findFilterTargets(deps.db, viewer, { category: query.category, initiative: query.initiative, agencyId: query.agency, author: query.author });
   if (query.category !== undefined && !named.category) return { kind: 'refused', field: 'category', message: M.badCategory };

@@ -349,6 +349,10 @@ describe('GET /search: filters', () => {
       ['&from=2026-03-02&to=2026-03-01', M.datesReversed],
       ['&kind=posts&kind=threads', M.oneValueEach],
       ['&sort=best', M.badSort],
+      [`&kind=resources&category=${general.slug}`, M.categoryNotForResources],
+      ['&kind=threads&type=guide', M.onlyForResources],
+      ['&kind=posts&initiative=service-delivery', M.onlyForResources],
+      [`&category=${general.slug}&type=guide`, M.categoryOrResourceFilters],
     ] as const) {
       const response = await reader.get(`/search?${q('procurement', query)}`);
       expect(response.statusCode, query).toBe(400);
