@@ -85,10 +85,11 @@ export interface ShownHit {
   authorName: string;
   placeName: string;
   hidden: boolean;
+  held: boolean;
 }
 
 function showHit(hit: SearchHit): ShownHit {
-  const shown = { kindLabel: KIND_LABELS[hit.kind], title_html: highlightedHtml(hit.title_marked), snippet_html: highlightedHtml(hit.snippet_marked), createdAt: hit.createdAt, authorName: hit.authorName, hidden: hit.hidden };
+  const shown = { kindLabel: KIND_LABELS[hit.kind], title_html: highlightedHtml(hit.title_marked), snippet_html: highlightedHtml(hit.snippet_marked), createdAt: hit.createdAt, authorName: hit.authorName, hidden: hit.hidden, held: hit.held };
   switch (hit.kind) {
     case 'thread':
       return { ...shown, href: threadPath({ id: hit.id, slug: hit.slug! }), placeName: hit.placeName };

@@ -249,7 +249,7 @@ describe('GET /search: what the searcher may see', () => {
     expect(page).toContain('1 result');
   });
 
-  it('shows a moderator hidden posts and threads, the moderators-only category and hidden resources, but not deleted posts or removed resources', async () => {
+  it('shows a moderator hidden and held posts and hidden threads (marked), the moderators-only category and hidden resources, but not deleted posts or removed resources', async () => {
     const page = await search(q('zeppelin'), moderator);
     const titles = resultTitles(page);
     expect(titles).toContain('Zeppelin matters for moderators');
@@ -258,6 +258,8 @@ describe('GET /search: what the searcher may see', () => {
     expect(resultLinks(page)).toContain(`/p/${ids.hiddenReply}`);
     expect(titles).not.toContain('Zeppelin resource that was removed');
     expect(page).toContain('Hidden from members');
+    // The held reply is found, and marked as what it is.
+    expect(page).toContain('Waiting for approval');
     expect(page).not.toContain('A deleted zeppelin');
   });
 

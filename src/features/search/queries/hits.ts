@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../../db/types.js';
 import { isStaff, type Viewer } from '../../discussions/access.js';
-import { countedPost } from '../../discussions/queries/counts.js';
+import { countedPost, firstPostHeld } from '../../discussions/queries/counts.js';
 import { shownName } from '../../members/names.js';
 import { queryLexemes, snippetText, wordsPattern } from '../snippets.js';
 import type { HitKind, SearchHitRef } from './candidates.js';
@@ -29,6 +29,8 @@ export interface SearchHit {
   threadId: number | null;
   position: number | null;
   hidden: boolean;
+  /** Waiting for a moderator (a held post, or a thread whose first post is held): staff only find it. */
+  held: boolean;
 }
 
 interface HitRow {
@@ -46,6 +48,7 @@ interface HitRow {
   thread_id: string | null;
   position: number | null;
   hidden: boolean;
+  held: boolean;
   query_tree: string;
 }
 
@@ -75,21 +78,22 @@ export async function listSearchHits(db: Db, viewer: Viewer, text: string, refs:
     select 'thread' as kind, t.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}) as title_marked,
       '' as plain_source, coalesce(fp.body_source, '') as markdown_source,
       t.created_at, ${shownName('a')} as author_name, c.name as place_name, c.slug as category_slug, t.slug, null::bigint as thread_id, null::int as position,
-      t.hidden_at is not null as hidden
+      t.hidden_at is not null as hidden, ${firstPostHeld('t')} as held
     from threads t join categories c on c.id = t.category_id join members a on a.id = t.author_id
       left join posts fp on fp.thread_id = t.id and fp.position = 1 and ${firstPostShown}
     where t.id = any(${ids('thread')}::bigint[])
     union all
     select 'post', p.id, ts_headline('english', ${plain(sql`t.title`)}, ${q}, ${TITLE_OPTIONS}),
       '', p.body_source,
-      p.created_at, ${shownName('a')}, c.name, c.slug, t.slug, p.thread_id, p.position, p.hidden_at is not null or t.hidden_at is not null
+      p.created_at, ${shownName('a')}, c.name, c.slug, t.slug, p.thread_id, p.position, p.hidden_at is not null or t.hidden_at is not null,
+      p.held_at is not null or ${firstPostHeld('t')}
     from posts p join threads t on t.id = p.thread_id join categories c on c.id = t.category_id join members a on a.id = p.author_id
     where p.id = any(${ids('post')}::bigint[])
     union all
     select 'resource', r.id, ts_headline('english', ${plain(sql`r.title`)}, ${q}, ${TITLE_OPTIONS}),
       -- The summary is plain text; the description and case-study sections are Markdown, each a block of its own.
       r.summary, concat_ws(E'\n\n', r.body_source, r.context_source, r.approach_source, r.outcome_source, r.lessons_source),
-      r.created_at, ${shownName('a')}, r.kind, null, null, null, null, r.hidden_at is not null
+      r.created_at, ${shownName('a')}, r.kind, null, null, null, null, r.hidden_at is not null, false
     from resources r join members a on a.id = r.sharer_id
     where r.id = any(${ids('resource')}::bigint[])
     ) hits
@@ -111,6 +115,7 @@ export async function listSearchHits(db: Db, viewer: Viewer, text: string, refs:
     threadId: row.thread_id === null ? null : Number(row.thread_id),
     position: row.position,
     hidden: row.hidden,
+    held: row.held,
   }));
 }
 
