@@ -108,8 +108,8 @@ describe('GET /resources/:id', () => {
     const page = await resourcePageOf(moderator.browser, removed.id);
     expect(page).toContain('<strong>Removed.</strong> This resource was removed from the library');
     expect(page).not.toContain('Feature in the library');
-    // The thread no longer links to a resource members cannot open.
-    expect(await threadPageOf(reader.browser, removed.threadId)).not.toContain('This thread discusses the resource');
+    // The thread's banner no longer links to a resource members cannot open.
+    expect(await threadPageOf(reader.browser, removed.threadId)).not.toContain('<p class="lead">This thread discusses the resource');
   });
 });
 
