@@ -12,7 +12,8 @@ import { PROJECT_ROOT } from '../../src/lib/paths.js';
 /**
  * One migrated template per run: a PostgreSQL database when DATABASE_URL is set (each test
  * file copies it with CREATE DATABASE … TEMPLATE), otherwise a dump of an embedded one (each
- * test file starts its own PGlite from it). Also builds dist/, which the process tests run.
+ * test file starts its own PGlite from it). Also builds dist/, which the process tests run,
+ * unless TEST_PREBUILT=1 says the caller has just built it.
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,7 +24,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  // CI builds once and runs suites side by side: two builds writing dist/ at once would race.
+  if (process.env.TEST_PREBUILT !== '1') {
+    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  }
 
   // The embedded template is made in every mode: some tests are about the embedded database.
   const dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-template-'));
