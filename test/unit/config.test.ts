@@ -32,6 +32,13 @@ describe('loadConfig', () => {
     expect(config.mail.maxAttempts).toBe(32);
   });
 
+  it('refuses a session secret shorter than 32 characters, wherever it is in the list', () => {
+    const tooShort = [expect.stringMatching(/^SESSION_SECRET\b.*at least 32 characters/)];
+    expect(problems({ ...PRODUCTION, SESSION_SECRET: 'x'.repeat(31) })).toEqual(tooShort);
+    expect(problems({ ...PRODUCTION, SESSION_SECRET: `${'x'.repeat(32)},${'y'.repeat(31)}` })).toEqual(tooShort);
+    expect(problems({ ...PRODUCTION, SESSION_SECRET: `${'x'.repeat(32)},${'y'.repeat(32)}` })).toEqual([]);
+  });
+
   it('reports each bad value on its own line naming the variable', () => {
     const found = problems({ NODE_ENV: 'staging', PORT: 'eighty', PUBLIC_URL: 'https://x.gov.au/path', TRUST_PROXY: 'true', MIGRATE_ON_START: 'maybe', DATABASE_URL: 'mysql://x', SMTP_URL: 'http://x', SESSION_SECRET: 'short', RATE_LIMIT_TRUSTED: '10.0.0.0/99,nonsense', MAIL_FROM: 'a\r\nBcc: x@y' });
     const variables = found.map((line) => line.split(':')[0]);

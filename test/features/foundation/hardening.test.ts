@@ -168,6 +168,15 @@ describe('request lines and URLs the router cannot use', () => {
     expect(errorLines(t.logs.slice(logsBefore))).toEqual([]);
   });
 
+  // Two framings of one body are how requests are smuggled past a proxy (ASVS 4.2.1).
+  it('refuses a body framed by both Content-Length and Transfer-Encoding with 400, writing nothing', async () => {
+    const before = await contactRows(t.db);
+    const framing = `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\nTransfer-Encoding: chunked`;
+    const response = await rawHttp(port, `POST /contact HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${framing}\r\nConnection: close\r\n\r\n0\r\n\r\n`);
+    expect(response.status).toBe(400);
+    expect(await contactRows(t.db)).toEqual(before);
+  });
+
   it('answers /verify/SECRET% (undecodable) with our 400 page and headers, without echoing the token', async () => {
     const logsBefore = t.logs.length;
     const response = await rawHttp(port, `GET /verify/SECRET% HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
