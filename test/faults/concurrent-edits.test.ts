@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCUSSION_MESSAGES } from '../../src/features/discussions/messages.js';
 import { buildTestApp, encodeForm, hiddenFields, type Browser, type TestApp } from '../support/app.js';
 import { memberWithBrowser, postIdFrom, postReply, startThread } from '../support/discussions.js';
+import { createTestDatabase } from '../support/database.js';
 import type { TestMember } from '../support/members.js';
 import { pageText } from '../support/post-uploads.js';
 import { httpPost, listening, type HttpAnswer } from './support/http.js';
@@ -21,15 +22,7 @@ let port: number;
 let moderators: { member: TestMember; browser: Browser }[];
 let postId: number;
 
-beforeAll(async () => {
-  t = await buildTestApp({ env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
-  port = await listening(t.app);
-  const author = await memberWithBrowser(t.app, t.db);
-  const threadId = await startThread(author.browser, 'questions', { title: 'Contact details for the records team' });
-  postId = postIdFrom((await postReply(author.browser, threadId, { body: 'Call me on my mobile any time.' })).headers.location);
-  moderators = [await memberWithBrowser(t.app, t.db, { role: 'moderator' }), await memberWithBrowser(t.app, t.db, { role: 'moderator' })];
-});
-afterAll(async () => t?.close());
+
 
 const editPath = () => `/mod/posts/${postId}/edit`;
 
@@ -45,7 +38,20 @@ function editPage(html: string) {
 const postNow = () => t.db.selectFrom('posts').select(['version', 'body_source']).where('id', '=', postId).executeTakeFirstOrThrow();
 const count = async (table: 'post_revisions' | 'audit_events' | 'notifications') => Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
-describe('two moderators saving one post at once', () => {
+describe.each(['server', 'embedded'] as const)('two moderators saving one post at once, on the %s database', (mode) => {
+  beforeAll(async () => {
+    t = await buildTestApp({ database: await createTestDatabase(mode), env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
+    port = await listening(t.app);
+    const author = await memberWithBrowser(t.app, t.db);
+    const threadId = await startThread(author.browser, 'questions', { title: 'Contact details for the records team' });
+    postId = postIdFrom((await postReply(author.browser, threadId, { body: 'Call me on my mobile any time.' })).headers.location);
+    moderators = [await memberWithBrowser(t.app, t.db, { role: 'moderator' }), await memberWithBrowser(t.app, t.db, { role: 'moderator' })];
+  });
+  afterAll(async () => {
+    await t?.close();
+    await t?.database.close();
+  });
+
   it(`${ROUNDS} rounds: each time one saves (303), the other gets 409 with the winner's text shown and their own kept, and saves it on the second try`, async () => {
     const start = { ...(await postNow()), revisions: await count('post_revisions'), audits: await count('audit_events') };
     const outcomes = { firstWon: 0, secondWon: 0 };
@@ -77,6 +83,6 @@ describe('two moderators saving one post at once', () => {
     expect(await postNow()).toMatchObject({ version: start.version + 2 * ROUNDS });
     expect(await count('post_revisions')).toBe(start.revisions + 2 * ROUNDS);
     expect(await count('audit_events')).toBe(start.audits + 2 * ROUNDS);
-    console.info(`concurrent-edits: ${ROUNDS} races, ${ROUNDS} saved and ${ROUNDS} answered 409; first moderator won ${outcomes.firstWon}, second ${outcomes.secondWon}`);
+    console.info(`concurrent-edits (${mode}): ${ROUNDS} races, ${ROUNDS} saved and ${ROUNDS} answered 409; first moderator won ${outcomes.firstWon}, second ${outcomes.secondWon}`);
   });
 });

@@ -4,6 +4,7 @@ import { memberWithBrowser, postIdFrom, replyFormOf, startThread } from '../supp
 import { pdfBytes, pngBytes } from '../support/file-fixtures.js';
 import type { TestMember } from '../support/members.js';
 import { fileIn, noTemporaryFiles, postForm } from '../support/post-uploads.js';
+import { createTestDatabase } from '../support/database.js';
 import { buildUploadTestApp, type UploadTestApp } from '../support/uploads.js';
 import { httpPost, listening, type HttpAnswer } from './support/http.js';
 import { changedCounts, countEveryTable } from './support/rows.js';
@@ -22,13 +23,7 @@ let port: number;
 let author: { member: TestMember; browser: Browser };
 let poster: { member: TestMember; browser: Browser };
 
-beforeAll(async () => {
-  t = await buildUploadTestApp({ env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
-  port = await listening(t.app);
-  author = await memberWithBrowser(t.app, t.db);
-  poster = await memberWithBrowser(t.app, t.db);
-});
-afterAll(async () => t?.close());
+
 
 const files = () => [fileIn(1, 'chart.png', pngBytes({ width: 12, height: 9 })), fileIn(2, 'minutes.pdf', pdfBytes('Minutes of the records meeting. '.repeat(30)))];
 
@@ -48,7 +43,15 @@ function expectOneRedirect(answers: HttpAnswer[], where = (location: string) => 
   return [...locations][0]!;
 }
 
-describe(`${PARALLEL} parallel submissions of one form with two files`, () => {
+describe.each(['server', 'embedded'] as const)(`${PARALLEL} parallel submissions of one form with two files, on the %s database`, (mode) => {
+  beforeAll(async () => {
+    t = await buildUploadTestApp({ database: await createTestDatabase(mode), env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
+    port = await listening(t.app);
+    author = await memberWithBrowser(t.app, t.db);
+    poster = await memberWithBrowser(t.app, t.db);
+  });
+  afterAll(async () => t?.close());
+
   it('a reply: one post, two files, two stored contents, one notification; every answer the same 303', async () => {
     const threadId = await startThread(author.browser, 'questions', { title: 'Meeting minutes, sent in a hurry' });
     const hidden = await replyFormOf(poster.browser, threadId);
@@ -70,7 +73,7 @@ describe(`${PARALLEL} parallel submissions of one form with two files`, () => {
     const thread = await t.db.selectFrom('threads').select(['post_count', 'reply_count']).where('id', '=', threadId).executeTakeFirstOrThrow();
     expect(thread).toEqual({ post_count: 2, reply_count: 1 });
     await noTemporaryFiles(t);
-    console.info(`double-submission: ${PARALLEL} reply submissions over HTTP answered in ${ms} ms, one post`);
+    console.info(`double-submission (${mode}): ${PARALLEL} reply submissions over HTTP answered in ${ms} ms, one post`);
   });
 
   it('a new thread: one thread, one post, two files; every answer the same 303', async () => {
@@ -89,6 +92,6 @@ describe(`${PARALLEL} parallel submissions of one form with two files`, () => {
     // The same bytes as the reply's: stored once, named by both posts' files.
     expect(after.file_blobs).toBe(before.file_blobs);
     await noTemporaryFiles(t);
-    console.info(`double-submission: ${PARALLEL} new-thread submissions over HTTP answered in ${ms} ms, one thread`);
+    console.info(`double-submission (${mode}): ${PARALLEL} new-thread submissions over HTTP answered in ${ms} ms, one thread`);
   });
 });

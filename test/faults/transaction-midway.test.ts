@@ -7,6 +7,7 @@ import { pdfBytes, pngBytes } from '../support/file-fixtures.js';
 import type { TestMember } from '../support/members.js';
 import { fileIn, noTemporaryFiles, pageText, postForm } from '../support/post-uploads.js';
 import { filePart, guideFields, postResourceForm, resourceIdFrom } from '../support/resources.js';
+import { createTestDatabase } from '../support/database.js';
 import { buildUploadTestApp, fileRows, postMultipart, type UploadTestApp } from '../support/uploads.js';
 import { changedCounts, countEveryTable } from './support/rows.js';
 
@@ -37,18 +38,7 @@ async function failNotifications(on: boolean): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  t = await buildUploadTestApp({ env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
-  author = await memberWithBrowser(t.app, t.db);
-  poster = await memberWithBrowser(t.app, t.db);
-  watcher = await memberWithBrowser(t.app, t.db);
-  mentioned = (await memberWithBrowser(t.app, t.db)).member;
-  threadId = await startThread(author.browser, 'questions', { title: 'What broke in the outage' });
-  await t.db.insertInto('thread_watches').values({ member_id: watcher.member.id, thread_id: threadId, level: 'watching' }).execute();
-  const watched = await t.db.selectFrom('categories').select('id').where('slug', 'in', ['questions', 'resource-library']).execute();
-  await t.db.insertInto('category_watches').values(watched.map((category) => ({ member_id: watcher.member.id, category_id: category.id }))).execute();
-});
-afterAll(async () => t?.close());
+
 
 /** The reply form's post, its page opened first (which moves the poster's read position); returns the sender. */
 async function replySender(fields: Record<string, string>) {
@@ -95,7 +85,20 @@ async function shareSender(fields: Record<string, string | string[]>) {
   return () => postResourceForm(t.app, poster.browser, '/resources/new', { ...hidden, ...fields }, [filePart('report.pdf', REPORT)]);
 }
 
-describe('a post whose notification insert fails', () => {
+describe.each(['server', 'embedded'] as const)('a post whose notification insert fails, on the %s database', (mode) => {
+  beforeAll(async () => {
+    t = await buildUploadTestApp({ database: await createTestDatabase(mode), env: { RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '1000' } });
+    author = await memberWithBrowser(t.app, t.db);
+    poster = await memberWithBrowser(t.app, t.db);
+    watcher = await memberWithBrowser(t.app, t.db);
+    mentioned = (await memberWithBrowser(t.app, t.db)).member;
+    threadId = await startThread(author.browser, 'questions', { title: 'What broke in the outage' });
+    await t.db.insertInto('thread_watches').values({ member_id: watcher.member.id, thread_id: threadId, level: 'watching' }).execute();
+    const watched = await t.db.selectFrom('categories').select('id').where('slug', 'in', ['questions', 'resource-library']).execute();
+    await t.db.insertInto('category_watches').values(watched.map((category) => ({ member_id: watcher.member.id, category_id: category.id }))).execute();
+  });
+  afterAll(async () => t?.close());
+
   it('a reply with two files, to a watched thread, mentioning a member: a 500 page, and no post, file, stored content, notification or email', async () => {
     const fields = { body: `Both attached, @${mentioned.handle}.`, alt_1: 'Outage timeline' };
     const send = await replySender(fields);
