@@ -65,6 +65,7 @@ async function failsLeavingNothing(send: () => ReturnType<typeof postMultipart>)
     await failNotifications(false);
   }
   expect(changedCounts(before, await countEveryTable(t.db))).toEqual({});
+  console.info(`transaction-midway: 500 page, ${Object.keys(before).length} tables' row counts unchanged`);
   expect(t.logs.some((line) => line.msg === 'request failed' && JSON.stringify(line.err).includes(FAILURE))).toBe(true);
   await noTemporaryFiles(t);
   return before;
