@@ -2,19 +2,20 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_PAGES } from '../../src/lib/messages.js';
 import type { Browser } from '../support/app.js';
+import { createTestDatabase } from '../support/database.js';
 import { memberWithBrowser, postIdFrom, replyFormOf, startThread } from '../support/discussions.js';
 import { pdfBytes, pngBytes } from '../support/file-fixtures.js';
 import type { TestMember } from '../support/members.js';
 import { fileIn, noTemporaryFiles, pageText, postForm } from '../support/post-uploads.js';
 import { filePart, guideFields, postResourceForm, resourceIdFrom } from '../support/resources.js';
-import { createTestDatabase } from '../support/database.js';
 import { buildUploadTestApp, fileRows, postMultipart, type UploadTestApp } from '../support/uploads.js';
 import { changedCounts, countEveryTable } from './support/rows.js';
 
 /*
  * A post whose last step fails: a trigger, installed in this file's database only, makes every
- * notification insert raise, which is the last thing replyToThread and startThread write. The
- * post, its files' rows and stored contents, its counts and its notifications must all go.
+ * notification insert raise, which is the last thing replyToThread, startThread and
+ * shareResource write. The post (or resource), its files' rows and stored contents, its counts
+ * and its notifications must all go.
  */
 
 let t: UploadTestApp;
@@ -37,8 +38,6 @@ async function failNotifications(on: boolean): Promise<void> {
     await sql`drop trigger if exists refuse_notification on notifications`.execute(t.db);
   }
 }
-
-
 
 /** The reply form's post, its page opened first (which moves the poster's read position); returns the sender. */
 async function replySender(fields: Record<string, string>) {
