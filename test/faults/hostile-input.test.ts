@@ -22,8 +22,10 @@ import { caseArbitrary, formFields, requestBody, requestUrl, type HostileCase, t
  *     a refusal is meant to write (REFUSAL_WRITES).
  *
  * CI runs HOSTILE_INPUT_RUNS cases (10,000 by default). On a failure fast-check prints the seed
- * and the path of the shrunk case; replay it with
- *   HOSTILE_INPUT_SEED=<seed> HOSTILE_INPUT_PATH=<path> npx vitest run --project faults test/faults/hostile-input.test.ts
+ * and the case's path (unshrunk: each case builds on the rows earlier ones wrote). Replay the
+ * whole sequence up to the failure, which reproduces one that depends on those rows, with
+ *   HOSTILE_INPUT_SEED=<seed> npx vitest run --project faults test/faults/hostile-input.test.ts
+ * and add HOSTILE_INPUT_PATH=<path> to send that case alone. RELIABILITY.md has the figures.
  */
 const RUNS = Number(process.env.HOSTILE_INPUT_RUNS ?? 10_000);
 /** Cases for the rate-limit property, against an app whose limits are low enough to trip. */
@@ -226,6 +228,23 @@ function distribution(): string {
 const casesFor = (roles: readonly Role[]) => fc.constantFrom(...roles).chain((role) => fc.tuple(fc.constant(role), caseArbitrary(reachableBy(role), routes, known)));
 
 describe('every route against hostile input', () => {
+  it('has a fingerprint that notices an insert, an update and a delete, and not a write rolled back', async () => {
+    const changedBy = async (write: () => Promise<unknown>) => {
+      const before = await fingerprint.take();
+      await write().catch(() => undefined);
+      return changedTables(before, await fingerprint.take());
+    };
+    let agencyId = 0;
+    expect(await changedBy(async () => (agencyId = (await createAgency(t.db)).id))).toEqual(['agencies']);
+    expect(await changedBy(() => t.db.updateTable('agencies').set({ name: 'Renamed' }).where('id', '=', agencyId).execute())).toEqual(['agencies']);
+    expect(await changedBy(() => t.db.deleteFrom('agencies').where('id', '=', agencyId).execute())).toEqual(['agencies']);
+    const rolledBack = () => t.db.transaction().execute(async (trx) => {
+      await trx.updateTable('members').set({ display_name: 'Rolled back' }).execute();
+      throw new Error('roll back');
+    });
+    expect(await changedBy(rolledBack)).toEqual([]);
+  });
+
   it(`answers ${RUNS} random requests with an expected status, and a refused one changes no row`, async () => {
     const sweep = new Sweep(t.app);
     await sweep.start();
