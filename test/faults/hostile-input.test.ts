@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import Handlebars from 'handlebars';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGE_MESSAGES } from '../../src/lib/messages.js';
+import type { RegisteredRoute, RouteAccess } from '../../src/plugins/access.js';
+import { Browser, buildTestApp, TEST_HOST, type TestApp } from '../support/app.js';
+import { addReplies, createCategory, createThreads } from '../support/forum-rows.js';
+import { createAgency, createMember, signIn, type TestMember } from '../support/members.js';
+import { createResource } from '../support/resources.js';
+import { changedTables, DatabaseFingerprint } from './support/fingerprint.js';
+import { caseArbitrary, formFields, requestBody, requestUrl, type HostileCase, type KnownValues } from './support/hostile-requests.js';
+
+/**
+ * Every registered route (GET and POST), walked with random forms, query strings and path
+ * parameters, as a visitor, a member, a moderator and an administrator, each with a valid form
+ * token most of the time so that the requests get past the CSRF check to the handlers' own
+ * validation. Two things must hold for every request:
+ *   - the answer is one the site means to give (ALLOWED_STATUSES): never a 500, never a stray 302;
+ *   - a refused request (anything but 200 or 303) changed no row (fingerprint.ts), but for what
+ *     a refusal is meant to write (REFUSAL_WRITES).
+ *
+ * CI runs HOSTILE_INPUT_RUNS cases (10,000 by default). On a failure fast-check prints the seed
+ * and the case's path (unshrunk: each case builds on the rows earlier ones wrote). Replay the
+ * whole sequence up to the failure, which reproduces one that depends on those rows, with
+ *   HOSTILE_INPUT_SEED=<seed> npx vitest run --project faults test/faults/hostile-input.test.ts
+ * and add HOSTILE_INPUT_PATH=<path> to send that case alone. RELIABILITY.md has the figures.
+ */
+const RUNS = Number(process.env.HOSTILE_INPUT_RUNS ?? 10_000);
+/** Cases for the rate-limit property, against an app whose limits are low enough to trip. */
+const LIMITED_RUNS = 400;
+const SEED = process.env.HOSTILE_INPUT_SEED === undefined ? undefined : Number(process.env.HOSTILE_INPUT_SEED);
+const REPLAY_PATH = process.env.HOSTILE_INPUT_PATH;
+
+const ALLOWED_STATUSES = [200, 303, 400, 403, 404, 409, 413, 422, 429];
+
+/**
+ * What a refused request may still write, table by table, each for its reason: 'update' lets rows
+ * change but keeps their number, 'upsert' lets rows be added or changed but none removed. Any
+ * other change fails the sweep.
+ */
+const REFUSAL_WRITES: Record<string, { may: 'update' | 'upsert'; why: string }> = {
+  sessions: { may: 'update', why: "the browser's own session row is rewritten when a refusal sets a flash message or spends a one-time challenge (a passkey ceremony's); no session may start or end" },
+  thread_reads: { may: 'upsert', why: 'a refused reply re-renders the thread page with the form, which shows the posts and so records how far the member has read, as the GET does' },
+};
+
+/** The tables a refused request changed beyond what REFUSAL_WRITES allows them. */
+function unexpectedChanges(before: Map<string, string>, after: Map<string, string>): string[] {
+  const rows = (print: string | undefined) => Number(print?.split(':')[0]);
+  return changedTables(before, after).filter((table) => {
+    const allowed = REFUSAL_WRITES[table]?.may;
+    if (allowed === 'update') return rows(before.get(table)) !== rows(after.get(table));
+    if (allowed === 'upsert') return rows(before.get(table)) > rows(after.get(table));
+    return true;
+  });
+}
+
+type Role = 'visitor' | 'member' | 'moderator' | 'administrator';
+const ROLES: readonly Role[] = ['visitor', 'member', 'moderator', 'administrator'];
+const SIGN_IN_FIRST = Handlebars.escapeExpression(PAGE_MESSAGES.signInFirst);
+const REACHES: Record<Role, readonly RouteAccess[]> = {
+  visitor: ['public'],
+  member: ['public', 'member'],
+  moderator: ['public', 'member', 'moderator'],
+  administrator: ['public', 'member', 'moderator', 'administrator'],
+};
+const reachableBy = (role: Role) => routes.filter((route) => REACHES[role].includes(route.access));
+
+/**
+ * Refusals made before a handler runs, told apart by their page's message: the tally shows what
+ * share of requests got past them to the handlers' own validation.
+ */
+const EARLY_REFUSALS = (['formExpired', 'signInFirst', 'moderatorsOnly', 'administratorsOnly', 'coordinatorsOnly', 'unexpectedField', 'invalidEncoding', 'tooManyFields'] as const).map((key) => [key, Handlebars.escapeExpression(PAGE_MESSAGES[key])] as const);
+
+interface Actor {
+  browser: Browser;
+  csrf: string;
+  account?: TestMember;
+}
+
+let t: TestApp;
+let routes: RegisteredRoute[];
+let known: KnownValues;
+let fingerprint: DatabaseFingerprint;
+const accounts = new Map<Role, TestMember>();
+const actors = new Map<Role, Actor>();
+const statuses = new Map<Role, Map<number, number>>(ROLES.map((role) => [role, new Map()]));
+
+/** Signs the role in afresh (or opens a visitor's first form) and keeps its form token. */
+async function establish(role: Role): Promise<Actor> {
+  const browser = new Browser(t.app);
+  const account = accounts.get(role);
+  if (account) expect((await signIn(browser, account.email, account.password)).statusCode).toBe(303);
+  const { _csrf } = await browser.openForm(account ? '/settings' : '/contact');
+  const actor = { browser, csrf: _csrf!, account };
+  actors.set(role, actor);
+  return actor;
+}
+
+async function send(app: FastifyInstance, actor: Actor, hostile: HostileCase): Promise<LightMyRequestResponse> {
+  const url = requestUrl(hostile);
+  const headers = { host: TEST_HOST, cookie: actor.browser.cookieHeader };
+  if (hostile.route.method === 'GET') return app.inject({ method: 'GET', url, headers });
+  const { payload, contentType } = requestBody(hostile, formFields(hostile, actor.csrf, randomUUID()));
+  return app.inject({ method: 'POST', url, headers: { ...headers, origin: `http://${TEST_HOST}`, 'content-type': contentType }, payload });
+}
+
+/**
+ * Whether the request left the actor without the session its token belongs to (signing out or
+ * in, a step-up, a session ended): the actor signs in again before its next request.
+ */
+function lostSession(role: Role, response: LightMyRequestResponse): boolean {
+  const cookies = (response.cookies as { name: string }[]).map((cookie) => cookie.name);
+  if (role === 'visitor') return cookies.includes('commons_form');
+  return cookies.includes('commons') || response.body.includes(SIGN_IN_FIRST);
+}
+
+/**
+ * Sends one case and checks what every case must satisfy. The database's fingerprint is kept from
+ * one request to the next and taken again only when something wrote (see fingerprint.ts).
+ */
+class Sweep {
+  private before = new Map<string, string>();
+  private nextId = '';
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  async start(): Promise<void> {
+    this.before = await fingerprint.take();
+    this.nextId = await fingerprint.nextTransactionId();
+  }
+
+  async run(role: Role, hostile: HostileCase): Promise<LightMyRequestResponse> {
+    const response = await send(this.app, actors.get(role)!, hostile);
+    const label = `${role}: ${hostile.route.method} ${hostile.route.url} as ${requestUrl(hostile)} answered ${response.statusCode}`;
+    expect(ALLOWED_STATUSES, `${label}\n${response.body.slice(0, 2000)}`).toContain(response.statusCode);
+    const nextId = await fingerprint.nextTransactionId();
+    if (nextId !== this.nextId) {
+      const after = await fingerprint.take();
+      if (response.statusCode !== 200 && response.statusCode !== 303) expect(unexpectedChanges(this.before, after), label).toEqual([]);
+      this.before = after;
+    }
+    this.nextId = nextId;
+    if (lostSession(role, response)) {
+      await establish(role);
+      await this.start();
+    }
+    return response;
+  }
+}
+
+/** Rows for the requests to name: a good share of ids, slugs and handles exist. */
+async function createWorld(): Promise<void> {
+  const agency = await createAgency(t.db);
+  const people = await Promise.all([createMember(t.db, { agency }), createMember(t.db, { agency }), createMember(t.db)]);
+  const categories = [await createCategory(t.db), await createCategory(t.db, { visibleTo: 'moderators' })];
+  for (const category of categories) {
+    const threadIds = await createThreads(t.db, category.id, people[0]!.id, 3);
+    for (const threadId of threadIds) await addReplies(t.db, threadId, people[1]!.id, 2);
+  }
+  await createResource(t.db, { sharer: people[0]! });
+  await createResource(t.db, { sharer: people[1]! });
+  accounts.set('member', await createMember(t.db));
+  accounts.set('moderator', await createMember(t.db, { role: 'moderator' }));
+  accounts.set('administrator', await createMember(t.db, { role: 'administrator' }));
+  const posts = await t.db.selectFrom('posts').select(['id', 'thread_id']).execute();
+  // No actor's own id: an administrator's random request could otherwise deactivate the member
+  // or demote the moderator, and every request of theirs after it would be a refusal.
+  const actorIds = new Set([...accounts.values()].map((account) => account.id));
+  const ids = [...people.map((person) => person.id), ...categories.map((category) => category.id), agency.id, ...posts.flatMap((post) => [post.id, post.thread_id])];
+  known = {
+    ids: [...new Set(ids)].filter((id) => !actorIds.has(id)),
+    slugs: categories.map((category) => category.slug),
+    handles: people.map((person) => person.handle),
+    emails: people.map((person) => person.email),
+  };
+  for (const role of ROLES) await establish(role);
+}
+
+/** testConfig raises the other limits already; with these, no request of the sweep is refused for its rate. */
+const HIGH_LIMITS = {
+  RATE_LIMIT_SIGNUPS_PER_EMAIL_PER_HOUR: '100000',
+  RATE_LIMIT_RESETS_PER_HOUR: '100000',
+  RATE_LIMIT_POSTS_PER_HOUR: '100000',
+  RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: '100000',
+  RATE_LIMIT_REACTIONS_PER_HOUR: '100000',
+};
+
+/** Every limit at its lowest, for the property that a 429 is clean (and the page budget trips within a run). */
+const LOW_LIMITS = Object.fromEntries(
+  ['PAGES_PER_10S', 'CONTACT_PER_HOUR', 'SIGNIN_ATTEMPTS_PER_HOUR', 'SIGNIN_FAILURES_PER_HOUR', 'SIGNUPS_PER_HOUR', 'SIGNUPS_PER_EMAIL_PER_HOUR', 'RESETS_PER_HOUR', 'HASHES_PER_MINUTE', 'POSTS_PER_HOUR', 'NEW_MEMBER_POSTS_PER_HOUR', 'REACTIONS_PER_HOUR'].map((name) => [`RATE_LIMIT_${name}`, name === 'PAGES_PER_10S' ? '10' : '1']),
+);
+
+beforeAll(async () => {
+  t = await buildTestApp({ env: HIGH_LIMITS });
+  routes = t.app.routeInventory.filter((route) => route.method === 'GET' || route.method === 'POST');
+  fingerprint = await DatabaseFingerprint.of(t.db);
+  await createWorld();
+}, 120_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+function tally(role: Role, status: number): void {
+  const counts = statuses.get(role)!;
+  counts.set(status, (counts.get(status) ?? 0) + 1);
+}
+
+/** Requests per role that reached a handler (a POST past the guard, the body parser and the form token; any GET past the guard). */
+const reachedHandler = new Map<Role, number>(ROLES.map((role) => [role, 0]));
+const earlyRefusals = new Map<string, number>();
+
+function tallyCause(role: Role, hostile: HostileCase, response: LightMyRequestResponse): void {
+  const early = response.statusCode === 413 || response.statusCode === 400 || response.statusCode === 403 ? EARLY_REFUSALS.find(([, message]) => response.body.includes(message)) : undefined;
+  if (early) earlyRefusals.set(`${response.statusCode} ${early[0]}`, (earlyRefusals.get(`${response.statusCode} ${early[0]}`) ?? 0) + 1);
+  else if (response.statusCode !== 413 || hostile.route.method === 'GET') reachedHandler.set(role, reachedHandler.get(role)! + 1);
+}
+
+function distribution(): string {
+  return ROLES.map((role) => {
+    const counts = [...statuses.get(role)!].sort(([a], [b]) => a - b);
+    const total = counts.reduce((sum, [, count]) => sum + count, 0);
+    return `${role.padEnd(13)} ${String(total).padStart(5)}: ${counts.map(([status, count]) => `${status} ${count}`).join(', ')}`;
+  }).join('\n');
+}
+
+const casesFor = (roles: readonly Role[]) => fc.constantFrom(...roles).chain((role) => fc.tuple(fc.constant(role), caseArbitrary(reachableBy(role), routes, known)));
+
+describe('every route against hostile input', () => {
+  it('has a fingerprint that notices an insert, an update and a delete, and not a write rolled back', async () => {
+    const changedBy = async (write: () => Promise<unknown>) => {
+      const before = await fingerprint.take();
+      await write().catch(() => undefined);
+      return changedTables(before, await fingerprint.take());
+    };
+    let agencyId = 0;
+    expect(await changedBy(async () => (agencyId = (await createAgency(t.db)).id))).toEqual(['agencies']);
+    expect(await changedBy(() => t.db.updateTable('agencies').set({ name: 'Renamed' }).where('id', '=', agencyId).execute())).toEqual(['agencies']);
+    expect(await changedBy(() => t.db.deleteFrom('agencies').where('id', '=', agencyId).execute())).toEqual(['agencies']);
+    const rolledBack = () => t.db.transaction().execute(async (trx) => {
+      await trx.updateTable('members').set({ display_name: 'Rolled back' }).execute();
+      throw new Error('roll back');
+    });
+    expect(await changedBy(rolledBack)).toEqual([]);
+  });
+
+  it(`answers ${RUNS} random requests with an expected status, and a refused one changes no row`, async () => {
+    const sweep = new Sweep(t.app);
+    await sweep.start();
+    const started = Date.now();
+    await fc.assert(
+      fc.asyncProperty(casesFor(ROLES), async ([role, hostile]) => {
+        const response = await sweep.run(role, hostile);
+        tally(role, response.statusCode);
+        tallyCause(role, hostile, response);
+      }),
+      { numRuns: RUNS, seed: SEED, path: REPLAY_PATH, endOnFailure: true },
+    );
+    console.log(`${RUNS} cases in ${((Date.now() - started) / 1000).toFixed(0)} s; statuses per role:\n${distribution()}`);
+    console.log(`reached a handler: ${ROLES.map((role) => `${role} ${reachedHandler.get(role)}`).join(', ')}; refused before one: ${[...earlyRefusals].map(([cause, count]) => `${cause} ${count}`).join(', ')}`);
+  }, 30 * 60_000);
+
+  it(`answers past the rate limits with a clean 429, over ${LIMITED_RUNS} random requests`, async () => {
+    // The same database and session secret, so the actors' sessions and tokens hold here too.
+    const limited = await buildTestApp({ database: t.database, env: LOW_LIMITS });
+    try {
+      const sweep = new Sweep(limited.app);
+      await sweep.start();
+      let limitedAnswers = 0;
+      await fc.assert(
+        fc.asyncProperty(casesFor(ROLES), async ([role, hostile]) => {
+          const response = await sweep.run(role, hostile);
+          if (response.statusCode !== 429) return;
+          limitedAnswers += 1;
+          expect(Number(response.headers['retry-after']), `${hostile.route.url}: Retry-After`).toBeGreaterThan(0);
+        }),
+        { numRuns: LIMITED_RUNS, seed: SEED, endOnFailure: true },
+      );
+      console.log(`${limitedAnswers} of ${LIMITED_RUNS} answered 429 under the low limits`);
+      expect(limitedAnswers).toBeGreaterThan(LIMITED_RUNS / 4);
+    } finally {
+      await limited.close();
+    }
+  }, 10 * 60_000);
+});
