@@ -105,10 +105,11 @@ export function describeFileStoreContract(name: string, makeStore: (database: Da
       expect((await read(file.key))!.equals(file.bytes)).toBe(true);
     });
 
-    it('writes contents again when their bytes are gone though their row says stored', async () => {
-      const file = localFile(700);
+    it('answers undefined for contents whose bytes are gone though their row says stored, and writes them again when put', async () => {
+      const file = localFile(CHUNK_BYTES + 700);
       await store.put(file.key, file.source);
       await subject.dropBytes(file.key);
+      expect(await store.get(file.key)).toBeUndefined();
       await store.put(file.key, file.source);
       expect(await subject.holdsBytes(file.key)).toBe(true);
       expect((await read(file.key))!.equals(file.bytes)).toBe(true);

@@ -13,6 +13,8 @@ const BLOBS_PER_DELETE = 50;
 
 export const keyBytes = (key: string) => Buffer.from(key, 'hex');
 
+export type BytesHeld = 'none' | 'some' | 'all';
+
 /** A file_blobs row: the index of what is stored, whichever store holds the bytes. */
 export interface BlobRow {
   id: number;
@@ -35,11 +37,13 @@ export abstract class IndexedFileStore implements FileStore {
 
   /** Writes the bytes of a blob not yet (wholly) in this store; false when its row vanished meanwhile. */
   protected abstract writeContents(blob: BlobRow, key: string, source: FileSource): Promise<boolean>;
-  /** Whether a stored blob's bytes are whole in this store (they may have been moved to the other). */
-  protected abstract hasContents(blob: BlobRow, key: string): Promise<boolean>;
+  /** How much of a blob's bytes this store holds: they may have moved to the other, or be on their way. */
+  protected abstract bytesHeld(blob: BlobRow, key: string): Promise<BytesHeld>;
   protected abstract readContents(blob: BlobRow, key: string): Promise<Readable | undefined>;
   /** Removes the bytes of blobs whose rows are being deleted, while those rows are locked. */
   protected abstract removeContents(keys: readonly string[]): Promise<void>;
+  /** Removes this store's bytes for a stored blob, keeping its row: they have been moved to the other store. */
+  abstract dropContents(key: string): Promise<void>;
   abstract close(): void;
 
   async put(key: string, source: FileSource): Promise<void> {
@@ -51,15 +55,25 @@ export abstract class IndexedFileStore implements FileStore {
   /** False when the blob vanished before it was whole. */
   private async write(key: string, source: FileSource): Promise<boolean> {
     const blob = await claimBlob(this.db, key, source.byteSize);
-    if (blob.stored && (await this.hasContents(blob, key))) return true;
+    if (blob.stored && (await this.bytesHeld(blob, key)) === 'all') return true;
     if (!(await this.writeContents(blob, key, source))) return false;
     const stored = await this.db.updateTable('file_blobs').set({ stored_at: sql`now()` }).where('id', '=', blob.id).executeTakeFirst();
     return stored.numUpdatedRows > 0n;
   }
 
   async get(key: string): Promise<Readable | undefined> {
-    const blob = await this.db.selectFrom('file_blobs').select(['id', 'chunk_count as chunkCount']).where('sha256', '=', keyBytes(key)).where('stored_at', 'is not', null).executeTakeFirst();
+    const blob = await this.findStored(key);
     return blob ? this.readContents(blob, key) : undefined;
+  }
+
+  /** How much of the stored contents under `key` this store holds ('none' when none are stored). */
+  async held(key: string): Promise<BytesHeld> {
+    const blob = await this.findStored(key);
+    return blob ? this.bytesHeld(blob, key) : 'none';
+  }
+
+  private async findStored(key: string): Promise<BlobRow | undefined> {
+    return this.db.selectFrom('file_blobs').select(['id', 'chunk_count as chunkCount']).where('sha256', '=', keyBytes(key)).where('stored_at', 'is not', null).executeTakeFirst();
   }
 
   claim(key: string): void {

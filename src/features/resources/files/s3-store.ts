@@ -4,8 +4,11 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import type { Kysely } from 'kysely';
 import type { ObjectStorageConfig } from '../../../config.js';
 import type { DB } from '../../../db/schema.js';
-import { IndexedFileStore, type BlobRow } from './blob-index.js';
+import { IndexedFileStore, type BlobRow, type BytesHeld } from './blob-index.js';
 import type { FileSource } from './storage.js';
+
+const CONNECT_TIMEOUT_MS = 2_000;
+const IDLE_TIMEOUT_MS = 60_000;
 
 export function createS3Client(config: ObjectStorageConfig): S3Client {
   return new S3Client({
@@ -17,6 +20,10 @@ export function createS3Client(config: ObjectStorageConfig): S3Client {
     // itself, and not every S3-compatible store takes the SDK's default trailing CRC32.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // The SDK waits forever by default: an unreachable store fails fast, as the database does
+    // (connectionTimeoutMillis), and a stalled transfer is given up after a silence long enough
+    // for a download to a slow reader, whose socket idles while the reply drains.
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
   });
 }
 
@@ -45,18 +52,18 @@ export class S3FileStore extends IndexedFileStore {
   }
 
   /** Uploads `body` as the object for `key`; refused by S3 unless its SHA-256 is the key. */
-  async putObject(key: string, body: Readable, byteSize: number): Promise<void> {
+  private async putObject(key: string, body: Readable, byteSize: number): Promise<void> {
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: byteSize, ContentType: 'application/octet-stream', ChecksumSHA256: Buffer.from(key, 'hex').toString('base64') }),
     );
   }
 
-  protected async hasContents(_blob: BlobRow, key: string): Promise<boolean> {
+  protected async bytesHeld(_blob: BlobRow, key: string): Promise<BytesHeld> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
+      return 'all';
     } catch (error) {
-      if (isMissing(error)) return false;
+      if (isMissing(error)) return 'none';
       throw error;
     }
   }
@@ -66,7 +73,7 @@ export class S3FileStore extends IndexedFileStore {
   }
 
   /** The object's bytes as they arrive, or undefined when there is no such object. */
-  async getObject(key: string): Promise<Readable | undefined> {
+  private async getObject(key: string): Promise<Readable | undefined> {
     try {
       const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       // In Node the SDK's body is the HTTP response itself, a Readable.
@@ -87,8 +94,12 @@ export class S3FileStore extends IndexedFileStore {
     this.client.destroy();
   }
 
+  async dropContents(key: string): Promise<void> {
+    await this.deleteObject(key);
+  }
+
   /** Deletes the object for `key`; deleting one that is not there is no error. */
-  async deleteObject(key: string): Promise<void> {
+  private async deleteObject(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import { CHUNK_BYTES, IndexedFileStore, type BlobRow } from './blob-index.js';
+import { CHUNK_BYTES, IndexedFileStore, keyBytes, type BlobRow, type BytesHeld } from './blob-index.js';
 
 /**
  * Where file contents live, by key (their SHA-256 in hex), behind an interface small enough for
@@ -72,12 +72,14 @@ export class PostgresFileStore extends IndexedFileStore {
     }
   }
 
-  protected async hasContents(blob: BlobRow): Promise<boolean> {
+  protected async bytesHeld(blob: BlobRow): Promise<BytesHeld> {
     const { chunks } = await this.db.selectFrom('file_blob_chunks').select((eb) => eb.fn.countAll<string>().as('chunks')).where('blob_id', '=', blob.id).executeTakeFirstOrThrow();
-    return Number(chunks) === blob.chunkCount;
+    return Number(chunks) === blob.chunkCount ? 'all' : Number(chunks) > 0 ? 'some' : 'none';
   }
 
-  protected async readContents(blob: BlobRow): Promise<Readable> {
+  protected async readContents(blob: BlobRow): Promise<Readable | undefined> {
+    // Moved to the object store, or on their way back from it (npm run files): not found, not a download cut short.
+    if ((await this.bytesHeld(blob)) !== 'all') return undefined;
     const db = this.db;
     let next = 0;
     return new Readable({
@@ -108,6 +110,10 @@ export class PostgresFileStore extends IndexedFileStore {
 
   protected async removeContents(): Promise<void> {
     // The chunks go with their blob row.
+  }
+
+  async dropContents(key: string): Promise<void> {
+    await this.db.deleteFrom('file_blob_chunks').where('blob_id', 'in', this.db.selectFrom('file_blobs').select('id').where('sha256', '=', keyBytes(key))).execute();
   }
 
   close(): void {

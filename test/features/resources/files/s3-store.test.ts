@@ -24,7 +24,7 @@ describeFileStoreContract('S3FileStore', async (database) => {
         () => true,
         () => false,
       ),
-    dropBytes: (key) => store.deleteObject(key),
+    dropBytes: (key) => store.dropContents(key),
     close: async () => {
       store.close();
       await objects.close();

@@ -49,12 +49,11 @@ const chunkCount = async (blobId: number) => Number((await database.db.selectFro
 
 describeFileStoreContract('PostgresFileStore', async (database) => {
   const chunksOf = (key: string) => database.db.selectFrom('file_blob_chunks').select('seq').where('blob_id', 'in', database.db.selectFrom('file_blobs').select('id').where('sha256', '=', keyBytes(key)));
+  const store = new PostgresFileStore(database.db);
   return {
-    store: new PostgresFileStore(database.db),
+    store,
     holdsBytes: async (key) => (await chunksOf(key).execute()).length > 0,
-    dropBytes: async (key) => {
-      await database.db.deleteFrom('file_blob_chunks').where('blob_id', 'in', database.db.selectFrom('file_blobs').select('id').where('sha256', '=', keyBytes(key))).execute();
-    },
+    dropBytes: (key) => store.dropContents(key),
     close: async () => {},
   };
 });
