@@ -1,9 +1,5 @@
 import { parseArgs } from 'node:util';
-import { pendingMigrations } from '../db/migrate.js';
-import { moveContents, type MoveProgress } from '../features/resources/files/move.js';
-import { createS3Client, S3FileStore } from '../features/resources/files/s3-store.js';
-import { PostgresFileStore } from '../features/resources/files/storage.js';
-import { runCommand } from './run.js';
+import type { MoveProgress } from '../features/resources/files/move.js';
 
 /**
  * `npm run files -- move --to s3|postgres`: moves the stored files' contents between
@@ -44,6 +40,14 @@ if (typeof commandLine === 'string') {
   console.error(`${commandLine ? `${commandLine}\n` : ''}${USAGE}`);
   process.exitCode = 2;
 } else {
+  // Loaded only for a command line that makes sense: a typo is answered without the SDK or a database.
+  const [{ runCommand }, { pendingMigrations }, { moveContents }, { createS3Client, S3FileStore }, { PostgresFileStore }] = await Promise.all([
+    import('./run.js'),
+    import('../db/migrate.js'),
+    import('../features/resources/files/move.js'),
+    import('../features/resources/files/s3-store.js'),
+    import('../features/resources/files/storage.js'),
+  ]);
   await runCommand(async (database, config) => {
     if (!config.objectStorage) {
       console.error('No object store is configured: set S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to the one to move to or from');

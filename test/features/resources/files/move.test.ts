@@ -103,7 +103,8 @@ describe('moving files between PostgreSQL and the object store', () => {
     const fromPostgres = await downloadThrough({}, [...urls, added!]);
     expect(fromPostgres.slice(0, 4).map((bytes) => sha256(bytes))).toEqual(files.map(sha256));
     expect(fromPostgres[4]!.toString()).toContain('Added while moving');
-  });
+    // Four sites built and closed, three moves: a busy machine needs more than the default.
+  }, 120_000);
 
   it('leaves contents the source holds only part of where they are, and says so', async () => {
     const [url] = await shareThrough({}, [pdfBytes('Half moved. '.repeat(50_000))]);
@@ -123,5 +124,6 @@ describe('npm run files', () => {
       expect(await run.exited, args.join(' ')).toBe(2);
       expect(run.output()).toContain('usage:');
     }
-  });
+    // Three processes started one after another.
+  }, 60_000);
 });
