@@ -150,7 +150,8 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
     if (extraSiteRoutes) await features.register(extraSiteRoutes);
   });
 
-  if (runJobs) runJobsWithApp(app, { db, mailWorker, transport, mailRetentionDays: config.mail.retentionDays, remindToReconfirm: async () => {
+  app.addHook('onClose', async () => deps.fileStore.close());
+  if (runJobs) runJobsWithApp(app, { db, fileStore: deps.fileStore, mailWorker, transport, mailRetentionDays: config.mail.retentionDays, remindToReconfirm: async () => {
         await settings.refreshIfStale();
         return sendReconfirmationReminders(deps);
       } });

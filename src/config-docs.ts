@@ -6,7 +6,7 @@ import { REQUIRED_IN_PRODUCTION, type SettingName } from './config.js';
  * to config.ts without a line here does not type-check.
  */
 
-export const SETTING_SECTIONS = ['The server', 'The database', 'Email', 'Sessions and proxies', 'Rate limits', 'Membership', 'Logs'] as const;
+export const SETTING_SECTIONS = ['The server', 'The database', 'Email', 'Sessions and proxies', 'Rate limits', 'Membership', 'File storage', 'Logs'] as const;
 
 export interface SettingDoc {
   /** Where .env.example lists it. */
@@ -140,6 +140,20 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   RATE_LIMIT_POSTS_PER_HOUR: { section: 'Rate limits', default: '60', description: 'Threads, replies and edits each member may post in an hour; past it, 429 with `Retry-After` and the form kept.' },
   UPLOAD_MAX_FILE_MB: { section: 'Rate limits', default: '25', description: 'The largest file a member may attach to a resource or a post, in MiB (1 to 1024); a larger one is refused with 413 at the first byte over.' },
+  S3_ENDPOINT: {
+    section: 'File storage',
+    defaultText: 'none (files in PostgreSQL)',
+    description: "The URL of an S3-compatible object store (for example `https://s3.ap-southeast-2.amazonaws.com` or a MinIO server's). With it, `S3_BUCKET`, `S3_ACCESS_KEY_ID` and `S3_SECRET_ACCESS_KEY`, uploaded files' contents go to that bucket instead of PostgreSQL; set all four or none. Downloads still go through Commons, which checks the member's right to each file. `npm run files -- move --to s3` moves files already stored (see [Switching file storage](#switching-file-storage)). Production warns about an `http://` endpoint.",
+  },
+  S3_BUCKET: { section: 'File storage', description: 'The bucket that holds the files, which must exist already. Commons names each object by the SHA-256 of its contents, so nothing else should write to it.' },
+  S3_ACCESS_KEY_ID: { section: 'File storage', description: 'The access key Commons signs its requests with. It needs to get, put, head and delete objects in `S3_BUCKET`, nothing more.' },
+  S3_SECRET_ACCESS_KEY: { section: 'File storage', description: "The access key's secret. Keep it out of version control, as `SESSION_SECRET`." },
+  S3_REGION: { section: 'File storage', default: 'us-east-1', description: "The region requests are signed for. Most S3-compatible stores accept any; Amazon S3 wants the bucket's own." },
+  S3_FORCE_PATH_STYLE: {
+    section: 'File storage',
+    default: 'true',
+    description: 'Whether to address the bucket in the path (`https://endpoint/bucket/key`), as MinIO and most S3-compatible stores want, rather than as a subdomain (`https://bucket.endpoint/key`), as Amazon S3 prefers.',
+  },
   RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR: { section: 'Rate limits', default: '10', description: 'The same, in a member\'s first days (`NEW_MEMBER_DAYS`; a new account is the usual source of spam).' },
   NEW_MEMBER_DAYS: { section: 'Rate limits', default: '3', description: 'How many days after joining a member counts as new, for `RATE_LIMIT_NEW_MEMBER_POSTS_PER_HOUR`.' },
   RECONFIRMATION_PERIOD_MONTHS: { section: 'Membership', default: '12', description: 'Every this many months (1 to 36) a member confirms their work address again by an emailed link; they are reminded two weeks before, and past the date they reach only the re-confirmation page until they follow the link.' },

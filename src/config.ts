@@ -185,6 +185,13 @@ export const EnvSchema = z.object({
   REPEATED_TEXT_MINUTES: positiveInt(1440).default(10),
   NOTIFICATION_EMAIL_INTERVAL_MINUTES: positiveInt(1440).default(10),
   UPLOAD_MAX_FILE_MB: positiveInt(1024).default(25),
+  S3_ENDPOINT: optionalText.pipe(urlWithProtocols(['https:', 'http:'], 'storage endpoint').optional()),
+  // S3's bucket naming rules, which the S3-compatible stores follow too.
+  S3_BUCKET: optionalText.pipe(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens').optional()),
+  S3_ACCESS_KEY_ID: optionalText.pipe(z.string().max(256, 'must be at most 256 characters').refine((v) => !/\s/.test(v), 'must have no spaces').optional()),
+  S3_SECRET_ACCESS_KEY: optionalText.pipe(z.string().max(256, 'must be at most 256 characters').refine((v) => !/\s/.test(v), 'must have no spaces').optional()),
+  S3_REGION: z.string().trim().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1 or ap-southeast-2').default('us-east-1'),
+  S3_FORCE_PATH_STYLE: booleanText.default(true),
   FLAG_HIDE_THRESHOLD: positiveInt(1000).default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }).default('json'),
@@ -251,6 +258,21 @@ export function siteSettingText(value: SiteSettingValues[SiteSettingName]): stri
 
 export type Environment = 'development' | 'test' | 'production';
 
+/** Where uploaded files' contents go when not in PostgreSQL (docs/decisions/0026-object-storage.md). */
+export interface ObjectStorageConfig {
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+// Object storage is on when all of these are set, and refused when only some are.
+const OBJECT_STORAGE_REQUIRED = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+const OBJECT_STORAGE_OPTIONAL = ['S3_REGION', 'S3_FORCE_PATH_STYLE'] as const;
+const OBJECT_STORAGE_NAMES = `${OBJECT_STORAGE_REQUIRED.slice(0, -1).join(', ')} and ${OBJECT_STORAGE_REQUIRED.at(-1)}`;
+
 export interface Config {
   env: Environment;
   host: string;
@@ -273,6 +295,8 @@ export interface Config {
   sessionSecrets: string[] | undefined;
   trustProxy: false | number | string[];
   redisUrl: string | undefined;
+  /** Files' contents in an S3-compatible store; undefined keeps them in PostgreSQL. */
+  objectStorage: ObjectStorageConfig | undefined;
   rateLimit: {
     pagesPer10s: number;
     contactPerHour: number;
@@ -367,6 +391,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (host && !isLoopbackHost(host)) problem('HOST', `${nodeEnv} mode listens on a loopback address only (127.0.0.1 or ::1); set NODE_ENV=production to serve others`);
     if (valid('PORT') === 0 && !given.PUBLIC_URL) problem('PORT', 'port 0 (any free port) needs PUBLIC_URL, since the address is not known in advance');
   }
+  const objectStorageGiven = OBJECT_STORAGE_REQUIRED.filter((name) => given[name]);
+  if (objectStorageGiven.length > 0) {
+    for (const name of OBJECT_STORAGE_REQUIRED) if (!given[name]) problem(name, `is required when ${objectStorageGiven[0]} is set (object storage needs ${OBJECT_STORAGE_NAMES} together)`);
+    if (nodeEnv === 'production' && valid('S3_ENDPOINT')?.startsWith('http:')) warnings.push('files go to the object store without TLS (S3_ENDPOINT is http://): only for a store on a private network');
+  } else {
+    for (const name of OBJECT_STORAGE_OPTIONAL) if (given[name]) problem(name, `does nothing without ${OBJECT_STORAGE_NAMES}`);
+  }
   if (!parsed.success || problems.size > 0) throw new InvalidConfig([...problems.values()]);
 
   const e = parsed.data;
@@ -396,6 +427,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecrets: e.SESSION_SECRET,
     trustProxy: e.TRUST_PROXY,
     redisUrl: e.REDIS_URL,
+    objectStorage:
+      e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+        ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY, region: e.S3_REGION, forcePathStyle: e.S3_FORCE_PATH_STYLE }
+        : undefined,
     rateLimit: {
       pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S,
       contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR,

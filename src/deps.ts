@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/schema.js';
 import { ConcurrencyLimit, HASHES_AT_ONCE, PasswordHasher } from './features/auth/password-hashing.js';
+import { createS3Client, S3FileStore } from './features/resources/files/s3-store.js';
 import { PostgresFileStore, type FileStore } from './features/resources/files/storage.js';
 import { addressList } from './lib/address-list.js';
 import { memoryCounters, redisCounters, type Counters } from './lib/counters.js';
@@ -20,7 +21,7 @@ export interface Deps {
   templates: Templates;
   mail: Mail;
   hasher: PasswordHasher;
-  /** Where uploaded files' contents live (PostgreSQL). */
+  /** Where uploaded files' contents live: PostgreSQL, or an S3-compatible store when configured. */
   fileStore: FileStore;
   /** Request counters for the per-account and per-address limits (Redis when configured). */
   counters: Counters;
@@ -55,10 +56,15 @@ export function createDeps({ db, config, templates = loadTemplates(), nudgeMail 
     templates,
     mail: createMail(templates, config, nudgeMail),
     hasher: new PasswordHasher(config.passwordHash, hashingLimit ?? new ConcurrencyLimit(HASHES_AT_ONCE, config.passwordHashQueue)),
-    fileStore: new PostgresFileStore(db),
+    fileStore: createFileStore(db, config),
     counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
     isTrustedAddress: addressList(config.rateLimit.trusted),
     now,
     settings,
   };
+}
+
+export function createFileStore(db: Kysely<DB>, config: Config): FileStore {
+  const storage = config.objectStorage;
+  return storage ? new S3FileStore(db, createS3Client(storage), storage.bucket) : new PostgresFileStore(db);
 }

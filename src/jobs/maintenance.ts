@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { removeStaleMembershipRows } from '../features/auth/housekeeping.js';
-import { removeAbandonedBlobs } from '../features/resources/files/storage.js';
+import type { FileStore } from '../features/resources/files/storage.js';
 import { pruneSentEmails } from '../mail/outbox.js';
 import { deleteExpiredSessions } from '../plugins/session.js';
 
@@ -12,10 +12,10 @@ import { deleteExpiredSessions } from '../plugins/session.js';
  * links), and stored file contents left unfinished or named by no file. Every instance may run
  * it; the deletes are idempotent.
  */
-export async function runMaintenance(db: Kysely<DB>, mailRetentionDays: number, now: Date = new Date()) {
+export async function runMaintenance(db: Kysely<DB>, fileStore: FileStore, mailRetentionDays: number, now: Date = new Date()) {
   const sessions = await deleteExpiredSessions(db, now);
   const emails = await pruneSentEmails(db, mailRetentionDays);
-  const fileBlobs = await removeAbandonedBlobs(db, now);
+  const fileBlobs = await fileStore.removeAbandoned(now);
   return { sessions, emails, fileBlobs, ...(await removeStaleMembershipRows(db, now)) };
 }
 
@@ -23,9 +23,9 @@ const HOURLY = 60 * 60 * 1000;
 // Soon after start as well as hourly, so an instance restarted often still cleans up.
 const FIRST_RUN_AFTER_MS = 60 * 1000;
 
-export function scheduleMaintenance(db: Kysely<DB>, mailRetentionDays: number, log: FastifyBaseLogger): () => void {
+export function scheduleMaintenance(db: Kysely<DB>, fileStore: FileStore, mailRetentionDays: number, log: FastifyBaseLogger): () => void {
   return scheduleHourly(
-    () => runMaintenance(db, mailRetentionDays),
+    () => runMaintenance(db, fileStore, mailRetentionDays),
     (removed) => log.info(removed, 'maintenance removed expired rows'),
     (error) => log.error({ err: error }, 'maintenance failed'),
   );

@@ -135,3 +135,47 @@ describe('the settings of what a person sees', () => {
     expect(problems({ PHASE_BANNER: 'off' })).toEqual(['PHASE_BANNER: must be true or false']);
   });
 });
+
+describe('the object storage settings', () => {
+  const S3 = { S3_ENDPOINT: 'https://s3.ap-southeast-2.amazonaws.com', S3_BUCKET: 'commons-files', S3_ACCESS_KEY_ID: 'AKIAEXAMPLE', S3_SECRET_ACCESS_KEY: 'a-secret/with+symbols' };
+
+  it('keeps files in PostgreSQL with none of them set, and in the bucket with all four', () => {
+    expect(loadConfig({}).objectStorage).toBeUndefined();
+    expect(loadConfig(S3).objectStorage).toEqual({ endpoint: S3.S3_ENDPOINT, bucket: 'commons-files', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'a-secret/with+symbols', region: 'us-east-1', forcePathStyle: true });
+    expect(loadConfig({ ...S3, S3_REGION: 'ap-southeast-2', S3_FORCE_PATH_STYLE: 'false' }).objectStorage).toMatchObject({ region: 'ap-southeast-2', forcePathStyle: false });
+  });
+
+  it.each(Object.keys(S3))('refuses the others without %s, naming what goes together', (missing) => {
+    const env: Record<string, string> = { ...S3 };
+    delete env[missing];
+    const given = Object.keys(S3).find((name) => name !== missing);
+    expect(problems(env)).toEqual([`${missing}: is required when ${given} is set (object storage needs S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together)`]);
+  });
+
+  it('says which are missing when only one is set, and that a region or addressing style alone does nothing', () => {
+    expect(problems({ S3_BUCKET: 'commons-files' }).map((line) => line.split(':')[0]).sort()).toEqual(['S3_ACCESS_KEY_ID', 'S3_ENDPOINT', 'S3_SECRET_ACCESS_KEY']);
+    expect(problems({ S3_REGION: 'ap-southeast-2', S3_FORCE_PATH_STYLE: 'true' })).toEqual([
+      'S3_REGION: does nothing without S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY',
+      'S3_FORCE_PATH_STYLE: does nothing without S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY',
+    ]);
+  });
+
+  it('reports each bad value on its own line', () => {
+    const found = problems({ S3_ENDPOINT: 'ftp://files.example', S3_BUCKET: 'Commons_Files', S3_ACCESS_KEY_ID: 'has space', S3_SECRET_ACCESS_KEY: 'x'.repeat(300), S3_REGION: 'Sydney!', S3_FORCE_PATH_STYLE: 'sometimes' });
+    expect(found).toEqual([
+      'S3_ENDPOINT: must start with https:// or http://',
+      'S3_BUCKET: must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens',
+      'S3_ACCESS_KEY_ID: must have no spaces',
+      'S3_SECRET_ACCESS_KEY: must be at most 256 characters',
+      'S3_REGION: must be a region name such as us-east-1 or ap-southeast-2',
+      'S3_FORCE_PATH_STYLE: must be true or false',
+    ]);
+    expect(problems({ ...S3, S3_ENDPOINT: 'not a url' })).toEqual(['S3_ENDPOINT: must be a storage endpoint URL']);
+  });
+
+  it('warns, without refusing, about an http:// endpoint in production', () => {
+    const config = loadConfig({ ...PRODUCTION, ...S3, S3_ENDPOINT: 'http://minio:9000' });
+    expect(config.warnings).toEqual([expect.stringContaining('S3_ENDPOINT is http://')]);
+    expect(loadConfig({ ...PRODUCTION, ...S3 }).warnings).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PostgresFileStore } from '../../../src/features/resources/files/storage.js';
 import { runMaintenance } from '../../../src/jobs/maintenance.js';
 import { Browser, buildTestApp, type TestApp } from '../../support/app.js';
 import { HOUR, MINUTE } from '../../support/clock.js';
@@ -23,7 +24,7 @@ beforeEach(async () => {
 
 const MAIL_RETENTION_DAYS = 30;
 const later = (ms: number) => new Date(Date.now() + ms);
-const maintainAt = (ms: number) => runMaintenance(t.db, MAIL_RETENTION_DAYS, later(ms));
+const maintainAt = (ms: number) => runMaintenance(t.db, new PostgresFileStore(t.db), MAIL_RETENTION_DAYS, later(ms));
 
 async function failSignIns(email: string, times: number) {
   for (let i = 0; i < times; i += 1) expect((await signIn(new Browser(t.app), email, `wrong-password-${i}-zzyzx`)).statusCode).toBe(422);

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { MailWorker, retryDelaySeconds } from '../../../src/jobs/mail-worker.js';
+import { PostgresFileStore } from '../../../src/features/resources/files/storage.js';
 import { runMaintenance } from '../../../src/jobs/maintenance.js';
 import { claimDueEmails, enqueueEmail, listFailedEmails, markEmailAttemptFailed, markEmailSent, pruneSentEmails, retryFailedEmails, type OutgoingEmail } from '../../../src/mail/outbox.js';
 import { smtpTransport, type MailTransport } from '../../../src/mail/transport.js';
@@ -277,7 +278,7 @@ describe('mail queue', () => {
     await db.updateTable('outbound_emails').set({ failed_at: days(400), created_at: days(400) }).where('id', '=', failed).execute();
     await db.updateTable('outbound_emails').set({ created_at: days(400) }).where('id', '=', pending).execute();
 
-    expect((await runMaintenance(db, retention)).emails).toBe(1);
+    expect((await runMaintenance(db, new PostgresFileStore(db), retention)).emails).toBe(1);
     const kept = await db.selectFrom('outbound_emails').select('id').orderBy('id').execute();
     expect(kept.map((row) => row.id)).toEqual([recent, failed, pending]);
     expect(await pruneSentEmails(db, retention)).toBe(0);

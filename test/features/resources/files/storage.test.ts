@@ -7,11 +7,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../../src/db/database.js';
 import { removeStaleUploads } from '../../../../src/features/resources/files/multipart.js';
-import { CHUNK_BYTES, PostgresFileStore, removeAbandonedBlobs } from '../../../../src/features/resources/files/storage.js';
+import { CHUNK_BYTES, keyBytes } from '../../../../src/features/resources/files/blob-index.js';
+import { PostgresFileStore } from '../../../../src/features/resources/files/storage.js';
 import { runMaintenance } from '../../../../src/jobs/maintenance.js';
 import { createTestDatabase } from '../../../support/database.js';
-import { createMember } from '../../../support/members.js';
-import { buildUploadTestApp, createResourceRow } from '../../../support/uploads.js';
+import { describeFileStoreContract } from '../../../support/file-store-contract.js';
+import { buildUploadTestApp } from '../../../support/uploads.js';
 
 let database: Database;
 let store: PostgresFileStore;
@@ -45,11 +46,17 @@ async function read(key: string): Promise<Buffer | undefined> {
 const blobOf = (key: string) => database.db.selectFrom('file_blobs').select(['id', 'chunk_count', 'byte_size', 'stored_at', 'created_at']).where('sha256', '=', Buffer.from(key, 'hex')).executeTakeFirst();
 const chunkCount = async (blobId: number) => Number((await database.db.selectFrom('file_blob_chunks').select((eb) => eb.fn.countAll<number>().as('n')).where('blob_id', '=', blobId).executeTakeFirstOrThrow()).n);
 
-async function attachRow(key: string, byteSize: number) {
-  const sharer = await createMember(database.db);
-  const resourceId = await createResourceRow(database.db, sharer.id);
-  await database.db.insertInto('files').values({ storage_key: key, byte_size: byteSize, content_type: 'application/pdf', name: 'a.pdf', resource_id: resourceId, uploaded_by: sharer.id }).execute();
-}
+
+describeFileStoreContract('PostgresFileStore', async (database) => {
+  const chunksOf = (key: string) => database.db.selectFrom('file_blob_chunks').select('seq').where('blob_id', 'in', database.db.selectFrom('file_blobs').select('id').where('sha256', '=', keyBytes(key)));
+  const store = new PostgresFileStore(database.db);
+  return {
+    store,
+    holdsBytes: async (key) => (await chunksOf(key).execute()).length > 0,
+    dropBytes: (key) => store.dropContents(key),
+    close: async () => {},
+  };
+});
 
 describe('PostgresFileStore', () => {
   it('stores a file in 256 KB chunks and streams it back whole', async () => {
@@ -89,67 +96,16 @@ describe('PostgresFileStore', () => {
     expect(Buffer.concat(chunks).equals(file.bytes)).toBe(true);
   });
 
-  it('keeps contents stored once, touching them so housekeeping spares them', async () => {
-    const file = localFile(1000);
-    await store.put(file.key, file.source);
-    const first = (await blobOf(file.key))!;
-    await database.db.updateTable('file_blobs').set({ stored_at: sql`now() - interval '2 days'` }).where('id', '=', first.id).execute();
-    await store.put(file.key, file.source);
-    const again = (await blobOf(file.key))!;
-    expect(again.id).toBe(first.id);
-    expect(await chunkCount(first.id)).toBe(1);
-    expect(Date.now() - again.stored_at!.getTime()).toBeLessThan(60_000);
-  });
-
-  it('never serves contents half written, and finishes them when the same bytes come again', async () => {
-    const file = localFile(3 * CHUNK_BYTES);
-    const blob = await database.db.insertInto('file_blobs').values({ sha256: Buffer.from(file.key, 'hex'), byte_size: file.bytes.length, chunk_count: 3 }).returning('id').executeTakeFirstOrThrow();
-    await database.db.insertInto('file_blob_chunks').values({ blob_id: blob.id, seq: 0, data: file.bytes.subarray(0, CHUNK_BYTES) }).execute();
-    expect(await store.get(file.key)).toBeUndefined();
-    await store.put(file.key, file.source);
-    expect((await read(file.key))!.equals(file.bytes)).toBe(true);
-    expect((await blobOf(file.key))!.id).toBe(blob.id);
-  });
-
-  it('forgets contents only when no file names them and the last claim on them is released', async () => {
-    const named = localFile(500);
-    const unnamed = localFile(600);
-    for (const file of [named, unnamed]) {
-      store.claim(file.key);
-      store.claim(file.key);
-      await store.put(file.key, file.source);
-    }
-    await attachRow(named.key, 500);
-    for (const file of [named, unnamed]) await store.release(file.key);
-    expect(await blobOf(unnamed.key)).toBeDefined();
-    for (const file of [named, unnamed]) await store.release(file.key);
-    await store.release('f'.repeat(64));
-    expect(await blobOf(named.key)).toBeDefined();
-    expect(await blobOf(unnamed.key)).toBeUndefined();
-    expect(await database.db.selectFrom('file_blob_chunks').select('blob_id').where('blob_id', 'not in', database.db.selectFrom('file_blobs').select('id')).execute()).toEqual([]);
-  });
 });
 
 describe('housekeeping', () => {
-  it('removes contents left unfinished for an hour, and stored contents no file has named for a day', async () => {
-    const now = new Date();
-    const [unfinishedOld, unfinishedNew, unnamedOld, unnamedNew, namedOld] = [1, 2, 3, 4, 5].map((n) => localFile(100 + n));
-    for (const file of [unfinishedOld, unfinishedNew]) {
-      await database.db.insertInto('file_blobs').values({ sha256: Buffer.from(file!.key, 'hex'), byte_size: file!.bytes.length, chunk_count: 1 }).execute();
-    }
-    for (const file of [unnamedOld, unnamedNew, namedOld]) await store.put(file!.key, file!.source);
-    await attachRow(namedOld!.key, namedOld!.bytes.length);
-    const age = async (file: { key: string }, column: 'created_at' | 'stored_at', interval: string) =>
-      database.db.updateTable('file_blobs').set({ [column]: sql`now() - ${interval}::interval` }).where('sha256', '=', Buffer.from(file.key, 'hex')).execute();
-    await age(unfinishedOld!, 'created_at', '61 minutes');
-    await age(unnamedOld!, 'stored_at', '25 hours');
-    await age(namedOld!, 'stored_at', '400 days');
-
-    expect(await removeAbandonedBlobs(database.db, now)).toBeGreaterThanOrEqual(2);
-    expect(await blobOf(unfinishedOld!.key)).toBeUndefined();
-    expect(await blobOf(unnamedOld!.key)).toBeUndefined();
-    for (const kept of [unfinishedNew, unnamedNew, namedOld]) expect(await blobOf(kept!.key)).toBeDefined();
-    expect((await runMaintenance(database.db, 30, now)).fileBlobs).toBe(0);
+  it('runs with the hourly maintenance, leaving no chunk without its blob', async () => {
+    const unnamed = localFile(300);
+    await store.put(unnamed.key, unnamed.source);
+    await database.db.updateTable('file_blobs').set({ stored_at: sql`now() - interval '25 hours'` }).where('sha256', '=', Buffer.from(unnamed.key, 'hex')).execute();
+    expect((await runMaintenance(database.db, store, 30, new Date())).fileBlobs).toBe(1);
+    expect(await blobOf(unnamed.key)).toBeUndefined();
+    expect(await database.db.selectFrom('file_blob_chunks').select('blob_id').where('blob_id', 'not in', database.db.selectFrom('file_blobs').select('id')).execute()).toEqual([]);
   });
 
   it('keeps uploads in a directory of the app’s own, removed when it stops', async () => {

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileUrl } from '../../../../src/features/resources/files/filename.js';
+import { createS3Client, S3FileStore } from '../../../../src/features/resources/files/s3-store.js';
+import type { Browser } from '../../../support/app.js';
+import { memberWithBrowser } from '../../../support/discussions.js';
+import { pdfBytes } from '../../../support/file-fixtures.js';
+import { describeFileStoreContract } from '../../../support/file-store-contract.js';
+import type { TestMember } from '../../../support/members.js';
+import { filePart, guideFields, resourceIdFrom, shareWithFiles } from '../../../support/resources.js';
+import { startObjectStore, type TestObjectStore } from '../../../support/s3.js';
+import { buildUploadTestApp, type UploadTestApp } from '../../../support/uploads.js';
+
+describeFileStoreContract('S3FileStore', async (database) => {
+  const objects = await startObjectStore();
+  const client = createS3Client(objects.config);
+  const store = new S3FileStore(database.db, client, objects.config.bucket);
+  return {
+    store,
+    holdsBytes: async (key) =>
+      client.send(new HeadObjectCommand({ Bucket: objects.config.bucket, Key: key })).then(
+        () => true,
+        () => false,
+      ),
+    dropBytes: (key) => store.dropContents(key),
+    close: async () => {
+      store.close();
+      await objects.close();
+    },
+  };
+});
+
+describe('the site with its files in an object store', () => {
+  let objects: TestObjectStore;
+  let t: UploadTestApp;
+  let sharer: { member: TestMember; browser: Browser };
+  let reader: { member: TestMember; browser: Browser };
+
+  beforeAll(async () => {
+    objects = await startObjectStore();
+    t = await buildUploadTestApp({ env: objects.env });
+    sharer = await memberWithBrowser(t.app, t.db);
+    reader = await memberWithBrowser(t.app, t.db);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await objects?.close();
+  });
+
+  it('stores a file shared through the form in the bucket, gives members the same bytes, and refuses those who may not see it', async () => {
+    // Several 256 KB chunks' worth, so nothing of PostgreSQL's chunking is at work.
+    const pdf = pdfBytes('Payroll lessons. '.repeat(60_000));
+    const response = await shareWithFiles(t.app, sharer.browser, guideFields(sharer.member.agencyId), [filePart('Payroll lessons.pdf', pdf)]);
+    expect(response.statusCode, response.body.slice(0, 500)).toBe(303);
+    const resourceId = resourceIdFrom(response.headers.location);
+    const file = await t.db.selectFrom('files').select(['id', 'name', 'storage_key']).where('resource_id', '=', resourceId).executeTakeFirstOrThrow();
+    expect(file.storage_key).toBe(createHash('sha256').update(pdf).digest('hex'));
+    expect(await t.db.selectFrom('file_blob_chunks').select('seq').execute()).toEqual([]);
+    const client = createS3Client(objects.config);
+    const head = await client.send(new HeadObjectCommand({ Bucket: objects.config.bucket, Key: file.storage_key }));
+    client.destroy();
+    expect(head.ContentLength).toBe(pdf.length);
+
+    const download = await reader.browser.get(fileUrl(file));
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-disposition']).toBe('attachment; filename="Payroll lessons.pdf"');
+    expect(download.rawPayload.equals(pdf)).toBe(true);
+
+    const signedOut = await t.app.inject({ method: 'GET', url: fileUrl(file) });
+    expect(signedOut.statusCode).toBe(303);
+    expect(signedOut.headers.location).toBe(`/login?next=${encodeURIComponent(fileUrl(file))}`);
+    await t.db.updateTable('resources').set({ removed_at: sql`now()`, removed_by: sharer.member.id }).where('id', '=', resourceId).execute();
+    expect((await reader.browser.get(fileUrl(file))).statusCode).toBe(404);
+  });
+});
