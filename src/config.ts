@@ -156,6 +156,7 @@ export const EnvSchema = z.object({
   SESSION_SECRET: optionalText.pipe(sessionSecrets.optional()),
   TRUST_PROXY: trustProxy.default(false),
   REDIS_URL: optionalText.pipe(urlWithProtocols(['redis:', 'rediss:'], 'Redis').optional()),
+  REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ : -').default('commons:'),
   RATE_LIMIT_PAGES_PER_10S: positiveInt(100_000).default(50),
   OVERLOAD_EVENT_LOOP_DELAY_MS: positiveInt(600_000).default(1000),
   RATE_LIMIT_CONTACT_PER_HOUR: positiveInt(100_000).default(5),
@@ -273,6 +274,8 @@ export interface Config {
   sessionSecrets: string[] | undefined;
   trustProxy: false | number | string[];
   redisUrl: string | undefined;
+  /** What every Redis key this site writes starts with, so several sites (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   rateLimit: {
     pagesPer10s: number;
     contactPerHour: number;
@@ -396,6 +399,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecrets: e.SESSION_SECRET,
     trustProxy: e.TRUST_PROXY,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     rateLimit: {
       pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S,
       contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR,

@@ -202,7 +202,9 @@ describe('POST /admin/settings/reset', () => {
 });
 
 describe('another instance', () => {
-  it('applies a change made on another instance within five seconds', async () => {
+  // Instances on a PostgreSQL server hear each change as it commits (test/faults/two-instances);
+  // one that cannot (here: no listening connection) reads the settings again within five seconds.
+  it('applies a change made on another instance it did not hear of within five seconds', async () => {
     await resetAll();
     const clock = new TestClock();
     const other = await buildTestApp({ database: site.t.database, now: clock.now });
