@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, inject, it } from 'vitest';
 import { SITE_SETTINGS } from '../../../src/config.js';
 import { AUTH_MESSAGES } from '../../../src/features/auth/messages.js';
 import { ADMIN_MESSAGES as M } from '../../../src/features/admin/messages.js';
@@ -201,9 +202,34 @@ describe('POST /admin/settings/reset', () => {
   });
 });
 
+/** The test database's own URL on the PostgreSQL server, as an instance given DATABASE_URL has it. */
+async function databaseUrl(): Promise<string> {
+  const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(site.t.db);
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${rows[0]!.name}`;
+  return url.toString();
+}
+
 describe('another instance', () => {
-  // Instances on a PostgreSQL server hear each change as it commits (test/faults/two-instances);
-  // one that cannot (here: no listening connection) reads the settings again within five seconds.
+  // The test apps' clock stands still, so only the announcement can make the other instance read again.
+  it.runIf(inject('databaseMode') === 'server')('applies a change made on another instance as soon as it hears of it', async () => {
+    await resetAll();
+    const clock = new TestClock();
+    const other = await buildTestApp({ database: site.t.database, env: { DATABASE_URL: await databaseUrl() }, now: clock.now });
+    try {
+      const listening = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'commons listener' and query ilike 'listen%'`;
+      await expect.poll(async () => (await listening.execute(site.t.db)).rows[0]!.n).toBe(1);
+      const visitor = new Browser(other.app);
+      expect((await visitor.get('/login')).body).toContain(BANNER);
+      expect((await save({ PHASE_BANNER: 'false' })).statusCode).toBe(303);
+      await expect.poll(async () => (await visitor.get('/login')).body, { timeout: 2_000 }).not.toContain(BANNER);
+    } finally {
+      await other.close();
+      await resetAll();
+    }
+  });
+
+  // One that cannot hear (the embedded database, a lost listening connection) reads again within five seconds.
   it('applies a change made on another instance it did not hear of within five seconds', async () => {
     await resetAll();
     const clock = new TestClock();
