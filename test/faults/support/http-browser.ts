@@ -1,7 +1,7 @@
 import { encodeForm, hiddenFields } from '../../support/app.js';
 import { testSecondFactorCode } from '../../support/members.js';
 import type { MultipartBody } from '../../support/uploads.js';
-import { SERVED_BY, type LoadBalancer } from './load-balancer.js';
+import { SERVED_BY, TEST_CLIENT, type LoadBalancer } from './load-balancer.js';
 
 /** An answer as the test reads it, and the instance that gave it. */
 export interface Answer {
@@ -24,7 +24,11 @@ export interface Via {
 export class HttpBrowser {
   private readonly cookies = new Map<string, string>();
 
-  constructor(private readonly balancer: LoadBalancer) {}
+  /** `from`: the client address the load balancer passes on (the test's own, 127.0.0.1, unless given). */
+  constructor(
+    private readonly balancer: LoadBalancer,
+    private readonly from?: string,
+  ) {}
 
   async get(path: string, via: Via = {}): Promise<Answer> {
     return this.send('GET', path, via);
@@ -62,7 +66,7 @@ export class HttpBrowser {
     const response = await fetch(`${this.balancer.url}${path}`, {
       method,
       redirect: 'manual',
-      headers: { ...(cookie ? { cookie } : {}), ...(method === 'POST' ? { origin: this.balancer.url } : {}), ...headers },
+      headers: { ...(cookie ? { cookie } : {}), ...(this.from ? { [TEST_CLIENT]: this.from } : {}), ...(method === 'POST' ? { origin: this.balancer.url } : {}), ...headers },
       body,
     });
     for (const line of response.headers.getSetCookie()) this.remember(line);

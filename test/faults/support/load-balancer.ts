@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
  * A round-robin HTTP load balancer in the test process, in front of several Commons processes,
  * as a proxy in production would be: the client's Host kept, its address added to
  * X-Forwarded-For. A test may pin the next request to one instance by name, and each answer
- * says which instance gave it (`x-served-by`), so a test knows where a request landed.
+ * says which instance gave it (`x-served-by`), so a test knows where a request landed. Every
+ * client here is the test on 127.0.0.1: a request may say which address it comes from instead
+ * (`x-test-client`), as another machine's would.
  */
 export interface LoadBalancer {
   /** The origin clients use: PUBLIC_URL of every instance behind it. */
@@ -19,6 +21,7 @@ export interface LoadBalancer {
 }
 
 export const SERVED_BY = 'x-served-by';
+export const TEST_CLIENT = 'x-test-client';
 
 export async function startLoadBalancer(): Promise<LoadBalancer> {
   const backends: { name: string; url: URL }[] = [];
@@ -35,9 +38,10 @@ export async function startLoadBalancer(): Promise<LoadBalancer> {
 
   const server = http.createServer((request, response) => {
     const backend = choose();
-    const forwardedFor = [request.headers['x-forwarded-for'], request.socket.remoteAddress].filter(Boolean).join(', ');
+    const { [TEST_CLIENT]: client, ...headers } = request.headers;
+    const forwardedFor = [request.headers['x-forwarded-for'], client ?? request.socket.remoteAddress].filter(Boolean).join(', ');
     const upstream = http.request(
-      { host: backend.url.hostname, port: backend.url.port, method: request.method, path: request.url, headers: { ...request.headers, 'x-forwarded-for': forwardedFor }, agent },
+      { host: backend.url.hostname, port: backend.url.port, method: request.method, path: request.url, headers: { ...headers, 'x-forwarded-for': forwardedFor }, agent },
       (answer) => {
         response.writeHead(answer.statusCode!, { ...answer.headers, [SERVED_BY]: backend.name });
         answer.pipe(response);
