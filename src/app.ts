@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { listenToChannel } from './db/listener.js';
 import { createDeps } from './deps.js';
 import { answerAccountRequests } from './features/auth/account-requests.js';
 import type { ConcurrencyLimit } from './features/auth/password-hashing.js';
@@ -43,7 +44,7 @@ import site from './plugins/site.js';
 import staticFiles from './plugins/static-files.js';
 import view from './plugins/view.js';
 import { serverOptions } from './server-options.js';
-import { SiteSettings } from './site-settings.js';
+import { SITE_SETTINGS_CHANNEL, SiteSettings } from './site-settings.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -76,6 +77,12 @@ export async function buildApp({ config, database, transport, sessionSecrets, re
   const settings = new SiteSettings(db, config.site, now);
   const unsubscribeTokens = makeUnsubscribeTokens(sessionSecrets);
   const app = Fastify(serverOptions(config, templates, settings, logStream));
+  // What other instances change in the settings, heard as it commits. One process on the embedded
+  // database is the only instance there is.
+  if (config.databaseUrl && !database.embedded) {
+    const listener = listenToChannel(config.databaseUrl, SITE_SETTINGS_CHANNEL, { onNotification: () => settings.changed(), onGap: () => settings.changed() }, app.log);
+    app.addHook('onClose', () => listener.close());
+  }
   // Per process: its first poll works out again the digests of members on the site's time zone,
   // which may have changed while it was stopped.
   const digestSchedule: DigestSchedule = {};

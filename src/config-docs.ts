@@ -122,6 +122,11 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     defaultText: 'none',
     description: 'A `redis://` or `rediss://` URL. When it is set, rate-limit counters are kept in Redis and shared by every instance. Without it, each instance counts in its own memory. Set it when more than one instance runs.',
   },
+  REDIS_KEY_PREFIX: {
+    section: 'Sessions and proxies',
+    default: 'commons:',
+    description: 'What every key Commons keeps in Redis starts with (letters, digits and `. _ : -`). Every instance of one site must use the same; give another site, or a test run, sharing the Redis a prefix of its own.',
+  },
   RATE_LIMIT_PAGES_PER_10S: {
     section: 'Rate limits',
     default: '50',

@@ -156,6 +156,7 @@ export const EnvSchema = z.object({
   SESSION_SECRET: optionalText.pipe(sessionSecrets.optional()),
   TRUST_PROXY: trustProxy.default(false),
   REDIS_URL: optionalText.pipe(urlWithProtocols(['redis:', 'rediss:'], 'Redis').optional()),
+  REDIS_KEY_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ : -').default('commons:'),
   RATE_LIMIT_PAGES_PER_10S: positiveInt(100_000).default(50),
   OVERLOAD_EVENT_LOOP_DELAY_MS: positiveInt(600_000).default(1000),
   RATE_LIMIT_CONTACT_PER_HOUR: positiveInt(100_000).default(5),
@@ -297,6 +298,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Files' contents in an S3-compatible store; undefined keeps them in PostgreSQL. */
   objectStorage: ObjectStorageConfig | undefined;
+  /** What every Redis key this site writes starts with, so several sites (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   rateLimit: {
     pagesPer10s: number;
     contactPerHour: number;
@@ -431,6 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.S3_ENDPOINT && e.S3_BUCKET && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
         ? { endpoint: e.S3_ENDPOINT, bucket: e.S3_BUCKET, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY, region: e.S3_REGION, forcePathStyle: e.S3_FORCE_PATH_STYLE }
         : undefined,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     rateLimit: {
       pagesPer10s: e.RATE_LIMIT_PAGES_PER_10S,
       contactPerHour: e.RATE_LIMIT_CONTACT_PER_HOUR,

@@ -57,7 +57,7 @@ export function createDeps({ db, config, templates = loadTemplates(), nudgeMail 
     mail: createMail(templates, config, nudgeMail),
     hasher: new PasswordHasher(config.passwordHash, hashingLimit ?? new ConcurrencyLimit(HASHES_AT_ONCE, config.passwordHashQueue)),
     fileStore: createFileStore(db, config),
-    counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted')) : memoryCounters(() => now().getTime()),
+    counters: redis ? redisCounters(redis, (error) => warn(error, 'Redis is unreachable; sign-in limits are not being counted'), `${config.redisKeyPrefix}count:`) : memoryCounters(() => now().getTime()),
     isTrustedAddress: addressList(config.rateLimit.trusted),
     now,
     settings,

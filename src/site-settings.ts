@@ -1,15 +1,22 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { parseSiteSetting, SITE_SETTINGS, type SiteSettingName, type SiteSettingValues } from './config.js';
 import type { Db } from './db/types.js';
 import type { DB } from './db/schema.js';
 
 /**
  * The editable settings in force (config.ts SITE_SETTINGS): a row in setting_overrides where an
- * administrator saved one, else the environment's value or the default. Every instance reads the
- * table again when its copy is more than MAX_AGE_MS old, so a change made on another instance
- * applies there within five seconds; the instance that saved it reads it at once.
+ * administrator saved one, else the environment's value or the default. A change is announced on
+ * SITE_SETTINGS_CHANNEL as it commits; every instance listening (app.ts) reads the table again
+ * before its next request, so a change made on one applies on all at once. An instance that
+ * cannot listen (its listening connection lost) reads it again when its copy is MAX_AGE_MS old.
  */
 export const SITE_SETTINGS_MAX_AGE_MS = 5_000;
+export const SITE_SETTINGS_CHANNEL = 'commons_site_settings';
+
+/** Tells every instance, as the transaction commits, that the settings changed. */
+export async function announceSiteSettingsChanged(db: Db): Promise<void> {
+  await sql`select pg_notify(${SITE_SETTINGS_CHANNEL}, '')`.execute(db);
+}
 
 export interface StoredSiteSetting {
   name: string;
@@ -45,7 +52,11 @@ export function effectiveSiteSettings(environment: SiteSettingValues, stored: St
 export class SiteSettings {
   #current: SiteSettingValues;
   #loadedAt = Number.NEGATIVE_INFINITY;
-  #loading: Promise<void> | undefined;
+  // Counts the changes heard of; a read begun before the latest one may have missed it.
+  #changesHeard = 0;
+  // The count when the read now in force began: an older read finishing later is not applied.
+  #readAfter = 0;
+  #loading: { after: number; done: Promise<void> } | undefined;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -60,21 +71,34 @@ export class SiteSettings {
     return this.#current;
   }
 
-  /** Reads the table now; requests that arrive meanwhile wait for the same read. */
-  refresh(): Promise<void> {
-    this.#loading ??= (async () => {
-      try {
-        const startedAt = this.now().getTime();
-        this.#current = effectiveSiteSettings(this.environment, await listStoredSiteSettings(this.db));
-        this.#loadedAt = startedAt;
-      } finally {
-        this.#loading = undefined;
-      }
-    })();
-    return this.#loading;
+  /** Another instance changed them (or one may have, unheard): the next request reads them again. */
+  changed(): void {
+    this.#changesHeard += 1;
+    this.#loadedAt = Number.NEGATIVE_INFINITY;
   }
 
-  /** One cheap query per MAX_AGE_MS at most: what every request and each mail batch calls first. */
+  /** Reads the table now; requests that arrive meanwhile wait for the same read, unless a change was heard since it began. */
+  refresh(): Promise<void> {
+    if (this.#loading?.after !== this.#changesHeard) {
+      const loading = { after: this.#changesHeard, done: Promise.resolve() };
+      loading.done = this.#read(loading.after).finally(() => {
+        if (this.#loading === loading) this.#loading = undefined;
+      });
+      this.#loading = loading;
+    }
+    return this.#loading.done;
+  }
+
+  async #read(after: number): Promise<void> {
+    const startedAt = this.now().getTime();
+    const current = effectiveSiteSettings(this.environment, await listStoredSiteSettings(this.db));
+    if (after < this.#readAfter) return;
+    this.#current = current;
+    this.#readAfter = after;
+    if (after === this.#changesHeard) this.#loadedAt = startedAt;
+  }
+
+  /** One cheap query per change heard of, or per MAX_AGE_MS at most: what every request and each mail batch calls first. */
   async refreshIfStale(): Promise<void> {
     if (this.now().getTime() - this.#loadedAt >= SITE_SETTINGS_MAX_AGE_MS) await this.refresh();
   }

@@ -54,7 +54,7 @@ export function memoryCounters(now: () => number = Date.now): Counters {
  * While Redis is unreachable nothing is counted (logged as a warning): an outage of the counter
  * store must not take sign-in down with it. Locks live in PostgreSQL and keep working.
  */
-export function redisCounters(redis: Redis, onError: (error: unknown) => void, prefix = 'commons:count:'): Counters {
+export function redisCounters(redis: Redis, onError: (error: unknown) => void, prefix: string): Counters {
   return {
     async hit(key, windowSeconds) {
       const name = `${prefix}${key}`;

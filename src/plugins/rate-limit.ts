@@ -20,7 +20,7 @@ export default fp<{ config: Config; redis: Redis | undefined }>(
       timeWindow: 10_000,
       keyGenerator: (request) => request.clientAddress,
       allowList: (request) => isTrusted(request.clientAddress),
-      ...(redis ? { redis, nameSpace: 'commons:pages:' } : {}),
+      ...(redis ? { redis, nameSpace: `${config.redisKeyPrefix}pages:` } : {}),
       // A Redis outage must not take the site down with it.
       skipOnError: true,
       errorResponseBuilder: (_request, context) => new RateLimited(context.ttl / 1000),

@@ -2,13 +2,14 @@ import { parseSiteSetting, SITE_SETTING_NAMES, type SiteSettingName, type SiteSe
 import { inTransaction } from '../../db/transaction.js';
 import type { Deps } from '../../deps.js';
 import { insertAuditEvent } from '../../lib/audit.js';
+import { announceSiteSettingsChanged } from '../../site-settings.js';
 import type { Actor } from './actor.js';
 import { deleteSettingOverride, listSettingOverrides, lockSettingOverrides, upsertSettingOverride, type SettingOverride } from './queries.js';
 
 /**
  * The settings administrators change at /admin/settings (config.ts SITE_SETTINGS): a saved value
  * overrides the environment's until it is reset. Each change is one transaction with its audit
- * row; the instance that saved it reads it again at once, the others within five seconds.
+ * row and its announcement to the other instances (site-settings.ts); each reads it again at once.
  */
 
 export type SettingSource = { kind: 'default' } | { kind: 'environment' } | { kind: 'changed'; by: string | null; at: Date };
@@ -42,6 +43,12 @@ function recorded(state: SettingState): { value: unknown; source: SettingSource[
   return { value: state.value ?? null, source: state.source.kind };
 }
 
+/** This instance applies its own change before it answers, not when it hears of it. */
+async function readAgain(deps: SettingDeps): Promise<void> {
+  deps.settings.changed();
+  await deps.settings.refresh();
+}
+
 function actorMemberId(actor: Actor): number | null {
   return 'actorMemberId' in actor ? actor.actorMemberId : null;
 }
@@ -67,9 +74,10 @@ export async function changeSettings(deps: SettingDeps, values: Partial<Record<S
       await insertAuditEvent(trx, { ...actor, action: 'setting.changed', targetType: 'setting', targetId: name, details: { name, before: recorded(before), after } });
       names.push(name);
     }
+    if (names.length > 0) await announceSiteSettingsChanged(trx);
     return names;
   });
-  if (changed.length > 0) await deps.settings.refresh();
+  if (changed.length > 0) await readAgain(deps);
   return changed;
 }
 
@@ -86,8 +94,9 @@ export async function resetSetting<K extends SiteSettingName>(deps: SettingDeps,
     const after = fromEnvironment(deps, name);
     await deleteSettingOverride(trx, name);
     await insertAuditEvent(trx, { ...actor, action: 'setting.changed', targetType: 'setting', targetId: name, details: { name, before: recorded(before), after: recorded(after) } });
+    await announceSiteSettingsChanged(trx);
     return after;
   });
-  if (reset) await deps.settings.refresh();
+  if (reset) await readAgain(deps);
   return reset;
 }

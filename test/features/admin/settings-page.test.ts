@@ -202,7 +202,8 @@ describe('POST /admin/settings/reset', () => {
 });
 
 describe('another instance', () => {
-  it('applies a change made on another instance within five seconds', async () => {
+  // One that cannot hear (the embedded database, a lost listening connection) reads again within five seconds.
+  it('applies a change made on another instance it did not hear of within five seconds', async () => {
     await resetAll();
     const clock = new TestClock();
     const other = await buildTestApp({ database: site.t.database, now: clock.now });
