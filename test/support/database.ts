@@ -15,7 +15,8 @@ export async function createTestDatabase(mode = inject('databaseMode')): Promise
   return createEmbeddedDatabase();
 }
 
-async function createServerDatabase(): Promise<Database> {
+/** A fresh copy of the migrated template on DATABASE_URL's server, with its own URL (for a server process to use). */
+export async function createServerDatabase(): Promise<Database & { url: string }> {
   const serverUrl = process.env.DATABASE_URL!;
   const name = `commons_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -24,12 +25,13 @@ async function createServerDatabase(): Promise<Database> {
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return databaseFromPool(serverPool(url.toString(), 10), `test database ${name}`, false, quietLog, async () => {
+  const database = databaseFromPool(serverPool(url.toString(), 10), `test database ${name}`, false, quietLog, async () => {
     const dropper = new pg.Client({ connectionString: serverUrl });
     await dropper.connect();
     await dropper.query(`drop database if exists ${name} with (force)`);
     await dropper.end();
   });
+  return { ...database, url: url.toString() };
 }
 
 /** An embedded database started from the migrated template, in memory. */
