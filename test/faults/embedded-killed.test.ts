@@ -10,7 +10,7 @@ import { lockDataDir } from '../../src/db/data-dir.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runNode, startServer, type ServerProcess } from '../support/process.js';
 import { useTempDirs } from '../support/temp-dirs.js';
-import { LOAD_SETTINGS, openReplyForms, replyInLoop, seedThread, tally, type SentReply } from './support/site.js';
+import { LOAD_SETTINGS, START_LIMIT_MS, openReplyForms, replyInLoop, seedThread, tally, type SentReply } from './support/site.js';
 
 /**
  * `npm start` with nothing configured keeps its data in PGlite under DATA_DIR. The process is
@@ -97,7 +97,7 @@ describe('the embedded database when its process is killed mid-write', () => {
     const startSeconds: string[] = [];
     for (const [round, killAfter] of KILL_AFTER_MS.entries()) {
       const startedAt = Date.now();
-      const { server, port } = await startServer(env, running, 60_000);
+      const { server, port } = await startServer(env, running, START_LIMIT_MS);
       startSeconds.push(((Date.now() - startedAt) / 1000).toFixed(1));
       const repliers = await openReplyForms(`http://127.0.0.1:${port}`, members, threadId);
       let loading = true;
@@ -112,7 +112,7 @@ describe('the embedded database when its process is killed mid-write', () => {
     }
 
     const startedAt = Date.now();
-    const { server, port } = await startServer(env, running, 60_000);
+    const { server, port } = await startServer(env, running, START_LIMIT_MS);
     startSeconds.push(((Date.now() - startedAt) / 1000).toFixed(1));
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     server.child.kill('SIGTERM');
@@ -131,5 +131,5 @@ describe('the embedded database when its process is killed mid-write', () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     expect(acknowledged.filter((body) => !stored.has(body))).toEqual([]);
     expect(problems).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 });

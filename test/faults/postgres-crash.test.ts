@@ -6,7 +6,7 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { startServer, type ServerProcess } from '../support/process.js';
 import { useTempDirs } from '../support/temp-dirs.js';
 import { startCluster, type Cluster } from './support/cluster.js';
-import { attempt, LOAD_SETTINGS, missingReplies, openReplyForms, replyInLoop, seedThread, sendReply, tally, type Replier } from './support/site.js';
+import { attempt, LOAD_SETTINGS, START_LIMIT_MS, missingReplies, openReplyForms, replyInLoop, seedThread, sendReply, tally, type Replier } from './support/site.js';
 
 /**
  * PostgreSQL dies under load as in a power cut (no checkpoint) and comes back 3 s later. The
@@ -56,7 +56,7 @@ async function watchReadiness(origin: string, stop: () => boolean): Promise<{ at
 describe('PostgreSQL crashes and restarts under load', () => {
   it('loses no acknowledged reply, answers 503 with Retry-After meanwhile, and recovers without a restart', async () => {
     const { members, threadId } = await seedThread(database.db, CLIENTS);
-    const { server, port } = await startServer({ ...LOAD_SETTINGS, DATA_DIR: tempDir(), DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '10' }, running);
+    const { server, port } = await startServer({ ...LOAD_SETTINGS, DATA_DIR: tempDir(), DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '10' }, running, START_LIMIT_MS);
     const origin = `http://127.0.0.1:${port}`;
     const repliers: Replier[] = await openReplyForms(origin, members, threadId);
     const pid = server.child.pid;
@@ -106,5 +106,5 @@ describe('PostgreSQL crashes and restarts under load', () => {
     const after = await sendReply(repliers[0]!, 'After the crash, a reply as usual.');
     expect(after.status).toBe(303);
     expect(server.output()).not.toContain('shutting down');
-  });
+  }, 240_000);
 });

@@ -6,7 +6,7 @@ import { createServerDatabase } from '../support/database.js';
 import { startServer, type ServerProcess } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { useTempDirs } from '../support/temp-dirs.js';
-import { attempt, countEach, LOAD_SETTINGS, missingReplies, openReplyForms, replyInLoop, seedThread, SiteClient, tally, type Outcome, type Replier } from './support/site.js';
+import { attempt, countEach, START_LIMIT_MS, LOAD_SETTINGS, missingReplies, openReplyForms, replyInLoop, seedThread, SiteClient, tally, type Outcome, type Replier } from './support/site.js';
 
 /**
  * A supervisor stops Commons (SIGTERM) while members are posting, some of them over slow links,
@@ -68,6 +68,7 @@ describe('SIGTERM while members post and an email is being sent', () => {
     const { server, port } = await startServer(
       { ...LOAD_SETTINGS, DATA_DIR: tempDir(), DATABASE_URL: database.url, SMTP_URL: smtp.url, CONTACT_EMAIL: 'operators@finance.gov.au' },
       running,
+      START_LIMIT_MS,
     );
     const origin = `http://127.0.0.1:${port}`;
     const repliers = await openReplyForms(origin, members, threadId);
@@ -123,5 +124,5 @@ describe('SIGTERM while members post and an email is being sent', () => {
     expect(contactEmail?.status).toBe(delivered ? 'sent' : 'pending');
     expect(emails.filter((email) => email.status === 'sending')).toEqual([]);
     expect(emails.filter((email) => email.status === 'sent')).toHaveLength(smtp.received.length);
-  });
+  }, 240_000);
 });

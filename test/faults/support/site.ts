@@ -20,6 +20,12 @@ export const LOAD_SETTINGS = {
   PASSWORD_HASH_TIME_COST: '1',
 };
 
+/**
+ * How long a start may take: about 5 s on a quiet machine, but PGlite's start and recovery and
+ * the migration check share the CPU with whatever else runs (20 s and more at a load of 24 on 2 cores).
+ */
+export const START_LIMIT_MS = 90_000;
+
 /** What one request got: a whole answer (its body read to the end), or the network failure's code. */
 export interface Outcome {
   status?: number;
