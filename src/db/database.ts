@@ -65,6 +65,12 @@ const EMBEDDED_ACQUIRE_TIMEOUT_MS = 30_000;
 
 export function databaseFromPool(pool: pg.Pool, description: string, embedded: boolean, log: Logger, onClose?: () => Promise<void>): Database {
   pool.on('error', (error) => log.error({ err: error }, 'an idle database connection failed'));
+  // A connection lost while checked out (PostgreSQL crashed or restarted mid-request) emits
+  // 'error' on its client, and pg-pool listens only while the client is idle: unheard, the
+  // event is an uncaught exception that takes the whole process down. The query in flight is
+  // rejected with the same error, and a later one with "not queryable", so the request that
+  // held the client answers for it; pg-pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

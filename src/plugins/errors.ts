@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../lib/db-errors.js';
 import { HttpError, type ErrorPageExtras } from '../lib/errors.js';
 import { ERROR_PAGES } from '../lib/messages.js';
 
@@ -52,6 +53,13 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     // very request may go through later), but a statement that outlasts the limit is also
     // something to fix: logged as an error.
     request.log.error({ err: error }, 'a database statement ran past its time limit');
+    return renderError(reply, 503, undefined, { 'retry-after': '5' });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // PostgreSQL restarting or out of reach: nothing was committed that the member was told of,
+    // and the same form sent again in a few seconds goes through (its form token makes a second
+    // send of a write that did commit find the first). A 500 would say the request was at fault.
+    request.log.warn({ err: error }, 'the database is unreachable');
     return renderError(reply, 503, undefined, { 'retry-after': '5' });
   }
   request.log.error({ err: error }, 'request failed');

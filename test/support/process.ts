@@ -46,6 +46,26 @@ function run(command: string, args: string[], env: Record<string, string>): Serv
   return { child, output: () => output, exited };
 }
 
+/**
+ * Starts server.js on a free port. The port is free when freePort looks, but the server binds it
+ * seconds later (the embedded database starts first), and a socket of a test running alongside
+ * can take it meanwhile: that start is retried on another port.
+ */
+export async function startServer(env: Record<string, string>, running: ServerProcess[], timeoutMs = 30_000): Promise<{ server: ServerProcess; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const server = runNode('server.js', { ...env, PORT: String(port) });
+    running.push(server);
+    try {
+      await waitForOutput(server, 'Commons is ready', timeoutMs);
+      return { server, port };
+    } catch (error) {
+      if (attempt >= 3 || !server.output().includes('EADDRINUSE')) throw error;
+      await server.exited;
+    }
+  }
+}
+
 export async function waitForOutput(server: ServerProcess, text: string, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();
   while (!server.output().includes(text)) {

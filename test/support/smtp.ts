@@ -20,6 +20,10 @@ export class TestSmtpServer {
   private rejectText = 'rejected by the test server';
   private rejectOnly: string | undefined;
   private boundPort = 0;
+  /** How long a message's data is held before the server accepts it: a slow relay. */
+  acceptDelayMs = 0;
+  /** Messages whose data has arrived and that are not yet accepted. */
+  inHand = 0;
 
   get port(): number {
     return this.boundPort;
@@ -68,8 +72,12 @@ export class TestSmtpServer {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          this.received.push({ raw: Buffer.concat(chunks).toString('utf8'), recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address) });
-          callback();
+          this.inHand += 1;
+          setTimeout(() => {
+            this.inHand -= 1;
+            this.received.push({ raw: Buffer.concat(chunks).toString('utf8'), recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address) });
+            callback();
+          }, this.acceptDelayMs);
         });
       },
     });

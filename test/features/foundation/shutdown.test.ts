@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, runNode, waitForOutput, type ServerProcess } from '../../support/process.js';
+import { runNode, startServer, waitForOutput, type ServerProcess } from '../../support/process.js';
 import { useTempDirs } from '../../support/temp-dirs.js';
 
 /**
@@ -17,31 +17,11 @@ afterAll(() => {
   for (const server of running) if (server.child.exitCode === null) server.child.kill('SIGKILL');
 });
 
-/**
- * Starts server.js on a free port. The port is free when freePort looks, but the server binds it
- * seconds later (the embedded database starts first), and a socket of a test running alongside
- * can take it meanwhile: that start is retried on another port.
- */
-async function startServer(env: Record<string, string>): Promise<{ server: ServerProcess; port: number }> {
-  for (let attempt = 1; ; attempt += 1) {
-    const port = await freePort();
-    const server = runNode('server.js', { ...env, PORT: String(port) });
-    running.push(server);
-    try {
-      await waitForOutput(server, 'Commons is ready');
-      return { server, port };
-    } catch (error) {
-      if (attempt >= 3 || !server.output().includes('EADDRINUSE')) throw error;
-      await server.exited;
-    }
-  }
-}
-
 describe('Ctrl-C with a request still open', () => {
   it('cuts the straggler after the drain limit, exits 0, logs why and releases the lock', async () => {
     const dataDir = tempDir();
     // At debug, a request's start is logged: the test waits for it before pressing Ctrl-C.
-    const { server, port } = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'debug' });
+    const { server, port } = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'debug' }, running);
     expect(fs.existsSync(path.join(dataDir, 'commons.lock'))).toBe(true);
 
     // A slow client: it promises 1,000 bytes of form and sends a few, so the request stays open.
