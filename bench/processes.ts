@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface ChildServer {
   pid: number;
   origin: string;
+  /** The process, for messages when it was started with `ipc`. */
+  child: ChildProcess;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -18,12 +20,12 @@ const READY_LIMIT_MS = 60_000;
 
 /**
  * Starts `node [nodeArgs] script` with exactly `env` (and PATH), sends its output to `output`,
- * and waits until GET `readyPath` answers 200.
+ * and waits until GET `readyPath` answers 200 (for up to `readyLimitMs`, 60 s unless told).
  */
-export async function startServer(options: { script: URL; nodeArgs?: string[]; env: Record<string, string>; origin: string; readyPath: string; output: Writable }): Promise<ChildServer> {
+export async function startServer(options: { script: URL; nodeArgs?: string[]; env: Record<string, string>; origin: string; readyPath: string; output: Writable; ipc?: boolean; readyLimitMs?: number }): Promise<ChildServer> {
   const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script.pathname], {
     env: { PATH: process.env.PATH ?? '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])],
   });
   child.stdout!.pipe(options.output, { end: false });
   child.stderr!.pipe(options.output, { end: false });
@@ -41,7 +43,8 @@ export async function startServer(options: { script: URL; nodeArgs?: string[]; e
     clearTimeout(killer);
   };
 
-  const deadline = Date.now() + READY_LIMIT_MS;
+  const readyLimitMs = options.readyLimitMs ?? READY_LIMIT_MS;
+  const deadline = Date.now() + readyLimitMs;
   for (;;) {
     if (gone) throw new Error(`${options.script.pathname} exited before it was ready (code ${await exited})`);
     try {
@@ -53,11 +56,11 @@ export async function startServer(options: { script: URL; nodeArgs?: string[]; e
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${options.script.pathname} was not ready within ${READY_LIMIT_MS / 1000} s`);
+      throw new Error(`${options.script.pathname} was not ready within ${readyLimitMs / 1000} s`);
     }
     await sleep(100);
   }
-  return { pid: child.pid!, origin: options.origin, stop };
+  return { pid: child.pid!, origin: options.origin, child, stop };
 }
 
 /** A process's resident memory in bytes (Linux: /proc; elsewhere: ps). */
