@@ -8,7 +8,7 @@ import { FORUM_SIZES, type ForumSizeName } from './forum-seed.js';
 import { seededRandom } from './forum-text.js';
 import { Client } from './load.js';
 import { EXPECTED_STATUS, nextRequest, planTraffic, signInPlanned, type TrafficKind, type TrafficPlan } from './mixed-traffic.js';
-import { residentBytes, sampleResidentMemory, type ChildServer } from './processes.js';
+import { residentBytes, sampleResidentMemory, wasmMemory, type ChildServer } from './processes.js';
 import { seededDatabase, startBenchApp } from './seeded-app.js';
 import { quantile } from './stats.js';
 import { envInt, LogWatch, progress } from './site.js';
@@ -28,6 +28,9 @@ import { lockDataDir } from '../src/db/data-dir.js';
  *    MEMORY_MEMBERS members signed in through /login: the peak, the latency of each kind, and
  *    RSS after MEMORY_IDLE_SECONDS idle.
  *
+ * PGlite's own memory (its WebAssembly memory's size, and how much of it is resident) is read
+ * from the app's /proc/<pid>/smaps beside each RSS (bench/processes.ts, wasmMemory).
+ *
  * The app runs with npm start's node options (bench/signed-in.ts). The report is Markdown on
  * stdout; progress goes to stderr. The temporary DATA_DIR is removed at the end.
  */
@@ -38,8 +41,8 @@ const CONCURRENCY = envInt('MEMORY_CONCURRENCY', 4, 1, 64);
 const MEMBERS = envInt('MEMORY_MEMBERS', 20, 1, 500);
 const IDLE_SECONDS = envInt('MEMORY_IDLE_SECONDS', 15, 0, 600);
 const REQUEST_TIMEOUT_MS = 60_000;
-// PGlite's initdb and every migration, on a busy machine.
-const FIRST_START_LIMIT_MS = 300_000;
+// PGlite's initdb and every migration, or opening a seeded database, on a busy machine.
+const START_LIMIT_MS = 300_000;
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -47,11 +50,15 @@ const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toF
 interface Reading {
   when: string;
   rss: number;
+  /** PGlite's WebAssembly memory: its size and how much of it is resident. */
+  wasm: { sizeBytes: number; residentBytes: number } | undefined;
 }
+
+const reading = (app: ChildServer, when: string): Reading => ({ when, rss: residentBytes(app.pid), wasm: wasmMemory(app.pid) });
 
 async function idle(app: ChildServer, when: string): Promise<Reading> {
   await sleep(IDLE_SECONDS * 1000);
-  return { when, rss: residentBytes(app.pid) };
+  return reading(app, when);
 }
 
 /**
@@ -88,8 +95,8 @@ async function main(): Promise<void> {
   let client: Client | undefined;
   try {
     // 1. The first start: initdb and every migration in the app's own process.
-    app = await startBenchApp({ dataDir, env: {}, output: logWatch, readyLimitMs: FIRST_START_LIMIT_MS });
-    readings.push({ when: 'first start (empty DATA_DIR): ready', rss: residentBytes(app.pid) });
+    app = await startBenchApp({ dataDir, env: {}, output: logWatch, readyLimitMs: START_LIMIT_MS });
+    readings.push(reading(app, 'first start (empty DATA_DIR): ready'));
     readings.push(await idle(app, `first start: after ${IDLE_SECONDS} s idle`));
     await app.stop();
     app = undefined;
@@ -98,8 +105,8 @@ async function main(): Promise<void> {
     progress(`seeding the ${SIZE_NAME} forum into the embedded database`);
     const seeded = await seededDatabase(undefined, dataDir, FORUM_SIZES[SIZE_NAME], progress);
     const { settings, plan } = await readStopped(dataDir);
-    app = await startBenchApp({ dataDir, env: {}, output: logWatch });
-    readings.push({ when: `started on the seeded forum: ready`, rss: residentBytes(app.pid) });
+    app = await startBenchApp({ dataDir, env: {}, output: logWatch, readyLimitMs: START_LIMIT_MS });
+    readings.push(reading(app, 'started on the seeded forum: ready'));
     readings.push(await idle(app, `seeded: after ${IDLE_SECONDS} s idle`));
 
     // 3. Traffic, then idle.
@@ -124,7 +131,7 @@ async function main(): Promise<void> {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const seconds = (performance.now() - started) / 1000;
-    readings.push({ when: `right after ${REQUESTS.toLocaleString('en-AU')} requests`, rss: residentBytes(app.pid) });
+    readings.push(reading(app, `right after ${REQUESTS.toLocaleString('en-AU')} requests`));
     const peakRss = peak.stop();
     readings.push(await idle(app, `after the requests and ${IDLE_SECONDS} s idle`));
 
@@ -134,10 +141,10 @@ async function main(): Promise<void> {
     lines.push(`App: dist/src/server.js with node ${process.env.BENCH_APP_NODE_ARGS ?? "npm start's options"}, embedded PGlite. Data: the ${SIZE_NAME} forum (${seeded.forum.counts.members.toLocaleString('en-AU')} members, ${seeded.forum.counts.threads.toLocaleString('en-AU')} threads, ${seeded.forum.counts.posts.toLocaleString('en-AU')} posts).`);
     lines.push(`PostgreSQL settings: ${settings}.`);
     lines.push('');
-    lines.push('| When | RSS |');
-    lines.push('|---|---:|');
-    for (const reading of readings) lines.push(`| ${reading.when} | ${mib(reading.rss)} |`);
-    lines.push(`| peak during the requests | ${mib(peakRss)} |`);
+    lines.push("| When | RSS | WebAssembly memory: size | resident |");
+    lines.push('|---|---:|---:|---:|');
+    for (const read of readings) lines.push(`| ${read.when} | ${mib(read.rss)} | ${read.wasm ? mib(read.wasm.sizeBytes) : '–'} | ${read.wasm ? mib(read.wasm.residentBytes) : '–'} |`);
+    lines.push(`| peak during the requests | ${mib(peakRss)} | | |`);
     lines.push('');
     lines.push(`${REQUESTS.toLocaleString('en-AU')} requests, ${CONCURRENCY} at a time, in ${fixed(seconds)} s (${fixed(REQUESTS / seconds)}/s). Unexpected answers: ${Object.keys(unexpected).length === 0 ? 'none' : Object.entries(unexpected).map(([what, n]) => `${n} × ${what}`).join(', ')}.`);
     lines.push('');

@@ -113,3 +113,36 @@ export function cpuMillis(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * The WebAssembly memories in a process, added up (Linux only; undefined elsewhere): V8 reserves
+ * several GiB of address space for each and makes only its current size readable and writable,
+ * so each shows in /proc/<pid>/smaps as a read-write mapping followed directly by a large
+ * inaccessible one. In the app they are PGlite's: PostgreSQL's whole memory (and, while it
+ * lasts, initdb's).
+ */
+export function wasmMemory(pid: number): { sizeBytes: number; residentBytes: number } | undefined {
+  let smaps: string;
+  try {
+    smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const mappings = [...smaps.matchAll(/^([0-9a-f]+)-([0-9a-f]+) (\S{4})[^\n]*\n(?:(?![0-9a-f]+-)[^\n]*\n)*?Rss:\s+(\d+) kB/gm)].map((match) => ({
+    start: BigInt(`0x${match[1]}`),
+    end: BigInt(`0x${match[2]}`),
+    permissions: match[3]!,
+    residentBytes: Number(match[4]) * 1024,
+  }));
+  const GUARD_MIN = 1n << 30n;
+  const total = { sizeBytes: 0, residentBytes: 0 };
+  for (let i = 0; i + 1 < mappings.length; i += 1) {
+    const memory = mappings[i]!;
+    const guard = mappings[i + 1]!;
+    if (memory.permissions.startsWith('rw') && guard.permissions === '---p' && guard.start === memory.end && guard.end - guard.start >= GUARD_MIN) {
+      total.sizeBytes += Number(memory.end - memory.start);
+      total.residentBytes += memory.residentBytes;
+    }
+  }
+  return total;
+}
