@@ -7,11 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { loadConfig, maskUrl } from '../src/config.js';
 import { databaseFromPool, openDatabase, serverPool, type Database } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { seedForum } from './forum-seed.js';
+import { freshServerDatabase } from './seeded-app.js';
 import { Client } from './load.js';
 import { residentBytes, sampleResidentMemory, startServer } from './processes.js';
 import { APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
@@ -201,22 +201,11 @@ async function freshDatabase(kind: 'postgres' | 'embedded', dataDir: string): Pr
   let drop = async () => {};
   let label: string;
   if (kind === 'postgres') {
-    const name = `commons_bench_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(serverUrl!);
-    url.pathname = `/${name}`;
-    database = databaseFromPool(serverPool(url.toString(), 2), name, false, { error: () => undefined });
-    env = { DATABASE_URL: url.toString() };
-    label = `PostgreSQL server, fresh database ${name} at ${maskUrl(serverUrl!)}`;
-    drop = async () => {
-      const dropper = new pg.Client({ connectionString: serverUrl });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    };
+    const fresh = await freshServerDatabase(serverUrl!);
+    database = databaseFromPool(serverPool(fresh.url, 2), fresh.name, false, { error: () => undefined });
+    env = { DATABASE_URL: fresh.url };
+    label = `PostgreSQL server, fresh database ${fresh.name} at ${maskUrl(serverUrl!)}`;
+    drop = fresh.drop;
   } else {
     database = await openDatabase(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), { error: () => undefined });
     label = `embedded PGlite in a fresh DATA_DIR`;

@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface ChildServer {
   pid: number;
   origin: string;
+  /** The process, for messages when it was started with `ipc`. */
+  child: ChildProcess;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -18,12 +20,12 @@ const READY_LIMIT_MS = 60_000;
 
 /**
  * Starts `node [nodeArgs] script` with exactly `env` (and PATH), sends its output to `output`,
- * and waits until GET `readyPath` answers 200.
+ * and waits until GET `readyPath` answers 200 (for up to `readyLimitMs`, 60 s unless told).
  */
-export async function startServer(options: { script: URL; nodeArgs?: string[]; env: Record<string, string>; origin: string; readyPath: string; output: Writable }): Promise<ChildServer> {
+export async function startServer(options: { script: URL; nodeArgs?: string[]; env: Record<string, string>; origin: string; readyPath: string; output: Writable; ipc?: boolean; readyLimitMs?: number }): Promise<ChildServer> {
   const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script.pathname], {
     env: { PATH: process.env.PATH ?? '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])],
   });
   child.stdout!.pipe(options.output, { end: false });
   child.stderr!.pipe(options.output, { end: false });
@@ -41,7 +43,8 @@ export async function startServer(options: { script: URL; nodeArgs?: string[]; e
     clearTimeout(killer);
   };
 
-  const deadline = Date.now() + READY_LIMIT_MS;
+  const readyLimitMs = options.readyLimitMs ?? READY_LIMIT_MS;
+  const deadline = Date.now() + readyLimitMs;
   for (;;) {
     if (gone) throw new Error(`${options.script.pathname} exited before it was ready (code ${await exited})`);
     try {
@@ -53,11 +56,11 @@ export async function startServer(options: { script: URL; nodeArgs?: string[]; e
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${options.script.pathname} was not ready within ${READY_LIMIT_MS / 1000} s`);
+      throw new Error(`${options.script.pathname} was not ready within ${readyLimitMs / 1000} s`);
     }
     await sleep(100);
   }
-  return { pid: child.pid!, origin: options.origin, stop };
+  return { pid: child.pid!, origin: options.origin, child, stop };
 }
 
 /** A process's resident memory in bytes (Linux: /proc; elsewhere: ps). */
@@ -109,4 +112,37 @@ export function cpuMillis(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The WebAssembly memories in a process, added up (Linux only; undefined elsewhere): V8 reserves
+ * several GiB of address space for each and makes only its current size readable and writable,
+ * so each shows in /proc/<pid>/smaps as a read-write mapping followed directly by a large
+ * inaccessible one. In the app they are PGlite's: PostgreSQL's whole memory (and, while it
+ * lasts, initdb's).
+ */
+export function wasmMemory(pid: number): { sizeBytes: number; residentBytes: number } | undefined {
+  let smaps: string;
+  try {
+    smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const mappings = [...smaps.matchAll(/^([0-9a-f]+)-([0-9a-f]+) (\S{4})[^\n]*\n(?:(?![0-9a-f]+-)[^\n]*\n)*?Rss:\s+(\d+) kB/gm)].map((match) => ({
+    start: BigInt(`0x${match[1]}`),
+    end: BigInt(`0x${match[2]}`),
+    permissions: match[3]!,
+    residentBytes: Number(match[4]) * 1024,
+  }));
+  const GUARD_MIN = 1n << 30n;
+  const total = { sizeBytes: 0, residentBytes: 0 };
+  for (let i = 0; i + 1 < mappings.length; i += 1) {
+    const memory = mappings[i]!;
+    const guard = mappings[i + 1]!;
+    if (memory.permissions.startsWith('rw') && guard.permissions === '---p' && guard.start === memory.end && guard.end - guard.start >= GUARD_MIN) {
+      total.sizeBytes += Number(memory.end - memory.start);
+      total.residentBytes += memory.residentBytes;
+    }
+  }
+  return total;
 }

@@ -33,10 +33,26 @@ export interface EmbeddedOptions {
   loadDataDir?: Blob;
 }
 
+/**
+ * PostgreSQL's settings for the one embedded backend, chosen for memory (BENCHMARKS.md,
+ * "The embedded database's memory"). PGlite's WebAssembly memory grows and never shrinks,
+ * and PGlite's initdb sizes shared_buffers as for a server (128 MB); nearly all of it became
+ * resident. The data of a trial forum is cached by the operating system's page cache as well,
+ * so a smaller pool costs a read() rather than a disk seek. maintenance_work_mem bounds what
+ * one CREATE INDEX or VACUUM (a migration, autovacuum) could add to the memory for good.
+ */
+const EMBEDDED_SETTINGS = {
+  shared_buffers: '16MB',
+  maintenance_work_mem: '16MB',
+};
+
+const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, ...Object.entries(EMBEDDED_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const db = await PGlite.create({
     // Trigram matching (search's near misses, migration 0025): a contrib extension PGlite loads on request.
     extensions: { pg_trgm },
+    startParams: EMBEDDED_START_PARAMS,
     ...(options.pgdataDir ? { dataDir: options.pgdataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
