@@ -270,6 +270,10 @@ export interface ObjectStorageConfig {
 }
 
 // Object storage is on when all of these are set, and refused when only some are.
+// Releasing a file and housekeeping call the object store while holding a pooled connection,
+// and the embedded database has one (docs/decisions/0026-object-storage.md).
+export const EMBEDDED_WITH_OBJECT_STORE =
+  'files go to the object store with the embedded database: its one connection waits on the object store while a file is released or housekept (up to 30 s a request if the store does not answer), and every page waits with it; set DATABASE_URL for a site on S3_*';
 const OBJECT_STORAGE_REQUIRED = ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
 const OBJECT_STORAGE_OPTIONAL = ['S3_REGION', 'S3_FORCE_PATH_STYLE'] as const;
 const OBJECT_STORAGE_NAMES = `${OBJECT_STORAGE_REQUIRED.slice(0, -1).join(', ')} and ${OBJECT_STORAGE_REQUIRED.at(-1)}`;
@@ -398,6 +402,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (objectStorageGiven.length > 0) {
     for (const name of OBJECT_STORAGE_REQUIRED) if (!given[name]) problem(name, `is required when ${objectStorageGiven[0]} is set (object storage needs ${OBJECT_STORAGE_NAMES} together)`);
     if (nodeEnv === 'production' && valid('S3_ENDPOINT')?.startsWith('http:')) warnings.push('files go to the object store without TLS (S3_ENDPOINT is http://): only for a store on a private network');
+    // Production refuses the embedded database already; elsewhere this is someone trying S3 out.
+    if (!given.DATABASE_URL) warnings.push(EMBEDDED_WITH_OBJECT_STORE);
   } else {
     for (const name of OBJECT_STORAGE_OPTIONAL) if (given[name]) problem(name, `does nothing without ${OBJECT_STORAGE_NAMES}`);
   }

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { DB } from './db/schema.js';
 import { ConcurrencyLimit, HASHES_AT_ONCE, PasswordHasher } from './features/auth/password-hashing.js';
-import { createS3Client, S3FileStore } from './features/resources/files/s3-store.js';
+import { S3FileStore } from './features/resources/files/s3-store.js';
 import { PostgresFileStore, type FileStore } from './features/resources/files/storage.js';
 import { addressList } from './lib/address-list.js';
 import { memoryCounters, redisCounters, type Counters } from './lib/counters.js';
@@ -66,5 +66,5 @@ export function createDeps({ db, config, templates = loadTemplates(), nudgeMail 
 
 export function createFileStore(db: Kysely<DB>, config: Config): FileStore {
   const storage = config.objectStorage;
-  return storage ? new S3FileStore(db, createS3Client(storage), storage.bucket) : new PostgresFileStore(db);
+  return storage ? new S3FileStore(db, storage) : new PostgresFileStore(db);
 }

@@ -5,13 +5,16 @@ import type { MoveProgress } from '../features/resources/files/move.js';
  * `npm run files -- move --to s3|postgres`: moves the stored files' contents between
  * PostgreSQL and the object store that S3_* name (docs/decisions/0026-object-storage.md).
  * Exit 0 when every file's contents are at the destination, 1 when some could not be moved
- * (each listed, left where it was), 2 when the command line is wrong.
+ * (each listed, left where it was), 2 when the command line is wrong, 3 when another move is
+ * running (nothing done).
  */
 const USAGE = `usage:
   npm run files -- move --to s3 [--limit N]         move files' contents from PostgreSQL to the object store (S3_*)
   npm run files -- move --to postgres [--limit N]   move them back
 Each is copied, checked by its SHA-256, and only then removed from where it was; run it again
-after an interruption and it carries on. --limit stops after moving N.`;
+after an interruption and it carries on. --limit stops after moving N. One move runs at a time.`;
+
+const ANOTHER_MOVE_RUNNING = 3;
 
 // A line this often when the output is not a terminal (a log), else the same line redrawn.
 const LINE_EVERY = 100;
@@ -41,7 +44,7 @@ if (typeof commandLine === 'string') {
   process.exitCode = 2;
 } else {
   // Loaded only for a command line that makes sense: a typo is answered without the SDK or a database.
-  const [{ runCommand }, { pendingMigrations }, { moveContents }, { createS3Client, S3FileStore }, { PostgresFileStore }] = await Promise.all([
+  const [{ runCommand }, { pendingMigrations }, { moveContents, whileNoOtherMove }, { S3FileStore }, { PostgresFileStore }] = await Promise.all([
     import('./run.js'),
     import('../db/migrate.js'),
     import('../features/resources/files/move.js'),
@@ -59,8 +62,8 @@ if (typeof commandLine === 'string') {
       return 1;
     }
     const postgres = new PostgresFileStore(database.db);
-    const objects = new S3FileStore(database.db, createS3Client(config.objectStorage), config.objectStorage.bucket);
-    try {
+    const objects = new S3FileStore(database.db, config.objectStorage);
+    const move = async () => {
       const [from, to] = commandLine.to === 's3' ? [postgres, objects] : [objects, postgres];
       const onTerminal = process.stdout.isTTY;
       const done = await moveContents(database.db, from, to, {
@@ -74,6 +77,14 @@ if (typeof commandLine === 'string') {
       console.log(`${progressLine(done)}: files' contents are ${done.moved + done.skipped === done.total ? 'all' : 'not all'} in ${commandLine.to === 's3' ? 'the object store' : 'PostgreSQL'}`);
       for (const failure of done.failed) console.error(`${failure.key}: ${failure.reason}`);
       return done.failed.length > 0 ? 1 : 0;
+    };
+    try {
+      // The embedded database's one connection is this process's alone (its data directory is
+      // locked), so no other move can run; a lock's own connection would leave none to move with.
+      const outcome = database.embedded ? await move() : await whileNoOtherMove(database.db, move);
+      if (outcome !== 'busy') return outcome;
+      console.error('Another `npm run files -- move` is running against this database: nothing was moved. Let it finish (or stop it), then run this again.');
+      return ANOTHER_MOVE_RUNNING;
     } finally {
       objects.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidConfig, loadConfig, maskUrl } from '../../src/config.js';
+import { EMBEDDED_WITH_OBJECT_STORE, InvalidConfig, loadConfig, maskUrl } from '../../src/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -177,5 +177,10 @@ describe('the object storage settings', () => {
     const config = loadConfig({ ...PRODUCTION, ...S3, S3_ENDPOINT: 'http://minio:9000' });
     expect(config.warnings).toEqual([expect.stringContaining('S3_ENDPOINT is http://')]);
     expect(loadConfig({ ...PRODUCTION, ...S3 }).warnings).toEqual([]);
+  });
+
+  it('warns, without refusing, about an object store with the embedded database', () => {
+    expect(loadConfig(S3).warnings).toEqual([EMBEDDED_WITH_OBJECT_STORE]);
+    expect(loadConfig({ ...S3, DATABASE_URL: 'postgres://db.internal/commons' }).warnings).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../../db/schema.js';
 import type { IndexedFileStore } from './blob-index.js';
 
@@ -71,17 +71,42 @@ export async function moveContents(db: Kysely<DB>, from: IndexedFileStore, to: I
   }
 }
 
+// The one lock every move takes, whichever way: two moves at once (to s3 and to postgres, or the
+// same way twice) could each delete the copy the other has just checked, losing both.
+const MOVE_LOCK = sql`hashtextextended('commons:files-move', 0)`;
+
+/**
+ * Runs `work` holding the move's PostgreSQL session lock on a connection of its own, or answers
+ * 'busy' at once when another move holds it. A session lock, not a transaction's: the move is
+ * many short statements on other connections, and the lock goes with the connection if the
+ * process dies.
+ */
+export async function whileNoOtherMove<T>(db: Kysely<DB>, work: () => Promise<T>): Promise<T | 'busy'> {
+  return db.connection().execute(async (connection) => {
+    const { rows } = await sql<{ taken: boolean }>`select pg_try_advisory_lock(${MOVE_LOCK}) as taken`.execute(connection);
+    if (!rows[0]?.taken) return 'busy';
+    try {
+      return await work();
+    } finally {
+      await sql`select pg_advisory_unlock(${MOVE_LOCK})`.execute(connection);
+    }
+  });
+}
+
 type Outcome = 'moved' | 'skipped' | { failed: string };
 
 async function moveOne(key: string, byteSize: number, from: IndexedFileStore, to: IndexedFileStore, tempPath: string): Promise<Outcome> {
   const inSource = await from.held(key);
   if (inSource === 'none') return (await to.held(key)) === 'all' ? 'skipped' : { failed: 'in neither store' };
   // Copied before, or stored there by the site meanwhile: checked, not copied again.
-  const alreadyThere = (await to.held(key)) === 'all' && (await checkedCopy(to, key, byteSize, tempPath)) === undefined;
+  const inDestination = await to.held(key);
+  const alreadyThere = inDestination === 'all' && (await checkedCopy(to, key, byteSize, tempPath)) === undefined;
   if (!alreadyThere) {
     if (inSource !== 'all') return { failed: 'only part of it is in the source' };
     const source = await checkedCopy(from, key, byteSize, tempPath);
     if (source) return { failed: `the source ${source}` };
+    // A bad or partial copy there would be kept by put, which trusts what is held: gone first.
+    if (inDestination !== 'none') await to.dropContents(key);
     await to.put(key, { path: tempPath, byteSize });
     const copy = await checkedCopy(to, key, byteSize, tempPath);
     if (copy) return { failed: `the copy ${copy}` };

@@ -9,9 +9,20 @@ import type { FileSource } from './storage.js';
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const IDLE_TIMEOUT_MS = 60_000;
+// Until the reply's headers: a HEAD, a DELETE, or a GET before its body streams.
+const REPLY_TIMEOUT_MS = 30_000;
+// A PUT's reply comes once its body is sent: the same, plus the body at a rate any store manages.
+const PUT_MIN_BYTES_PER_SECOND = 1024 * 1024;
+const PUT_ATTEMPTS = 3;
 
-export function createS3Client(config: ObjectStorageConfig): S3Client {
+/**
+ * A client for `config`'s store. `maxAttempts` 1 for puts: the SDK retries a PUT by sending its
+ * body again, and a stream body, already read, never ends (aws-sdk-js-v3 issue 5479), so
+ * S3FileStore retries puts itself, each time with the file opened afresh.
+ */
+export function createS3Client(config: ObjectStorageConfig, maxAttempts?: number): S3Client {
   return new S3Client({
+    maxAttempts,
     endpoint: config.endpoint,
     region: config.region,
     forcePathStyle: config.forcePathStyle,
@@ -22,12 +33,33 @@ export function createS3Client(config: ObjectStorageConfig): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     // The SDK waits forever by default: an unreachable store fails fast, as the database does
     // (connectionTimeoutMillis), and a stalled transfer is given up after a silence long enough
-    // for a download to a slow reader, whose socket idles while the reply drains.
-    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
+    // for a download to a slow reader, whose socket idles while the reply drains. A request whose
+    // reply has not begun in time fails too, so no call holds the row lock and pooled connection
+    // of a release or housekeeping for long (docs/decisions/0026-object-storage.md).
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS, requestTimeout: REPLY_TIMEOUT_MS, throwOnRequestTimeout: true },
   });
 }
 
-const isMissing = (error: unknown) => error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404;
+const statusOf = (error: unknown) => (error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined);
+const isMissing = (error: unknown) => statusOf(error) === 404;
+// Refused by the store (a bad request, a wrong checksum, no access): sending it again changes nothing.
+const isRefused = (error: unknown) => {
+  const status = statusOf(error);
+  return status !== undefined && status >= 400 && status < 500;
+};
+
+/**
+ * Amazon S3 answers 403, not 404, for a missing object when the key may not list the bucket.
+ * A 403 is never taken for "missing" (a move would then copy over, or delete, what is there):
+ * the operator is told what to check instead.
+ */
+function explained(error: unknown, key: string): unknown {
+  if (statusOf(error) !== 403) return error;
+  return new Error(
+    `the object store refused access to ${key} (403): check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, and that the key may get, put and delete objects in S3_BUCKET and list the bucket (s3:ListBucket; without it Amazon S3 answers 403 for a missing object)`,
+    { cause: error },
+  );
+}
 
 /**
  * An S3-compatible object store: one object per blob, named by its key, in one bucket. The
@@ -38,23 +70,33 @@ const isMissing = (error: unknown) => error instanceof S3ServiceException && err
  * them against the SHA-256 sent with them.
  */
 export class S3FileStore extends IndexedFileStore {
-  constructor(
-    db: Kysely<DB>,
-    private readonly client: S3Client,
-    private readonly bucket: string,
-  ) {
+  private readonly client: S3Client;
+  private readonly putClient: S3Client;
+  private readonly bucket: string;
+
+  constructor(db: Kysely<DB>, config: ObjectStorageConfig) {
     super(db);
+    this.client = createS3Client(config);
+    this.putClient = createS3Client(config, 1);
+    this.bucket = config.bucket;
   }
 
   protected async writeContents(_blob: BlobRow, key: string, source: FileSource): Promise<boolean> {
-    await this.putObject(key, createReadStream(source.path), source.byteSize);
-    return true;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.putObject(key, createReadStream(source.path), source.byteSize);
+        return true;
+      } catch (error) {
+        if (attempt >= PUT_ATTEMPTS || isRefused(error)) throw explained(error, key);
+      }
+    }
   }
 
   /** Uploads `body` as the object for `key`; refused by S3 unless its SHA-256 is the key. */
   private async putObject(key: string, body: Readable, byteSize: number): Promise<void> {
-    await this.client.send(
+    await this.putClient.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: byteSize, ContentType: 'application/octet-stream', ChecksumSHA256: Buffer.from(key, 'hex').toString('base64') }),
+      { requestTimeout: REPLY_TIMEOUT_MS + Math.ceil((byteSize / PUT_MIN_BYTES_PER_SECOND) * 1000) },
     );
   }
 
@@ -64,7 +106,7 @@ export class S3FileStore extends IndexedFileStore {
       return 'all';
     } catch (error) {
       if (isMissing(error)) return 'none';
-      throw error;
+      throw explained(error, key);
     }
   }
 
@@ -80,7 +122,7 @@ export class S3FileStore extends IndexedFileStore {
       return object.Body as Readable;
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw explained(error, key);
     }
   }
 
@@ -92,6 +134,7 @@ export class S3FileStore extends IndexedFileStore {
 
   close(): void {
     this.client.destroy();
+    this.putClient.destroy();
   }
 
   async dropContents(key: string): Promise<void> {
@@ -100,6 +143,10 @@ export class S3FileStore extends IndexedFileStore {
 
   /** Deletes the object for `key`; deleting one that is not there is no error. */
   private async deleteObject(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      throw explained(error, key);
+    }
   }
 }

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../../src/db/database.js';
 import { fileUrl } from '../../../../src/features/resources/files/filename.js';
-import { moveContents } from '../../../../src/features/resources/files/move.js';
+import { CHUNK_BYTES, type IndexedFileStore } from '../../../../src/features/resources/files/blob-index.js';
+import { moveContents, type MoveProgress } from '../../../../src/features/resources/files/move.js';
 import { createS3Client, S3FileStore } from '../../../../src/features/resources/files/s3-store.js';
 import { PostgresFileStore } from '../../../../src/features/resources/files/storage.js';
 import { buildTestApp } from '../../../support/app.js';
@@ -26,7 +28,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   objects = await startObjectStore();
   postgres = new PostgresFileStore(database.db);
-  bucket = new S3FileStore(database.db, createS3Client(objects.config), objects.config.bucket);
+  bucket = new S3FileStore(database.db, objects.config);
 });
 afterAll(async () => {
   bucket?.close();
@@ -114,6 +116,77 @@ describe('moving files between PostgreSQL and the object store', () => {
     expect(moved.failed).toEqual([{ key: file.storage_key, reason: 'only part of it is in the source' }]);
     expect(await postgres.held(file.storage_key)).toBe('some');
     expect(await bucket.held(file.storage_key)).toBe('none');
+  });
+});
+
+describe('a bad copy at the destination', () => {
+  /** Shares `bytes` through a site on PostgreSQL; their key. */
+  const shared = async (bytes: Buffer) => {
+    await shareThrough({}, [bytes]);
+    return sha256(bytes);
+  };
+  const failureOf = (progress: MoveProgress, key: string) => progress.failed.find((failure) => failure.key === key);
+  const holdsRightBytes = async (store: IndexedFileStore, key: string) => {
+    const contents = await store.get(key);
+    return contents ? sha256(Buffer.concat(await contents.toArray())) === key : false;
+  };
+
+  it('is replaced by the source\'s contents and checked, in the object store and in PostgreSQL', async () => {
+    const key = await shared(pdfBytes('Planted wrong in the bucket. '.repeat(20_000)));
+    const client = createS3Client(objects.config);
+    await client.send(new PutObjectCommand({ Bucket: objects.config.bucket, Key: key, Body: Buffer.from('not the file') }));
+    client.destroy();
+    const there = await moveContents(database.db, postgres, bucket);
+    expect(failureOf(there, key)).toBeUndefined();
+    expect(await holdsRightBytes(bucket, key)).toBe(true);
+    expect(await postgres.held(key)).toBe('none');
+
+    // Chunks of the right sizes and wrong bytes, as a copy cut short and damaged would leave.
+    const blob = await database.db.selectFrom('file_blobs').select(['id', 'byte_size', 'chunk_count']).where('sha256', '=', Buffer.from(key, 'hex')).executeTakeFirstOrThrow();
+    for (let seq = 0; seq < blob.chunk_count; seq += 1) {
+      const size = Math.min(CHUNK_BYTES, blob.byte_size - seq * CHUNK_BYTES);
+      await database.db.insertInto('file_blob_chunks').values({ blob_id: blob.id, seq, data: Buffer.alloc(size, 'x') }).execute();
+    }
+    expect(await postgres.held(key)).toBe('all');
+    const back = await moveContents(database.db, bucket, postgres);
+    expect(failureOf(back, key)).toBeUndefined();
+    expect(await holdsRightBytes(postgres, key)).toBe(true);
+    expect(await bucket.held(key)).toBe('none');
+  }, 60_000);
+
+  it('that cannot be removed leaves the source where it is', async () => {
+    const key = await shared(pdfBytes('Planted wrong for good.'));
+    const client = createS3Client(objects.config);
+    await client.send(new PutObjectCommand({ Bucket: objects.config.bucket, Key: key, Body: Buffer.from('not the file') }));
+    client.destroy();
+    class KeepingEverything extends S3FileStore {
+      override async dropContents(): Promise<void> {}
+    }
+    const keeping = new KeepingEverything(database.db, objects.config);
+    try {
+      const moved = await moveContents(database.db, postgres, keeping);
+      expect(failureOf(moved, key)).toEqual({ key, reason: expect.stringMatching(/^the copy /) });
+      expect(await holdsRightBytes(postgres, key)).toBe(true);
+    } finally {
+      keeping.close();
+    }
+  }, 60_000);
+});
+
+describe('an object store that refuses access', () => {
+  it('is not taken to be missing the object, and the error says what to check', async () => {
+    const key = await (async () => {
+      const bytes = pdfBytes('Refused.');
+      await shareThrough(objects.env, [bytes]);
+      return sha256(bytes);
+    })();
+    const refused = new S3FileStore(database.db, { ...objects.config, accessKeyId: 'NOT-S3RVER' });
+    try {
+      await expect(refused.held(key)).rejects.toThrow(/\(403\).*s3:ListBucket/);
+      await expect(refused.get(key)).rejects.toThrow(/\(403\).*s3:ListBucket/);
+    } finally {
+      refused.close();
+    }
   });
 });
 
