@@ -255,8 +255,8 @@ function refusalCause(response: LightMyRequestResponse): string | undefined {
  * The least share of each role's POSTs that must reach the handler's own validation, and of them
  * be accepted (303): about half of what a run of 10,000 cases showed (RELIABILITY.md has the
  * figures). A CSRF check or form token that stopped working would send nearly every POST back
- * from the guard. The administrator's shares are the lowest (about 25 % and 5 %), and so are its
- * floors.
+ * from the guard. The administrator's shares vary the most between runs (23 % to 41 % reached in
+ * three), so its floors are the lowest.
  * Checked from FLOOR_RUNS cases up; fewer make the shares too uncertain.
  */
 const POST_FLOORS: Record<Role, { reached: number; accepted: number }> = {
