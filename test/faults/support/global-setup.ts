@@ -10,7 +10,15 @@ import { startCluster } from './cluster.js';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cluster = await startCluster();
   process.env.DATABASE_URL = cluster.url;
-  const teardownTemplates = await setupTemplates(project);
+  // A failed template setup (a migration that throws, tsc refusing the build) must not leave the
+  // server running: vitest calls no teardown for a setup that threw.
+  let teardownTemplates: () => Promise<void>;
+  try {
+    teardownTemplates = await setupTemplates(project);
+  } catch (error) {
+    cluster.destroy();
+    throw error;
+  }
   return async () => {
     await teardownTemplates();
     cluster.destroy();
