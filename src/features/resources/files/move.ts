@@ -51,7 +51,9 @@ export async function moveContents(db: Kysely<DB>, from: IndexedFileStore, to: I
       for (const blob of page) {
         if (options.limit !== undefined && progress.moved >= options.limit) return progress;
         const key = blob.sha256.toString('hex');
-        const outcome = await moveOne(key, blob.byte_size, from, to, path.join(dir, key));
+        // One file on disk at a time, whatever the number moved: a site's files may not fit twice.
+        const tempPath = path.join(dir, key);
+        const outcome = await moveOne(key, blob.byte_size, from, to, tempPath).finally(() => rm(tempPath, { force: true }));
         progress.seen += 1;
         if (outcome === 'moved') {
           progress.moved += 1;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,15 @@ async function shareThrough(env: Record<string, string>, files: Buffer[]): Promi
   }
 }
 
+const moveDirs = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('commons-move-'));
+
+/** Files in the temporary directories made since `before` was read (the move's own, not this file's useTempDirs). */
+function temporaryCopies(before: string[]): number {
+  return moveDirs()
+    .filter((name) => !before.includes(name))
+    .reduce((count, name) => count + fs.readdirSync(path.join(os.tmpdir(), name)).length, 0);
+}
+
 /** What a member downloads from each address, from a site on `env`'s store. */
 async function downloadThrough(env: Record<string, string>, urls: string[]): Promise<Buffer[]> {
   const t = await buildTestApp({ database, env });
@@ -88,7 +98,16 @@ describe('moving files between PostgreSQL and the object store', () => {
     await bucket.put(sha256(files[1]!), { path: copiedOnly, byteSize: files[1]!.length });
     expect([await postgres.held(sha256(files[1]!)), await bucket.held(sha256(files[1]!))]).toEqual(['all', 'all']);
     const seen: number[] = [];
-    const rest = await moveContents(database.db, postgres, bucket, { onProgress: (progress) => seen.push(progress.seen) });
+    const copiesOnDisk: number[] = [];
+    const dirsBefore = moveDirs();
+    const rest = await moveContents(database.db, postgres, bucket, {
+      onProgress: (progress) => {
+        seen.push(progress.seen);
+        copiesOnDisk.push(temporaryCopies(dirsBefore));
+      },
+    });
+    // Each file's temporary copy goes once it is moved: a move never holds the site's files twice.
+    expect(copiesOnDisk.every((count) => count === 0)).toBe(true);
     expect(rest).toMatchObject({ total: 4, moved: 3, skipped: 1, failed: [], bytes: files.slice(1).reduce((sum, bytes) => sum + bytes.length, 0) });
     expect(seen).toEqual([1, 2, 3, 4]);
     expect(await chunkRows()).toBe(0);
