@@ -11,6 +11,7 @@ import { EXPECTED_STATUS, nextRequest, planTraffic, signInPlanned, type TrafficK
 import { residentBytes, sampleResidentMemory, wasmMemory, type ChildServer } from './processes.js';
 import { seededDatabase, startBenchApp } from './seeded-app.js';
 import { quantile } from './stats.js';
+import { APP_ENV, APP_NODE_ARGS } from './signed-in.js';
 import { envInt, LogWatch, progress } from './site.js';
 import { databaseFromPool, embeddedPool } from '../src/db/database.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
@@ -138,7 +139,8 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     const cpus = os.cpus();
     lines.push(`Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, Node ${process.version}; load average at start ${loadStart.map((v) => v.toFixed(2)).join(' ')}, at end ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}.`);
-    lines.push(`App: dist/src/server.js with node ${process.env.BENCH_APP_NODE_ARGS ?? "npm start's options"}, embedded PGlite. Data: the ${SIZE_NAME} forum (${seeded.forum.counts.members.toLocaleString('en-AU')} members, ${seeded.forum.counts.threads.toLocaleString('en-AU')} threads, ${seeded.forum.counts.posts.toLocaleString('en-AU')} posts).`);
+    const environment = Object.entries(APP_ENV).map(([name, value]) => `${name}=${value}`).join(' ') || 'nothing';
+    lines.push(`App: dist/src/server.js with node ${APP_NODE_ARGS.join(' ')} and ${environment} in its environment (BENCH_APP_NODE_ARGS and BENCH_APP_ENV, or npm start's), embedded PGlite. Data: the ${SIZE_NAME} forum (${seeded.forum.counts.members.toLocaleString('en-AU')} members, ${seeded.forum.counts.threads.toLocaleString('en-AU')} threads, ${seeded.forum.counts.posts.toLocaleString('en-AU')} posts).`);
     lines.push(`PostgreSQL settings: ${settings}.`);
     lines.push('');
     lines.push("| When | RSS | WebAssembly memory: size | resident |");

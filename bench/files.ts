@@ -14,7 +14,7 @@ import { seedForum } from './forum-seed.js';
 import { freshServerDatabase } from './seeded-app.js';
 import { Client } from './load.js';
 import { residentBytes, sampleResidentMemory, startServer } from './processes.js';
-import { APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
+import { APP_ENV, APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
 import { envInt, freePort, hiddenFields, LogWatch, progress } from './site.js';
 
 /**
@@ -229,6 +229,7 @@ async function measure(kind: 'postgres' | 'embedded'): Promise<Run> {
     script: new URL('../src/server.js', import.meta.url),
     nodeArgs: APP_NODE_ARGS,
     env: {
+      ...APP_ENV,
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: origin.port,

@@ -14,7 +14,7 @@ import { postBody, seededRandom } from './forum-text.js';
 import { seedLibrary, type SeededLibrary } from './library-seed.js';
 import { Client } from './load.js';
 import { cpuMillis, sampleResidentMemory, residentBytes, startServer, type ChildServer } from './processes.js';
-import { APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
+import { APP_ENV, APP_NODE_ARGS, signIn, type Member } from './signed-in.js';
 import { quantile } from './stats.js';
 import { envInt, freePort, LogWatch, progress } from './site.js';
 
@@ -300,6 +300,7 @@ async function runSize(sizeName: ForumSizeName, serverUrl: string): Promise<Size
       script: new URL('../src/server.js', import.meta.url),
       nodeArgs: [...APP_NODE_ARGS, ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROFILE_DIR)}`] : [])],
       env: {
+        ...APP_ENV,
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
         PORT: new URL(appOrigin).port,

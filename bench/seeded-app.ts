@@ -7,7 +7,7 @@ import { databaseFromPool, openDatabase, serverPool, type Database } from '../sr
 import { migrateToLatest } from '../src/db/migrate.js';
 import { seedForum, type ForumSize, type SeededForum } from './forum-seed.js';
 import { startServer, type ChildServer } from './processes.js';
-import { APP_NODE_ARGS } from './signed-in.js';
+import { APP_ENV, APP_NODE_ARGS } from './signed-in.js';
 import { freePort } from './site.js';
 
 /**
@@ -87,6 +87,7 @@ export async function startBenchApp(options: { dataDir: string; env: Record<stri
     script: new URL('../src/server.js', import.meta.url),
     nodeArgs: [...APP_NODE_ARGS, ...(options.nodeArgs ?? [])],
     env: {
+      ...APP_ENV,
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: new URL(origin).port,

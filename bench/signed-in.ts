@@ -8,10 +8,17 @@ import { hiddenFields } from './site.js';
  * node, and members signed in through the real /login form.
  */
 
-// More options for the app's node, e.g. "--max-old-space-size=96" (space-separated).
-// The app runs as `npm start` runs it, with that script's options for node unless told otherwise.
+// The app runs as `npm start` runs it: with that script's environment (`env NAME=value …`) and
+// options for node, unless told otherwise by BENCH_APP_ENV and BENCH_APP_NODE_ARGS (space-separated,
+// e.g. BENCH_APP_NODE_ARGS="--max-old-space-size=96", or BENCH_APP_ENV="" for none).
 const START_SCRIPT = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
 export const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? /\bnode (.*?) ?dist\/src\/server\.js/.exec(START_SCRIPT)?.[1] ?? '').split(' ').filter(Boolean);
+export const APP_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_APP_ENV ?? /\benv ((?:\w+=\S+ )+)node\b/.exec(START_SCRIPT)?.[1] ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)]),
+);
 
 export interface Member {
   id: number;

@@ -77,6 +77,11 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ host: config.host, port: config.port });
+  // Start-up leaves garbage that an idle site may not allocate enough to collect for hours: on
+  // an empty DATA_DIR, a whole second PGlite (initdb's) with its 128 MB WebAssembly memory. One
+  // full collection now returns it (BENCHMARKS.md, "The embedded database's memory"); `gc` is
+  // there when node runs with --expose-gc, as npm start runs it.
+  (globalThis as { gc?: () => void }).gc?.();
   app.log.info(
     {
       url: config.publicUrl.origin,
