@@ -21,8 +21,8 @@ export default defineConfig({
           include: ['test/faults/**/*.test.ts'],
           globalSetup: ['test/faults/support/global-setup.ts'],
           pool: 'forks',
-          // One file at a time: several assert a recovery or exit time, which two fault tests
-          // side by side (beside the browser tests in CI) would stretch on this 2-core machine.
+          // One file at a time on any machine (vitest's default on a 2-core one already is):
+          // several assert a recovery or exit time, which another fault test beside them stretches.
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -101,12 +101,21 @@ describe('the embedded database when its process is killed mid-write', () => {
       startSeconds.push(((Date.now() - startedAt) / 1000).toFixed(1));
       const repliers = await openReplyForms(`http://127.0.0.1:${port}`, members, threadId);
       let loading = true;
-      const replies = replyInLoop(repliers, `killed-${round}`, () => loading);
-      await sleep(killAfter);
-      server.child.kill('SIGKILL');
-      await server.exited;
-      loading = false;
-      sent.push(...(await replies));
+      let acknowledgedThisRound = false;
+      const replies = replyInLoop(repliers, `killed-${round}`, (sentThisRound) => {
+        acknowledgedThisRound ||= sentThisRound.some((reply) => reply.status === 303);
+        return loading;
+      });
+      try {
+        // The kill comes while replies are being written, however slowly a loaded machine takes the first.
+        await expect.poll(() => acknowledgedThisRound, { timeout: 60_000, interval: 50 }).toBe(true);
+        await sleep(killAfter);
+        server.child.kill('SIGKILL');
+        await server.exited;
+      } finally {
+        loading = false;
+        sent.push(...(await replies));
+      }
       // The dead process's lock is left behind, for the next start to take over.
       expect(fs.readFileSync(lockPath, 'utf8').trim()).toBe(String(server.child.pid));
     }
@@ -114,7 +123,7 @@ describe('the embedded database when its process is killed mid-write', () => {
     const startedAt = Date.now();
     const { server, port } = await startServer(env, running, START_LIMIT_MS);
     startSeconds.push(((Date.now() - startedAt) / 1000).toFixed(1));
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 10_000, interval: 250 }).toBe(200);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
 

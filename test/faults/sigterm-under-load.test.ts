@@ -114,9 +114,15 @@ describe('SIGTERM while members post and an email is being sent', () => {
     // Under way when the signal came: answered as usual, and kept.
     expect(slowAnswers.map((answer) => answer.status)).toEqual(slow.map(() => 303));
     expect(await missingReplies(database.db, slow.map(({ body }) => ({ body, at: 0 })))).toEqual([]);
-    // Every answer whole: posted, or refused by a closing server, or the connection refused.
-    expect(sent.filter((reply) => !(reply.status === 303 || reply.status === 503 || reply.failure === 'ECONNREFUSED'))).toEqual([]);
-    expect(late.status === 503 || late.failure === 'ECONNREFUSED').toBe(true);
+    // Every answer whole: posted, or refused by a closing server, or the connection refused. A
+    // request that met its idle keep-alive connection as the server closed it gets no answer at
+    // all (HTTP/1.1's race, which browsers retry): allowed only when no headers came and no post was written.
+    const unanswered = sent.filter((reply) => reply.at >= signalledAt && reply.failure !== undefined && reply.failure !== 'ECONNREFUSED' && reply.status === undefined);
+    expect(await missingReplies(database.db, unanswered)).toEqual(unanswered.map((reply) => reply.body));
+    const whole = (outcome: Outcome) => outcome.failure === undefined && (outcome.status === 303 || outcome.status === 503);
+    expect(sent.filter((reply) => !(whole(reply) || reply.failure === 'ECONNREFUSED' || unanswered.includes(reply)))).toEqual([]);
+    // A new connection: refused, or reset unanswered from the closing listener's backlog, or a 503.
+    expect((whole(late) && late.status === 503) || (late.failure !== undefined && late.status === undefined), JSON.stringify(late)).toBe(true);
     expect(await missingReplies(database.db, sent.filter((reply) => reply.status === 303))).toEqual([]);
 
     // The email in hand went and is marked sent, or is queued to go again; none is left claimed.

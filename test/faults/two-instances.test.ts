@@ -190,10 +190,14 @@ describe('two instances behind a load balancer', () => {
   });
 
   it('connects again when the listeners lose their connections, and a later change still applies at once', async () => {
-    const { rows } = await sql<{ ended: boolean }>`select pg_terminate_backend(pid) as ended from pg_stat_activity where application_name = ${LISTENER} and datname = current_database()`.execute(database.db);
+    const ended = await listenerBackends();
+    const { rows } = await sql<{ ended: boolean }>`select pg_terminate_backend(pid) as ended from unnest(${ended}::int[]) as pid`.execute(database.db);
     expect(rows.map((row) => row.ended)).toEqual([true, true]);
     const since = Date.now();
-    while ((await listenerConnections()) < 2) {
+    // pg_terminate_backend only signals: an ended backend stays in pg_stat_activity a moment, so
+    // the wait is for two listening backends that are new ones.
+    const newListeners = async () => (await listenerBackends()).filter((pid) => !ended.includes(pid)).length;
+    while ((await newListeners()) < 2) {
       expect(Date.now() - since, 'both listeners back').toBeLessThan(30_000);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -205,31 +209,45 @@ describe('two instances behind a load balancer', () => {
 
 const LISTENER = 'commons listener';
 
-/** The listening connections (src/db/listener.ts) on the test's database: one per instance when all is well. */
+/** The listening connections' backends (src/db/listener.ts) on the test's database: one per instance when all is well. */
+async function listenerBackends(): Promise<number[]> {
+  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${LISTENER} and datname = current_database()`.execute(database.db);
+  return rows.map((row) => row.pid);
+}
+
 async function listenerConnections(): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where application_name = ${LISTENER} and datname = current_database()`.execute(database.db);
-  return rows[0]!.n;
+  return (await listenerBackends()).length;
 }
 
 /**
- * An administrator saves PHASE_BANNER on A; B's very next page must show it. Each instance also
- * reads the settings again once its copy is SITE_SETTINGS_MAX_AGE_MS (5 s) old, so the page must
- * come well inside that after the save: B must have heard the change, not re-read it on time.
+ * An administrator saves PHASE_BANNER on A three times in a row (ending with `shown`), and B's
+ * pages show each change at once: within HEARD_WITHIN_MS of its save, B's pages being watched
+ * that long because PostgreSQL's listening backend may be scheduled after the test's own
+ * requests on a loaded machine. B also reads the settings again once its copy is
+ * SITE_SETTINGS_MAX_AGE_MS (5 s) old, which could explain one change seen in time; not two
+ * saved within a few seconds of each other, as the re-read that showed one leaves the copy
+ * fresh for 5 s more.
  */
+const HEARD_WITHIN_MS = 1_000;
+
 async function bannerChangeSeenAtOnce(shown: boolean): Promise<void> {
   const { browser } = await signedIn();
   const { browser: administrator } = await signedIn('administrator');
   const banner = 'class="phase-banner"';
-  // B has just read the settings: a copy kept for a few seconds would now be stale.
   expect((await browser.get('/c', { on: 'B' })).text.includes(banner)).toBe(!shown);
-  const hidden = await administrator.openForm('/admin/settings', { on: 'A' });
-  const save = await administrator.post('/admin/settings', { _csrf: hidden._csrf!, PHASE_BANNER: String(shown) }, { on: 'A' });
-  expect(save.status, save.text.slice(0, 500)).toBe(303);
-  const saved = Date.now();
-  const page = await browser.get('/c', { on: 'B' });
-  const seenAfter = Date.now() - saved;
-  expect([page.servedBy, page.status]).toEqual(['B', 200]);
-  expect(page.text.includes(banner)).toBe(shown);
-  console.info(`two-instances: PHASE_BANNER=${shown} saved on A, seen on B ${seenAfter} ms later`);
-  expect(seenAfter, 'ms from the save on A to the page on B').toBeLessThan(4_000);
+  for (const value of [shown, !shown, shown]) {
+    const hidden = await administrator.openForm('/admin/settings', { on: 'A' });
+    const save = await administrator.post('/admin/settings', { _csrf: hidden._csrf!, PHASE_BANNER: String(value) }, { on: 'A' });
+    expect(save.status, save.text.slice(0, 500)).toBe(303);
+    const saved = Date.now();
+    let page = await browser.get('/c', { on: 'B' });
+    while (page.text.includes(banner) !== value && Date.now() - saved < HEARD_WITHIN_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      page = await browser.get('/c', { on: 'B' });
+    }
+    const seenAfter = Date.now() - saved;
+    expect([page.servedBy, page.status]).toEqual(['B', 200]);
+    console.info(`two-instances: PHASE_BANNER=${value} saved on A, seen on B ${seenAfter} ms later`);
+    expect(page.text.includes(banner), `B showed PHASE_BANNER=${value} on a page asked for within ${HEARD_WITHIN_MS} ms of the save`).toBe(value);
+  }
 }
