@@ -117,10 +117,27 @@ function soakSvg(minutes: Minute[]): string {
   ].join('\n');
 }
 
+/**
+ * Without autovacuum every updated row stays behind as a dead one (a thread's counts at each
+ * reply, the outbox at each email), and each scan reads more of them each minute: the soak would
+ * measure the server's bloat, not Commons. (This machine's own server has it off.)
+ */
+async function requireAutovacuum(serverUrl: string): Promise<void> {
+  const server = new pg.Client({ connectionString: serverUrl });
+  await server.connect();
+  try {
+    const { rows } = await server.query<{ autovacuum: string }>('show autovacuum');
+    if (rows[0]?.autovacuum !== 'on') throw new Error('autovacuum is off on the server at DATABASE_URL: run the soak against one with it on, as a production server has it (RELIABILITY.md, "Soak")');
+  } finally {
+    await server.end();
+  }
+}
+
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL?.trim();
   if (!serverUrl) throw new Error('npm run bench:soak runs against a PostgreSQL server: set DATABASE_URL (a database on it to connect to; the bench makes its own)');
   if (!(SIZE_NAME in FORUM_SIZES)) throw new Error(`SOAK_FORUM_SIZE must be one of ${Object.keys(FORUM_SIZES).join(', ')}`);
+  await requireAutovacuum(serverUrl);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commons-soak-'));
   progress(`seeding the ${SIZE_NAME} forum`);
   const seeded = await seededDatabase(serverUrl, dataDir, FORUM_SIZES[SIZE_NAME], progress);

@@ -27,6 +27,7 @@ import * as m0025 from './0025_search.js';
 import * as m0026 from './0026_known_time_zone.js';
 import * as m0027 from './0027_search_newest_first.js';
 import * as m0028 from './0028_search_tags_on_update.js';
+import * as m0029 from './0029_search_indexes_without_pending_lists.js';
 
 /**
  * Every migration, in order. Listed by hand so the same code runs from the sources and from
@@ -61,4 +62,5 @@ export const migrations: Record<string, Migration> = {
   '0026_known_time_zone': m0026,
   '0027_search_newest_first': m0027,
   '0028_search_tags_on_update': m0028,
+  '0029_search_indexes_without_pending_lists': m0029,
 };
