@@ -60,7 +60,7 @@ function imageEnvironment(dockerfile: string): Record<string, string> {
   const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   const values: Record<string, string> = {};
   for (const [, pairs] of lastStage.matchAll(/^ENV\s+(.+)$/gm)) {
-    for (const [, key, value] of pairs!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g)) values[key!] = value!;
+    for (const [, key, quoted, bare] of pairs!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S+))/g)) values[key!] = quoted ?? bare!;
   }
   return values;
 }
