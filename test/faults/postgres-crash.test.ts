@@ -103,7 +103,7 @@ describe('PostgreSQL crashes and restarts under load', () => {
     const sent = await replies;
     const probes = await readiness;
 
-    const recovered = probes.find((probe) => probe.sentAt >= restartedAt && probe.status === 200);
+    const recovered = probes.find((probe) => probe.status === 200 && sinceRestartThat(probe.sentAt));
     const recoverySeconds = recovered ? (recovered.at - restartedAt) / 1000 : Number.POSITIVE_INFINITY;
     // Probes sent once the server had had a second to find its connections gone, answered before PostgreSQL was started again.
     const duringOutage = probes.filter((probe) => probe.sentAt > crashedAt + 1_000 && probe.at < readyBefore);
